@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+STORE ?= data/evaluation.sqlite
+REPORTS ?= reports
+
+.PHONY: venv demo test lint app clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	@mkdir -p data/demo
+	$(BIN)/collective-impact demo-data data/demo/demo.xlsx
+	$(BIN)/collective-impact import data/demo/demo.xlsx --store $(STORE)
+	$(BIN)/collective-impact summary --store $(STORE)
+
+lint: venv
+	$(BIN)/ruff check collective_impact tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest
+
+app: venv
+	$(BIN)/collective-impact app --store $(STORE)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
