@@ -5,7 +5,7 @@ from collective_impact.framework import load_framework
 
 __version__ = "0.1.0"
 
-__all__ = sorted([
+__all__ = [
     "CollectiveImpactError",
     "InputError",
     "Problem",
@@ -13,4 +13,4 @@ __all__ = sorted([
     "StoreError",
     "__version__",
     "load_framework",
-])
+]

@@ -20,8 +20,11 @@ columns are the canonical ids, in schema order, with dtypes given by :data:`DTYP
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+
+import pandas as pd
 
 from collective_impact.framework import load_framework
 
@@ -381,5 +384,19 @@ TABLES: dict[str, Table] = {
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
-__all__ = ["CODES", "DTYPES", "ID_PATTERN", "MAX_ID", "MAX_TEXT", "QPV_PATTERN", "TABLES", "TABLE_ORDER",
+_ID_SEPARATORS = re.compile(r"[;,\s]+")
+
+
+def split_ids(value: object) -> list[str]:
+    """Split an ``idlist`` cell (``"P01; P03,P04"``) into ids; a missing value gives ``[]``."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return []
+    return [part for part in _ID_SEPARATORS.split(str(value).strip()) if part]
+
+
+def join_ids(ids) -> str:
+    """Join ids into the canonical ``idlist`` form ``"a;b;c"``."""
+    return ";".join(ids)
+
+__all__ = ["CODES", "DTYPES", "ID_PATTERN", "MAX_ID", "MAX_TEXT", "QPV_PATTERN", "TABLES", "TABLE_ORDER", "join_ids", "split_ids",
            "Code", "Column", "Reference", "Table"]

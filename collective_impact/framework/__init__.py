@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -179,7 +179,7 @@ def available_frameworks() -> list[str]:
     return sorted(p.stem for p in _HERE.glob("*.yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_framework(framework_id: str = DEFAULT_FRAMEWORK) -> Framework:
     """Load a framework version by id (``"ci2011"``, the default, or ``"ci30"``).
 
