@@ -1,0 +1,384 @@
+"""The theory of change: the chain of outcomes from activities to impact, as a graph.
+
+Each row of the ``outcomes`` table is an outcome with a level (``activity``,
+``intermediate``, ``impact``) and the outcomes it leads to (``leads_to``, an idlist). The
+outcomes of one territory form a directed graph with an edge ``outcome → leads_to``; a
+sound theory of change is acyclic and runs from activities to at least one impact.
+
+Source: ``REFERENCE.md`` — the théorie du changement belongs to the common agenda; FSG's
+results chain runs from the initiative's activities through intermediate outcomes
+(changes in systems and behaviours) to impact (population-level goals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import networkx as nx
+import pandas as pd
+
+from collective_impact.errors import InputError, Problem
+from collective_impact.i18n import t
+from collective_impact.schema import TABLES, split_ids
+
+__all__ = [
+    "ISSUE_KINDS",
+    "outcome_layers",
+    "outcome_links",
+    "outcomes_without_activity",
+    "outcomes_without_indicator",
+    "theory_of_change_issues",
+    "theory_of_change_summary",
+    "validate_theory_of_change",
+]
+
+#: Kinds of issue reported by :func:`theory_of_change_issues`, in the order they are listed.
+ISSUE_KINDS: tuple[str, ...] = (
+    "cycle",
+    "unknown_outcome",
+    "no_impact",
+    "no_reachable_impact",
+    "unreachable_impact",
+    "dead_end",
+)
+
+_OUTCOME_COLUMNS = {"territory_id": "str", "outcome_id": "str", "label": "str", "level": "str"}
+_LINK_DTYPES = {"territory_id": "str", "outcome_id": "str", "leads_to": "str", "known": "bool"}
+_ISSUE_DTYPES = {"territory_id": "str", "kind": "str", "outcome_id": "str", "outcomes": "str", "message": "str"}
+_SUMMARY_DTYPES = {
+    "territory_id": "str",
+    "n_outcomes": "Int64",
+    "n_activity": "Int64",
+    "n_intermediate": "Int64",
+    "n_impact": "Int64",
+    "n_links": "Int64",
+    "n_unknown_links": "Int64",
+    "n_cycles": "Int64",
+    "n_reachable_impacts": "Int64",
+    "n_unreachable_impacts": "Int64",
+    "n_dead_ends": "Int64",
+    "is_acyclic": "bool",
+    "has_reachable_impact": "bool",
+}
+
+
+def outcome_links(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The links of the theory of change, one row per ``outcome → leads_to`` pair.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        Canonical ``outcomes`` table (one or several territories).
+
+    Returns
+    -------
+    DataFrame
+        ``territory_id``, ``outcome_id`` (the origin), ``leads_to`` (one target id),
+        ``known`` (bool: the target is an outcome of the same territory). Sorted by
+        territory and origin, targets in the order written; an id repeated in one cell is
+        kept once; a blank ``leads_to`` gives no row.
+    """
+    records = [
+        (tid, oid, target)
+        for tid, oid, leads in outcomes[["territory_id", "outcome_id", "leads_to"]].itertuples(index=False)
+        for target in dict.fromkeys(split_ids(leads))
+    ]
+    links = pd.DataFrame(records, columns=["territory_id", "outcome_id", "leads_to"])
+    known_ids = set(zip(outcomes["territory_id"], outcomes["outcome_id"], strict=True))
+    links["known"] = [(tid, target) in known_ids for tid, target in zip(links["territory_id"], links["leads_to"], strict=True)]
+    links = links.astype(_LINK_DTYPES)
+    return links.sort_values(["territory_id", "outcome_id"], kind="stable").reset_index(drop=True)
+
+
+def _graphs(outcomes: pd.DataFrame) -> dict[str, tuple[nx.DiGraph, pd.DataFrame]]:
+    """Per territory: the outcome graph (known links only) and its unknown links."""
+    links = outcome_links(outcomes)
+    graphs: dict[str, tuple[nx.DiGraph, pd.DataFrame]] = {}
+    for tid, rows in outcomes.sort_values(["territory_id", "outcome_id"]).groupby("territory_id", sort=True):
+        graph = nx.DiGraph()
+        for oid, label, level in rows[["outcome_id", "label", "level"]].itertuples(index=False):
+            graph.add_node(oid, label=label, level=level)
+        mine = links[links["territory_id"] == tid]
+        graph.add_edges_from(mine.loc[mine["known"], ["outcome_id", "leads_to"]].itertuples(index=False, name=None))
+        graphs[tid] = (graph, mine.loc[~mine["known"]])
+    return graphs
+
+
+def _cycles(graph: nx.DiGraph) -> list[tuple[list[str], list[str]]]:
+    """The loops of ``graph``: one per strongly connected component that holds a cycle.
+
+    Each is ``(outcomes, path)``: the sorted outcome ids of the component, and one cycle
+    through it starting at its smallest id (``path[0]`` is not repeated at the end).
+    A component may hold several intertwined cycles; naming all its outcomes and one
+    cycle is enough for the user to find the links to remove.
+    """
+    found = []
+    for component in sorted(nx.strongly_connected_components(graph), key=min):
+        first = min(component)
+        if len(component) == 1 and not graph.has_edge(first, first):
+            continue
+        edges = nx.find_cycle(graph.subgraph(component), source=first)
+        path = [u for u, _ in edges]
+        start = path.index(min(path))
+        found.append((sorted(component), path[start:] + path[:start]))
+    return found
+
+
+def _path_text(path: list[str]) -> str:
+    return " → ".join([*path, path[0]])
+
+
+def _cycle_message(graph: nx.DiGraph, ids: list[str], lang: str) -> str:
+    key = "theory_of_change.self_loop" if len(ids) == 1 else "theory_of_change.cycle"
+    return t(key, lang, outcomes=_named(graph, ids))
+
+
+def _named(graph: nx.DiGraph, ids: Iterable[str]) -> str:
+    """``O1 (« label »), O2 (« label »)`` for a message a non-programmer can follow."""
+    parts = []
+    for oid in ids:
+        label = graph.nodes[oid].get("label") if oid in graph else None
+        parts.append(f"{oid} (« {label} »)" if isinstance(label, str) and label else oid)
+    return ", ".join(parts)
+
+
+def validate_theory_of_change(outcomes: pd.DataFrame, *, file: str | None = None, lang: str = "fr") -> None:
+    """Raise :class:`~collective_impact.errors.InputError` if a theory of change loops.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        Canonical ``outcomes`` table (one or several territories; all are checked before
+        raising, so every loop of every territory is reported at once).
+    file : str, optional
+        The file name to show in each problem; by default "territoire <id>", since the
+        data may come from the store rather than a file.
+    lang : {"fr", "en"}
+        Language of the messages.
+
+    Raises
+    ------
+    InputError
+        With one :class:`~collective_impact.errors.Problem` per loop: sheet "Théorie du
+        changement", column "Conduit à", value the loop written ``O1 → O2 → O1``, and a
+        message naming every outcome of the loop with its label. ``row`` is None (the
+        in-memory table does not know spreadsheet rows).
+
+    Notes
+    -----
+    A loop (outcome A leads to B which leads back to A, or A leads to itself) makes the
+    results chain meaningless: nothing is upstream of anything. Links to unknown outcomes
+    are not checked here (the schema validation reports them).
+    """
+    table = TABLES["outcomes"]
+    problems = []
+    for tid, (graph, _) in _graphs(outcomes).items():
+        for ids, path in _cycles(graph):
+            problems.append(
+                Problem(
+                    file=file if file is not None else t("theory_of_change.territory", lang, territory=tid),
+                    sheet=table.label(lang),
+                    row=None,
+                    column=table.column("leads_to").label(lang),
+                    value=_path_text(path),
+                    message=_cycle_message(graph, ids, lang),
+                )
+            )
+    if problems:
+        raise InputError(problems, t("theory_of_change.cycles_found", lang, n=len(problems)))
+
+
+def theory_of_change_issues(outcomes: pd.DataFrame, *, lang: str = "fr") -> pd.DataFrame:
+    """Every issue of each territory's theory of change, without raising (for reports).
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        Canonical ``outcomes`` table (one or several territories).
+    lang : {"fr", "en"}
+        Language of the ``message`` column.
+
+    Returns
+    -------
+    DataFrame
+        One row per issue: ``territory_id``, ``kind``, ``outcome_id`` (the outcome at
+        fault; NaN for a territory-level issue), ``outcomes`` (idlist of the outcomes
+        involved), ``message`` (a sentence for the evaluator). Sorted by territory, then
+        kind in :data:`ISSUE_KINDS` order, then outcome. A territory without issue has no
+        row. Kinds:
+
+        - ``cycle``: a loop (see :func:`validate_theory_of_change`); ``outcome_id`` is the
+          first outcome of the loop, ``outcomes`` all outcomes of the loop;
+        - ``unknown_outcome``: ``leads_to`` names an id that is not an outcome of the
+          territory (``outcomes`` holds that id); the link is ignored by the other checks;
+        - ``no_impact``: the territory has no outcome of level ``impact``;
+        - ``no_reachable_impact``: impacts exist but no outcome leads to any of them
+          (``outcomes`` lists the impacts);
+        - ``unreachable_impact``: an impact that no outcome leads to;
+        - ``dead_end``: an outcome that is not an impact and leads to no (known) outcome.
+
+    Notes
+    -----
+    "Reachable" means at least one other outcome leads to the impact, directly or through
+    others (an impact with a predecessor is reachable from the sources of the graph).
+    Whether activities of the ``activities`` table serve the outcomes is checked by
+    :func:`outcomes_without_activity`.
+    """
+    rows: list[tuple] = []
+    for tid, (graph, unknown) in _graphs(outcomes).items():
+        for ids, path in _cycles(graph):
+            text = t("theory_of_change.issue_cycle", lang, path=_path_text(path), message=_cycle_message(graph, ids, lang))
+            rows.append((tid, "cycle", path[0], ";".join(ids), text))
+        for oid, target in unknown[["outcome_id", "leads_to"]].itertuples(index=False):
+            rows.append((tid, "unknown_outcome", oid, target,
+                         t("theory_of_change.unknown_outcome", lang, outcome=_named(graph, [oid]), target=target)))
+        impacts = [n for n, level in graph.nodes(data="level") if level == "impact"]
+        reachable = [n for n in impacts if graph.in_degree(n) > 0]
+        if not impacts:
+            rows.append((tid, "no_impact", None, None, t("theory_of_change.no_impact", lang)))
+        elif not reachable:
+            rows.append((tid, "no_reachable_impact", None, ";".join(impacts),
+                         t("theory_of_change.no_reachable_impact", lang, outcomes=_named(graph, impacts))))
+        for oid in impacts:
+            if graph.in_degree(oid) == 0:
+                rows.append((tid, "unreachable_impact", oid, oid,
+                             t("theory_of_change.unreachable_impact", lang, outcome=_named(graph, [oid]))))
+        for oid, level in graph.nodes(data="level"):
+            if level != "impact" and graph.out_degree(oid) == 0:
+                rows.append((tid, "dead_end", oid, oid, t("theory_of_change.dead_end", lang, outcome=_named(graph, [oid]))))
+    issues = pd.DataFrame(rows, columns=list(_ISSUE_DTYPES)).astype(_ISSUE_DTYPES)
+    order = issues["kind"].map({kind: i for i, kind in enumerate(ISSUE_KINDS)})
+    issues = issues.assign(_order=order).sort_values(["territory_id", "_order", "outcome_id"], kind="stable")
+    return issues.drop(columns="_order").reset_index(drop=True)
+
+
+def theory_of_change_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """A one-row-per-territory summary of the theory of change (for the synthesis).
+
+    Returns
+    -------
+    DataFrame
+        Sorted by territory: ``territory_id``; Int64 counts ``n_outcomes``,
+        ``n_activity``, ``n_intermediate``, ``n_impact`` (outcomes per level),
+        ``n_links`` (links between known outcomes), ``n_unknown_links``, ``n_cycles``
+        (loops, one per strongly connected component holding a cycle),
+        ``n_reachable_impacts``, ``n_unreachable_impacts``, ``n_dead_ends`` (as in
+        :func:`theory_of_change_issues`); bool ``is_acyclic`` and
+        ``has_reachable_impact``.
+    """
+    rows = []
+    for tid, (graph, unknown) in _graphs(outcomes).items():
+        levels = [level for _, level in graph.nodes(data="level")]
+        impacts = [n for n, level in graph.nodes(data="level") if level == "impact"]
+        n_reachable = sum(graph.in_degree(n) > 0 for n in impacts)
+        n_cycles = len(_cycles(graph))
+        rows.append(
+            (
+                tid,
+                graph.number_of_nodes(),
+                levels.count("activity"),
+                levels.count("intermediate"),
+                len(impacts),
+                graph.number_of_edges(),
+                len(unknown),
+                n_cycles,
+                n_reachable,
+                len(impacts) - n_reachable,
+                sum(level != "impact" and graph.out_degree(n) == 0 for n, level in graph.nodes(data="level")),
+                n_cycles == 0,
+                n_reachable > 0,
+            )
+        )
+    return pd.DataFrame(rows, columns=list(_SUMMARY_DTYPES)).astype(_SUMMARY_DTYPES)
+
+
+def outcome_layers(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """A layer index per outcome, to draw the results chain from left (activities) to right.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        Canonical ``outcomes`` table (one or several territories).
+
+    Returns
+    -------
+    DataFrame
+        Sorted by territory and outcome: ``territory_id``, ``outcome_id``, ``label``,
+        ``level`` (copied), ``layer`` (Int64): the length of the longest chain of links
+        leading to the outcome from a source of the graph (an outcome nothing leads to is
+        layer 0). Every link therefore goes to a higher layer. Links to unknown
+        outcomes are ignored. Outcomes on a loop, or downstream of one, have no layer
+        (``<NA>``): a loop has no "before" and "after" (see
+        :func:`validate_theory_of_change`).
+    """
+    records = []
+    for tid, (graph, _) in _graphs(outcomes).items():
+        looped = set()
+        for ids, _ in _cycles(graph):
+            for oid in ids:
+                looped |= {oid} | nx.descendants(graph, oid)
+        acyclic = graph.subgraph(n for n in graph if n not in looped)
+        layer = {n: i for i, generation in enumerate(nx.topological_generations(acyclic)) for n in generation}
+        for oid, data in graph.nodes(data=True):
+            records.append((tid, oid, data["label"], data["level"], layer.get(oid)))
+    dtypes = _OUTCOME_COLUMNS | {"layer": "Int64"}
+    return pd.DataFrame(records, columns=list(dtypes)).astype(dtypes)
+
+
+def _without(outcomes: pd.DataFrame, linked: pd.DataFrame, levels: Iterable[str] | None) -> pd.DataFrame:
+    keys = ["territory_id", "outcome_id"]
+    chosen = outcomes[list(_OUTCOME_COLUMNS)]
+    if levels is not None:
+        chosen = chosen[chosen["level"].isin(list(levels))]
+    seen = linked[keys].dropna().drop_duplicates()
+    merged = chosen.merge(seen, on=keys, how="left", indicator=True)
+    out = merged.loc[merged["_merge"] == "left_only", list(_OUTCOME_COLUMNS)].astype(_OUTCOME_COLUMNS)
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def outcomes_without_indicator(
+    outcomes: pd.DataFrame, indicators: pd.DataFrame, *, levels: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Outcomes that no indicator measures (``indicators.outcome_id``).
+
+    Parameters
+    ----------
+    outcomes, indicators : DataFrame
+        Canonical tables (one or several territories); matched within each territory.
+    levels : iterable of str, optional
+        Only consider outcomes of these levels (e.g. ``("intermediate", "impact")``);
+        by default every level.
+
+    Returns
+    -------
+    DataFrame
+        ``territory_id``, ``outcome_id``, ``label``, ``level`` of the outcomes without
+        indicator, sorted by territory and outcome; empty when every outcome is measured.
+    """
+    return _without(outcomes, indicators, levels)
+
+
+def outcomes_without_activity(
+    outcomes: pd.DataFrame,
+    activities: pd.DataFrame,
+    *,
+    levels: Iterable[str] | None = ("activity", "intermediate"),
+) -> pd.DataFrame:
+    """Outcomes that no activity targets (``activities.outcome_id``).
+
+    Parameters
+    ----------
+    outcomes, activities : DataFrame
+        Canonical tables (one or several territories); matched within each territory.
+    levels : iterable of str or None, default ("activity", "intermediate")
+        Only consider outcomes of these levels. Impacts are left out by default: they are
+        population-level goals reached through the chain, not carried directly by a
+        partner's activity. ``None`` considers every level.
+
+    Returns
+    -------
+    DataFrame
+        ``territory_id``, ``outcome_id``, ``label``, ``level`` of the outcomes without
+        activity, sorted by territory and outcome.
+    """
+    return _without(outcomes, activities, levels)
