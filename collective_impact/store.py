@@ -1,0 +1,747 @@
+"""The evaluation store: one SQLite file holding every table of every territory.
+
+Each operation opens its own connection and closes it, so a :class:`Store` may be shared
+between threads (the Voila forms submit concurrently). Every write is one ``BEGIN
+IMMEDIATE`` transaction: it is written entirely or not at all, and it is retried a few
+times when another writer holds the file for longer than the busy timeout.
+
+SQL layout
+----------
+One table per :data:`collective_impact.schema.TABLES` entry, columns named by the
+canonical ids, ``STRICT`` typing: ids, texts, codes, id lists and dates are ``TEXT``
+(dates as ``YYYY-MM-DD``), ints and bools ``INTEGER`` (bools as 0/1), floats ``REAL``;
+a missing value is ``NULL``. The primary key is ``Table.key``. Every table refers to
+``territories`` (even where the schema leaves it implicit) and the schema's plain
+references (a response's partner, an indicator's outcome…) are foreign keys too.
+They are checked at commit time (``DEFERRABLE INITIALLY DEFERRED``), so that a
+transaction may delete and re-insert a parent row (:meth:`Store.replace_rows` editing a
+partner), and a broken reference is reported with the rows it comes from (see
+``_check_references``) instead of SQLite's bare "constraint failed". There is no
+``ON DELETE CASCADE``: editing a territory or a partner by delete-and-insert would then
+silently delete every row below it. An import deletes a territory's rows from every
+table explicitly, and a deletion that would leave rows pointing nowhere is refused.
+Reference lists (``idlist`` columns) are not foreign keys. Two more tables are not
+part of the data: ``meta`` (schema version, creation time) and ``report_runs``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pandas as pd
+
+from collective_impact import __version__
+from collective_impact.errors import StoreError, UnknownTerritoryError
+from collective_impact.i18n import t
+from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Table
+
+__all__ = ["SCHEMA_VERSION", "ImportSummary", "RunRecord", "Store"]
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 30.0  # seconds a connection waits for another writer before "database is locked"
+WRITE_ATTEMPTS = 5  # a write still locked after the busy timeout is retried this many times in all
+
+_T = TypeVar("_T")
+_SQL_TYPES = {"id": "TEXT", "str": "TEXT", "code": "TEXT", "idlist": "TEXT", "date": "TEXT",
+              "int": "INTEGER", "bool": "INTEGER", "float": "REAL"}
+_KIND_NAMES = {"id": "text", "str": "text", "code": "text", "idlist": "text",
+               "int": "int", "float": "float", "date": "date", "bool": "bool"}
+_META = "meta"
+_RUNS = "report_runs"
+_DATE_FORMAT = "%Y-%m-%d"
+
+
+def _q(name: str) -> str:
+    """Quote an SQL identifier. Only schema names reach here, never user data."""
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise ValueError(f"not an SQL identifier: {name!r}")
+    return f'"{name}"'
+
+
+def _cols(names: Iterable[str]) -> str:
+    return ", ".join(_q(n) for n in names)
+
+
+# --------------------------------------------------------------------------- DDL
+def _table_ddl(table: Table) -> list[str]:
+    """``CREATE TABLE`` and ``CREATE INDEX`` statements for one schema table."""
+    lines = []
+    for col in table.columns:
+        null = " NOT NULL" if col.required or col.id in table.key else ""
+        check = f" CHECK ({_q(col.id)} IN (0, 1))" if col.kind == "bool" else ""
+        lines.append(f"{_q(col.id)} {_SQL_TYPES[col.kind]}{null}{check}")
+    lines.append(f"PRIMARY KEY ({_cols(table.key)})")
+    indexes = []
+    if table.id != "territories":
+        # every row belongs to a territory, even where the schema does not say so
+        lines.append('FOREIGN KEY ("territory_id") REFERENCES "territories" ("territory_id") '
+                     "DEFERRABLE INITIALLY DEFERRED")
+    for ref in _plain_references(table):
+        if ref.columns == ("territory_id",):
+            continue
+        lines.append(f"FOREIGN KEY ({_cols(ref.columns)}) REFERENCES {_q(ref.table)} ({_cols(ref.target)}) "
+                     "DEFERRABLE INITIALLY DEFERRED")
+        if tuple(table.key[: len(ref.columns)]) != ref.columns:
+            # without it, deleting or checking a parent row scans the whole child table
+            index = _q(table.id + "__" + "__".join(ref.columns))
+            indexes.append(f"CREATE INDEX IF NOT EXISTS {index} ON {_q(table.id)} ({_cols(ref.columns)})")
+    body = ",\n  ".join(lines)
+    return [f"CREATE TABLE IF NOT EXISTS {_q(table.id)} (\n  {body}\n) STRICT", *indexes]
+
+
+def _plain_references(table: Table):
+    return [ref for ref in table.references if not ref.list_column]
+
+
+_SYSTEM_DDL = [
+    f"CREATE TABLE IF NOT EXISTS {_q(_META)} (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT",
+    f"""CREATE TABLE IF NOT EXISTS {_q(_RUNS)} (
+  run_id INTEGER PRIMARY KEY,
+  territory_id TEXT NOT NULL,
+  data_hash TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  html_path TEXT
+) STRICT""",
+    f"CREATE INDEX IF NOT EXISTS report_runs__territory ON {_q(_RUNS)} (territory_id, run_id)",
+]
+
+
+# ----------------------------------------------------------------- conversions
+def _to_sql(table: Table, frame: pd.DataFrame, lang: str) -> list[tuple]:
+    """Rows of ``frame`` as tuples of SQL values, in schema column order.
+
+    Missing optional columns are stored as NULL; unknown columns are refused, so that a
+    typo in a form never silently drops a field.
+    """
+    unknown = [c for c in frame.columns if c not in table.column_ids]
+    if unknown:
+        raise StoreError(t("store.unknown_columns", lang, table=table.id, columns=", ".join(map(str, unknown)),
+                           known=", ".join(table.column_ids)))
+    if frame.empty:
+        return []
+    columns = []
+    for col in table.columns:
+        if col.id not in frame.columns:
+            columns.append([None] * len(frame))
+            continue
+        try:
+            columns.append(_column_to_sql(col, frame[col.id]))
+        except (ValueError, TypeError, OverflowError) as err:
+            kind = t(f"store.kind.{_KIND_NAMES[col.kind]}", lang)
+            raise StoreError(t("store.bad_value", lang, table=table.id, column=col.id, kind=kind,
+                               detail=err)) from err
+    return list(zip(*columns, strict=True))
+
+
+def _column_to_sql(col: Column, series: pd.Series) -> list:
+    series = series.astype(col.dtype)
+    missing = series.isna().tolist()
+    if col.kind == "date":
+        # a calendar date: any time of day is dropped
+        values = series.dt.strftime(_DATE_FORMAT).tolist()
+    elif col.kind in ("int", "bool"):
+        values = [int(v) if not m else None for v, m in zip(series.tolist(), missing, strict=True)]
+    elif col.kind == "float":
+        values = [float(v) for v in series.tolist()]
+    else:
+        values = [str(v) if not m else None for v, m in zip(series.tolist(), missing, strict=True)]
+    return [None if m else v for v, m in zip(values, missing, strict=True)]
+
+
+def _value_to_sql(col: Column, value: object) -> object:
+    """One value (a ``where`` condition) as stored in SQL."""
+    return _column_to_sql(col, pd.Series([value], dtype=object))[0]
+
+
+def _from_sql(table: Table, rows: list[tuple]) -> pd.DataFrame:
+    """A canonical typed frame from SQL rows in schema column order."""
+    data = {}
+    for i, col in enumerate(table.columns):
+        values = [row[i] for row in rows]
+        if col.kind == "date":
+            series = pd.to_datetime(pd.Series(values, dtype=object), format=_DATE_FORMAT)
+        elif col.kind == "bool":
+            series = pd.Series([None if v is None else bool(v) for v in values], dtype=object)
+        else:
+            series = pd.Series(values, dtype=object)
+        data[col.id] = series.astype(col.dtype)
+    return pd.DataFrame(data, columns=table.column_ids)
+
+
+# --------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did: rows written per table and which territories it touched.
+
+    ``replaced``: territories already in the store, whose rows were all replaced by the
+    file's; ``added``: territories new to the store; ``untouched``: territories of the
+    store that were not in the file and were left as they were.
+    """
+
+    counts: Mapping[str, int] = field(hash=False)
+    replaced: tuple[str, ...]
+    added: tuple[str, ...]
+    untouched: tuple[str, ...]
+    store: str = ""
+
+    @property
+    def imported(self) -> tuple[str, ...]:
+        """Every territory of the file, sorted."""
+        return tuple(sorted(self.replaced + self.added))
+
+    def describe(self, lang: str = "fr") -> str:
+        """A few lines telling the user what the import changed, and what it did not."""
+        if not self.imported:
+            return t("store.import_nothing", lang, path=self.store)
+        lines = [t(_plural("store.import_done", len(self.imported)), lang, path=self.store, n=len(self.imported))]
+        if self.replaced:
+            lines.append(t("store.import_replaced", lang, ids=", ".join(self.replaced)))
+        if self.added:
+            lines.append(t("store.import_added", lang, ids=", ".join(self.added)))
+        if self.untouched:
+            lines.append(t("store.import_untouched", lang, ids=", ".join(self.untouched)))
+        else:
+            lines.append(t("store.import_untouched_none", lang))
+        counts = ", ".join(f"{TABLES[name].label(lang)} {n}" for name, n in self.counts.items() if n)
+        lines.append(t("store.import_counts", lang, counts=counts))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished report run of a territory (used by ``batch --resume``)."""
+
+    territory_id: str
+    data_hash: str
+    finished_at: datetime
+    status: str
+    html_path: str | None
+
+
+# ----------------------------------------------------------------------- store
+class Store:
+    """The evaluation store, an SQLite file.
+
+    Parameters
+    ----------
+    path
+        The SQLite file. Its folder is created if needed.
+    create
+        When false, a missing file raises :class:`StoreError` telling the user how to
+        create it (commands that only read use this).
+    lang
+        Language of the error messages.
+    busy_timeout
+        Seconds a connection waits for another writer before giving up (then the whole
+        write is retried, :data:`WRITE_ATTEMPTS` times in all).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, lang: str = "fr",
+                 busy_timeout: float = BUSY_TIMEOUT) -> None:
+        self.path = Path(path)
+        self.lang = lang
+        self.busy_timeout = busy_timeout
+        if not self.path.exists():
+            if not create:
+                raise StoreError(t("store.missing", lang, path=self.path))
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreError(t("store.cannot_open", lang, path=self.path, detail=err)) from err
+        self._initialise()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # ---------------------------------------------------------------- plumbing
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # isolation_level=None: transactions are opened explicitly (BEGIN IMMEDIATE)
+            con = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        except sqlite3.Error as err:
+            raise StoreError(t("store.cannot_open", self.lang, path=self.path, detail=err)) from err
+        try:
+            con.execute("PRAGMA foreign_keys = ON")
+            con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        except sqlite3.DatabaseError as err:
+            con.close()
+            raise StoreError(t("store.not_a_store", self.lang, path=self.path, detail=err)) from err
+        return con
+
+    @contextmanager
+    def _reading(self):
+        """A connection inside one read transaction: every table from the same snapshot."""
+        with closing(self._connect()) as con:
+            try:
+                con.execute("BEGIN")
+                yield con
+            except sqlite3.Error as err:
+                raise StoreError(t("store.read_failed", self.lang, path=self.path, detail=err)) from err
+            finally:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+
+    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work(con)`` in one ``BEGIN IMMEDIATE`` transaction, all or nothing.
+
+        Any exception rolls back; SQLite errors become :class:`StoreError`. A write that
+        finds the file locked (after the busy timeout) is retried from the start.
+        """
+        for attempt in range(WRITE_ATTEMPTS):
+            with closing(self._connect()) as con:
+                try:
+                    con.execute("BEGIN IMMEDIATE")
+                    result = work(con)
+                    con.execute("COMMIT")
+                    return result
+                except sqlite3.OperationalError as err:
+                    if _is_locked(err) and attempt + 1 < WRITE_ATTEMPTS:
+                        _rollback(con)
+                        time.sleep(0.05 * 2**attempt * (1 + random.random()))
+                        continue
+                    _rollback(con)
+                    key = "store.busy" if _is_locked(err) else "store.write_failed"
+                    raise StoreError(t(key, self.lang, path=self.path, detail=err)) from err
+                except sqlite3.Error as err:
+                    _rollback(con)
+                    raise StoreError(t("store.write_failed", self.lang, path=self.path, detail=err)) from err
+                except BaseException:
+                    _rollback(con)
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _initialise(self) -> None:
+        def work(con: sqlite3.Connection) -> None:
+            existing = {name for (name,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+            if _META in existing:
+                row = con.execute(f"SELECT value FROM {_q(_META)} WHERE key = 'schema_version'").fetchone()
+                found = int(row[0]) if row else 0
+                if found > SCHEMA_VERSION:
+                    raise StoreError(t("store.newer_version", self.lang, path=self.path, found=found,
+                                       known=SCHEMA_VERSION))
+            elif existing:
+                raise StoreError(t("store.not_a_store", self.lang, path=self.path,
+                                   detail=", ".join(sorted(existing))))
+            for name in TABLE_ORDER:
+                for statement in _table_ddl(TABLES[name]):
+                    con.execute(statement)
+            for statement in _SYSTEM_DDL:
+                con.execute(statement)
+            if _META not in existing:
+                now = datetime.now(UTC).isoformat(timespec="seconds")
+                con.executemany(f"INSERT INTO {_q(_META)} (key, value) VALUES (?, ?)",
+                                [("schema_version", str(SCHEMA_VERSION)), ("created_at", now),
+                                 ("created_by", f"collective-impact {__version__}")])
+            for name in TABLE_ORDER:
+                found_cols = [r[1] for r in con.execute(f"PRAGMA table_info({_q(name)})")]
+                if found_cols != TABLES[name].column_ids:
+                    raise StoreError(t("store.schema_mismatch", self.lang, table=name, path=self.path,
+                                       found=", ".join(found_cols), expected=", ".join(TABLES[name].column_ids)))
+
+        try:
+            with closing(self._connect()) as con:
+                # WAL lets readers (reports, dashboards) go on while a form writes; it is
+                # a property of the file, so setting it once per open is enough
+                mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.DatabaseError as err:
+            raise StoreError(t("store.not_a_store", self.lang, path=self.path, detail=err)) from err
+        if mode.lower() != "wal":
+            raise StoreError(t("store.cannot_open", self.lang, path=self.path, detail=f"journal_mode={mode}"))
+        self._write(work)
+
+    def _insert(self, con: sqlite3.Connection, table: Table, rows: list[tuple]) -> None:
+        sql = (f"INSERT INTO {_q(table.id)} ({_cols(table.column_ids)}) "
+               f"VALUES ({', '.join('?' * len(table.columns))})")
+        # a savepoint, so that after a failure the table is as before this insert and
+        # the duplicate key can be looked up among the rows that were already there
+        con.execute("SAVEPOINT insert_rows")
+        try:
+            con.executemany(sql, rows)
+        except sqlite3.IntegrityError as err:
+            con.execute("ROLLBACK TO insert_rows")
+            raise StoreError(self._integrity_message(err, con, table, rows)) from err
+        con.execute("RELEASE insert_rows")
+
+    def _integrity_message(self, err: sqlite3.IntegrityError, con: sqlite3.Connection, table: Table,
+                           rows: list[tuple]) -> str:
+        text = str(err)
+        label = table.label(self.lang)
+        if text.startswith("UNIQUE constraint failed"):
+            return t("store.duplicate", self.lang, table=label, key=_duplicate_key(con, table, rows))
+        prefix = "NOT NULL constraint failed: "
+        if text.startswith(prefix):
+            column = text[len(prefix):].partition(".")[2]
+            if column in table.column_ids:
+                column = table.column(column).label(self.lang)
+            return t("store.required", self.lang, table=label, column=column)
+        return t("store.write_failed", self.lang, path=self.path, detail=err)
+
+    def _check_references(self, con: sqlite3.Connection, tables: Iterable[str]) -> None:
+        """Raise :class:`StoreError` naming the rows whose references are broken.
+
+        Foreign keys are deferred to the commit; checking just before gives a message
+        with the culprit rows instead of SQLite's "FOREIGN KEY constraint failed".
+        A territory missing from the territories table is reported once, not per row.
+        """
+        problems: list[str] = []
+        orphans: dict[str, int] = {}  # territory id -> rows citing it
+        for name in tables:
+            violations = con.execute(f"PRAGMA foreign_key_check({_q(name)})").fetchall()
+            if not violations:
+                continue
+            table = TABLES[name]
+            fks: dict[int, tuple[str, list[str]]] = {}
+            for fk_id, _seq, parent, src, *_ in con.execute(f"PRAGMA foreign_key_list({_q(name)})"):
+                fks.setdefault(fk_id, (parent, []))[1].append(src)
+            for _table, rowid, _parent, fk_id in violations:
+                parent, src = fks[fk_id]
+                row = con.execute(f"SELECT {_cols(table.key)}, {_cols(src)} FROM {_q(name)} WHERE rowid = ?",
+                                  (rowid,)).fetchone()
+                if parent == "territories":
+                    orphans[row[0]] = orphans.get(row[0], 0) + 1
+                    continue
+                key = "(" + ", ".join(map(str, row[: len(table.key)])) + ")"
+                # "of the same territory" is said by the message: name only the other columns
+                shown = [i for i, c in enumerate(src) if c != "territory_id"]
+                value = ", ".join(str(row[len(table.key) + i]) for i in shown)
+                columns = ", ".join(table.column(src[i]).label(self.lang) for i in shown)
+                problems.append(t("store.broken_reference", self.lang, table=table.label(self.lang), key=key,
+                                  columns=columns, value=value, parent=TABLES[parent].label(self.lang)))
+        problems[:0] = [t("store.missing_territory", self.lang, territory=tid, n=n,
+                          table=TABLES["territories"].label(self.lang)) for tid, n in sorted(orphans.items())]
+        if problems:
+            shown_problems = problems[:10]
+            lines = [t("store.broken_references", self.lang), *("  - " + p for p in shown_problems)]
+            if len(problems) > len(shown_problems):
+                lines.append("  " + t("store.more_problems", self.lang, n=len(problems) - len(shown_problems)))
+            raise StoreError("\n".join(lines))
+
+    def _table(self, name: str) -> Table:
+        if name not in TABLES:
+            raise StoreError(t("store.unknown_table", self.lang, table=name, known=", ".join(TABLE_ORDER)))
+        return TABLES[name]
+
+    # ------------------------------------------------------------------ writes
+    def import_tables(self, tables: Mapping[str, pd.DataFrame | None]) -> ImportSummary:
+        """Import canonical typed tables; each territory in them replaces its previous data.
+
+        The territories of the data are the territory ids found in any table. In one
+        transaction, every row of these territories is deleted from every table and the
+        new rows are inserted; other territories are untouched. On any error nothing is
+        changed and :class:`StoreError` is raised.
+
+        Parameters
+        ----------
+        tables
+            Canonical typed tables keyed by table id; absent tables count as empty (so
+            the imported territories end up with no row there).
+        """
+        for name in tables:
+            self._table(name)
+        rows = {name: _to_sql(TABLES[name], tables[name], self.lang)
+                for name in TABLE_ORDER if tables.get(name) is not None}
+        incoming = sorted({
+            str(tid)
+            for name, frame in tables.items() if frame is not None and "territory_id" in frame.columns
+            for tid in frame["territory_id"].dropna().unique()
+        })
+        written = {name: len(rows.get(name, [])) for name in TABLE_ORDER}
+
+        def work(con: sqlite3.Connection) -> tuple[list[str], ...]:
+            before = [tid for (tid,) in con.execute('SELECT territory_id FROM "territories" ORDER BY 1')]
+            if incoming:
+                marks = ", ".join("?" * len(incoming))
+                for name in reversed(TABLE_ORDER):
+                    con.execute(f'DELETE FROM {_q(name)} WHERE "territory_id" IN ({marks})', incoming)
+                for name in TABLE_ORDER:
+                    if rows.get(name):
+                        self._insert(con, TABLES[name], rows[name])
+                self._check_references(con, TABLE_ORDER)
+            return before
+
+        before = self._write(work)
+        return ImportSummary(
+            counts=written,
+            replaced=tuple(tid for tid in incoming if tid in before),
+            added=tuple(tid for tid in incoming if tid not in before),
+            untouched=tuple(tid for tid in before if tid not in incoming),
+            store=str(self.path),
+        )
+
+    def add_rows(self, table: str, frame: pd.DataFrame) -> int:
+        """Append ``frame``'s rows to ``table`` in one transaction; return how many.
+
+        A row whose key already exists (e.g. a form submitted twice) or a broken reference
+        raises :class:`StoreError` and nothing is written. Columns missing from ``frame``
+        are stored blank; values are converted to the schema's types.
+        """
+        spec = self._table(table)
+        rows = _to_sql(spec, frame, self.lang)
+
+        def work(con: sqlite3.Connection) -> int:
+            self._insert(con, spec, rows)
+            self._check_references(con, [table])
+            return len(rows)
+
+        return self._write(work) if rows else 0
+
+    def replace_rows(self, table: str, frame: pd.DataFrame, *, where: Mapping[str, object]) -> tuple[int, int]:
+        """Delete the rows of ``table`` matching ``where``, insert ``frame``, in one transaction.
+
+        Parameters
+        ----------
+        table
+            A table id.
+        frame
+            The new rows.
+        where
+            Column id → value; rows equal on every one are deleted (``None`` matches a
+            blank). Must not be empty: replacing a whole table is what an import does.
+
+        Returns
+        -------
+        (deleted, inserted)
+        """
+        spec = self._table(table)
+        if not where:
+            raise ValueError("replace_rows needs a non-empty where (e.g. {'territory_id': ...})")
+        unknown = [c for c in where if c not in spec.column_ids]
+        if unknown:
+            raise StoreError(t("store.unknown_columns", self.lang, table=table, columns=", ".join(unknown),
+                               known=", ".join(spec.column_ids)))
+        rows = _to_sql(spec, frame, self.lang)
+        clauses, params = [], []
+        for name, value in where.items():
+            sql_value = _value_to_sql(spec.column(name), value)
+            if sql_value is None:
+                clauses.append(f"{_q(name)} IS NULL")
+            else:
+                clauses.append(f"{_q(name)} = ?")
+                params.append(sql_value)
+        # children of this table may point to the deleted rows: check them too
+        checked = [table, *(n for n in TABLE_ORDER
+                            if any(r.table == table for r in _plain_references(TABLES[n])) and n != table)]
+        if table == "territories":
+            checked = list(TABLE_ORDER)
+
+        def work(con: sqlite3.Connection) -> tuple[int, int]:
+            deleted = con.execute(f"DELETE FROM {_q(table)} WHERE {' AND '.join(clauses)}", params).rowcount
+            if rows:
+                self._insert(con, spec, rows)
+            self._check_references(con, checked)
+            return deleted, len(rows)
+
+        return self._write(work)
+
+    # ------------------------------------------------------------------- reads
+    def load(self, tables: Iterable[str] | None = None, *,
+             territories: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+        """Canonical typed tables from the store.
+
+        Parameters
+        ----------
+        tables
+            Table ids to load; all by default.
+        territories
+            Only these territories' rows; all by default.
+
+        Returns
+        -------
+        dict[str, DataFrame]
+            Table id → frame with the schema's columns and exact dtypes, sorted by key.
+        """
+        names = list(TABLE_ORDER) if tables is None else [self._table(n).id for n in tables]
+        where, params = "", []
+        if territories is not None:
+            params = sorted({str(tid) for tid in territories})
+            where = f' WHERE "territory_id" IN ({", ".join("?" * len(params))})' if params else " WHERE 0"
+        result = {}
+        with self._reading() as con:
+            for name in names:
+                spec = TABLES[name]
+                sql = f"SELECT {_cols(spec.column_ids)} FROM {_q(name)}{where} ORDER BY {_cols(spec.key)}"
+                result[name] = _from_sql(spec, con.execute(sql, params).fetchall())
+        return result
+
+    def territories(self) -> list[str]:
+        """The territory ids of the store, sorted."""
+        with self._reading() as con:
+            return [tid for (tid,) in con.execute('SELECT territory_id FROM "territories" ORDER BY 1')]
+
+    def territory_names(self) -> dict[str, str]:
+        """Territory id → name, sorted by id."""
+        with self._reading() as con:
+            return dict(con.execute('SELECT territory_id, name FROM "territories" ORDER BY 1').fetchall())
+
+    def require_territory(self, territory_id: str, lang: str = "fr") -> str:
+        """Return ``territory_id`` if it is in the store, else raise :class:`UnknownTerritoryError`."""
+        known = self.territories()
+        if territory_id in known:
+            return territory_id
+        key = "store.unknown_territory" if known else "store.unknown_territory_empty"
+        raise UnknownTerritoryError(territory_id, known, t(key, lang, territory=territory_id, path=self.path,
+                                                           known=", ".join(known)))
+
+    def meta(self) -> dict[str, str]:
+        """The store's metadata: ``schema_version``, ``created_at``, ``created_by``."""
+        with self._reading() as con:
+            return dict(con.execute(f"SELECT key, value FROM {_q(_META)} ORDER BY key").fetchall())
+
+    def summary(self) -> pd.DataFrame:
+        """One row per territory: what the store holds for it.
+
+        Columns: ``territory_id``, ``name``, ``phase`` (code), ``partners``, then for each
+        questionnaire wave ``w`` in the store ``respondents_w{w}`` (distinct respondents)
+        and ``answers_w{w}`` (answer rows, "don't know" included), then ``indicators``,
+        ``measurements``, ``meetings``, ``relations`` (row counts).
+        """
+        counted = ("partners", "indicators", "measurements", "meetings", "relations")
+        with self._reading() as con:
+            frame = pd.DataFrame(
+                con.execute('SELECT territory_id, name, phase FROM "territories" ORDER BY 1').fetchall(),
+                columns=["territory_id", "name", "phase"], dtype=object,
+            ).astype("str")
+            counts = {name: dict(con.execute(f'SELECT territory_id, COUNT(*) FROM {_q(name)} GROUP BY 1'))
+                      for name in counted}
+            waves = con.execute('SELECT territory_id, wave, COUNT(DISTINCT respondent_id), COUNT(*) '
+                                'FROM "responses" GROUP BY 1, 2 ORDER BY 2').fetchall()
+        ids = frame["territory_id"]
+
+        def column(values: Mapping[str, int]) -> pd.Series:
+            return ids.map(lambda tid: values.get(tid, 0)).astype("int64")
+
+        frame["partners"] = column(counts["partners"])
+        for wave in sorted({w for _, w, _, _ in waves}):
+            frame[f"respondents_w{wave}"] = column({tid: r for tid, w, r, _ in waves if w == wave})
+            frame[f"answers_w{wave}"] = column({tid: n for tid, w, _, n in waves if w == wave})
+        for name in counted[1:]:
+            frame[name] = column(counts[name])
+        return frame
+
+    def describe(self, lang: str = "fr") -> str:
+        """The store's content as a text table, its path on the first line."""
+        frame = self.summary()
+        if frame.empty:
+            return t("store.describe_empty", lang, path=self.path)
+        phases = {code.id: code.label(lang) for code in CODES["phase"]}
+        shown = frame.assign(phase=frame["phase"].map(lambda p: phases.get(p, p)))
+        headers = {}
+        for col in shown.columns:
+            if col.startswith(("respondents_w", "answers_w")):
+                stem, _, wave = col.rpartition("_w")
+                headers[col] = t(f"store.col.{stem}", lang, wave=wave)
+            else:
+                headers[col] = t(f"store.col.{col}", lang)
+        table = _text_table(shown.rename(columns=headers), left=[headers[c] for c in ("territory_id", "name", "phase")])
+        lines = [t(_plural("store.describe_head", len(frame)), lang, path=self.path, n=len(frame)), "", table]
+        if any(c.startswith("answers_w") for c in frame.columns):
+            lines += ["", t("store.describe_waves", lang)]
+        return "\n".join(lines)
+
+    def data_hash(self, territory_id: str) -> str:
+        """A sha256 of every row of the territory in every table (stable across runs).
+
+        It changes when any value of the territory changes, and only then; ``batch
+        --resume`` compares it with the one recorded by :meth:`record_run`.
+        """
+        self.require_territory(territory_id, self.lang)
+        digest = hashlib.sha256()
+        with self._reading() as con:
+            for name in TABLE_ORDER:
+                spec = TABLES[name]
+                rows = con.execute(f'SELECT {_cols(spec.column_ids)} FROM {_q(name)} WHERE "territory_id" = ? '
+                                   f"ORDER BY {_cols(spec.key)}", (territory_id,)).fetchall()
+                # repr keeps floats exact; the column names make a schema change visible
+                digest.update(json.dumps([name, spec.column_ids, [[repr(v) for v in row] for row in rows]],
+                                         ensure_ascii=False).encode("utf-8"))
+        return digest.hexdigest()
+
+    # ------------------------------------------------------------- report runs
+    def record_run(self, territory_id: str, *, data_hash: str, status: str, html_path: str | os.PathLike | None = None,
+                   finished_at: datetime | None = None) -> None:
+        """Record that a report of ``territory_id`` finished (``status`` e.g. ``"ok"``, ``"failed"``)."""
+        when = (finished_at or datetime.now(UTC)).isoformat(timespec="seconds")
+        html = None if html_path is None else str(html_path)
+
+        def work(con: sqlite3.Connection) -> None:
+            con.execute(f"INSERT INTO {_q(_RUNS)} (territory_id, data_hash, finished_at, status, html_path) "
+                        "VALUES (?, ?, ?, ?, ?)", (territory_id, data_hash, when, status, html))
+
+        self._write(work)
+
+    def last_run(self, territory_id: str) -> RunRecord | None:
+        """The most recently recorded run of ``territory_id``, or ``None``."""
+        with self._reading() as con:
+            row = con.execute(f"SELECT territory_id, data_hash, finished_at, status, html_path FROM {_q(_RUNS)} "
+                              "WHERE territory_id = ? ORDER BY run_id DESC LIMIT 1", (territory_id,)).fetchone()
+        if row is None:
+            return None
+        return RunRecord(row[0], row[1], datetime.fromisoformat(row[2]), row[3], row[4])
+
+    # ------------------------------------------------------------------ export
+    def export_workbook(self, path: str | os.PathLike, *, lang: str = "fr") -> None:
+        """Write the whole store as an input workbook (report runs are not data: left out)."""
+        from collective_impact.io import write_workbook
+
+        write_workbook(self.load(), path, lang=lang)
+
+
+def _text_table(frame: pd.DataFrame, *, left: Iterable[str]) -> str:
+    """``frame`` as aligned text: the ``left`` columns left-aligned, the others right-aligned."""
+    left = set(left)
+    cells = [[str(c) for c in frame.columns]] + [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(frame.columns))]
+    lines = []
+    for row in cells:
+        parts = [v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row, widths, frame.columns, strict=True)]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _plural(key: str, n: int) -> str:
+    """The message key for ``n`` things: ``key.one`` holds the singular."""
+    return f"{key}.one" if n == 1 else key
+
+
+def _is_locked(err: sqlite3.OperationalError) -> bool:
+    return getattr(err, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(err)
+
+
+def _rollback(con: sqlite3.Connection) -> None:
+    if con.in_transaction:
+        # if even this fails, closing the connection discards the transaction anyway
+        with suppress(sqlite3.Error):
+            con.execute("ROLLBACK")
+
+
+def _duplicate_key(con: sqlite3.Connection, table: Table, rows: list[tuple]) -> str:
+    """The first key of ``rows`` given twice or already in the table, as ``(a, b)``."""
+    positions = [table.column_ids.index(k) for k in table.key]
+    seen = set()
+    sql = f"SELECT 1 FROM {_q(table.id)} WHERE " + " AND ".join(f"{_q(k)} = ?" for k in table.key)
+    for row in rows:
+        key = tuple(row[p] for p in positions)
+        if key in seen:
+            break
+        seen.add(key)
+    else:
+        key = None
+        for row in rows:
+            candidate = tuple(row[p] for p in positions)
+            # rolled back to before the insert: a hit is a row stored before it
+            if con.execute(sql, candidate).fetchone():
+                key = candidate
+                break
+    return "" if key is None else "(" + ", ".join(map(str, key)) + ")"
