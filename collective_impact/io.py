@@ -1,0 +1,637 @@
+"""Read input workbooks and CSV folders; write input workbooks and the blank template.
+
+Reading does not interpret values: :func:`read_sources` finds which sheet (or CSV file)
+holds which table and which column is which, and hands the raw cells to
+:mod:`collective_impact.validation`, which parses and checks them. Writing goes the other
+way: :func:`write_workbook` turns canonical typed tables into a workbook that reads back to
+the same tables, and :func:`write_template` writes the blank workbook users fill in.
+
+Names of sheets, CSV files and columns are matched leniently: the canonical id, the French
+label or the English label, whatever the case, accents, spaces, ``_`` or ``-``
+(see :func:`normalize_label`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from io import BytesIO, StringIO
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from collective_impact.errors import Problem
+from collective_impact.i18n import check_lang, t
+from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Table
+
+__all__ = [
+    "RawSheet",
+    "match_column",
+    "match_table",
+    "normalize_label",
+    "read_sources",
+    "write_template",
+    "write_workbook",
+]
+
+PathLike = str | os.PathLike
+
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+_CSV_SUFFIXES = {".csv", ".txt"}
+_LEGACY_SUFFIXES = {".xls", ".ods", ".numbers"}
+# The template's data validations and column formats reach down to this row.
+_LAST_ROW = 1_048_576
+_INLINE_LIST_MAX = 255  # Excel's limit on the text of an inline drop-down list
+_DATE_FORMAT = "DD/MM/YYYY"
+# A fixed time stamp makes two writes of the same tables byte-identical.
+_FIXED_TIME = dt.datetime(2020, 1, 1)
+
+
+@dataclass(frozen=True, eq=False)
+class RawSheet:
+    """The raw cells of one sheet (or CSV file) recognised as one table.
+
+    Attributes
+    ----------
+    table : str
+        Table id (a key of :data:`collective_impact.schema.TABLES`).
+    file : str
+        Display name of the file (the workbook, or the folder of CSV files).
+    sheet : str
+        Sheet name as the user sees it, or the CSV file name.
+    frame : pandas.DataFrame
+        Raw cell values (strings, or native Excel values: ``int``, ``float``, ``bool``,
+        ``datetime``; ``None`` or ``""`` for blank cells), ``object`` dtype, columns renamed
+        to canonical column ids. Unrecognised columns are left out (and reported).
+    rows : tuple of int
+        Row number of each frame row as the spreadsheet shows it (header = row 1).
+    labels : dict
+        Canonical column id → header text as the user wrote it, for messages.
+    """
+
+    table: str
+    file: str
+    sheet: str
+    frame: pd.DataFrame
+    rows: tuple[int, ...]
+    labels: dict[str, str]
+
+
+# ---------------------------------------------------------------------------- names
+
+
+def normalize_label(text: object) -> str:
+    """Reduce a sheet, column or value label to a comparable form.
+
+    Accents, case, punctuation, ``_``, ``-`` and runs of spaces are ignored:
+    ``" Théorie_du-Changement "`` and ``"theorie du changement"`` give the same result.
+
+    Parameters
+    ----------
+    text : object
+        The label; converted with ``str``.
+
+    Returns
+    -------
+    str
+        Lower-case ASCII letters and digits separated by single spaces.
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # œ and æ do not decompose; spell them out as a user typing without them would.
+    stripped = stripped.casefold().replace("œ", "oe").replace("æ", "ae")
+    return re.sub(r"[^a-z0-9]+", " ", stripped).strip()
+
+
+def _table_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for table in TABLES.values():
+        for name in (table.id, table.fr, table.en):
+            lookup[normalize_label(name)] = table.id
+    return lookup
+
+
+def _column_lookup(table: Table) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for column in table.columns:
+        for name in (column.id, column.fr, column.en):
+            lookup[normalize_label(name)] = column.id
+    return lookup
+
+
+_TABLES_BY_NAME = _table_lookup()
+_COLUMNS_BY_NAME = {table.id: _column_lookup(table) for table in TABLES.values()}
+
+
+def match_table(name: str) -> str | None:
+    """Return the id of the table a sheet or CSV file name designates, or ``None``.
+
+    The name may be the table id or its French or English label (see
+    :func:`normalize_label`); a CSV extension is ignored, and so is a leading
+    ``"Workbook - "`` as online spreadsheets add to the files they export.
+    """
+    stem = re.sub(r"\.(csv|txt)$", "", name.strip(), flags=re.IGNORECASE)
+    found = _TABLES_BY_NAME.get(normalize_label(stem))
+    if found is None and " - " in stem:
+        found = _TABLES_BY_NAME.get(normalize_label(stem.rsplit(" - ", 1)[1]))
+    return found
+
+
+def match_column(table_id: str, header: str) -> str | None:
+    """Return the canonical id of the column ``header`` designates in a table, or ``None``."""
+    return _COLUMNS_BY_NAME[table_id].get(normalize_label(header))
+
+
+def _expected_tables(lang: str) -> str:
+    return ", ".join(f"« {TABLES[t_].label(lang)} »" if lang == "fr" else f"'{TABLES[t_].label(lang)}'"
+                     for t_ in TABLE_ORDER)
+
+
+def _quoted(text: str, lang: str) -> str:
+    return f"« {text} »" if lang == "fr" else f"'{text}'"
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr") -> tuple[list[RawSheet], list[Problem]]:
+    """Read workbooks and CSV folders into raw sheets, one per recognised table.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        Each is an ``.xlsx`` workbook (one sheet per table), a folder of CSV files (one
+        file per table, named after the table) or a single CSV file named after a table.
+    lang : {"fr", "en"}
+        Language of the problem messages.
+
+    Returns
+    -------
+    sheets : list of RawSheet
+        Every sheet or CSV file recognised as a table, in file order. Sheets that match
+        no table (e.g. an instructions sheet) are ignored.
+    problems : list of Problem
+        Files that cannot be read or hold no recognisable sheet, unknown, duplicated or
+        untitled columns, missing required columns. Cell values are not checked here.
+    """
+    check_lang(lang)
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    sheets: list[RawSheet] = []
+    problems: list[Problem] = []
+    for raw_path in paths:
+        path = Path(raw_path)
+        display = path.name or str(raw_path)
+        suffix = path.suffix.lower()
+        if not path.exists():
+            problems.append(Problem(str(raw_path), "", None, None, None, t("io.file_not_found", lang)))
+        elif path.is_dir():
+            _read_csv_folder(path, display, lang, sheets, problems)
+        elif suffix in _EXCEL_SUFFIXES:
+            _read_workbook(path, display, lang, sheets, problems)
+        elif suffix in _CSV_SUFFIXES:
+            table = match_table(path.name)
+            if table is None:
+                problems.append(Problem(display, path.name, None, None, None,
+                                        t("io.unknown_csv", lang, expected=_expected_tables(lang))))
+            else:
+                _read_csv_file(path, display, path.name, table, lang, sheets, problems)
+        else:
+            problems.append(Problem(display, "", None, None, None, t("io.unsupported", lang)))
+    return sheets, problems
+
+
+def _read_workbook(path: Path, display: str, lang: str, sheets: list[RawSheet], problems: list[Problem]) -> None:
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds (zip, XML, key errors) for a damaged file
+        problems.append(Problem(display, "", None, None, None, t("io.unreadable", lang)))
+        return
+    try:
+        names = workbook.sheetnames
+        found = False
+        for worksheet in workbook.worksheets:
+            table = match_table(worksheet.title)
+            if table is None:
+                continue
+            found = True
+            # Some producers write a wrong <dimension>; read every stored row instead.
+            worksheet.reset_dimensions()
+            grid = (list(values) for values in worksheet.iter_rows(values_only=True))
+            sheet, sheet_problems = _build_sheet(table, display, worksheet.title, grid, lang)
+            problems.extend(sheet_problems)
+            if sheet is not None:
+                sheets.append(sheet)
+        if not found:
+            problems.append(Problem(display, ", ".join(names), None, None, None,
+                                    t("io.no_sheet", lang, expected=_expected_tables(lang))))
+    finally:
+        workbook.close()
+
+
+def _read_csv_folder(folder: Path, display: str, lang: str, sheets: list[RawSheet], problems: list[Problem]) -> None:
+    found = False
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        # Skip hidden files and the lock files spreadsheets leave beside an open file.
+        if not path.is_file() or path.suffix.lower() not in _CSV_SUFFIXES or path.name.startswith((".", "~$")):
+            continue
+        table = match_table(path.name)
+        if table is None:
+            continue
+        found = True
+        _read_csv_file(path, display, path.name, table, lang, sheets, problems)
+    if not found:
+        problems.append(Problem(display, "", None, None, None, t("io.no_csv", lang, expected=_expected_tables(lang))))
+
+
+def _decode(data: bytes) -> str:
+    """Decode CSV bytes: UTF-16 with BOM, UTF-8 with or without BOM, else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:  # five bytes are undefined in cp1252; latin-1 maps them all
+        return data.decode("latin-1")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Pick the separator giving the most fields in the header line (``;`` wins ties)."""
+    header = next((line for line in text.splitlines() if line.strip(" \t;,")), "")
+    best, best_count = ";", 1
+    for delimiter in (";", ",", "\t"):
+        count = len(next(csv.reader([header], delimiter=delimiter), []))
+        if count > best_count:
+            best, best_count = delimiter, count
+    return best
+
+
+def _read_csv_file(path: Path, display: str, sheet_name: str, table: str, lang: str,
+                   sheets: list[RawSheet], problems: list[Problem]) -> None:
+    try:
+        text = _decode(path.read_bytes())
+        delimiter = _sniff_delimiter(text)
+        # One CSV record is one spreadsheet row, even when a quoted cell holds line breaks,
+        # so counting records (not lines) gives the row numbers the user sees.
+        records = list(csv.reader(StringIO(text, newline=""), delimiter=delimiter))
+    except (OSError, UnicodeError, csv.Error):
+        problems.append(Problem(display, sheet_name, None, None, None, t("io.unreadable_csv", lang)))
+        return
+    sheet, sheet_problems = _build_sheet(table, display, sheet_name, iter(records), lang)
+    problems.extend(sheet_problems)
+    if sheet is not None:
+        sheets.append(sheet)
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    return False
+
+
+def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterator[list], lang: str
+                 ) -> tuple[RawSheet | None, list[Problem]]:
+    """Turn the rows of a sheet into a :class:`RawSheet`; the first non-blank row is the header."""
+    table = TABLES[table_id]
+    problems: list[Problem] = []
+    header_row = 0
+    header: list = []
+    for number, values in enumerate(grid, start=1):
+        if any(not _blank(v) for v in values):
+            header_row, header = number, values
+            break
+    if not header_row:
+        return None, problems  # an empty sheet: nothing to read, nothing wrong
+
+    positions: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    untitled: list[int] = []
+    for j, cell in enumerate(header):
+        if _blank(cell):
+            untitled.append(j)
+            continue
+        text = str(cell).strip()
+        column_id = match_column(table_id, text)
+        if column_id is None:
+            expected = ", ".join(c.label(lang) for c in table.columns)
+            problems.append(Problem(file, sheet_name, None, text, None, t("io.unknown_column", lang, expected=expected)))
+        elif column_id in positions:
+            other = get_column_letter(positions[column_id] + 1)
+            problems.append(Problem(file, sheet_name, None, text, None, t("io.duplicate_column", lang, other=other)))
+        else:
+            positions[column_id] = j
+            labels[column_id] = text
+
+    rows: list[int] = []
+    records: list[list] = []
+    untitled_used: set[int] = set()
+    for number, values in enumerate(grid, start=header_row + 1):
+        if all(_blank(v) for v in values):
+            continue  # blank rows (in the middle or at the end) carry nothing; their numbers are skipped
+        rows.append(number)
+        records.append(values)
+        untitled_used.update(j for j in untitled if j < len(values) and not _blank(values[j]))
+    for j in sorted(untitled_used):
+        problems.append(Problem(file, sheet_name, None, get_column_letter(j + 1), None,
+                                t("io.untitled_column", lang, row=header_row)))
+
+    for column in table.columns:
+        if column.required and column.id not in positions:
+            problems.append(Problem(file, sheet_name, None, column.label(lang), None,
+                                    t("io.missing_column", lang, label=column.label(lang))))
+
+    data = {
+        column_id: pd.Series([values[j] if j < len(values) else None for values in records], dtype=object)
+        for column_id, j in sorted(positions.items(), key=lambda kv: kv[1])
+    }
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)))
+    return RawSheet(table_id, file, sheet_name, frame, tuple(rows), labels), problems
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _code_labels(codes_name: str, lang: str) -> dict[str, str]:
+    return {code.id: code.label(lang) for code in CODES[codes_name]}
+
+
+def _cell_value(column: Column, value: object, lang: str) -> object:
+    """Convert one canonical value into what the input workbook shows."""
+    if _is_missing(value):
+        return None
+    if column.kind == "code":
+        return _code_labels(column.codes, lang).get(str(value), str(value))
+    if column.kind == "bool":
+        return t("io.yes" if bool(value) else "io.no", lang)
+    if column.kind == "date":
+        return pd.Timestamp(value).to_pydatetime()
+    if column.kind == "int":
+        return int(value)
+    if column.kind == "float":
+        return float(value)
+    # openpyxl refuses control characters; they cannot be typed in a cell anyway.
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_REQUIRED_FILL = PatternFill("solid", fgColor="1F4E79")
+_OPTIONAL_FILL = PatternFill("solid", fgColor="5B9BD5")
+_TITLE_FONT = Font(bold=True, size=14)
+_HEADING_FONT = Font(bold=True, size=12)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _column_help(column: Column, lang: str) -> str:
+    parts = [column.help_en if lang == "en" else column.help_fr]
+    if column.kind == "int":
+        parts.append(t("io.kind_int", lang, min=int(column.min or 0), max=int(column.max or 0)))
+    else:
+        parts.append(t(f"io.kind_{column.kind}", lang))
+    parts.append(t("io.comment_required" if column.required else "io.comment_optional", lang))
+    return " ".join(p for p in parts if p)
+
+
+def _write_table_sheet(worksheet: Worksheet, table: Table, frame: pd.DataFrame | None, lang: str) -> None:
+    for j, column in enumerate(table.columns, start=1):
+        cell = worksheet.cell(row=1, column=j, value=column.label(lang))
+        cell.font = _HEADER_FONT
+        cell.fill = _REQUIRED_FILL if column.required else _OPTIONAL_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        comment = Comment(_column_help(column, lang), "collective-impact")
+        comment.width, comment.height = 320, 110
+        cell.comment = comment
+    widths = [len(column.label(lang)) + 4 for column in table.columns]
+    if frame is not None and len(frame):
+        present = [c for c in table.columns if c.id in frame.columns]
+        for i, values in enumerate(zip(*(frame[c.id].tolist() for c in present), strict=True), start=2):
+            for column, value in zip(present, values, strict=True):
+                j = table.column_ids.index(column.id) + 1
+                shown = _cell_value(column, value, lang)
+                cell = worksheet.cell(row=i, column=j, value=shown)
+                if isinstance(shown, str):
+                    # A text starting with "=" must stay text, never become a formula.
+                    cell.data_type = "s"
+                    widths[j - 1] = max(widths[j - 1], min(len(shown), 60) + 2)
+                elif column.kind == "date":
+                    cell.number_format = _DATE_FORMAT
+                    widths[j - 1] = max(widths[j - 1], 12)
+    for j, column in enumerate(table.columns, start=1):
+        letter = get_column_letter(j)
+        worksheet.column_dimensions[letter].width = max(12, min(widths[j - 1], 60))
+        # Typing 01 in an id column must keep the leading zero, and a date column shows dates.
+        if column.kind in {"id", "idlist", "str"}:
+            worksheet.column_dimensions[letter].number_format = "@"
+        elif column.kind == "date":
+            worksheet.column_dimensions[letter].number_format = _DATE_FORMAT
+    worksheet.freeze_panes = "A2"
+
+
+def _list_validation(values: Sequence[str], lists_sheet: Worksheet, lists_column: int, lang: str) -> DataValidation:
+    """A drop-down list: inline when short and comma-free, else a range of the hidden lists sheet."""
+    letter = get_column_letter(lists_column)
+    for i, value in enumerate(values, start=2):
+        lists_sheet.cell(row=i, column=lists_column, value=value).data_type = "s"
+    inline = ",".join(values)
+    if len(inline) <= _INLINE_LIST_MAX and not any("," in v or '"' in v for v in values):
+        formula = f'"{inline}"'
+    else:
+        formula = f"{quote_sheetname(lists_sheet.title)}!${letter}$2:${letter}${len(values) + 1}"
+    return DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                          errorTitle=t("io.dv_title", lang), error=t("io.dv_list", lang))
+
+
+def _add_validations(worksheet: Worksheet, table: Table, lists_sheet: Worksheet, items_range: str | None,
+                     items_sheet_title: str, lang: str) -> None:
+    """Drop-down lists and checks on the data cells of one table sheet."""
+    for j, column in enumerate(table.columns, start=1):
+        letter = get_column_letter(j)
+        validation: DataValidation | None = None
+        if column.kind == "code":
+            labels = [code.label(lang) for code in column.allowed()]
+            lists_column = lists_sheet.max_column + 1 if lists_sheet.cell(row=1, column=1).value is not None else 1
+            lists_sheet.cell(row=1, column=lists_column, value=f"{table.label(lang)} : {column.label(lang)}")
+            validation = _list_validation(labels, lists_sheet, lists_column, lang)
+        elif column.kind == "bool":
+            validation = DataValidation(type="list", formula1=f'"{t("io.yes", lang)},{t("io.no", lang)}"',
+                                        allow_blank=True, showErrorMessage=True,
+                                        errorTitle=t("io.dv_title", lang), error=t("io.dv_bool", lang))
+        elif column.kind == "int" and column.min == 1 and column.max in (4, 5):
+            choices = ",".join(str(v) for v in range(1, int(column.max) + 1))
+            error = t("io.dv_score" if column.max == 5 else "io.dv_rating", lang)
+            validation = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True, showErrorMessage=True,
+                                        errorTitle=t("io.dv_title", lang), error=error)
+        elif column.kind == "int" and column.id == "wave":
+            validation = DataValidation(type="whole", operator="between", formula1=str(int(column.min or 0)),
+                                        formula2=str(int(column.max or 0)), allow_blank=True, showErrorMessage=True,
+                                        errorTitle=t("io.dv_title", lang), error=t("io.dv_wave", lang))
+        elif column.kind == "date":
+            validation = DataValidation(type="date", operator="between", formula1="DATE(1900,1,1)",
+                                        formula2="DATE(2100,12,31)", allow_blank=True, showErrorMessage=True,
+                                        errorTitle=t("io.dv_title", lang), error=t("io.dv_date", lang))
+        elif table.id == "responses" and column.id == "item_id" and items_range:
+            # Only a warning: another framework version may have other item ids.
+            validation = DataValidation(type="list", formula1=items_range, allow_blank=True, showErrorMessage=True,
+                                        errorStyle="warning", errorTitle=t("io.dv_title", lang),
+                                        error=t("io.dv_item", lang, sheet=items_sheet_title))
+        if validation is not None:
+            validation.add(f"{letter}2:{letter}{_LAST_ROW}")
+            worksheet.add_data_validation(validation)
+
+
+def _write_readme(worksheet: Worksheet, lang: str, items_sheet_title: str) -> None:
+    lines: list[tuple[str, Font | None]] = [(t("io.readme_title", lang), _TITLE_FONT), ("", None),
+                                            (t("io.readme_intro", lang), None), ("", None),
+                                            (t("io.readme_sheets", lang), _HEADING_FONT)]
+    for table_id in TABLE_ORDER:
+        table = TABLES[table_id]
+        required = ", ".join(c.label(lang) for c in table.columns if c.required)
+        lines.append(("• " + t("io.readme_sheet_line", lang, sheet=table.label(lang),
+                                help=table.help_en if lang == "en" else table.help_fr, required=required), None))
+    responses = TABLES["responses"]
+    lines.append(("• " + t("io.readme_items_line", lang, sheet=items_sheet_title,
+                            column=responses.column("item_id").label(lang), responses=responses.label(lang)), None))
+    lines += [("", None), (t("io.readme_rules", lang), _HEADING_FONT)]
+    for key in ("ids", "dates", "numbers", "dont_know", "ratings", "lists", "yesno", "codes", "qpv"):
+        lines.append(("• " + t(f"io.readme_{key}", lang), None))
+    lines += [("", None), (t("io.readme_check", lang), _HEADING_FONT)]
+    for key in ("validate", "import", "csv"):
+        lines.append(("• " + t(f"io.readme_{key}", lang), None))
+    for i, (text, font) in enumerate(lines, start=1):
+        cell = worksheet.cell(row=i, column=1, value=text or None)
+        cell.alignment = _WRAP
+        if font is not None:
+            cell.font = font
+    worksheet.column_dimensions["A"].width = 110
+
+
+def _write_items(worksheet: Worksheet, framework, lang: str) -> str:
+    """List the framework's items; return the range of their ids, for the drop-down list."""
+    headers = [t("io.items_header_id", lang), t("io.items_header_condition", lang), t("io.items_header_text", lang)]
+    for j, header in enumerate(headers, start=1):
+        cell = worksheet.cell(row=1, column=j, value=header)
+        cell.font = _HEADER_FONT
+        cell.fill = _REQUIRED_FILL
+    for i, item in enumerate(framework.items, start=2):
+        worksheet.cell(row=i, column=1, value=item.id)
+        worksheet.cell(row=i, column=2, value=framework.condition(item.condition).label(lang))
+        worksheet.cell(row=i, column=3, value=item.text(lang)).alignment = _WRAP
+    for letter, width in zip("ABC", (18, 36, 100), strict=True):
+        worksheet.column_dimensions[letter].width = width
+    worksheet.freeze_panes = "A2"
+    return f"{quote_sheetname(worksheet.title)}!$A$2:$A${len(framework.items) + 1}"
+
+
+def _build_workbook(tables: Mapping[str, pd.DataFrame], lang: str, framework) -> Workbook:
+    from collective_impact.framework import load_framework
+
+    check_lang(lang)
+    if framework is None or isinstance(framework, str):
+        framework = load_framework(framework) if framework else load_framework()
+    workbook = Workbook()
+    readme = workbook.active
+    readme.title = t("io.readme_sheet", lang)
+    sheets = {table_id: workbook.create_sheet(TABLES[table_id].label(lang)) for table_id in TABLE_ORDER}
+    items_sheet = workbook.create_sheet(t("io.items_sheet", lang))
+    lists_sheet = workbook.create_sheet(t("io.lists_sheet", lang))
+    lists_sheet.sheet_state = "hidden"
+    _write_readme(readme, lang, items_sheet.title)
+    items_range = _write_items(items_sheet, framework, lang)
+    for table_id, worksheet in sheets.items():
+        table = TABLES[table_id]
+        _write_table_sheet(worksheet, table, tables.get(table_id), lang)
+        _add_validations(worksheet, table, lists_sheet, items_range, items_sheet.title, lang)
+    workbook.active = 0
+    return workbook
+
+
+def _save(workbook: Workbook, path: PathLike) -> None:
+    """Save with fixed time stamps, so the same tables always give the same bytes."""
+    workbook.properties.created = _FIXED_TIME
+    workbook.properties.creator = "collective-impact"
+    buffer = BytesIO()
+    workbook.save(buffer)
+    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, data)
+
+
+def write_workbook(tables: Mapping[str, pd.DataFrame], path: PathLike, *, lang: str = "fr", framework=None) -> None:
+    """Write canonical typed tables as an input workbook.
+
+    The workbook has the layout of the template (instructions sheet, one sheet per table,
+    questionnaire items, drop-down lists) filled with the tables' rows: coded values as
+    their label in ``lang``, dates as real Excel dates (JJ/MM/AAAA), booleans as oui/non
+    (yes/no), missing values as empty cells. Read back with
+    :func:`collective_impact.validation.load_files`, it gives the same tables.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Canonical typed tables keyed by table id (see :mod:`collective_impact.schema`);
+        absent tables give empty sheets.
+    path : path
+        The ``.xlsx`` file to write (parent folders are created).
+    lang : {"fr", "en"}
+        Language of sheet names, headers, coded values and instructions.
+    framework : Framework or str, optional
+        Framework whose items are listed (default: the default framework).
+    """
+    unknown = sorted(set(tables) - set(TABLES))
+    if unknown:
+        raise ValueError(f"unknown table(s): {', '.join(unknown)}")
+    _save(_build_workbook(tables, lang, framework), path)
+
+
+def write_template(path: PathLike, *, lang: str = "fr", framework=None) -> None:
+    """Write the blank input workbook.
+
+    An instructions sheet in plain words, one sheet per table with its column titles (each
+    with a note explaining it; required columns in dark blue), drop-down lists for coded
+    columns, answers (1–5), ratings (1–4) and yes/no, the list of questionnaire items, and
+    a hidden sheet holding the longer drop-down lists.
+
+    Parameters
+    ----------
+    path : path
+        The ``.xlsx`` file to write (parent folders are created).
+    lang : {"fr", "en"}
+        Language of everything in the workbook.
+    framework : Framework or str, optional
+        Framework whose items are listed (default: the default framework).
+    """
+    _save(_build_workbook({}, lang, framework), path)

@@ -1,0 +1,721 @@
+"""Check input data completely and turn it into canonical typed tables.
+
+Three steps, each collecting every problem instead of stopping at the first:
+
+1. **Parsing** (this module): each raw cell is read according to its column kind —
+   numbers with a decimal comma or point, whole numbers, dates (Excel dates,
+   ``JJ/MM/AAAA``, ``AAAA-MM-JJ``), oui/non, codes given by id or label, lists of ids.
+2. **Per-table rules** (pandera, lazy mode): required cells, identifier pattern and
+   length, text length, allowed codes, ranges (answers 1–5, ratings 1–4, waves),
+   plausible dates, QPV code format, unique keys, end dates after start dates.
+3. **Cross-table references** (pandas): every row's territory is declared, partners,
+   outcomes and indicators referred to exist in that territory, answers refer to items of
+   the framework, a partner does not rate itself.
+
+Each problem is a :class:`~collective_impact.errors.Problem` located as the user sees it:
+file, sheet, spreadsheet row, column title as written, the bad value and a message in
+French (or English) saying what is expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from collective_impact.errors import InputError, Problem
+from collective_impact.framework import Framework, load_framework
+from collective_impact.i18n import check_lang, t
+from collective_impact.io import RawSheet, normalize_label, read_sources
+from collective_impact.schema import (
+    CODES,
+    ID_PATTERN,
+    MAX_ID,
+    MAX_TEXT,
+    QPV_PATTERN,
+    TABLE_ORDER,
+    TABLES,
+    Column,
+    Table,
+    join_ids,
+    split_ids,
+)
+
+__all__ = [
+    "check_tables",
+    "empty_table",
+    "load_files",
+    "table_schema",
+    "validate_sheets",
+]
+
+DATE_MIN = pd.Timestamp("1900-01-01")
+DATE_MAX = pd.Timestamp("2100-12-31")
+_UNIQUENESS_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness"}
+_KNOWN_SHOWN = 10  # known ids listed in a message before "…"
+_NOUNS = {"partners": "partner", "outcomes": "outcome", "indicators": "indicator"}
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+class _CellError(Exception):
+    """A raw value that cannot be read as its column kind; carries the message key."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def _is_blank(value: object) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    return False
+
+
+def _as_text(value: object) -> str:
+    """The text of a non-blank cell, as a user would read it in the cell."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    if isinstance(value, dt.date | np.datetime64):
+        stamp = pd.Timestamp(value)
+        return stamp.strftime("%d/%m/%Y") if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
+    return str(value).strip()
+
+
+def _display(value: object) -> object:
+    """A value as shown in a problem message (``None`` when blank)."""
+    if _is_blank(value):
+        return None
+    text = _as_text(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+# Thousands separators a French spreadsheet or a person may type: spaces of all widths.
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007]")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _parse_number(value: object) -> float:
+    if isinstance(value, bool | np.bool_):
+        raise _CellError("not_number")
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+    else:
+        text = _SPACES.sub("", str(value)).replace("\u2212", "-")
+        if "," in text and "." in text:
+            # Both marks: the last one is the decimal separator, the other groups thousands.
+            if text.rfind(",") > text.rfind("."):
+                text = text.replace(".", "").replace(",", ".")
+            else:
+                text = text.replace(",", "")
+        elif text.count(",") == 1:
+            text = text.replace(",", ".")
+        if not _NUMBER.fullmatch(text):
+            raise _CellError("not_number")
+        number = float(text)
+    if not math.isfinite(number):
+        raise _CellError("not_number")
+    return number
+
+
+def _parse_int(value: object) -> int:
+    try:
+        number = _parse_number(value)
+    except _CellError:
+        raise _CellError("not_integer") from None
+    # Beyond 2**53 a float no longer holds every whole number; no column needs such values.
+    if not number.is_integer() or abs(number) > 2**53:
+        raise _CellError("not_integer")
+    return int(number)
+
+
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})" + _TIME)
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME)
+
+
+def _parse_date(value: object) -> pd.Timestamp:
+    if isinstance(value, dt.date | np.datetime64 | pd.Timestamp):
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_localize(None)
+    elif isinstance(value, str):
+        text = value.strip()
+        if match := _DAY_FIRST.fullmatch(text):
+            day, month, year = (int(g) for g in match.groups())
+        elif match := _ISO.fullmatch(text):
+            year, month, day = (int(g) for g in match.groups())
+        else:
+            raise _CellError("not_date")
+        try:
+            stamp = pd.Timestamp(dt.date(year, month, day))
+        except ValueError:
+            raise _CellError("not_date") from None
+    else:
+        # A bare number is not taken as an Excel serial date: the user sees a number.
+        raise _CellError("not_date")
+    stamp = stamp.normalize()
+    # Outside this span a date cannot be held in datetime64[ns]; pandera checks the plausible span.
+    if not pd.Timestamp("1678-01-01") <= stamp <= pd.Timestamp("2261-12-31"):
+        raise _CellError("date_range", min=_display(DATE_MIN), max=_display(DATE_MAX))
+    return stamp
+
+
+_TRUE = {"oui", "yes", "vrai", "true", "1", "x"}
+_FALSE = {"non", "no", "faux", "false", "0"}
+
+
+def _parse_bool(value: object) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    word = normalize_label(_as_text(value))
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise _CellError("not_bool")
+
+
+_CODE_LOOKUP = {
+    name: {normalize_label(text): code.id for code in codes for text in (code.id, code.fr, code.en)}
+    for name, codes in CODES.items()
+}
+
+
+def _parse(column: Column, value: object) -> object:
+    """Read one non-blank raw cell as ``column``'s kind; raise :class:`_CellError` if it cannot."""
+    kind = column.kind
+    if kind == "int":
+        return _parse_int(value)
+    if kind == "float":
+        return _parse_number(value)
+    if kind == "date":
+        return _parse_date(value)
+    if kind == "bool":
+        return _parse_bool(value)
+    text = _as_text(value)
+    if kind == "code":
+        # An unknown code is kept as typed: the schema's allowed-values check reports it.
+        return _CODE_LOOKUP[column.codes].get(normalize_label(text), text)
+    if kind == "idlist":
+        ids = list(dict.fromkeys(split_ids(text)))
+        return join_ids(ids) if ids else None
+    if column.id == "qpv_code":
+        return re.sub(r"\s+", "", text).upper()
+    return text
+
+
+def _typed_series(column: Column, values: list) -> pd.Series:
+    if column.kind == "date":
+        return pd.Series(pd.DatetimeIndex(values, dtype="datetime64[ns]"))
+    return pd.Series(values, dtype=column.dtype)
+
+
+def empty_table(table_id: str) -> pd.DataFrame:
+    """An empty canonical table: the schema's columns, in order, with their dtypes."""
+    table = TABLES[table_id]
+    return pd.DataFrame({c.id: _typed_series(c, []) for c in table.columns})
+
+
+# ---------------------------------------------------------------------------- pandera schemas
+
+
+def _id_ok(series: pd.Series) -> pd.Series:
+    return series.str.fullmatch(ID_PATTERN.pattern)
+
+
+def _idlist_ok(series: pd.Series) -> pd.Series:
+    def ok(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        return all(ID_PATTERN.fullmatch(part) and len(part) <= MAX_ID for part in value.split(";"))
+
+    return series.map(ok).astype(bool)
+
+
+def _column_checks(table: Table, column: Column) -> list[pa.Check]:
+    """Pandera checks of one column; each check's name is the key of its message."""
+    checks: list[pa.Check] = []
+    if column.kind == "id":
+        checks.append(pa.Check(_id_ok, name="id_pattern"))
+        checks.append(pa.Check(lambda s: s.str.len() <= MAX_ID, name="id_length"))
+    elif column.kind == "idlist":
+        checks.append(pa.Check(_idlist_ok, name="idlist_pattern"))
+        checks.append(pa.Check(lambda s: s.str.len() <= MAX_TEXT, name="text_length"))
+    elif column.kind == "str":
+        checks.append(pa.Check(lambda s: s.str.len() <= MAX_TEXT, name="text_length"))
+        if column.id == "qpv_code":
+            checks.append(pa.Check(lambda s: s.str.fullmatch(QPV_PATTERN.pattern), name="qpv_code"))
+    elif column.kind == "code":
+        allowed = [code.id for code in column.allowed()]
+        checks.append(pa.Check(lambda s, allowed=allowed: s.isin(allowed), name="bad_code"))
+    elif column.kind in {"int", "float"} and (column.min is not None or column.max is not None):
+        low = -math.inf if column.min is None else column.min
+        high = math.inf if column.max is None else column.max
+        checks.append(pa.Check(lambda s, low=low, high=high: s.between(low, high), name="range"))
+    elif column.kind == "date":
+        checks.append(pa.Check(lambda s: s.between(DATE_MIN, DATE_MAX), name="date_range"))
+    return checks
+
+
+# Rules between two date columns of one row: (table, check name, start column, end column).
+_DATE_ORDER = (
+    ("activities", "end_before_start", "start_date", "end_date"),
+    ("indicators", "target_before_baseline", "baseline_date", "target_date"),
+)
+
+
+def table_schema(table_id: str) -> pa.DataFrameSchema:
+    """The pandera schema of a canonical typed table.
+
+    Parameters
+    ----------
+    table_id : str
+        A key of :data:`collective_impact.schema.TABLES`.
+
+    Returns
+    -------
+    pandera.DataFrameSchema
+        Column dtypes, required (non-null) columns, per-column checks named after their
+        message key in ``messages/validation.yaml``, unique key (duplicates reported
+        after their first occurrence) and date-order checks. Validate with ``lazy=True``
+        to collect every failure.
+    """
+    table = TABLES[table_id]
+    columns = {
+        c.id: pa.Column(c.dtype, checks=_column_checks(table, c), nullable=not c.required, required=True)
+        for c in table.columns
+    }
+    frame_checks = [
+        pa.Check(lambda df, start=start, end=end: ~(df[end] < df[start]).fillna(False), name=name)
+        for tid, name, start, end in _DATE_ORDER
+        if tid == table_id
+    ]
+    return pa.DataFrameSchema(columns, checks=frame_checks, unique=list(table.key),
+                              report_duplicates="exclude_first", name=table_id)
+
+
+# ---------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a row of a concatenated table comes from."""
+
+    seq: int  # position of the sheet in the input list
+    sheet: RawSheet
+    pos: int  # position in the sheet's frame
+
+
+class _Collector:
+    """Collects problems located at cells of the concatenated tables; sorts them for display."""
+
+    def __init__(self, sheets: Sequence[RawSheet], lang: str) -> None:
+        self.sheets = sheets
+        self.lang = lang
+        self.items: list[tuple[tuple, Problem]] = []
+        self.bad: set[tuple[str, int, str]] = set()  # (table, row index, column) with a problem
+
+    def label(self, sheet: RawSheet, column_id: str) -> str:
+        return sheet.labels.get(column_id) or TABLES[sheet.table].column(column_id).label(self.lang)
+
+    def at(self, table_id: str, origin: _Origin, index: int, column_id: str | None, value: object,
+           message: str) -> None:
+        sheet = origin.sheet
+        column = self.label(sheet, column_id) if column_id else None
+        position = TABLES[table_id].column_ids.index(column_id) if column_id else -1
+        row = sheet.rows[origin.pos] if origin.pos < len(sheet.rows) else None
+        problem = Problem(sheet.file, sheet.sheet, row, column, _display(value), message)
+        self.items.append(((origin.seq, row or 0, position), problem))
+        if column_id:
+            self.bad.add((table_id, index, column_id))
+
+    def problems(self) -> list[Problem]:
+        return [problem for _, problem in sorted(self.items, key=lambda item: item[0])]
+
+
+def _truncated(values: Sequence[str], lang: str) -> str:
+    shown = ", ".join(values[:_KNOWN_SHOWN])
+    if len(values) > _KNOWN_SHOWN:
+        shown += t("validation.more", lang, n=len(values))
+    return shown
+
+
+def _check_message(check: str, column: Column, lang: str) -> str:
+    if check == "range":
+        if column.id == "score":
+            return t("validation.score_range", lang)
+        if column.id == "wave":
+            return t("validation.wave_range", lang, min=int(column.min), max=int(column.max))
+        if column.min == 1 and column.max == 4:
+            return t("validation.rating_range", lang)
+        return t("validation.range", lang, min=_display(column.min), max=_display(column.max))
+    if check == "bad_code":
+        return t("validation.bad_code", lang, allowed=", ".join(code.label(lang) for code in column.allowed()))
+    if check in {"id_length", "idlist_pattern"}:
+        return t(f"validation.{check}", lang, max=MAX_ID)
+    if check == "text_length":
+        return t("validation.text_length", lang, max=MAX_TEXT)
+    if check == "date_range":
+        return t("validation.date_range", lang, min=_display(DATE_MIN), max=_display(DATE_MAX))
+    if check in {"id_pattern", "qpv_code"}:
+        return t(f"validation.{check}", lang)
+    if check == "not_nullable":
+        return t("validation.required", lang)
+    return t("validation.invalid", lang)
+
+
+def _where(first: _Origin, here: _Origin, lang: str) -> str:
+    row = first.sheet.rows[first.pos]
+    if first.sheet is here.sheet:
+        return t("validation.where_row", lang, row=row)
+    if first.sheet.file == here.sheet.file:
+        return t("validation.where_sheet", lang, sheet=first.sheet.sheet, row=row)
+    return t("validation.where_file", lang, file=first.sheet.file, sheet=first.sheet.sheet, row=row)
+
+
+def _report_failures(table_id: str, frame: pd.DataFrame, origins: list[_Origin], failures: pd.DataFrame,
+                     out: _Collector) -> None:
+    """Turn pandera's failure cases into located problems, in plain words."""
+    table = TABLES[table_id]
+    lang = out.lang
+    duplicates: set[int] = set()
+    row_checks: set[tuple[str, int]] = set()
+    row_check_names = {name for tid, name, _, _ in _DATE_ORDER if tid == table_id}
+    for case in failures.itertuples(index=False):
+        check, column_id, index = str(case.check), case.column, case.index
+        if index is None or pd.isna(index):
+            # A failure about a whole column (e.g. its dtype): cannot come from parsed data,
+            # but a typed frame handed to check_tables could; report it on the column.
+            if column_id in table.column_ids and origins:
+                out.at(table_id, origins[0], 0, None, None,
+                       f"{out.label(origins[0].sheet, column_id)} : {t('validation.invalid', lang)}")
+            continue
+        index = int(index)
+        if check in _UNIQUENESS_CHECKS:
+            duplicates.add(index)
+        elif check in row_check_names:
+            row_checks.add((check, index))
+        elif (table_id, index, column_id) not in out.bad:
+            out.at(table_id, origins[index], index, column_id, case.failure_case,
+                   _check_message(check, table.column(column_id), lang))
+
+    key = list(table.key)
+    first_of: dict[tuple, int] = {}
+    for index, values in zip(frame.index, frame[key].itertuples(index=False, name=None), strict=True):
+        if not any(pd.isna(v) for v in values):
+            first_of.setdefault(values, index)
+    for index in sorted(duplicates):
+        values = tuple(frame.loc[index, key])
+        # A key left blank or unreadable is already reported; it is no duplicate.
+        if any(pd.isna(v) for v in values) or any((table_id, index, c) in out.bad for c in key):
+            continue
+        here = origins[index]
+        columns = ", ".join(f"« {out.label(here.sheet, c)} »" if lang == "fr" else f"'{out.label(here.sheet, c)}'"
+                            for c in key)
+        message = t("validation.duplicate", lang, columns=columns, where=_where(origins[first_of[values]], here, lang))
+        out.at(table_id, here, index, key[-1], values[-1], message)
+
+    for check, index in sorted(row_checks):
+        _, _, start, end = next(rule for rule in _DATE_ORDER if rule[1] == check)
+        if (table_id, index, end) in out.bad or (table_id, index, start) in out.bad:
+            continue
+        out.at(table_id, origins[index], index, end, frame.loc[index, end],
+               t(f"validation.{check}", lang, start=_display(frame.loc[index, start])))
+
+
+# ---------------------------------------------------------------------------- references
+
+
+def _key_pairs(table_id: str, frames: dict[str, pd.DataFrame], known: Mapping[str, pd.DataFrame],
+               columns: Sequence[str], out: _Collector) -> set[tuple]:
+    """The keys ``columns`` of a table's rows, in the data and in the known tables.
+
+    Rows of the data whose key cells have a problem are left out: an invalid id is not a
+    target a reference may point to, nor one to suggest in a message.
+    """
+    pairs: set[tuple] = set()
+    for frame, checked in ((frames[table_id], True), (known.get(table_id), False)):
+        if frame is None or not set(columns) <= set(frame.columns):
+            continue
+        for index, values in zip(frame.index, frame[list(columns)].itertuples(index=False, name=None), strict=True):
+            if any(pd.isna(v) for v in values):
+                continue
+            if checked and any((table_id, index, c) in out.bad for c in columns):
+                continue
+            pairs.add(tuple(str(v) for v in values))
+    return pairs
+
+
+def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_Origin]],
+                      known: Mapping[str, pd.DataFrame], framework: Framework, out: _Collector) -> None:
+    lang = out.lang
+    territories = {pair[0] for pair in _key_pairs("territories", frames, known, ["territory_id"], out)}
+    territories_label = TABLES["territories"].label(lang)
+    # Rows whose territory is blank, unreadable or unknown: their other references cannot be checked.
+    skip: dict[str, set[int]] = {}
+    for table_id in TABLE_ORDER:
+        frame = frames[table_id]
+        skip[table_id] = set()
+        for index, territory in frame["territory_id"].items():
+            if pd.isna(territory) or (table_id, index, "territory_id") in out.bad:
+                skip[table_id].add(index)
+            elif table_id != "territories" and territory not in territories:
+                skip[table_id].add(index)
+                message = t("validation.unknown_territory", lang, sheet=territories_label)
+                message += (t("validation.known", lang, known=_truncated(sorted(territories), lang)) if territories
+                            else t("validation.none_known", lang))
+                out.at(table_id, origins[table_id][index], index, "territory_id", territory, message)
+
+    for table_id in TABLE_ORDER:
+        frame = frames[table_id]
+        for ref in TABLES[table_id].references:
+            if ref.table == "territories":
+                continue
+            targets = _key_pairs(ref.table, frames, known, ref.target, out)
+            by_territory: dict[str, list[str]] = {}
+            for territory, target_id in sorted(targets):
+                by_territory.setdefault(territory, []).append(target_id)
+            column_id = ref.columns[-1]
+            for index, (territory, value) in frame[["territory_id", column_id]].iterrows():
+                if index in skip[table_id] or pd.isna(value) or (table_id, index, column_id) in out.bad:
+                    continue
+                ids = split_ids(value) if ref.list_column else [str(value)]
+                missing = [i for i in ids if (territory, i) not in targets]
+                if not missing:
+                    continue
+                message = t(f"validation.unknown_{_NOUNS[ref.table]}", lang, territory=territory,
+                            sheet=TABLES[ref.table].label(lang))
+                known_ids = by_territory.get(territory, [])
+                message += (t("validation.known", lang, known=_truncated(known_ids, lang)) if known_ids
+                            else t("validation.none_known", lang))
+                out.at(table_id, origins[table_id][index], index, column_id, join_ids(missing), message)
+
+    items = [item.id for item in framework.items]
+    responses = frames["responses"]
+    for index, item_id in responses["item_id"].items():
+        if pd.isna(item_id) or ("responses", index, "item_id") in out.bad or item_id in items:
+            continue
+        message = t("validation.unknown_item", lang, sheet=t("io.items_sheet", lang), examples=", ".join(items[:3]))
+        out.at("responses", origins["responses"][index], index, "item_id", item_id, message)
+
+    relations = frames["relations"]
+    for index, (source, target) in relations[["from_partner", "to_partner"]].iterrows():
+        if pd.notna(source) and source == target and ("relations", index, "to_partner") not in out.bad:
+            origin = origins["relations"][index]
+            message = t("validation.self_relation", lang, other=out.label(origin.sheet, "from_partner"),
+                        column=out.label(origin.sheet, "to_partner"))
+            out.at("relations", origin, index, "to_partner", target, message)
+
+    outcomes = frames["outcomes"]
+    for index, (outcome, leads_to) in outcomes[["outcome_id", "leads_to"]].iterrows():
+        if pd.notna(outcome) and outcome in split_ids(leads_to) and ("outcomes", index, "leads_to") not in out.bad:
+            out.at("outcomes", origins["outcomes"][index], index, "leads_to", outcome, t("validation.self_outcome", lang))
+
+
+# ---------------------------------------------------------------------------- entry points
+
+
+def _resolve_framework(framework: Framework | str | None) -> Framework:
+    if framework is None:
+        return load_framework()
+    if isinstance(framework, str):
+        return load_framework(framework)
+    return framework
+
+
+def _parse_sheet(seq: int, sheet: RawSheet) -> tuple[pd.DataFrame, list[_Origin], list[tuple]]:
+    """Parse a sheet's raw cells; return the typed frame, row origins and the cells not to re-check."""
+    table = TABLES[sheet.table]
+    n = len(sheet.frame)
+    origins = [_Origin(seq, sheet, pos) for pos in range(n)]
+    data: dict[str, pd.Series] = {}
+    pending: list[tuple] = []  # (pos, column id, raw value, _CellError) located once the table is concatenated
+    skipped: list[tuple] = []  # (pos, column id): cells of required columns absent from the sheet
+    for column in table.columns:
+        if column.id not in sheet.frame.columns:
+            data[column.id] = _typed_series(column, [None] * n)
+            if column.required:
+                skipped.extend((pos, column.id) for pos in range(n))
+            continue
+        values: list = []
+        for pos, raw in enumerate(sheet.frame[column.id].tolist()):
+            if _is_blank(raw):
+                values.append(None)
+                continue
+            try:
+                values.append(_parse(column, raw))
+            except _CellError as err:
+                values.append(None)
+                pending.append((pos, column.id, raw, err))
+        data[column.id] = _typed_series(column, values)
+    return pd.DataFrame(data, index=pd.RangeIndex(n)), origins, pending + [(pos, cid, None, None) for pos, cid in skipped]
+
+
+def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | None = None,
+                    known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr"
+                    ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Parse and check raw sheets; return canonical typed tables and every problem found.
+
+    Parameters
+    ----------
+    sheets : sequence of RawSheet
+        As read by :func:`collective_impact.io.read_sources`. Several sheets may give the
+        same table (from several files): they are concatenated, and a key present twice
+        is a problem wherever the two rows come from.
+    framework : Framework or str, optional
+        The framework whose items answers may refer to (default: the default framework).
+    known : mapping of str to DataFrame, optional
+        Canonical tables already stored; references may point to their rows too
+        (e.g. answers for a territory imported earlier).
+    lang : {"fr", "en"}
+        Language of the problem messages.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        Every table of the schema, in schema order, with canonical columns and dtypes
+        (empty when no sheet gave it). Cells that could not be read are missing.
+    problems : list of Problem
+        Every problem, sorted by sheet, row and column.
+    """
+    check_lang(lang)
+    fw = _resolve_framework(framework)
+    known = known or {}
+    out = _Collector(sheets, lang)
+    frames: dict[str, pd.DataFrame] = {}
+    origins: dict[str, list[_Origin]] = {}
+    for table_id in TABLE_ORDER:
+        parts: list[pd.DataFrame] = []
+        table_origins: list[_Origin] = []
+        located: list[tuple] = []
+        for seq, sheet in enumerate(sheets):
+            if sheet.table != table_id:
+                continue
+            part, part_origins, cells = _parse_sheet(seq, sheet)
+            offset = len(table_origins)
+            located.extend((offset + pos, cid, raw, err) for pos, cid, raw, err in cells)
+            if len(part):
+                parts.append(part)
+            table_origins.extend(part_origins)
+        frame = pd.concat(parts, ignore_index=True) if parts else empty_table(table_id)
+        for index, column_id, raw, err in located:
+            if err is None:
+                out.bad.add((table_id, index, column_id))  # a missing column, reported when reading
+            else:
+                out.at(table_id, table_origins[index], index, column_id, raw, t(f"validation.{err.key}", lang, **err.values))
+        try:
+            table_schema(table_id).validate(frame, lazy=True)
+        except SchemaErrors as err:
+            _report_failures(table_id, frame, table_origins, err.failure_cases, out)
+        frames[table_id] = frame
+        origins[table_id] = table_origins
+    _check_references(frames, origins, known, fw, out)
+    return frames, out.problems()
+
+
+def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framework: Framework | str | None = None,
+               known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr") -> dict[str, pd.DataFrame]:
+    """Read and validate workbooks or CSV folders; return canonical typed tables.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        ``.xlsx`` workbooks, folders of CSV files, or CSV files named after a table.
+    framework : Framework or str, optional
+        The framework whose items answers may refer to.
+    known : mapping of str to DataFrame, optional
+        Canonical tables already stored, which references may point to.
+    lang : {"fr", "en"}
+        Language of the problem messages.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Every table of the schema (see :func:`validate_sheets`).
+
+    Raises
+    ------
+    InputError
+        When any problem is found; ``err.problems`` lists every one of them.
+    """
+    sheets, read_problems = read_sources(paths, lang=lang)
+    tables, problems = validate_sheets(sheets, framework=framework, known=known, lang=lang)
+    problems = read_problems + problems
+    if problems:
+        raise InputError(problems)
+    return tables
+
+
+def check_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "formulaire",
+                 framework: Framework | str | None = None, known: Mapping[str, pd.DataFrame] | None = None,
+                 lang: str = "fr") -> list[Problem]:
+    """Check canonical typed tables (e.g. entries of a form) against every rule.
+
+    The values go through the same reading and checks as a file's cells, so a form may
+    hand over a score as ``3``, ``3.0`` or ``"3"``; rows are numbered as in a sheet
+    (row label + 2, or position + 2 when the row labels are not whole numbers).
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Tables keyed by table id, with canonical column ids.
+    source : str
+        Shown as the "file" of each problem (default ``"formulaire"``).
+    framework : Framework or str, optional
+        The framework whose items answers may refer to.
+    known : mapping of str to DataFrame, optional
+        Canonical tables already stored, which references may point to.
+    lang : {"fr", "en"}
+        Language of the problem messages.
+
+    Returns
+    -------
+    list of Problem
+        Every problem found (empty when the tables are valid).
+    """
+    check_lang(lang)
+    sheets: list[RawSheet] = []
+    problems: list[Problem] = []
+    for table_id, frame in tables.items():
+        if table_id not in TABLES:
+            raise ValueError(f"unknown table {table_id!r}; known: {', '.join(TABLE_ORDER)}")
+        table = TABLES[table_id]
+        sheet_name = table.label(lang)
+        labels = {c.id: c.label(lang) for c in table.columns}
+        for column in table.columns:
+            if column.required and column.id not in frame.columns:
+                problems.append(Problem(source, sheet_name, None, column.label(lang), None,
+                                        t("io.missing_column", lang, label=column.label(lang))))
+        if pd.api.types.is_integer_dtype(frame.index.dtype):
+            rows = tuple(int(i) + 2 for i in frame.index)
+        else:
+            rows = tuple(range(2, len(frame) + 2))
+        present = [c for c in table.column_ids if c in frame.columns]
+        raw = frame[present].astype(object).reset_index(drop=True)
+        sheets.append(RawSheet(table_id, source, sheet_name, raw, rows, labels))
+    _, found = validate_sheets(sheets, framework=framework, known=known, lang=lang)
+    return problems + found
