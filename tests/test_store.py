@@ -621,3 +621,19 @@ def test_record_and_read_the_last_run(filled: Store) -> None:
     assert last.finished_at == datetime(2025, 3, 1, 11, 0, tzinfo=UTC)
     assert filled.last_run("B") is None
     assert "report_runs" not in filled.load()
+
+
+# ------------------------------------------------------------------- workbook
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_exported_workbook_imports_back_to_the_same_store(filled: Store, tmp_path: Path, lang: str) -> None:
+    # imported here: io and validation are other modules; only this test depends on them
+    from collective_impact.validation import load_files
+
+    filled.record_run("A", data_hash="h", status="ok")
+    workbook = tmp_path / f"export_{lang}.xlsx"
+    filled.export_workbook(workbook, lang=lang)
+
+    again = Store(tmp_path / "again.sqlite")
+    again.import_tables(load_files(workbook))
+    assert_tables_equal(again.load(), filled.load())
+    assert again.last_run("A") is None  # report runs are not data: not exported
