@@ -459,7 +459,7 @@ class Store:
         })
         written = {name: len(rows.get(name, [])) for name in TABLE_ORDER}
 
-        def work(con: sqlite3.Connection) -> tuple[list[str], ...]:
+        def work(con: sqlite3.Connection) -> list[str]:
             before = [tid for (tid,) in con.execute('SELECT territory_id FROM "territories" ORDER BY 1')]
             if incoming:
                 marks = ", ".join("?" * len(incoming))
