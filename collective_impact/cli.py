@@ -64,7 +64,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(t("cli.import_refused", args.lang), file=sys.stderr)
         _print_problems(err, args.lang)
         return 1
-    store = Store(resolve_store(args.store))
+    store = Store(resolve_store(args.store), lang=args.lang)
     summary = store.import_tables(tables)
     print(summary.describe(args.lang))
     return 0
@@ -73,7 +73,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from collective_impact.store import Store
 
-    store = Store(resolve_store(args.store), create=False)
+    store = Store(resolve_store(args.store), create=False, lang=args.lang)
     store.export_workbook(args.out, lang=args.lang)
     print(t("cli.export_written", args.lang, path=args.out, store=store.path))
     return 0
@@ -82,7 +82,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     from collective_impact.store import Store
 
-    store = Store(resolve_store(args.store), create=False)
+    store = Store(resolve_store(args.store), create=False, lang=args.lang)
     print(store.describe(args.lang))
     return 0
 
