@@ -546,10 +546,6 @@ def _years_before(as_of: date, years: float) -> date:
     return as_of - timedelta(days=round(years * 365.25))
 
 
-def _at(value: date) -> np.datetime64:
-    return np.datetime64(value, "D")
-
-
 _HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)})
 
 
@@ -634,7 +630,7 @@ def _territory(k: int, seed: int, as_of: date, out: _Collector) -> None:
     out.names.add(who.name)
     start = _years_before(as_of, rng.uniform(*profile.age_years)).replace(day=1)
     out.rows["territories"].append(
-        (tid, who.name, who.commune, profile.department, who.qpv_code, profile.phase, _at(start))
+        (tid, who.name, who.commune, profile.department, who.qpv_code, profile.phase, start)
     )
 
     partner_ids = [p[0] for p in profile.partners]
@@ -652,7 +648,7 @@ def _territory(k: int, seed: int, as_of: date, out: _Collector) -> None:
     for condition, band, justification in profile.judgments:
         recorded = survey_windows[0][1] + timedelta(days=30)
         out.rows["judgments"].append(
-            (tid, 1, condition, band, justification, "Équipe d'évaluation", _at(recorded))
+            (tid, 1, condition, band, justification, "Équipe d'évaluation", recorded)
         )
 
 
@@ -726,8 +722,8 @@ def _indicators(profile: _Profile, tid: str, rng: np.random.Generator, as_of: da
         baseline_date = date(as_of.year - ind.years_before, month, day)
         target_date = date(as_of.year + ind.years_after, month, day)
         out.rows["indicators"].append((
-            tid, ind.id, ind.label, ind.unit, ind.outcome, float(ind.baseline), _at(baseline_date),
-            float(ind.target), _at(target_date), ind.source,
+            tid, ind.id, ind.label, ind.unit, ind.outcome, float(ind.baseline), baseline_date,
+            float(ind.target), target_date, ind.source,
         ))
         if ind.pace is None:
             continue
@@ -743,15 +739,15 @@ def _indicators(profile: _Profile, tid: str, rng: np.random.Generator, as_of: da
             value = round(max(value, 0.0), ind.decimals)
             if draw_blank < profile.measure_blank:
                 value = np.nan
-            out.rows["measurements"].append((tid, ind.id, _at(when), float(value)))
+            out.rows["measurements"].append((tid, ind.id, when, float(value)))
 
 
 def _activities(profile: _Profile, tid: str, start: date, as_of: date, out: _Collector) -> None:
     age = (as_of - start).days
     for aid, label, pid, oid, begin, end in profile.activities:
         begin_date = start + timedelta(days=round(begin * age))
-        end_date = None if end is None else _at(start + timedelta(days=round(end * age)))
-        out.rows["activities"].append((tid, aid, label, pid, oid, _at(begin_date), end_date))
+        end_date = None if end is None else start + timedelta(days=round(end * age))
+        out.rows["activities"].append((tid, aid, label, pid, oid, begin_date, end_date))
 
 
 def _meetings(profile: _Profile, tid: str, partner_ids: list[str], kinds: dict, rng: np.random.Generator,
@@ -789,7 +785,7 @@ def _meetings(profile: _Profile, tid: str, partner_ids: list[str], kinds: dict, 
             meetings.append((day, _KIND_ORDER.index(kind), kind, title, attendees))
     meetings.sort(key=lambda m: (m[0], m[1]))
     for number, (day, _, kind, title, attendees) in enumerate(meetings, start=1):
-        out.rows["meetings"].append((tid, f"M{number:03d}", _at(day), kind, title, join_ids(attendees)))
+        out.rows["meetings"].append((tid, f"M{number:03d}", day, kind, title, join_ids(attendees)))
 
 
 def _ratings(rng: np.random.Generator, mean: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
