@@ -193,7 +193,7 @@ _MATURE = _Profile(
         ("imp_qualite_vie", "Tranquillité publique, santé et lien social dans le quartier", "impact", ()),
     ),
     indicators=(
-        _Indicator("chomage_jeunes", "Taux de chômage des 16–25 ans", "%", "imp_emploi", 34.5, 26.0, 6, 2, "INSEE", 1.1, decimals=1),
+        _Indicator("chomage_jeunes", "Taux de chômage des 16–25 ans", "%", "imp_emploi", 34.5, 26.0, 6, 2, "INSEE", 1.3, decimals=1),
         _Indicator("jeunes_insertion", "Jeunes suivis entrés en emploi ou en formation dans l'année", "jeunes",
                    "int_jeunes", 48, 90, 6, 2, "Mission locale", 1.7),
         _Indicator("brevet", "Taux de réussite au diplôme national du brevet", "%", "imp_reussite", 71.0, 82.0, 6, 2,
@@ -203,9 +203,9 @@ _MATURE = _Profile(
         _Indicator("parents_ecole", "Parents présents aux rencontres école-familles", "parents", "int_parents",
                    60, 120, 5, 2, "Enquête partenaires", 1.6, (6, 30)),
         _Indicator("securite", "Habitants se sentant en sécurité le soir dans le quartier", "%", "int_securite",
-                   41.0, 60.0, 6, 2, "Enquête habitants", 1.05, (6, 30), 1),
+                   41.0, 60.0, 6, 2, "Enquête habitants", 1.2, (6, 30), 1),
         _Indicator("droits_caf", "Familles accompagnées ayant ouvert un droit CAF", "familles", "int_droits",
-                   120, 200, 5, 2, "CAF", 1.1),
+                   120, 200, 5, 2, "CAF", 1.35),
         _Indicator("participation", "Habitants ayant pris part à au moins une action collective", "habitants",
                    "imp_qualite_vie", 250, 400, 6, 2, "Centre social", 0.6),
     ),
@@ -224,6 +224,9 @@ _MATURE = _Profile(
         ("A12", "Fête de quartier et repas partagés", "P01", "act_vie_quartier", 0.0, None),
         ("A13", "Tournoi sportif inter-quartiers", "P13", "act_vie_quartier", 0.25, 0.9),
         ("A14", "Formation des parents délégués", "P12", "int_parents", 0.5, None),
+        ("A15", "Parrainage vers l'emploi avec les entreprises du territoire", "P09", "int_jeunes", 0.45, None),
+        ("A16", "Gestion urbaine de proximité", "P06", "int_securite", 0.1, None),
+        ("A17", "Accompagnement vers le soin", "P14", "int_droits", 0.4, None),
     ),
     meetings=_Meetings(
         counts={"comite_pilotage": 4, "comite_technique": 10, "groupe_travail": 12, "pleniere": 2, "rencontre_habitants": 4},
@@ -302,7 +305,7 @@ _STARTING = _Profile(
         _Indicator("pauvrete", "Taux de pauvreté des ménages", "%", "imp_precarite", 44.0, 40.0, 2, 5,
                    "INSEE – Filosofi", None, decimals=1),
         _Indicator("jeunes_contactes", "Jeunes contactés par les maraudes éducatives", "jeunes", "act_jeunes",
-                   0, 80, 1, 2, "Mission locale", 1.2, (6, 30)),
+                   0, 80, 1, 2, "Mission locale", 1.5, (6, 30)),
         _Indicator("parents_cafe", "Parents venus au café des parents", "parents", "act_parentalite", 0, 40, 1, 2,
                    "Enquête partenaires", None, (6, 30)),
         _Indicator("rsa", "Part des allocataires CAF percevant le RSA", "%", "imp_precarite", 31.0, 27.0, 2, 4,
@@ -480,7 +483,7 @@ _DISAGREEING = _Profile(
     ),
     indicators=(
         _Indicator("trajets", "Trajets réalisés par le transport solidaire", "trajets", "act_mobilite", 300, 900, 3, 2,
-                   "Centre social", 1.2),
+                   "Centre social", 1.4),
         _Indicator("demarches", "Personnes accompagnées dans leurs démarches en ligne", "personnes",
                    "int_acces_services", 150, 400, 3, 2, "Centre social", 0.9),
         _Indicator("chomage", "Taux de chômage des 15–64 ans", "%", "int_emploi", 11.5, 9.5, 3, 3, "INSEE", 0.5,
@@ -488,7 +491,7 @@ _DISAGREEING = _Profile(
         _Indicator("freins_mobilite", "Demandeurs d'emploi ayant levé un frein de mobilité", "personnes", "int_emploi",
                    20, 60, 3, 2, "France Travail", 0.8),
         _Indicator("isolement", "Personnes âgées isolées visitées régulièrement", "personnes", "int_lien", 35, 80, 3, 2,
-                   "Enquête partenaires", 1.0, (6, 30)),
+                   "Enquête partenaires", 1.2, (6, 30)),
         _Indicator("loisirs", "Jeunes de 11–17 ans inscrits à l'accueil de loisirs", "jeunes", "act_jeunes", 40, 70,
                    3, 2, "Centre social", -0.2, (9, 30)),
         _Indicator("satisfaction", "Habitants satisfaits de l'accès aux services publics", "%", "imp_bien_vivre",
@@ -504,6 +507,8 @@ _DISAGREEING = _Profile(
         ("A07", "Repas intergénérationnels", "P11", "act_isolement", 0.3, 0.8),
         ("A08", "Accueil de loisirs ados", "P01", "act_jeunes", 0.0, None),
         ("A09", "Stages de découverte en entreprise", "P12", "act_jeunes", 0.5, None),
+        ("A10", "Rendez-vous des droits à l'espace France services", "P05", "int_acces_services", 0.35, None),
+        ("A11", "Accompagnement global des demandeurs d'emploi", "P06", "int_emploi", 0.2, None),
     ),
     meetings=_Meetings(
         counts={"comite_pilotage": 3, "comite_technique": 6, "groupe_travail": 4, "pleniere": 2, "rencontre_habitants": 2},
@@ -523,7 +528,7 @@ _DISAGREEING = _Profile(
     measure_drop=0.05,
 )
 
-PROFILES: tuple[_Profile, ...] = (_MATURE, _STARTING, _WEAK_BACKBONE, _DISAGREEING)
+_PROFILES: tuple[_Profile, ...] = (_MATURE, _STARTING, _WEAK_BACKBONE, _DISAGREEING)
 """The four designed profiles, in the order territories cycle through them."""
 
 # Names of the extra territories (benchmarks): fictional neighbourhoods and communes.
@@ -575,9 +580,9 @@ class _Identity:
 
 def _identity(profile: _Profile, k: int, rng: np.random.Generator) -> _Identity:
     """Id, name and place of territory ``k``: the profile's own for the first four, new ones after."""
-    if k < len(PROFILES):
+    if k < len(_PROFILES):
         return _Identity(profile.territory_id, profile.name, profile.quartier, profile.commune, profile.qpv_code)
-    j = k - len(PROFILES)
+    j = k - len(_PROFILES)
     # Every (neighbourhood, commune) pair comes once in the first 600 extra territories.
     commune = _EXTRA_COMMUNES[j % len(_EXTRA_COMMUNES)]
     quartier = _EXTRA_QUARTIERS[(j + j // len(_EXTRA_COMMUNES)) % len(_EXTRA_QUARTIERS)]
@@ -621,7 +626,7 @@ class _Collector:
 
 
 def _territory(k: int, seed: int, as_of: date, out: _Collector) -> None:
-    profile = PROFILES[k % len(PROFILES)]
+    profile = _PROFILES[k % len(_PROFILES)]
     rng = np.random.default_rng([seed, k])
     who = _identity(profile, k, rng)
     tid = who.territory_id
@@ -677,13 +682,14 @@ def _responses(profile: _Profile, tid: str, rng: np.random.Generator, as_of: dat
         end = as_of - timedelta(days=14 + 364 * (2 - wave))
         begin = end - timedelta(days=28)
         windows.append((begin, end))
-        n_answering = int(rng.integers(math.ceil(0.6 * n), math.floor(0.9 * n) + 1))
+        n_twice = 1 + int(n >= 12)
+        # 60 to 90 % of the partners answer, the respondents (with those answering twice) stay within 90 %.
+        n_answering = int(rng.integers(math.ceil(0.6 * n), math.floor(0.9 * n) - n_twice + 1))
         ranking = np.argsort(-(eagerness + rng.normal(0.0, 0.2, size=n)), kind="stable")
         answering = np.sort(np.concatenate([
             ranking[camps[ranking] == c][: round(n_answering * np.mean(camps == c))] for c in np.unique(camps)
         ]))
         # A few partners answer twice (e.g. the director and a field worker).
-        n_twice = 1 + int(n >= 12)
         twice = rng.choice(answering, size=n_twice, replace=False)
         who = np.concatenate([answering, twice])
         r = len(who)
@@ -840,7 +846,7 @@ def _relations(profile: _Profile, tid: str, partner_ids: list[str], rng: np.rand
 
 
 def demo_tables(
-    *, seed: int = DEFAULT_SEED, n_territories: int = len(PROFILES), as_of: date = DEFAULT_AS_OF
+    *, seed: int = DEFAULT_SEED, n_territories: int = len(_PROFILES), as_of: date = DEFAULT_AS_OF
 ) -> dict[str, pd.DataFrame]:
     """Return the demo data set: canonical typed tables for every table of the schema.
 
@@ -881,4 +887,4 @@ def write_demo_workbook(path: str | os.PathLike, *, lang: str = "fr", seed: int 
     return Path(path)
 
 
-__all__ = ["DEFAULT_AS_OF", "DEFAULT_SEED", "PROFILES", "demo_tables", "write_demo_workbook"]
+__all__ = ["DEFAULT_AS_OF", "DEFAULT_SEED", "demo_tables", "write_demo_workbook"]
