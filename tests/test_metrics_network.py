@@ -122,24 +122,32 @@ def test_relation_scores_ignore_missing_ratings_and_self_relations():
 
 
 def test_network_summary():
-    got = network_summary(RELATIONS, PARTNERS)
+    got = network_summary(RELATIONS, PARTNERS, min_raters=1)
     nan = np.nan
     expected = pd.DataFrame(
         [
-            # territory, wave, n, respondents, ties, density, centralization, isolated, trust, n, value, n
-            ("ISO", 1, 3, 1, 1, 1 / 3, 0.5, 1, nan, 0, nan, 0),  # degrees 1,1,0: (0+0+1)/(2·1)
-            ("K4", 1, 4, 4, 6, 1.0, 0.0, 0, nan, 0, nan, 0),
-            ("PAIR", 1, 2, 1, 1, 1.0, nan, 0, 2 / 3, 1, 2 / 3, 1),
-            ("STAR", 1, 5, 3, 4, 0.4, 1.0, 0, (T01 + T02 + T12) / 3, 3, (V01 + V40 + V12) / 3, 3),
-            ("STAR", 2, 5, 2, 2, 0.2, 0.5, 2, 1.0, 1, 1.0, 1),  # degrees 1,2,1,0,0: (1+0+1+2+2)/(4·3)
+            # territory, wave, n, respondents, ties, density, centralization, isolated, raters, trust, n, value, n
+            ("ISO", 1, 3, 1, 1, 1 / 3, 0.5, 1, 0, nan, 0, nan, 0),  # degrees 1,1,0: (0+0+1)/(2·1)
+            ("K4", 1, 4, 4, 6, 1.0, 0.0, 0, 0, nan, 0, nan, 0),
+            ("PAIR", 1, 2, 1, 1, 1.0, nan, 0, 1, 2 / 3, 1, 2 / 3, 1),
+            ("STAR", 1, 5, 3, 4, 0.4, 1.0, 0, 3, (T01 + T02 + T12) / 3, 3, (V01 + V40 + V12) / 3, 3),
+            ("STAR", 2, 5, 2, 2, 0.2, 0.5, 2, 1, 1.0, 1, 1.0, 1),  # degrees 1,2,1,0,0: (1+0+1+2+2)/(4·3)
         ],
         columns=["territory_id", "wave", "n_partners", "n_respondents", "n_ties", "density", "centralization",
-                 "n_isolated", "trust_pct", "n_trust_rated", "value_pct", "n_value_rated"],
+                 "n_isolated", "n_raters", "trust_pct", "n_trust_rated", "value_pct", "n_value_rated"],
     )
-    counts = ["wave", "n_partners", "n_respondents", "n_ties", "n_isolated", "n_trust_rated", "n_value_rated"]
+    counts = ["wave", "n_partners", "n_respondents", "n_ties", "n_isolated", "n_raters", "n_trust_rated", "n_value_rated"]
     expected = expected.astype({"territory_id": "str"} | dict.fromkeys(counts, "Int64"))
     # ONE (a one-partner territory) has only a self-relation: no surveyed network, no row.
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_network_summary_withholds_trust_and_value_of_fewer_than_three_raters_by_default():
+    got = network_summary(RELATIONS, PARTNERS).set_index(["territory_id", "wave"])
+    # STAR wave 1 has three raters (P0, P4, P1): shown; PAIR and STAR wave 2 have one: withheld.
+    assert got.loc[("STAR", 1), "trust_pct"] == pytest.approx((T01 + T02 + T12) / 3)
+    assert got.loc[[("PAIR", 1), ("STAR", 2)], ["trust_pct", "value_pct"]].isna().all().all()
+    assert got.loc[("PAIR", 1), "n_trust_rated"] == 1
 
 
 def test_partner_network_received_ratings():
@@ -187,7 +195,7 @@ def test_partner_network_shows_ratings_from_min_raters_on():
 
 
 def test_network_change():
-    got = network_change(network_summary(RELATIONS, PARTNERS))
+    got = network_change(network_summary(RELATIONS, PARTNERS, min_raters=1))
     star_trust_1, star_value_1 = (T01 + T02 + T12) / 3, (V01 + V40 + V12) / 3
     expected = pd.DataFrame(
         {

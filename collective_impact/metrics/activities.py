@@ -225,6 +225,8 @@ def coverage_summary(
         ``share_outcomes_several_partners`` (shares of ``n_outcomes``), and
         ``n_partners_without_activity``, ``share_partners_without_activity`` (share of
         ``n_partners``). Counts are Int64, shares float64, NaN when the denominator is 0.
+        A territory has few outcomes, so each share comes with its count and its
+        denominator; one outcome more or less moves a share a lot.
     """
     gaps = coverage_gaps(activities, outcomes, partners, levels=levels)
     territories = sorted(

@@ -183,7 +183,9 @@ def attendance(
     Notes
     -----
     Every meeting of any kind counts alike; a partner listed twice for one meeting
-    counts once.
+    counts once. Small numbers: the rate always comes with its denominator
+    ``n_meetings``; over one or two meetings it says little. Nothing is withheld:
+    attendance is a fact of the minutes, not a partner's opinion.
     """
     held = _between(meetings, _timestamp(since, "since"), _timestamp(until, "until"))
     presence = _presence(held)
@@ -318,6 +320,9 @@ def communication_summary(
           meeting to be absent from);
         - ``n_steering``, ``median_steering_interval_days``, ``last_steering_date``: from
           :func:`steering_interval` on all meetings up to ``as_of``.
+
+        Read ``mean_attendance_rate`` with ``n_meetings_recent``: it may rest on very few
+        meetings (see :func:`attendance`).
     """
     as_of = _timestamp(as_of, "as_of")
     since = as_of - pd.DateOffset(months=months)

@@ -160,6 +160,9 @@ def indicator_progress(
     4. ``on_track``: progress ≥ elapsed — **a tie (progress == elapsed) is on track**;
     5. ``behind``: 0 ≤ progress < elapsed.
 
+    The status rests on one value, the latest: ``n_measurements`` and ``n_missing`` are
+    given beside it so that a reader sees when it rests on a single measurement.
+
     Source: ``REFERENCE.md``, "Indicators of a shared measurement system".
     """
     as_of = _timestamp(as_of, "as_of")

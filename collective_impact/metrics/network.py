@@ -76,6 +76,7 @@ _SUMMARY_DTYPES = {
     "density": "float64",
     "centralization": "float64",
     "n_isolated": "Int64",
+    "n_raters": "Int64",
     "trust_pct": "float64",
     "n_trust_rated": "Int64",
     "value_pct": "float64",
@@ -212,13 +213,18 @@ def _waves(relations: pd.DataFrame, partners: pd.DataFrame):
         yield tid, wave, _build_graph(nodes[nodes["territory_id"] == tid], rows), rows
 
 
-def network_summary(relations: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
+def network_summary(relations: pd.DataFrame, partners: pd.DataFrame, *, min_raters: int = 3) -> pd.DataFrame:
     """Network-level measures per territory and survey wave.
 
     Parameters
     ----------
     relations, partners : DataFrame
         Canonical tables (one or several territories and waves).
+    min_raters : int, default 3
+        Below this number of partners who gave ratings, ``trust_pct`` and ``value_pct``
+        are withheld (NaN): with one or two raters, the network mean is their own
+        ratings, readable off the report (``REFERENCE.md``, "Small groups"). Pass 1 to
+        show every mean.
 
     Returns
     -------
@@ -233,9 +239,11 @@ def network_summary(relations: pd.DataFrame, partners: pd.DataFrame) -> pd.DataF
         - ``density`` = n_ties / (n(n − 1)/2); NaN when n < 2;
         - ``centralization``: :func:`degree_centralization`; NaN when n < 3;
         - ``n_isolated``: partners with no tie;
+        - ``n_raters``: distinct partners who gave at least one trust or value rating;
         - ``trust_pct``: mean over the relations of the wave of their trust percentage
           (relations whose three trust ratings are all missing are left out; whatever
-          the interaction level); ``n_trust_rated``: the number of relations averaged;
+          the interaction level); NaN when ``n_raters < min_raters``;
+          ``n_trust_rated``: the number of relations with a trust percentage;
         - ``value_pct``, ``n_value_rated``: the same for value.
 
     Notes
@@ -247,6 +255,8 @@ def network_summary(relations: pd.DataFrame, partners: pd.DataFrame) -> pd.DataF
     for tid, wave, graph, scores in _waves(relations, partners):
         n = graph.number_of_nodes()
         n_ties = graph.number_of_edges()
+        n_raters = scores.loc[scores["trust"].notna() | scores["value"].notna(), "from_partner"].nunique()
+        shown = n_raters >= max(min_raters, 1)
         rows.append(
             (
                 tid,
@@ -257,9 +267,10 @@ def network_summary(relations: pd.DataFrame, partners: pd.DataFrame) -> pd.DataF
                 n_ties / (n * (n - 1) / 2) if n >= 2 else np.nan,
                 degree_centralization(graph),
                 sum(1 for _, d in graph.degree() if d == 0),
-                scores["trust_pct"].mean(),
+                n_raters,
+                scores["trust_pct"].mean() if shown else np.nan,
                 scores["trust_pct"].notna().sum(),
-                scores["value_pct"].mean(),
+                scores["value_pct"].mean() if shown else np.nan,
                 scores["value_pct"].notna().sum(),
             )
         )
@@ -298,7 +309,7 @@ def partner_network(relations: pd.DataFrame, partners: pd.DataFrame, *, min_rate
         )
         for pid, data in graph.nodes(data=True):
             n_raters = int(received.at[pid, "n_raters"]) if pid in received.index else 0
-            shown = n_raters >= min_raters and n_raters > 0
+            shown = n_raters >= max(min_raters, 1)
             records.append(
                 (
                     tid,
