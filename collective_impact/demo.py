@@ -106,6 +106,7 @@ class _Network:
     missing: float
     levels: tuple[float, float, float, float, float]  # none … collaboration
     level_gain: float  # probability of one more level at wave 2
+    trust_gain: float = 0.0  # change of the trust ratings from wave 1 to wave 2
     cross_camp_trust: float | None = None
     cross_camp_tie: float = 1.0
     backbone_resources: float | None = None  # mean value_resources rating of the backbone
@@ -242,7 +243,7 @@ _MATURE = _Profile(
     ),
     network=_Network(
         respond=0.9, tie=(0.45, 0.5), backbone_tie=0.45, trust=3.45, value=3.1, missing=0.04,
-        levels=(0.02, 0.12, 0.26, 0.3, 0.3), level_gain=0.15,
+        levels=(0.02, 0.12, 0.26, 0.3, 0.3), level_gain=0.15, trust_gain=0.05,
     ),
     measure_blank=0.08,
     measure_drop=0.0,
@@ -330,7 +331,7 @@ _STARTING = _Profile(
     ),
     network=_Network(
         respond=0.7, tie=(0.15, 0.25), backbone_tie=0.5, trust=2.7, value=2.4, missing=0.12,
-        levels=(0.05, 0.45, 0.35, 0.12, 0.03), level_gain=0.3,
+        levels=(0.05, 0.45, 0.35, 0.12, 0.03), level_gain=0.3, trust_gain=0.3,
     ),
     measure_blank=0.1,
     measure_drop=0.0,
@@ -424,7 +425,7 @@ _WEAK_BACKBONE = _Profile(
     ),
     network=_Network(
         respond=0.75, tie=(0.25, 0.27), backbone_tie=0.15, trust=2.8, value=2.6, missing=0.08,
-        levels=(0.04, 0.3, 0.36, 0.22, 0.08), level_gain=0.05, backbone_resources=1.5,
+        levels=(0.04, 0.3, 0.36, 0.22, 0.08), level_gain=0.05, backbone_resources=1.2,
     ),
     measure_blank=0.25,
     measure_drop=0.25,
@@ -794,37 +795,44 @@ def _meetings(profile: _Profile, tid: str, partner_ids: list[str], kinds: dict, 
         out.rows["meetings"].append((tid, f"M{number:03d}", day, kind, title, join_ids(attendees)))
 
 
-def _ratings(rng: np.random.Generator, mean: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Three 1–4 ratings per relation around a relation-level mean (ratings of one relation go together)."""
-    relation = mean + rng.normal(0.0, 0.35, size=shape[0])
-    return np.clip(np.rint(relation[:, None] + rng.normal(0.0, 0.45, size=shape)), 1, 4)
+def _ratings(rng: np.random.Generator, mean: np.ndarray, m: int) -> np.ndarray:
+    """Three 1–4 ratings for each of ``m`` relations around each relation's mean."""
+    return np.clip(np.rint(mean[:, None] + rng.normal(0.0, 0.45, size=(m, 3))), 1, 4)
 
 
 def _relations(profile: _Profile, tid: str, partner_ids: list[str], rng: np.random.Generator,
                out: _Collector) -> None:
-    """The partner network for both waves; a relation of wave 1 stays at wave 2 when the tie rate does not fall."""
+    """The partner network at both waves.
+
+    Partners answering at wave 1 answer again at wave 2 (a few more join), and each pair keeps
+    its propensity to be tied and its own warmth, so a relation of wave 1 stays at wave 2 when
+    the tie rate does not fall and its ratings move by the designed gain plus noise.
+    """
     net = profile.network
     ids = np.array(partner_ids, dtype=object)
     n = len(ids)
     backbone = ids == profile.backbone
     camp = np.array([profile.camps.get(p, 0) for p in partner_ids])
     cross = (camp[:, None] != camp[None, :]) if profile.camps else np.zeros((n, n), dtype=bool)
-    propensity = rng.random((n, n))  # shared by both waves, so ties persist
+    eagerness = rng.random(n)
+    propensity = rng.random((n, n))
     level_draw = rng.choice(len(_LEVELS), size=(n, n), p=net.levels)
+    warmth = rng.normal(0.0, 0.35, size=(n, n))  # how a partner sees another, beyond the average
+    regard = rng.normal(0.0, 0.35, size=(n, n))
+    trust_mean = np.where(cross, net.cross_camp_trust or net.trust, net.trust) + warmth
+    value_mean = net.value + regard
     boost = np.where(backbone[:, None] | backbone[None, :], net.backbone_tie, 0.0)
-    for wave, tie_rate in zip((1, 2), net.tie, strict=True):
-        answering = rng.random(n) < net.respond
-        answering[backbone] = True
-        p = (tie_rate + boost) * np.where(cross, net.cross_camp_tie, 1.0)
-        tie = (propensity < p) & answering[:, None] & ~np.eye(n, dtype=bool)
+    tie_rate = (np.array(net.tie)[:, None, None] + boost) * np.where(cross, net.cross_camp_tie, 1.0)
+    for wave in (1, 2):
+        answering = (eagerness < net.respond + 0.05 * (wave - 1)) | backbone
+        tie = (propensity < tie_rate[wave - 1]) & answering[:, None] & ~np.eye(n, dtype=bool)
         src, dst = np.nonzero(tie)
         m = len(src)
         level = level_draw[src, dst]
         if wave == 2:
             level = np.minimum(level + (rng.random(m) < net.level_gain), len(_LEVELS) - 1)
-        trust_mean = np.where(cross[src, dst], net.cross_camp_trust or net.trust, net.trust)
-        trust = _ratings(rng, trust_mean, (m, 3))
-        value = _ratings(rng, np.full(m, net.value), (m, 3))
+        trust = _ratings(rng, trust_mean[src, dst] + net.trust_gain * (wave - 1), m)
+        value = _ratings(rng, value_mean[src, dst], m)
         if net.backbone_resources is not None:
             to_backbone = backbone[dst]
             value[to_backbone, 2] = np.clip(
