@@ -20,6 +20,7 @@ French (or English) saying what is expected.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import re
@@ -234,10 +235,15 @@ def _typed_series(column: Column, values: list) -> pd.Series:
     return pd.Series(values, dtype=column.dtype)
 
 
-def empty_table(table_id: str) -> pd.DataFrame:
-    """An empty canonical table: the schema's columns, in order, with their dtypes."""
+@functools.cache
+def _empty_table(table_id: str) -> pd.DataFrame:
     table = TABLES[table_id]
     return pd.DataFrame({c.id: _typed_series(c, []) for c in table.columns})
+
+
+def empty_table(table_id: str) -> pd.DataFrame:
+    """An empty canonical table: the schema's columns, in order, with their dtypes."""
+    return _empty_table(table_id).copy()
 
 
 # ---------------------------------------------------------------------------- pandera schemas
@@ -316,6 +322,11 @@ def table_schema(table_id: str) -> pa.DataFrameSchema:
     ]
     return pa.DataFrameSchema(columns, checks=frame_checks, unique=list(table.key),
                               report_duplicates="exclude_first", name=table_id)
+
+
+@functools.cache
+def _schema(table_id: str) -> pa.DataFrameSchema:
+    return table_schema(table_id)
 
 
 # ---------------------------------------------------------------------------- problems
@@ -500,7 +511,7 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
             for territory, target_id in sorted(targets):
                 by_territory.setdefault(territory, []).append(target_id)
             column_id = ref.columns[-1]
-            for index, (territory, value) in frame[["territory_id", column_id]].iterrows():
+            for index, territory, value in zip(frame.index, frame["territory_id"], frame[column_id], strict=True):
                 if index in skip[table_id] or pd.isna(value) or (table_id, index, column_id) in out.bad:
                     continue
                 ids = split_ids(value) if ref.list_column else [str(value)]
@@ -523,7 +534,7 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
         out.at("responses", origins["responses"][index], index, "item_id", item_id, message)
 
     relations = frames["relations"]
-    for index, (source, target) in relations[["from_partner", "to_partner"]].iterrows():
+    for index, source, target in zip(relations.index, relations["from_partner"], relations["to_partner"], strict=True):
         if pd.notna(source) and source == target and ("relations", index, "to_partner") not in out.bad:
             origin = origins["relations"][index]
             message = t("validation.self_relation", lang, other=out.label(origin.sheet, "from_partner"),
@@ -531,7 +542,7 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
             out.at("relations", origin, index, "to_partner", target, message)
 
     outcomes = frames["outcomes"]
-    for index, (outcome, leads_to) in outcomes[["outcome_id", "leads_to"]].iterrows():
+    for index, outcome, leads_to in zip(outcomes.index, outcomes["outcome_id"], outcomes["leads_to"], strict=True):
         if pd.notna(outcome) and outcome in split_ids(leads_to) and ("outcomes", index, "leads_to") not in out.bad:
             out.at("outcomes", origins["outcomes"][index], index, "leads_to", outcome, t("validation.self_outcome", lang))
 
@@ -627,10 +638,12 @@ def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | 
                 out.bad.add((table_id, index, column_id))  # a missing column, reported when reading
             else:
                 out.at(table_id, table_origins[index], index, column_id, raw, t(f"validation.{err.key}", lang, **err.values))
-        try:
-            table_schema(table_id).validate(frame, lazy=True)
-        except SchemaErrors as err:
-            _report_failures(table_id, frame, table_origins, err.failure_cases, out)
+        # An empty table is built with the schema's dtypes: no row, nothing to check.
+        if len(frame):
+            try:
+                _schema(table_id).validate(frame, lazy=True)
+            except SchemaErrors as err:
+                _report_failures(table_id, frame, table_origins, err.failure_cases, out)
         frames[table_id] = frame
         origins[table_id] = table_origins
     _check_references(frames, origins, known, fw, out)
