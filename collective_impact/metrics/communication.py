@@ -149,7 +149,8 @@ def meetings_per_quarter(
         return pd.DataFrame({c: pd.Series(dtype=d) for c, d in _QUARTER_DTYPES.items()})
     out = pd.concat(frames, ignore_index=True)
     out["n_meetings"] = out["n_meetings"].fillna(0)
-    out["quarter_label"] = [t("communication.quarter", lang, year=q.year, quarter=q.quarter) for q in out["quarter"]]
+    labels = {q: t("communication.quarter", lang, year=q.year, quarter=q.quarter) for q in out["quarter"].unique()}
+    out["quarter_label"] = out["quarter"].map(labels)
     return out[list(_QUARTER_DTYPES)].astype(_QUARTER_DTYPES)
 
 

@@ -175,7 +175,35 @@ def _node_table(partners: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     return ids.merge(named, on=["territory_id", "partner_id"], how="left").sort_values(["territory_id", "partner_id"])
 
 
-def _build_graph(nodes: pd.DataFrame, scores: pd.DataFrame) -> nx.Graph:
+def _edges(scores: pd.DataFrame) -> pd.DataFrame:
+    """The undirected ties, one row per territory, wave and pair ``a < b``, with attributes.
+
+    ``interaction`` is the stronger of the two sides' levels, ``n_reports`` how many sides
+    reported the tie (1 or 2), ``trust_pct``/``value_pct`` the mean over both sides.
+    """
+    ties = scores[scores["tie"]]
+    ends = list(zip(ties["from_partner"], ties["to_partner"], strict=True))
+    pairs = ties.assign(
+        a=pd.Series([min(pair) for pair in ends], index=ties.index, dtype="str"),
+        b=pd.Series([max(pair) for pair in ends], index=ties.index, dtype="str"),
+        rank=ties["interaction"].map(_LEVEL_RANK).astype("float64"),
+    )
+    edges = (
+        pairs.groupby(["territory_id", "wave", "a", "b"], sort=True)
+        .agg(
+            rank=("rank", "max"),
+            n_reports=("from_partner", "nunique"),
+            trust_pct=("trust_pct", "mean"),
+            value_pct=("value_pct", "mean"),
+        )
+        .reset_index()
+    )
+    levels = {rank: level for level, rank in _LEVEL_RANK.items()}
+    edges["interaction"] = edges["rank"].map(levels)
+    return edges
+
+
+def _build_graph(nodes: pd.DataFrame, edges: pd.DataFrame) -> nx.Graph:
     """The undirected graph of one territory and wave, with node and edge attributes."""
     graph = nx.Graph()
     for pid, name, kind, backbone in nodes[["partner_id", "name", "kind", "is_backbone"]].itertuples(index=False):
@@ -185,22 +213,15 @@ def _build_graph(nodes: pd.DataFrame, scores: pd.DataFrame) -> nx.Graph:
             kind=kind if isinstance(kind, str) else None,
             is_backbone=None if pd.isna(backbone) else bool(backbone),
         )
-    ties = scores[scores["tie"]]
-    ends = list(zip(ties["from_partner"], ties["to_partner"], strict=True))
-    pairs = ties.assign(
-        a=[min(pair) for pair in ends],
-        b=[max(pair) for pair in ends],
-        rank=ties["interaction"].map(_LEVEL_RANK),
-    )
-    for (a, b), rows in pairs.groupby(["a", "b"], sort=True):
-        strongest = rows.sort_values("rank", kind="stable")["interaction"].iloc[-1]
+    columns = ["a", "b", "interaction", "n_reports", "trust_pct", "value_pct"]
+    for a, b, interaction, n_reports, trust, value in edges[columns].itertuples(index=False):
         graph.add_edge(
             a,
             b,
-            interaction=strongest,
-            n_reports=int(rows["from_partner"].nunique()),
-            trust_pct=float(rows["trust_pct"].mean()),
-            value_pct=float(rows["value_pct"].mean()),
+            interaction=interaction if isinstance(interaction, str) else None,
+            n_reports=int(n_reports),
+            trust_pct=float(trust),
+            value_pct=float(value),
         )
     return graph
 
@@ -208,9 +229,11 @@ def _build_graph(nodes: pd.DataFrame, scores: pd.DataFrame) -> nx.Graph:
 def _waves(relations: pd.DataFrame, partners: pd.DataFrame):
     """Yield (territory_id, wave, graph, scores of that wave) for every surveyed wave."""
     scores = relation_scores(relations)
-    nodes = _node_table(partners, scores)
+    nodes = dict(iter(_node_table(partners, scores).groupby("territory_id", sort=False)))
+    edges = dict(iter(_edges(scores).groupby(["territory_id", "wave"], sort=False)))
+    no_edge = _edges(scores.iloc[:0])
     for (tid, wave), rows in scores.groupby(["territory_id", "wave"], sort=True):
-        yield tid, wave, _build_graph(nodes[nodes["territory_id"] == tid], rows), rows
+        yield tid, wave, _build_graph(nodes[tid], edges.get((tid, wave), no_edge)), rows
 
 
 def network_summary(relations: pd.DataFrame, partners: pd.DataFrame, *, min_raters: int = 3) -> pd.DataFrame:
@@ -301,31 +324,32 @@ def partner_network(relations: pd.DataFrame, partners: pd.DataFrame, *, min_rate
         ``received_value_pct``: mean over those relations of the trust (value)
         percentage, missing ratings ignored, NaN when ``n_raters < min_raters``.
     """
-    records = []
-    for tid, wave, graph, scores in _waves(relations, partners):
-        rated = scores[scores["trust"].notna() | scores["value"].notna()]
-        received = rated.groupby("to_partner").agg(
-            n_raters=("from_partner", "nunique"), trust=("trust_pct", "mean"), value=("value_pct", "mean")
-        )
-        for pid, data in graph.nodes(data=True):
-            n_raters = int(received.at[pid, "n_raters"]) if pid in received.index else 0
-            shown = n_raters >= max(min_raters, 1)
-            records.append(
-                (
-                    tid,
-                    wave,
-                    pid,
-                    data["name"],
-                    data["kind"],
-                    data["is_backbone"],
-                    graph.degree(pid),
-                    graph.degree(pid) == 0,
-                    n_raters,
-                    received.at[pid, "trust"] if shown else np.nan,
-                    received.at[pid, "value"] if shown else np.nan,
-                )
-            )
-    return pd.DataFrame(records, columns=list(_PARTNER_DTYPES)).astype(_PARTNER_DTYPES)
+    keys = ["territory_id", "wave", "partner_id"]
+    records = [
+        (tid, wave, pid, data["name"], data["kind"], data["is_backbone"], degree)
+        for tid, wave, graph, _ in _waves(relations, partners)
+        for (pid, data), (_, degree) in zip(graph.nodes(data=True), graph.degree(), strict=True)
+    ]
+    nodes = pd.DataFrame(records, columns=[*keys, "name", "kind", "is_backbone", "degree"])
+    scores = relation_scores(relations)
+    rated = scores[scores["trust"].notna() | scores["value"].notna()]
+    received = (
+        rated.groupby(["territory_id", "wave", "to_partner"])
+        .agg(n_raters=("from_partner", "nunique"), trust=("trust_pct", "mean"), value=("value_pct", "mean"))
+        .reset_index()
+        .rename(columns={"to_partner": "partner_id"})
+        .astype({"territory_id": "str", "wave": "Int64", "partner_id": "str"})
+    )
+    out = nodes.astype({"territory_id": "str", "wave": "Int64", "partner_id": "str"}).merge(received, on=keys, how="left")
+    n_raters = out["n_raters"].fillna(0).astype("int64")
+    shown = n_raters >= max(min_raters, 1)
+    out = out.assign(
+        isolated=out["degree"] == 0,
+        n_raters=n_raters,
+        received_trust_pct=out["trust"].where(shown),
+        received_value_pct=out["value"].where(shown),
+    )
+    return out[list(_PARTNER_DTYPES)].astype(_PARTNER_DTYPES).reset_index(drop=True)
 
 
 def network_change(summary: pd.DataFrame) -> pd.DataFrame:
@@ -403,4 +427,4 @@ def network_graph(
         raise CollectiveImpactError(t("network.unknown_wave", lang, territory=territory_id, wave=wave, waves=waves))
     scores = relation_scores(mine[mine["wave"] == wave])
     nodes = _node_table(partners[partners["territory_id"] == territory_id], scores)
-    return _build_graph(nodes, scores)
+    return _build_graph(nodes, _edges(scores))

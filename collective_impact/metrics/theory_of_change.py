@@ -93,12 +93,13 @@ def outcome_links(outcomes: pd.DataFrame) -> pd.DataFrame:
 def _graphs(outcomes: pd.DataFrame) -> dict[str, tuple[nx.DiGraph, pd.DataFrame]]:
     """Per territory: the outcome graph (known links only) and its unknown links."""
     links = outcome_links(outcomes)
+    by_territory = dict(iter(links.groupby("territory_id", sort=False)))
     graphs: dict[str, tuple[nx.DiGraph, pd.DataFrame]] = {}
     for tid, rows in outcomes.sort_values(["territory_id", "outcome_id"]).groupby("territory_id", sort=True):
         graph = nx.DiGraph()
         for oid, label, level in rows[["outcome_id", "label", "level"]].itertuples(index=False):
             graph.add_node(oid, label=label, level=level)
-        mine = links[links["territory_id"] == tid]
+        mine = by_territory.get(tid, links.iloc[:0])
         graph.add_edges_from(mine.loc[mine["known"], ["outcome_id", "leads_to"]].itertuples(index=False, name=None))
         graphs[tid] = (graph, mine.loc[~mine["known"]])
     return graphs
