@@ -351,7 +351,8 @@ def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterator[list]
             continue  # blank rows (in the middle or at the end) carry nothing; their numbers are skipped
         rows.append(number)
         records.append(values)
-        untitled_used.update(j for j in untitled if j < len(values) and not _blank(values[j]))
+        # A value under a blank title, or right of the last title, belongs to no column.
+        untitled_used.update(j for j, v in enumerate(values) if (j in untitled or j >= len(header)) and not _blank(v))
     for j in sorted(untitled_used):
         problems.append(Problem(file, sheet_name, None, get_column_letter(j + 1), None,
                                 t("io.untitled_column", lang, row=header_row)))
