@@ -287,7 +287,12 @@ def _read_csv_file(path: Path, display: str, sheet_name: str, table: str, lang: 
                    sheets: list[RawSheet], problems: list[Problem]) -> None:
     try:
         text = _decode(path.read_bytes())
-        delimiter = _sniff_delimiter(text)
+        # Excel writes and reads a first line "sep=;" naming the separator; it shows no row for it.
+        hint = re.match(r"sep=(.)[ \t]*\r?\n", text, flags=re.IGNORECASE)
+        if hint:
+            delimiter, text = hint.group(1), text[hint.end():]
+        else:
+            delimiter = _sniff_delimiter(text)
         # One CSV record is one spreadsheet row, even when a quoted cell holds line breaks,
         # so counting records (not lines) gives the row numbers the user sees.
         records = list(csv.reader(StringIO(text, newline=""), delimiter=delimiter))

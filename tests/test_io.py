@@ -350,6 +350,16 @@ def test_csv_row_numbers_count_records_not_lines(tmp_path):
         ("csv", "Territoires.csv", 4, "Phase")]
 
 
+def test_csv_separator_hint_line(tmp_path):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    (folder / "Territoires.csv").write_text("sep=,\nTerritoire,Nom,Phase\nT01,\"Nord; centre\",Démarrage\n",
+                                            encoding="utf-8")
+    (sheet,), problems = read_sources([folder])
+    assert problems == [] and sheet.rows == (2,)
+    assert sheet.frame.iloc[0].tolist() == ["T01", "Nord; centre", "Démarrage"]
+
+
 def test_csv_everything_is_read_as_text(tmp_path):
     folder = tmp_path / "csv"
     folder.mkdir()
