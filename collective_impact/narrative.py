@@ -1,0 +1,292 @@
+"""Text and tables for notebooks and reports, with every value from the data escaped.
+
+Notebooks display Markdown and HTML built from data (territory and partner names,
+indicator labels, justifications…). A name such as ``<script>alert(1)</script>`` must show
+as text, in JupyterLab and in the exported HTML report. The helpers here are the only
+way notebooks should turn data into Markdown or HTML:
+
+- :func:`md` fills a Markdown template with escaped values (HTML *and* Markdown syntax);
+- :func:`message` does the same with a template of the i18n catalogue;
+- :func:`show_table` renders a DataFrame as an escaped HTML table.
+
+A pandas ``Styler`` does **not** escape by default; do not display one built from data
+without ``escape="html"``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import pandas as pd
+
+from collective_impact.framework import Framework, load_framework
+from collective_impact.i18n import t
+
+__all__ = [
+    "comparison_table",
+    "condition_table",
+    "escape",
+    "format_date",
+    "format_number",
+    "md",
+    "message",
+    "partner_table",
+    "show_table",
+]
+
+# Markdown punctuation that could turn a value into emphasis, a link, code, a table cell,
+# strikethrough or (in nbconvert and JupyterLab) LaTeX math. `<`, `>` and `&` are handled
+# by html.escape. Every ASCII punctuation character may be backslash-escaped in CommonMark.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|~$#!])")
+_NEWLINES = re.compile(r"\s*[\r\n]+\s*")
+
+
+def escape(value: object) -> str:
+    """Return ``value`` as text safe inside Markdown or HTML: shown as is, never interpreted.
+
+    HTML special characters become entities (``<`` → ``&lt;``), Markdown punctuation is
+    backslash-escaped and line breaks become spaces (a value cannot open a new block,
+    heading or list). A missing value gives ``"—"``.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    text = _NEWLINES.sub(" ", str(value))
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # quote=False: values never land in attributes here, and apostrophes (frequent in
+    # French names) then stay readable in the notebook's Markdown source
+    return html.escape(text, quote=False)
+
+
+class _Markdown:
+    """Markdown text displayed as such by Jupyter (like ``IPython.display.Markdown``).
+
+    A tiny class of our own so that the package does not need IPython to build text;
+    ``str()`` gives the Markdown source.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Markdown({self.text!r})"
+
+
+class _HTML:
+    """HTML displayed as such by Jupyter (like ``IPython.display.HTML``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"HTML({self.text[:60]!r}…)"
+
+
+def md(template: str, /, **values: object) -> _Markdown:
+    """Markdown from ``template`` (``str.format`` syntax) with every value escaped.
+
+    The template is trusted text written by the project (it may hold Markdown: headings,
+    emphasis, lists); the values come from data and are passed through :func:`escape`.
+    Values that are already formatted numbers or dates are escaped too (harmless).
+
+    Examples
+    --------
+    >>> str(md("## {name}", name="<b>Quartier</b> *Nord*"))
+    '## &lt;b&gt;Quartier&lt;/b&gt; \\\\*Nord\\\\*'
+    """
+    return _Markdown(template.format(**{key: escape(value) for key, value in values.items()}))
+
+
+def message(key: str, lang: str = "fr", /, **values: object) -> _Markdown:
+    """Markdown of the i18n message ``key`` in ``lang``, its placeholders filled with escaped values."""
+    return md(t(key, lang), **values)
+
+
+def format_number(value: object, lang: str = "fr", *, decimals: int = 2) -> str:
+    """A number as a reader expects it: ``3,47`` in French, ``3.47`` in English, ``—`` if missing."""
+    if value is None or value is pd.NA:
+        return "—"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "—"
+    text = f"{number:,.{decimals}f}"
+    if lang == "fr":
+        # French: narrow no-break space between thousands, decimal comma
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def format_date(value: object, lang: str = "fr") -> str:
+    """A date in words: ``1 octobre 2026`` / ``1 October 2026``; ``—`` if missing."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        return "—"
+    months = t("narrative.months", lang).split(",")
+    day = "1er" if (lang == "fr" and stamp.day == 1) else str(stamp.day)
+    return f"{day} {months[stamp.month - 1].strip()} {stamp.year}"
+
+
+def show_table(frame: pd.DataFrame, *, lang: str = "fr", index: bool = False, decimals: int = 2,
+               caption: str | None = None) -> _HTML:
+    """A DataFrame as an HTML table, every cell and header escaped.
+
+    Numbers are formatted for ``lang`` (decimal comma in French) and right-aligned, text
+    left-aligned; a missing value shows as ``—``.
+
+    Parameters
+    ----------
+    frame
+        The table to show; its column names are the headers (use labels a reader
+        understands, e.g. from :func:`condition_table`).
+    lang
+        Number format: decimal comma in French.
+    index
+        Whether to show the index as a first column.
+    decimals
+        Decimals of float columns (integer columns have none).
+    caption
+        Optional caption above the table (escaped).
+    """
+    if index:
+        frame = frame.reset_index()
+    columns = list(frame.columns)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in frame.columns]
+    floats = [pd.api.types.is_float_dtype(frame[c]) for c in frame.columns]
+
+    def cell(value: object, is_number: bool, is_float: bool) -> str:
+        if is_number:
+            return format_number(value, lang, decimals=decimals if is_float else 0)
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return "—"
+        return html.escape(str(value), quote=False)
+
+    parts = ['<table class="ci-table">']
+    if caption:
+        parts.append(f"<caption>{html.escape(caption, quote=False)}</caption>")
+    parts.append("<thead><tr>" + "".join(
+        f'<th class="{"ci-num" if n else "ci-text"}">{html.escape(str(c), quote=False)}</th>'
+        for c, n in zip(columns, numeric, strict=True)) + "</tr></thead>")
+    parts.append("<tbody>")
+    for row in frame.itertuples(index=False, name=None):
+        parts.append("<tr>" + "".join(
+            f'<td class="{"ci-num" if n else "ci-text"}">{cell(v, n, f)}</td>'
+            for v, n, f in zip(row, numeric, floats, strict=True)) + "</tr>")
+    parts.append("</tbody></table>")
+    return _HTML("\n".join(parts))
+
+
+def condition_table(scores: pd.DataFrame, *, territory_id: str, wave: int | None,
+                    framework: Framework | None = None, lang: str = "fr") -> pd.DataFrame:
+    """The five conditions of one territory and wave, ready for :func:`show_table`.
+
+    Parameters
+    ----------
+    scores
+        Output of :func:`collective_impact.metrics.assessment.condition_scores`.
+    territory_id, wave
+        Which rows to show (``wave`` ``None``: no responses, every condition shown blank).
+    framework
+        Gives the condition labels (in framework order) and the band labels.
+    lang
+        Language of the headers and labels.
+
+    Returns
+    -------
+    DataFrame
+        One row per condition of the framework, columns (labels in ``lang``): condition,
+        mean score, reading band, respondents, agreement (r_wg).
+    """
+    fw = framework or load_framework()
+    rows = scores[(scores["territory_id"] == territory_id) & (scores["wave"] == wave)] if wave is not None \
+        else scores.iloc[0:0]
+    by_condition = rows.set_index("condition")
+    records = []
+    for condition in fw.conditions:
+        found = condition.id in by_condition.index
+        row = by_condition.loc[condition.id] if found else None
+        band = row["band"] if found else None
+        records.append({
+            t("narrative.col.condition", lang): condition.label(lang),
+            t("narrative.col.mean", lang): float(row["mean"]) if found else math.nan,
+            t("narrative.col.band", lang): fw.bands.label(None if pd.isna(band) else band, lang) or None,
+            t("narrative.col.n_respondents", lang): int(row["n_respondents"]) if found else 0,
+            t("narrative.col.rwg", lang): float(row["rwg"]) if found else math.nan,
+        })
+    return pd.DataFrame(records)
+
+
+def comparison_table(scores: pd.DataFrame, names: dict[str, str], *, framework: Framework | None = None,
+                     lang: str = "fr") -> pd.DataFrame:
+    """Territories × conditions: each cell the latest wave's mean score and its reading band.
+
+    Parameters
+    ----------
+    scores
+        Output of :func:`collective_impact.metrics.assessment.condition_scores` (any
+        number of territories and waves; the latest wave of each territory is shown).
+    names
+        Territory id → name, in the order of the rows to show (territories without
+        responses get empty cells).
+    framework, lang
+        Labels of the conditions and bands.
+    """
+    fw = framework or load_framework()
+    latest = scores.dropna(subset=["wave"])
+    if not latest.empty:
+        last_wave = latest.groupby("territory_id")["wave"].transform("max")
+        latest = latest[latest["wave"] == last_wave]
+    cells = {(r.territory_id, r.condition): (r.mean, r.band, r.wave) for r in latest.itertuples(index=False)}
+    records = []
+    for territory_id, name in names.items():
+        record = {t("narrative.col.territory", lang): name, t("narrative.col.id", lang): territory_id}
+        waves = {cells[k][2] for k in cells if k[0] == territory_id}
+        record[t("narrative.col.wave", lang)] = int(max(waves)) if waves else None
+        for condition in fw.conditions:
+            mean, band, _ = cells.get((territory_id, condition.id), (math.nan, None, None))
+            if pd.isna(mean):
+                record[condition.label(lang)] = None
+            else:
+                label = fw.bands.label(None if pd.isna(band) else band, lang)
+                record[condition.label(lang)] = f"{format_number(mean, lang)} · {label}"
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def partner_table(partners: pd.DataFrame, *, lang: str = "fr") -> pd.DataFrame:
+    """The partners of a territory, ready for :func:`show_table`: name, kind (label), backbone.
+
+    Parameters
+    ----------
+    partners
+        The canonical ``partners`` table (one territory).
+    lang
+        Language of the headers and labels.
+    """
+    from collective_impact.schema import CODES
+
+    kinds = {code.id: code.label(lang) for code in CODES["partner_kind"]}
+    yes, no = t("narrative.yes", lang), t("narrative.no", lang)
+    return pd.DataFrame({
+        t("narrative.col.partner", lang): partners["name"].to_numpy(),
+        t("narrative.col.kind", lang): [kinds.get(k, k) for k in partners["kind"]],
+        t("narrative.col.backbone", lang): [yes if v is True else no for v in partners["is_backbone"].astype(object)],
+    })
