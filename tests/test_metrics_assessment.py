@@ -350,3 +350,12 @@ def test_wave_change_defaults_to_first_and_last_wave_of_each_territory():
     assert explicit[["wave_from", "wave_to", "change"]].values.tolist() == [[1, 2, 1.0]]
     with pytest.raises(ValueError, match="differ"):
         wave_change(responses, wave_from=2, wave_to=2)
+
+
+def test_blank_required_id_is_refused_not_mistaken_for_another():
+    responses = responses_frame([("T1", 1, "R1", NA, "agenda_1", 3), ("T1", 1, NA, NA, "agenda_2", 3)])
+    with pytest.raises(ValueError, match="respondent_id"):
+        condition_scores(responses)
+    responses = responses_frame([("T1", 1, "R1", NA, "agenda_1", 3), (NA, 1, "R2", NA, "agenda_2", 3)])
+    with pytest.raises(ValueError, match="territory_id"):
+        item_scores(responses)

@@ -130,7 +130,7 @@ def _sorted_codes(values, *, runs: bool = False) -> tuple[np.ndarray, np.ndarray
     order = np.argsort(uniques, kind="stable")
     rank = np.empty(len(order), dtype="int64")
     rank[order] = np.arange(len(order))
-    return rank[codes], uniques[order]
+    return np.where(codes < 0, -1, rank[codes]), uniques[order]
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,10 @@ def _code_responses(responses: pd.DataFrame, framework: Framework) -> _Coded:
     t_codes, territories = _sorted_codes(responses["territory_id"], runs=True)
     w_codes, waves = _sorted_codes(responses["wave"].to_numpy(dtype="int64"))
     r_codes, r_uniques = _factorize(responses["respondent_id"], runs=True)
+    for column, codes in (("territory_id", t_codes), ("item_id", item_codes), ("respondent_id", r_codes)):
+        # factorize codes a missing value -1, which would silently index the last id
+        if len(codes) and codes.min() < 0:
+            raise ValueError(f"responses: the required column {column!r} has blanks; validate the data first")
     return _Coded(
         territories=territories.astype(object),
         waves=waves.astype("int64"),
@@ -271,7 +275,7 @@ def _condition_stats(group: np.ndarray, n_groups: int, coded: _Coded, threshold:
     valid = ~np.isnan(coded.score)
     row_ccell = group[valid] * n_conditions + coded.condition_of_item[coded.item[valid]]
     key = row_ccell * coded.n_respondent_codes + coded.respondent[valid]
-    rcodes, rkeys = pd.factorize(key)
+    rcodes, rkeys = _factorize(key, runs=True)
     r_count = np.bincount(rcodes)
     r_mean = np.bincount(rcodes, weights=coded.score[valid]) / r_count
     r_ccell = np.asarray(rkeys, dtype="int64") // coded.n_respondent_codes
