@@ -156,13 +156,12 @@ def match_column(table_id: str, header: str) -> str | None:
     return _COLUMNS_BY_NAME[table_id].get(normalize_label(header))
 
 
-def _expected_tables(lang: str) -> str:
-    return ", ".join(f"« {TABLES[t_].label(lang)} »" if lang == "fr" else f"'{TABLES[t_].label(lang)}'"
-                     for t_ in TABLE_ORDER)
-
-
 def _quoted(text: str, lang: str) -> str:
     return f"« {text} »" if lang == "fr" else f"'{text}'"
+
+
+def _expected_tables(lang: str) -> str:
+    return ", ".join(_quoted(TABLES[table_id].label(lang), lang) for table_id in TABLE_ORDER)
 
 
 # ---------------------------------------------------------------------------- reading
