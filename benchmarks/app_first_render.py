@@ -1,0 +1,136 @@
+"""How long a partner waits for the questionnaire, compared with a bare Voila notebook.
+
+Run: ``.venv/bin/python benchmarks/app_first_render.py [--runs 5] [--no-preheat]``
+
+In the same run, with the same Voila options (those of ``collective-impact app``), it
+measures in Debian's chromium (headless, fresh browser context each time, so nothing is
+cached, as for a partner opening the link once):
+
+* **bare**: navigation → the only widget of a one-cell ipywidgets notebook (generated in a
+  temporary folder) visible;
+* **questionnaire, first render**: navigation (``?territoire=…``) → the first page of the
+  questionnaire visible (its "Commencer" button);
+* **questionnaire, first item**: navigation → first item's radio buttons visible, the
+  "Commencer" button being clicked as soon as it shows.
+
+Each run waits for Voila to refill its pool of preheated kernels before the next one.
+Prints the median of each and the ratios to the bare notebook (target ≤ 1.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from collective_impact.apps import VoilaServer, app_url
+from collective_impact.demo import demo_tables
+from collective_impact.store import Store
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SETTLE = 6.0  # seconds for a refilled kernel to run the notebook up to the request
+
+
+def write_bare_notebook(folder: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as widgets"),
+                nbformat.v4.new_code_cell('widgets.Label("Bonjour")')]
+    nbformat.write(nb, folder / "bare.ipynb")
+
+
+def pool_count(server: VoilaServer, name: str) -> int:
+    return server.log_tail(lines=100_000).count(f"Kernel pool of {name} is filled")
+
+
+def wait_refilled(server: VoilaServer, name: str, before: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while pool_count(server, name) <= before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(SETTLE)
+
+
+def measure(browser, url: str, steps) -> list[float]:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    times = []
+    for step in steps:
+        step(page)
+        times.append(time.perf_counter() - start)
+    context.close()
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-preheat", action="store_true", help="serve without preheated kernels")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: install Debian's chromium package", file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    preheat = not args.no_preheat
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        store = Store(tmp / "bench.sqlite")
+        store.import_tables(demo_tables())
+        territory = store.territories()[0]
+        bare_dir = tmp / "bare"
+        bare_dir.mkdir()
+        write_bare_notebook(bare_dir)
+        bare_server = VoilaServer(store.path, apps_dir=bare_dir, preheat=preheat, log_path=tmp / "bare.log")
+        apps_server = VoilaServer(store.path, preheat=preheat, log_path=tmp / "apps.log")
+        results: dict[str, list[float]] = {"bare": [], "first_render": [], "first_item": []}
+        with bare_server, apps_server, sync_playwright() as p:
+            if preheat:
+                bare_server.wait_preheated(settle=0)
+                apps_server.wait_preheated(settle=SETTLE)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            bare_url = app_url(bare_server.url, "bare")
+            q_url = app_url(apps_server.url, "questionnaire", territoire=territory)
+            for run in range(args.runs):
+                before = pool_count(bare_server, "bare.ipynb")
+                (bare,) = measure(browser, bare_url, [lambda pg: pg.get_by_text("Bonjour").wait_for(timeout=120_000)])
+                if preheat:
+                    wait_refilled(bare_server, "bare.ipynb", before)
+
+                def start(pg):
+                    pg.get_by_role("button", name="Commencer").wait_for(timeout=120_000)
+
+                def first_item(pg):
+                    pg.get_by_role("button", name="Commencer").click()
+                    pg.get_by_role("radio").first.wait_for(timeout=120_000)
+
+                before = pool_count(apps_server, "questionnaire.ipynb")
+                render, item = measure(browser, q_url, [start, first_item])
+                if preheat:
+                    wait_refilled(apps_server, "questionnaire.ipynb", before)
+                results["bare"].append(bare)
+                results["first_render"].append(render)
+                results["first_item"].append(item)
+                print(f"run {run + 1}: bare {bare:.2f} s, questionnaire first render {render:.2f} s, "
+                      f"first item {item:.2f} s", flush=True)
+            browser.close()
+    median = {k: statistics.median(v) for k, v in results.items()}
+    print(f"\npreheated kernels: {'yes' if preheat else 'no'}; {args.runs} runs, medians:")
+    print(f"  bare one-widget notebook     {median['bare']:.2f} s")
+    print(f"  questionnaire, first render  {median['first_render']:.2f} s  "
+          f"(ratio {median['first_render'] / median['bare']:.2f})")
+    print(f"  questionnaire, first item    {median['first_item']:.2f} s  "
+          f"(ratio {median['first_item'] / median['bare']:.2f}; target ≤ 1.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
