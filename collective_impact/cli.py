@@ -44,7 +44,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from collective_impact.validation import load_files
 
     try:
-        tables = load_files(args.files)
+        tables = load_files(args.files, lang=args.lang)
     except InputError as err:
         print(t("cli.validate_failed", args.lang, files=", ".join(map(str, args.files))), file=sys.stderr)
         _print_problems(err, args.lang)
@@ -59,7 +59,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from collective_impact.validation import load_files
 
     try:
-        tables = load_files(args.files)
+        tables = load_files(args.files, lang=args.lang)
     except InputError as err:
         print(t("cli.import_refused", args.lang), file=sys.stderr)
         _print_problems(err, args.lang)

@@ -28,7 +28,9 @@ class Problem:
         """Return a one-line description naming file, sheet, row, column and value."""
         from collective_impact.i18n import t
 
-        parts = [f"{self.file}", t("problem.sheet", lang, sheet=self.sheet)]
+        parts = [f"{self.file}"]
+        if self.sheet:
+            parts.append(t("problem.sheet", lang, sheet=self.sheet))
         if self.row is not None:
             parts.append(t("problem.row", lang, row=self.row))
         if self.column:
