@@ -36,10 +36,11 @@ __all__ = [
     "show_table",
 ]
 
-# Markdown punctuation that could turn a value into emphasis, a link, code, a table cell,
-# strikethrough or (in nbconvert and JupyterLab) LaTeX math. `<`, `>` and `&` are handled
-# by html.escape. Every ASCII punctuation character may be backslash-escaped in CommonMark.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|~$#!])")
+# Markdown punctuation that could turn a value into emphasis, a link (also a bare
+# "http://…" autolink, hence ":"), code, a table cell, strikethrough or (in nbconvert and
+# JupyterLab) LaTeX math. `<`, `>` and `&` are handled by html.escape. Every ASCII
+# punctuation character may be backslash-escaped in CommonMark.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|~$#!:])")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 
