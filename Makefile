@@ -22,6 +22,8 @@ demo: venv
 	$(BIN)/collective-impact demo-data data/demo/demo.xlsx
 	$(BIN)/collective-impact import data/demo/demo.xlsx --store $(STORE)
 	$(BIN)/collective-impact summary --store $(STORE)
+	$(BIN)/collective-impact batch --store $(STORE) --out $(REPORTS)
+	@echo "Rapports d'évaluation : $(abspath $(REPORTS))/index.html"
 
 lint: venv
 	$(BIN)/ruff check collective_impact tests benchmarks
