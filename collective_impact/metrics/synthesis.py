@@ -693,7 +693,8 @@ def _measure_facts(facts, tables, selection, ids, lang) -> pd.DataFrame:
         return progress.merge(recent.indicators[["territory_id", "indicator_id", "has_recent"]],
                               on=["territory_id", "indicator_id"], how="left")
 
-    parts = _per_as_of(selection, compute)
+    # Nothing to compute without indicators: the other metrics' fixed cost is not worth paying.
+    parts = _per_as_of(selection, compute) if not indicators.empty else []
     progress = pd.concat(parts, ignore_index=True) if parts else None
     if progress is None or progress.empty:
         progress = pd.DataFrame({"territory_id": pd.Series(dtype="str"), "status": pd.Series(dtype="str"),
@@ -726,12 +727,19 @@ def _measure_facts(facts, tables, selection, ids, lang) -> pd.DataFrame:
 
 def _activity_facts(facts, tables, ids, lang) -> pd.DataFrame:
     activities, outcomes, partners = (_of(tables[name], ids) for name in ("activities", "outcomes", "partners"))
+    if activities.empty and outcomes.empty:
+        # No activity and no outcome: every partner is without activity, nothing else to say.
+        partners = partners.iloc[:0]
     summary = coverage_summary(activities, outcomes, partners)
     columns = ["n_activities", "n_outcomes_without_activity", "n_outcomes_several_partners",
                "n_partners_without_activity"]
     facts = facts.merge(summary[["territory_id", *columns, "share_partners_without_activity"]],
                         on="territory_id", how="left")
     facts = _fill_counts(facts, columns)
+    if activities.empty and outcomes.empty:
+        facts["n_partners_without_activity"] = facts["n_partners"]
+        facts["share_partners_without_activity"] = (facts["n_partners"] > 0).astype("float64").where(
+            facts["n_partners"] > 0)
     # coverage_summary's n_outcomes counts the outcomes activities may carry (activity and
     # intermediate levels); the theory of change's n_outcomes counts all of them.
     covered = summary.set_index("territory_id")["n_outcomes"]
@@ -757,7 +765,7 @@ def _communication_facts(facts, tables, selection, ids, lang, min_group) -> pd.D
         summary["n_meetings_total"] = summary["territory_id"].map(held)
         return summary
 
-    parts = _per_as_of(selection, compute)
+    parts = _per_as_of(selection, compute) if not meetings.empty else []
     columns = ["n_meetings_total", "n_meetings_recent", "n_steering_recent", "n_absent_partners",
                "median_steering_interval_days", "absent_names"]
     if parts:
@@ -768,12 +776,15 @@ def _communication_facts(facts, tables, selection, ids, lang, min_group) -> pd.D
     facts = _fill_counts(facts, ["n_meetings_total", "n_meetings_recent", "n_steering_recent", "n_absent_partners"])
 
     relations = _pairs(tables["relations"], selection, "network_wave")
+    facts["network_surveyed"] = facts["network_wave"].notna()
+    if relations.empty:
+        return facts.assign(density=np.nan, centralization=np.nan, trust_pct=np.nan, isolated_names=np.nan,
+                            n_isolated=pd.array([pd.NA] * len(facts), dtype="Int64"))
     network = network_summary(relations, partners, min_raters=min_group)
     nodes = partner_network(relations, partners, min_raters=min_group)
     network = network.rename(columns={"wave": "network_wave"})
     facts = facts.merge(network[["territory_id", "network_wave", "density", "centralization", "n_isolated",
                                  "trust_pct"]], on=["territory_id", "network_wave"], how="left")
-    facts["network_surveyed"] = facts["network_wave"].notna()
     facts["n_isolated"] = facts["n_isolated"].astype("Int64")
     isolated = nodes[nodes["isolated"]].assign(shown=lambda f: f["name"].fillna(f["partner_id"]))
     facts["isolated_names"] = facts["territory_id"].map(_name_lists(isolated, "territory_id", "shown", lang))
@@ -846,12 +857,14 @@ def _findings(condition_facts: pd.DataFrame, territory_facts: pd.DataFrame, fw: 
     # Questionnaire rules see the territory's facts too (e.g. n_respondents_total).
     wide = condition_facts.merge(territory_facts[["territory_id", "n_respondents_total", "scale_max"]],
                                  on="territory_id", how="left")
+    # Records are built once: to_dict on a wide frame is the slow part, not the tests.
+    records = {"*": wide.to_dict("records"), "territory": territory_facts.to_dict("records")}
     found = []
     for order, rule in enumerate(RULES):
         if rule.condition == "*":
-            frame = wide
+            frame, rows = wide, records["*"]
         else:
-            frame = territory_facts
+            frame, rows = territory_facts, records["territory"]
             if rule.condition is not None and rule.condition not in by_role:
                 continue  # the framework has no condition in that role
         threshold = _resolve(rule.threshold, fw, min_group)
@@ -859,7 +872,7 @@ def _findings(condition_facts: pd.DataFrame, territory_facts: pd.DataFrame, fw: 
         for measure, op, value in rule.also:
             mask &= _compare(frame[measure], op, _resolve(value, fw, min_group))
         shown = _threshold_display(rule.measure, threshold, lang)
-        for row in frame[mask].to_dict("records"):
+        for row in (rows[i] for i in np.flatnonzero(mask)):
             if rule.condition == "*":
                 condition = row["condition"]
                 context = {**territory_by_id[row["territory_id"]], **row}
