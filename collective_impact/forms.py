@@ -90,13 +90,14 @@ _THOUSANDS = re.compile(r"[\s\u00a0\u202f\u2009\u2007]")
 # the field. Injected once per app through an HTML widget (no user text in it).
 _STYLE = """<style>
 .ci-app { max-width: 46rem; font-size: 15px; }
-.ci-app .widget-html-content { white-space: normal; line-height: 1.4; }
+.ci-app .widget-html-content { white-space: normal; line-height: 1.4; overflow-x: auto; }
 .ci-app .widget-html, .ci-app .widget-label { height: auto; }
 .ci-app .widget-radio-box label { white-space: normal; line-height: 1.3; padding: 2px 0; }
 .ci-app .widget-radio-box { width: auto; }
 .ci-app .widget-button { height: auto; min-height: 2.3em; white-space: normal; }
-.ci-app .widget-checkbox { width: auto; }
-.ci-app .widget-checkbox label { white-space: normal; }
+.ci-app .widget-checkbox { width: auto; height: auto; line-height: 1.3; margin: 4px 0; }
+.ci-app .widget-checkbox .widget-label-basic { display: flex; align-items: flex-start; white-space: normal; }
+.ci-app .widget-checkbox input[type='checkbox'] { flex-grow: 0; align-self: flex-start; margin-top: 1px; }
 .ci-field { margin: 0.4rem 0 0.8rem 0; }
 .ci-field-label { font-weight: 600; }
 .ci-help { color: #555; font-size: 0.9em; }
@@ -111,8 +112,9 @@ _STYLE = """<style>
 .ci-steps-bar { height: 6px; background: #eaecf0; border-radius: 3px; margin: 0.3rem 0 0.6rem 0; }
 .ci-steps-bar > div { height: 6px; background: #1570ef; border-radius: 3px; }
 .ci-app table { border-collapse: collapse; margin: 0.4rem 0; }
-.ci-app td, .ci-app th { border-bottom: 1px solid #eaecf0; padding: 0.2rem 0.5rem; text-align: left;
-  vertical-align: top; overflow-wrap: anywhere; }
+.ci-app td, .ci-app th { border-bottom: 1px solid #eaecf0; padding: 0.2rem 0.4rem; text-align: left;
+  vertical-align: top; overflow-wrap: break-word; }
+.ci-app td.ci-nowrap { white-space: nowrap; }
 </style>"""
 
 
@@ -578,10 +580,11 @@ class TerritoryPicker:
     def __init__(self, names: Mapping[str, str], *, territory: str | None = None, lang: str = "fr") -> None:
         self.names = dict(names)
         self.lang = lang
-        options = [(t("forms.territory_placeholder", lang), None)] + [
+        # the placeholder's value is "" (a value of None would show an empty drop-down)
+        options = [(t("forms.territory_placeholder", lang), "")] + [
             (f"{name} ({tid})" if name else tid, tid) for tid, name in self.names.items()]
-        self.dropdown = widgets.Dropdown(options=options, value=None, layout=widgets.Layout(width="100%",
-                                                                                            max_width="30rem"))
+        self.dropdown = widgets.Dropdown(options=options, value="", layout=widgets.Layout(width="100%",
+                                                                                          max_width="30rem"))
         self.fixed = territory in self.names
         if self.fixed:
             self.dropdown.value = territory
@@ -597,11 +600,11 @@ class TerritoryPicker:
 
     @property
     def value(self) -> str | None:
-        return self.dropdown.value
+        return self.dropdown.value or None
 
     @value.setter
     def value(self, territory: str | None) -> None:
-        self.dropdown.value = territory
+        self.dropdown.value = territory or ""
 
     @property
     def name(self) -> str:
@@ -609,7 +612,7 @@ class TerritoryPicker:
 
     def observe(self, callback: Callable[[str | None], None]) -> None:
         """Call ``callback(territory_id)`` when the choice changes."""
-        self.dropdown.observe(lambda change: callback(change["new"]), names="value")
+        self.dropdown.observe(lambda change: callback(change["new"] or None), names="value")
 
     def check(self) -> bool:
         """Show an error when no territory is chosen; return whether one is."""
@@ -957,9 +960,13 @@ class QuestionnaireApp:
 
 
 # ============================================================================ data entry
-def _table_html(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def _table_html(headers: Sequence[str], rows: Iterable[Sequence[object]], *, nowrap: Sequence[int] = (0,)) -> str:
+    """An HTML table of ``rows`` (every cell escaped); columns ``nowrap`` (dates) are not broken."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="ci-nowrap">{escape(v)}</td>' if i in nowrap else f"<td>{escape(v)}</td>"
+                         for i, v in enumerate(row)) + "</tr>"
+        for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
