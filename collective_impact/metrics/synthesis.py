@@ -389,8 +389,7 @@ def default_as_of(tables: dict[str, pd.DataFrame]) -> pd.Series:
     tables = _tables(tables)
     ids = _territory_ids(tables)
     parts = [tables[name].groupby("territory_id")[column].max() for name, column in _OBSERVATION_DATES]
-    latest = pd.concat(parts, axis=1).max(axis=1) if parts else pd.Series(dtype="datetime64[ns]")
-    latest = latest.reindex(ids).astype("datetime64[ns]")
+    latest = pd.concat(parts, axis=1).max(axis=1).reindex(ids).astype("datetime64[ns]")
     fallback = latest.max()
     if pd.isna(fallback):
         fallback = tables["indicators"]["baseline_date"].max()
@@ -406,7 +405,7 @@ def _territory_ids(tables: dict[str, pd.DataFrame]) -> list[str]:
     return sorted(ids)
 
 
-def _selection(tables, fw: Framework, *, territories, wave, as_of, lang) -> pd.DataFrame:
+def _selection(tables, *, territories, wave, as_of, lang) -> pd.DataFrame:
     """One row per territory profiled: the wave, the previous wave, the network wave, the date."""
     known = _territory_ids(tables)
     if territories is None:
@@ -1025,7 +1024,7 @@ def territory_profile(
     fw = resolve_framework(framework)
     tables = _tables(tables)
     roles = {cid: (ROLES[i] if i < len(ROLES) else None) for i, cid in enumerate(fw.condition_ids)}
-    selection = _selection(tables, fw, territories=territories, wave=wave, as_of=as_of, lang=lang)
+    selection = _selection(tables, territories=territories, wave=wave, as_of=as_of, lang=lang)
 
     condition_facts = _condition_facts(tables, selection, fw, roles, lang=lang, min_group=min_group)
     territory_facts = _territory_facts(tables, selection, fw, lang=lang, min_group=min_group)
