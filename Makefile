@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 STORE ?= data/evaluation.sqlite
 REPORTS ?= reports
+PORT ?=  # `make app PORT=8900`; default 8866, or a free port when 8866 is taken
 
 .PHONY: venv demo test lint app clean
 
@@ -32,7 +33,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 app: venv
-	$(BIN)/collective-impact app --store $(STORE)
+	$(BIN)/collective-impact app --store $(STORE) $(if $(strip $(PORT)),--port $(PORT))
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
