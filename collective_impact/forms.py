@@ -96,14 +96,16 @@ _STYLE = """<style>
 .ci-app .widget-radio-box { width: auto; }
 .ci-app .widget-button { height: auto; min-height: 2.3em; white-space: normal; }
 .ci-app .widget-checkbox { width: auto; height: auto; line-height: 1.3; margin: 4px 0; }
-.ci-app .widget-checkbox .widget-label-basic { display: flex; align-items: flex-start; white-space: normal; }
+.ci-app .widget-checkbox .widget-label-basic { display: flex; align-items: flex-start; white-space: normal;
+  line-height: 1.3; }
+.ci-app .widget-checkbox .widget-label-basic span { line-height: 1.3; }
 .ci-app .widget-checkbox input[type='checkbox'] { flex-grow: 0; align-self: flex-start; margin-top: 1px; }
 .ci-field { margin: 0.4rem 0 0.8rem 0; }
 .ci-field-label { font-weight: 600; }
 .ci-help { color: #555; font-size: 0.9em; }
 .ci-error { color: #b42318; font-weight: 600; }
 .ci-ok { color: #05603a; font-weight: 600; }
-.ci-banner { padding: 0.6rem 0.8rem; border-radius: 4px; margin: 0.4rem 0; }
+.ci-banner { padding: 0.6rem 0.8rem; border-radius: 4px; margin: 0.4rem 0; box-sizing: border-box; }
 .ci-banner-error { background: #fef3f2; border: 1px solid #fda29b; color: #7a271a; }
 .ci-banner-ok { background: #ecfdf3; border: 1px solid #6ce9a6; color: #05603a; }
 .ci-banner-info { background: #f2f4f7; border: 1px solid #d0d5dd; }
