@@ -38,7 +38,9 @@ import seaborn as sns
 from matplotlib import patches as mpatches
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from collective_impact.framework import Framework
@@ -152,6 +154,7 @@ _SUBTITLE_SIZE = 10.5
 _LABEL_SIZE = 11
 _TICK_SIZE = 10
 _NOTE_SIZE = 9
+_TEXT_PATH = TextToPath()  # measures legend texts without drawing them
 # Applied while a figure is built (rc_context), so nothing leaks into the caller's session.
 _RC = {
     "font.family": "DejaVu Sans",  # shipped with matplotlib: every French character and ≥ → −
@@ -195,14 +198,34 @@ def _new_figure(width: float, height: float, *, layout: str | None = "constraine
     return fig
 
 
-def _titles(fig: Figure, ax, title: str, subtitle: str | None = None, *, pad: float = 10) -> None:
+def _titles(fig: Figure, ax, title: str, subtitle: str | None = None, *, pad: float = 10,
+            beside: float = 2.6) -> None:
     """The figure's title (bold, left) and a subtitle saying how to read it (grey, above the axes)."""
     width = fig.get_figwidth()
     fig.suptitle(_wrap(title, int(width * 8)), x=0.01, ha="left", fontsize=_TITLE_SIZE, fontweight="bold", color=_DARK)
     if subtitle and ax is not None:
-        # the subtitle starts at the left of the axes: wrap it to what is left of the width
-        ax.set_title(_wrap(subtitle, max(50, int((width - 2.6) * 13))), loc="left", fontsize=_SUBTITLE_SIZE,
+        # the subtitle starts at the left of the axes: wrap it to the width left by the
+        # labels beside the axes (``beside`` inches)
+        ax.set_title(_wrap(subtitle, max(50, int((width - beside) * 13))), loc="left", fontsize=_SUBTITLE_SIZE,
                      color="#555555", pad=pad)
+
+
+def _legend(fig: Figure, handles: list, *, loc: str = "outside lower center", **kwargs: Any):
+    """A figure legend with as many columns as fit in the figure's width (long French labels
+    would otherwise run off the sides)."""
+    room = fig.get_figwidth() - 0.7  # a margin: text is a little wider at low resolutions
+    size = kwargs.get("fontsize", mpl.rcParams["legend.fontsize"])
+    font = FontProperties(family=mpl.rcParams["font.family"], size=size)
+    widths = [_TEXT_PATH.get_text_width_height_descent(h.get_label(), font, ismath=False)[0] / 72 for h in handles]
+    ncol = 1
+    for candidate in range(len(handles), 0, -1):
+        rows = math.ceil(len(handles) / candidate)
+        columns = [widths[i:i + rows] for i in range(0, len(widths), rows)]
+        # inches: the widest text of each column, plus handle, pad and column spacing (4.8 em)
+        if sum(max(col) + 4.8 * size / 72 for col in columns) <= room:
+            ncol = candidate
+            break
+    return fig.legend(handles=handles, loc=loc, ncol=ncol, **kwargs)
 
 
 def _right_labels(ax, positions, labels, *, fontsize: float = _NOTE_SIZE + 0.5) -> None:
@@ -786,10 +809,10 @@ def indicator_progress(
     handles = [mpatches.Patch(color=STATUS_COLOURS[s], label=labels_status[s]) for s in STATUSES]
     handles.append(Line2D([], [], color="black", lw=0, marker="|", markersize=14, markeredgewidth=2.6,
                           label=t("plots.progress.elapsed", lang)))
-    fig.legend(handles=handles, loc="outside lower center", ncol=3)
+    _legend(fig, handles)
     subtitle = (t("plots.progress.subtitle_as_of", lang, n=n, date=_date(as_of, lang)) if as_of is not None
                 else t("plots.progress.subtitle", lang, n=n))
-    _titles(fig, ax, title, subtitle, pad=22)  # room for "départ" and "cible" above the axes
+    _titles(fig, ax, title, subtitle, pad=22, beside=3.4)  # pad: room for "départ" and "cible" above the axes
     return fig
 
 
@@ -885,7 +908,7 @@ def indicator_series(
     ax.tick_params(axis="x", labelrotation=0)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("center")
-    fig.legend(loc="outside lower center", ncol=3)
+    _legend(fig, ax.get_legend_handles_labels()[0])
     subtitle = t("plots.series.subtitle", lang, baseline=_number(row["baseline"], lang, decimals=decimals),
                  baseline_date=_date(b_date, lang), target=_number(row["target"], lang, decimals=decimals),
                  target_date=_date(t_date, lang))
@@ -1004,8 +1027,9 @@ def coverage_heatmap(
     handles = [mpatches.Patch(facecolor="white", edgecolor=OKABE_ITO["vermillion"], hatch="//", linewidth=1.5,
                               label=t("plots.coverage.outcome_gap", lang)),
                mpatches.Patch(facecolor="white", edgecolor=_GREY, hatch="\\\\", label=t("plots.coverage.partner_gap", lang))]
-    fig.legend(handles=handles, loc="outside lower center", ncol=2, handleheight=1.4, handlelength=2.4)
-    _titles(fig, ax, title, t("plots.coverage.subtitle", lang, outcomes=len(empty_rows), partners=len(empty_cols)))
+    _legend(fig, handles, handleheight=1.4, handlelength=2.4)
+    _titles(fig, ax, title, t("plots.coverage.subtitle", lang, outcomes=len(empty_rows), partners=len(empty_cols)),
+            beside=4.6)
     return fig
 
 
@@ -1094,7 +1118,7 @@ def meeting_timeline(
                               markeredgewidth=1.6, label=t("plots.timeline.not_recorded", lang)))
     if as_of is not None:
         handles.append(Line2D([], [], color=_DARK, ls=":", lw=1.2, label=t("plots.timeline.as_of", lang)))
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), labelspacing=1.2, borderpad=0.8)
+    _legend(fig, handles, labelspacing=1.2, borderpad=0.8)
     _titles(fig, ax, title, t("plots.timeline.subtitle", lang, n=len(rows), start=_date(rows["date"].min(), lang),
                                  end=_date(rows["date"].max(), lang)))
     return fig
@@ -1377,10 +1401,10 @@ def network_graph(
         if code.id in _INTERACTION_WIDTHS and code.id in levels:
             handles.append(Line2D([], [], color="#5E5E5E", alpha=0.6, lw=_INTERACTION_WIDTHS[code.id],
                                   label=code.label(lang)))
-    fig.legend(handles=handles, loc="outside lower center", ncol=4 if len(handles) > 6 else min(len(handles), 6))
+    _legend(fig, handles)
     subtitle = t("plots.network.subtitle", lang, n=n, ties=n_ties, density=_number(density, lang, decimals=2),
                  centralization=_number(centralization, lang, decimals=2))
-    _titles(fig, ax, title, subtitle)
+    _titles(fig, ax, title, subtitle, beside=3.6)
     return fig
 
 
@@ -1465,7 +1489,7 @@ def backbone_functions(
     ax.xaxis.set_major_locator(FixedLocator(range(fw.scale_min, fw.scale_max + 1)))
     _number_axis(ax.xaxis, lang)
     ax.set_xlabel(t("plots.score_axis", lang))
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4))
+    _legend(fig, handles)
     _titles(fig, ax, title, t("plots.backbone.subtitle", lang, wave=chosen))
     return fig
 
@@ -1536,8 +1560,11 @@ def condition_radar(
     styles = _wave_styles(wave_list)
     latest = wave_list[-1]
 
-    fig = _new_figure(_WIDTH, 8.0)
-    ax = fig.add_subplot(projection="polar")
+    # Placed by hand: the constrained layout does not see polar tick labels that grow sideways.
+    fig_w, fig_h = _WIDTH, 8.4
+    fig = _new_figure(fig_w, fig_h, layout=None)
+    side = 5.4  # inches, the diameter of the radar
+    ax = fig.add_axes(((fig_w - side) / 2 / fig_w, 1.25 / fig_h, side / fig_w, side / fig_h), projection="polar")
     ax.set_theta_offset(np.pi / 2)
     ax.set_theta_direction(-1)
     lo, hi = fw.scale_min, fw.scale_max
@@ -1566,7 +1593,11 @@ def condition_radar(
             label += f"\n({t('plots.no_answer', lang)})"
         labels.append(label)
     ax.set_xticks(angles, labels, fontsize=_LABEL_SIZE, color=_DARK)
-    ax.tick_params(axis="x", pad=22)
+    ax.tick_params(axis="x", pad=14)
+    # labels on the sides grow outward, away from the scores written near the circle
+    for angle, label in zip(angles, ax.get_xticklabels(), strict=True):
+        side = math.sin(angle)
+        label.set_horizontalalignment("left" if side > 0.2 else "right" if side < -0.2 else "center")
     ax.set_yticks(range(lo, hi + 1))
     ax.set_yticklabels([_tick_number(v, lang) for v in range(lo, hi + 1)], fontsize=_NOTE_SIZE, color="#555555")
     ax.set_rlabel_position(180 / n)
@@ -1574,10 +1605,11 @@ def condition_radar(
     ax.spines["polar"].set_color("#BDBDBD")
     handles = [Line2D([], [], label=t("plots.wave", lang, wave=w), **styles[w]) for w in wave_list]
     handles += _band_handles(fw, lang, alpha=_RING_ALPHA + 0.1)
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5))
-    _titles(fig, ax, title, None)
-    ax.set_title(_wrap(t("plots.radar.subtitle", lang), 110), loc="left", fontsize=_SUBTITLE_SIZE, color="#555555",
-                 pad=38)
+    _legend(fig, handles, loc="lower center", bbox_to_anchor=(0.5, 0.01))
+    fig.suptitle(_wrap(title, 80), x=0.15 / fig_w, y=1 - 0.15 / fig_h, ha="left", va="top", fontsize=_TITLE_SIZE,
+                 fontweight="bold", color=_DARK)
+    fig.text(0.15 / fig_w, 1 - 0.55 / fig_h, _wrap(t("plots.radar.subtitle", lang), 110), ha="left", va="top",
+             fontsize=_SUBTITLE_SIZE, color="#555555")
     return fig
 
 
@@ -1651,8 +1683,8 @@ def wave_comparison(
         Line2D([], [], ls="-", lw=2, marker="o", markersize=9, color=grey, markerfacecolor="white",
                markeredgewidth=2, label=t("plots.change.unclear", lang)),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=2)
-    _titles(fig, ax, title, t("plots.change.subtitle", lang))
+    _legend(fig, handles)
+    _titles(fig, ax, title, t("plots.change.subtitle", lang), beside=4.4)
     return fig
 
 
@@ -1758,8 +1790,8 @@ def item_scores(
                        markeredgewidth=1.4, label=t("plots.items.agree", lang, threshold=threshold)),
                 Line2D([], [], ls="", marker="o", markersize=10, markerfacecolor="white", markeredgecolor=_DARK,
                        markeredgewidth=1.4, label=t("plots.items.disagree", lang, threshold=threshold))]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3)
-    _titles(fig, ax, title, t("plots.items.subtitle", lang, wave=chosen))
+    _legend(fig, handles)
+    _titles(fig, ax, title, t("plots.items.subtitle", lang, wave=chosen), beside=5.8)
     return fig
 
 
@@ -1847,7 +1879,7 @@ def territory_heatmap(
     ax.tick_params(length=0)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    fig.legend(handles=_band_handles(fw, lang), loc="outside lower center", ncol=3)
+    _legend(fig, _band_handles(fw, lang))
     _titles(fig, ax, title, t("plots.territories.subtitle", lang))
     return fig
 
@@ -1907,6 +1939,6 @@ def status_counts_bars(
     ax.set_xlim(0, max(left.max(), 1) * 1.08 + 0.3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(t("plots.statuses.xlabel", lang))
-    fig.legend(loc="outside lower center", ncol=5)
+    _legend(fig, ax.get_legend_handles_labels()[0])
     _titles(fig, ax, title, t("plots.statuses.subtitle", lang))
     return fig
