@@ -59,14 +59,18 @@ __all__ = [
     "SaisieApp",
     "Steps",
     "TerritoryPicker",
+    "banner",
     "clean_text",
     "escape",
+    "format_date",
+    "format_decimal",
     "message_panel",
     "new_reference",
     "open_store",
     "parse_decimal",
     "parse_query",
     "questionnaire_app",
+    "raw_frame",
     "request_params",
     "saisie_app",
     "submit_responses",
@@ -316,10 +320,13 @@ def validate_rows(store: Store, table: str, rows: Rows, *, framework: Framework 
     return check_tables({table: frame}, source="formulaire", framework=framework, known=known, lang=lang)
 
 
-def submit_rows(store: Store, table: str, rows: Rows, *, framework: Framework | None = None,
-                lang: str = "fr") -> int:
-    """Validate ``rows`` (see :func:`validate_rows`), then add them to the store in one transaction.
+def submit_rows(store: Store, table: str, rows: Rows, *, replace: Mapping[str, object] | None = None,
+                framework: Framework | None = None, lang: str = "fr") -> int:
+    """Validate ``rows`` (see :func:`validate_rows`), then write them to the store in one transaction.
 
+    The rows are added; with ``replace`` (column id → value, e.g. a territory, wave and
+    condition), the stored rows matching it are deleted in the same transaction
+    (:meth:`Store.replace_rows`), for a form that edits what it saved before.
     Returns the number of rows written.
 
     Raises
@@ -333,6 +340,8 @@ def submit_rows(store: Store, table: str, rows: Rows, *, framework: Framework | 
     if problems:
         raise InputError(problems, message=t("forms.fix_fields", lang))
     frame = rows if isinstance(rows, pd.DataFrame) else typed_frame(table, rows)
+    if replace:
+        return store.replace_rows(table, frame, where=replace)[1]
     return store.add_rows(table, frame)
 
 

@@ -111,6 +111,14 @@ def test_typed_frame_has_the_schema_dtypes():
     assert frame.dtypes.astype(str).to_dict() == TABLES["measurements"].dtypes
 
 
+@pytest.mark.parametrize(("value", "lang", "expected"), [
+    (1234.5, "fr", "1\u202f234,5"), (0.1 + 0.2, "fr", "0,3"), (12.0, "fr", "12"), (1234.5, "en", "1,234.5"),
+    (None, "fr", ""), (float("nan"), "fr", ""),
+])
+def test_format_decimal(value, lang, expected):
+    assert forms.format_decimal(value, lang) == expected
+
+
 # ---------------------------------------------------------------------------- the page's address
 @pytest.mark.parametrize(("query", "territory", "wave", "lang", "ignored"), [
     ("territoire=QPV-NORD&vague=2", "QPV-NORD", 2, "fr", ()),
@@ -177,6 +185,18 @@ def test_submit_responses_validates_like_an_import(store):
     assert "question inconnue du référentiel" in messages
     assert "partenaire inconnu dans ce territoire (QPV-NORD)" in messages
     assert len(stored(store, "responses")) == before
+
+
+def test_submit_rows_replace_edits_what_was_saved(store):
+    where = {"territory_id": "QPV-NORD", "wave": 2, "condition": "agenda"}
+    row = {**where, "band": "force", "justification": "Vu en comité de pilotage", "evaluator": None,
+           "recorded_on": date(2025, 3, 1)}
+    assert forms.submit_rows(store, "judgments", [row], replace=where) == 1
+    assert forms.submit_rows(store, "judgments", [{**row, "band": "vigilance"}], replace=where) == 1
+    judgments = stored(store, "judgments")
+    chosen = judgments[(judgments["wave"] == 2) & (judgments["condition"] == "agenda")]
+    assert chosen["band"].tolist() == ["vigilance"]
+    assert chosen["justification"].tolist() == ["Vu en comité de pilotage"]
 
 
 # ---------------------------------------------------------------------------- widgets
