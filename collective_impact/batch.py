@@ -174,11 +174,18 @@ def _on_sigint(signum, frame) -> None:
         raise KeyboardInterrupt
 
 
-def _init_worker() -> None:
-    """Initialise a local worker process."""
+def _init_worker(lang: str = "fr") -> None:
+    """Initialise a local worker process: Ctrl-C handling, and the imports and HTML exporter
+    every task needs, made once here rather than inside the first task (whose timing
+    would otherwise include them)."""
     global _IN_POOL_WORKER
     _IN_POOL_WORKER = True
     signal.signal(signal.SIGINT, _on_sigint)
+    import papermill  # noqa: F401
+
+    from collective_impact.report import _exporter
+
+    _exporter(lang)
 
 
 @contextlib.contextmanager
@@ -445,7 +452,7 @@ class _LocalRunner:
 
         self.lang = lang
         self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init_worker)
+                                            initializer=_init_worker, initargs=(lang,))
 
     def run(self, tasks: list[Task], on_result: ResultHandler) -> bool:
         """Run ``tasks``, calling ``on_result`` as each finishes; return True when interrupted (Ctrl-C)."""

@@ -39,7 +39,7 @@ from collective_impact.errors import CollectiveImpactError, RunError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import LANGS, check_lang, t
 from collective_impact.narrative import format_date, md
-from collective_impact.paths import NOTEBOOKS_DIR, PROJECT_ROOT, TEMPLATES_DIR, resolve_store, safe_name
+from collective_impact.paths import NOTEBOOKS_DIR, PROJECT_ROOT, STORE_ENV, TEMPLATES_DIR, resolve_store, safe_name
 
 __all__ = [
     "COMPARISON_NOTEBOOK",
@@ -86,12 +86,14 @@ log = logging.getLogger(__name__)
 
 
 def _store_path(store_path: str | os.PathLike | None) -> Path:
-    """The store to read: ``store_path`` or the default store.
+    """The store to read: ``store_path``, else ``$COLLECTIVE_IMPACT_STORE``, else ``data/evaluation.sqlite``.
 
-    A relative path that does not exist from the current directory is also looked up
-    from the project root: JupyterLab runs a notebook from ``notebooks/``, where the
-    default parameter ``"data/evaluation.sqlite"`` would otherwise miss the store.
+    A relative path (or the default ``data/evaluation.sqlite``) that does not exist from
+    the current directory is also looked up from the project root: JupyterLab runs a
+    notebook from ``notebooks/``, where it would otherwise miss the store.
     """
+    if store_path is None and not os.environ.get(STORE_ENV):
+        store_path = os.path.join("data", "evaluation.sqlite")
     path = resolve_store(store_path)
     if not path.is_absolute() and not path.exists() and (PROJECT_ROOT / path).exists():
         return PROJECT_ROOT / path
@@ -215,8 +217,9 @@ def open_territory(store_path: str | os.PathLike | None, territory_id: str, *, l
     Parameters
     ----------
     store_path
-        The evaluation store (``None``: the default store). A relative path is read from
-        the current directory, else from the project root.
+        The evaluation store; ``None``: ``$COLLECTIVE_IMPACT_STORE``, else
+        ``data/evaluation.sqlite``. A relative path is read from the current directory,
+        else from the project root (JupyterLab runs notebooks from ``notebooks/``).
     territory_id
         The territory to evaluate.
     lang
@@ -605,6 +608,7 @@ def export_html(nb, html_path: str | os.PathLike, *, title: str, lang: str = "fr
             "toc": toc_entries(nb),
             "toc_after": _title_cell(nb),
             "toc_label": t("report.toc", lang),
+            "figure_alt": t("report.figure_alt", lang),
             "footer": t("report.footer", lang, date=format_date(date.today(), lang), version=__version__),
         }
     }
@@ -676,6 +680,11 @@ def run_report(territory_id: str, *, store_path: str | os.PathLike | None, out_d
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``collective-impact report ID``: one territory's report."""
+    from collective_impact.store import Store
+
+    # check first, so that "running…" is not printed for an id that will be refused
+    check_id(args.territory, args.lang)
+    Store(_store_path(args.store), create=False, lang=args.lang).require_territory(args.territory, args.lang)
     print(t("report.running", args.lang, territory=args.territory), file=sys.stderr, flush=True)
     result = run_report(args.territory, store_path=args.store, out_dir=args.out, lang=args.lang, wave=args.wave,
                         as_of=args.as_of, kernel_name=args.kernel)

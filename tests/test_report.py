@@ -137,6 +137,7 @@ def test_export_html_hides_code_and_keeps_text_tables_figures(tmp_path):
     assert "In [" not in visible_text(page) and "Out[" not in visible_text(page)
     assert "<script" not in page.lower()
     assert "data:image/png;base64," + PNG in page
+    assert 'alt="Graphique' in page and "No description has been provided" not in page
     assert "<td>42</td>" in page
     assert "FutureWarning" not in page  # library warnings are not for the reader
     assert "REMOVED OUTPUT" not in page
@@ -188,6 +189,12 @@ def test_open_territory_defaults_to_latest_wave_and_latest_observation(demo_stor
     assert territory.name == tables["territories"]["name"].iloc[0]
     assert set(territory.tables["partners"]["territory_id"]) == {"QPV-NORD"}
     assert territory.phase_label == load_framework().phase(territory.phase).label("fr")
+
+
+def test_open_territory_without_a_path_reads_the_default_store(demo_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("COLLECTIVE_IMPACT_STORE", str(demo_store))
+    monkeypatch.chdir(tmp_path)
+    assert open_territory(None, "QPV-GARE").store_path == demo_store
 
 
 def test_open_territory_unknown_lists_known_ids_in_french(demo_store):
