@@ -184,7 +184,7 @@ def _code_responses(responses: pd.DataFrame, framework: Framework) -> _Coded:
         )
     item_map = np.array([position[u] for u in item_uniques], dtype="int64")
     t_codes, territories = _sorted_codes(responses["territory_id"], runs=True)
-    w_codes, waves = _sorted_codes(responses["wave"].to_numpy(dtype="int64"))
+    w_codes, waves = _sorted_codes(responses["wave"].to_numpy(dtype="int64"), runs=True)
     r_codes, r_uniques = _factorize(responses["respondent_id"], runs=True)
     for column, codes in (("territory_id", t_codes), ("item_id", item_codes), ("respondent_id", r_codes)):
         # factorize codes a missing value -1, which would silently index the last id
