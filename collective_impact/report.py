@@ -680,11 +680,9 @@ def run_report(territory_id: str, *, store_path: str | os.PathLike | None, out_d
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``collective-impact report ID``: one territory's report."""
-    from collective_impact.store import Store
-
-    # check first, so that "running…" is not printed for an id that will be refused
+    # check first (id, territory, wave, date), so that "running…" is not printed before a refusal
     check_id(args.territory, args.lang)
-    Store(_store_path(args.store), create=False, lang=args.lang).require_territory(args.territory, args.lang)
+    open_territory(args.store, args.territory, lang=args.lang, wave=args.wave, as_of=args.as_of)
     print(t("report.running", args.lang, territory=args.territory), file=sys.stderr, flush=True)
     result = run_report(args.territory, store_path=args.store, out_dir=args.out, lang=args.lang, wave=args.wave,
                         as_of=args.as_of, kernel_name=args.kernel)

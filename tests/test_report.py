@@ -430,3 +430,36 @@ def test_report_in_english(demo_store, tmp_path, capsys):
         assert english in text
     for french in ("Mode d'emploi", "Sommaire", "Données au", "Point fort", "À consolider"):
         assert french not in text
+
+
+# --------------------------------------------------------------------------------------
+# messages
+# --------------------------------------------------------------------------------------
+
+_PACKAGE = Path(__file__).resolve().parents[1] / "collective_impact"
+
+
+@pytest.mark.parametrize("topic", ["report", "batch", "narrative"])
+def test_messages_have_french_and_english_with_the_same_placeholders(topic):
+    import yaml
+
+    messages = yaml.safe_load((_PACKAGE / "messages" / f"{topic}.yaml").read_text(encoding="utf-8"))
+    for key, texts in messages.items():
+        assert key.startswith(f"{topic}."), key
+        assert set(texts) == {"fr", "en"}, key
+        fields = [sorted(re.findall(r"\{(\w+)\}", texts[lang])) for lang in ("fr", "en")]
+        assert fields[0] == fields[1], key
+
+
+def test_every_message_key_used_by_reports_exists():
+    from collective_impact.batch import STATUSES
+    from collective_impact.i18n import catalogue
+
+    sources = [(_PACKAGE / name).read_text(encoding="utf-8") for name in ("report.py", "batch.py", "narrative.py")]
+    sources.append((_PACKAGE.parent / "templates" / "report" / "batch_index.html.j2").read_text(encoding="utf-8"))
+    sources += [cell.source for name in ("evaluation_territoire.ipynb", "comparaison_territoires.ipynb")
+                for cell in nbformat.read(_PACKAGE.parent / "notebooks" / name, as_version=4).cells]
+    used = set(re.findall(r"""["']((?:report|batch|narrative)\.[\w.]+)["']""", "\n".join(sources)))
+    used |= {f"batch.status.{s}" for s in STATUSES} | {f"batch.count.{s}" for s in STATUSES}
+    used -= {"report.py", "batch.py", "narrative.py"}
+    assert sorted(key for key in used if key not in catalogue()) == []
