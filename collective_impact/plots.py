@@ -384,7 +384,11 @@ def _band_spans(ax, fw: Framework, *, alpha: float = 0.16) -> None:
         ax.axvspan(low, high, color=BAND_COLOURS.get(band, _GREY), alpha=alpha, lw=0, zorder=0)
 
 
-def _band_of(fw: Framework, value: float) -> str | None:
+def _band_of(fw: Framework, value: float, given: object = None) -> str | None:
+    """The band a metric gave (its ``band`` column, which may use other thresholds), else the
+    framework's band of ``value``."""
+    if isinstance(given, str) and given:
+        return given
     return fw.bands.band(None if _missing(value) else float(value))
 
 
@@ -1441,7 +1445,8 @@ def backbone_functions(
     Returns
     -------
     Figure
-        One bar per function starting at 1, in :data:`BAND_COLOURS`, the reading bands
+        One bar per function starting at 1, in the :data:`BAND_COLOURS` of its ``band``
+        (the framework's band of the mean when the column is missing), the reading bands
         shaded behind, ``3,4 (n = 9)`` written at the end; "pas de réponse" when a
         function has none.
     """
@@ -1463,7 +1468,8 @@ def backbone_functions(
     y = np.arange(len(current))
     lo = fw.scale_min
     means = current["mean"].to_numpy(dtype="float64")
-    colours = [BAND_COLOURS.get(_band_of(fw, m) or "", _GREY) for m in means]
+    given = current["band"] if "band" in current.columns else [None] * len(current)
+    colours = [BAND_COLOURS.get(_band_of(fw, m, b) or "", _GREY) for m, b in zip(means, given, strict=True)]
     ax.barh(y, np.nan_to_num(means - lo, nan=0.0), left=lo, color=colours, height=0.6, zorder=2,
             edgecolor="#4D4D4D", linewidth=0.6)
     before = previous.set_index("function_id")["mean"] if previous is not None else pd.Series(dtype="float64")
@@ -1721,8 +1727,8 @@ def item_scores(
     Returns
     -------
     Figure
-        One row per item (wording wrapped), a dot at the mean in its band colour, bands
-        shaded behind, ``r_wg 0,82 · n = 12`` written on the right.
+        One row per item (wording wrapped), a dot at the mean in the colour of its ``band``,
+        bands shaded behind, ``r_wg 0,82 · n = 12`` written on the right.
     """
     fw = resolve_framework(framework)
     frame = item_scores
@@ -1761,7 +1767,7 @@ def item_scores(
             ax.axhline(y - heights[0] / 2 + 0.02 if y > heights[0] else y - 0.27, color="#BDBDBD", lw=0.8)
             continue
         mean, rwg = float(r["mean"]), float(r["rwg"])
-        colour = BAND_COLOURS.get(_band_of(fw, mean) or "", _GREY)
+        colour = BAND_COLOURS.get(_band_of(fw, mean, r.get("band")) or "", _GREY)
         agree = np.isfinite(rwg) and rwg >= rwg_threshold
         if np.isfinite(mean):
             ax.plot([fw.scale_min, mean], [y, y], color="#9A9A9A", lw=1.2, zorder=2)
@@ -1830,7 +1836,7 @@ def territory_heatmap(
     -------
     Figure
         A seaborn heatmap whose colours are exactly :data:`BAND_COLOURS` (the colours of the
-        radar's rings); a condition without score is light grey with "—".
+        radar's rings) of each row's ``band``; a condition without score is light grey with "—".
     """
     fw = resolve_framework(framework)
     title = t("plots.territories.title", lang)
@@ -1851,7 +1857,15 @@ def territory_heatmap(
                               dropna=False).reindex(index=order, columns=conditions)
     waves = rows.groupby("territory_id")["wave"].max()
     band_ids = [band for band, _, _ in _band_ranges(fw)][::-1]  # worst first: codes 0, 1, 2
-    codes = means.apply(lambda col: col.map(lambda v: np.nan if _missing(v) else band_ids.index(_band_of(fw, v))))
+    if "band" in rows.columns:
+        given = rows.pivot_table(index="territory_id", columns="condition", values="band", aggfunc="first",
+                                 dropna=False).reindex(index=order, columns=conditions)
+    else:
+        given = means.map(lambda _v: None)
+    codes = pd.DataFrame(
+        [[np.nan if _missing(means.iat[i, j]) else band_ids.index(_band_of(fw, means.iat[i, j], given.iat[i, j]))
+          for j in range(means.shape[1])] for i in range(means.shape[0])],
+        index=means.index, columns=means.columns)
     n_t, n_c = means.shape
 
     fig = _new_figure(max(_WIDTH, 4.5 + 1.6 * n_c), 2.9 + 0.75 * n_t)
