@@ -583,7 +583,8 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     StoreError
         The store does not exist or cannot be read.
     RunError
-        A listed id cannot name a file, or the Dask scheduler cannot be reached.
+        The store holds no territory, a listed id cannot name a file, or the Dask
+        scheduler cannot be reached.
     """
     from collective_impact.store import Store
 
@@ -594,6 +595,8 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     known = store.territories()
     if territories is None:
         selected = list(known)
+        if not selected:
+            raise RunError(t("batch.no_territory", lang, path=store.path))
     else:
         selected = list(dict.fromkeys(territories))
         for territory_id in selected:

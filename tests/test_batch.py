@@ -307,6 +307,13 @@ def test_a_stored_id_that_cannot_name_a_file_is_not_run(tmp_path):
     assert not (tmp_path / "evil.html").exists()
 
 
+def test_an_empty_store_is_a_message_not_an_empty_page(tmp_path, capsys):
+    Store(tmp_path / "evaluation.sqlite")
+    assert main(["batch", "--store", str(tmp_path / "evaluation.sqlite"), "--out", str(tmp_path / "out")]) == 1
+    assert "aucun territoire" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_listed_territory(demo_store, tmp_path):
     with pytest.raises(UnknownTerritoryError, match="QPV-SUD"):
         run_batch(store_path=demo_store, out_dir=tmp_path, territories=["QPV-SUD"], progress=False)
