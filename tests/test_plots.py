@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,6 +22,7 @@ from collective_impact import plots  # noqa: E402
 from collective_impact.demo import DEFAULT_AS_OF, demo_tables  # noqa: E402
 from collective_impact.errors import CollectiveImpactError  # noqa: E402
 from collective_impact.framework import load_framework  # noqa: E402
+from collective_impact.i18n import catalogue  # noqa: E402
 from collective_impact.metrics import activities, assessment, backbone, indicators, network  # noqa: E402
 from collective_impact.metrics import theory_of_change as toc  # noqa: E402
 
@@ -432,3 +436,14 @@ def test_unknown_indicator(demo):
 def test_bad_network_options(demo):
     with pytest.raises(ValueError, match="colour_by must be"):
         plots.network_graph(None, colour_by="size")
+
+
+def test_every_message_key_exists_and_is_used():
+    source = Path(plots.__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r't\(\s*"(plots\.[a-z_.]+)"', source))
+    # built with an f-string from the outcome level
+    used |= {f"plots.chain.header.{level}" for level in ("activity", "intermediate", "impact")}
+    defined = {key for key in catalogue() if key.startswith("plots.")}
+    assert sorted(used - defined) == []
+    assert sorted(defined - used) == []
+    assert all(set(catalogue()[key]) == {"fr", "en"} for key in defined)
