@@ -41,7 +41,7 @@ import pandas as pd
 
 from collective_impact.errors import CollectiveImpactError, InputError, Problem, StoreError
 from collective_impact.framework import Framework, load_framework
-from collective_impact.i18n import LANGS, t
+from collective_impact.i18n import LANGS, catalogue, t
 from collective_impact.paths import resolve_store
 from collective_impact.schema import CODES, ID_PATTERN, TABLES, join_ids, split_ids
 from collective_impact.store import Store
@@ -78,6 +78,10 @@ __all__ = [
     "typed_frame",
     "validate_rows",
 ]
+
+# The message catalogue is parsed now, at import: in a Voila preheated kernel the import
+# runs before anyone opens the page, so the partner does not wait for it.
+catalogue()
 
 #: The value of the "ne sait pas / sans objet" radio button (stored as a blank score).
 DONT_KNOW = 0
