@@ -454,3 +454,19 @@ def test_app_command_without_store(tmp_path, capsys):
     code = main(["app", "--store", str(tmp_path / "absent.sqlite")])
     assert code == 1
     assert "absent.sqlite" in capsys.readouterr().err
+
+
+def test_every_message_used_exists_in_both_languages():
+    import re
+    from pathlib import Path
+
+    from collective_impact import apps as apps_module
+    from collective_impact.i18n import catalogue
+
+    source = "".join(Path(module.__file__).read_text(encoding="utf-8") for module in (forms, apps_module))
+    literal = set(re.findall(r"""["'](forms\.[a-z0-9_.]+)["']""", source))
+    dynamic = {f"forms.s.col_{c}" for c in ("date", "value", "kind", "title", "attendees")}
+    defined = {key: texts for key, texts in catalogue().items() if key.startswith("forms.")}
+    assert sorted((literal | dynamic) - set(defined)) == []
+    assert sorted(set(defined) - literal - dynamic) == []  # nothing left unused
+    assert [key for key, texts in defined.items() if not (texts.get("fr") and texts.get("en"))] == []
