@@ -417,9 +417,9 @@ def submit_responses(store: Store, answers: QuestionnaireAnswers, *, framework: 
     frame = answers.to_frame()
     try:
         rows = submit_rows(store, "responses", frame, framework=framework, lang=lang)
-    except (InputError, StoreError):
-        # a repeat shows up as a duplicate key, found either by the validation or by the
-        # store (when two submissions race); only identical stored answers make it one
+    except StoreError:
+        # a repeat shows up as a key the store already holds (the whole write is refused);
+        # only identical stored answers make it a repeat, anything else is a real error
         if _is_repeat(store, answers):
             return Receipt(answers.respondent_id, len(frame), repeated=True)
         raise
