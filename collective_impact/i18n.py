@@ -16,6 +16,8 @@ import yaml
 LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
 _MESSAGES = Path(__file__).parent / "messages"
+# The C parser when libyaml is there: the catalogue is read at every kernel start.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=1)
@@ -23,7 +25,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     """Every message of every file in ``messages/``, keyed by message key."""
     merged: dict[str, dict[str, str]] = {}
     for path in sorted(_MESSAGES.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 (safe loader)
         for key, texts in data.items():
             if key in merged:
                 raise ValueError(f"message key {key!r} defined twice (in {path.name})")
