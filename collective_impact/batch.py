@@ -193,7 +193,8 @@ def _stdio_to(path: Path):
     """Send this process's stdout and stderr (file descriptors 1 and 2) to ``path``.
 
     The kernel is started inside: it inherits them, so what it prints outside any cell
-    (start-up warnings, a crash) lands in the territory's log, not across the progress bar.
+    (start-up warnings, a crash) lands in the territory's log, not across the progress
+    bar; so do the warnings of nbconvert during the export.
     """
     sys.stdout.flush()
     sys.stderr.flush()
@@ -261,12 +262,12 @@ def run_one(task: Task) -> TaskResult:
             with redirect:
                 nb, attempts = execute_notebook(task.notebook, task.notebook_path, task.parameters,
                                                 kernel_name=task.kernel_name, log_output=True, logger=logger)
-            timings["execute"] = time.perf_counter() - started
-            timings["cells"] = sum(float(cell.get("metadata", {}).get("papermill", {}).get("duration") or 0)
-                                   for cell in nb.cells)
-            before_export = time.perf_counter()
-            export_html(nb, task.html_path, title=task.title, lang=task.lang)
-            timings["export"] = time.perf_counter() - before_export
+                timings["execute"] = time.perf_counter() - started
+                timings["cells"] = sum(float(cell.get("metadata", {}).get("papermill", {}).get("duration") or 0)
+                                       for cell in nb.cells)
+                before_export = time.perf_counter()
+                export_html(nb, task.html_path, title=task.title, lang=task.lang)
+                timings["export"] = time.perf_counter() - before_export
         except KeyboardInterrupt:
             logger.warning("interrupted (Ctrl-C): kernel shut down")
             return TaskResult(task.territory_id, "cancelled", time.perf_counter() - started,

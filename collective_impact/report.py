@@ -292,7 +292,9 @@ def is_kernel_start_failure(err: BaseException) -> bool:
     many kernels start at once another process may take a port in between: the kernel
     dies with ``ZMQError: Address already in use`` and nbclient reports "Kernel died before
     replying to kernel_info" (jupyter_client#154, jupyter/kernel_gateway#131). A fresh
-    attempt picks new ports. An error raised by a cell is never a start failure.
+    attempt picks new ports. With the default ``ipc`` transport there is no port to
+    collide on; the same retry still covers a kernel that dies or hangs while starting on
+    a machine overloaded for a moment. An error raised by a cell is never a start failure.
     """
     seen = set()
     while err is not None and id(err) not in seen:
