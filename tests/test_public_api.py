@@ -1,0 +1,62 @@
+"""The public API changes only on purpose: this list is pinned."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import collective_impact
+
+EXPECTED = [
+    "TABLES",
+    "CollectiveImpactError",
+    "Framework",
+    "FrameworkError",
+    "InputError",
+    "Problem",
+    "RunError",
+    "Store",
+    "StoreError",
+    "UnknownTerritoryError",
+    "__version__",
+    "available_frameworks",
+    "check_tables",
+    "condition_scores",
+    "demo_tables",
+    "item_scores",
+    "load_files",
+    "load_framework",
+    "open_territory",
+    "run_report",
+    "territory_profile",
+    "write_demo_workbook",
+    "write_template",
+    "write_workbook",
+]
+
+
+def test_exported_members_are_pinned_and_sorted():
+    assert collective_impact.__all__ == EXPECTED
+    for name in EXPECTED:
+        assert getattr(collective_impact, name) is not None
+
+
+def test_exported_callables_are_documented():
+    for name in EXPECTED:
+        member = getattr(collective_impact, name)
+        if callable(member):
+            assert (member.__doc__ or "").strip(), name
+
+
+def test_python_dash_m_runs_the_command_line():
+    done = subprocess.run([sys.executable, "-m", "collective_impact", "--help"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0
+    for command in ("template", "demo-data", "validate", "import", "export", "scores", "report", "batch", "app"):
+        assert command in done.stdout
+
+
+def test_usage_error_exits_2():
+    done = subprocess.run([sys.executable, "-m", "collective_impact", "import"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 2
