@@ -322,6 +322,30 @@ class Store:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _ready(self) -> bool:
+        """Whether the file already is a store of this schema version, in WAL mode.
+
+        Checked with a read only, so that opening a ready store (every report kernel,
+        every Dask worker, every dashboard refresh) takes no write lock.
+        """
+        try:
+            with closing(self._connect()) as con:
+                if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    return False
+                existing = {name for (name,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+                if _META not in existing:
+                    return False
+                row = con.execute(f"SELECT value FROM {_q(_META)} WHERE key = 'schema_version'").fetchone()
+                if not row or int(row[0]) != SCHEMA_VERSION:
+                    return False
+                for name in TABLE_ORDER:
+                    found_cols = [r[1] for r in con.execute(f"PRAGMA table_info({_q(name)})")]
+                    if found_cols != TABLES[name].column_ids:
+                        return False
+                return _RUNS in existing
+        except (sqlite3.Error, ValueError):
+            return False  # the full check below gives the precise message
+
     def _initialise(self) -> None:
         def work(con: sqlite3.Connection) -> None:
             existing = {name for (name,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
@@ -350,6 +374,8 @@ class Store:
                     raise StoreError(t("store.schema_mismatch", self.lang, table=name, path=self.path,
                                        found=", ".join(found_cols), expected=", ".join(TABLES[name].column_ids)))
 
+        if self._ready():
+            return
         try:
             with closing(self._connect()) as con:
                 # WAL lets readers (reports, dashboards) go on while a form writes; it is

@@ -637,3 +637,19 @@ def test_exported_workbook_imports_back_to_the_same_store(filled: Store, tmp_pat
     again.import_tables(load_files(workbook))
     assert_tables_equal(again.load(), filled.load())
     assert again.last_run("A") is None  # report runs are not data: not exported
+
+
+def test_opening_a_ready_store_takes_no_write_lock(tmp_path):
+    """Readers (report kernels, Dask workers, dashboards) open the store while a writer holds it."""
+    import sqlite3
+
+    path = tmp_path / "s.sqlite"
+    Store(path)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        store = Store(path, create=False, busy_timeout=0.2)
+        assert store.territories() == []
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
