@@ -87,15 +87,24 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _french_help(parser: argparse.ArgumentParser) -> None:
+    parser._optionals.title = "options"
+    parser._positionals.title = "arguments"
+    parser.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="collective-impact",
         description="Évaluer des démarches d'impact collectif / Evaluate collective impact initiatives.",
+        add_help=False,
     )
+    _french_help(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
     def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, add_help=False)
+        _french_help(p)
         p.add_argument("--lang", choices=LANGS, default="fr", help="langue des messages (fr, en)")
         p.set_defaults(handler=handler)
         return p
