@@ -7,7 +7,10 @@ way notebooks should turn data into Markdown or HTML:
 
 - :func:`md` fills a Markdown template with escaped values (HTML *and* Markdown syntax);
 - :func:`message` does the same with a template of the i18n catalogue;
-- :func:`show_table` renders a DataFrame as an escaped HTML table.
+- :func:`show_table` renders a DataFrame as an escaped HTML table;
+- :func:`names` lists names from the data (« A », « B » et 2 autres), escaped;
+- :func:`format_number`, :func:`format_percent`, :func:`format_date`,
+  :func:`format_short_date` write numbers and dates as a French (or English) reader expects.
 
 A pandas ``Styler`` does **not** escape by default; do not display one built from data
 without ``escape="html"``.
@@ -29,9 +32,13 @@ __all__ = [
     "condition_table",
     "escape",
     "format_date",
+    "format_month",
     "format_number",
+    "format_percent",
+    "format_short_date",
     "md",
     "message",
+    "names",
     "partner_table",
     "show_table",
 ]
@@ -127,10 +134,74 @@ def format_number(value: object, lang: str = "fr", *, decimals: int = 2) -> str:
     if math.isnan(number):
         return "—"
     text = f"{number:,.{decimals}f}"
+    if text.startswith("-"):
+        # a true minus sign, and no "−0" for a value that rounds to zero
+        text = text[1:] if not any(ch in "123456789" for ch in text) else "\u2212" + text[1:]
     if lang == "fr":
         # French: narrow no-break space between thousands, decimal comma
         text = text.replace(",", "\u202f").replace(".", ",")
     return text
+
+
+def format_percent(fraction: object, lang: str = "fr", *, decimals: int = 0) -> str:
+    """A fraction as a percentage: ``77 %`` in French (narrow no-break space), ``77%`` in English; ``—`` if missing."""
+    if fraction is None or fraction is pd.NA:
+        return "—"
+    try:
+        number = float(fraction) * 100
+    except (TypeError, ValueError):
+        return str(fraction)
+    if math.isnan(number):
+        return "—"
+    text = format_number(number, lang, decimals=decimals)
+    return f"{text}\u202f%" if lang == "fr" else f"{text}%"
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_short_date(value: object, lang: str = "fr") -> str:
+    """A date in a table cell: ``17/10/2025`` in French, ``2025-10-17`` in English; ``—`` if missing."""
+    if _is_missing(value):
+        return "—"
+    stamp = pd.Timestamp(value)
+    return stamp.strftime("%d/%m/%Y") if lang == "fr" else stamp.strftime("%Y-%m-%d")
+
+
+def format_month(value: object, lang: str = "fr") -> str:
+    """A month in a table cell: ``juil. 2025`` / ``Jul 2025``; ``—`` if missing."""
+    if _is_missing(value):
+        return "—"
+    stamp = pd.Timestamp(value)
+    months = t("narrative.months_short", lang).split(",")
+    return f"{months[stamp.month - 1].strip()} {stamp.year}"
+
+
+def names(values: object, lang: str = "fr", *, limit: int | None = None) -> str:
+    """Names from the data as Markdown-safe text: ``« A », « B » et « C »`` (``'A', 'B' and 'C'`` in English).
+
+    Every name is escaped (:func:`escape`); missing values are skipped. With ``limit``,
+    at most that many names are spelled out and the rest counted (« et 3 autres »).
+    """
+    found = [escape(v) for v in (values if values is not None else []) if not _is_missing(v)]
+    open_quote, close_quote = ("«\u00a0", "\u00a0»") if lang == "fr" else ("“", "”")
+    quoted = [f"{open_quote}{v}{close_quote}" for v in found]
+    rest = 0
+    if limit is not None and len(quoted) > limit:
+        rest = len(quoted) - limit
+        quoted = quoted[:limit]
+    if rest:
+        return t("narrative.list_more_one" if rest == 1 else "narrative.list_more", lang, names=", ".join(quoted),
+                 n=rest)
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return t("narrative.list_last", lang, names=", ".join(quoted[:-1]), last=quoted[-1])
 
 
 def format_date(value: object, lang: str = "fr") -> str:
@@ -145,8 +216,13 @@ def format_date(value: object, lang: str = "fr") -> str:
     return f"{day} {months[stamp.month - 1].strip()} {stamp.year}"
 
 
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
 def show_table(frame: pd.DataFrame, *, lang: str = "fr", index: bool = False, decimals: int = 2,
-               caption: str | None = None) -> _HTML:
+               caption: str | None = None, colours: dict[str, list] | None = None,
+               formats: dict[str, object] | None = None, right: list[str] | tuple[str, ...] = (),
+               nowrap: list[str] | tuple[str, ...] = ()) -> _HTML:
     """A DataFrame as an HTML table, every cell and header escaped.
 
     Numbers are formatted for ``lang`` (decimal comma in French) and right-aligned, text
@@ -165,20 +241,53 @@ def show_table(frame: pd.DataFrame, *, lang: str = "fr", index: bool = False, de
         Decimals of float columns (integer columns have none).
     caption
         Optional caption above the table (escaped).
+    colours
+        Optional background colours: column name → one colour per row (``"#RRGGBB"`` or
+        ``None``), e.g. the light tint of each row's reading band. The colour is a help,
+        never the only carrier of meaning: the cell's text says the same.
+    formats
+        Optional cell formatting: column name → a function turning a value into the text
+        shown (escaped afterwards), e.g. :func:`format_percent`.
+    right
+        Text columns to align right like numbers (figures already formatted as text).
+    nowrap
+        Columns whose cells must not wrap (short values such as ``68 (juil. 2022)``).
+
+    Raises
+    ------
+    ValueError
+        When a colour is not of the form ``#RRGGBB`` (colours are code, not data).
     """
     if index:
         frame = frame.reset_index()
     columns = list(frame.columns)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    numeric = [(pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])) or c in right
                for c in frame.columns]
+    unwrapped = [c in nowrap for c in frame.columns]
     floats = [pd.api.types.is_float_dtype(frame[c]) for c in frame.columns]
 
-    def cell(value: object, is_number: bool, is_float: bool) -> str:
-        if is_number:
+    formats = formats or {}
+    shades = []
+    for column in columns:
+        given = (colours or {}).get(column)
+        shade = list(given) if given is not None else [None] * len(frame)
+        for colour in shade:
+            if colour is not None and not _COLOUR.fullmatch(str(colour)):
+                raise ValueError(f"colour {colour!r} of column {column!r} is not #RRGGBB")
+        shades.append(shade)
+
+    def cell(value: object, is_number: bool, is_float: bool, column: object) -> str:
+        if column in formats:
+            return html.escape(str(formats[column](value)), quote=False)
+        if is_number and not isinstance(value, str):
             return format_number(value, lang, decimals=decimals if is_float else 0)
-        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        if _is_missing(value):
             return "—"
         return html.escape(str(value), quote=False)
+
+    def style(colour: str | None, keep: bool) -> str:
+        rules = ([f"background-color: {colour}"] if colour else []) + (["white-space: nowrap"] if keep else [])
+        return f' style="{"; ".join(rules)}"' if rules else ""
 
     parts = ['<table class="ci-table">']
     if caption:
@@ -187,10 +296,11 @@ def show_table(frame: pd.DataFrame, *, lang: str = "fr", index: bool = False, de
         f'<th class="{"ci-num" if n else "ci-text"}">{html.escape(str(c), quote=False)}</th>'
         for c, n in zip(columns, numeric, strict=True)) + "</tr></thead>")
     parts.append("<tbody>")
-    for row in frame.itertuples(index=False, name=None):
+    for position, row in enumerate(frame.itertuples(index=False, name=None)):
         parts.append("<tr>" + "".join(
-            f'<td class="{"ci-num" if n else "ci-text"}">{cell(v, n, f)}</td>'
-            for v, n, f in zip(row, numeric, floats, strict=True)) + "</tr>")
+            f'<td class="{"ci-num" if n else "ci-text"}"{style(shade[position], k)}>{cell(v, n, f, c)}</td>'
+            for v, n, f, c, shade, k in zip(row, numeric, floats, columns, shades, unwrapped, strict=True))
+            + "</tr>")
     parts.append("</tbody></table>")
     return _HTML("\n".join(parts))
 
