@@ -372,6 +372,25 @@ def test_report_of_each_demo_territory(demo_reports, demo_store, territory_id):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("territory_id", DEMO_IDS)
+def test_report_shows_the_seven_steps_in_order_in_the_text_and_the_contents(demo_reports, territory_id):
+    from collective_impact.i18n import t
+    from collective_impact.steps import STEP_IDS
+
+    page = (demo_reports / f"{territory_id}.html").read_text(encoding="utf-8")
+    headings = [f"{number}. {t(f'steps.title.{step_id}', 'fr')}" for number, step_id in enumerate(STEP_IDS, 1)]
+    nav = re.search(r'<nav [^>]*class="ci-toc".*?</nav>', page, flags=re.DOTALL)
+    toc = [html.unescape(re.sub(r"<[^>]+>", "", x)).strip()
+           for x in re.findall(r"<a [^>]*>(.*?)</a>", nav.group(0))]
+    assert toc == [t("steps.howto", "fr").splitlines()[0].lstrip("# "), *headings]
+    body = visible_text(page[nav.end():])
+    positions = [body.index(heading) for heading in headings]
+    assert positions == sorted(positions)
+    assert body.count("Ce qu'il faut retenir") == len(STEP_IDS)
+    assert page.count("data:image/png;base64,") >= 10  # figures embedded, not linked
+
+
+@pytest.mark.slow
 def test_the_notebook_stops_right_after_the_parameters_for_an_unknown_territory(demo_store, tmp_path):
     from papermill.exceptions import PapermillExecutionError
 
@@ -430,6 +449,9 @@ def test_report_in_english(demo_store, tmp_path, capsys):
         assert english in text
     for french in ("Mode d'emploi", "Sommaire", "Données au", "Point fort", "À consolider"):
         assert french not in text
+    for title in ("1. The territory and its partners", "3. Shared measurement system", "7. Synthesis and next steps",
+                  "Key points"):
+        assert title in text
 
 
 # --------------------------------------------------------------------------------------
