@@ -833,7 +833,8 @@ def _territory_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
     else:
         blocks.append(_table("partners", partner_table(partners, lang=lang), lang,
                              caption=t("steps.territoire.partners_caption", lang)))
-        if partners["kind"].value_counts().max() > 1:  # with one partner per kind, the table says it all
+        # the bars only add to the table when kinds group partners (not 15 bars of one partner each)
+        if len(partners) >= 1.5 * max(partners["kind"].nunique(), 1):
             blocks.append(_figure("partner_kinds", t("steps.alt.partner_kinds", lang, n=len(partners)),
                                   lambda: plots.partner_kinds(partners, territory_id=ev.territory_id, lang=lang)))
 
@@ -951,9 +952,16 @@ def _measure_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
                               lambda: plots.indicator_progress(progress, territory_id=ev.territory_id, as_of=ev.as_of,
                                                                lang=lang)))
         dated = [t(f"steps.col.{c}", lang) for c in ("baseline", "latest", "target")]
-        blocks.append(_table("indicator_table", _indicator_table(progress, lang), lang,
+        # the table in the figure's order: status, then progress (largest first)
+        from collective_impact.metrics.indicators import STATUSES
+
+        rank = {status: i for i, status in enumerate(STATUSES)}
+        ordered = progress.assign(_rank=progress["status"].map(lambda s: rank.get(s, len(rank))),
+                                  _p=progress["progress"].astype("float64"))
+        ordered = ordered.sort_values(["_rank", "_p"], ascending=[True, False], kind="stable", na_position="last")
+        blocks.append(_table("indicator_table", _indicator_table(ordered, lang), lang,
                              caption=t("steps.mesure.table_caption", lang, date=format_date(ev.as_of, lang)),
-                             colours={t("steps.col.status", lang): [_STATUS_TINTS.get(s) for s in progress["status"]]},
+                             colours={t("steps.col.status", lang): [_STATUS_TINTS.get(s) for s in ordered["status"]]},
                              formats={t("steps.col.progress", lang): lambda v: format_percent(v, lang)},
                              right=dated, nowrap=[*dated, t("steps.col.status", lang),
                                                   t("steps.col.measurements", lang)]))
@@ -1314,9 +1322,12 @@ def _synthesis_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
     if has_judgments and not same_wave:
         blocks.append(_table("judgments", _judgment_table(ev, judged), lang,
                              caption=t("steps.synthese.judgments_caption", lang, wave=int(judged["wave"].iloc[0])),
-                             colours={t("steps.col.departs", lang): [
-                                 _DEPART_TINT if d in ("higher", "lower", "no_computed") else None
-                                 for d in judged["departs"]]}))
+                             colours={
+                                 t("steps.col.computed", lang): [_band_tint(b) for b in judged["band"]],
+                                 t("steps.col.judged", lang): [_band_tint(b) for b in judged["judged_band"]],
+                                 t("steps.col.departs", lang): [
+                                     _DEPART_TINT if d in ("higher", "lower", "no_computed") else None
+                                     for d in judged["departs"]]}))
 
     if ev.wave is not None:
         waves = [w for w in ev.waves if w <= ev.wave]
@@ -1385,6 +1396,10 @@ def _synthesis_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
         else:
             lines.append(_say("steps.synthese.judgments_agree", lang, wave=w))
     return blocks, lines
+
+
+def _band_tint(band: object) -> str | None:
+    return None if _missing(band) else _BAND_TINTS.get(str(band))
 
 
 def _departs_text(departs: object, lang: str) -> str | None:
@@ -1595,8 +1610,9 @@ def _compare_indicators(cmp: _Comparison) -> tuple[list[Block], list[str]]:
     return blocks, lines
 
 
-def _ranking_table(cmp: _Comparison) -> tuple[pd.DataFrame, list[bool]]:
-    """The ranking frame (labels in ``lang``) and, per row, whether the territory is flagged."""
+def _ranking_table(cmp: _Comparison) -> tuple[pd.DataFrame, list[bool], list[str]]:
+    """The ranking frame (labels in ``lang``), per row whether the territory is flagged (not
+    ranked), and the names of the flagged territories."""
     lang, fw = cmp.lang, cmp.framework
     latest = cmp.latest
     territories = cmp.profile.territories.set_index("territory_id")
@@ -1607,18 +1623,20 @@ def _ranking_table(cmp: _Comparison) -> tuple[pd.DataFrame, list[bool]]:
         scored = rows.dropna(subset=["mean"])
         info = territories.loc[territory_id] if territory_id in territories.index else None
         n_resp = int(info["n_respondents"]) if info is not None and not _missing(info["n_respondents"]) else 0
+        rate = float(info["response_rate"]) if info is not None else math.nan
         wave = int(rows["wave"].iloc[0]) if len(rows) else None
-        good = total = None
+        indicators = None
         if counts is not None and territory_id in counts.index:
-            total = int(counts.loc[territory_id, "n_indicators"])
             good = int(counts.loc[territory_id, "achieved"] + counts.loc[territory_id, "on_track"])
+            indicators = t("steps.compare.good_of", lang, good=good, n=int(counts.loc[territory_id, "n_indicators"]))
         records.append({
-            "territory_id": territory_id, "name": name, "wave": wave, "n_respondents": n_resp,
-            "response_rate": float(info["response_rate"]) if info is not None else math.nan,
+            "plain_name": name,
+            "name": name if wave is None else t("steps.compare.name_wave", lang, name=name, wave=wave),
+            "n_respondents": n_resp,
+            "respondents": f"{n_resp} ({format_percent(rate, lang)})" if not _missing(rate) else str(n_resp),
             "overall": float(scored["mean"].mean()) if len(scored) else math.nan,
-            "n_conditions": len(scored),
             **{f"n_{b}": int((scored["band"] == b).sum()) for b in fw.bands.order},
-            "indicators": None if total is None else t("steps.compare.good_of", lang, good=good, n=total),
+            "indicators": indicators,
         })
     frame = pd.DataFrame(records)
     frame["ranked"] = (frame["n_respondents"] >= cmp.min_respondents) & frame["overall"].notna()
@@ -1627,34 +1645,34 @@ def _ranking_table(cmp: _Comparison) -> tuple[pd.DataFrame, list[bool]]:
     shown = pd.DataFrame({
         t("steps.col.rank", lang): [str(int(r)) if not _missing(r) else "—" for r in frame["rank"]],
         t("narrative.col.territory", lang): frame["name"].to_numpy(),
-        t("narrative.col.wave", lang): frame["wave"].astype("Int64").to_numpy(),
-        t("steps.col.respondents", lang): frame["n_respondents"].to_numpy(),
-        t("steps.col.rate", lang): frame["response_rate"].to_numpy(dtype="float64"),
+        t("steps.col.respondents_rate", lang): frame["respondents"].to_numpy(),
         t("steps.col.overall", lang): frame["overall"].to_numpy(dtype="float64"),
         **{fw.bands.label(b, lang): frame[f"n_{b}"].to_numpy() for b in fw.bands.order},
         t("steps.col.indicators_good", lang): frame["indicators"].to_numpy(),
-        t("steps.col.caution", lang): [
+    })
+    flagged = [not bool(r) for r in frame["ranked"]]
+    flagged_names = [name for name, f in zip(frame["plain_name"], flagged, strict=True) if f]
+    if any(flagged):
+        shown[t("steps.col.caution", lang)] = [
             None if ranked else (t("steps.compare.flag_none", lang) if _missing(overall)
                                  else t("steps.compare.flag_few", lang, n=n, min=cmp.min_respondents))
-            for ranked, overall, n in zip(frame["ranked"], frame["overall"], frame["n_respondents"], strict=True)],
-    })
-    return shown, [not bool(r) for r in frame["ranked"]]
+            for ranked, overall, n in zip(frame["ranked"], frame["overall"], frame["n_respondents"], strict=True)]
+    return shown, flagged, flagged_names
 
 
 def _compare_ranking(cmp: _Comparison) -> tuple[list[Block], list[str]]:
     lang = cmp.lang
-    shown, flagged = _ranking_table(cmp)
+    shown, flagged, flagged_names = _ranking_table(cmp)
     caution = t("steps.col.caution", lang)
     blocks = [_table("ranking", shown, lang, colours={caution: [_DEPART_TINT if f else None for f in flagged]},
-                     formats={t("steps.col.rate", lang): lambda v: format_percent(v, lang)},
+                     right=[t("steps.col.respondents_rate", lang), t("steps.col.indicators_good", lang)],
+                     nowrap=[t("steps.col.respondents_rate", lang)],
                      caption=t("steps.compare.ranking_caption", lang))]
     lines = [t("steps.compare.small_differences", lang)]
-    n_flagged = sum(flagged)
-    if n_flagged:
-        flagged_names = [name for name, f in zip(shown[t("narrative.col.territory", lang)], flagged, strict=True) if f]
+    if flagged_names:
         lines.append(_say("steps.compare.flagged", lang, min=cmp.min_respondents, safe={
-            "n": _count(n_flagged, "territory", lang), "names": names(flagged_names, lang)}))
-    waves = {w for w in shown[t("narrative.col.wave", lang)] if not _missing(w)}
+            "n": _count(len(flagged_names), "territory", lang), "names": names(flagged_names, lang)}))
+    waves = {int(w) for w in cmp.latest.drop_duplicates("territory_id")["wave"].dropna()}
     if len(waves) > 1:
         lines.append(t("steps.compare.different_waves", lang))
     return blocks, lines

@@ -486,7 +486,8 @@ def test_comparison_ranks_territories_and_flags_small_samples(demo_store):
     assert tuple(sections) == COMPARISON_SECTION_IDS
     rows = _ranking_rows(sections["classement"].block("ranking").content)
     assert len(rows) == len(names)
-    assert [row[1] for row in rows[:len(ranked)]] == [names[t] for t in ranked.index]
+    waves = responses.groupby("territory_id")["wave"].max()
+    assert [row[1] for row in rows[:len(ranked)]] == [f"{names[t]} (vague {waves[t]})" for t in ranked.index]
     assert [row[0] for row in rows[:len(ranked)]] == [str(i) for i in range(1, len(ranked) + 1)]
     for row in rows[len(ranked):]:
         assert row[0] == "—" and "⚠" in row[-1]
