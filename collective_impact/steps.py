@@ -963,8 +963,7 @@ def _measure_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
                              caption=t("steps.mesure.table_caption", lang, date=format_date(ev.as_of, lang)),
                              colours={t("steps.col.status", lang): [_STATUS_TINTS.get(s) for s in ordered["status"]]},
                              formats={t("steps.col.progress", lang): lambda v: format_percent(v, lang)},
-                             right=dated, nowrap=[*dated, t("steps.col.status", lang),
-                                                  t("steps.col.measurements", lang)]))
+                             right=dated, nowrap=[*dated, t("steps.col.status", lang)]))
         n = len(progress)
         good = int(counts.get("achieved", 0) + counts.get("on_track", 0))
         parts = [_say("steps.mesure.good", lang, safe={
@@ -1668,7 +1667,15 @@ def _compare_ranking(cmp: _Comparison) -> tuple[list[Block], list[str]]:
                      right=[t("steps.col.respondents_rate", lang), t("steps.col.indicators_good", lang)],
                      nowrap=[t("steps.col.respondents_rate", lang)],
                      caption=t("steps.compare.ranking_caption", lang))]
-    lines = [t("steps.compare.small_differences", lang)]
+    answered = cmp.profile.territories["n_respondents"]
+    answered = answered[answered > 0]
+    if len(answered):
+        low, high = int(answered.min()), int(answered.max())
+        respondents = _count(low, "respondent", lang) if low == high else t(
+            "steps.compare.range", lang, low=low, high=_count(high, "respondent", lang))
+        lines = [_say("steps.compare.small_differences", lang, safe={"respondents": respondents})]
+    else:
+        lines = []
     if flagged_names:
         lines.append(_say("steps.compare.flagged", lang, min=cmp.min_respondents, safe={
             "n": _count(len(flagged_names), "territory", lang), "names": names(flagged_names, lang)}))
