@@ -346,6 +346,15 @@ def test_the_same_batch_on_a_dask_cluster_gives_the_same_summary(demo_batch, dem
 # --------------------------------------------------------------------------------------
 
 
+def _is_kernel(process) -> bool:
+    import psutil
+
+    try:
+        return process.is_running() and "ipykernel" in " ".join(process.cmdline())
+    except psutil.Error:  # ended while we looked
+        return False
+
+
 def test_ctrl_c_stops_cleanly(tmp_path):
     import psutil
 
@@ -362,13 +371,19 @@ def test_ctrl_c_stops_cleanly(tmp_path):
         while not list(out.glob("*.html")) and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
         assert list(out.glob("*.html")), "no report finished"
-        descendants = psutil.Process(process.pid).children(recursive=True)
-        assert any("ipykernel" in " ".join(p.cmdline()) for p in descendants if p.is_running())
+        # between two territories no kernel may be running: wait for the next one to start
+        descendants, kernels = [], []
+        while not kernels and time.monotonic() < deadline and process.poll() is None:
+            descendants = psutil.Process(process.pid).children(recursive=True)
+            kernels = [p for p in descendants if _is_kernel(p)]
+            time.sleep(0.05)
+        assert kernels, "no kernel running while the batch goes on"
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=90)
     finally:
         if process.poll() is None:
             process.kill()
+            process.communicate()
     assert process.returncode == 130, stderr
     assert "Interrompu" in stderr and "Traceback" not in stderr
     # finished reports stay; the others are marked cancelled
