@@ -28,6 +28,29 @@ In a notebook cell, one call: :func:`show_intro`, :func:`show_blocks`,
 :func:`render_step` draws a step into an ``ipywidgets.Output``.
 
 The comparison notebook's sections are built the same way by :func:`build_comparison`.
+
+Block names
+-----------
+Stable, so that an app can pick one block (``step.block("radar")``); ``a | b`` means one
+or the other, depending on the data (a sentence replaces a figure that would be empty):
+
+- ``territoire``: ``facts``, ``partners | no_partners``, ``partner_kinds`` (only when
+  kinds group several partners), ``response_rates``;
+- ``agenda``: ``results_chain | no_outcomes``, ``toc_issues``, ``items_heading``, ``item_scores``;
+- ``mesure``: ``indicator_progress``, ``indicator_table`` ``| no_indicators``,
+  ``items_heading``, ``item_scores``;
+- ``activites``: ``coverage``, ``coverage_table`` ``| no_activities | no_outcomes``,
+  ``items_heading``, ``item_scores``;
+- ``communication``: ``meetings_heading``, ``meeting_timeline``, ``attendance`` ``| no_meetings``,
+  ``network_heading``, ``network``, ``network_table`` ``| no_network``, ``items_heading``,
+  ``item_scores``;
+- ``pivot``: ``backbone``, ``backbone_functions | no_answers``;
+- ``synthese``: ``conditions``, ``judgments_note``, ``judgments`` (appraisals of an
+  earlier wave), ``radar``, ``wave_change | no_change`` (or ``no_answers``), ``strengths``,
+  ``vigilance``, ``next_steps``;
+- comparison: ``territory_heatmap | no_scores``, ``status_counts | no_indicators``, ``ranking``.
+
+``items_heading`` and ``item_scores`` appear only when the condition has answers at the wave.
 """
 
 from __future__ import annotations
