@@ -13,7 +13,9 @@ pieces are reusable by the other apps (guided evaluation, dashboard):
   :func:`submit_responses` for a questionnaire, idempotent by respondent id;
 * widgets: :class:`Field` (label, input, help, error shown next to the input),
   :class:`Steps` (one page at a time, step indicator, previous/next),
-  :class:`TerritoryPicker`, :func:`message_panel`;
+  :class:`TerritoryPicker`, :class:`BusyButton` (one action per click), :func:`message_panel`,
+  :func:`app_container` (the apps' frame and look), :func:`html_table`, :func:`show_problems`,
+  :func:`show_in` (objects shown in an ``Output`` widget, without capturing);
 * the apps: :class:`QuestionnaireApp`, :class:`SaisieApp` (with :class:`MeasurementForm`
   and :class:`MeetingForm`).
 
@@ -49,6 +51,7 @@ from collective_impact.validation import check_tables
 
 __all__ = [
     "DONT_KNOW",
+    "BusyButton",
     "Field",
     "MeasurementForm",
     "MeetingForm",
@@ -59,11 +62,13 @@ __all__ = [
     "SaisieApp",
     "Steps",
     "TerritoryPicker",
+    "app_container",
     "banner",
     "clean_text",
     "escape",
     "format_date",
     "format_decimal",
+    "html_table",
     "message_panel",
     "new_reference",
     "open_store",
@@ -73,6 +78,8 @@ __all__ = [
     "raw_frame",
     "request_params",
     "saisie_app",
+    "show_in",
+    "show_problems",
     "submit_responses",
     "submit_rows",
     "typed_frame",
@@ -125,6 +132,8 @@ _STYLE = """<style>
 .ci-app td, .ci-app th { border-bottom: 1px solid #eaecf0; padding: 0.2rem 0.4rem; text-align: left;
   vertical-align: top; overflow-wrap: break-word; }
 .ci-app td.ci-nowrap { white-space: nowrap; }
+.ci-app .jp-OutputArea-output { overflow-x: auto; }
+.ci-app img { max-width: 100%; height: auto; }
 </style>"""
 
 
@@ -439,15 +448,45 @@ def banner(text: str, kind: str = "info") -> str:
     return f'<div class="ci-banner ci-banner-{kind}">{escape(text)}</div>'
 
 
+def app_container(children: Sequence[widgets.Widget], *, style: str = "") -> widgets.VBox:
+    """The frame of an app: the apps' look (stacked fields that wrap on a phone, red errors), then ``children``.
+
+    ``style`` is more CSS (a ``<style>`` element, no user text) for the app's own pieces.
+    """
+    box = widgets.VBox([_html(_STYLE + style), *children], layout=widgets.Layout(width="100%"))
+    box.add_class("ci-app")
+    return box
+
+
 def message_panel(text: str, *, kind: str = "error", title: str | None = None) -> widgets.VBox:
     """A panel showing one message, for an app that cannot open (no store, no territory)."""
-    parts = [_html(_STYLE)]
+    parts = []
     if title:
         parts.append(_html(f"<h2>{escape(title)}</h2>"))
     parts.append(_html(banner(text, kind)))
-    panel = widgets.VBox(parts, layout=widgets.Layout(width="100%"))
-    panel.add_class("ci-app")
-    return panel
+    return app_container(parts)
+
+
+def _display_output(obj: object) -> dict:
+    """``obj`` as a ``display_data`` output: its MIME bundle, as Jupyter would display it."""
+    from IPython import get_ipython
+    from IPython.core.formatters import DisplayFormatter
+
+    shell = get_ipython()
+    formatter = shell.display_formatter if shell is not None else DisplayFormatter()
+    data, metadata = formatter.format(obj)
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
+
+
+def show_in(output: widgets.Output, objects: list) -> None:
+    """Show ``objects`` in ``output``, replacing what it showed, in one update.
+
+    The outputs are set, not captured with ``with output:``: while Voila runs the
+    notebook for a page, the capture goes through nbclient's imitation of the browser's
+    Output widget, which sends every output back to the kernel; pages built that way
+    sometimes never finished loading.
+    """
+    output.outputs = tuple(_display_output(obj) for obj in objects)
 
 
 class Field:
@@ -654,7 +693,7 @@ def _column_of(problem: Problem, table: str) -> str | None:
     return None
 
 
-class _Busy:
+class BusyButton:
     """A button that cannot be clicked twice: disabled at once, one action at a time.
 
     Two clicks sent before the browser learns that the button is disabled both reach
@@ -752,7 +791,7 @@ class QuestionnaireApp:
         self.send_button = widgets.Button(description=t("forms.q.send", lang), button_style="success", icon="check",
                                           layout=widgets.Layout(width="auto", margin="0.8rem 0"))
         self.send_button.on_click(self._on_send)
-        self._sending = _Busy(self.send_button, t("forms.sending", lang))
+        self._sending = BusyButton(self.send_button, t("forms.sending", lang))
         self.status = _html()
         review_page = widgets.VBox([self.review, self.review_buttons, self.send_button, self.status],
                                    layout=widgets.Layout(width="100%"))
@@ -975,7 +1014,7 @@ class QuestionnaireApp:
 
 
 # ============================================================================ data entry
-def _table_html(headers: Sequence[str], rows: Iterable[Sequence[object]], *, nowrap: Sequence[int] = (0,)) -> str:
+def html_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, nowrap: Sequence[int] = (0,)) -> str:
     """An HTML table of ``rows`` (every cell escaped); columns ``nowrap`` (dates) are not broken."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
@@ -985,7 +1024,7 @@ def _table_html(headers: Sequence[str], rows: Iterable[Sequence[object]], *, now
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _show_problems(problems: Sequence[Problem], table: str, fields: Mapping[str, Field], status: widgets.HTML,
+def show_problems(problems: Sequence[Problem], table: str, fields: Mapping[str, Field], status: widgets.HTML,
                    lang: str) -> None:
     """Put each problem next to its field; those without a field go under the button."""
     rest = []
@@ -1023,7 +1062,7 @@ class MeasurementForm:
         self.save_button = widgets.Button(description=t("forms.s.save_measurement", lang), button_style="primary",
                                           icon="save", layout=widgets.Layout(width="auto"))
         self.save_button.on_click(lambda _: self.save())
-        self._saving = _Busy(self.save_button, t("forms.saving", lang))
+        self._saving = BusyButton(self.save_button, t("forms.saving", lang))
         self.status = _html()
         self.recent = _html()
         self.notice = _html()
@@ -1061,7 +1100,7 @@ class MeasurementForm:
         rows = [(format_date(r.date, lang), format_decimal(r.value, lang) or t("forms.s.blank_value", lang))
                 for r in frame.itertuples()]
         self.recent.value = (f"<p><b>{escape(t('forms.s.recent_measurements', lang))}</b></p>"
-                             + _table_html([t("forms.s.col_date", lang), t("forms.s.col_value", lang)], rows))
+                             + html_table([t("forms.s.col_date", lang), t("forms.s.col_value", lang)], rows))
 
     def save(self) -> bool:
         """Check and store the measurement; return whether it was stored."""
@@ -1090,7 +1129,7 @@ class MeasurementForm:
                 return False
             submit_rows(self.store, "measurements", [row], lang=lang)
         except InputError as err:
-            _show_problems(err.problems, "measurements", self.fields, self.status, lang)
+            show_problems(err.problems, "measurements", self.fields, self.status, lang)
             return False
         except CollectiveImpactError as err:
             if not self._already_measured(row):
@@ -1144,7 +1183,7 @@ class MeetingForm:
         self.save_button = widgets.Button(description=t("forms.s.save_meeting", lang), button_style="primary",
                                           icon="save", layout=widgets.Layout(width="auto"))
         self.save_button.on_click(lambda _: self.save())
-        self._saving = _Busy(self.save_button, t("forms.saving", lang))
+        self._saving = BusyButton(self.save_button, t("forms.saving", lang))
         self.status = _html()
         self.recent = _html()
         self.box = widgets.VBox([*(f.box for f in self.fields.values()), self.save_button, self.status, self.recent],
@@ -1183,7 +1222,7 @@ class MeetingForm:
                  len(split_ids(m.attendees))) for m in meetings.itertuples()]
         headers = [t(f"forms.s.col_{c}", lang) for c in ("date", "kind", "title", "attendees")]
         self.recent.value = (f"<p><b>{escape(t('forms.s.recent_meetings', lang))}</b></p>"
-                             + _table_html(headers, rows))
+                             + html_table(headers, rows))
 
     def save(self) -> bool:
         """Check and store the meeting; return whether it was stored."""
@@ -1212,7 +1251,7 @@ class MeetingForm:
         try:
             submit_rows(self.store, "meetings", [row], lang=lang)
         except InputError as err:
-            _show_problems(err.problems, "meetings", self.fields, self.status, lang)
+            show_problems(err.problems, "meetings", self.fields, self.status, lang)
             return False
         except CollectiveImpactError as err:
             self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
