@@ -475,6 +475,12 @@ def _display_output(obj: object) -> dict:
     shell = get_ipython()
     formatter = shell.display_formatter if shell is not None else DisplayFormatter()
     data, metadata = formatter.format(obj)
+    image = metadata.get("image/png") or {}
+    if "image/png" in data and image.get("alt"):
+        # the browser's image renderer drops the alternative text: an <img> keeps it
+        width = f' width="{int(image["width"])}"' if image.get("width") else ""
+        data = {**data, "text/html": f'<img src="data:image/png;base64,{data["image/png"]}" '
+                                     f'alt="{escape(image["alt"])}"{width}>'}
     return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 
@@ -539,10 +545,13 @@ class Steps:
         (e.g. after showing errors on the page).
     lang
         Language of the buttons and the indicator.
+    menu
+        Also offer a list of the pages, to go straight to one (long sequences such as the
+        seven steps of an evaluation).
     """
 
     def __init__(self, titles: Sequence[str], pages: Sequence[PageSpec], *,
-                 guard: Callable[[int, int], bool] | None = None, lang: str = "fr") -> None:
+                 guard: Callable[[int, int], bool] | None = None, lang: str = "fr", menu: bool = False) -> None:
         if len(titles) != len(pages):
             raise ValueError("one title per page is needed")
         self.titles = list(titles)
@@ -565,7 +574,17 @@ class Steps:
             button.on_click(lambda _: self.previous())
         self.next_button.on_click(lambda _: self.next())
         self.indicator.layout = widgets.Layout(flex="1 1 16rem")
-        self.header = widgets.HBox([self.indicator, self.top_button],
+        self.menu: widgets.Dropdown | None = None
+        self._menu_quiet = False
+        header = [self.indicator, self.top_button]
+        if menu:
+            self.menu = widgets.Dropdown(options=[(f"{n}. {title}", n - 1) for n, title in enumerate(titles, 1)],
+                                         value=0, description=t("forms.go_to_step", lang),
+                                         style={"description_width": "initial"},
+                                         layout=widgets.Layout(flex="1 1 14rem", width="auto", max_width="26rem"))
+            self.menu.observe(self._on_menu, names="value")
+            header.insert(1, self.menu)
+        self.header = widgets.HBox(header,
                                    layout=widgets.Layout(flex_flow="row wrap", align_items="center", width="100%"))
         self.nav = widgets.HBox([self.previous_button, self.next_button],
                                 layout=widgets.Layout(flex_flow="row wrap", justify_content="space-between",
@@ -600,6 +619,20 @@ class Steps:
             callback(old, index)
         return True
 
+    def _on_menu(self, change: dict) -> None:
+        if self._menu_quiet or change["new"] == self.index:
+            return
+        if not self.go(change["new"]):
+            self._sync_menu()  # the guard kept the page: the list says so
+
+    def _sync_menu(self) -> None:
+        if self.menu is not None:
+            self._menu_quiet = True
+            try:
+                self.menu.value = self.index
+            finally:
+                self._menu_quiet = False
+
     def next(self) -> bool:
         return self.go(self.index + 1)
 
@@ -615,6 +648,7 @@ class Steps:
             f'<div class="ci-steps-bar"><div style="width: {percent}%"></div></div>'
         )
         self.body.children = (self.page(self.index),)
+        self._sync_menu()
         first, last = self.index == 0, self.index == total - 1
         self.previous_button.layout.visibility = "hidden" if first else "visible"
         self.top_button.layout.visibility = "hidden" if first else "visible"

@@ -118,7 +118,8 @@ _STYLE = """<style>
 
 
 def _html(text: str = "", *classes: str) -> widgets.HTML:
-    box = widgets.HTML(text, layout=widgets.Layout(width="100%"))
+    # as wide as the column, margins included (a width of 100% plus the margins overflows by a few pixels)
+    box = widgets.HTML(text, layout=widgets.Layout(width="auto"))
     for name in classes:
         box.add_class(name)
     return box
@@ -560,7 +561,8 @@ class EvaluationApp:
             return
         self.report = ReportPanel(self.data, unsaved=self._unsaved_labels)
         pages = [lambda step=step: self._build_page(step) for step in self.step_list]
-        self.steps = Steps([step.title for step in self.step_list], pages, guard=self._guard, lang=self.lang)
+        self.steps = Steps([step.title for step in self.step_list], pages, guard=self._guard, lang=self.lang,
+                           menu=True)
         self.steps.observe(self._on_page)
         self.body.children = [self.steps.widget]
 
@@ -607,6 +609,9 @@ class EvaluationApp:
         form = self.form_on_page(current)
         if form is None or not form.changed() or self._warned == current:
             self._warned = None
+            if self.step_list[target].id == evaluation_steps.STEP_IDS[-1]:
+                # drawn before the page shows, so that the old synthesis is not seen first
+                self.refresh_synthesis()
             return True
         # once: a second move goes on (what was typed stays on the page)
         self._warned = current

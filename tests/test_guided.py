@@ -102,6 +102,22 @@ def test_evaluation_walks_the_seven_steps_forward_and_back(store):
         assert f"{number}. {title}" in output_text(app.outputs[step_id])
 
 
+def test_the_list_of_steps_goes_straight_to_one(store):
+    app = open_app(store)
+    menu = app.steps.menu
+    assert [label for label, _ in menu.options] == [f"{n}. {title}" for n, title in enumerate(TITLES, start=1)]
+    menu.value = 6
+    assert app.steps.index == 6
+    assert "7. Synthèse et prochaines étapes" in output_text(app.outputs["synthese"])
+    app.steps.go(1)
+    assert menu.value == 1  # the list follows the buttons
+    app.forms["agenda"].justification.value = "Brouillon"
+    menu.value = 4
+    assert (app.steps.index, menu.value) == (1, 1)  # held by the unsaved appraisal, once
+    menu.value = 4
+    assert (app.steps.index, menu.value) == (4, 4)
+
+
 def test_changing_the_wave_starts_again_on_that_wave(store):
     app = open_app(store)
     app.steps.go(3)
