@@ -4,8 +4,8 @@ Two apps of ``notebooks/apps/``, each a notebook of one import and one call:
 
 * :func:`evaluation_app` (``evaluation.ipynb``): the evaluator picks a territory and a
   wave, then goes through the seven steps of the evaluation one page at a time. Each page
-  is the step of :mod:`collective_impact.steps` drawn by :func:`~collective_impact.steps.render_step`
-  (the same text, figures and conclusions as the report). On the five condition steps a
+  shows a step of :mod:`collective_impact.steps` (its introduction, blocks and conclusions,
+  as :func:`~collective_impact.steps.render_step` and the report do). On the five condition steps a
   :class:`JudgmentForm` records the evaluator's own appraisal in the ``judgments`` table;
   the synthesis shows them beside the computed bands; the last step produces the
   territory's HTML report (:func:`collective_impact.report.run_report`) and offers it for
@@ -134,7 +134,7 @@ def _is_blank(value: object) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
-def render_step(step: evaluation_steps.Step, output: widgets.Output) -> None:
+def _render_step(step: evaluation_steps.Step, output: widgets.Output) -> None:
     """:func:`collective_impact.steps.render_step`, without capturing (see :func:`~collective_impact.forms.show_in`)."""
     show_in(output, [Markdown(step.intro), *step.blocks, Markdown(step.conclusions)])
 
@@ -208,6 +208,8 @@ class TerritoryWaveChooser:
         finally:
             self._quiet = False
         self.wave_field.box.layout.display = "none" if territory is None else None
+        unknown = self._wanted is not None and territory is not None and self._wanted not in waves
+        self.wave_field.set_error(t("guided.wave_unknown", self.lang, wave=self._wanted) if unknown else None)
 
     def refresh(self) -> list[int]:
         """Read the waves again (answers may have come); return the new ones."""
@@ -575,7 +577,7 @@ class EvaluationApp:
         output.add_class(f"ci-step-{step.id}")
         self.outputs[step.id] = output
         if step.id != evaluation_steps.STEP_IDS[-1]:
-            render_step(step, output)
+            _render_step(step, output)
         children: list[widgets.Widget] = [output]
         if step.condition is not None:
             children.append(self._judgment_part(step.condition))
@@ -632,7 +634,7 @@ class EvaluationApp:
         if self._synthesis_judgments is not None and judgments.equals(self._synthesis_judgments):
             return
         step = evaluation_steps.build_step(self.data, evaluation_steps.STEP_IDS[-1], judgments=judgments)
-        render_step(step, output)
+        _render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments
 

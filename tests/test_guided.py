@@ -118,6 +118,12 @@ def test_the_list_of_steps_goes_straight_to_one(store):
     assert (app.steps.index, menu.value) == (4, 4)
 
 
+def test_a_wave_without_answers_in_the_link_is_said(store):
+    app = EvaluationApp(store, territory=TERRITORY, wave=7)
+    assert app.data.wave == 2
+    assert app.chooser.wave_field.error_text.startswith("Le lien indique la vague 7, qui n'a pas de réponses")
+
+
 def test_changing_the_wave_starts_again_on_that_wave(store):
     app = open_app(store)
     app.steps.go(3)
@@ -321,7 +327,7 @@ def test_report_panel_offers_the_report_for_download(store, monkeypatch):
     assert link.group(1) == "rapport-QPV-NORD.html"
     assert base64.b64decode(link.group(2)) == panel.html
     assert "Le rapport est prêt" in panel.status.value
-    assert "votre appréciation de Agenda commun n&#x27;est pas enregistrée" in panel.status.value
+    assert "une appréciation saisie n&#x27;est pas enregistrée (Agenda commun)" in panel.status.value
     assert not panel.button.disabled
     panel.outdated()
     assert "produisez de nouveau le rapport" in panel.status.value
