@@ -134,11 +134,6 @@ def _is_blank(value: object) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
-def _render_step(step: evaluation_steps.Step, output: widgets.Output) -> None:
-    """:func:`collective_impact.steps.render_step`, without capturing (see :func:`~collective_impact.forms.show_in`)."""
-    show_in(output, [Markdown(step.intro), *step.blocks, Markdown(step.conclusions)])
-
-
 def download_link(data: bytes, filename: str, text: str, *, mime: str = "text/html") -> str:
     """HTML of a link that saves ``data`` as ``filename`` (a ``data:`` address: no file served).
 
@@ -577,7 +572,7 @@ class EvaluationApp:
         output.add_class(f"ci-step-{step.id}")
         self.outputs[step.id] = output
         if step.id != evaluation_steps.STEP_IDS[-1]:
-            _render_step(step, output)
+            evaluation_steps.render_step(step, output)
         children: list[widgets.Widget] = [output]
         if step.condition is not None:
             children.append(self._judgment_part(step.condition))
@@ -634,7 +629,7 @@ class EvaluationApp:
         if self._synthesis_judgments is not None and judgments.equals(self._synthesis_judgments):
             return
         step = evaluation_steps.build_step(self.data, evaluation_steps.STEP_IDS[-1], judgments=judgments)
-        _render_step(step, output)
+        evaluation_steps.render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments
 

@@ -293,10 +293,13 @@ def render_step(step: Step, output: Any) -> None:
     """Draw ``step`` into ``output`` (an ``ipywidgets.Output``), replacing what it showed.
 
     For the Voila guided evaluation: the same intro, blocks and conclusions as the report.
+    The outputs are set in one update, not captured with ``with output:`` (pages built by
+    capture sometimes never finished loading in Voila: see
+    :func:`collective_impact.forms.show_in`).
     """
-    output.clear_output(wait=True)
-    with output:
-        show_step(step)
+    from collective_impact.forms import show_in
+
+    show_in(output, [_Markdown(step.intro), *step.blocks, _Markdown(step.conclusions)])
 
 
 def show_howto(territory: TerritoryData | Evaluation | ComparisonData) -> None:

@@ -377,30 +377,21 @@ def test_blocks_display_as_markdown_html_and_png_with_alt_text(demo_store):
     assert 600 < metadata["image/png"]["width"] < 1400
 
 
-def test_render_step_draws_the_whole_step_into_an_output(demo_store, monkeypatch):
+def test_render_step_draws_the_whole_step_into_an_output(demo_store):
+    import ipywidgets
+
     from collective_impact import steps as module
 
-    shown = []
-    monkeypatch.setattr(module, "_display", lambda *objects: shown.extend(objects))
-
-    class FakeOutput:
-        cleared = False
-
-        def clear_output(self, wait=False):
-            self.cleared = True
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
     step = build_step(open_territory(demo_store, "QPV-GARE"), "mesure")
-    output = FakeOutput()
+    output = ipywidgets.Output()
+    output.outputs = ({"output_type": "stream", "name": "stdout", "text": "avant"},)
     module.render_step(step, output)
-    assert output.cleared
-    assert str(shown[0]) == step.intro and str(shown[-1]) == step.conclusions
-    assert shown[1:-1] == list(step.blocks)
+    shown = output.outputs
+    assert len(shown) == len(step.blocks) + 2  # what was shown before is replaced
+    assert step.intro.splitlines()[0] in shown[0]["data"]["text/markdown"]
+    assert step.conclusions.splitlines()[0] in shown[-1]["data"]["text/markdown"]
+    figures = [o for o in shown if "image/png" in o.get("data", {})]
+    assert len(figures) == sum(block.kind == "figure" for block in step.blocks)
 
 
 # --------------------------------------------------------------------------------------
