@@ -193,7 +193,7 @@ def test_resume_reruns_only_what_changed(demo_store, tmp_path, capsys):
     assert (out / "QPV-NORD.html").stat().st_mtime_ns == stamps["QPV-NORD.html"]
     assert (out / "QPV-HAUTS.html").stat().st_mtime_ns > stamps["QPV-HAUTS.html"]
     assert (out / "comparaison.html").stat().st_mtime_ns > stamps["comparaison.html"]
-    assert "1 à jour, 0 en échec, 1 inchangé" in capsys.readouterr().out
+    assert "1 produit(s), 0 en échec, 1 déjà à jour" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------------------
