@@ -70,6 +70,7 @@ import pandas as pd
 
 from collective_impact.i18n import check_lang, t
 from collective_impact.narrative import (
+    _Markdown,
     condition_table,
     escape,
     format_date,
@@ -246,19 +247,6 @@ class Step:
         parts += [b.content if b.kind != "figure" else b.alt for b in self.blocks]
         parts.append(self.conclusions)
         return "\n\n".join(parts)
-
-
-class _Markdown:
-    """Markdown displayed as such by Jupyter."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def _repr_markdown_(self) -> str:
-        return self.text
-
-    def __str__(self) -> str:
-        return self.text
 
 
 def _display(*objects: object) -> None:
