@@ -753,6 +753,15 @@ class BusyButton:
         self.button.disabled = not enable
         self._lock.release()
 
+    def run(self, work: Callable[[], bool]) -> bool:
+        """Run ``work`` holding the button; false, without running it, when already busy."""
+        if not self.acquire():
+            return False
+        try:
+            return work()
+        finally:
+            self.release()
+
 
 # ============================================================================ the questionnaire
 class QuestionnaireApp:
@@ -1138,14 +1147,7 @@ class MeasurementForm:
 
     def save(self) -> bool:
         """Check and store the measurement; return whether it was stored."""
-        if not self._saving.acquire():
-            return False
-        saved = False
-        try:
-            saved = self._save()
-        finally:
-            self._saving.release()
-        return saved
+        return self._saving.run(self._save)
 
     def _save(self) -> bool:
         lang = self.lang
@@ -1260,14 +1262,7 @@ class MeetingForm:
 
     def save(self) -> bool:
         """Check and store the meeting; return whether it was stored."""
-        if not self._saving.acquire():
-            return False
-        saved = False
-        try:
-            saved = self._save()
-        finally:
-            self._saving.release()
-        return saved
+        return self._saving.run(self._save)
 
     def _save(self) -> bool:
         lang = self.lang

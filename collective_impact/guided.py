@@ -369,12 +369,7 @@ class JudgmentForm:
 
     def save(self) -> bool:
         """Check and store the appraisal, as the button does; return whether it was stored."""
-        if not self._saving.acquire():
-            return False
-        try:
-            return self._save()
-        finally:
-            self._saving.release()
+        return self._saving.run(self._save)
 
     def _save(self) -> bool:
         lang = self.lang

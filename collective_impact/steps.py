@@ -70,6 +70,9 @@ import pandas as pd
 
 from collective_impact.i18n import check_lang, t
 from collective_impact.narrative import (
+    _is_missing as _missing,
+)
+from collective_impact.narrative import (
     _Markdown,
     condition_table,
     escape,
@@ -329,15 +332,6 @@ def _count(n: object, noun: str, lang: str) -> str:
     singular, plural = t(f"steps.noun.{noun}", lang).split("|")
     one = value < 2 if lang == "fr" else value == 1
     return f"{format_number(value, lang, decimals=0)} {singular if one else plural}"
-
-
-def _missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _number(value: object, lang: str, decimals: int = 2) -> str:
