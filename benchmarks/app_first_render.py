@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from collective_impact.apps import VoilaServer, app_url
+from collective_impact.apps.server import VoilaServer, app_url
 from collective_impact.demo import demo_tables
 from collective_impact.store import Store
 

@@ -34,7 +34,7 @@ from pathlib import Path
 import nbformat
 
 from collective_impact.demo import demo_tables
-from collective_impact.report import EVALUATION_NOTEBOOK
+from collective_impact.report.execute import EVALUATION_NOTEBOOK
 from collective_impact.store import Store
 
 BIN = Path(sys.executable).parent
@@ -88,7 +88,7 @@ def kernel_start(runs: int = 5) -> float:
     """Median time to start a python3 kernel, have it answer, and stop it (no notebook)."""
     from jupyter_client import KernelManager
 
-    from collective_impact.report import KERNEL_TRANSPORT, _kernel_config
+    from collective_impact.report.execute import KERNEL_TRANSPORT, _kernel_config
 
     times = []
     for _ in range(runs):
@@ -160,8 +160,8 @@ def main() -> None:
         breakdown(work / "batch", ids)
         papermill_cli = process_start("import papermill")
         nbconvert_cli = process_start("import nbconvert, nbformat")
-        first_cell = process_start("import collective_impact.metrics.assessment, collective_impact.narrative, "
-                                   "collective_impact.report")
+        first_cell = process_start("import collective_impact.metrics.assessment, collective_impact.report.narrative, "
+                                   "collective_impact.report.bundle")
         print("\nFixed costs, measured apart:")
         print(f"  python + import papermill (a papermill command) {papermill_cli:6.2f} s")
         print(f"  python + import nbconvert, nbformat           {nbconvert_cli:6.2f} s")

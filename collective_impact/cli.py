@@ -139,8 +139,8 @@ _EXTRA_COMMANDS: list[Callable] = []
 def _load_extra_commands() -> None:
     import importlib
 
-    for module in ("collective_impact.metrics.cli", "collective_impact.report", "collective_impact.batch",
-                   "collective_impact.apps"):
+    for module in ("collective_impact.metrics.cli", "collective_impact.report.execute", "collective_impact.report.batch",
+                   "collective_impact.apps.server"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as err:

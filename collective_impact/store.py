@@ -41,7 +41,7 @@ from typing import TypeVar
 
 import pandas as pd
 
-from collective_impact import __version__
+from collective_impact._version import __version__
 from collective_impact.errors import StoreError, UnknownTerritoryError
 from collective_impact.i18n import t
 from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Table

@@ -1,0 +1,318 @@
+"""Serve the Voila apps of ``notebooks/apps/`` on this computer: the ``app`` command.
+
+Every notebook of the apps folder is an app (``questionnaire``, ``saisie``, and those the
+other apps add); its title for the listing is read from the notebook's metadata
+(``metadata.collective_impact.title.fr`` / ``.en``), so adding an app is adding a notebook.
+
+The server is Voila in its folder mode, bound to ``127.0.0.1``:
+
+* sources are stripped from the pages (``--strip_sources=True``); the raw notebooks are
+  never served (``/voila/files/`` serves nothing: everything is deny-listed), and the folder
+  listing and its contents API give names only (Voila never sends a notebook's content);
+* the browser may not execute code in a kernel (Voila only relays widget messages);
+* kernels are preheated (``--preheat_kernel``): a pool of kernels per app has already
+  imported the package when a partner opens the link. The notebooks wait for the
+  request (:func:`collective_impact.apps.forms.request_params`) before reading the address;
+* kernels left by closed pages are culled after :data:`CULL_IDLE` seconds.
+
+The store path reaches the kernels through ``$COLLECTIVE_IMPACT_STORE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from collective_impact.errors import RunError
+from collective_impact.i18n import t
+from collective_impact.paths import APPS_DIR, STORE_ENV, resolve_store
+
+__all__ = ["DEFAULT_PORT", "AppInfo", "VoilaServer", "app_url", "free_port", "list_apps", "register_command",
+           "serve_apps", "voila_command"]
+
+DEFAULT_PORT = 8866
+CULL_IDLE = 900  # seconds before the kernel of a page closed (or left idle) is stopped
+_START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    """One app: a notebook of the apps folder."""
+
+    name: str  # file name without .ipynb: the address is voila/render/<name>.ipynb
+    path: Path
+    title_fr: str
+    title_en: str
+
+    def title(self, lang: str = "fr") -> str:
+        return self.title_en if lang == "en" else self.title_fr
+
+
+def list_apps(apps_dir: str | os.PathLike | None = None) -> list[AppInfo]:
+    """The apps of ``apps_dir`` (default ``notebooks/apps``), sorted by name."""
+    folder = Path(apps_dir) if apps_dir is not None else APPS_DIR
+    apps = []
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+        except (OSError, ValueError):
+            meta = {}
+        title = meta.get("collective_impact", {}).get("title", {}) if isinstance(meta, dict) else {}
+        apps.append(AppInfo(path.stem, path, title.get("fr") or path.stem, title.get("en") or title.get("fr")
+                            or path.stem))
+    return apps
+
+
+def app_url(base_url: str, name: str, **params: object) -> str:
+    """The address of app ``name``, e.g. ``app_url(base, "questionnaire", territoire="QPV-NORD")``."""
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"{base_url.rstrip('/')}/voila/render/{quote(name)}.ipynb" + (f"?{query}" if query else "")
+
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on ``127.0.0.1:port``."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        # as the server will (tornado): a port left in TIME_WAIT by a stopped server is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A port free on ``127.0.0.1`` right now (chosen by the system)."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, preheat: bool = True,
+                  pool_size: int = 1) -> list[str]:
+    """The command line that serves ``apps_dir`` with Voila on ``127.0.0.1:port``.
+
+    Parameters
+    ----------
+    apps_dir
+        The folder of notebooks (default ``notebooks/apps``).
+    port
+        The port; Voila fails instead of silently taking another one.
+    preheat
+        Keep ``pool_size`` kernels per app started and run up to the request.
+    pool_size
+        Kernels kept ready per app.
+    """
+    folder = Path(apps_dir) if apps_dir is not None else APPS_DIR
+    command = [
+        sys.executable, "-m", "voila", str(folder),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--Voila.port_retries=0",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        # /voila/files/ would serve files of the folder: nothing is needed from there
+        "--VoilaConfiguration.file_denylist=.*",
+        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
+        "--MappingKernelManager.cull_interval=60",
+    ]
+    if preheat:
+        command += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
+    return command
+
+
+class VoilaServer:
+    """A Voila server process serving the apps; use as a context manager.
+
+    Parameters
+    ----------
+    store_path
+        The store the apps read and write (passed as ``$COLLECTIVE_IMPACT_STORE``).
+    port
+        The port on 127.0.0.1 (default: a free one).
+    apps_dir, preheat, pool_size
+        See :func:`voila_command`.
+    log_path
+        Where Voila's own log goes (default: a file in the temporary folder).
+    timeout
+        Seconds to wait for the server to answer.
+    """
+
+    def __init__(self, store_path: str | os.PathLike, port: int | None = None, *,
+                 apps_dir: str | os.PathLike | None = None, preheat: bool = True, pool_size: int = 1,
+                 log_path: str | os.PathLike | None = None, timeout: float = _START_TIMEOUT, lang: str = "fr") -> None:
+        self.store_path = Path(store_path).resolve()
+        self.port = port or free_port()
+        self.apps_dir = Path(apps_dir) if apps_dir is not None else APPS_DIR
+        self.command = voila_command(self.apps_dir, port=self.port, preheat=preheat, pool_size=pool_size)
+        self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"collective-impact-voila-{self.port}.log"
+        self.timeout = timeout
+        self.lang = lang
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        """Start Voila and wait until it answers; return its base address."""
+        env = {**os.environ, STORE_ENV: str(self.store_path)}
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "wb") as log:
+            # a session of its own: Ctrl+C in the terminal reaches this process only, which
+            # then stops Voila cleanly (Voila stops its kernels on SIGTERM)
+            self.process = subprocess.Popen(self.command, cwd=self.apps_dir, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = self.log_tail()
+                self.process = None
+                raise RunError(t("forms.app.failed", self.lang, log=self.log_path, tail=tail))
+            if self._answers():
+                return self.url
+            time.sleep(0.2)
+        self.stop()
+        raise RunError(t("forms.app.timeout", self.lang, seconds=int(self.timeout), log=self.log_path))
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url, timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines of Voila's log."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def wait_preheated(self, *, timeout: float = 120.0, settle: float = 0.0) -> bool:
+        """Wait until every app's kernel pool is filled (as Voila logs it); return whether it is."""
+        expected = {app.path.name for app in list_apps(self.apps_dir)}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.log_tail(lines=10_000)
+            if all(f"Kernel pool of {name} is filled" in log for name in expected):
+                time.sleep(settle)
+                return True
+            time.sleep(0.2)
+        return False
+
+    def wait(self) -> int:
+        """Wait until the server stops by itself; return its exit code."""
+        if self.process is None:
+            return 0
+        return self.process.wait()
+
+    def stop(self) -> None:
+        """Stop Voila (and the kernels it started)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def __enter__(self) -> VoilaServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def serve_apps(store_path: str | os.PathLike, port: int | None = None, *, apps_dir: str | os.PathLike | None = None,
+               preheat: bool = True, pool_size: int = 1, log_path: str | os.PathLike | None = None,
+               timeout: float = _START_TIMEOUT) -> Iterator[str]:
+    """Serve the apps with Voila for the time of a ``with`` block; give the base address.
+
+    ``with serve_apps(store, port) as base_url:`` — then ``app_url(base_url, "questionnaire")``.
+    See :class:`VoilaServer` for the parameters.
+    """
+    server = VoilaServer(store_path, port, apps_dir=apps_dir, preheat=preheat, pool_size=pool_size,
+                         log_path=log_path, timeout=timeout)
+    with server:
+        yield server.url
+
+
+# ---------------------------------------------------------------------------- the command
+def cmd_app(args: argparse.Namespace) -> int:
+    from collective_impact.store import Store
+
+    lang = args.lang
+    store = Store(resolve_store(args.store), create=False, lang=lang)
+    port = args.port
+    if port is None:
+        port = DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port()
+    elif not port_is_free(port):
+        print(t("forms.app.port_busy", lang, port=port, other=free_port()), file=sys.stderr)
+        return 1
+    apps = list_apps()
+    if not apps:
+        print(t("forms.app.no_apps", lang, path=APPS_DIR), file=sys.stderr)
+        return 1
+    print(t("forms.app.starting", lang), flush=True)
+    server = VoilaServer(store.path, port, lang=lang)
+    # closing the terminal or `kill` must stop Voila and its kernels as Ctrl+C does
+    # (Voila runs in a session of its own and would otherwise outlive this process)
+    signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {sig: signal.signal(sig, _interrupt) for sig in signals}
+    try:
+        with server:
+            # "localhost" for people: the same machine, whatever its name
+            base = f"http://localhost:{port}/"
+            print(t("forms.app.ready", lang))
+            width = max(len(app.title(lang)) for app in apps)
+            for app in apps:
+                print(f"  {app.title(lang):<{width}}  {app_url(base, app.name)}")
+            territories = store.territories()
+            if territories and any(app.name == "questionnaire" for app in apps):
+                print(t("forms.app.links", lang))
+                tid_width = max(map(len, territories))
+                for tid in territories:
+                    print(f"  {tid:<{tid_width}}  {app_url(base, 'questionnaire', territoire=tid)}")
+            print(t("forms.app.store", lang, path=store.path))
+            print(t("forms.app.log", lang, path=server.log_path))
+            print(t("forms.app.stop", lang), flush=True)
+            code = server.wait()
+            if code:
+                raise RunError(t("forms.app.failed", lang, log=server.log_path, tail=server.log_tail()))
+    except KeyboardInterrupt:
+        print(t("forms.app.stopped", lang))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def register_command(sub, add, add_store) -> None:
+    """Add the ``app`` subcommand to the command line (see :mod:`collective_impact.cli`)."""
+    p = add("app", cmd_app, "servir les formulaires (questionnaire, saisie…) dans le navigateur avec Voila")
+    add_store(p)
+    p.add_argument("--port", type=int, default=None,
+                   help=f"port du serveur local (défaut : {DEFAULT_PORT}, ou un port libre s'il est pris)")

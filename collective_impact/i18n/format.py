@@ -1,0 +1,115 @@
+"""The only formatting functions: how a number, a percentage, a date or a text from the data is shown.
+
+The report, the apps and the command line all call these, so that the same value reads
+the same everywhere, in French (default) or English.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import pandas as pd
+
+from collective_impact.i18n import t
+
+__all__ = ["escape", "format_date", "format_month", "format_number", "format_percent", "format_short_date",
+           "is_missing"]
+
+# Markdown punctuation that could turn a value into emphasis, a link (also a bare
+# "http://…" autolink, hence ":"), code, a table cell, strikethrough or (in nbconvert and
+# JupyterLab) LaTeX math. `<`, `>` and `&` are handled by html.escape. Every ASCII
+# punctuation character may be backslash-escaped in CommonMark.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|~$#!:])")
+_NEWLINES = re.compile(r"\s*[\r\n]+\s*")
+
+
+def escape(value: object) -> str:
+    """Return ``value`` as text safe inside Markdown or HTML: shown as is, never interpreted.
+
+    HTML special characters become entities (``<`` → ``&lt;``), Markdown punctuation is
+    backslash-escaped and line breaks become spaces (a value cannot open a new block,
+    heading or list). A missing value gives ``"—"``.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    text = _NEWLINES.sub(" ", str(value))
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # quote=False: values never land in attributes here, and apostrophes (frequent in
+    # French names) then stay readable in the notebook's Markdown source
+    return html.escape(text, quote=False)
+
+
+def format_number(value: object, lang: str = "fr", *, decimals: int = 2) -> str:
+    """A number as a reader expects it: ``3,47`` in French, ``3.47`` in English, ``—`` if missing."""
+    if value is None or value is pd.NA:
+        return "—"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "—"
+    text = f"{number:,.{decimals}f}"
+    if text.startswith("-"):
+        # a true minus sign, and no "−0" for a value that rounds to zero
+        text = text[1:] if not any(ch in "123456789" for ch in text) else "\u2212" + text[1:]
+    if lang == "fr":
+        # French: narrow no-break space between thousands, decimal comma
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def format_percent(fraction: object, lang: str = "fr", *, decimals: int = 0) -> str:
+    """A fraction as a percentage: ``77 %`` in French (narrow no-break space), ``77%`` in English; ``—`` if missing."""
+    if fraction is None or fraction is pd.NA:
+        return "—"
+    try:
+        number = float(fraction) * 100
+    except (TypeError, ValueError):
+        return str(fraction)
+    if math.isnan(number):
+        return "—"
+    text = format_number(number, lang, decimals=decimals)
+    return f"{text}\u202f%" if lang == "fr" else f"{text}%"
+
+
+def is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_short_date(value: object, lang: str = "fr") -> str:
+    """A date in a table cell: ``17/10/2025`` in French, ``2025-10-17`` in English; ``—`` if missing."""
+    if is_missing(value):
+        return "—"
+    stamp = pd.Timestamp(value)
+    return stamp.strftime("%d/%m/%Y") if lang == "fr" else stamp.strftime("%Y-%m-%d")
+
+
+def format_month(value: object, lang: str = "fr") -> str:
+    """A month in a table cell: ``juil. 2025`` / ``Jul 2025``; ``—`` if missing."""
+    if is_missing(value):
+        return "—"
+    stamp = pd.Timestamp(value)
+    months = t("narrative.months_short", lang).split(",")
+    return f"{months[stamp.month - 1].strip()} {stamp.year}"
+
+
+def format_date(value: object, lang: str = "fr") -> str:
+    """A date in words: ``1 octobre 2026`` / ``1 October 2026``; ``—`` if missing."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        return "—"
+    months = t("narrative.months", lang).split(",")
+    day = "1er" if (lang == "fr" and stamp.day == 1) else str(stamp.day)
+    return f"{day} {months[stamp.month - 1].strip()} {stamp.year}"
+
+

@@ -1,0 +1,918 @@
+"""Evaluate many territories at once: every notebook in its own kernel, in parallel.
+
+``collective-impact batch`` runs the evaluation notebook of every territory (or of those
+listed) through papermill, ``--workers`` at a time, then the comparison notebook, and
+writes in the output folder:
+
+- ``ID.ipynb`` and ``ID.html`` per territory (a failed territory keeps its partial
+  notebook for diagnosis, and gets no HTML), ``logs/ID.log`` per territory;
+- ``comparaison.ipynb`` / ``comparaison.html``: the comparison notebook;
+- ``summary.csv``: one row per territory, its figures computed **here, from the store,
+  by the package's metrics** (never read from the notebooks), the run's status
+  (``ok``, ``failed``, ``skipped`` by ``--resume``, ``cancelled`` by Ctrl-C), its
+  duration and the error's first line;
+- ``index.html``: the page to open, every territory with its status, key figures and a
+  link to its report; failed territories first.
+
+How it runs
+-----------
+Locally, territories are tasks of a :class:`~concurrent.futures.ProcessPoolExecutor`
+whose workers are *spawned* (not forked: ZMQ contexts do not survive a fork,
+jupyter_client#437) and stay alive for the whole batch, so papermill and nbconvert are
+imported once per worker, not once per territory. Each task starts its **own kernel**
+(papermill/nbclient), runs the notebook, shuts the kernel down and exports the HTML in
+the worker. Processes rather than threads: papermill changes the process's working
+directory (papermill#473) and kernel output handling is per process. Kernels talk to
+their worker over Unix sockets (no TCP port to collide on) and a kernel start that still
+fails is retried (:func:`collective_impact.report.execute_notebook`).
+
+With ``--scheduler tcp://HOST:PORT`` the same tasks go to an existing Dask distributed
+cluster (``client.submit(run_one, task)``); the workers need the package and must read
+the store and write the output folder at the same paths (a shared folder).
+
+The store is only written by this parent process: one ``report_runs`` row per finished
+territory (:meth:`Store.record_run`), with a fingerprint of the territory's data
+(:meth:`Store.data_hash`), the language and the notebook; ``--resume`` skips a territory
+whose last run succeeded with the same fingerprint and whose HTML is still there.
+
+Ctrl-C: pending territories are cancelled, each worker stops its notebook and shuts its
+kernel down (kernels run in their own session, so the terminal's Ctrl-C reaches only
+the workers, which handle it), finished reports stay, the summary and index are written
+with the interrupted territories marked ``cancelled``, and the command exits 130. On a
+Dask cluster, tasks already running finish on their worker; pending ones are cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import logging
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+
+from collective_impact.errors import RunError
+from collective_impact.framework import Framework, load_framework
+from collective_impact.i18n import check_lang, t
+from collective_impact.i18n.format import format_date, format_number
+from collective_impact.paths import TEMPLATES_DIR, resolve_store, safe_name
+from collective_impact.report.bundle import latest_observation
+from collective_impact.report.execute import (
+    COMPARISON_NOTEBOOK,
+    EVALUATION_NOTEBOOK,
+    describe_error,
+    execute_notebook,
+    export_html,
+)
+
+__all__ = [
+    "COMPARISON_NAME",
+    "STATUSES",
+    "BatchResult",
+    "Task",
+    "TaskResult",
+    "register_command",
+    "run_batch",
+    "run_one",
+    "territory_figures",
+]
+
+STATUSES = ("ok", "failed", "skipped", "cancelled")
+#: File stem of the comparison report.
+COMPARISON_NAME = "comparaison"
+# Key of the comparison's rows in report_runs: not a valid territory id, so no territory
+# can ever share it.
+_COMPARISON_KEY = "*comparaison"
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------------------
+# one territory: what a worker does
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """One notebook to run (a territory's, or the comparison), with everything a worker needs.
+
+    Paths are absolute strings, so that a task can travel to another process or machine.
+    """
+
+    territory_id: str
+    notebook: str
+    parameters: dict
+    out_dir: str
+    title: str
+    lang: str = "fr"
+    kernel_name: str | None = None
+    stem: str = ""  # file stem of the outputs; the territory id by default
+
+    @property
+    def name(self) -> str:
+        return self.stem or self.territory_id
+
+    @property
+    def notebook_path(self) -> Path:
+        return Path(self.out_dir) / f"{self.name}.ipynb"
+
+    @property
+    def html_path(self) -> Path:
+        return Path(self.out_dir) / f"{self.name}.html"
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self.out_dir) / "logs" / f"{self.name}.log"
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """How a task ended.
+
+    ``status`` is one of :data:`STATUSES`; ``error`` the first line of the error (empty
+    when ok); ``notebook`` / ``html`` the files written (``None`` when not written);
+    ``timings`` seconds spent in ``execute`` (kernel start and cells), ``cells`` (the
+    cells alone, as papermill timed them) and ``export`` (HTML).
+    """
+
+    territory_id: str
+    status: str
+    duration: float = 0.0
+    error: str = ""
+    notebook: str | None = None
+    html: str | None = None
+    attempts: int = 0
+    timings: dict = field(default_factory=dict)
+
+
+# State of a local worker process (set by _init_worker; unused on Dask workers).
+_IN_POOL_WORKER = False
+_RUNNING = False
+_INTERRUPTED = False
+
+
+def _on_sigint(signum, frame) -> None:
+    """SIGINT in a worker: stop the running notebook once; ignore it when idle or repeated.
+
+    Raising while idle would kill the worker with a traceback in the middle of the
+    progress bar; raising a second time could interrupt the kernel's shutdown.
+    """
+    global _INTERRUPTED
+    if _RUNNING and not _INTERRUPTED:
+        _INTERRUPTED = True
+        raise KeyboardInterrupt
+
+
+def _init_worker(lang: str = "fr") -> None:
+    """Initialise a local worker process: Ctrl-C handling, and the imports and HTML exporter
+    every task needs, made once here rather than inside the first task (whose timing
+    would otherwise include them)."""
+    global _IN_POOL_WORKER
+    _IN_POOL_WORKER = True
+    signal.signal(signal.SIGINT, _on_sigint)
+    import papermill  # noqa: F401
+
+    from collective_impact.report.execute import _exporter
+
+    _exporter(lang)
+
+
+@contextlib.contextmanager
+def _stdio_to(path: Path):
+    """Send this process's stdout and stderr (file descriptors 1 and 2) to ``path``.
+
+    The kernel is started inside: it inherits them, so what it prints outside any cell
+    (start-up warnings, a crash) lands in the territory's log, not across the progress
+    bar; so do the warnings of nbconvert during the export.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "ab") as target:
+        os.dup2(target.fileno(), 1)
+        os.dup2(target.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+@contextlib.contextmanager
+def _task_log(task: Task):
+    """A logger writing to the task's log file; papermill's messages (cell outputs) go there too."""
+    task.log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(task.log_path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    thread = threading.get_ident()
+    # on a Dask worker several tasks may share the process: keep only this thread's records
+    handler.addFilter(lambda record: record.thread == thread)
+    loggers = [logging.getLogger("papermill"), logging.getLogger(f"{__name__}.task")]
+    saved = [(lg.level, lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(logging.INFO)
+        # the log file is the place for these; nothing should reach the terminal
+        lg.propagate = False
+    try:
+        yield loggers[1]
+    finally:
+        for lg, (level, propagate) in zip(loggers, saved, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+            lg.propagate = propagate
+        handler.close()
+
+
+def run_one(task: Task) -> TaskResult:
+    """Run one task's notebook in a new kernel and export its HTML; never raises.
+
+    Runs in a worker process (local pool or Dask worker). A failure gives a ``failed``
+    result with the error's first line (the partial notebook is kept, any HTML of an
+    earlier run is removed so that no stale report is linked); an interruption gives
+    ``cancelled``.
+    """
+    global _RUNNING
+    started = time.perf_counter()
+    if _INTERRUPTED:
+        return TaskResult(task.territory_id, "cancelled")
+    Path(task.out_dir).mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    attempts = 0
+    with _task_log(task) as logger:
+        logger.info("notebook %s, parameters %s", task.notebook, task.parameters)
+        redirect = _stdio_to(task.log_path) if _IN_POOL_WORKER else contextlib.nullcontext()
+        _RUNNING = True
+        try:
+            with redirect:
+                nb, attempts = execute_notebook(task.notebook, task.notebook_path, task.parameters,
+                                                kernel_name=task.kernel_name, log_output=True, logger=logger)
+                timings["execute"] = time.perf_counter() - started
+                timings["cells"] = sum(float(cell.get("metadata", {}).get("papermill", {}).get("duration") or 0)
+                                       for cell in nb.cells)
+                before_export = time.perf_counter()
+                export_html(nb, task.html_path, title=task.title, lang=task.lang)
+                timings["export"] = time.perf_counter() - before_export
+        except KeyboardInterrupt:
+            logger.warning("interrupted (Ctrl-C): kernel shut down")
+            return TaskResult(task.territory_id, "cancelled", time.perf_counter() - started,
+                              notebook=_existing(task.notebook_path), attempts=attempts)
+        except Exception as err:
+            logger.exception("failed")
+            with contextlib.suppress(FileNotFoundError):
+                task.html_path.unlink()
+            return TaskResult(task.territory_id, "failed", time.perf_counter() - started, error=describe_error(err),
+                              notebook=_existing(task.notebook_path), attempts=attempts)
+        finally:
+            _RUNNING = False
+        duration = time.perf_counter() - started
+        logger.info("done in %.2f s (attempts %d; execute %.2f s of which cells %.2f s; export %.2f s)",
+                    duration, attempts, timings["execute"], timings["cells"], timings["export"])
+    return TaskResult(task.territory_id, "ok", duration, notebook=str(task.notebook_path), html=str(task.html_path),
+                      attempts=attempts, timings=timings)
+
+
+def _existing(path: Path) -> str | None:
+    return str(path) if path.exists() else None
+
+
+# --------------------------------------------------------------------------------------
+# the figures of the summary, from the store
+# --------------------------------------------------------------------------------------
+
+
+def territory_figures(tables: dict[str, pd.DataFrame], territory_ids: Iterable[str] | None = None, *,
+                      framework: Framework | None = None) -> pd.DataFrame:
+    """Key figures of each territory, computed by the package's metrics from canonical tables.
+
+    Parameters
+    ----------
+    tables
+        Canonical tables (e.g. ``Store.load()``).
+    territory_ids
+        Territories to describe, in this order; all of ``tables["territories"]`` by default.
+    framework
+        The framework (conditions and bands); default ``ci2011``.
+
+    Returns
+    -------
+    DataFrame
+        One row per territory: ``territory_id``, ``name``, ``phase``, ``wave`` (latest
+        questionnaire wave, <NA> without answers), ``as_of`` (latest observed date, the
+        default date of its report), then for each condition ``<condition>_mean`` and
+        ``<condition>_band`` at that wave (from
+        :func:`~collective_impact.metrics.assessment.condition_scores`), then
+        ``n_indicators`` and ``indicators_<status>`` for each indicator status at
+        ``as_of`` (from :func:`~collective_impact.metrics.indicators.indicator_progress`
+        and :func:`~collective_impact.metrics.indicators.status_counts`).
+        A territory whose answers cannot be scored (e.g. an item unknown to the
+        framework) gets blank scores: its notebook fails and says why.
+    """
+    from collective_impact.metrics.assessment import condition_scores
+    from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
+    from collective_impact.metrics.indicators import indicator_progress, status_counts
+
+    fw = framework or load_framework()
+    territories = tables["territories"]
+    ids = list(territories["territory_id"]) if territory_ids is None else list(territory_ids)
+    info = territories.set_index("territory_id")
+    responses = tables["responses"]
+
+    try:
+        scores = condition_scores(responses, framework=fw)
+    except Exception:
+        # one territory's bad data must not blank the others: score them one by one
+        parts = []
+        for _, group in responses.groupby("territory_id", sort=True):
+            with contextlib.suppress(Exception):
+                parts.append(condition_scores(group, framework=fw))
+        scores = pd.concat(parts, ignore_index=True) if parts else condition_scores(responses.iloc[0:0], framework=fw)
+    if not scores.empty:
+        latest = scores.groupby("territory_id")["wave"].transform("max")
+        scores = scores[scores["wave"] == latest]
+    cells = {(r.territory_id, r.condition): (r.mean, r.band, r.wave) for r in scores.itertuples(index=False)}
+
+    as_of = {}
+    by_territory = {name: frame.groupby("territory_id") for name, frame in tables.items()
+                    if "territory_id" in frame.columns and not frame.empty}
+    for territory_id in ids:
+        own = {}
+        for name, groups in by_territory.items():
+            if territory_id in groups.groups:
+                own[name] = groups.get_group(territory_id)
+        as_of[territory_id] = latest_observation(own) or pd.Timestamp(date.today())
+
+    counts = []
+    indicators, measurements = tables["indicators"], tables["measurements"]
+    for stamp in sorted(set(as_of.values())):
+        same = [tid for tid in ids if as_of[tid] == stamp]
+        chosen = indicators[indicators["territory_id"].isin(same)]
+        if not chosen.empty:
+            counts.append(status_counts(indicator_progress(chosen, measurements, as_of=stamp)))
+    status = pd.concat(counts, ignore_index=True).set_index("territory_id") if counts else None
+
+    rows = []
+    for territory_id in ids:
+        row = {
+            "territory_id": territory_id,
+            "name": info.at[territory_id, "name"] if territory_id in info.index else None,
+            "phase": info.at[territory_id, "phase"] if territory_id in info.index else None,
+        }
+        waves = [cells[k][2] for k in cells if k[0] == territory_id]
+        row["wave"] = int(max(waves)) if waves else None
+        row["as_of"] = as_of[territory_id].date().isoformat()
+        for condition in fw.condition_ids:
+            mean, band, _ = cells.get((territory_id, condition), (math.nan, None, None))
+            row[f"{condition}_mean"] = float(mean)
+            row[f"{condition}_band"] = None if band is None or pd.isna(band) else str(band)
+        found = status is not None and territory_id in status.index
+        row["n_indicators"] = int(status.at[territory_id, "n_indicators"]) if found else 0
+        for name in INDICATOR_STATUSES:
+            row[f"indicators_{name}"] = int(status.at[territory_id, name]) if found else 0
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame.astype({"territory_id": "str", "name": "str", "phase": "str", "wave": "Int64"})
+
+
+# --------------------------------------------------------------------------------------
+# the batch
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch did: one result per territory (in order), the comparison, the files."""
+
+    results: tuple[TaskResult, ...]
+    comparison: TaskResult | None
+    summary: Path
+    index: Path
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> tuple[TaskResult, ...]:
+        """Territories whose notebook failed."""
+        return tuple(r for r in self.results if r.status == "failed")
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed and nothing was interrupted."""
+        comparison_ok = self.comparison is None or self.comparison.status in ("ok", "skipped")
+        return not self.failed and not self.interrupted and comparison_ok
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def _digest(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(str(part).encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+ResultHandler = Callable[[Task, TaskResult], None]
+
+
+class _LocalRunner:
+    """Runs tasks on a pool of spawned worker processes that live as long as the runner."""
+
+    def __init__(self, workers: int, lang: str) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.lang = lang
+        self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_init_worker, initargs=(lang,))
+
+    def run(self, tasks: list[Task], on_result: ResultHandler) -> bool:
+        """Run ``tasks``, calling ``on_result`` as each finishes; return True when interrupted (Ctrl-C)."""
+        from concurrent.futures import as_completed
+
+        futures = {self.executor.submit(run_one, task): task for task in tasks}
+        done: set = set()
+        try:
+            for future in as_completed(futures):
+                done.add(future)
+                on_result(futures[future], self._result(future, futures[future]))
+            return False
+        except KeyboardInterrupt:
+            # a second Ctrl-C while kernels shut down would leave them behind: ignore it
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                self._interrupt(futures, done, on_result)
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            return True
+
+    def _result(self, future, task: Task) -> TaskResult:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return future.result()
+        except BrokenProcessPool as err:
+            return TaskResult(task.territory_id, "failed", error=t("batch.worker_died", self.lang, detail=err))
+        except Exception as err:  # run_one does not raise; a task that cannot be pickled would
+            return TaskResult(task.territory_id, "failed", error=describe_error(err))
+
+    def _interrupt(self, futures: dict, done: set, on_result: ResultHandler) -> None:
+        for future in futures:
+            future.cancel()
+        # The workers may not have seen the Ctrl-C (sent to this process only): tell them.
+        # Each stops its notebook and shuts its kernel down, once (see _on_sigint).
+        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+            with contextlib.suppress(ProcessLookupError, OSError):
+                os.kill(process.pid, signal.SIGINT)
+        for future in futures:
+            if future in done or future.cancelled():
+                continue
+            with contextlib.suppress(Exception):
+                future.result(timeout=60)
+            if future.done() and not future.cancelled():
+                on_result(futures[future], self._result(future, futures[future]))
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskRunner:
+    """Runs tasks on an existing Dask distributed cluster."""
+
+    def __init__(self, scheduler: str, lang: str) -> None:
+        import uuid
+
+        try:
+            from distributed import Client
+        except ImportError as err:  # pragma: no cover - distributed is a dependency
+            raise RunError(t("batch.no_distributed", lang)) from err
+        try:
+            self.client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as err:
+            raise RunError(t("batch.scheduler_unreachable", lang, address=scheduler, detail=err)) from err
+        self.run_id = uuid.uuid4().hex[:8]
+
+    def run(self, tasks: list[Task], on_result: ResultHandler) -> bool:
+        """Run ``tasks`` as Dask tasks; return True when interrupted (running tasks then finish on their worker)."""
+        from distributed import as_completed
+
+        futures = {self.client.submit(run_one, task, key=f"collective-impact-{task.name}-{self.run_id}",
+                                      pure=False): task for task in tasks}
+        try:
+            for future in as_completed(list(futures)):
+                task = futures[future]
+                try:
+                    result = future.result()
+                except Exception as err:  # e.g. the worker died (KilledWorker)
+                    result = TaskResult(task.territory_id, "failed", error=describe_error(err))
+                on_result(task, result)
+            return False
+        except KeyboardInterrupt:
+            self.client.cancel(list(futures))
+            return True
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLike,
+              territories: Iterable[str] | None = None, workers: int | None = None, resume: bool = False,
+              scheduler: str | None = None, lang: str = "fr", progress: bool = True, kernel_name: str | None = None,
+              notebook: str | os.PathLike | None = None,
+              comparison_notebook: str | os.PathLike | None = None) -> BatchResult:
+    """Run the evaluation notebook of many territories, then the comparison; write the summary and index.
+
+    Parameters
+    ----------
+    store_path
+        The evaluation store (``None``: the default store).
+    out_dir
+        Folder of the outputs (created if needed).
+    territories
+        Territory ids to evaluate, in this order; every territory of the store by default.
+    workers
+        Notebooks run at once (local mode); default: the number of cores.
+    resume
+        Skip territories whose last report is up to date with their data (same data,
+        language and notebook, HTML still there); failed and changed ones run again.
+    scheduler
+        Address of a Dask distributed scheduler (``tcp://host:8786``); local processes
+        when ``None``.
+    lang
+        Language of the reports and pages.
+    progress
+        Show a progress bar (on a terminal) and one line per finished territory.
+    kernel_name
+        Jupyter kernel (default ``python3``).
+    notebook, comparison_notebook
+        Notebooks to run instead of the package's (tests, variants).
+
+    Raises
+    ------
+    UnknownTerritoryError
+        A listed territory is not in the store (message listing the known ones).
+    StoreError
+        The store does not exist or cannot be read.
+    RunError
+        The store holds no territory, a listed id cannot name a file, or the Dask
+        scheduler cannot be reached.
+    """
+    from collective_impact.store import Store
+
+    check_lang(lang)
+    fw = load_framework()
+    store = Store(resolve_store(store_path), create=False, lang=lang)
+    store_abs = str(store.path.resolve())
+    known = store.territories()
+    if territories is None:
+        selected = list(known)
+        if not selected:
+            raise RunError(t("batch.no_territory", lang, path=store.path))
+    else:
+        selected = list(dict.fromkeys(territories))
+        for territory_id in selected:
+            _check_id(territory_id, lang)
+            store.require_territory(territory_id, lang)
+    out = Path(out_dir).resolve()
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    evaluation_nb = Path(notebook or EVALUATION_NOTEBOOK).resolve()
+    comparison_nb = Path(comparison_notebook or COMPARISON_NOTEBOOK).resolve()
+    workers = workers or default_workers()
+
+    tables = store.load(territories=selected)
+    figures = territory_figures(tables, selected, framework=fw)
+    facts = figures.set_index("territory_id") if not figures.empty else None
+    notebook_digest = _file_digest(evaluation_nb)
+
+    results: dict[str, TaskResult] = {}
+    fingerprints: dict[str, str] = {}
+    tasks: list[Task] = []
+    for territory_id in selected:
+        try:
+            safe_name(territory_id)
+        except ValueError:
+            # an old store may hold an id that cannot name a file: report it, do not run it
+            results[territory_id] = TaskResult(territory_id, "failed", error=t("report.bad_id", lang,
+                                                                                 territory=territory_id))
+            continue
+        fingerprint = _digest(store.data_hash(territory_id), lang, notebook_digest)
+        fingerprints[territory_id] = fingerprint
+        html_path = out / f"{territory_id}.html"
+        if resume and _up_to_date(store.last_run(territory_id), fingerprint, html_path):
+            results[territory_id] = TaskResult(territory_id, "skipped", notebook=_existing(out / f"{territory_id}.ipynb"),
+                                               html=str(html_path))
+            continue
+        name = facts.at[territory_id, "name"]
+        as_of = pd.Timestamp(facts.at[territory_id, "as_of"])
+        tasks.append(Task(
+            territory_id=territory_id, notebook=str(evaluation_nb), out_dir=str(out), lang=lang,
+            kernel_name=kernel_name, title=t("report.title_text", lang, name=name, date=format_date(as_of, lang)),
+            parameters={"territory_id": territory_id, "store_path": store_abs, "lang": lang, "wave": None,
+                        "as_of": None},
+        ))
+
+    bar = _progress_bar(len(tasks) + 1, lang, progress)
+    comparison: TaskResult | None = None
+    comparison_fingerprint = ""
+
+    def on_result(task: Task, result: TaskResult) -> None:
+        nonlocal comparison
+        if task.territory_id == _COMPARISON_KEY:
+            comparison = result
+            key, fingerprint = _COMPARISON_KEY, comparison_fingerprint
+        else:
+            results[task.territory_id] = result
+            key, fingerprint = task.territory_id, fingerprints[task.territory_id]
+        if result.status in ("ok", "failed"):
+            store.record_run(key, data_hash=fingerprint, status=result.status, html_path=result.html)
+        _announce(bar, task, result, lang, progress)
+
+    runner = _DaskRunner(scheduler, lang) if scheduler else _LocalRunner(min(workers, max(len(tasks), 1)), lang)
+    try:
+        interrupted = runner.run(tasks, on_result) if tasks else False
+        # The comparison runs once, at the end, over the territories whose report is
+        # fine: a territory whose data broke its own notebook would break it too.
+        compared = [tid for tid in selected if tid in results and results[tid].status in ("ok", "skipped")]
+        if not interrupted and compared:
+            comparison_task = _comparison_task(compared, tables, comparison_nb, out, store_abs, lang, kernel_name)
+            comparison_fingerprint = _digest(lang, _file_digest(comparison_nb),
+                                             *(f"{tid}:{fingerprints[tid]}" for tid in compared))
+            if resume and _up_to_date(store.last_run(_COMPARISON_KEY), comparison_fingerprint,
+                                      comparison_task.html_path):
+                comparison = TaskResult(_COMPARISON_KEY, "skipped", html=str(comparison_task.html_path))
+                bar.update(1)
+            else:
+                interrupted = runner.run([comparison_task], on_result)
+    finally:
+        runner.close()
+        bar.close()
+
+    ordered = tuple(results.get(tid) or TaskResult(tid, "cancelled") for tid in selected)
+    summary = write_summary(out / "summary.csv", figures, ordered, lang=lang, out_dir=out)
+    index = write_index(out / "index.html", figures, ordered, comparison, framework=fw, lang=lang, out_dir=out,
+                        interrupted=interrupted)
+    return BatchResult(ordered, comparison, summary, index, interrupted)
+
+
+def _comparison_task(territories: list[str], tables: dict[str, pd.DataFrame], notebook: Path, out: Path,
+                     store_abs: str, lang: str, kernel_name: str | None) -> Task:
+    own = {name: frame[frame["territory_id"].isin(territories)] for name, frame in tables.items()
+           if "territory_id" in frame.columns}
+    as_of = latest_observation(own) or pd.Timestamp(date.today())
+    return Task(
+        territory_id=_COMPARISON_KEY, stem=COMPARISON_NAME, notebook=str(notebook), out_dir=str(out), lang=lang,
+        kernel_name=kernel_name,
+        title=t("report.comparison_title_text", lang, n=len(territories), date=format_date(as_of, lang)),
+        parameters={"store_path": store_abs, "lang": lang, "territories": territories},
+    )
+
+
+def _check_id(territory_id: str, lang: str) -> str:
+    from collective_impact.report.execute import check_id
+
+    return check_id(territory_id, lang)
+
+
+def _up_to_date(last, fingerprint: str, html_path: Path) -> bool:
+    return (last is not None and last.status == "ok" and last.data_hash == fingerprint
+            and last.html_path == str(html_path) and html_path.exists())
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, lang: str, progress: bool):
+    if not progress:
+        return _NoBar()
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal only; the per-territory lines are printed anyway
+    return tqdm(total=total, desc=t("batch.progress", lang), unit=t("batch.unit", lang), disable=None,
+                file=sys.stderr, dynamic_ncols=True)
+
+
+def _announce(bar, task: Task, result: TaskResult, lang: str, progress: bool) -> None:
+    name = task.name
+    bar.set_postfix_str(name)
+    bar.update(1)
+    if not progress:
+        return
+    seconds = format_number(result.duration, lang, decimals=1)
+    if result.status == "ok":
+        line = t("batch.line_ok", lang, territory=name, seconds=seconds)
+    elif result.status == "failed":
+        line = t("batch.line_failed", lang, territory=name, error=result.error)
+    else:
+        line = t("batch.line_cancelled", lang, territory=name)
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------
+# outputs: summary.csv and index.html
+# --------------------------------------------------------------------------------------
+
+
+def summary_frame(figures: pd.DataFrame, results: Iterable[TaskResult], *, out_dir: Path) -> pd.DataFrame:
+    """The rows of ``summary.csv``: the figures, then the run's status, duration, error, report file."""
+    by_id = {r.territory_id: r for r in results}
+    frame = figures.copy()
+    ids = list(frame["territory_id"]) if not frame.empty else list(by_id)
+    if frame.empty:
+        frame = pd.DataFrame({"territory_id": ids})
+    frame["status"] = [by_id[tid].status if tid in by_id else "cancelled" for tid in ids]
+    frame["duration_s"] = [round(by_id[tid].duration, 2) if tid in by_id and by_id[tid].duration else math.nan
+                           for tid in ids]
+    frame["error"] = [by_id[tid].error if tid in by_id else "" for tid in ids]
+    frame["report"] = [Path(by_id[tid].html).relative_to(out_dir).as_posix()
+                       if tid in by_id and by_id[tid].html else "" for tid in ids]
+    return frame
+
+
+def write_summary(path: Path, figures: pd.DataFrame, results: Iterable[TaskResult], *, lang: str,
+                  out_dir: Path) -> Path:
+    """Write ``summary.csv``: in French, the French spreadsheet dialect (``;``, decimal comma),
+    in English the usual one (``,``, decimal point); UTF-8 with a BOM so that Excel reads accents."""
+    frame = summary_frame(figures, results, out_dir=out_dir)
+    sep, decimal = (";", ",") if lang == "fr" else (",", ".")
+    frame.to_csv(path, index=False, sep=sep, decimal=decimal, encoding="utf-8-sig", lineterminator="\n")
+    return path
+
+
+_BAND_CLASSES = {"force": "force", "a_consolider": "consolider", "vigilance": "vigilance"}
+
+
+def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ...], comparison: TaskResult | None,
+                *, framework: Framework, lang: str, out_dir: Path, interrupted: bool = False) -> Path:
+    """Write ``index.html``: every territory with its status, key figures and a link to its report.
+
+    The page is built from a Jinja template with autoescaping on: every value from the
+    data (names, error messages) is escaped.
+    """
+    import jinja2
+
+    from collective_impact._version import __version__
+    from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
+    from collective_impact.metrics.indicators import status_labels
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / "report")),
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    template = env.get_template("batch_index.html.j2")
+    facts = figures.set_index("territory_id") if not figures.empty else None
+    phases = {p.id: p.label(lang) for p in framework.phases}
+    indicator_labels = status_labels(lang)
+    rows = []
+    for result in results:
+        tid = result.territory_id
+        fact = facts.loc[tid] if facts is not None and tid in facts.index else None
+        badges = []
+        for condition in framework.conditions:
+            mean = fact[f"{condition.id}_mean"] if fact is not None else math.nan
+            band = fact[f"{condition.id}_band"] if fact is not None else None
+            band = None if band is None or pd.isna(band) else band
+            badges.append({
+                # two decimals: 3.96 shown as "4,0" beside "À consolider" would read as a mistake
+                "mean": format_number(mean, lang, decimals=2) if pd.notna(mean) else "—",
+                "label": framework.bands.label(band, lang) if band else t("batch.no_score", lang),
+                "css": _BAND_CLASSES.get(band, "none"),
+            })
+        indicators = []
+        if fact is not None:
+            for status in INDICATOR_STATUSES:
+                n = int(fact[f"indicators_{status}"])
+                if n:
+                    indicators.append({"n": n, "label": indicator_labels[status], "css": status})
+        report = Path(result.html).relative_to(out_dir).as_posix() if result.html else None
+        notebook = Path(result.notebook).relative_to(out_dir).as_posix() if result.notebook else None
+        log_file = out_dir / "logs" / f"{tid}.log"
+        rows.append({
+            "id": tid,
+            "name": fact["name"] if fact is not None else tid,
+            "phase": phases.get(fact["phase"], fact["phase"]) if fact is not None else "",
+            "wave": "" if fact is None or pd.isna(fact["wave"]) else int(fact["wave"]),
+            "as_of": format_date(fact["as_of"], lang) if fact is not None else "",
+            "status": result.status,
+            "status_label": t(f"batch.status.{result.status}", lang),
+            "error": result.error,
+            "duration": format_number(result.duration, lang, decimals=1) if result.duration else "",
+            "report": quote(report) if report else None,
+            "notebook": quote(notebook) if notebook else None,
+            "log": quote(log_file.relative_to(out_dir).as_posix()) if log_file.exists() else None,
+            "badges": badges,
+            "indicators": indicators,
+            "n_indicators": int(fact["n_indicators"]) if fact is not None else 0,
+        })
+    failed = [row for row in rows if row["status"] == "failed"]
+    counts = {status: sum(1 for r in results if r.status == status) for status in STATUSES}
+    intro = t("batch.page_intro", lang, total=len(rows)) + " " + ", ".join(
+        t(f"batch.count.{status}", lang, n=n) for status, n in counts.items() if n) + "."
+    comparison_link, comparison_error = None, ""
+    if comparison is not None and comparison.status in ("ok", "skipped") and comparison.html \
+            and Path(comparison.html).exists():
+        comparison_link = quote(Path(comparison.html).relative_to(out_dir).as_posix())
+    elif comparison is not None and comparison.status == "failed":
+        comparison_error = comparison.error
+
+    def tr(key: str, **values: object) -> str:
+        return t(key, lang, **values)
+
+    page = template.render(
+        lang=lang, t=tr, rows=rows, failed=failed, intro=intro, total=len(rows), interrupted=interrupted,
+        comparison=comparison_link, comparison_error=comparison_error,
+        conditions=[c.label(lang) for c in framework.conditions],
+        bands=[{"label": framework.bands.label(b, lang), "css": _BAND_CLASSES[b]} for b in framework.bands.order],
+        generated=format_date(date.today(), lang), version=__version__,
+    )
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# the batch command
+# --------------------------------------------------------------------------------------
+
+
+def _id_list(text: str) -> list[str]:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError("liste vide / empty list")
+    return ids
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r}") from err
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} < 1")
+    return value
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``collective-impact batch``: every territory's report, the comparison, the summary and the index."""
+    result = run_batch(store_path=args.store, out_dir=args.out, territories=args.territories, workers=args.workers,
+                       resume=args.resume, scheduler=args.scheduler, lang=args.lang, kernel_name=args.kernel)
+    lang = args.lang
+    print(t("batch.done", lang, index=result.index, summary=result.summary, ok=result.count("ok"),
+            failed=result.count("failed"), skipped=result.count("skipped")))
+    if result.comparison is not None and result.comparison.status == "failed":
+        print(t("batch.comparison_failed", lang, error=result.comparison.error), file=sys.stderr)
+    if result.interrupted:
+        print(t("batch.interrupted", lang, n=result.count("ok")), file=sys.stderr)
+        return 130
+    if result.failed:
+        print(t("batch.some_failed", lang, n=len(result.failed), ids=", ".join(r.territory_id for r in result.failed),
+                logs=Path(result.index).parent / "logs"), file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def register_command(sub, add, add_store) -> None:
+    """Add the ``batch`` subcommand to the ``collective-impact`` parser (see ``cli.build_parser``)."""
+    p = add("batch", cmd_batch, t("batch.help"))
+    add_store(p)
+    p.add_argument("--out", default="reports", help=t("batch.out_help"))
+    p.add_argument("--territories", type=_id_list, metavar="ID,ID…", help=t("batch.territories_help"))
+    p.add_argument("--workers", type=_positive, metavar="N", help=t("batch.workers_help"))
+    p.add_argument("--resume", action="store_true", help=t("batch.resume_help"))
+    p.add_argument("--scheduler", metavar="tcp://HOTE:PORT", help=t("batch.scheduler_help"))
+    p.add_argument("--kernel", default=None, help=t("report.kernel_help"))

@@ -1,0 +1,305 @@
+"""Text and tables for notebooks and reports, with every value from the data escaped.
+
+Notebooks display Markdown and HTML built from data (territory and partner names,
+indicator labels, justifications…). A name such as ``<script>alert(1)</script>`` must show
+as text, in JupyterLab and in the exported HTML report. The helpers here are the only
+way notebooks should turn data into Markdown or HTML:
+
+- :func:`md` fills a Markdown template with escaped values (HTML *and* Markdown syntax);
+- :func:`message` does the same with a template of the i18n catalogue;
+- :func:`show_table` renders a DataFrame as an escaped HTML table;
+- :func:`names` lists names from the data (« A », « B » et 2 autres), escaped;
+- numbers, percentages and dates are written by :mod:`collective_impact.i18n.format`.
+
+A pandas ``Styler`` does **not** escape by default; do not display one built from data
+without ``escape="html"``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import pandas as pd
+
+from collective_impact.framework import Framework, load_framework
+from collective_impact.i18n import t
+from collective_impact.i18n.format import (
+    escape,
+    format_number,
+    is_missing,
+)
+
+__all__ = [
+    "comparison_table",
+    "condition_table",
+    "md",
+    "message",
+    "names",
+    "partner_table",
+    "show_table",
+]
+
+class _Markdown:
+    """Markdown text displayed as such by Jupyter (like ``IPython.display.Markdown``).
+
+    A tiny class of our own so that the package does not need IPython to build text;
+    ``str()`` gives the Markdown source.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Markdown({self.text!r})"
+
+
+class _HTML:
+    """HTML displayed as such by Jupyter (like ``IPython.display.HTML``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"HTML({self.text[:60]!r}…)"
+
+
+def md(template: str, /, **values: object) -> _Markdown:
+    """Markdown from ``template`` (``str.format`` syntax) with every value escaped.
+
+    The template is trusted text written by the project (it may hold Markdown: headings,
+    emphasis, lists); the values come from data and are passed through :func:`escape`.
+    Values that are already formatted numbers or dates are escaped too (harmless).
+
+    Examples
+    --------
+    >>> str(md("## {name}", name="<b>Quartier</b> *Nord*"))
+    '## &lt;b&gt;Quartier&lt;/b&gt; \\\\*Nord\\\\*'
+    """
+    return _Markdown(template.format(**{key: escape(value) for key, value in values.items()}))
+
+
+def message(key: str, lang: str = "fr", /, **values: object) -> _Markdown:
+    """Markdown of the i18n message ``key`` in ``lang``, its placeholders filled with escaped values."""
+    return md(t(key, lang), **values)
+
+
+def names(values: object, lang: str = "fr", *, limit: int | None = None) -> str:
+    """Names from the data as Markdown-safe text: ``« A », « B » et « C »`` (``'A', 'B' and 'C'`` in English).
+
+    Every name is escaped (:func:`escape`); missing values are skipped. With ``limit``,
+    at most that many names are spelled out and the rest counted (« et 3 autres »).
+    """
+    found = [escape(v) for v in (values if values is not None else []) if not is_missing(v)]
+    open_quote, close_quote = ("«\u00a0", "\u00a0»") if lang == "fr" else ("“", "”")
+    quoted = [f"{open_quote}{v}{close_quote}" for v in found]
+    rest = 0
+    if limit is not None and len(quoted) > limit:
+        rest = len(quoted) - limit
+        quoted = quoted[:limit]
+    if rest:
+        return t("narrative.list_more_one" if rest == 1 else "narrative.list_more", lang, names=", ".join(quoted),
+                 n=rest)
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return t("narrative.list_last", lang, names=", ".join(quoted[:-1]), last=quoted[-1])
+
+
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def show_table(frame: pd.DataFrame, *, lang: str = "fr", index: bool = False, decimals: int = 2,
+               caption: str | None = None, colours: dict[str, list] | None = None,
+               formats: dict[str, object] | None = None, right: list[str] | tuple[str, ...] = (),
+               nowrap: list[str] | tuple[str, ...] = ()) -> _HTML:
+    """A DataFrame as an HTML table, every cell and header escaped.
+
+    Numbers are formatted for ``lang`` (decimal comma in French) and right-aligned, text
+    left-aligned; a missing value shows as ``—``.
+
+    Parameters
+    ----------
+    frame
+        The table to show; its column names are the headers (use labels a reader
+        understands, e.g. from :func:`condition_table`).
+    lang
+        Number format: decimal comma in French.
+    index
+        Whether to show the index as a first column.
+    decimals
+        Decimals of float columns (integer columns have none).
+    caption
+        Optional caption above the table (escaped).
+    colours
+        Optional background colours: column name → one colour per row (``"#RRGGBB"`` or
+        ``None``), e.g. the light tint of each row's reading band. The colour is a help,
+        never the only carrier of meaning: the cell's text says the same.
+    formats
+        Optional cell formatting: column name → a function turning a value into the text
+        shown (escaped afterwards), e.g. :func:`format_percent`.
+    right
+        Text columns to align right like numbers (figures already formatted as text).
+    nowrap
+        Columns whose cells must not wrap (short values such as ``68 (juil. 2022)``).
+
+    Raises
+    ------
+    ValueError
+        When a colour is not of the form ``#RRGGBB`` (colours are code, not data).
+    """
+    if index:
+        frame = frame.reset_index()
+    columns = list(frame.columns)
+    numeric = [(pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])) or c in right
+               for c in frame.columns]
+    unwrapped = [c in nowrap for c in frame.columns]
+    floats = [pd.api.types.is_float_dtype(frame[c]) for c in frame.columns]
+
+    formats = formats or {}
+    shades = []
+    for column in columns:
+        given = (colours or {}).get(column)
+        shade = list(given) if given is not None else [None] * len(frame)
+        for colour in shade:
+            if colour is not None and not _COLOUR.fullmatch(str(colour)):
+                raise ValueError(f"colour {colour!r} of column {column!r} is not #RRGGBB")
+        shades.append(shade)
+
+    def cell(value: object, is_number: bool, is_float: bool, column: object) -> str:
+        if column in formats:
+            return html.escape(str(formats[column](value)), quote=False)
+        if is_number and not isinstance(value, str):
+            return format_number(value, lang, decimals=decimals if is_float else 0)
+        if is_missing(value):
+            return "—"
+        return html.escape(str(value), quote=False)
+
+    def style(colour: str | None, keep: bool) -> str:
+        rules = ([f"background-color: {colour}"] if colour else []) + (["white-space: nowrap"] if keep else [])
+        return f' style="{"; ".join(rules)}"' if rules else ""
+
+    parts = ['<table class="ci-table">']
+    if caption:
+        parts.append(f"<caption>{html.escape(caption, quote=False)}</caption>")
+    parts.append("<thead><tr>" + "".join(
+        f'<th class="{"ci-num" if n else "ci-text"}">{html.escape(str(c), quote=False)}</th>'
+        for c, n in zip(columns, numeric, strict=True)) + "</tr></thead>")
+    parts.append("<tbody>")
+    for position, row in enumerate(frame.itertuples(index=False, name=None)):
+        parts.append("<tr>" + "".join(
+            f'<td class="{"ci-num" if n else "ci-text"}"{style(shade[position], k)}>{cell(v, n, f, c)}</td>'
+            for v, n, f, c, shade, k in zip(row, numeric, floats, columns, shades, unwrapped, strict=True))
+            + "</tr>")
+    parts.append("</tbody></table>")
+    return _HTML("\n".join(parts))
+
+
+def condition_table(scores: pd.DataFrame, *, territory_id: str, wave: int | None,
+                    framework: Framework | None = None, lang: str = "fr") -> pd.DataFrame:
+    """The five conditions of one territory and wave, ready for :func:`show_table`.
+
+    Parameters
+    ----------
+    scores
+        Output of :func:`collective_impact.metrics.assessment.condition_scores`.
+    territory_id, wave
+        Which rows to show (``wave`` ``None``: no responses, every condition shown blank).
+    framework
+        Gives the condition labels (in framework order) and the band labels.
+    lang
+        Language of the headers and labels.
+
+    Returns
+    -------
+    DataFrame
+        One row per condition of the framework, columns (labels in ``lang``): condition,
+        mean score, reading band, respondents, agreement (r_wg).
+    """
+    fw = framework or load_framework()
+    rows = scores[(scores["territory_id"] == territory_id) & (scores["wave"] == wave)] if wave is not None \
+        else scores.iloc[0:0]
+    by_condition = rows.set_index("condition")
+    records = []
+    for condition in fw.conditions:
+        found = condition.id in by_condition.index
+        row = by_condition.loc[condition.id] if found else None
+        band = row["band"] if found else None
+        records.append({
+            t("narrative.col.condition", lang): condition.label(lang),
+            t("narrative.col.mean", lang): float(row["mean"]) if found else math.nan,
+            t("narrative.col.band", lang): fw.bands.label(None if pd.isna(band) else band, lang) or None,
+            t("narrative.col.n_respondents", lang): int(row["n_respondents"]) if found else 0,
+            t("narrative.col.rwg", lang): float(row["rwg"]) if found else math.nan,
+        })
+    return pd.DataFrame(records)
+
+
+def comparison_table(scores: pd.DataFrame, names: dict[str, str], *, framework: Framework | None = None,
+                     lang: str = "fr") -> pd.DataFrame:
+    """Territories × conditions: each cell the latest wave's mean score and its reading band.
+
+    Parameters
+    ----------
+    scores
+        Output of :func:`collective_impact.metrics.assessment.condition_scores` (any
+        number of territories and waves; the latest wave of each territory is shown).
+    names
+        Territory id → name, in the order of the rows to show (territories without
+        responses get empty cells).
+    framework, lang
+        Labels of the conditions and bands.
+    """
+    fw = framework or load_framework()
+    latest = scores.dropna(subset=["wave"])
+    if not latest.empty:
+        last_wave = latest.groupby("territory_id")["wave"].transform("max")
+        latest = latest[latest["wave"] == last_wave]
+    cells = {(r.territory_id, r.condition): (r.mean, r.band, r.wave) for r in latest.itertuples(index=False)}
+    records = []
+    for territory_id, name in names.items():
+        record = {t("narrative.col.territory", lang): name, t("narrative.col.id", lang): territory_id}
+        waves = {cells[k][2] for k in cells if k[0] == territory_id}
+        record[t("narrative.col.wave", lang)] = int(max(waves)) if waves else None
+        for condition in fw.conditions:
+            mean, band, _ = cells.get((territory_id, condition.id), (math.nan, None, None))
+            if pd.isna(mean):
+                record[condition.label(lang)] = None
+            else:
+                label = fw.bands.label(None if pd.isna(band) else band, lang)
+                record[condition.label(lang)] = f"{format_number(mean, lang)} · {label}"
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def partner_table(partners: pd.DataFrame, *, lang: str = "fr") -> pd.DataFrame:
+    """The partners of a territory, ready for :func:`show_table`: name, kind (label), backbone.
+
+    Parameters
+    ----------
+    partners
+        The canonical ``partners`` table (one territory).
+    lang
+        Language of the headers and labels.
+    """
+    from collective_impact.schema import CODES
+
+    kinds = {code.id: code.label(lang) for code in CODES["partner_kind"]}
+    yes, no = t("narrative.yes", lang), t("narrative.no", lang)
+    return pd.DataFrame({
+        t("narrative.col.partner", lang): partners["name"].to_numpy(),
+        t("narrative.col.kind", lang): [kinds.get(k, k) for k in partners["kind"]],
+        t("narrative.col.backbone", lang): [yes if v is True else no for v in partners["is_backbone"].astype(object)],
+    })

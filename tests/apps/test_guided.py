@@ -1,0 +1,453 @@
+"""The guided evaluation and the dashboard, driven through their widgets without a browser
+(see test_guided_browser.py for that)."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from collective_impact.apps import guided
+from collective_impact.apps.forms import QuestionnaireAnswers, submit_responses
+from collective_impact.apps.guided import DashboardApp, EvaluationApp, JudgmentForm, ReportPanel
+from collective_impact.apps.server import list_apps
+from collective_impact.errors import RunError
+from collective_impact.framework import load_framework
+from collective_impact.paths import APPS_DIR
+from collective_impact.report.bundle import open_territory
+from collective_impact.schema import MAX_TEXT
+from collective_impact.store import Store
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+FW = load_framework()
+TERRITORY = "QPV-NORD"
+TODAY = date(2026, 11, 26)
+TITLES = ["Le territoire et ses partenaires", "Agenda commun et théorie du changement", "Système de mesure partagé",
+          "Activités qui se renforcent mutuellement", "Communication continue", "La structure pivot",
+          "Synthèse et prochaines étapes"]
+BAND_LABELS = {"force": "Point fort", "a_consolider": "À consolider", "vigilance": "Point de vigilance"}
+
+
+@pytest.fixture
+def store(demo_store, copy_store):
+    return Store(copy_store(demo_store))
+
+
+def stored_judgments(store: Store) -> pd.DataFrame:
+    return store.load(["judgments"], territories=[TERRITORY])["judgments"]
+
+
+def latest_wave(store: Store) -> int:
+    return int(store.load(["responses"], territories=[TERRITORY])["responses"]["wave"].max())
+
+
+def computed_band(store: Store, condition: str, wave: int) -> str:
+    """The band of ``condition`` from the answers' mean, with the framework's thresholds (by hand)."""
+    responses = store.load(["responses"], territories=[TERRITORY])["responses"]
+    items = {item.id for item in FW.condition(condition).items}
+    answers = responses[(responses["wave"] == wave) & responses["item_id"].isin(items)].dropna(subset=["score"])
+    # the condition's mean is the mean of its respondents' means
+    mean = answers.groupby("respondent_id")["score"].mean().mean()
+    return "force" if mean >= 4 else "a_consolider" if mean >= 3 else "vigilance"
+
+
+def output_text(output) -> str:
+    """Everything an Output widget shows (Markdown, HTML, alt texts), as one string."""
+    parts = []
+    for item in output.outputs:
+        data = item.get("data", {})
+        parts += [data.get("text/markdown", ""), data.get("text/html", "")]
+        parts.append(item.get("metadata", {}).get("image/png", {}).get("alt", ""))
+    return "\n".join(parts)
+
+
+def open_app(store: Store, **options) -> EvaluationApp:
+    return EvaluationApp(store, territory=TERRITORY, today=TODAY, **options)
+
+
+def go_to(app: EvaluationApp, step_id: str) -> None:
+    app.steps.go(app.step_ids.index(step_id), force=True)
+
+
+# ---------------------------------------------------------------------------- the guided evaluation
+def test_evaluation_from_link_opens_the_latest_wave_at_step_one(store):
+    app = open_app(store)
+    assert app.chooser.picker.fixed
+    assert app.chooser.current_wave == latest_wave(store) == 2
+    assert [label for label, _ in app.chooser.wave.options] == ["Vague 2 (la plus récente)", "Vague 1"]
+    assert app.steps.titles == TITLES
+    assert app.steps.index == 0
+    assert "1. Le territoire et ses partenaires" in output_text(app.outputs["territoire"])
+    assert app.forms == {}
+
+
+def test_evaluation_walks_the_seven_steps_forward_and_back(store):
+    app = open_app(store)
+    seen = [app.steps.index]
+    while app.steps.next():
+        seen.append(app.steps.index)
+    while app.steps.previous():
+        seen.append(app.steps.index)
+    assert seen == [0, 1, 2, 3, 4, 5, 6, 5, 4, 3, 2, 1, 0]
+    # one appraisal form on each of the five condition steps, for the framework's conditions in order
+    assert list(app.forms) == [c.id for c in FW.conditions]
+    for number, title in enumerate(TITLES, start=1):
+        step_id = app.step_ids[number - 1]
+        assert f"{number}. {title}" in output_text(app.outputs[step_id])
+
+
+def test_the_list_of_steps_goes_straight_to_one(store):
+    app = open_app(store)
+    menu = app.steps.menu
+    assert [label for label, _ in menu.options] == [f"{n}. {title}" for n, title in enumerate(TITLES, start=1)]
+    menu.value = 6
+    assert app.steps.index == 6
+    assert "7. Synthèse et prochaines étapes" in output_text(app.outputs["synthese"])
+    app.steps.go(1)
+    assert menu.value == 1  # the list follows the buttons
+    app.forms["agenda"].justification.value = "Brouillon"
+    menu.value = 4
+    assert (app.steps.index, menu.value) == (1, 1)  # held by the unsaved appraisal, once
+    menu.value = 4
+    assert (app.steps.index, menu.value) == (4, 4)
+
+
+def test_a_wave_without_answers_in_the_link_is_said(store):
+    app = EvaluationApp(store, territory=TERRITORY, wave=7)
+    assert app.data.wave == 2
+    assert app.chooser.wave_field.error_text.startswith("Le lien indique la vague 7, qui n'a pas de réponses")
+
+
+def test_changing_the_wave_starts_again_on_that_wave(store):
+    app = open_app(store)
+    app.steps.go(3)
+    app.chooser.wave.value = 1
+    assert app.data.wave == 1
+    assert app.steps.index == 0
+    app.steps.go(1)
+    assert app.forms["agenda"].wave == 1
+
+
+def test_judgment_saved_then_edited_in_place(store):
+    app = open_app(store)
+    go_to(app, "agenda")
+    form = app.forms["agenda"]
+    form.band.value = "vigilance"
+    form.justification.value = "Le comité ne se réunit plus."
+    form.evaluator.value = "  Camille Martin "
+    assert form.save()
+    assert "Appréciation enregistrée : Point de vigilance" in form.status.value
+
+    form.band.value = "a_consolider"
+    form.justification.value = "Réunions reprises en octobre."
+    assert form.save()
+    rows = stored_judgments(store)
+    mine = rows[(rows["wave"] == 2) & (rows["condition"] == "agenda")]
+    assert mine[["band", "justification", "evaluator"]].values.tolist() == [
+        ["a_consolider", "Réunions reprises en octobre.", "Camille Martin"]]
+    assert mine["recorded_on"].tolist() == [pd.Timestamp(TODAY)]
+    assert len(rows[rows["wave"] == 1]) == 5  # the demo's appraisals of wave 1 are untouched
+    # the name typed once is offered on the next condition
+    go_to(app, "mesure")
+    assert app.forms["mesure"].evaluator.value == "Camille Martin"
+
+
+def test_judgment_departing_from_the_computed_band_is_marked(store):
+    app = open_app(store)
+    go_to(app, "agenda")
+    form = app.forms["agenda"]
+    computed = computed_band(store, "agenda", 2)
+    assert form.computed_band == computed
+    departing = "vigilance" if computed != "vigilance" else "force"
+    form.band.value = departing
+    form.justification.value = "Pas de comité depuis six mois."
+    assert form.save()
+    assert f"lecture calculée ({BAND_LABELS[computed]})" in form.status.value
+
+
+def test_stored_judgment_is_loaded_into_the_form(store):
+    row = pd.DataFrame({"territory_id": [TERRITORY], "wave": pd.array([2], dtype="Int64"), "condition": ["mesure"],
+                        "band": ["vigilance"], "justification": ["Données non remontées\ndepuis juin."],
+                        "evaluator": ["Équipe"], "recorded_on": pd.to_datetime(["2026-10-02"])})
+    store.add_rows("judgments", row)
+    app = open_app(store)
+    go_to(app, "mesure")
+    form = app.forms["mesure"]
+    assert (form.band.value, form.justification.value, form.evaluator.value) == (
+        "vigilance", "Données non remontées\ndepuis juin.", "Équipe")
+    assert not form.changed()
+    assert "enregistrée le 02/10/2026 par Équipe" in form.status.value
+
+
+def test_judgment_without_band_or_justification_is_refused_next_to_the_fields(store):
+    app = open_app(store)
+    go_to(app, "pivot")
+    form = app.forms["pivot"]
+    before = stored_judgments(store)
+    form.justification.value = "   "
+    assert not form.save()
+    assert form.fields["band"].error_text == "cette case est obligatoire et ne doit pas rester vide."
+    assert form.fields["justification"].error_text == "cette case est obligatoire et ne doit pas rester vide."
+    assert "Corrigez les champs signalés en rouge." in form.status.value
+    pd.testing.assert_frame_equal(stored_judgments(store), before)
+    form.band.value = "force"  # choosing clears the band's error
+    assert form.fields["band"].error_text == ""
+
+
+def test_justification_too_long_is_refused_and_kept(store):
+    app = open_app(store)
+    go_to(app, "pivot")
+    form = app.forms["pivot"]
+    text = "x" * (MAX_TEXT + 1)
+    form.band.value = "force"
+    form.justification.value = text
+    assert "ci-error" in form.count.value
+    assert not form.save()
+    assert form.fields["justification"].error_text.endswith(f"texte trop long : {MAX_TEXT} caractères au plus.")
+    assert form.justification.value == text
+    assert stored_judgments(store)["wave"].tolist() == [1] * 5
+
+
+def test_hostile_justification_is_stored_cleaned_and_shown_escaped(store):
+    app = open_app(store)
+    go_to(app, "communication")
+    form = app.forms["communication"]
+    form.band.value = "a_consolider"
+    form.justification.value = f"\u202e{HOSTILE}\x00 ligne 1\r\nligne 2\x07"
+    assert form.save()
+    rows = stored_judgments(store)
+    assert rows.loc[rows["wave"] == 2, "justification"].tolist() == [f"{HOSTILE} ligne 1\nligne 2"]
+    go_to(app, "synthese")
+    shown = output_text(app.outputs["synthese"])
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown
+    assert HOSTILE not in shown
+
+
+def test_unsaved_judgment_is_warned_about_once(store):
+    app = open_app(store)
+    go_to(app, "agenda")
+    form = app.forms["agenda"]
+    form.justification.value = "Brouillon"
+    assert not app.steps.next()
+    assert "n&#x27;est pas enregistrée" in form.status.value
+    assert app.steps.next()  # the second move goes on; the text stays on the page
+    assert app.steps.previous()
+    assert form.justification.value == "Brouillon"
+
+
+def test_synthesis_shows_the_judgments_just_saved_with_the_departure_mark(store):
+    app = open_app(store)
+    go_to(app, "synthese")
+    assert "vague 1" in app.synthesis.markdown()  # the demo's appraisals (wave 1) before
+    go_to(app, "agenda")
+    form = app.forms["agenda"]
+    departing = "vigilance" if form.computed_band != "vigilance" else "force"
+    form.band.value = departing
+    form.justification.value = "Le comité de pilotage ne s'est pas réuni depuis six mois."
+    form.save()
+    go_to(app, "synthese")
+    table = app.synthesis.block("conditions").content
+    row = re.search(r"<tr><td class=\"ci-text\">Agenda commun</td>.*?</tr>", table).group(0)
+    assert BAND_LABELS[departing] in row
+    assert "≠ plus" in row
+    assert "Le comité de pilotage ne s'est pas réuni depuis six mois." in row
+    assert "≠ plus" in output_text(app.outputs["synthese"])
+
+
+def test_a_territory_without_answers_has_no_appraisal_form(store):
+    responses = store.load(["responses"])["responses"]
+    tables = store.load()
+    tables["responses"] = responses[responses["territory_id"] != "QPV-GARE"]
+    tables["judgments"] = tables["judgments"].iloc[0:0]
+    bare = Store(store.path.with_name("bare.sqlite"))
+    bare.import_tables(tables)
+    app = EvaluationApp(bare, territory="QPV-GARE")
+    assert [label for label, _ in app.chooser.wave.options] == ["Aucune réponse pour l'instant"]
+    app.steps.go(1)
+    assert app.forms == {}
+    assert app.data.wave is None
+
+
+def test_evaluation_without_territory_asks_for_one(store):
+    app = EvaluationApp(store)
+    assert app.steps is None
+    assert "Choisissez un territoire" in app.body.children[0].value
+    app.chooser.picker.value = TERRITORY
+    assert app.steps is not None and app.data.territory_id == TERRITORY
+
+
+def test_evaluation_in_english(store):
+    app = EvaluationApp(store, territory=TERRITORY, lang="en")
+    assert app.steps.titles[2] == "Shared measurement system"
+    app.steps.go(1)
+    assert app.forms["agenda"].save_button.description == "Save my appraisal"
+
+
+def test_evaluation_app_without_store(tmp_path, monkeypatch):
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    panel = guided.evaluation_app(store=tmp_path / "absent.sqlite", query="territoire=QPV-NORD")
+    text = " ".join(child.value for child in panel.children if hasattr(child, "value"))
+    assert "L&#x27;application ne peut pas s&#x27;ouvrir" in text
+    assert "absent.sqlite" in text
+
+
+def test_evaluation_app_reads_the_link(store, monkeypatch):
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    app = guided.evaluation_app(store=store, query="territoire=QPV-NORD&vague=1")
+    assert app.data.territory_id == TERRITORY and app.data.wave == 1
+
+
+# ---------------------------------------------------------------------------- the report
+def opened(store: Store):
+    return open_territory(store.path, TERRITORY)
+
+
+def test_report_panel_offers_the_report_for_download(store, monkeypatch):
+    calls = []
+
+    def fake_run_report(territory_id, *, store_path, out_dir, lang, wave, as_of):
+        calls.append((territory_id, Path(store_path), lang, wave, as_of))
+        path = Path(out_dir) / f"{territory_id}.html"
+        path.write_text("<html>rapport ≠</html>", encoding="utf-8")
+        return type("Result", (), {"html": path})
+
+    monkeypatch.setattr(guided, "run_report", fake_run_report)
+    territory = opened(store)
+    panel = ReportPanel(territory, unsaved=lambda: ["Agenda commun"])
+    assert panel.produce(wait=True)
+    assert calls == [(TERRITORY, store.path, "fr", 2, territory.as_of.date().isoformat())]
+    assert panel.html == "<html>rapport ≠</html>".encode()
+    link = re.search(r'download="([^"]+)" href="data:text/html;charset=utf-8;base64,([^"]+)"', panel.link.value)
+    assert link.group(1) == "rapport-QPV-NORD.html"
+    assert base64.b64decode(link.group(2)) == panel.html
+    assert "Le rapport est prêt" in panel.status.value
+    assert "une appréciation saisie n&#x27;est pas enregistrée (Agenda commun)" in panel.status.value
+    assert not panel.button.disabled
+    panel.outdated()
+    assert "produisez de nouveau le rapport" in panel.status.value
+
+
+def test_report_panel_says_why_a_report_failed(store, monkeypatch):
+    def failing(*args, **kwargs):
+        raise RunError("le carnet a échoué à l'étape 3")
+
+    monkeypatch.setattr(guided, "run_report", failing)
+    panel = ReportPanel(opened(store))
+    panel.produce(wait=True)
+    assert panel.html is None and panel.link.value == ""
+    assert "Le rapport n&#x27;a pas pu être préparé : le carnet a échoué à l&#x27;étape 3" in panel.status.value
+    assert not panel.button.disabled  # one can try again
+
+
+def test_saving_a_judgment_marks_a_produced_report_outdated(store):
+    app = open_app(store)
+    app.report.html = b"<html></html>"  # as if produced
+    go_to(app, "agenda")
+    form = app.forms["agenda"]
+    form.band.value = "force"
+    form.justification.value = "Vu en comité."
+    form.save()
+    assert "produisez de nouveau le rapport" in app.report.status.value
+
+
+# ---------------------------------------------------------------------------- the dashboard
+def respondents(store: Store, wave: int) -> int:
+    responses = store.load(["responses"], territories=[TERRITORY])["responses"]
+    return responses.loc[responses["wave"] == wave, "respondent_id"].nunique()
+
+
+def answers(wave: int, respondent: str) -> QuestionnaireAnswers:
+    return QuestionnaireAnswers(territory_id=TERRITORY, wave=wave, respondent_id=respondent, partner_id=None,
+                                scores={item.id: 4 for item in FW.items}, answered_on=TODAY)
+
+
+def test_dashboard_shows_the_territory_at_its_latest_wave(store):
+    app = DashboardApp(store, territory=TERRITORY)
+    cards = app.cards.value
+    assert f'<div class="ci-card-value">{respondents(store, 2)}</div>' in cards
+    assert "répondant·es (vague 2)" in cards
+    radar = [item for item in app.outputs["conditions"].outputs if "image/png" in item["data"]]
+    assert len(radar) == 1 and radar[0]["metadata"]["image/png"]["alt"].startswith("Radar des cinq conditions")
+    assert "Point fort" in output_text(app.outputs["conditions"])
+    assert "progression" in output_text(app.outputs["indicators"]).lower()
+    assert "Réseau des partenaires (vague 2)" in output_text(app.outputs["network"])
+    meetings = store.load(["meetings"], territories=[TERRITORY])["meetings"]
+    latest = meetings.sort_values("date", ascending=False)["title"].head(5)
+    shown = output_text(app.outputs["meetings"])
+    assert all(title.replace("'", "&#x27;") in shown for title in latest)
+
+
+def test_dashboard_refresh_shows_answers_submitted_since(store):
+    app = DashboardApp(store, territory=TERRITORY)
+    before = app.respondents
+    submit_responses(store, answers(2, "R-dashboard-1"))
+    assert app.respondents == before  # nothing moves before the refresh
+    app.refresh()
+    assert app.respondents == before + 1 == respondents(store, 2)
+    assert "1 répondant·e(s) de plus (vague 2)" in app.status.value
+    assert "+1 depuis la lecture précédente" in app.cards.value
+    app.refresh()
+    assert "Rien de nouveau" in app.status.value
+
+
+def test_dashboard_refresh_offers_a_new_wave(store):
+    app = DashboardApp(store, territory=TERRITORY)
+    submit_responses(store, answers(3, "R-dashboard-3"))
+    app.refresh()
+    assert [value for _, value in app.chooser.wave.options] == [3, 2, 1]
+    assert app.chooser.current_wave == 2  # what the committee was looking at stays
+    assert "Nouvelle vague de réponses : vague 3" in app.status.value
+
+
+def test_dashboard_without_territory(store):
+    app = DashboardApp(store)
+    assert app.content.layout.display == "none"
+    assert "Choisissez un territoire" in app.message.value
+    app.chooser.picker.value = TERRITORY
+    assert app.content.layout.display is None
+    assert app.respondents == respondents(store, 2)
+
+
+# ---------------------------------------------------------------------------- notebooks, listing, messages
+@pytest.mark.parametrize(("name", "entry"), [("evaluation", "evaluation_app"), ("tableau_de_bord", "dashboard_app")])
+def test_app_notebooks_hold_no_logic(name, entry):
+    notebook = json.loads((APPS_DIR / f"{name}.ipynb").read_text(encoding="utf-8"))
+    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    tree = ast.parse(code)
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.Lambda)]
+    assert [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)] == [entry]
+
+
+def test_both_apps_are_listed_with_their_titles():
+    apps = {app.name: app for app in list_apps()}
+    assert apps["evaluation"].title("fr") == "Évaluation guidée d'un territoire (évaluateur·rice)"
+    assert apps["tableau_de_bord"].title("fr") == "Tableau de bord (comité de pilotage)"
+    assert apps["tableau_de_bord"].title("en") == "Dashboard (steering committee)"
+
+
+def test_every_guided_message_is_defined_in_both_languages_and_used():
+    from collective_impact.i18n import catalogue
+
+    source = Path(guided.__file__).read_text(encoding="utf-8")
+    literal = set(re.findall(r"""["'](guided\.[a-z0-9_.]+)["']""", source))
+    dynamic = {f"guided.d.{name}" for name in DashboardApp.SECTIONS}
+    defined = {key: texts for key, texts in catalogue().items() if key.startswith("guided.")}
+    assert sorted((literal | dynamic) - set(defined)) == []
+    assert sorted(set(defined) - literal - dynamic) == []
+    assert all(texts["fr"].strip() and texts["en"].strip() for texts in defined.values())
+
+
+def test_judgment_form_for_a_wave_of_another_territory_keeps_to_its_key(store):
+    form = JudgmentForm(store, territory="QPV-GARE", wave=1, condition="pivot", framework=FW, today=TODAY)
+    form.band.value = "force"
+    form.justification.value = "Coordination assurée."
+    assert form.save()
+    rows = store.load(["judgments"])["judgments"]
+    assert rows.loc[rows["territory_id"] == "QPV-GARE", ["wave", "condition"]].values.tolist() == [[1, "pivot"]]
+    assert len(stored_judgments(store)) == 5
