@@ -27,12 +27,10 @@ which would otherwise render it as markup.
 from __future__ import annotations
 
 import html
-import math
 import os
 import re
 import secrets
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -44,6 +42,7 @@ import pandas as pd
 from collective_impact.errors import CollectiveImpactError, InputError, Problem, StoreError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import LANGS, catalogue, t
+from collective_impact.i18n.format import clean_text, escape_html, parse_decimal
 from collective_impact.paths import resolve_store
 from collective_impact.schema import CODES, ID_PATTERN, TABLES, join_ids, split_ids
 from collective_impact.store import Store
@@ -64,15 +63,12 @@ __all__ = [
     "TerritoryPicker",
     "app_container",
     "banner",
-    "clean_text",
-    "escape",
     "format_date",
     "format_decimal",
     "html_table",
     "message_panel",
     "new_reference",
     "open_store",
-    "parse_decimal",
     "parse_query",
     "questionnaire_app",
     "raw_frame",
@@ -92,14 +88,6 @@ catalogue()
 
 #: The value of the "ne sait pas / sans objet" radio button (stored as a blank score).
 DONT_KNOW = 0
-
-# Invisible characters that can disguise text (bidirectional overrides and isolates,
-# zero-width space, byte order mark); control characters (category Cc) go too.
-_INVISIBLE = re.compile("[\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
-# The number syntax of file imports (collective_impact.validation): spaces of any width
-# group thousands; with both a comma and a dot, the last one is the decimal mark.
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[\s\u00a0\u202f\u2009\u2007]")
 
 # The apps' look: stacked fields that wrap on a phone-sized screen, errors in red beside
 # the field. Injected once per app through an HTML widget (no user text in it).
@@ -138,53 +126,6 @@ _STYLE = """<style>
 
 
 # ============================================================================ text and values
-def escape(value: object) -> str:
-    """Return ``value`` as text safe to put inside an ``HTML`` widget (``<``, ``&``, quotes escaped)."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def clean_text(value: object, *, multiline: bool = False) -> str:
-    """Return typed text ready to store: normalised, without control or invisible characters.
-
-    Line breaks and tabs become spaces unless ``multiline`` (then line breaks stay); leading
-    and trailing spaces go. The length is not cut here: the schema's limit is checked by
-    :func:`validate_rows`, so that a user sees a message instead of losing text.
-    """
-    if value is None:
-        return ""
-    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[\n\t\v\f]+", " ", text) if not multiline else text.replace("\t", " ")
-    kept = "\n" if multiline else ""
-    text = "".join(ch for ch in text if ch in kept or unicodedata.category(ch) != "Cc")
-    return _INVISIBLE.sub("", text).strip()
-
-
-def parse_decimal(text: object) -> float | None:
-    """Read a typed number as a file import does: ``"12,5"``, ``"12.5"``, ``"1 234,5"``; blank gives ``None``.
-
-    Raises
-    ------
-    ValueError
-        When the text is not a finite number (a unit, letters, two decimal commas…).
-    """
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        number = float(text)
-    else:
-        s = _THOUSANDS.sub("", clean_text(text)).replace("\u2212", "-")
-        if not s:
-            return None
-        if "," in s and "." in s:
-            s = s.replace(".", "").replace(",", ".") if s.rfind(",") > s.rfind(".") else s.replace(",", "")
-        elif s.count(",") == 1:
-            s = s.replace(",", ".")
-        if not _NUMBER.fullmatch(s):
-            raise ValueError(f"not a number: {text!r}")
-        number = float(s)
-    if not math.isfinite(number):
-        raise ValueError(f"not a finite number: {text!r}")
-    return number
-
-
 def format_decimal(value: float | None, lang: str = "fr") -> str:
     """A number as a user reads it (decimal comma in French); blank for a missing value."""
     if value is None or pd.isna(value):
@@ -445,7 +386,7 @@ def _html(text: str = "", *classes: str) -> widgets.HTML:
 
 def banner(text: str, kind: str = "info") -> str:
     """HTML of a message box (``kind``: info, ok, error); ``text`` is escaped."""
-    return f'<div class="ci-banner ci-banner-{kind}">{escape(text)}</div>'
+    return f'<div class="ci-banner ci-banner-{kind}">{escape_html(text)}</div>'
 
 
 def app_container(children: Sequence[widgets.Widget], *, style: str = "") -> widgets.VBox:
@@ -462,7 +403,7 @@ def message_panel(text: str, *, kind: str = "error", title: str | None = None) -
     """A panel showing one message, for an app that cannot open (no store, no territory)."""
     parts = []
     if title:
-        parts.append(_html(f"<h2>{escape(title)}</h2>"))
+        parts.append(_html(f"<h2>{escape_html(title)}</h2>"))
     parts.append(_html(banner(text, kind)))
     return app_container(parts)
 
@@ -480,7 +421,7 @@ def _display_output(obj: object) -> dict:
         # the browser's image renderer drops the alternative text: an <img> keeps it
         width = f' width="{int(image["width"])}"' if image.get("width") else ""
         data = {**data, "text/html": f'<img src="data:image/png;base64,{data["image/png"]}" '
-                                     f'alt="{escape(image["alt"])}"{width}>'}
+                                     f'alt="{escape_html(image["alt"])}"{width}>'}
     return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 
@@ -512,14 +453,14 @@ class Field:
         self.control = control
         self.label = widgets.Label(label)
         self.label.add_class("ci-field-label")
-        self.help = _html(f'<div class="ci-help">{escape(help)}</div>' if help else "")
+        self.help = _html(f'<div class="ci-help">{escape_html(help)}</div>' if help else "")
         self.error = _html()
         self.box = widgets.VBox([self.label, control, self.help, self.error], layout=widgets.Layout(width="100%"))
         self.box.add_class("ci-field")
 
     def set_error(self, message: str | None) -> None:
         """Show ``message`` (escaped) under the input, or clear it with ``None``."""
-        self.error.value = f'<div class="ci-error">⚠ {escape(message)}</div>' if message else ""
+        self.error.value = f'<div class="ci-error">⚠ {escape_html(message)}</div>' if message else ""
 
     @property
     def error_text(self) -> str:
@@ -643,8 +584,8 @@ class Steps:
         n, total = self.index + 1, len(self)
         percent = round(100 * n / total)
         self.indicator.value = (
-            f'<div><b>{escape(t("forms.step", self.lang, n=n, total=total))}</b> · '
-            f'{escape(self.titles[self.index])}</div>'
+            f'<div><b>{escape_html(t("forms.step", self.lang, n=n, total=total))}</b> · '
+            f'{escape_html(self.titles[self.index])}</div>'
             f'<div class="ci-steps-bar"><div style="width: {percent}%"></div></div>'
         )
         self.body.children = (self.page(self.index),)
@@ -681,7 +622,7 @@ class TerritoryPicker:
         if self.fixed:
             # arriving by the partner's link: the territory is shown, not offered for change
             self.field.control.layout.display = "none"
-            self.field.help.value = f"<div>{escape(self.names[territory])}</div>"
+            self.field.help.value = f"<div>{escape_html(self.names[territory])}</div>"
         elif territory is not None:
             self.field.set_error(t("forms.territory_unknown", lang, territory=territory))
         self.box = self.field.box
@@ -811,7 +752,7 @@ class QuestionnaireApp:
         self.organisation_field = Field(t("forms.q.organisation", lang), self.organisation,
                                         help=t("forms.q.organisation_help", lang))
         intro = t("forms.q.intro", lang, n=len(fw.items), conditions=len(fw.conditions), dont_know=self.dont_know)
-        about = [_html(f"<p>{escape(intro)}</p><p class='ci-help'>{escape(t('forms.q.privacy', lang))}</p>")]
+        about = [_html(f"<p>{escape_html(intro)}</p><p class='ci-help'>{escape_html(t('forms.q.privacy', lang))}</p>")]
         if not names:
             about.append(_html(banner(t("forms.no_territory", lang), "error")))
         about += [self.territory.box, self.wave_field.box, self.organisation_field.box]
@@ -848,7 +789,7 @@ class QuestionnaireApp:
         self.progress.layout.display = "none"
         self._update_progress()
         self.done = _html()
-        self.widget = widgets.VBox([_html(_STYLE), _html(f"<h2>{escape(t('forms.q.title', lang))}</h2>"),
+        self.widget = widgets.VBox([_html(_STYLE), _html(f"<h2>{escape_html(t('forms.q.title', lang))}</h2>"),
                                     self.progress, self.steps.widget, self.done], layout=widgets.Layout(width="100%"))
         self.widget.add_class("ci-app")
 
@@ -862,16 +803,16 @@ class QuestionnaireApp:
     def _build_condition(self, index: int) -> widgets.VBox:
         lang = self.lang
         condition = self.framework.conditions[index]
-        children = [_html(f"<h3>{escape(condition.label(lang))}</h3>"
-                          f"<p class='ci-help'>{escape(condition.definition(lang))}</p>"),
+        children = [_html(f"<h3>{escape_html(condition.label(lang))}</h3>"
+                          f"<p class='ci-help'>{escape_html(condition.definition(lang))}</p>"),
                     self.page_messages[index]]
         for item in condition.items:
             radios = widgets.RadioButtons(options=self._options, index=None, layout=widgets.Layout(width="auto"))
             radios.observe(self._answered(item.id), names="value")
             error = _html()
             box = widgets.VBox([
-                _html(f"<div><b>{self.item_number[item.id]}.</b> {escape(item.text(lang))}</div>"
-                      f"<div class='ci-help'>{escape(item.help(lang))}</div>"),
+                _html(f"<div><b>{self.item_number[item.id]}.</b> {escape_html(item.text(lang))}</div>"
+                      f"<div class='ci-help'>{escape_html(item.help(lang))}</div>"),
                 radios, error], layout=widgets.Layout(width="100%"))
             box.add_class("ci-item")
             self.radios[item.id] = radios
@@ -932,7 +873,7 @@ class QuestionnaireApp:
         message = t("forms.q.missing", self.lang, dont_know=self.dont_know)
         for item_id in item_ids:
             self.radio(item_id)
-            self.item_errors[item_id].value = f'<div class="ci-error">⚠ {escape(message)}</div>'
+            self.item_errors[item_id].value = f'<div class="ci-error">⚠ {escape_html(message)}</div>'
             self.item_boxes[item_id].add_class("ci-missing")
 
     # ------------------------------------------------------------ navigation
@@ -971,8 +912,8 @@ class QuestionnaireApp:
         lang = self.lang
         who = t("forms.q.review_who", lang, territory=self.territory.name, wave=self.wave.value,
                 organisation=self._organisation_name())
-        self.review.value = (f"<p>{escape(t('forms.q.review_intro', lang, send=t('forms.q.send', lang)))}</p>"
-                             f"<p><b>{escape(who)}</b></p>")
+        self.review.value = (f"<p>{escape_html(t('forms.q.review_intro', lang, send=t('forms.q.send', lang)))}</p>"
+                             f"<p><b>{escape_html(who)}</b></p>")
         answers = self.answers()
         rows = []
         for i, condition in enumerate(self.framework.conditions):
@@ -985,7 +926,7 @@ class QuestionnaireApp:
             css, mark = ("ci-error", "⚠") if missing else ("ci-ok", "✓")
             button = widgets.Button(description=t("forms.q.go_to", lang), layout=widgets.Layout(width="auto"))
             button.on_click(lambda _, page=i + 1: self.steps.go(page))
-            rows.append(widgets.HBox([_html(f'<span class="{css}">{mark}</span> {escape(text)}'), button],
+            rows.append(widgets.HBox([_html(f'<span class="{css}">{mark}</span> {escape_html(text)}'), button],
                                      layout=widgets.Layout(flex_flow="row wrap", align_items="center",
                                                            justify_content="space-between", width="100%")))
         self.review_buttons.children = rows
@@ -1040,9 +981,9 @@ class QuestionnaireApp:
         try:
             receipt = submit_responses(self.store, self.submission(), framework=self.framework, lang=lang)
         except InputError as err:
-            items = "".join(f"<li>{escape(_problem_text(p, lang))}</li>" for p in err.problems)
+            items = "".join(f"<li>{escape_html(_problem_text(p, lang))}</li>" for p in err.problems)
             self.status.value = (banner(t("forms.q.rejected", lang), "error") + f"<ul>{items}</ul>"
-                                 + f"<p>{escape(t('forms.saved_elsewhere_hint', lang))}</p>")
+                                 + f"<p>{escape_html(t('forms.saved_elsewhere_hint', lang))}</p>")
             return None
         except CollectiveImpactError as err:
             self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
@@ -1051,17 +992,17 @@ class QuestionnaireApp:
         self.steps.widget.layout.display = "none"
         self.progress.layout.display = "none"
         self.done.value = (banner(t("forms.q.thanks", lang), "ok")
-                           + f"<p>{escape(t('forms.q.reference', lang, reference=receipt.reference))}</p>"
-                           + f"<p>{escape(t('forms.q.close', lang))}</p>")
+                           + f"<p>{escape_html(t('forms.q.reference', lang, reference=receipt.reference))}</p>"
+                           + f"<p>{escape_html(t('forms.q.close', lang))}</p>")
         return receipt
 
 
 # ============================================================================ data entry
 def html_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, nowrap: Sequence[int] = (0,)) -> str:
     """An HTML table of ``rows`` (every cell escaped); columns ``nowrap`` (dates) are not broken."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    head = "".join(f"<th>{escape_html(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f'<td class="ci-nowrap">{escape(v)}</td>' if i in nowrap else f"<td>{escape(v)}</td>"
+        "<tr>" + "".join(f'<td class="ci-nowrap">{escape_html(v)}</td>' if i in nowrap else f"<td>{escape_html(v)}</td>"
                          for i, v in enumerate(row)) + "</tr>"
         for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -1079,7 +1020,7 @@ def show_problems(problems: Sequence[Problem], table: str, fields: Mapping[str, 
             rest.append(_problem_text(problem, lang))
     text = banner(t("forms.fix_fields", lang), "error")
     if rest:
-        text += "<ul>" + "".join(f"<li>{escape(r)}</li>" for r in rest) + "</ul>"
+        text += "<ul>" + "".join(f"<li>{escape_html(r)}</li>" for r in rest) + "</ul>"
     status.value = text
 
 
@@ -1142,7 +1083,7 @@ class MeasurementForm:
             return
         rows = [(format_date(r.date, lang), format_decimal(r.value, lang) or t("forms.s.blank_value", lang))
                 for r in frame.itertuples()]
-        self.recent.value = (f"<p><b>{escape(t('forms.s.recent_measurements', lang))}</b></p>"
+        self.recent.value = (f"<p><b>{escape_html(t('forms.s.recent_measurements', lang))}</b></p>"
                              + html_table([t("forms.s.col_date", lang), t("forms.s.col_value", lang)], rows))
 
     def save(self) -> bool:
@@ -1257,7 +1198,7 @@ class MeetingForm:
         rows = [(format_date(m.date, lang), kinds.get(m.kind, m.kind), m.title if isinstance(m.title, str) else "",
                  len(split_ids(m.attendees))) for m in meetings.itertuples()]
         headers = [t(f"forms.s.col_{c}", lang) for c in ("date", "kind", "title", "attendees")]
-        self.recent.value = (f"<p><b>{escape(t('forms.s.recent_meetings', lang))}</b></p>"
+        self.recent.value = (f"<p><b>{escape_html(t('forms.s.recent_meetings', lang))}</b></p>"
                              + html_table(headers, rows))
 
     def save(self) -> bool:
@@ -1310,8 +1251,8 @@ class SaisieApp:
         self.tabs = widgets.Tab(children=[self.measurements.box, self.meetings.box],
                                 layout=widgets.Layout(width="100%"))
         self.tabs.titles = (t("forms.s.measurements", lang), t("forms.s.meetings", lang))
-        header = [_html(_STYLE), _html(f"<h2>{escape(t('forms.s.title', lang))}</h2>"
-                                       f"<p>{escape(t('forms.s.intro', lang))}</p>")]
+        header = [_html(_STYLE), _html(f"<h2>{escape_html(t('forms.s.title', lang))}</h2>"
+                                       f"<p>{escape_html(t('forms.s.intro', lang))}</p>")]
         if not names:
             header.append(_html(banner(t("forms.no_territory", lang), "error")))
         self.widget = widgets.VBox([*header, self.territory.box, self.tabs], layout=widgets.Layout(width="100%"))

@@ -15,7 +15,7 @@ Two apps of ``notebooks/apps/``, each a notebook of one import and one call:
   with a refresh button that reads the store again (:class:`DashboardApp`).
 
 Nothing here computes a metric or draws a figure: the steps' blocks do. What a user typed
-or a store holds reaches an ``HTML`` widget through :func:`~collective_impact.apps.forms.escape`.
+or a store holds reaches an ``HTML`` widget through :func:`~collective_impact.i18n.format.escape_html`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from collective_impact.apps.forms import (
     app_container,
     banner,
     clean_text,
-    escape,
     format_date,
     format_decimal,
     open_store,
@@ -56,6 +55,7 @@ from collective_impact.apps.forms import (
 from collective_impact.errors import CollectiveImpactError, InputError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import catalogue, t
+from collective_impact.i18n.format import escape_html
 from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.bundle import TerritoryData, open_territory
 from collective_impact.report.execute import run_report
@@ -128,7 +128,7 @@ def _html(text: str = "", *classes: str) -> widgets.HTML:
 
 def _band_chip(fw: Framework, band: str | None, lang: str) -> str:
     """A band's label in its colour (HTML)."""
-    return f'<span class="ci-band ci-band-{escape(band)}">{escape(fw.bands.label(band, lang))}</span>'
+    return f'<span class="ci-band ci-band-{escape_html(band)}">{escape_html(fw.bands.label(band, lang))}</span>'
 
 
 def _is_blank(value: object) -> bool:
@@ -143,8 +143,8 @@ def download_link(data: bytes, filename: str, text: str, *, mime: str = "text/ht
     (tested with chromium up to several megabytes).
     """
     encoded = base64.b64encode(data).decode("ascii")
-    return (f'<a class="ci-download" download="{escape(filename)}" '
-            f'href="data:{mime};charset=utf-8;base64,{encoded}">⬇ {escape(text)}</a>')
+    return (f'<a class="ci-download" download="{escape_html(filename)}" '
+            f'href="data:{mime};charset=utf-8;base64,{encoded}">⬇ {escape_html(text)}</a>')
 
 
 # ============================================================================ territory and wave
@@ -295,14 +295,14 @@ class JudgmentForm:
         self.status = _html()
 
         if computed is None or self.computed_band is None:
-            reading = escape(t("guided.j.no_computed", lang, wave=self.wave))
+            reading = escape_html(t("guided.j.no_computed", lang, wave=self.wave))
         else:
             score = format_decimal(round(float(computed["mean"]), 2), lang)
-            reading = t("guided.j.computed", lang, wave=self.wave, band="{band}", score=escape(score),
+            reading = t("guided.j.computed", lang, wave=self.wave, band="{band}", score=escape_html(score),
                         max=fw.scale_max)
-            reading = escape(reading).replace("{band}", _band_chip(fw, self.computed_band, lang))
-        header = _html(f"<h3>{escape(t('guided.j.title', lang, condition=label))}</h3>"
-                       f"<p>{escape(t('guided.j.intro', lang))}</p><p>{reading}</p>")
+            reading = escape_html(reading).replace("{band}", _band_chip(fw, self.computed_band, lang))
+        header = _html(f"<h3>{escape_html(t('guided.j.title', lang, condition=label))}</h3>"
+                       f"<p>{escape_html(t('guided.j.intro', lang))}</p><p>{reading}</p>")
         self.box = widgets.VBox([header, *(f.box for f in self.fields.values()), self.save_button, self.status],
                                 layout=widgets.Layout(width="100%"))
         self.box.add_class("ci-judgment")
@@ -352,7 +352,7 @@ class JudgmentForm:
 
     def _count(self) -> None:
         n = len(self.justification.value or "")
-        text = escape(t("guided.j.count", self.lang, n=format_decimal(n, self.lang),
+        text = escape_html(t("guided.j.count", self.lang, n=format_decimal(n, self.lang),
                         max=format_decimal(MAX_TEXT, self.lang)))
         self.count.value = f'<div class="{"ci-error" if n > MAX_TEXT else "ci-help"}">{text}</div>'
 
@@ -431,7 +431,7 @@ class ReportPanel:
         self.status = _html()
         self.link = _html()
         self.box = widgets.VBox([
-            _html(f"<h3>{escape(t('guided.r.title', lang))}</h3><p>{escape(t('guided.r.intro', lang))}</p>"),
+            _html(f"<h3>{escape_html(t('guided.r.title', lang))}</h3><p>{escape_html(t('guided.r.intro', lang))}</p>"),
             self.button, self.status, self.link], layout=widgets.Layout(width="100%"))
         self.box.add_class("ci-report")
 
@@ -451,7 +451,7 @@ class ReportPanel:
         if missing:
             warning = banner(t("guided.r.unsaved", self.lang, conditions=", ".join(missing)), "error")
         self.status.value = (warning + '<div class="ci-banner ci-banner-info"><span class="ci-spinner"></span>'
-                             + escape(t("guided.r.working", self.lang, name=self.territory.name)) + "</div>")
+                             + escape_html(t("guided.r.working", self.lang, name=self.territory.name)) + "</div>")
         self.thread = threading.Thread(target=self._run, args=(warning,), name="ci-report", daemon=True)
         self.thread.start()
         if wait:
@@ -523,7 +523,7 @@ class EvaluationApp:
 
         self.chooser = TerritoryWaveChooser(store, territory=territory, wave=wave, lang=lang)
         self.body = widgets.VBox(layout=widgets.Layout(width="100%"))
-        header = [_html(f"<h2>{escape(t('guided.e.title', lang))}</h2><p>{escape(t('guided.e.intro', lang))}</p>")]
+        header = [_html(f"<h2>{escape_html(t('guided.e.title', lang))}</h2><p>{escape_html(t('guided.e.intro', lang))}</p>")]
         if not store.territory_names():
             header.append(_html(banner(t("forms.no_territory", lang), "error")))
         self.widget = app_container([*header, self.chooser.box, self.body], style=_STYLE)
@@ -672,15 +672,15 @@ class DashboardApp:
         self.status = _html()
         self.cards = _html()
         self.outputs = {name: widgets.Output(layout=widgets.Layout(width="100%")) for name in self.SECTIONS}
-        parts: list[widgets.Widget] = [_html(f'<h3 class="ci-section-title">{escape(t("guided.d.key_figures", lang))}'
+        parts: list[widgets.Widget] = [_html(f'<h3 class="ci-section-title">{escape_html(t("guided.d.key_figures", lang))}'
                                              "</h3>"), self.cards]
         for name, output in self.outputs.items():
             output.add_class(f"ci-dash-{name}")
-            parts += [_html(f'<h3 class="ci-section-title">{escape(t(f"guided.d.{name}", lang))}</h3>'), output]
+            parts += [_html(f'<h3 class="ci-section-title">{escape_html(t(f"guided.d.{name}", lang))}</h3>'), output]
         self.content = widgets.VBox(parts, layout=widgets.Layout(width="100%"))
         self.message = _html()
         intro = t("guided.d.intro", lang, refresh=t("guided.d.refresh", lang))
-        header = [_html(f"<h2>{escape(t('guided.d.title', lang))}</h2><p>{escape(intro)}</p>")]
+        header = [_html(f"<h2>{escape_html(t('guided.d.title', lang))}</h2><p>{escape_html(intro)}</p>")]
         if not store.territory_names():
             header.append(_html(banner(t("forms.no_territory", lang), "error")))
         toolbar = widgets.HBox([self.refresh_button, self.status],
@@ -740,7 +740,7 @@ class DashboardApp:
         self._previous = (territory, self.data.wave, respondents)
         self.respondents = respondents
         read_at = t("guided.d.read_at", lang, time=datetime.now().strftime("%H:%M:%S"))
-        self.status.value = "<div class='ci-help'>" + escape(" ".join([read_at, *news])) + "</div>"
+        self.status.value = "<div class='ci-help'>" + escape_html(" ".join([read_at, *news])) + "</div>"
         self.cards.value = self._cards(ev, current, gained=max(gained, 0))
 
         def blocks(step_id: str, *names: str) -> list:
@@ -780,9 +780,9 @@ class DashboardApp:
         meetings = ev.meetings
         if len(meetings):
             cards.append((format_date(meetings["date"].max(), lang), t("guided.d.card.meeting", lang), ""))
-        html = "".join(f'<div class="ci-card"><div class="ci-card-value">{escape(value)}</div>'
-                       f'<div class="ci-card-label">{escape(label)}</div>'
-                       + (f'<div class="ci-card-new">{escape(new)}</div>' if new else "") + "</div>"
+        html = "".join(f'<div class="ci-card"><div class="ci-card-value">{escape_html(value)}</div>'
+                       f'<div class="ci-card-label">{escape_html(label)}</div>'
+                       + (f'<div class="ci-card-new">{escape_html(new)}</div>' if new else "") + "</div>"
                        for value, label, new in cards)
         return f'<div class="ci-cards">{html}</div>'
 
@@ -790,7 +790,7 @@ class DashboardApp:
         lang = self.lang
         meetings = ev.table("meetings").sort_values("date", ascending=False, na_position="last").head(LATEST_MEETINGS)
         if meetings.empty:
-            return Markdown(escape(t("guided.d.no_meetings", lang)))
+            return Markdown(escape_html(t("guided.d.no_meetings", lang)))
         kinds = {code.id: code.label(lang) for code in CODES["meeting_kind"]}
         frame = pd.DataFrame({
             t("guided.d.col_date", lang): [format_date(d, lang) for d in meetings["date"]],

@@ -9,13 +9,14 @@ from __future__ import annotations
 import html
 import math
 import re
+import unicodedata
 
 import pandas as pd
 
 from collective_impact.i18n import t
 
-__all__ = ["escape", "format_date", "format_month", "format_number", "format_percent", "format_short_date",
-           "is_missing"]
+__all__ = ["clean_text", "escape", "escape_html", "format_date", "format_month", "format_number", "format_percent", "format_short_date",
+           "is_missing", "parse_decimal"]
 
 # Markdown punctuation that could turn a value into emphasis, a link (also a bare
 # "http://…" autolink, hence ":"), code, a table cell, strikethrough or (in nbconvert and
@@ -113,3 +114,57 @@ def format_date(value: object, lang: str = "fr") -> str:
     return f"{day} {months[stamp.month - 1].strip()} {stamp.year}"
 
 
+# Invisible characters that can disguise text (bidirectional overrides and isolates,
+# zero-width space, byte order mark); control characters (category Cc) go too.
+_INVISIBLE = re.compile("[\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
+# The number syntax of file imports (collective_impact.validation): spaces of any width
+# group thousands; with both a comma and a dot, the last one is the decimal mark.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[\s\u00a0\u202f\u2009\u2007]")
+
+
+def escape_html(value: object) -> str:
+    """Return ``value`` as text safe inside HTML, attributes included (``<``, ``&``, quotes escaped); ``None`` gives ``""``."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def clean_text(value: object, *, multiline: bool = False) -> str:
+    """Return typed text ready to store: normalised, without control or invisible characters.
+
+    Line breaks and tabs become spaces unless ``multiline`` (then line breaks stay); leading
+    and trailing spaces go. The length is not cut here: the schema's limit is checked by
+    :func:`validate_rows`, so that a user sees a message instead of losing text.
+    """
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\n\t\v\f]+", " ", text) if not multiline else text.replace("\t", " ")
+    kept = "\n" if multiline else ""
+    text = "".join(ch for ch in text if ch in kept or unicodedata.category(ch) != "Cc")
+    return _INVISIBLE.sub("", text).strip()
+
+
+def parse_decimal(text: object) -> float | None:
+    """Read a typed number as a file import does: ``"12,5"``, ``"12.5"``, ``"1 234,5"``; blank gives ``None``.
+
+    Raises
+    ------
+    ValueError
+        When the text is not a finite number (a unit, letters, two decimal commas…).
+    """
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        number = float(text)
+    else:
+        s = _THOUSANDS.sub("", clean_text(text)).replace("\u2212", "-")
+        if not s:
+            return None
+        if "," in s and "." in s:
+            s = s.replace(".", "").replace(",", ".") if s.rfind(",") > s.rfind(".") else s.replace(",", "")
+        elif s.count(",") == 1:
+            s = s.replace(",", ".")
+        if not _NUMBER.fullmatch(s):
+            raise ValueError(f"not a number: {text!r}")
+        number = float(s)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {text!r}")
+    return number

@@ -19,9 +19,6 @@ from collective_impact.apps.forms import (
     QuestionnaireApp,
     SaisieApp,
     Steps,
-    clean_text,
-    escape,
-    parse_decimal,
     parse_query,
     submit_responses,
     typed_frame,
@@ -30,6 +27,8 @@ from collective_impact.apps.server import app_url, list_apps, voila_command
 from collective_impact.cli import main
 from collective_impact.errors import InputError, StoreError
 from collective_impact.framework import load_framework
+from collective_impact.i18n.format import clean_text, parse_decimal
+from collective_impact.i18n.format import escape_html as escape
 from collective_impact.paths import APPS_DIR, STORE_ENV
 from collective_impact.schema import TABLES
 from collective_impact.store import Store

@@ -79,6 +79,10 @@ from collective_impact.i18n.format import (
 from collective_impact.i18n.format import (
     is_missing as _missing,
 )
+from collective_impact.plots.palette import BAND_TINTS as _BAND_TINTS
+from collective_impact.plots.palette import DEPART_TINT as _DEPART_TINT
+from collective_impact.plots.palette import GAP_TINTS as _GAP_TINTS
+from collective_impact.plots.palette import STATUS_TINTS as _STATUS_TINTS
 from collective_impact.report.narrative import (
     _Markdown,
     condition_table,
@@ -130,11 +134,6 @@ MIN_RANKED_RESPONDENTS = 5
 #: Names spelled out in one sentence before "and N others".
 _MAX_NAMES = 4
 #: Light tints of the band and status colours, behind table cells (the text says the same).
-_BAND_TINTS = {"force": "#D5F0E6", "a_consolider": "#FBF6C9", "vigilance": "#F9DCCF"}
-_STATUS_TINTS = {"achieved": "#D5F0E6", "on_track": "#DCEEFA", "behind": "#FBEBCC", "regressing": "#F9DCCF",
-                 "no_data": "#EEEEEE"}
-_GAP_TINTS = {"outcome_without_activity": "#F9DCCF", "outcome_single_partner": "#FBEBCC"}
-_DEPART_TINT = "#FBEBCC"
 
 
 # --------------------------------------------------------------------------------------
