@@ -1,5 +1,10 @@
 """The command line: ``collective-impact`` (also ``python -m collective_impact``).
 
+Every subcommand is listed in :func:`build_parser`, beside its handler (``cmd_<name>``).
+A handler imports what it needs (pandas, the store, papermill, Voila) when it runs: this
+module is the one place for such imports, so that ``collective-impact --help`` starts
+without loading any of them.
+
 Exit codes: 0 ok, 1 a problem the user can fix (a message says which), 2 usage error.
 Errors of the :class:`~collective_impact.errors.CollectiveImpactError` family are printed
 as messages, without a traceback.
@@ -8,14 +13,22 @@ as messages, without a traceback.
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
 from collective_impact.errors import CollectiveImpactError, InputError
 from collective_impact.i18n import LANGS, t
-from collective_impact.paths import resolve_store
 
 Handler = Callable[[argparse.Namespace], int]
+
+#: The columns the ``scores`` command prints: a **contract** (scripts read them).
+#: ``band`` holds the band id (``force``, ``a_consolider``, ``vigilance``), empty when
+#: nobody answered the condition.
+SCORE_COLUMNS = ("territory_id", "wave", "condition", "mean", "n_respondents", "band", "rwg")
+SCORE_FORMATS = ("table", "csv", "json")
 
 
 def _print_problems(err: InputError, lang: str) -> None:
@@ -24,7 +37,22 @@ def _print_problems(err: InputError, lang: str) -> None:
     print(t("cli.problems_total", lang, n=len(err.problems)), file=sys.stderr)
 
 
+def _open_store(args: argparse.Namespace, *, create: bool = False):
+    """The store named by ``--store`` (or the default one); it must exist unless ``create``."""
+    # paths imports the schema (pandas): here, not at the top, to keep --help fast
+    from collective_impact.paths import resolve_store
+    from collective_impact.store import Store
+
+    return Store(resolve_store(args.store), create=create, lang=args.lang)
+
+
+# --------------------------------------------------------------------------------------
+# the handlers, in the order of the command table
+# --------------------------------------------------------------------------------------
+
+
 def cmd_template(args: argparse.Namespace) -> int:
+    """``template OUT.xlsx``: the blank input workbook."""
     from collective_impact.io import write_template
 
     write_template(args.out, lang=args.lang)
@@ -33,6 +61,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
+    """``demo-data OUT.xlsx``: the workbook of the demo territories."""
     from collective_impact.demo import write_demo_workbook
 
     write_demo_workbook(args.out, lang=args.lang)
@@ -41,6 +70,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """``validate FILE...``: every problem of the files, nothing imported."""
     from collective_impact.validation import load_files
 
     try:
@@ -55,7 +85,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from collective_impact.store import Store
+    """``import FILE...``: validate, then import in one transaction (all or nothing)."""
     from collective_impact.validation import load_files
 
     try:
@@ -64,99 +94,279 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(t("cli.import_refused", args.lang), file=sys.stderr)
         _print_problems(err, args.lang)
         return 1
-    store = Store(resolve_store(args.store), lang=args.lang)
+    store = _open_store(args, create=True)
     summary = store.import_tables(tables)
     print(summary.describe(args.lang))
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from collective_impact.store import Store
-
-    store = Store(resolve_store(args.store), create=False, lang=args.lang)
+    """``export OUT.xlsx``: the store written back as an input workbook."""
+    store = _open_store(args)
     store.export_workbook(args.out, lang=args.lang)
     print(t("cli.export_written", args.lang, path=args.out, store=store.path))
     return 0
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from collective_impact.store import Store
-
-    store = Store(resolve_store(args.store), create=False, lang=args.lang)
-    print(store.describe(args.lang))
+    """``summary``: what the store holds."""
+    print(_open_store(args).describe(args.lang))
     return 0
 
 
+def cmd_scores(args: argparse.Namespace) -> int:
+    """``scores``: the condition scores of the store (or of one territory), as a table, CSV or JSON."""
+    from collective_impact.metrics.assessment import condition_scores
+
+    store = _open_store(args)
+    territories = None
+    if args.territory:
+        territories = [store.require_territory(args.territory, lang=args.lang)]
+    responses = store.load(["responses"], territories=territories)["responses"]
+    frame = condition_scores(responses)[list(SCORE_COLUMNS)]
+    if frame.empty and args.format == "table":
+        print(t("cli.no_responses", args.lang, store=store.path))
+        return 0
+    text = {"table": scores_table, "csv": scores_csv, "json": scores_json}[args.format](frame)
+    print(text.rstrip("\n"))
+    return 0
+
+
+def scores_table(frame) -> str:
+    """Aligned text for a person: means and r_wg with 2 decimals, blanks for missing values.
+
+    Digits with a decimal point whatever the language: the columns are the contract's
+    (scripts read them), not prose.
+    """
+    import pandas as pd
+
+    def fixed(value: float) -> str:
+        return "" if pd.isna(value) else f"{value:.2f}"
+
+    shown = pd.DataFrame({
+        "territory_id": frame["territory_id"].astype(str),
+        "wave": frame["wave"].astype(str),
+        "condition": frame["condition"].astype(str),
+        "mean": frame["mean"].map(fixed),
+        "n_respondents": frame["n_respondents"].astype(str),
+        "band": frame["band"].fillna("").astype(str),
+        "rwg": frame["rwg"].map(fixed),
+    }, columns=list(SCORE_COLUMNS))
+    widths = {c: max(len(c), *(len(v) for v in shown[c])) if len(shown) else len(c) for c in SCORE_COLUMNS}
+    # Numbers align right, words left, as in a spreadsheet.
+    right = {"wave", "mean", "n_respondents", "rwg"}
+
+    def line(values: dict[str, str]) -> str:
+        cells = [values[c].rjust(widths[c]) if c in right else values[c].ljust(widths[c]) for c in SCORE_COLUMNS]
+        return "  ".join(cells).rstrip()
+
+    lines = [line({c: c for c in SCORE_COLUMNS})]
+    lines += [line(row) for row in shown.to_dict("records")]
+    return "\n".join(lines)
+
+
+def scores_csv(frame) -> str:
+    """Comma-separated values with a header; floats at full precision, blanks for missing."""
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def scores_json(frame) -> str:
+    """A JSON list of records; missing values are ``null``."""
+    import pandas as pd
+
+    def plain(value: object) -> object:
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if hasattr(value, "item"):  # numpy scalar → Python scalar
+            return value.item()
+        return value
+
+    records = [{c: plain(v) for c, v in row.items()} for row in frame.astype(object).to_dict("records")]
+    return json.dumps(records, ensure_ascii=False, indent=2)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``report ID``: one territory's evaluation notebook, run and exported as HTML."""
+    from collective_impact.report.bundle import open_territory
+    from collective_impact.report.execute import check_id, run_report
+
+    # check first (id, territory, wave, date), so that "running…" is not printed before a refusal
+    check_id(args.territory, args.lang)
+    open_territory(args.store, args.territory, lang=args.lang, wave=args.wave, as_of=args.as_of)
+    print(t("report.running", args.lang, territory=args.territory), file=sys.stderr, flush=True)
+    result = run_report(args.territory, store_path=args.store, out_dir=args.out, lang=args.lang, wave=args.wave,
+                        as_of=args.as_of, kernel_name=args.kernel)
+    print(t("report.written", args.lang, html=result.html, notebook=result.notebook, seconds=f"{result.duration:.1f}"))
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``batch``: every territory's report, the comparison, the summary and the index."""
+    from pathlib import Path
+
+    from collective_impact.report.batch import run_batch
+
+    result = run_batch(store_path=args.store, out_dir=args.out, territories=args.territories, workers=args.workers,
+                       resume=args.resume, scheduler=args.scheduler, lang=args.lang, kernel_name=args.kernel)
+    lang = args.lang
+    print(t("batch.done", lang, index=result.index, summary=result.summary, ok=result.count("ok"),
+            failed=result.count("failed"), skipped=result.count("skipped")))
+    if result.comparison is not None and result.comparison.status == "failed":
+        print(t("batch.comparison_failed", lang, error=result.comparison.error), file=sys.stderr)
+    if result.interrupted:
+        print(t("batch.interrupted", lang, n=result.count("ok")), file=sys.stderr)
+        return 130
+    if result.failed:
+        print(t("batch.some_failed", lang, n=len(result.failed), ids=", ".join(r.territory_id for r in result.failed),
+                logs=Path(result.index).parent / "logs"), file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """``app``: serve the Voila apps on this computer until Ctrl+C."""
+    from collective_impact.apps.server import DEFAULT_PORT, VoilaServer, app_url, free_port, list_apps, port_is_free
+    from collective_impact.errors import RunError
+    from collective_impact.paths import APPS_DIR
+
+    lang = args.lang
+    store = _open_store(args)
+    port = args.port
+    if port is None:
+        port = DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port()
+    elif not port_is_free(port):
+        print(t("forms.app.port_busy", lang, port=port, other=free_port()), file=sys.stderr)
+        return 1
+    apps = list_apps()
+    if not apps:
+        print(t("forms.app.no_apps", lang, path=APPS_DIR), file=sys.stderr)
+        return 1
+    print(t("forms.app.starting", lang), flush=True)
+    server = VoilaServer(store.path, port, lang=lang)
+    # closing the terminal or `kill` must stop Voila and its kernels as Ctrl+C does
+    # (Voila runs in a session of its own and would otherwise outlive this process)
+    signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {sig: signal.signal(sig, _interrupt) for sig in signals}
+    try:
+        with server:
+            # "localhost" for people: the same machine, whatever its name
+            base = f"http://localhost:{port}/"
+            print(t("forms.app.ready", lang))
+            width = max(len(app.title(lang)) for app in apps)
+            for app in apps:
+                print(f"  {app.title(lang):<{width}}  {app_url(base, app.name)}")
+            territories = store.territories()
+            if territories and any(app.name == "questionnaire" for app in apps):
+                print(t("forms.app.links", lang))
+                tid_width = max(map(len, territories))
+                for tid in territories:
+                    print(f"  {tid:<{tid_width}}  {app_url(base, 'questionnaire', territoire=tid)}")
+            print(t("forms.app.store", lang, path=store.path))
+            print(t("forms.app.log", lang, path=server.log_path))
+            print(t("forms.app.stop", lang), flush=True)
+            code = server.wait()
+            if code:
+                raise RunError(t("forms.app.failed", lang, log=server.log_path, tail=server.log_tail()))
+    except KeyboardInterrupt:
+        print(t("forms.app.stopped", lang))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+# --------------------------------------------------------------------------------------
+# the command table
+# --------------------------------------------------------------------------------------
+
+
+def _id_list(text: str) -> list[str]:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError(t("cli.empty_list"))
+    return ids
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r}") from err
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} < 1")
+    return value
+
+
 def _french_help(parser: argparse.ArgumentParser) -> None:
-    parser._optionals.title = "options"
-    parser._positionals.title = "arguments"
-    parser.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+    # the parser is built before the language is known: its own words are French
+    parser._optionals.title = t("cli.help.options_title")
+    parser._positionals.title = t("cli.help.arguments_title")
+    parser.add_argument("-h", "--help", action="help", help=t("cli.help.help"))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="collective-impact",
-        description="Évaluer des démarches d'impact collectif / Evaluate collective impact initiatives.",
-        add_help=False,
-    )
+    """The parser of ``collective-impact``: every subcommand, its options and its handler."""
+    parser = argparse.ArgumentParser(prog="collective-impact", description=t("cli.help.description"), add_help=False)
     _french_help(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
-    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text, add_help=False)
+    def add(name: str, handler: Handler, help_key: str, *, store: bool = False) -> argparse.ArgumentParser:
+        text = t(help_key)
+        p = sub.add_parser(name, help=text, description=text, add_help=False)
         _french_help(p)
-        p.add_argument("--lang", choices=LANGS, default="fr", help="langue des messages (fr, en)")
+        p.add_argument("--lang", choices=LANGS, default="fr", help=t("cli.help.lang"))
+        if store:
+            p.add_argument("--store", help=t("cli.help.store"))
         p.set_defaults(handler=handler)
         return p
 
-    def add_store(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--store", help="base d'évaluation (défaut : $COLLECTIVE_IMPACT_STORE ou data/evaluation.sqlite)")
+    p = add("template", cmd_template, "cli.help.template")
+    p.add_argument("out", help=t("cli.help.out_xlsx"))
 
-    p = add("template", cmd_template, "écrire le classeur de saisie vierge")
-    p.add_argument("out", help="fichier .xlsx à écrire")
-    p = add("demo-data", cmd_demo_data, "écrire le classeur des territoires de démonstration")
-    p.add_argument("out", help="fichier .xlsx à écrire")
-    p = add("validate", cmd_validate, "vérifier des classeurs ou dossiers CSV sans rien importer")
-    p.add_argument("files", nargs="+", help="classeurs .xlsx ou dossiers de fichiers CSV")
-    p = add("import", cmd_import, "vérifier puis importer dans la base d'évaluation (tout ou rien)")
-    p.add_argument("files", nargs="+", help="classeurs .xlsx ou dossiers de fichiers CSV")
-    add_store(p)
-    p = add("export", cmd_export, "réécrire la base d'évaluation sous forme de classeur de saisie")
-    p.add_argument("out", help="fichier .xlsx à écrire")
-    add_store(p)
-    p = add("summary", cmd_summary, "résumer le contenu de la base d'évaluation")
-    add_store(p)
-    for extra in _EXTRA_COMMANDS:
-        extra(sub, add, add_store)
+    p = add("demo-data", cmd_demo_data, "cli.help.demo_data")
+    p.add_argument("out", help=t("cli.help.out_xlsx"))
+
+    p = add("validate", cmd_validate, "cli.help.validate")
+    p.add_argument("files", nargs="+", help=t("cli.help.files"))
+
+    p = add("import", cmd_import, "cli.help.import", store=True)
+    p.add_argument("files", nargs="+", help=t("cli.help.files"))
+
+    p = add("export", cmd_export, "cli.help.export", store=True)
+    p.add_argument("out", help=t("cli.help.out_xlsx"))
+
+    add("summary", cmd_summary, "cli.help.summary", store=True)
+
+    p = add("scores", cmd_scores, "cli.help.scores", store=True)
+    p.add_argument("--territory", metavar="ID", help=t("cli.help.scores_territory"))
+    p.add_argument("--format", choices=SCORE_FORMATS, default="table", help=t("cli.help.scores_format"))
+
+    p = add("report", cmd_report, "cli.help.report", store=True)
+    p.add_argument("territory", metavar="ID", help=t("cli.help.territory_id"))
+    p.add_argument("--out", default="reports", help=t("cli.help.reports_out"))
+    p.add_argument("--wave", type=int, help=t("cli.help.wave"))
+    p.add_argument("--as-of", dest="as_of", metavar="AAAA-MM-JJ", help=t("cli.help.as_of"))
+    p.add_argument("--kernel", default=None, help=t("cli.help.kernel"))
+
+    p = add("batch", cmd_batch, "cli.help.batch", store=True)
+    p.add_argument("--out", default="reports", help=t("cli.help.reports_out"))
+    p.add_argument("--territories", type=_id_list, metavar="ID,ID…", help=t("cli.help.territories"))
+    p.add_argument("--workers", type=_positive, metavar="N", help=t("cli.help.workers"))
+    p.add_argument("--resume", action="store_true", help=t("cli.help.resume"))
+    p.add_argument("--scheduler", metavar="tcp://HOTE:PORT", help=t("cli.help.scheduler"))
+    p.add_argument("--kernel", default=None, help=t("cli.help.kernel"))
+
+    p = add("app", cmd_app, "cli.help.app", store=True)
+    p.add_argument("--port", type=int, default=None, help=t("cli.help.port"))
     return parser
-
-
-# Commands added by other modules of the package: each is a function
-# (subparsers, add, add_store) -> None that registers its subcommand.
-_EXTRA_COMMANDS: list[Callable] = []
-
-
-def _load_extra_commands() -> None:
-    import importlib
-
-    for module in ("collective_impact.metrics.cli", "collective_impact.report.execute", "collective_impact.report.batch",
-                   "collective_impact.apps.server"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name == module:
-                continue
-            raise
-        register = getattr(mod, "register_command", None)
-        if register is not None and register not in _EXTRA_COMMANDS:
-            _EXTRA_COMMANDS.append(register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    _load_extra_commands()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except InputError as err:
@@ -164,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_problems(err, args.lang)
         return 1
     except CollectiveImpactError as err:
-        print(f"{t('common.error', args.lang)} : {err}" if args.lang == "fr" else f"Error: {err}", file=sys.stderr)
+        print(t("cli.error", args.lang, error=err), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(t("cli.interrupted", args.lang), file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Tests of the ``collective-impact scores`` command (collective_impact.metrics.cli)."""
+"""Tests of the ``collective-impact scores`` command (collective_impact.cli.cmd_scores)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import collective_impact
 
 EXPECTED = [
@@ -39,6 +41,18 @@ def test_exported_members_are_pinned_and_sorted():
     assert collective_impact.__all__ == EXPECTED
     for name in EXPECTED:
         assert getattr(collective_impact, name) is not None
+
+
+def test_importing_the_package_loads_no_heavy_library():
+    # the public names are loaded on first use: the package root stays cheap to import
+    code = "import sys, collective_impact; print(sorted(m for m in ('pandas', 'matplotlib', 'papermill') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no_such_name"):
+        collective_impact.no_such_name  # noqa: B018
 
 
 def test_exported_callables_are_documented():

@@ -20,11 +20,9 @@ The store path reaches the kernels through ``$COLLECTIVE_IMPACT_STORE``.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -39,9 +37,9 @@ from urllib.parse import quote, urlencode
 
 from collective_impact.errors import RunError
 from collective_impact.i18n import t
-from collective_impact.paths import APPS_DIR, STORE_ENV, resolve_store
+from collective_impact.paths import APPS_DIR, STORE_ENV
 
-__all__ = ["DEFAULT_PORT", "AppInfo", "VoilaServer", "app_url", "free_port", "list_apps", "register_command",
+__all__ = ["DEFAULT_PORT", "AppInfo", "VoilaServer", "app_url", "free_port", "list_apps", "port_is_free",
            "serve_apps", "voila_command"]
 
 DEFAULT_PORT = 8866
@@ -254,65 +252,3 @@ def serve_apps(store_path: str | os.PathLike, port: int | None = None, *, apps_d
                          log_path=log_path, timeout=timeout)
     with server:
         yield server.url
-
-
-# ---------------------------------------------------------------------------- the command
-def cmd_app(args: argparse.Namespace) -> int:
-    from collective_impact.store import Store
-
-    lang = args.lang
-    store = Store(resolve_store(args.store), create=False, lang=lang)
-    port = args.port
-    if port is None:
-        port = DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port()
-    elif not port_is_free(port):
-        print(t("forms.app.port_busy", lang, port=port, other=free_port()), file=sys.stderr)
-        return 1
-    apps = list_apps()
-    if not apps:
-        print(t("forms.app.no_apps", lang, path=APPS_DIR), file=sys.stderr)
-        return 1
-    print(t("forms.app.starting", lang), flush=True)
-    server = VoilaServer(store.path, port, lang=lang)
-    # closing the terminal or `kill` must stop Voila and its kernels as Ctrl+C does
-    # (Voila runs in a session of its own and would otherwise outlive this process)
-    signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    previous = {sig: signal.signal(sig, _interrupt) for sig in signals}
-    try:
-        with server:
-            # "localhost" for people: the same machine, whatever its name
-            base = f"http://localhost:{port}/"
-            print(t("forms.app.ready", lang))
-            width = max(len(app.title(lang)) for app in apps)
-            for app in apps:
-                print(f"  {app.title(lang):<{width}}  {app_url(base, app.name)}")
-            territories = store.territories()
-            if territories and any(app.name == "questionnaire" for app in apps):
-                print(t("forms.app.links", lang))
-                tid_width = max(map(len, territories))
-                for tid in territories:
-                    print(f"  {tid:<{tid_width}}  {app_url(base, 'questionnaire', territoire=tid)}")
-            print(t("forms.app.store", lang, path=store.path))
-            print(t("forms.app.log", lang, path=server.log_path))
-            print(t("forms.app.stop", lang), flush=True)
-            code = server.wait()
-            if code:
-                raise RunError(t("forms.app.failed", lang, log=server.log_path, tail=server.log_tail()))
-    except KeyboardInterrupt:
-        print(t("forms.app.stopped", lang))
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def register_command(sub, add, add_store) -> None:
-    """Add the ``app`` subcommand to the command line (see :mod:`collective_impact.cli`)."""
-    p = add("app", cmd_app, "servir les formulaires (questionnaire, saisie…) dans le navigateur avec Voila")
-    add_store(p)
-    p.add_argument("--port", type=int, default=None,
-                   help=f"port du serveur local (défaut : {DEFAULT_PORT}, ou un port libre s'il est pris)")

@@ -44,7 +44,6 @@ Dask cluster, tasks already running finish on their worker; pending ones are can
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import logging
@@ -82,7 +81,6 @@ __all__ = [
     "BatchResult",
     "Task",
     "TaskResult",
-    "register_command",
     "run_batch",
     "run_one",
     "territory_figures",
@@ -864,55 +862,3 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
     )
     path.write_text(page, encoding="utf-8")
     return path
-
-
-# --------------------------------------------------------------------------------------
-# the batch command
-# --------------------------------------------------------------------------------------
-
-
-def _id_list(text: str) -> list[str]:
-    ids = [part.strip() for part in text.split(",") if part.strip()]
-    if not ids:
-        raise argparse.ArgumentTypeError("liste vide / empty list")
-    return ids
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r}") from err
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} < 1")
-    return value
-
-
-def cmd_batch(args: argparse.Namespace) -> int:
-    """``collective-impact batch``: every territory's report, the comparison, the summary and the index."""
-    result = run_batch(store_path=args.store, out_dir=args.out, territories=args.territories, workers=args.workers,
-                       resume=args.resume, scheduler=args.scheduler, lang=args.lang, kernel_name=args.kernel)
-    lang = args.lang
-    print(t("batch.done", lang, index=result.index, summary=result.summary, ok=result.count("ok"),
-            failed=result.count("failed"), skipped=result.count("skipped")))
-    if result.comparison is not None and result.comparison.status == "failed":
-        print(t("batch.comparison_failed", lang, error=result.comparison.error), file=sys.stderr)
-    if result.interrupted:
-        print(t("batch.interrupted", lang, n=result.count("ok")), file=sys.stderr)
-        return 130
-    if result.failed:
-        print(t("batch.some_failed", lang, n=len(result.failed), ids=", ".join(r.territory_id for r in result.failed),
-                logs=Path(result.index).parent / "logs"), file=sys.stderr)
-    return 0 if result.ok else 1
-
-
-def register_command(sub, add, add_store) -> None:
-    """Add the ``batch`` subcommand to the ``collective-impact`` parser (see ``cli.build_parser``)."""
-    p = add("batch", cmd_batch, t("batch.help"))
-    add_store(p)
-    p.add_argument("--out", default="reports", help=t("batch.out_help"))
-    p.add_argument("--territories", type=_id_list, metavar="ID,ID…", help=t("batch.territories_help"))
-    p.add_argument("--workers", type=_positive, metavar="N", help=t("batch.workers_help"))
-    p.add_argument("--resume", action="store_true", help=t("batch.resume_help"))
-    p.add_argument("--scheduler", metavar="tcp://HOTE:PORT", help=t("batch.scheduler_help"))
-    p.add_argument("--kernel", default=None, help=t("report.kernel_help"))

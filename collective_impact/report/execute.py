@@ -11,7 +11,6 @@ Heavy imports (papermill, nbconvert) happen inside the functions that need them.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import copy
 import errno
@@ -19,7 +18,6 @@ import logging
 import os
 import random
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -40,7 +38,6 @@ __all__ = [
     "execute_notebook",
     "export_html",
     "is_kernel_start_failure",
-    "register_command",
     "run_report",
     "toc_entries",
 ]
@@ -458,26 +455,3 @@ def run_report(territory_id: str, *, store_path: str | os.PathLike | None, out_d
         raise RunError(t("report.kernel_failed", lang, territory=territory_id, error=describe_error(err))) from err
     export_html(nb, html_path, title=territory.title_text(), lang=lang)
     return ReportResult(territory_id, nb_path, html_path, time.perf_counter() - started, attempts)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """``collective-impact report ID``: one territory's report."""
-    # check first (id, territory, wave, date), so that "running…" is not printed before a refusal
-    check_id(args.territory, args.lang)
-    open_territory(args.store, args.territory, lang=args.lang, wave=args.wave, as_of=args.as_of)
-    print(t("report.running", args.lang, territory=args.territory), file=sys.stderr, flush=True)
-    result = run_report(args.territory, store_path=args.store, out_dir=args.out, lang=args.lang, wave=args.wave,
-                        as_of=args.as_of, kernel_name=args.kernel)
-    print(t("report.written", args.lang, html=result.html, notebook=result.notebook, seconds=f"{result.duration:.1f}"))
-    return 0
-
-
-def register_command(sub, add, add_store) -> None:
-    """Add the ``report`` subcommand to the ``collective-impact`` parser (see ``cli.build_parser``)."""
-    p = add("report", cmd_report, t("report.help"))
-    p.add_argument("territory", metavar="ID", help=t("report.id_help"))
-    add_store(p)
-    p.add_argument("--out", default="reports", help=t("report.out_help"))
-    p.add_argument("--wave", type=int, help=t("report.wave_help"))
-    p.add_argument("--as-of", dest="as_of", metavar="AAAA-MM-JJ", help=t("report.as_of_help"))
-    p.add_argument("--kernel", default=None, help=t("report.kernel_help"))
