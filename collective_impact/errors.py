@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from collective_impact.i18n import t
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -26,8 +28,6 @@ class Problem:
 
     def describe(self, lang: str = "fr") -> str:
         """Return a one-line description naming file, sheet, row, column and value."""
-        from collective_impact.i18n import t
-
         parts = [f"{self.file}"]
         if self.sheet:
             parts.append(t("problem.sheet", lang, sheet=self.sheet))

@@ -34,6 +34,7 @@ import pandas as pd
 
 from collective_impact.framework import load_framework
 from collective_impact.i18n import t
+from collective_impact.io import write_workbook
 from collective_impact.schema import TABLES, join_ids
 
 DEFAULT_SEED = 2026
@@ -889,8 +890,6 @@ def write_demo_workbook(path: str | os.PathLike, *, lang: str = "fr", seed: int 
 
     The cell content is the same on every run; the header labels are in ``lang``.
     """
-    from collective_impact.io import write_workbook
-
     write_workbook(demo_tables(seed=seed), path, lang=lang)
     return Path(path)
 

@@ -48,32 +48,45 @@ import contextlib
 import hashlib
 import logging
 import math
+import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
+import jinja2
 import pandas as pd
+from tqdm import tqdm
 
+from collective_impact._version import __version__
 from collective_impact.errors import RunError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import check_lang, t
 from collective_impact.i18n.format import format_date, format_number
+from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
+from collective_impact.metrics.indicators import status_labels
+from collective_impact.metrics.summary import territory_summary
 from collective_impact.paths import TEMPLATES_DIR, resolve_store, safe_name
 from collective_impact.report.bundle import latest_observation
 from collective_impact.report.execute import (
     COMPARISON_NOTEBOOK,
     EVALUATION_NOTEBOOK,
+    _exporter,
+    check_id,
     describe_error,
     execute_notebook,
     export_html,
 )
+from collective_impact.store import Store
 
 __all__ = [
     "COMPARISON_NAME",
@@ -179,9 +192,7 @@ def _init_worker(lang: str = "fr") -> None:
     global _IN_POOL_WORKER
     _IN_POOL_WORKER = True
     signal.signal(signal.SIGINT, _on_sigint)
-    import papermill  # noqa: F401
-
-    from collective_impact.report.execute import _exporter
+    import papermill  # noqa: F401  (execute imports it lazily, for the guided app's kernel)
 
     _exporter(lang)
 
@@ -296,7 +307,7 @@ def _existing(path: Path) -> str | None:
 
 def territory_figures(tables: dict[str, pd.DataFrame], territory_ids: Iterable[str] | None = None, *,
                       framework: Framework | None = None) -> pd.DataFrame:
-    """Key figures of each territory, computed by the package's metrics from canonical tables.
+    """The rows of ``summary.csv`` and of the index: each territory's name and phase beside its figures.
 
     Parameters
     ----------
@@ -310,83 +321,26 @@ def territory_figures(tables: dict[str, pd.DataFrame], territory_ids: Iterable[s
     Returns
     -------
     DataFrame
-        One row per territory: ``territory_id``, ``name``, ``phase``, ``wave`` (latest
-        questionnaire wave, <NA> without answers), ``as_of`` (latest observed date, the
-        default date of its report), then for each condition ``<condition>_mean`` and
-        ``<condition>_band`` at that wave (from
-        :func:`~collective_impact.metrics.assessment.condition_scores`), then
-        ``n_indicators`` and ``indicators_<status>`` for each indicator status at
-        ``as_of`` (from :func:`~collective_impact.metrics.indicators.indicator_progress`
-        and :func:`~collective_impact.metrics.indicators.status_counts`).
-        A territory whose answers cannot be scored (e.g. an item unknown to the
-        framework) gets blank scores: its notebook fails and says why.
+        ``territory_id``, ``name``, ``phase`` (from the territories table), then the
+        columns of :func:`~collective_impact.metrics.summary.territory_summary` at each
+        territory's evaluation date (:func:`_evaluation_dates`: from the data, never the
+        clock); ``as_of`` as ISO text (``2026-03-15``), empty when the territory has none.
     """
-    from collective_impact.metrics.assessment import condition_scores
-    from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
-    from collective_impact.metrics.indicators import indicator_progress, status_counts
+    ids = list(tables["territories"]["territory_id"]) if territory_ids is None else list(territory_ids)
+    figures = territory_summary(tables, _evaluation_dates(tables), ids, framework=framework)
+    info = tables["territories"].set_index("territory_id")
+    figures.insert(1, "name", [info.at[tid, "name"] if tid in info.index else None for tid in ids])
+    figures.insert(2, "phase", [info.at[tid, "phase"] if tid in info.index else None for tid in ids])
+    figures["as_of"] = figures["as_of"].dt.strftime("%Y-%m-%d")
+    return figures.astype({"name": "str", "phase": "str"})
 
-    fw = framework or load_framework()
-    territories = tables["territories"]
-    ids = list(territories["territory_id"]) if territory_ids is None else list(territory_ids)
-    info = territories.set_index("territory_id")
-    responses = tables["responses"]
 
-    try:
-        scores = condition_scores(responses, framework=fw)
-    except Exception:
-        # one territory's bad data must not blank the others: score them one by one
-        parts = []
-        for _, group in responses.groupby("territory_id", sort=True):
-            with contextlib.suppress(Exception):
-                parts.append(condition_scores(group, framework=fw))
-        scores = pd.concat(parts, ignore_index=True) if parts else condition_scores(responses.iloc[0:0], framework=fw)
-    if not scores.empty:
-        latest = scores.groupby("territory_id")["wave"].transform("max")
-        scores = scores[scores["wave"] == latest]
-    cells = {(r.territory_id, r.condition): (r.mean, r.band, r.wave) for r in scores.itertuples(index=False)}
-
-    as_of = {}
-    by_territory = {name: frame.groupby("territory_id") for name, frame in tables.items()
-                    if "territory_id" in frame.columns and not frame.empty}
-    for territory_id in ids:
-        own = {}
-        for name, groups in by_territory.items():
-            if territory_id in groups.groups:
-                own[name] = groups.get_group(territory_id)
-        as_of[territory_id] = latest_observation(own) or pd.Timestamp(date.today())
-
-    counts = []
-    indicators, measurements = tables["indicators"], tables["measurements"]
-    for stamp in sorted(set(as_of.values())):
-        same = [tid for tid in ids if as_of[tid] == stamp]
-        chosen = indicators[indicators["territory_id"].isin(same)]
-        if not chosen.empty:
-            counts.append(status_counts(indicator_progress(chosen, measurements, as_of=stamp)))
-    status = pd.concat(counts, ignore_index=True).set_index("territory_id") if counts else None
-
-    rows = []
-    for territory_id in ids:
-        row = {
-            "territory_id": territory_id,
-            "name": info.at[territory_id, "name"] if territory_id in info.index else None,
-            "phase": info.at[territory_id, "phase"] if territory_id in info.index else None,
-        }
-        waves = [cells[k][2] for k in cells if k[0] == territory_id]
-        row["wave"] = int(max(waves)) if waves else None
-        row["as_of"] = as_of[territory_id].date().isoformat()
-        for condition in fw.condition_ids:
-            mean, band, _ = cells.get((territory_id, condition), (math.nan, None, None))
-            row[f"{condition}_mean"] = float(mean)
-            row[f"{condition}_band"] = None if band is None or pd.isna(band) else str(band)
-        found = status is not None and territory_id in status.index
-        row["n_indicators"] = int(status.at[territory_id, "n_indicators"]) if found else 0
-        for name in INDICATOR_STATUSES:
-            row[f"indicators_{name}"] = int(status.at[territory_id, name]) if found else 0
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    return frame.astype({"territory_id": "str", "name": "str", "phase": "str", "wave": "Int64"})
+def _evaluation_dates(tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """The evaluation date of each territory of ``tables``, NaT when nothing was observed."""
+    ids = sorted({tid for frame in tables.values() if "territory_id" in frame for tid in frame["territory_id"]})
+    return pd.Series([latest_observation({name: frame[frame["territory_id"] == tid] for name, frame in tables.items()
+                                          if "territory_id" in frame}) for tid in ids],
+                     index=pd.Index(ids, name="territory_id"), dtype="datetime64[ns]", name="as_of")
 
 
 # --------------------------------------------------------------------------------------
@@ -446,17 +400,12 @@ class _LocalRunner:
     """Runs tasks on a pool of spawned worker processes that live as long as the runner."""
 
     def __init__(self, workers: int, lang: str) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         self.lang = lang
         self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_init_worker, initargs=(lang,))
 
     def run(self, tasks: list[Task], on_result: ResultHandler) -> bool:
         """Run ``tasks``, calling ``on_result`` as each finishes; return True when interrupted (Ctrl-C)."""
-        from concurrent.futures import as_completed
-
         futures = {self.executor.submit(run_one, task): task for task in tasks}
         done: set = set()
         try:
@@ -474,8 +423,6 @@ class _LocalRunner:
             return True
 
     def _result(self, future, task: Task) -> TaskResult:
-        from concurrent.futures.process import BrokenProcessPool
-
         try:
             return future.result()
         except BrokenProcessPool as err:
@@ -508,8 +455,7 @@ class _DaskRunner:
     """Runs tasks on an existing Dask distributed cluster."""
 
     def __init__(self, scheduler: str, lang: str) -> None:
-        import uuid
-
+        # distributed only with --scheduler: local workers need not pay for its import
         try:
             from distributed import Client
         except ImportError as err:  # pragma: no cover - distributed is a dependency
@@ -522,12 +468,12 @@ class _DaskRunner:
 
     def run(self, tasks: list[Task], on_result: ResultHandler) -> bool:
         """Run ``tasks`` as Dask tasks; return True when interrupted (running tasks then finish on their worker)."""
-        from distributed import as_completed
+        from distributed import as_completed as completed_futures
 
         futures = {self.client.submit(run_one, task, key=f"collective-impact-{task.name}-{self.run_id}",
                                       pure=False): task for task in tasks}
         try:
-            for future in as_completed(list(futures)):
+            for future in completed_futures(list(futures)):
                 task = futures[future]
                 try:
                     result = future.result()
@@ -585,8 +531,6 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         The store holds no territory, a listed id cannot name a file, or the Dask
         scheduler cannot be reached.
     """
-    from collective_impact.store import Store
-
     check_lang(lang)
     fw = load_framework()
     store = Store(resolve_store(store_path), create=False, lang=lang)
@@ -599,7 +543,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     else:
         selected = list(dict.fromkeys(territories))
         for territory_id in selected:
-            _check_id(territory_id, lang)
+            check_id(territory_id, lang)
             store.require_territory(territory_id, lang)
     out = Path(out_dir).resolve()
     (out / "logs").mkdir(parents=True, exist_ok=True)
@@ -684,21 +628,14 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
 
 def _comparison_task(territories: list[str], tables: dict[str, pd.DataFrame], notebook: Path, out: Path,
                      store_abs: str, lang: str, kernel_name: str | None) -> Task:
-    own = {name: frame[frame["territory_id"].isin(territories)] for name, frame in tables.items()
-           if "territory_id" in frame.columns}
-    as_of = latest_observation(own) or pd.Timestamp(date.today())
+    # the latest evaluation date of the territories compared (NaT, shown "—", when none)
+    as_of = _evaluation_dates(tables).reindex(territories).max()
     return Task(
         territory_id=_COMPARISON_KEY, stem=COMPARISON_NAME, notebook=str(notebook), out_dir=str(out), lang=lang,
         kernel_name=kernel_name,
         title=t("report.comparison_title_text", lang, n=len(territories), date=format_date(as_of, lang)),
         parameters={"store_path": store_abs, "lang": lang, "territories": territories},
     )
-
-
-def _check_id(territory_id: str, lang: str) -> str:
-    from collective_impact.report.execute import check_id
-
-    return check_id(territory_id, lang)
 
 
 def _up_to_date(last, fingerprint: str, html_path: Path) -> bool:
@@ -720,8 +657,6 @@ class _NoBar:
 def _progress_bar(total: int, lang: str, progress: bool):
     if not progress:
         return _NoBar()
-    from tqdm import tqdm
-
     # disable=None: a bar on a terminal only; the per-territory lines are printed anyway
     return tqdm(total=total, desc=t("batch.progress", lang), unit=t("batch.unit", lang), disable=None,
                 file=sys.stderr, dynamic_ncols=True)
@@ -740,8 +675,6 @@ def _announce(bar, task: Task, result: TaskResult, lang: str, progress: bool) ->
         line = t("batch.line_failed", lang, territory=name, error=result.error)
     else:
         line = t("batch.line_cancelled", lang, territory=name)
-    from tqdm import tqdm
-
     tqdm.write(line, file=sys.stderr)
 
 
@@ -786,12 +719,6 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
     The page is built from a Jinja template with autoescaping on: every value from the
     data (names, error messages) is escaped.
     """
-    import jinja2
-
-    from collective_impact._version import __version__
-    from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
-    from collective_impact.metrics.indicators import status_labels
-
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / "report")),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     template = env.get_template("batch_index.html.j2")

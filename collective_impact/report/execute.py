@@ -6,7 +6,9 @@ and :func:`export_html` turns the executed notebook into a self-contained HTML f
 code, no prompts, images embedded, a table of contents, no JavaScript. What the notebook
 itself loads is in :mod:`collective_impact.report.bundle`.
 
-Heavy imports (papermill, nbconvert) happen inside the functions that need them.
+papermill, nbconvert, nbformat and jupyter_client are imported inside the functions that
+need them: the guided evaluation app imports :func:`run_report` in its Voila kernel, which
+should not load them until the evaluator asks for the report.
 """
 
 from __future__ import annotations
@@ -14,16 +16,22 @@ from __future__ import annotations
 import contextlib
 import copy
 import errno
+import glob
 import logging
 import os
 import random
 import re
+import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from traitlets.config import Config
+
+from collective_impact._version import __version__
 from collective_impact.errors import CollectiveImpactError, RunError
 from collective_impact.i18n import LANGS, check_lang, t
 from collective_impact.i18n.format import format_date
@@ -98,11 +106,6 @@ def _kernel_config(transport: str):
     default, choosing the first free numbers: kernels started at once in the same directory
     would race for the same files. A unique absolute prefix per kernel avoids that.
     """
-    import tempfile
-    import uuid
-
-    from traitlets.config import Config
-
     settings = {"transport": transport}
     if transport == "ipc":
         settings["ip"] = os.path.join(tempfile.gettempdir(), f"ci-kernel-{uuid.uuid4().hex[:16]}")
@@ -208,8 +211,6 @@ def _stop_kernels(managers: list, logger: logging.Logger) -> None:
 
 def _remove_ipc_files(config) -> None:
     """Remove the kernel's Unix socket files if its shutdown did not (e.g. interrupted while starting)."""
-    import glob
-
     prefix = config.KernelManager.get("ip") if config.KernelManager.get("transport") == "ipc" else None
     if prefix:
         for path in glob.glob(glob.escape(prefix) + "-*"):
@@ -373,8 +374,6 @@ def export_html(nb, html_path: str | os.PathLike, *, title: str, lang: str = "fr
         Language of the page's own text (table of contents, footer) and its ``lang`` attribute.
     """
     import nbformat
-
-    from collective_impact._version import __version__
 
     check_lang(lang)
     if isinstance(nb, str | os.PathLike):
