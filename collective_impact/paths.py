@@ -1,18 +1,39 @@
-"""Where things are: every path of the project is built here, from one root."""
+"""Where things are: every path of the project is built here, from one root.
+
+The notebooks and templates live at the top of the repository (``notebooks/``,
+``templates/``); the wheel carries them inside the package (``collective_impact/_data/``,
+mapped by ``pyproject.toml``). :func:`shipped` finds them through
+:mod:`importlib.resources` in an installed package and falls back to the checkout.
+"""
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
 from collective_impact.schema import ID_PATTERN
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-APPS_DIR = NOTEBOOKS_DIR / "apps"
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STORE_ENV = "COLLECTIVE_IMPACT_STORE"
+
+
+def shipped(name: str) -> Path:
+    """The folder ``name`` (``notebooks`` or ``templates``) of the installed package, else of the checkout.
+
+    Papermill, nbconvert and Voila need real folders: a package imported from a zip file
+    is not supported.
+    """
+    resource = files("collective_impact").joinpath("_data", name)
+    if isinstance(resource, Path) and resource.is_dir():
+        return resource
+    return PROJECT_ROOT / name
+
+
+NOTEBOOKS_DIR = shipped("notebooks")
+APPS_DIR = NOTEBOOKS_DIR / "apps"
+TEMPLATES_DIR = shipped("templates")
 
 
 def default_store() -> Path:

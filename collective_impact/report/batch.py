@@ -75,7 +75,7 @@ from collective_impact.i18n.format import format_date, format_number
 from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
 from collective_impact.metrics.indicators import status_labels
 from collective_impact.metrics.summary import territory_summary
-from collective_impact.paths import TEMPLATES_DIR, resolve_store, safe_name
+from collective_impact.paths import NOTEBOOKS_DIR, TEMPLATES_DIR, resolve_store, safe_name
 from collective_impact.report.bundle import latest_observation
 from collective_impact.report.execute import (
     COMPARISON_NOTEBOOK,
@@ -119,6 +119,9 @@ class Task:
     """One notebook to run (a territory's, or the comparison), with everything a worker needs.
 
     Paths are absolute strings, so that a task can travel to another process or machine.
+    ``notebook`` is the absolute path of a notebook, or the name of one of the package's
+    own notebooks (``evaluation_territoire.ipynb``): each worker then runs its own
+    installed copy, so that Dask workers need the package, not the checkout.
     """
 
     territory_id: str
@@ -133,6 +136,12 @@ class Task:
     @property
     def name(self) -> str:
         return self.stem or self.territory_id
+
+    @property
+    def source(self) -> Path:
+        """The notebook to run, found on the worker."""
+        path = Path(self.notebook)
+        return path if path.is_absolute() else NOTEBOOKS_DIR / path
 
     @property
     def notebook_path(self) -> Path:
@@ -264,12 +273,12 @@ def run_one(task: Task) -> TaskResult:
     timings: dict[str, float] = {}
     attempts = 0
     with _task_log(task) as logger:
-        logger.info("notebook %s, parameters %s", task.notebook, task.parameters)
+        logger.info("notebook %s, parameters %s", task.source, task.parameters)
         redirect = _stdio_to(task.log_path) if _IN_POOL_WORKER else contextlib.nullcontext()
         _RUNNING = True
         try:
             with redirect:
-                nb, attempts = execute_notebook(task.notebook, task.notebook_path, task.parameters,
+                nb, attempts = execute_notebook(task.source, task.notebook_path, task.parameters,
                                                 kernel_name=task.kernel_name, log_output=True, logger=logger)
                 timings["execute"] = time.perf_counter() - started
                 timings["cells"] = sum(float(cell.get("metadata", {}).get("papermill", {}).get("duration") or 0)
@@ -577,7 +586,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         name = facts.at[territory_id, "name"]
         as_of = pd.Timestamp(facts.at[territory_id, "as_of"])
         tasks.append(Task(
-            territory_id=territory_id, notebook=str(evaluation_nb), out_dir=str(out), lang=lang,
+            territory_id=territory_id, notebook=_portable(evaluation_nb), out_dir=str(out), lang=lang,
             kernel_name=kernel_name, title=t("report.title_text", lang, name=name, date=format_date(as_of, lang)),
             parameters={"territory_id": territory_id, "store_path": store_abs, "lang": lang, "wave": None,
                         "as_of": None},
@@ -631,11 +640,19 @@ def _comparison_task(territories: list[str], tables: dict[str, pd.DataFrame], no
     # the latest evaluation date of the territories compared (NaT, shown "—", when none)
     as_of = _evaluation_dates(tables).reindex(territories).max()
     return Task(
-        territory_id=_COMPARISON_KEY, stem=COMPARISON_NAME, notebook=str(notebook), out_dir=str(out), lang=lang,
+        territory_id=_COMPARISON_KEY, stem=COMPARISON_NAME, notebook=_portable(notebook), out_dir=str(out), lang=lang,
         kernel_name=kernel_name,
         title=t("report.comparison_title_text", lang, n=len(territories), date=format_date(as_of, lang)),
         parameters={"store_path": store_abs, "lang": lang, "territories": territories},
     )
+
+
+def _portable(notebook: Path) -> str:
+    """How a task names ``notebook``: by name when it is one of the package's (see :class:`Task`)."""
+    try:
+        return notebook.relative_to(NOTEBOOKS_DIR.resolve()).as_posix()
+    except ValueError:
+        return str(notebook)
 
 
 def _up_to_date(last, fingerprint: str, html_path: Path) -> bool:

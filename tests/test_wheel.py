@@ -1,0 +1,173 @@
+"""The built wheel works on its own: a fresh virtual environment, an empty folder, no checkout.
+
+Builds the wheel, installs it in a new virtual environment (dependencies from the package
+index; the pip cache is allowed), and from an empty folder runs ``demo-data``, ``import``,
+``report``, ``batch`` (local processes, then a Dask ``LocalCluster`` started with the
+environment's own Python) and ``app`` (the listing page fetched over HTTP). Nothing may
+come from the checkout: ``PYTHONPATH`` is cleared and the commands run elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_IDS = ["QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL"]
+
+# Started by the test with the environment's Python: workers are processes of that Python,
+# which know only the installed wheel.
+CLUSTER = """
+import sys
+from distributed import LocalCluster
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+print(cluster.scheduler_address, flush=True)
+sys.stdin.read()
+cluster.close()
+"""
+
+
+def run(args: list[str], *, cwd: Path, env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    assert done.returncode == 0, f"{args}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(bin folder of the new environment, environment variables, an empty working folder)."""
+    base = tmp_path_factory.mktemp("wheel")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "COLLECTIVE_IMPACT_STORE", "VIRTUAL_ENV", "PYTHONHOME")}
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(base / "dist"), str(ROOT)],
+        cwd=base, env=env)
+    wheels = list((base / "dist").glob("collective_impact-*.whl"))
+    assert len(wheels) == 1
+    run([sys.executable, "-m", "venv", str(base / "venv")], cwd=base, env=env)
+    bin_dir = base / "venv" / "bin"
+    run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheels[0])], cwd=base, env=env,
+        timeout=1800)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    work = base / "work"
+    work.mkdir()
+    return bin_dir, env, work
+
+
+def test_the_package_comes_from_the_environment_with_its_notebooks(installed):
+    bin_dir, env, work = installed
+    code = ("import collective_impact.paths as p; print(p.__file__); print(p.NOTEBOOKS_DIR); print(p.TEMPLATES_DIR); "
+            "print(sorted(x.name for x in p.APPS_DIR.glob('*.ipynb')))")
+    lines = run([str(bin_dir / "python"), "-c", code], cwd=work, env=env).stdout.splitlines()
+    site = str(bin_dir.parent)
+    assert all(line.startswith(site) for line in lines[:3]), lines
+    assert not any(line.startswith(str(ROOT) + os.sep) for line in lines[:3])
+    assert (Path(lines[1]) / "evaluation_territoire.ipynb").is_file()
+    assert (Path(lines[2]) / "report" / "index.html.j2").is_file()
+    assert lines[3] == str(sorted(p.name for p in (ROOT / "notebooks" / "apps").glob("*.ipynb")))
+
+
+@pytest.fixture(scope="module")
+def demo_store(installed):
+    bin_dir, env, work = installed
+    cli = str(bin_dir / "collective-impact")
+    run([cli, "demo-data", "demo.xlsx"], cwd=work, env=env)
+    run([cli, "import", "demo.xlsx", "--store", "evaluation.sqlite"], cwd=work, env=env)
+    return work / "evaluation.sqlite"
+
+
+def test_report(installed, demo_store):
+    bin_dir, env, work = installed
+    run([str(bin_dir / "collective-impact"), "report", "QPV-NORD", "--store", str(demo_store), "--out", "one"],
+        cwd=work, env=env)
+    page = (work / "one" / "QPV-NORD.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>[^<]+</title>", page)
+    assert "<h1" in page
+    assert 'lang="fr"' in page
+    assert "Traceback" not in page
+
+
+def read_summary(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig").set_index("territory_id")
+
+
+@pytest.fixture(scope="module")
+def local_batch(installed, demo_store):
+    bin_dir, env, work = installed
+    run([str(bin_dir / "collective-impact"), "batch", "--store", str(demo_store), "--out", "local", "--workers", "2"],
+        cwd=work, env=env)
+    return work / "local"
+
+
+def test_batch_on_local_processes(local_batch):
+    summary = read_summary(local_batch / "summary.csv")
+    assert list(summary.index) == DEMO_IDS
+    assert list(summary["status"]) == ["ok"] * 4
+    for territory_id in DEMO_IDS:
+        assert (local_batch / f"{territory_id}.html").is_file()
+    assert (local_batch / "comparaison.html").is_file()
+    assert "QPV-NORD.html" in (local_batch / "index.html").read_text(encoding="utf-8")
+
+
+def test_batch_on_a_dask_cluster_of_the_environment(installed, demo_store, local_batch):
+    bin_dir, env, work = installed
+    cluster = subprocess.Popen([str(bin_dir / "python"), "-c", CLUSTER], cwd=work, env=env, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        address = cluster.stdout.readline().strip()
+        assert address.startswith("tcp://"), address
+        run([str(bin_dir / "collective-impact"), "batch", "--store", str(demo_store), "--out", "dask",
+             "--scheduler", address], cwd=work, env=env)
+    finally:
+        cluster.stdin.close()
+        try:
+            cluster.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            cluster.kill()
+            cluster.wait()
+    local, dask = read_summary(local_batch / "summary.csv"), read_summary(work / "dask" / "summary.csv")
+    assert list(dask["status"]) == ["ok"] * 4
+    figures = [c for c in local.columns if c not in ("status", "duration_s", "error", "report")]
+    pd.testing.assert_frame_equal(dask[figures], local[figures])
+    assert (work / "dask" / "comparaison.html").is_file()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_app_serves_its_listing(installed, demo_store):
+    bin_dir, env, work = installed
+    port = free_port()
+    app = subprocess.Popen([str(bin_dir / "collective-impact"), "app", "--store", str(demo_store), "--port", str(port)],
+                           cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    page = None
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and app.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    page = response.read().decode("utf-8")
+                    break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.5)
+    finally:
+        app.terminate()  # the command stops Voila and its kernels on SIGTERM
+        out, _ = app.communicate(timeout=60)
+    assert page is not None, out
+    for name in ("questionnaire", "saisie"):
+        assert f"{name}.ipynb" in page
+    assert app.returncode == 0, out
