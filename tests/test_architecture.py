@@ -1,0 +1,94 @@
+"""The allowed import directions between the packages (docs/ARCHITECTURE.md), read from the source.
+
+Every module of the package is parsed (``ast``); every import counts, those inside
+functions too: an import hidden in a function is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = "collective_impact"
+PACKAGE_DIR = Path(__file__).resolve().parents[1] / PACKAGE
+
+# (importing package, packages it must never import, why)
+FORBIDDEN = [
+    ("metrics", ("store", "io", "validation", "report", "plots", "apps"),
+     "metrics are pure: tables in, numbers and codes out; they never read files or draw"),
+    ("plots", ("metrics", "report", "apps"), "figures draw what they are given and compute no metric"),
+    ("report", ("apps",), "the report never depends on a Voila widget"),
+]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE_DIR.rglob("*.py"))}
+
+
+def imports(module: str) -> list[tuple[int, str, tuple[str, ...]]]:
+    """``(line, imported module, names taken from it)`` for every import of ``module``."""
+    path = MODULES[module]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolved against the module's package
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.append((node.lineno, target, tuple(alias.name for alias in node.names)))
+    return found
+
+
+def test_the_scan_sees_the_package():
+    assert {"collective_impact.cli", "collective_impact.metrics.assessment", "collective_impact.report.batch"} <= set(MODULES)
+    lines = {target for _, target, _ in imports("collective_impact.cli")}
+    assert "collective_impact.errors" in lines
+    # imports inside functions count
+    assert "collective_impact.report.batch" in lines
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+@pytest.mark.parametrize(("importer", "forbidden", "why"), FORBIDDEN, ids=[rule[0] for rule in FORBIDDEN])
+def test_import_directions(importer, forbidden, why):
+    violations = []
+    for module in MODULES:
+        if not within(module, f"{PACKAGE}.{importer}"):
+            continue
+        for line, target, names in imports(module):
+            # "from collective_impact import plots" imports the submodule collective_impact.plots
+            targets = [f"{target}.{n}" for n in names] if target == PACKAGE else [target]
+            for name in targets:
+                bad = [f for f in forbidden if within(name, f"{PACKAGE}.{f}")]
+                if bad:
+                    violations.append(f"{module}:{line} imports {name}")
+    assert not violations, f"{why}:\n" + "\n".join(violations)
+
+
+def test_nothing_imports_the_package_root():
+    # the root only re-exports (for users); a module of the package names the module it uses
+    violations = []
+    for module in MODULES:
+        for line, target, names in imports(module):
+            if target == PACKAGE and not names:
+                violations.append(f"{module}:{line} import {PACKAGE}")
+            elif target == PACKAGE:
+                taken = [n for n in names if f"{PACKAGE}.{n}" not in MODULES]
+                if taken:
+                    violations.append(f"{module}:{line} from {PACKAGE} import {', '.join(taken)}")
+    assert not violations, "use collective_impact._version and the defining modules:\n" + "\n".join(violations)
