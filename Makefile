@@ -36,4 +36,4 @@ app: venv
 	$(BIN)/collective-impact app --store $(STORE) $(if $(strip $(PORT)),--port $(PORT))
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

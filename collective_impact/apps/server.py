@@ -1,4 +1,4 @@
-"""Serve the Voila apps of ``notebooks/apps/`` on this computer: the ``app`` command.
+"""Serve the Voila apps of ``notebooks/apps/`` on this computer (the ``app`` command of :mod:`collective_impact.cli`).
 
 Every notebook of the apps folder is an app (``questionnaire``, ``saisie``, and those the
 other apps add); its title for the listing is read from the notebook's metadata

@@ -7,8 +7,8 @@ writes in the output folder:
 - ``ID.ipynb`` and ``ID.html`` per territory (a failed territory keeps its partial
   notebook for diagnosis, and gets no HTML), ``logs/ID.log`` per territory;
 - ``comparaison.ipynb`` / ``comparaison.html``: the comparison notebook;
-- ``summary.csv``: one row per territory, its figures computed **here, from the store,
-  by the package's metrics** (never read from the notebooks), the run's status
+- ``summary.csv``: one row per territory, its figures computed from the store by
+  :func:`collective_impact.metrics.summary.territory_summary` (never read from the notebooks), the run's status
   (``ok``, ``failed``, ``skipped`` by ``--resume``, ``cancelled`` by Ctrl-C), its
   duration and the error's first line;
 - ``index.html``: the page to open, every territory with its status, key figures and a
@@ -24,11 +24,12 @@ imported once per worker, not once per territory. Each task starts its **own ker
 the worker. Processes rather than threads: papermill changes the process's working
 directory (papermill#473) and kernel output handling is per process. Kernels talk to
 their worker over Unix sockets (no TCP port to collide on) and a kernel start that still
-fails is retried (:func:`collective_impact.report.execute_notebook`).
+fails is retried (:func:`collective_impact.report.execute.execute_notebook`).
 
 With ``--scheduler tcp://HOST:PORT`` the same tasks go to an existing Dask distributed
-cluster (``client.submit(run_one, task)``); the workers need the package and must read
-the store and write the output folder at the same paths (a shared folder).
+cluster (``client.submit(run_one, task)``); the workers need the installed package (not
+the checkout: a task names the package's notebooks, each worker runs its own copy) and
+must read the store and write the output folder at the same paths (a shared folder).
 
 The store is only written by this parent process: one ``report_runs`` row per finished
 territory (:meth:`Store.record_run`), with a fingerprint of the territory's data
