@@ -35,7 +35,7 @@ from IPython.display import Markdown
 
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
-import collective_impact.plots  # noqa: F401
+import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
 from collective_impact.apps.forms import (
     BusyButton,
     Field,

@@ -787,12 +787,13 @@ def _has_answers(ev: Evaluation, condition: str | None) -> bool:
 
 
 def _items_figure(ev: Evaluation, condition: str) -> Block:
-    from collective_impact import plots
+    from collective_impact.metrics.assessment import RWG_THRESHOLD
+    from collective_impact.plots.conditions import item_scores
 
     label = ev.framework.condition(condition).label(ev.lang)
     return _figure("item_scores", t("steps.alt.items", ev.lang, condition=label, wave=ev.wave),
-                   lambda: plots.item_scores(ev.items, territory_id=ev.territory_id, wave=ev.wave,
-                                             condition=condition, framework=ev.framework, lang=ev.lang))
+                   lambda: item_scores(ev.items, territory_id=ev.territory_id, wave=ev.wave, condition=condition,
+                                       framework=ev.framework, rwg_threshold=RWG_THRESHOLD, lang=ev.lang))
 
 
 def _items_blocks(ev: Evaluation, condition: str | None) -> list[Block]:
@@ -807,7 +808,7 @@ def _items_blocks(ev: Evaluation, condition: str | None) -> list[Block]:
 
 
 def _territory_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact import plots
+    from collective_impact.plots.territory import partner_kinds
 
     lang = ev.lang
     territories = ev.table("territories")
@@ -845,7 +846,7 @@ def _territory_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
         # the bars only add to the table when kinds group partners (not 15 bars of one partner each)
         if len(partners) >= 1.5 * max(partners["kind"].nunique(), 1):
             blocks.append(_figure("partner_kinds", t("steps.alt.partner_kinds", lang, n=len(partners)),
-                                  lambda: plots.partner_kinds(partners, territory_id=ev.territory_id, lang=lang)))
+                                  lambda: partner_kinds(partners, territory_id=ev.territory_id, lang=lang)))
 
     rates = ev.response_rates
     if len(rates):
@@ -897,7 +898,7 @@ def _territory_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
 
 
 def _agenda_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact import plots
+    from collective_impact.plots.theory_of_change import results_chain
 
     lang = ev.lang
     condition = ev.condition_of("agenda")
@@ -910,9 +911,9 @@ def _agenda_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
     else:
         n = int(summary["n_outcomes"])
         blocks.append(_figure("results_chain", t("steps.alt.chain", lang, n=n),
-                              lambda: plots.results_chain(ev.layers, ev.links, territory_id=ev.territory_id,
-                                                          without_indicator=ev.without_indicator,
-                                                          without_activity=ev.without_activity, lang=lang)))
+                              lambda: results_chain(ev.layers, ev.links, territory_id=ev.territory_id,
+                                                    without_indicator=ev.without_indicator,
+                                                    without_activity=ev.without_activity, lang=lang)))
         if len(ev.toc_issues):
             frame = pd.DataFrame({t("steps.col.issue", lang): ev.toc_issues["message"].to_numpy()})
             blocks.append(_table("toc_issues", frame, lang, caption=t("steps.agenda.issues_caption", lang)))
@@ -945,7 +946,8 @@ def _agenda_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
 
 
 def _measure_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact import plots
+    from collective_impact.metrics.indicators import status_labels
+    from collective_impact.plots.measurement import indicator_progress
 
     lang = ev.lang
     condition = ev.condition_of("mesure")
@@ -958,8 +960,8 @@ def _measure_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
     else:
         counts = progress["status"].value_counts()
         blocks.append(_figure("indicator_progress", t("steps.alt.progress", lang, n=len(progress)),
-                              lambda: plots.indicator_progress(progress, territory_id=ev.territory_id, as_of=ev.as_of,
-                                                               lang=lang)))
+                              lambda: indicator_progress(progress, statuses=status_labels(lang),
+                                                         territory_id=ev.territory_id, as_of=ev.as_of, lang=lang)))
         dated = [t(f"steps.col.{c}", lang) for c in ("baseline", "latest", "target")]
         # the table in the figure's order: status, then progress (largest first)
         from collective_impact.metrics.indicators import STATUSES
@@ -1044,8 +1046,8 @@ def _indicator_table(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _activities_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact import plots
     from collective_impact.metrics.activities import gap_kind_labels
+    from collective_impact.plots.activities import coverage_heatmap
 
     lang = ev.lang
     condition = ev.condition_of("activites")
@@ -1066,8 +1068,8 @@ def _activities_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
     else:
         blocks.append(_figure("coverage", t("steps.alt.coverage", lang, outcomes=len(outcome_gaps),
                                             partners=len(partners)),
-                              lambda: plots.coverage_heatmap(ev.coverage, territory_id=ev.territory_id,
-                                                             outcomes=outcomes, partners=partners, lang=lang)))
+                              lambda: coverage_heatmap(ev.coverage, territory_id=ev.territory_id,
+                                                       outcomes=outcomes, partners=partners, lang=lang)))
         kinds = gap_kind_labels(lang)
         levels = _code_labels("outcome_level", lang)
         outcome_labels = dict(zip(outcomes["outcome_id"], outcomes["label"], strict=True))
@@ -1111,7 +1113,9 @@ def _activities_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
 
 
 def _communication_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact import plots
+    from collective_impact.metrics.communication import attendance
+    from collective_impact.plots.communication import attendance_heatmap, meeting_timeline
+    from collective_impact.plots.network import network_graph
 
     lang = ev.lang
     condition = ev.condition_of("communication")
@@ -1124,12 +1128,12 @@ def _communication_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
         lines.append((t("steps.communication.no_meetings_short", lang), ("missing_meetings",)))
     else:
         blocks.append(_figure("meeting_timeline", t("steps.alt.timeline", lang, n=len(meetings)),
-                              lambda: plots.meeting_timeline(meetings, territory_id=ev.territory_id, as_of=ev.as_of,
-                                                             lang=lang)))
+                              lambda: meeting_timeline(meetings, territory_id=ev.territory_id, as_of=ev.as_of,
+                                                       lang=lang)))
         if len(partners):
             blocks.append(_figure("attendance", t("steps.alt.attendance", lang, n=len(meetings)),
-                                  lambda: plots.attendance_heatmap(meetings, partners, territory_id=ev.territory_id,
-                                                                   as_of=ev.as_of, lang=lang)))
+                                  lambda: attendance_heatmap(meetings, attendance(meetings, partners),
+                                                             territory_id=ev.territory_id, as_of=ev.as_of, lang=lang)))
         summary = ev.communication or {}
         line = _say("steps.communication.recent", lang, safe={
             "meetings": _count(summary.get("n_meetings_recent", 0), "meeting", lang),
@@ -1157,9 +1161,12 @@ def _communication_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
         lines.append((t("steps.communication.no_network_short", lang), ("missing_network",)))
     else:
         graph = ev.graph
+        shown = network[network["wave"] == ev.network_wave].iloc[0]
         blocks.append(_figure("network", t("steps.alt.network", lang, n=graph.number_of_nodes(),
                                            ties=graph.number_of_edges(), wave=ev.network_wave),
-                              lambda: plots.network_graph(graph, wave=ev.network_wave, lang=lang)))
+                              lambda: network_graph(graph, density=shown["density"],
+                                                    centralization=shown["centralization"], wave=ev.network_wave,
+                                                    lang=lang)))
         table = _network_table(network, lang)
         blocks.append(_table("network_table", table, lang, caption=t("steps.communication.network_caption", lang),
                              right=[c for c in table.columns[1:-1]], nowrap=[c for c in table.columns[1:-1]]))
@@ -1203,7 +1210,7 @@ def _network_table(network: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _backbone_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact import plots
+    from collective_impact.plots.backbone import backbone_functions
 
     lang = ev.lang
     partners = ev.table("partners")
@@ -1225,7 +1232,7 @@ def _backbone_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
         blocks.append(_text("no_answers", t("steps.pivot.no_answers", lang)))
     else:
         blocks.append(_figure("backbone_functions", t("steps.alt.backbone", lang, wave=ev.wave),
-                              lambda: plots.backbone_functions(
+                              lambda: backbone_functions(
                                   functions[functions["wave"] <= ev.wave], territory_id=ev.territory_id,
                                   wave=ev.wave, framework=ev.framework, lang=lang)))
         scored = current.dropna(subset=["mean"]).sort_values("mean", ascending=False, kind="stable")
@@ -1301,7 +1308,7 @@ def judgment_comparison(ev: Evaluation, wave: int | None = None) -> pd.DataFrame
 
 
 def _synthesis_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact import plots
+    from collective_impact.plots.conditions import condition_radar, wave_comparison
 
     lang = ev.lang
     fw = ev.framework
@@ -1340,13 +1347,13 @@ def _synthesis_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
     if ev.wave is not None:
         waves = [w for w in ev.waves if w <= ev.wave]
         blocks.append(_figure("radar", t("steps.alt.radar", lang, wave=ev.wave),
-                              lambda: plots.condition_radar(ev.scores, territory_id=ev.territory_id, waves=waves,
-                                                            framework=fw, lang=lang)))
+                              lambda: condition_radar(ev.scores, territory_id=ev.territory_id, waves=waves,
+                                                      framework=fw, lang=lang)))
         if len(ev.change):
             blocks.append(_figure("wave_change", t("steps.alt.change", lang, wave_from=ev.previous_wave,
                                                    wave_to=ev.wave),
-                                  lambda: plots.wave_comparison(ev.change, territory_id=ev.territory_id,
-                                                                framework=fw, lang=lang)))
+                                  lambda: wave_comparison(ev.change, territory_id=ev.territory_id,
+                                                          framework=fw, lang=lang)))
         else:
             blocks.append(_text("no_change", t("steps.synthese.single_wave", lang)))
     else:
@@ -1565,14 +1572,14 @@ def build_comparison(comparison: ComparisonData, *,
 
 
 def _compare_conditions(cmp: _Comparison) -> tuple[list[Block], list[str]]:
-    from collective_impact import plots
+    from collective_impact.plots.comparison import territory_heatmap
 
     lang, fw = cmp.lang, cmp.framework
     latest = cmp.latest
     if latest.empty or latest["mean"].isna().all():
         return [_text("no_scores", t("steps.compare.no_scores", lang))], [t("steps.compare.no_scores", lang)]
     blocks = [_figure("territory_heatmap", t("steps.alt.territories", lang, n=len(cmp.names)),
-                      lambda: plots.territory_heatmap(cmp.scores, names=cmp.names, framework=fw, lang=lang))]
+                      lambda: territory_heatmap(cmp.scores, names=cmp.names, framework=fw, lang=lang))]
     lines = []
     scored = latest.dropna(subset=["mean"])
     means = scored.groupby("condition", sort=False)["mean"].mean()
@@ -1599,15 +1606,15 @@ def _compare_conditions(cmp: _Comparison) -> tuple[list[Block], list[str]]:
 
 
 def _compare_indicators(cmp: _Comparison) -> tuple[list[Block], list[str]]:
-    from collective_impact import plots
     from collective_impact.metrics.indicators import STATUSES, status_labels
+    from collective_impact.plots.comparison import status_counts_bars
 
     lang = cmp.lang
     counts = cmp.status_counts
     if counts.empty or counts["n_indicators"].fillna(0).sum() == 0:
         return [_text("no_indicators", t("steps.compare.no_indicators", lang))], []
     blocks = [_figure("status_counts", t("steps.alt.statuses", lang, n=len(counts)),
-                      lambda: plots.status_counts_bars(counts, names=cmp.names, lang=lang))]
+                      lambda: status_counts_bars(counts, statuses=status_labels(lang), names=cmp.names, lang=lang))]
     labels = status_labels(lang)
     total = int(counts["n_indicators"].sum())
     parts = [t("steps.band_count", lang, band=labels[s].lower(), n=int(counts[s].sum())) for s in STATUSES
