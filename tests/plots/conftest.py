@@ -147,8 +147,8 @@ class Drawing:
 
     @property
     def texts(self) -> list[str]:
-        """Every non-empty text of the figure."""
-        return [t.get_text() for t in self.fig.findobj(Text) if t.get_text()]
+        """Every non-empty text of the figure that is shown."""
+        return [t.get_text() for t in self.fig.findobj(Text) if t.get_text() and t.get_visible()]
 
     @property
     def lines(self) -> list[str]:
