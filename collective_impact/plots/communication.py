@@ -43,6 +43,13 @@ _PRESENT = "#3D3D3D"
 _ABSENT = "#ECECEC"
 
 
+def _held(meetings: pd.DataFrame, territory_id: str | None, as_of: object, lang: str) -> pd.DataFrame:
+    """The territory's dated meetings, up to ``as_of`` when given."""
+    rows = territory_rows(meetings, territory_id, lang)
+    rows = rows[rows["date"].notna()]
+    return rows if as_of is None else rows[rows["date"] <= pd.Timestamp(as_of)]
+
+
 def _attendee_count(value: object) -> int | None:
     ids = split_ids(value)
     return len(dict.fromkeys(ids)) if ids else None
@@ -74,10 +81,7 @@ def meeting_timeline(
         One row per meeting kind of the schema (``autre`` only if used), labelled with its
         number of meetings; a hollow dot for a meeting whose attendees are not recorded.
     """
-    rows = territory_rows(meetings, territory_id, lang)
-    rows = rows[rows["date"].notna()]
-    if as_of is not None:
-        rows = rows[rows["date"] <= pd.Timestamp(as_of)]
+    rows = _held(meetings, territory_id, as_of, lang)
     title = t("plots.timeline.title", lang)
     if rows.empty:
         return message_figure(title, t("plots.empty.meetings", lang))
@@ -163,10 +167,7 @@ def attendance_heatmap(
         meeting whose attendee list is blank is hatched grey ("not recorded", never
         "absent"). On the right, each partner's ``attendance_rate``.
     """
-    rows = territory_rows(meetings, territory_id, lang)
-    rows = rows[rows["date"].notna()]
-    if as_of is not None:
-        rows = rows[rows["date"] <= pd.Timestamp(as_of)]
+    rows = _held(meetings, territory_id, as_of, lang)
     title = t("plots.attendance.title", lang)
     if rows.empty:
         return message_figure(title, t("plots.empty.meetings", lang))
