@@ -205,3 +205,37 @@ def output_text():
         return "\n".join(parts)
 
     return text
+
+
+@pytest.fixture(scope="session")
+def fill_questionnaire():
+    """``fill_questionnaire(page, choose)``: from the questionnaire's first page, answer every condition page.
+
+    ``choose(number)`` gives the label of the answer to item ``number`` (or ``None`` to
+    skip it); stops on the review page and returns item number → label chosen.
+    """
+    framework = load_framework()
+
+    def fill(page, choose) -> dict[int, str]:
+        import re
+
+        chosen = {}
+        page.get_by_role("button", name="Commencer").click()
+        for k, condition in enumerate(framework.conditions):
+            page.locator("h3", has_text=condition.label("fr")).wait_for()
+            items = page.locator(".ci-item")
+            items.first.wait_for()
+            for i in range(items.count()):
+                item = items.nth(i)
+                number = int(re.match(r"\s*(\d+)\.", item.inner_text()).group(1))
+                label = choose(number)
+                if label is not None:
+                    item.get_by_role("radio", name=label, exact=True).check()
+                    chosen[number] = label
+            page.get_by_role("button", name="Suivant").click()
+            if k + 1 < len(framework.conditions):
+                page.get_by_text(framework.conditions[k + 1].label("fr"), exact=True).first.wait_for()
+        page.get_by_role("button", name="Envoyer mes réponses").wait_for()
+        return chosen
+
+    return fill
