@@ -43,11 +43,11 @@ from matplotlib.lines import Line2D
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
-from collective_impact.framework import Framework
+from collective_impact.framework import Framework, resolve_framework
 from collective_impact.i18n import check_lang, t
-from collective_impact.metrics.assessment import RWG_THRESHOLD, resolve_framework
+from collective_impact.metrics.assessment import RWG_THRESHOLD
 from collective_impact.metrics.communication import attendance
-from collective_impact.metrics.indicators import STATUSES, status_labels
+from collective_impact.metrics.indicators import STATUSES
 from collective_impact.metrics.network import degree_centralization
 from collective_impact.schema import CODES, split_ids
 
@@ -775,7 +775,7 @@ def indicator_progress(
                                              if lo - 1e-9 <= v / 4 <= hi + 1e-9 and v % 2 == 0]))
     ax.grid(axis="x", color=_LIGHT, lw=0.8, zorder=0)
     ax.set_xlabel(t("plots.progress.xlabel", lang))
-    labels_status = status_labels(lang)
+    labels_status = {status: t(f"indicators.status.{status}", lang) for status in STATUSES}
     handles = [mpatches.Patch(color=STATUS_COLOURS[s], label=labels_status[s]) for s in STATUSES]
     handles.append(Line2D([], [], color="black", lw=0, marker="|", markersize=14, markeredgewidth=2.6,
                           label=t("plots.progress.elapsed", lang)))
@@ -1900,7 +1900,7 @@ def status_counts_bars(
     ax = fig.add_subplot()
     y = np.arange(n)
     left = np.zeros(n)
-    labels = status_labels(lang)
+    labels = {status: t(f"indicators.status.{status}", lang) for status in STATUSES}
     for status in STATUSES:
         values = table[status].fillna(0).to_numpy(dtype="float64") if status in table else np.zeros(n)
         ax.barh(y, values, left=left, color=STATUS_COLOURS[status], height=0.62, label=labels[status],
