@@ -300,30 +300,26 @@ def _values(row: dict, lang: str) -> dict[str, str]:
 # --------------------------------------------------------------------------------------
 
 
+#: The facts each role's evidence states: (message when the fact is there, message when it
+#: is not, or None to say nothing, the fact that decides). Messages ``synthesis.evidence.<key>``.
+_EVIDENCE: dict[str | None, tuple[tuple[str, str | None, str], ...]] = {
+    "agenda": (("toc", "toc_none", "n_outcomes"),),
+    "mesure": (("indicators", "indicators_none", "n_indicators"),),
+    "activites": (("activities", "activities_none", "n_activities"),),
+    "communication": (("meetings", "meetings_none", "n_meetings_total"),
+                      ("network", "network_none", "network_surveyed")),
+    "pivot": (("backbone_name", "backbone_none", "n_backbone"), ("backbone", None, "n_functions_scored")),
+}
+
+
 def _evidence(values: dict[str, str], condition_row: dict, territory_row: dict, lang: str) -> str:
     """The facts behind one condition, as one ``; ``-separated text."""
     parts = [t("synthesis.evidence.questionnaire" if condition_row["n_respondents"] > 0
                else "synthesis.evidence.questionnaire_none", lang, **values)]
-    role = condition_row["role"]
-    if role == "agenda":
-        parts.append(t("synthesis.evidence.toc" if territory_row["n_outcomes"] > 0
-                       else "synthesis.evidence.toc_none", lang, **values))
-    elif role == "mesure":
-        parts.append(t("synthesis.evidence.indicators" if territory_row["n_indicators"] > 0
-                       else "synthesis.evidence.indicators_none", lang, **values))
-    elif role == "activites":
-        parts.append(t("synthesis.evidence.activities" if territory_row["n_activities"] > 0
-                       else "synthesis.evidence.activities_none", lang, **values))
-    elif role == "communication":
-        parts.append(t("synthesis.evidence.meetings" if territory_row["n_meetings_total"] > 0
-                       else "synthesis.evidence.meetings_none", lang, **values))
-        parts.append(t("synthesis.evidence.network" if territory_row["network_surveyed"]
-                       else "synthesis.evidence.network_none", lang, **values))
-    elif role == "pivot":
-        parts.append(t("synthesis.evidence.backbone_name" if territory_row["n_backbone"] > 0
-                       else "synthesis.evidence.backbone_none", lang, **values))
-        if territory_row["n_functions_scored"] > 0:
-            parts.append(t("synthesis.evidence.backbone", lang, **values))
+    for present, absent, fact in _EVIDENCE.get(condition_row["role"], ()):
+        key = present if territory_row[fact] else absent  # a count above 0, or True
+        if key is not None:
+            parts.append(t(f"synthesis.evidence.{key}", lang, **values))
     return t("synthesis.evidence_separator", lang).join(parts)
 
 
