@@ -21,8 +21,6 @@ from collective_impact.schema import TABLES
 AS_OF = pd.Timestamp("2026-06-30")
 D = pd.Timestamp
 CONDITIONS = ["agenda", "mesure", "activites", "communication", "pivot"]
-BANDS = ["force", "a_consolider", "vigilance"]
-PHASES = ["demarrage", "mise_en_oeuvre", "maturite"]
 
 
 # --------------------------------------------------------------------------------------
