@@ -792,7 +792,7 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
 
     from collective_impact._version import __version__
     from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
-    from collective_impact.metrics.indicators import status_labels
+    from collective_impact.report.labels import status_labels
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / "report")),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)

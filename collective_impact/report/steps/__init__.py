@@ -509,8 +509,8 @@ class Evaluation:
     # --- synthesis ---------------------------------------------------------------------
     @cached_property
     def profile(self):
-        """:func:`~collective_impact.metrics.synthesis.territory_profile` of the territory."""
-        from collective_impact.metrics.synthesis import territory_profile
+        """:func:`~collective_impact.report.findings.territory_profile` of the territory."""
+        from collective_impact.report.findings import territory_profile
 
         return territory_profile(self.tables, framework=self.framework, as_of=self.as_of, wave=self.wave,
                                  lang=self.lang, territories=[self.territory_id])
@@ -545,8 +545,10 @@ class Evaluation:
     @cached_property
     def toc_issues(self) -> pd.DataFrame:
         from collective_impact.metrics.theory_of_change import theory_of_change_issues
+        from collective_impact.report.findings import theory_of_change_messages
 
-        return theory_of_change_issues(self.table("outcomes"), lang=self.lang)
+        outcomes = self.table("outcomes")
+        return theory_of_change_messages(theory_of_change_issues(outcomes), outcomes, lang=self.lang)
 
     @cached_property
     def without_indicator(self) -> pd.DataFrame:
@@ -632,8 +634,7 @@ class Evaluation:
 
         if self.network_wave is None:
             return None
-        return network_graph(self.table("relations"), self.table("partners"), self.territory_id, self.network_wave,
-                             lang=self.lang)
+        return network_graph(self.table("relations"), self.table("partners"), self.territory_id, self.network_wave)
 
     # --- judgments ---------------------------------------------------------------------
     @cached_property
@@ -946,7 +947,7 @@ def _agenda_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
 
 
 def _measure_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact.metrics.indicators import status_labels
+    from collective_impact.report.labels import status_labels
     from collective_impact.plots.measurement import indicator_progress
 
     lang = ev.lang
@@ -1012,7 +1013,7 @@ def _measure_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
 
 def _indicator_table(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
     """One row per indicator: baseline, latest value and target (with their month), progress, status, measurements."""
-    from collective_impact.metrics.indicators import status_labels
+    from collective_impact.report.labels import status_labels
 
     labels = status_labels(lang)
 
@@ -1046,8 +1047,8 @@ def _indicator_table(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _activities_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact.metrics.activities import gap_kind_labels
     from collective_impact.plots.activities import coverage_heatmap
+    from collective_impact.report.labels import gap_kind_labels
 
     lang = ev.lang
     condition = ev.condition_of("activites")
@@ -1502,7 +1503,7 @@ class _Comparison:
 
     @cached_property
     def profile(self):
-        from collective_impact.metrics.synthesis import territory_profile
+        from collective_impact.report.findings import territory_profile
 
         return territory_profile(self.data.tables, framework=self.framework, lang=self.lang,
                                  territories=list(self.names))
@@ -1606,8 +1607,9 @@ def _compare_conditions(cmp: _Comparison) -> tuple[list[Block], list[str]]:
 
 
 def _compare_indicators(cmp: _Comparison) -> tuple[list[Block], list[str]]:
-    from collective_impact.metrics.indicators import STATUSES, status_labels
+    from collective_impact.metrics.indicators import STATUSES
     from collective_impact.plots.comparison import status_counts_bars
+    from collective_impact.report.labels import status_labels
 
     lang = cmp.lang
     counts = cmp.status_counts
