@@ -947,8 +947,8 @@ def _agenda_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
 
 
 def _measure_step(ev: Evaluation) -> tuple[list[Block], list[str]]:
-    from collective_impact.report.labels import status_labels
     from collective_impact.plots.measurement import indicator_progress
+    from collective_impact.report.labels import status_labels
 
     lang = ev.lang
     condition = ev.condition_of("mesure")
