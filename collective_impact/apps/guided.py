@@ -5,7 +5,7 @@ Two apps of ``notebooks/apps/``, each a notebook of one import and one call:
 * :func:`evaluation_app` (``evaluation.ipynb``): the evaluator picks a territory and a
   wave, then goes through the seven steps of the evaluation one page at a time. Each page
   shows a step of :mod:`collective_impact.report.steps` (its introduction, blocks and conclusions,
-  as :func:`~collective_impact.report.steps.render_step` and the report do). On the five condition steps a
+  as :func:`~collective_impact.report.blocks.render_step` and the report do). On the five condition steps a
   :class:`JudgmentForm` records the evaluator's own appraisal in the ``judgments`` table;
   the synthesis shows them beside the computed bands; the last step produces the
   territory's HTML report (:func:`collective_impact.report.run_report`) and offers it for
@@ -57,9 +57,11 @@ from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import catalogue, t
 from collective_impact.i18n.format import escape_html
 from collective_impact.report import steps as evaluation_steps
+from collective_impact.report.blocks import Step, render_step
 from collective_impact.report.bundle import TerritoryData, open_territory
+from collective_impact.report.evaluation import Evaluation
 from collective_impact.report.execute import run_report
-from collective_impact.report.narrative import show_table
+from collective_impact.report.tables import show_table
 from collective_impact.schema import CODES, MAX_TEXT, split_ids
 from collective_impact.store import Store
 
@@ -511,12 +513,12 @@ class EvaluationApp:
         self.framework = framework or load_framework()
         self.today = today
         self.data: TerritoryData | None = None
-        self.step_list: list[evaluation_steps.Step] = []
+        self.step_list: list[Step] = []
         self.steps: Steps | None = None
         self.forms: dict[str, JudgmentForm] = {}
         self.outputs: dict[str, widgets.Output] = {}
         self.report: ReportPanel | None = None
-        self.synthesis: evaluation_steps.Step | None = None  # the synthesis as last drawn
+        self.synthesis: Step | None = None  # the synthesis as last drawn
         self.evaluator_name = ""
         self._synthesis_judgments: pd.DataFrame | None = None
         self._warned: int | None = None
@@ -563,12 +565,12 @@ class EvaluationApp:
     def step_ids(self) -> list[str]:
         return [step.id for step in self.step_list]
 
-    def _build_page(self, step: evaluation_steps.Step) -> widgets.VBox:
+    def _build_page(self, step: Step) -> widgets.VBox:
         output = widgets.Output(layout=widgets.Layout(width="100%"))
         output.add_class(f"ci-step-{step.id}")
         self.outputs[step.id] = output
         if step.id != evaluation_steps.STEP_IDS[-1]:
-            evaluation_steps.render_step(step, output)
+            render_step(step, output)
         children: list[widgets.Widget] = [output]
         if step.condition is not None:
             children.append(self._judgment_part(step.condition))
@@ -586,7 +588,7 @@ class EvaluationApp:
             box.add_class("ci-judgment")
             return box
         form = JudgmentForm(self.store, territory=data.territory_id, wave=data.wave, condition=condition,
-                            framework=self.framework, computed=evaluation_steps.evaluation(data).condition_row(condition),
+                            framework=self.framework, computed=data.metrics.condition_row(condition),
                             evaluator=self.evaluator_name, lang=self.lang, today=self.today,
                             on_saved=self._on_saved)
         self.forms[condition] = form
@@ -625,7 +627,7 @@ class EvaluationApp:
         if self._synthesis_judgments is not None and judgments.equals(self._synthesis_judgments):
             return
         step = evaluation_steps.build_step(self.data, evaluation_steps.STEP_IDS[-1], judgments=judgments)
-        evaluation_steps.render_step(step, output)
+        render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments
 
@@ -723,7 +725,7 @@ class DashboardApp:
             self.content.layout.display = "none"
             self.message.value = banner(t("guided.open_failed", lang, detail=str(err)), "error")
             return
-        ev = evaluation_steps.evaluation(self.data)
+        ev = self.data.metrics
         rates = ev.response_rates
         current = rates[rates["wave"] == self.data.wave] if self.data.wave is not None else rates.iloc[0:0]
         respondents = int(current["n_respondents"].iloc[0]) if len(current) else 0
@@ -760,7 +762,7 @@ class DashboardApp:
     def _draw(self, name: str, objects: list) -> None:
         show_in(self.outputs[name], objects)
 
-    def _cards(self, ev: evaluation_steps.Evaluation, current: pd.DataFrame, *, gained: int = 0) -> str:
+    def _cards(self, ev: Evaluation, current: pd.DataFrame, *, gained: int = 0) -> str:
         lang = self.lang
         cards = []
         if len(current):
@@ -771,7 +773,7 @@ class DashboardApp:
             rate = row["rate"]
             cards.append(("—" if pd.isna(rate) else f"{format_decimal(round(100 * float(rate)), lang)}\u00a0%",
                           t("guided.d.card.rate", lang), ""))
-        cards.append((format_decimal(len(ev.table("partners")), lang), t("guided.d.card.partners", lang), ""))
+        cards.append((format_decimal(len(self.data.table("partners")), lang), t("guided.d.card.partners", lang), ""))
         progress = ev.progress
         if len(progress):
             good = int(progress["status"].isin(["achieved", "on_track"]).sum())
@@ -786,9 +788,9 @@ class DashboardApp:
                        for value, label, new in cards)
         return f'<div class="ci-cards">{html}</div>'
 
-    def _meetings(self, ev: evaluation_steps.Evaluation):
+    def _meetings(self, ev: Evaluation):
         lang = self.lang
-        meetings = ev.table("meetings").sort_values("date", ascending=False, na_position="last").head(LATEST_MEETINGS)
+        meetings = self.data.table("meetings").sort_values("date", ascending=False, na_position="last").head(LATEST_MEETINGS)
         if meetings.empty:
             return Markdown(escape_html(t("guided.d.no_meetings", lang)))
         kinds = {code.id: code.label(lang) for code in CODES["meeting_kind"]}
