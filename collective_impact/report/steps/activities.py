@@ -1,9 +1,4 @@
-"""Step 4, ``activites``: mutually reinforcing activities (who works toward which outcome).
-
-``build(data)`` returns the step's blocks and the facts of its conclusions;
-:func:`collective_impact.report.steps.build_step` adds the heading, the introduction and the
-conclusions.
-"""
+"""Step 4, ``activites``: mutually reinforcing activities (who works toward which outcome)."""
 
 from __future__ import annotations
 

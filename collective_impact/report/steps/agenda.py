@@ -1,9 +1,4 @@
-"""Step 2, ``agenda``: common agenda and theory of change (the results chain, gaps marked).
-
-``build(data)`` returns the step's blocks and the facts of its conclusions;
-:func:`collective_impact.report.steps.build_step` adds the heading, the introduction and the
-conclusions.
-"""
+"""Step 2, ``agenda``: common agenda and theory of change (the results chain, gaps marked)."""
 
 from __future__ import annotations
 

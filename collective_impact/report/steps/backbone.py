@@ -1,9 +1,4 @@
-"""Step 6, ``pivot``: the backbone and its six functions.
-
-``build(data)`` returns the step's blocks and the facts of its conclusions;
-:func:`collective_impact.report.steps.build_step` adds the heading, the introduction and the
-conclusions.
-"""
+"""Step 6, ``pivot``: the backbone and its six functions."""
 
 from __future__ import annotations
 

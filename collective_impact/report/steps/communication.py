@@ -1,9 +1,4 @@
-"""Step 5, ``communication``: meetings, attendance and the partner network.
-
-``build(data)`` returns the step's blocks and the facts of its conclusions;
-:func:`collective_impact.report.steps.build_step` adds the heading, the introduction and the
-conclusions.
-"""
+"""Step 5, ``communication``: meetings, attendance and the partner network."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Step 3, ``mesure``: shared measurement (indicator progress and statuses).
-
-``build(data)`` returns the step's blocks and the facts of its conclusions;
-:func:`collective_impact.report.steps.build_step` adds the heading, the introduction and the
-conclusions.
-"""
+"""Step 3, ``mesure``: shared measurement (indicator progress and statuses)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
 """Step 7, ``synthese``: the five conditions together, change between waves, the evaluator's
 appraisal beside the computed band, strengths, points of vigilance, next steps.
-
-``build(data)`` returns the step's blocks and the facts of its conclusions;
-:func:`collective_impact.report.steps.build_step` adds the heading, the introduction and the
-conclusions.
 """
 
 from __future__ import annotations

@@ -1,9 +1,4 @@
-"""Step 1, ``territoire``: the territory and its partners (kinds, backbone, response rate).
-
-``build(data)`` returns the step's blocks and the facts of its conclusions;
-:func:`collective_impact.report.steps.build_step` adds the heading, the introduction and the
-conclusions.
-"""
+"""Step 1, ``territoire``: the territory and its partners (kinds, backbone, response rate)."""
 
 from __future__ import annotations
 
