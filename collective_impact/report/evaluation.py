@@ -66,13 +66,13 @@ class Evaluation:
 
     @cached_property
     def previous_wave(self) -> int | None:
-        """The wave before :attr:`wave` that has answers, if any."""
+        """The wave before the bundle's ``wave`` that has answers, if any."""
         earlier = [w for w in self.data.waves if self.data.wave is not None and w < self.data.wave]
         return earlier[-1] if earlier else None
 
     @cached_property
     def change(self) -> pd.DataFrame:
-        """:func:`~collective_impact.metrics.assessment.wave_change` from the previous wave to :attr:`wave`."""
+        """:func:`~collective_impact.metrics.assessment.wave_change` from the previous wave to the bundle's ``wave``."""
         from collective_impact.metrics.assessment import wave_change
 
         if self.previous_wave is None:
@@ -88,7 +88,7 @@ class Evaluation:
         return backbone_functions(self.data.table("responses"), framework=self.data.framework, lang=self.data.lang)
 
     def condition_row(self, condition: str) -> dict | None:
-        """The score row of ``condition`` at :attr:`wave` (``None`` without any answer)."""
+        """The score row of ``condition`` at the bundle's ``wave`` (``None`` without any answer)."""
         if self.data.wave is None:
             return None
         rows = self.scores[(self.scores["wave"] == self.data.wave) & (self.scores["condition"] == condition)]
@@ -195,7 +195,7 @@ class Evaluation:
 
     @cached_property
     def meetings(self) -> pd.DataFrame:
-        """The meetings held up to :attr:`as_of`."""
+        """The meetings held up to the bundle's ``as_of``."""
         meetings = self.data.table("meetings")
         return meetings[meetings["date"].notna() & (meetings["date"] <= self.data.as_of)].reset_index(drop=True)
 
@@ -211,7 +211,7 @@ class Evaluation:
 
     @cached_property
     def network_wave(self) -> int | None:
-        """The network survey shown: the latest one up to :attr:`wave` (as the synthesis reads it)."""
+        """The network survey shown: the latest one up to the bundle's ``wave`` (as the synthesis reads it)."""
         value = self.profile.territories["network_wave"].iloc[0] if len(self.profile.territories) else None
         return None if is_missing(value) else int(value)
 
