@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from collective_impact.report.blocks import Block, render_step
+from collective_impact.report.blocks import Block, render_step, show_in
 from collective_impact.report.bundle import open_territory
 from collective_impact.report.steps import build_step
 
@@ -49,3 +49,12 @@ def test_a_text_block_has_no_figure_and_a_missing_block_names_those_there_are(de
     with pytest.raises(KeyError, match="blocks: backbone, "):
         step.block("radar")
     assert Block("text", "x", content="*a*")._repr_mimebundle_()[0]["text/markdown"] == "*a*"
+
+
+def test_show_in_replaces_what_an_output_showed():
+    import ipywidgets as widgets
+
+    output = widgets.Output()
+    show_in(output, ["un"])
+    show_in(output, ["deux", "trois"])
+    assert [item["data"]["text/plain"] for item in output.outputs] == ["'deux'", "'trois'"]
