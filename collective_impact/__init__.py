@@ -30,9 +30,9 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from collective_impact.framework import Framework, available_frameworks, load_framework
     from collective_impact.io import write_template, write_workbook
     from collective_impact.metrics.assessment import condition_scores, item_scores
-    from collective_impact.metrics.synthesis import territory_profile
     from collective_impact.report.bundle import open_territory
     from collective_impact.report.execute import run_report
+    from collective_impact.report.findings import territory_profile
     from collective_impact.schema import TABLES
     from collective_impact.store import Store
     from collective_impact.validation import check_tables, load_files
@@ -85,7 +85,7 @@ _SOURCES = {
     "load_framework": "collective_impact.framework",
     "open_territory": "collective_impact.report.bundle",
     "run_report": "collective_impact.report.execute",
-    "territory_profile": "collective_impact.metrics.synthesis",
+    "territory_profile": "collective_impact.report.findings",
     "write_demo_workbook": "collective_impact.demo",
     "write_template": "collective_impact.io",
     "write_workbook": "collective_impact.io",

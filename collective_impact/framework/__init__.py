@@ -248,6 +248,21 @@ def load_framework(framework_id: str = DEFAULT_FRAMEWORK) -> Framework:
         raise FrameworkError(f"malformed framework file {path.name}: {err}") from err
 
 
+def resolve_framework(framework: Framework | str | None) -> Framework:
+    """Return ``framework`` as a :class:`Framework` (``None`` → the default, a str → that id).
+
+    Raises
+    ------
+    FrameworkError
+        When ``framework`` is the id of no framework version.
+    """
+    if framework is None:
+        return load_framework()
+    if isinstance(framework, str):
+        return load_framework(framework)
+    return framework
+
+
 __all__ = [
     "DEFAULT_FRAMEWORK",
     "BackboneFunction",
@@ -259,4 +274,5 @@ __all__ = [
     "Text",
     "available_frameworks",
     "load_framework",
+    "resolve_framework",
 ]

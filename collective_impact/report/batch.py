@@ -73,11 +73,10 @@ from collective_impact.errors import RunError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import check_lang, t
 from collective_impact.i18n.format import format_date, format_number
+from collective_impact.metrics.dates import evaluation_dates
 from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
-from collective_impact.metrics.indicators import status_labels
 from collective_impact.metrics.summary import territory_summary
 from collective_impact.paths import NOTEBOOKS_DIR, TEMPLATES_DIR, resolve_store, safe_name
-from collective_impact.report.bundle import latest_observation
 from collective_impact.report.execute import (
     COMPARISON_NOTEBOOK,
     EVALUATION_NOTEBOOK,
@@ -87,6 +86,7 @@ from collective_impact.report.execute import (
     execute_notebook,
     export_html,
 )
+from collective_impact.report.labels import status_labels
 from collective_impact.store import Store
 
 __all__ = [
@@ -333,11 +333,11 @@ def territory_figures(tables: dict[str, pd.DataFrame], territory_ids: Iterable[s
     DataFrame
         ``territory_id``, ``name``, ``phase`` (from the territories table), then the
         columns of :func:`~collective_impact.metrics.summary.territory_summary` at each
-        territory's evaluation date (:func:`_evaluation_dates`: from the data, never the
-        clock); ``as_of`` as ISO text (``2026-03-15``), empty when the territory has none.
+        territory's evaluation date (:func:`~collective_impact.metrics.dates.evaluation_dates`:
+        from the data, never the clock); ``as_of`` as ISO text (``2026-03-15``), empty when the territory has none.
     """
     ids = list(tables["territories"]["territory_id"]) if territory_ids is None else list(territory_ids)
-    figures = territory_summary(tables, _evaluation_dates(tables), ids, framework=framework)
+    figures = territory_summary(tables, evaluation_dates(tables), ids, framework=framework)
     info = tables["territories"].set_index("territory_id")
     figures.insert(1, "name", [info.at[tid, "name"] if tid in info.index else None for tid in ids])
     figures.insert(2, "phase", [info.at[tid, "phase"] if tid in info.index else None for tid in ids])
@@ -345,12 +345,6 @@ def territory_figures(tables: dict[str, pd.DataFrame], territory_ids: Iterable[s
     return figures.astype({"name": "str", "phase": "str"})
 
 
-def _evaluation_dates(tables: dict[str, pd.DataFrame]) -> pd.Series:
-    """The evaluation date of each territory of ``tables``, NaT when nothing was observed."""
-    ids = sorted({tid for frame in tables.values() if "territory_id" in frame for tid in frame["territory_id"]})
-    return pd.Series([latest_observation({name: frame[frame["territory_id"] == tid] for name, frame in tables.items()
-                                          if "territory_id" in frame}) for tid in ids],
-                     index=pd.Index(ids, name="territory_id"), dtype="datetime64[ns]", name="as_of")
 
 
 # --------------------------------------------------------------------------------------
@@ -639,7 +633,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
 def _comparison_task(territories: list[str], tables: dict[str, pd.DataFrame], notebook: Path, out: Path,
                      store_abs: str, lang: str, kernel_name: str | None) -> Task:
     # the latest evaluation date of the territories compared (NaT, shown "—", when none)
-    as_of = _evaluation_dates(tables).reindex(territories).max()
+    as_of = evaluation_dates(tables).reindex(territories).max()
     return Task(
         territory_id=_COMPARISON_KEY, stem=COMPARISON_NAME, notebook=_portable(notebook), out_dir=str(out), lang=lang,
         kernel_name=kernel_name,
