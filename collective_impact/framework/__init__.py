@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from collective_impact.errors import FrameworkError
-from collective_impact.i18n import Text
+from collective_impact.i18n import DEFAULT_LANG, Text, t
 
 DEFAULT_FRAMEWORK = "ci2011"
 _HERE = Path(__file__).parent
@@ -128,19 +128,19 @@ class Framework:
         for c in self.conditions:
             if c.id == condition_id:
                 return c
-        raise FrameworkError(f"unknown condition {condition_id!r}; known: {', '.join(self.condition_ids)}")
+        raise FrameworkError(t("framework.unknown_condition", DEFAULT_LANG, id=condition_id, known=", ".join(self.condition_ids)))
 
     def item(self, item_id: str) -> Item:
         for item in self.items:
             if item.id == item_id:
                 return item
-        raise FrameworkError(f"unknown item {item_id!r}")
+        raise FrameworkError(t("framework.unknown_item", DEFAULT_LANG, id=item_id))
 
     def phase(self, phase_id: str) -> Phase:
         for p in self.phases:
             if p.id == phase_id:
                 return p
-        raise FrameworkError(f"unknown phase {phase_id!r}; known: {', '.join(self.phase_ids)}")
+        raise FrameworkError(t("framework.unknown_phase", DEFAULT_LANG, id=phase_id, known=", ".join(self.phase_ids)))
 
     def items_frame(self, lang: str = "fr"):
         """Items as a DataFrame: item_id, condition, position, backbone_function, text."""
@@ -177,9 +177,7 @@ def load_framework(framework_id: str = DEFAULT_FRAMEWORK) -> Framework:
     """
     known = available_frameworks()
     if framework_id not in known:
-        raise FrameworkError(
-            f"Référentiel inconnu : {framework_id!r}. Référentiels disponibles : {', '.join(known)}."
-        )
+        raise FrameworkError(t("framework.unknown", DEFAULT_LANG, id=framework_id, known=", ".join(known)))
     path = _HERE / f"{framework_id}.yaml"
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -232,7 +230,7 @@ def load_framework(framework_id: str = DEFAULT_FRAMEWORK) -> Framework:
             bands=bands,
         )
     except (KeyError, TypeError, ValueError, yaml.YAMLError) as err:
-        raise FrameworkError(f"malformed framework file {path.name}: {err}") from err
+        raise FrameworkError(t("framework.malformed", DEFAULT_LANG, file=path.name, detail=err)) from err
 
 
 __all__ = [
