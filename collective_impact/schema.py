@@ -24,14 +24,12 @@ columns are the canonical ids, in schema order, with dtypes given by :data:`DTYP
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from collective_impact.framework import load_framework
 from collective_impact.i18n import Text, catalogue, text
+from collective_impact.i18n.format import is_missing
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 QPV_PATTERN = re.compile(r"^(QP\d{6}|QN\d{5}[A-Z])$")
@@ -339,7 +337,7 @@ _ID_SEPARATORS = re.compile(r"[;,\s]+")
 
 def split_ids(value: object) -> list[str]:
     """Split an ``idlist`` cell (``"P01; P03,P04"``) into ids; a missing value gives ``[]``."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return []
     return [part for part in _ID_SEPARATORS.split(str(value).strip()) if part]
 

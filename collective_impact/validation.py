@@ -35,7 +35,7 @@ from pandera.errors import SchemaErrors
 from collective_impact.errors import InputError, Problem
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import check_lang, t
-from collective_impact.i18n.format import format_number, format_short_date, parse_decimal
+from collective_impact.i18n.format import format_number, format_short_date, is_missing, parse_decimal
 from collective_impact.io import RawSheet, normalize_label, read_sources
 from collective_impact.schema import (
     CODES,
@@ -79,15 +79,7 @@ class _CellError(Exception):
 
 
 def _is_blank(value: object) -> bool:
-    if isinstance(value, str):
-        return not value.strip()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return math.isnan(value)
-    if isinstance(value, np.datetime64):
-        return bool(np.isnat(value))
-    return False
+    return not value.strip() if isinstance(value, str) else is_missing(value)
 
 
 def _as_text(value: object) -> str:
