@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from collective_impact.apps.forms import submit_rows, validate_rows
+from collective_impact.apps.submit import submit_rows, validate_rows
 from collective_impact.errors import InputError
 from collective_impact.store import Store
 from collective_impact.validation import load_files

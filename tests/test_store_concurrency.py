@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from collective_impact.apps.forms import QuestionnaireAnswers, submit_responses
+from collective_impact.apps.submit import QuestionnaireAnswers, submit_responses
 from collective_impact.framework import load_framework
 from collective_impact.store import Store
 

@@ -1,21 +1,15 @@
-"""The guided evaluation and the steering committee's dashboard (Voila apps).
+"""The guided evaluation (``notebooks/apps/evaluation.ipynb``): the seven steps, the evaluator's appraisals, the report.
 
-Two apps of ``notebooks/apps/``, each a notebook of one import and one call:
+:func:`evaluation_app` is what the notebook calls. The evaluator picks a territory and a
+wave, then goes through the seven steps of the evaluation one page at a time
+(:class:`EvaluationApp`). Each page shows a step of :mod:`collective_impact.report.steps`
+(its introduction, blocks and conclusions, as the report does). On the five condition
+steps a :class:`JudgmentForm` records the evaluator's own appraisal in the ``judgments``
+table; the synthesis shows them beside the computed bands; the last step produces the
+territory's HTML report (:func:`~collective_impact.report.execute.run_report`) and offers
+it for download (:class:`ReportPanel`).
 
-* :func:`evaluation_app` (``evaluation.ipynb``): the evaluator picks a territory and a
-  wave, then goes through the seven steps of the evaluation one page at a time. Each page
-  shows a step of :mod:`collective_impact.report.steps` (its introduction, blocks and conclusions,
-  as :func:`~collective_impact.report.steps.render_step` and the report do). On the five condition steps a
-  :class:`JudgmentForm` records the evaluator's own appraisal in the ``judgments`` table;
-  the synthesis shows them beside the computed bands; the last step produces the
-  territory's HTML report (:func:`collective_impact.report.run_report`) and offers it for
-  download (:class:`ReportPanel`).
-* :func:`dashboard_app` (``tableau_de_bord.ipynb``): the radar of the five conditions and
-  their bands, indicator statuses, response rate, latest meetings and the partner network,
-  with a refresh button that reads the store again (:class:`DashboardApp`).
-
-Nothing here computes a metric or draws a figure: the steps' blocks do. What a user typed
-or a store holds reaches an ``HTML`` widget through :func:`~collective_impact.i18n.format.escape_html`.
+Nothing here computes a metric or draws a figure: the steps' blocks do.
 """
 
 from __future__ import annotations
@@ -26,113 +20,48 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
-from IPython.display import Markdown
 
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
 import collective_impact.plots  # noqa: F401
-from collective_impact.apps.forms import (
+from collective_impact.apps.params import request_params
+from collective_impact.apps.submit import submit_rows
+from collective_impact.apps.widgets import (
     BusyButton,
     Field,
     Steps,
-    TerritoryPicker,
+    TerritoryWaveChooser,
     app_container,
     banner,
-    clean_text,
-    format_date,
-    format_decimal,
-    open_store,
-    request_params,
-    show_in,
+    html_box,
+    open_app_store,
     show_problems,
-    submit_rows,
 )
 from collective_impact.errors import CollectiveImpactError, InputError
 from collective_impact.framework import Framework, load_framework
-from collective_impact.i18n import catalogue, t
-from collective_impact.i18n.format import escape_html
+from collective_impact.i18n import t
+from collective_impact.i18n.format import clean_text, escape_html, format_number, format_short_date, is_missing
 from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.bundle import TerritoryData, open_territory
 from collective_impact.report.execute import run_report
-from collective_impact.report.narrative import show_table
-from collective_impact.schema import CODES, MAX_TEXT, split_ids
+from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
-__all__ = [
-    "DashboardApp",
-    "EvaluationApp",
-    "JudgmentForm",
-    "ReportPanel",
-    "TerritoryWaveChooser",
-    "dashboard_app",
-    "download_link",
-    "evaluation_app",
-]
-
-catalogue()  # parsed at import, before the request (see collective_impact.apps.forms)
+__all__ = ["EvaluationApp", "JudgmentForm", "ReportPanel", "download_link", "evaluation_app"]
 
 #: The judgments' key besides the territory: one appraisal per wave and condition.
 JUDGMENT_KEY = ("territory_id", "wave", "condition")
-#: Meetings listed on the dashboard.
-LATEST_MEETINGS = 5
-
-# The guided apps' own pieces; the common look comes from forms.app_container.
-_STYLE = """<style>
-.ci-wide { max-width: 60rem; }
-.ci-judgment { border: 1px solid #b2ccff; background: #f5f8ff; border-radius: 6px; padding: 0.6rem 0.9rem;
-  margin: 1rem 0; box-sizing: border-box; }
-.ci-judgment h3 { margin-top: 0.2rem; }
-.ci-judgment textarea { min-height: 7rem; font-family: inherit; font-size: 15px; }
-.ci-band { padding: 0 0.35rem; border-radius: 3px; font-weight: 600; white-space: nowrap; }
-.ci-band-force { background: #D5F0E6; }
-.ci-band-a_consolider { background: #FBF6C9; }
-.ci-band-vigilance { background: #F9DCCF; }
-.ci-report { border-top: 2px solid #d0d5dd; margin-top: 1.2rem; padding-top: 0.4rem; }
-.ci-download { display: inline-block; background: #1570ef; color: white !important; padding: 0.5rem 0.9rem;
-  border-radius: 4px; text-decoration: none; font-weight: 600; margin: 0.3rem 0; }
-.ci-spinner { display: inline-block; width: 0.9em; height: 0.9em; border: 2px solid #98a2b3;
-  border-top-color: transparent; border-radius: 50%; animation: ci-spin 0.9s linear infinite;
-  vertical-align: -0.1em; margin-right: 0.4em; }
-@keyframes ci-spin { to { transform: rotate(360deg); } }
-.ci-cards { display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0.3rem 0 0.8rem 0; }
-.ci-card { flex: 1 1 8.5rem; box-sizing: border-box; border: 1px solid #d0d5dd; border-radius: 6px; padding: 0.4rem 0.7rem; }
-.ci-card-value { font-size: 1.5em; font-weight: 700; line-height: 1.3; }
-.ci-card-label { color: #475467; font-size: 0.85em; line-height: 1.3; }
-.ci-card-new { color: #05603a; font-size: 0.85em; font-weight: 600; }
-.ci-section-title { margin: 1.2rem 0 0.2rem 0; border-bottom: 1px solid #eaecf0; }
-.ci-chooser > .ci-field { flex: 1 1 16rem; width: auto !important; margin-right: 1rem; }
-.ci-app .jp-RenderedHTMLCommon table.ci-table { border-collapse: collapse; margin: 0.5rem 0 1rem; table-layout: auto; }
-.ci-app .jp-RenderedHTMLCommon table.ci-table th, .ci-app .jp-RenderedHTMLCommon table.ci-table td {
-  border: none; border-bottom: 1px solid #d0d7de; padding: 0.3rem 0.6rem; vertical-align: top; max-width: 22rem; }
-.ci-app .jp-RenderedHTMLCommon table.ci-table .ci-text { text-align: left; }
-.ci-app .jp-RenderedHTMLCommon table.ci-table .ci-num { text-align: right; font-variant-numeric: tabular-nums; }
-.ci-app .jp-RenderedHTMLCommon table.ci-table td.ci-num { white-space: nowrap; }
-.ci-app .jp-RenderedHTMLCommon table.ci-table th { background: #f6f8fa; }
-.ci-app .jp-RenderedHTMLCommon table.ci-table caption { caption-side: top; text-align: left; font-weight: 600;
-  padding-bottom: 0.3rem; }
-</style>"""
-
-
-def _html(text: str = "", *classes: str) -> widgets.HTML:
-    # as wide as the column, margins included (a width of 100% plus the margins overflows by a few pixels)
-    box = widgets.HTML(text, layout=widgets.Layout(width="auto"))
-    for name in classes:
-        box.add_class(name)
-    return box
 
 
 def _band_chip(fw: Framework, band: str | None, lang: str) -> str:
     """A band's label in its colour (HTML)."""
     return f'<span class="ci-band ci-band-{escape_html(band)}">{escape_html(fw.bands.label(band, lang))}</span>'
 
-
-def _is_blank(value: object) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def download_link(data: bytes, filename: str, text: str, *, mime: str = "text/html") -> str:
@@ -147,88 +76,6 @@ def download_link(data: bytes, filename: str, text: str, *, mime: str = "text/ht
             f'href="data:{mime};charset=utf-8;base64,{encoded}">⬇ {escape_html(text)}</a>')
 
 
-# ============================================================================ territory and wave
-class TerritoryWaveChooser:
-    """A territory (fixed by the link or chosen in a list) and one of its questionnaire waves.
-
-    ``on_change(territory, wave)`` is called when the pair changes; ``wave`` is ``None`` for
-    a territory without answers. The wave offered first is the latest, or the link's.
-    """
-
-    def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None, lang: str = "fr",
-                 on_change: Callable[[str | None, int | None], None] | None = None) -> None:
-        self.store = store
-        self.lang = lang
-        self.on_change = on_change
-        self.picker = TerritoryPicker(store.territory_names(), territory=territory, lang=lang)
-        self.wave = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="20rem"))
-        self.wave_field = Field(t("guided.wave", lang), self.wave, help=t("guided.wave_help", lang))
-        self.waves: list[int] = []
-        self._wanted = wave
-        self._quiet = False
-        self.box = widgets.HBox([self.picker.box, self.wave_field.box],
-                                layout=widgets.Layout(flex_flow="row wrap", width="100%"))
-        self.box.add_class("ci-chooser")
-        self.picker.observe(self._territory_changed)
-        self.wave.observe(self._wave_changed, names="value")
-        self._load_waves()
-
-    @property
-    def territory(self) -> str | None:
-        return self.picker.value
-
-    @property
-    def current_wave(self) -> int | None:
-        return self.wave.value or None
-
-    def _load_waves(self) -> None:
-        """Offer the waves of the territory; keep the chosen one if it is still there."""
-        territory = self.territory
-        waves: list[int] = []
-        if territory is not None:
-            responses = self.store.load(["responses"], territories=[territory])["responses"]
-            waves = sorted(int(w) for w in responses["wave"].dropna().unique())
-        self.waves = waves
-        if waves:
-            options = [(t("guided.wave_latest" if w == waves[-1] else "guided.wave_option", self.lang, wave=w), w)
-                       for w in reversed(waves)]
-        else:
-            options = [(t("guided.no_wave", self.lang), 0)]
-        keep = self.wave.value if self.wave.value in waves else None
-        if keep is None and self._wanted in waves:
-            keep = self._wanted
-        self._quiet = True
-        try:
-            self.wave.options = options
-            self.wave.value = keep if keep is not None else options[0][1]
-        finally:
-            self._quiet = False
-        self.wave_field.box.layout.display = "none" if territory is None else None
-        unknown = self._wanted is not None and territory is not None and self._wanted not in waves
-        self.wave_field.set_error(t("guided.wave_unknown", self.lang, wave=self._wanted) if unknown else None)
-
-    def refresh(self) -> list[int]:
-        """Read the waves again (answers may have come); return the new ones."""
-        before = set(self.waves)
-        self._load_waves()
-        return [w for w in self.waves if w not in before] if before else []
-
-    def _territory_changed(self, territory: str | None) -> None:
-        if territory is not None:
-            self.picker.field.set_error(None)
-        self._load_waves()
-        self._changed()
-
-    def _wave_changed(self, change: dict) -> None:
-        if not self._quiet:
-            self._changed()
-
-    def _changed(self) -> None:
-        if self.on_change is not None:
-            self.on_change(self.territory, self.current_wave)
-
-
-# ============================================================================ the evaluator's judgment
 class JudgmentForm:
     """The evaluator's appraisal of one condition for one territory and wave.
 
@@ -267,7 +114,7 @@ class JudgmentForm:
         self.lang = lang
         self.today = today
         self.on_saved = on_saved
-        self.computed_band = None if computed is None or _is_blank(computed.get("band")) else str(computed["band"])
+        self.computed_band = None if computed is None or is_missing(computed.get("band")) else str(computed["band"])
         self.saved: tuple[str | None, str, str] | None = None  # (band, justification, evaluator) as stored
         label = fw.condition(condition).label(lang)
 
@@ -277,11 +124,11 @@ class JudgmentForm:
         self.justification = widgets.Textarea(placeholder=t("guided.j.placeholder", lang), rows=5,
                                               layout=widgets.Layout(width="100%", max_width="40rem"))
         self.evaluator = widgets.Text(value=evaluator, layout=widgets.Layout(width="100%", max_width="24rem"))
-        self.count = _html()
+        self.count = html_box()
         self.fields = {
             "band": Field(t("guided.j.band", lang), self.band, help=t("guided.j.band_help", lang)),
             "justification": Field(t("guided.j.justification", lang), self.justification,
-                                   help=t("guided.j.justification_help", lang, max=format_decimal(MAX_TEXT, lang))),
+                                   help=t("guided.j.justification_help", lang, max=format_number(MAX_TEXT, lang, decimals=0))),
             "evaluator": Field(t("guided.j.evaluator", lang), self.evaluator, help=t("guided.j.evaluator_help", lang)),
         }
         # the count sits under the text box, before the help
@@ -292,16 +139,16 @@ class JudgmentForm:
                                           layout=widgets.Layout(width="auto", align_self="flex-start"))
         self.save_button.on_click(lambda _: self.save())
         self._saving = BusyButton(self.save_button, t("guided.j.saving", lang))
-        self.status = _html()
+        self.status = html_box()
 
         if computed is None or self.computed_band is None:
             reading = escape_html(t("guided.j.no_computed", lang, wave=self.wave))
         else:
-            score = format_decimal(round(float(computed["mean"]), 2), lang)
+            score = format_number(computed["mean"], lang)
             reading = t("guided.j.computed", lang, wave=self.wave, band="{band}", score=escape_html(score),
                         max=fw.scale_max)
             reading = escape_html(reading).replace("{band}", _band_chip(fw, self.computed_band, lang))
-        header = _html(f"<h3>{escape_html(t('guided.j.title', lang, condition=label))}</h3>"
+        header = html_box(f"<h3>{escape_html(t('guided.j.title', lang, condition=label))}</h3>"
                        f"<p>{escape_html(t('guided.j.intro', lang))}</p><p>{reading}</p>")
         self.box = widgets.VBox([header, *(f.box for f in self.fields.values()), self.save_button, self.status],
                                 layout=widgets.Layout(width="100%"))
@@ -338,11 +185,11 @@ class JudgmentForm:
         if row is None:
             return
         self.band.value = row["band"] if row["band"] in self.framework.bands.order else None
-        self.justification.value = "" if _is_blank(row["justification"]) else str(row["justification"])
-        self.evaluator.value = "" if _is_blank(row["evaluator"]) else str(row["evaluator"])
+        self.justification.value = "" if is_missing(row["justification"]) else str(row["justification"])
+        self.evaluator.value = "" if is_missing(row["evaluator"]) else str(row["evaluator"])
         self.saved = self.values()
-        who = "" if _is_blank(row["evaluator"]) else t("guided.j.by", self.lang, name=row["evaluator"])
-        when = format_date(row["recorded_on"], self.lang) or "—"
+        who = "" if is_missing(row["evaluator"]) else t("guided.j.by", self.lang, name=row["evaluator"])
+        when = format_short_date(row["recorded_on"], self.lang)
         self.status.value = banner(t("guided.j.loaded", self.lang, date=when, who=who), "info")
 
     def _edited(self, name: str) -> None:
@@ -352,8 +199,8 @@ class JudgmentForm:
 
     def _count(self) -> None:
         n = len(self.justification.value or "")
-        text = escape_html(t("guided.j.count", self.lang, n=format_decimal(n, self.lang),
-                        max=format_decimal(MAX_TEXT, self.lang)))
+        text = escape_html(t("guided.j.count", self.lang, n=format_number(n, self.lang, decimals=0),
+                        max=format_number(MAX_TEXT, self.lang, decimals=0)))
         self.count.value = f'<div class="{"ci-error" if n > MAX_TEXT else "ci-help"}">{text}</div>'
 
     def warn_unsaved(self) -> None:
@@ -428,10 +275,10 @@ class ReportPanel:
                                      icon="file-text", layout=widgets.Layout(width="auto", align_self="flex-start"))
         self.button.on_click(lambda _: self.produce())
         self._busy = BusyButton(self.button, t("guided.r.working_button", lang))
-        self.status = _html()
-        self.link = _html()
+        self.status = html_box()
+        self.link = html_box()
         self.box = widgets.VBox([
-            _html(f"<h3>{escape_html(t('guided.r.title', lang))}</h3><p>{escape_html(t('guided.r.intro', lang))}</p>"),
+            html_box(f"<h3>{escape_html(t('guided.r.title', lang))}</h3><p>{escape_html(t('guided.r.intro', lang))}</p>"),
             self.button, self.status, self.link], layout=widgets.Layout(width="100%"))
         self.box.add_class("ci-report")
 
@@ -474,8 +321,8 @@ class ReportPanel:
             self._busy.release()
             return
         self.html = data
-        seconds = format_decimal(round(time.perf_counter() - started), lang)
-        size = t("guided.r.size", lang, size=format_decimal(round(len(data) / 1_000_000, 1) or 0.1, lang))
+        seconds = format_number(time.perf_counter() - started, lang, decimals=0)
+        size = t("guided.r.size", lang, size=format_number(max(len(data) / 1_000_000, 0.1), lang, decimals=1))
         self.link.value = download_link(data, self.filename, t("guided.r.download", lang, size=size))
         self.status.value = warning + banner(t("guided.r.ready", lang, seconds=seconds), "ok")
         self._busy.release()
@@ -523,10 +370,10 @@ class EvaluationApp:
 
         self.chooser = TerritoryWaveChooser(store, territory=territory, wave=wave, lang=lang)
         self.body = widgets.VBox(layout=widgets.Layout(width="100%"))
-        header = [_html(f"<h2>{escape_html(t('guided.e.title', lang))}</h2><p>{escape_html(t('guided.e.intro', lang))}</p>")]
+        header = [html_box(f"<h2>{escape_html(t('guided.e.title', lang))}</h2><p>{escape_html(t('guided.e.intro', lang))}</p>")]
         if not store.territory_names():
-            header.append(_html(banner(t("forms.no_territory", lang), "error")))
-        self.widget = app_container([*header, self.chooser.box, self.body], style=_STYLE)
+            header.append(html_box(banner(t("forms.no_territory", lang), "error")))
+        self.widget = app_container([*header, self.chooser.box, self.body])
         self.widget.add_class("ci-wide")  # room for the figures at their drawn width
         self.chooser.on_change = self.open
         self.open(self.chooser.territory, self.chooser.current_wave)
@@ -542,7 +389,7 @@ class EvaluationApp:
         self._synthesis_judgments = None
         self._warned = None
         if territory is None:
-            self.body.children = [_html(banner(t("guided.choose", self.lang), "info"))]
+            self.body.children = [html_box(banner(t("guided.choose", self.lang), "info"))]
             return
         try:
             self.data = open_territory(self.store.path, territory, lang=self.lang, wave=wave,
@@ -550,7 +397,7 @@ class EvaluationApp:
             self.step_list = list(evaluation_steps.build_steps(self.data).values())
         except CollectiveImpactError as err:
             self.data = None
-            self.body.children = [_html(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))]
+            self.body.children = [html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))]
             return
         self.report = ReportPanel(self.data, unsaved=self._unsaved_labels)
         pages = [lambda step=step: self._build_page(step) for step in self.step_list]
@@ -582,7 +429,7 @@ class EvaluationApp:
     def _judgment_part(self, condition: str) -> widgets.Widget:
         data = self.data
         if data.wave is None:
-            box = _html(banner(t("guided.j.no_wave", self.lang), "info"))
+            box = html_box(banner(t("guided.j.no_wave", self.lang), "info"))
             box.add_class("ci-judgment")
             return box
         form = JudgmentForm(self.store, territory=data.territory_id, wave=data.wave, condition=condition,
@@ -643,176 +490,6 @@ class EvaluationApp:
         return [self.framework.condition(c).label(self.lang) for c, form in self.forms.items() if form.changed()]
 
 
-# ============================================================================ the dashboard
-class DashboardApp:
-    """The steering committee's dashboard of one territory and wave, refreshed on demand.
-
-    Key figures (respondents, response rate, partners, indicators on track, latest
-    meeting), the radar of the five conditions with their bands, indicator statuses, the
-    response rates, the latest meetings and the partner network; the figures and tables are
-    the evaluation steps' own blocks. "Actualiser" reads the store again and says what
-    came in since.
-    """
-
-    SECTIONS = ("conditions", "indicators", "responses", "meetings", "network")
-
-    def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
-                 framework: Framework | None = None, lang: str = "fr") -> None:
-        self.store = store
-        self.lang = lang
-        self.framework = framework or load_framework()
-        self.data: TerritoryData | None = None
-        self.respondents: int | None = None
-        self._previous: tuple[str, int | None, int] | None = None
-        self.chooser = TerritoryWaveChooser(store, territory=territory, wave=wave, lang=lang)
-        self.refresh_button = widgets.Button(description=t("guided.d.refresh", lang), icon="refresh",
-                                             layout=widgets.Layout(width="auto"))
-        self.refresh_button.on_click(lambda _: self.refresh())
-        self._refreshing = BusyButton(self.refresh_button, t("guided.d.refreshing", lang))
-        self.status = _html()
-        self.cards = _html()
-        self.outputs = {name: widgets.Output(layout=widgets.Layout(width="100%")) for name in self.SECTIONS}
-        parts: list[widgets.Widget] = [_html(f'<h3 class="ci-section-title">{escape_html(t("guided.d.key_figures", lang))}'
-                                             "</h3>"), self.cards]
-        for name, output in self.outputs.items():
-            output.add_class(f"ci-dash-{name}")
-            parts += [_html(f'<h3 class="ci-section-title">{escape_html(t(f"guided.d.{name}", lang))}</h3>'), output]
-        self.content = widgets.VBox(parts, layout=widgets.Layout(width="100%"))
-        self.message = _html()
-        intro = t("guided.d.intro", lang, refresh=t("guided.d.refresh", lang))
-        header = [_html(f"<h2>{escape_html(t('guided.d.title', lang))}</h2><p>{escape_html(intro)}</p>")]
-        if not store.territory_names():
-            header.append(_html(banner(t("forms.no_territory", lang), "error")))
-        toolbar = widgets.HBox([self.refresh_button, self.status],
-                               layout=widgets.Layout(flex_flow="row wrap", align_items="center", width="100%"))
-        self.status.layout = widgets.Layout(flex="1 1 14rem", margin="0 0 0 0.6rem")
-        self.widget = app_container([*header, self.chooser.box, toolbar, self.message, self.content], style=_STYLE)
-        self.widget.add_class("ci-wide")
-        self.chooser.on_change = lambda territory, wave: self.show()
-        self.show()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def refresh(self) -> None:
-        """Read the store again, as the button does, and say what is new."""
-        if not self._refreshing.acquire():
-            return
-        try:
-            new_waves = self.chooser.refresh()
-            self.show(refreshed=True, new_waves=new_waves)
-        finally:
-            self._refreshing.release()
-
-    def show(self, *, refreshed: bool = False, new_waves: list[int] | None = None) -> None:
-        """Draw the dashboard of the chosen territory and wave."""
-        lang = self.lang
-        territory, wave = self.chooser.territory, self.chooser.current_wave
-        visible = territory is not None
-        self.content.layout.display = None if visible else "none"
-        self.refresh_button.layout.display = None if visible else "none"
-        self.message.value = "" if visible else banner(t("guided.choose", lang), "info")
-        if not visible:
-            self.status.value = ""
-            return
-        try:
-            self.data = open_territory(self.store.path, territory, lang=lang, wave=wave, framework=self.framework)
-            built = {step_id: evaluation_steps.build_step(self.data, step_id)
-                     for step_id in ("territoire", "mesure", "communication", "synthese")}
-        except CollectiveImpactError as err:
-            self.content.layout.display = "none"
-            self.message.value = banner(t("guided.open_failed", lang, detail=str(err)), "error")
-            return
-        ev = evaluation_steps.evaluation(self.data)
-        rates = ev.response_rates
-        current = rates[rates["wave"] == self.data.wave] if self.data.wave is not None else rates.iloc[0:0]
-        respondents = int(current["n_respondents"].iloc[0]) if len(current) else 0
-        news = []
-        gained = 0
-        if refreshed and self._previous is not None and self._previous[:2] == (territory, self.data.wave):
-            gained = respondents - self._previous[2]
-            if gained > 0:
-                news.append(t("guided.d.new_respondents", lang, n=gained, wave=self.data.wave))
-        for new_wave in new_waves or []:
-            news.append(t("guided.d.new_wave", lang, wave=new_wave))
-        if refreshed and not news:
-            news.append(t("guided.d.nothing_new", lang))
-        self._previous = (territory, self.data.wave, respondents)
-        self.respondents = respondents
-        read_at = t("guided.d.read_at", lang, time=datetime.now().strftime("%H:%M:%S"))
-        self.status.value = "<div class='ci-help'>" + escape_html(" ".join([read_at, *news])) + "</div>"
-        self.cards.value = self._cards(ev, current, gained=max(gained, 0))
-
-        def blocks(step_id: str, *names: str) -> list:
-            found = {block.name: block for block in built[step_id].blocks}
-            return [found[name] for name in names if name in found]
-
-        sections = {
-            "conditions": blocks("synthese", "radar", "conditions", "no_answers"),
-            "indicators": blocks("mesure", "indicator_progress", "no_indicators"),
-            "responses": blocks("territoire", "response_rates"),
-            "network": blocks("communication", "network", "no_network"),
-        }
-        for name, shown in sections.items():
-            self._draw(name, shown)
-        self._draw("meetings", [self._meetings(ev)])
-
-    def _draw(self, name: str, objects: list) -> None:
-        show_in(self.outputs[name], objects)
-
-    def _cards(self, ev: evaluation_steps.Evaluation, current: pd.DataFrame, *, gained: int = 0) -> str:
-        lang = self.lang
-        cards = []
-        if len(current):
-            row = current.iloc[0]
-            cards.append((format_decimal(int(row["n_respondents"]), lang),
-                          t("guided.d.card.respondents", lang, wave=self.data.wave),
-                          t("guided.d.card.gained", lang, n=gained) if gained else ""))
-            rate = row["rate"]
-            cards.append(("—" if pd.isna(rate) else f"{format_decimal(round(100 * float(rate)), lang)}\u00a0%",
-                          t("guided.d.card.rate", lang), ""))
-        cards.append((format_decimal(len(ev.table("partners")), lang), t("guided.d.card.partners", lang), ""))
-        progress = ev.progress
-        if len(progress):
-            good = int(progress["status"].isin(["achieved", "on_track"]).sum())
-            cards.append((t("guided.d.of", lang, n=good, total=len(progress)), t("guided.d.card.indicators", lang),
-                          ""))
-        meetings = ev.meetings
-        if len(meetings):
-            cards.append((format_date(meetings["date"].max(), lang), t("guided.d.card.meeting", lang), ""))
-        html = "".join(f'<div class="ci-card"><div class="ci-card-value">{escape_html(value)}</div>'
-                       f'<div class="ci-card-label">{escape_html(label)}</div>'
-                       + (f'<div class="ci-card-new">{escape_html(new)}</div>' if new else "") + "</div>"
-                       for value, label, new in cards)
-        return f'<div class="ci-cards">{html}</div>'
-
-    def _meetings(self, ev: evaluation_steps.Evaluation):
-        lang = self.lang
-        meetings = ev.table("meetings").sort_values("date", ascending=False, na_position="last").head(LATEST_MEETINGS)
-        if meetings.empty:
-            return Markdown(escape_html(t("guided.d.no_meetings", lang)))
-        kinds = {code.id: code.label(lang) for code in CODES["meeting_kind"]}
-        frame = pd.DataFrame({
-            t("guided.d.col_date", lang): [format_date(d, lang) for d in meetings["date"]],
-            t("guided.d.col_kind", lang): [kinds.get(k, k) if isinstance(k, str) else None for k in meetings["kind"]],
-            t("guided.d.col_title", lang): meetings["title"].to_numpy(),
-            t("guided.d.col_attendees", lang): [len(split_ids(a)) for a in meetings["attendees"]],
-        })
-        return show_table(frame, lang=lang, nowrap=[t("guided.d.col_date", lang)])
-
-
-# ============================================================================ entry points
-def _open(params, store: str | os.PathLike | Store | None, title: str) -> tuple[Store | None, widgets.Widget | None]:
-    if isinstance(store, Store):
-        return store, None
-    try:
-        return open_store(store, lang=params.lang), None
-    except CollectiveImpactError as err:
-        from collective_impact.apps.forms import message_panel
-
-        return None, message_panel(t("guided.unavailable", params.lang, detail=str(err)), title=title)
-
-
 def evaluation_app(*, store: str | os.PathLike | Store | None = None, query: str | None = None,
                    framework: Framework | None = None) -> EvaluationApp | widgets.Widget:
     """The guided evaluation as the Voila notebook shows it.
@@ -822,19 +499,8 @@ def evaluation_app(*, store: str | os.PathLike | Store | None = None, query: str
     cannot be opened, a panel explains why instead.
     """
     params = request_params(query)
-    opened, problem = _open(params, store, t("guided.e.title", params.lang))
-    if problem is not None:
-        return problem
+    opened = open_app_store(params, store, title=t("guided.e.title", params.lang), unavailable="guided.unavailable")
+    if not isinstance(opened, Store):
+        return opened
     return EvaluationApp(opened, territory=params.territory, wave=params.wave, framework=framework,
                          lang=params.lang)
-
-
-def dashboard_app(*, store: str | os.PathLike | Store | None = None, query: str | None = None,
-                  framework: Framework | None = None) -> DashboardApp | widgets.Widget:
-    """The steering committee's dashboard as the Voila notebook shows it (see :func:`evaluation_app`)."""
-    params = request_params(query)
-    opened, problem = _open(params, store, t("guided.d.title", params.lang))
-    if problem is not None:
-        return problem
-    return DashboardApp(opened, territory=params.territory, wave=params.wave, framework=framework,
-                        lang=params.lang)

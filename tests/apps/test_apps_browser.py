@@ -1,6 +1,6 @@
 """The Voila apps in a real browser: Debian's chromium driven by Playwright.
 
-One Voila server (``collective_impact.apps.serve_apps``) serves the apps for the whole
+One Voila server (the ``apps`` fixture of conftest.py) serves the apps for the whole
 module, on a free port, with a store of the demo territories in a temporary folder.
 Pages are opened at a phone's width (390 px). Screenshots are written to the module's
 temporary folder (``shots/``).
@@ -19,50 +19,13 @@ import urllib.request
 import pandas as pd
 import pytest
 
-from collective_impact.apps.server import app_url, serve_apps
-from collective_impact.demo import demo_tables
+from collective_impact.apps.server import app_url
 from collective_impact.framework import load_framework
-from collective_impact.store import Store
 
-HOSTILE = "<img src=x onerror=alert(1)>"
 FW = load_framework()
 LABELS = [f"{i} – {label}" for i, label in enumerate(FW.scale_labels["fr"], start=1)]
 DONT_KNOW = FW.dont_know("fr")
-PHONE = {"width": 390, "height": 844}
 TERRITORY = "QPV-NORD"
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory):
-    """The apps served by Voila; ``apps.url`` is the base address, ``apps.store`` the store."""
-    folder = tmp_path_factory.mktemp("apps")
-    path = folder / "evaluation.sqlite"
-    Store(path).import_tables(demo_tables())
-    with serve_apps(path, log_path=folder / "voila.log") as url:
-        yield type("Apps", (), {"url": url, "store": Store(path), "shots": folder / "shots"})
-
-
-@pytest.fixture
-def page(browser, apps):
-    """A fresh page at a phone's width; JavaScript dialogs (an injected alert) are recorded."""
-    context = browser.new_context(viewport=PHONE, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    context.close()
-
-
-def shot(page, apps, name: str) -> None:
-    apps.shots.mkdir(exist_ok=True)
-    page.screenshot(path=apps.shots / f"{name}.png", full_page=True)
-
-
-def widest_right_edge(page) -> float:
-    """The right edge of the widest element of the app, in CSS pixels."""
-    return page.evaluate("() => Math.max(...[...document.querySelectorAll('.ci-app *')]"
-                         ".map(e => e.getBoundingClientRect().right))")
 
 
 def open_questionnaire(page, apps, **params):
@@ -70,42 +33,9 @@ def open_questionnaire(page, apps, **params):
     page.get_by_role("button", name="Commencer").wait_for()
 
 
-def current_items(page):
-    return page.locator(".ci-item")
-
-
-def answer_current_page(page, choose) -> dict[int, str]:
-    """Click an answer for each item shown; ``choose(number)`` gives the label (or None to skip)."""
-    chosen = {}
-    items = current_items(page)
-    items.first.wait_for()
-    for k in range(items.count()):
-        item = items.nth(k)
-        number = int(re.match(r"\s*(\d+)\.", item.inner_text()).group(1))
-        label = choose(number)
-        if label is not None:
-            item.get_by_role("radio", name=label, exact=True).check()
-            chosen[number] = label
-    return chosen
-
-
 def go_next(page, title: str) -> None:
     page.get_by_role("button", name="Suivant").click()
     page.get_by_text(title, exact=True).first.wait_for()
-
-
-def answer_everything(page, choose) -> dict[int, str]:
-    """From the first page: "Commencer", answer each condition page, stop on the review page."""
-    chosen = {}
-    page.get_by_role("button", name="Commencer").click()
-    for k, condition in enumerate(FW.conditions):
-        page.locator("h3", has_text=condition.label("fr")).wait_for()
-        chosen |= answer_current_page(page, choose)
-        if k + 1 < len(FW.conditions):
-            go_next(page, FW.conditions[k + 1].label("fr"))
-    page.get_by_role("button", name="Suivant").click()
-    page.get_by_role("button", name="Envoyer mes réponses").wait_for()
-    return chosen
 
 
 def label_for(number: int) -> str:
@@ -123,18 +53,19 @@ def reference_on(page) -> str:
 
 
 @pytest.mark.browser
-def test_questionnaire_fill_and_submit(page, apps):
+def test_questionnaire_fill_and_submit(phone, apps, shot, fill_questionnaire):
+    page = phone
     open_questionnaire(page, apps, territoire=TERRITORY, vague=3)
-    shot(page, apps, "questionnaire_1_start")
+    shot(page, "questionnaire_1_start")
     assert page.get_by_text("Quartier Nord – Les Tilleuls", exact=True).is_visible()
     page.get_by_role("combobox").select_option(label="Mairie de Villeneuve-sur-Lorne")
-    chosen = answer_everything(page, label_for)
+    chosen = fill_questionnaire(page, label_for)
     assert len(chosen) == len(FW.items)
     assert page.get_by_text("26 réponse(s) sur 26", exact=True).is_visible()
-    shot(page, apps, "questionnaire_3_review")
+    shot(page, "questionnaire_3_review")
     page.get_by_role("button", name="Envoyer mes réponses").click()
     page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
-    shot(page, apps, "questionnaire_4_thanks")
+    shot(page, "questionnaire_4_thanks")
     reference = reference_on(page)
 
     stored = responses(apps, reference).set_index("item_id")
@@ -149,28 +80,30 @@ def test_questionnaire_fill_and_submit(page, apps):
 
 
 @pytest.mark.browser
-def test_questionnaire_on_a_phone_wraps(page, apps):
+def test_questionnaire_on_a_phone_wraps(phone, apps, shot, right_edge):
+    page = phone
     open_questionnaire(page, apps, territoire=TERRITORY)
-    assert widest_right_edge(page) <= PHONE["width"]
+    assert right_edge(page) <= page.viewport_size["width"]
     page.get_by_role("button", name="Commencer").click()
-    current_items(page).first.wait_for()
-    shot(page, apps, "questionnaire_2_first_condition")
-    assert widest_right_edge(page) <= PHONE["width"]
+    page.locator(".ci-item").first.wait_for()
+    shot(page, "questionnaire_2_first_condition")
+    assert right_edge(page) <= page.viewport_size["width"]
 
 
 @pytest.mark.browser
-def test_questionnaire_missing_answer_flagged_and_answers_kept(page, apps):
+def test_questionnaire_missing_answer_flagged_and_answers_kept(phone, apps, shot, fill_questionnaire):
+    page = phone
     open_questionnaire(page, apps, territoire=TERRITORY, vague=3)
     missing = len(FW.conditions[0].items) + 2  # the second item of the second condition
-    answer_everything(page, lambda n: None if n == missing else label_for(n))
+    fill_questionnaire(page, lambda n: None if n == missing else label_for(n))
     before = len(apps.store.load(["responses"])["responses"])
     page.get_by_role("button", name="Envoyer mes réponses").click()
 
     page.get_by_text("Réponse manquante").wait_for()
-    shot(page, apps, "questionnaire_5_missing")
+    shot(page, "questionnaire_5_missing")
     assert page.get_by_text("Il manque 1 réponse(s).").first.is_visible()
     assert page.get_by_text("Étape 3 sur 7").is_visible()
-    items = current_items(page)
+    items = page.locator(".ci-item")
     flagged = items.filter(has_text="Réponse manquante")
     assert flagged.count() == 1
     assert re.match(rf"\s*{missing}\.", flagged.inner_text())
@@ -193,9 +126,10 @@ def test_questionnaire_missing_answer_flagged_and_answers_kept(page, apps):
 
 
 @pytest.mark.browser
-def test_questionnaire_double_click_submits_once(page, apps):
+def test_questionnaire_double_click_submits_once(phone, apps, fill_questionnaire):
+    page = phone
     open_questionnaire(page, apps, territoire=TERRITORY, vague=3)
-    answer_everything(page, label_for)
+    fill_questionnaire(page, label_for)
     before = apps.store.load(["responses"])["responses"]["respondent_id"].nunique()
     # two clicks in the same instant: both reach the kernel before the button is disabled
     page.get_by_role("button", name="Envoyer mes réponses").evaluate("b => { b.click(); b.click(); }")
@@ -212,7 +146,8 @@ def open_saisie(page, apps):
 
 
 @pytest.mark.browser
-def test_saisie_measurement_bad_value_french_message(page, apps):
+def test_saisie_measurement_bad_value_french_message(phone, apps, shot, right_edge):
+    page = phone
     open_saisie(page, apps)
     before = apps.store.load(["measurements"], territories=[TERRITORY])["measurements"]
     page.locator("input[type=date]").first.fill("2024-05-02")
@@ -220,9 +155,9 @@ def test_saisie_measurement_bad_value_french_message(page, apps):
     value.fill("douze")
     page.get_by_role("button", name="Enregistrer la mesure").click()
     page.get_by_text("un nombre est attendu, sans unité (par exemple 12,5 ou 12.5).").wait_for()
-    shot(page, apps, "saisie_1_bad_value")
+    shot(page, "saisie_1_bad_value")
     assert value.input_value() == "douze"
-    assert widest_right_edge(page) <= PHONE["width"]
+    assert right_edge(page) <= page.viewport_size["width"]
     after = apps.store.load(["measurements"], territories=[TERRITORY])["measurements"]
     assert len(after) == len(before)
 
@@ -235,23 +170,24 @@ def test_saisie_measurement_bad_value_french_message(page, apps):
 
 
 @pytest.mark.browser
-def test_saisie_meeting_hostile_title_stored_and_shown_as_text(page, apps):
+def test_saisie_meeting_hostile_title_stored_and_shown_as_text(phone, apps, shot, hostile):
+    page = phone
     open_saisie(page, apps)
     page.get_by_role("tab", name="Réunions").click()
     page.get_by_role("button", name="Enregistrer la réunion").wait_for()
     page.locator("input[type=date]:visible").fill("2024-05-03")
-    page.locator(".ci-field", has_text="Objet").locator("input").fill(HOSTILE)
+    page.locator(".ci-field", has_text="Objet").locator("input").fill(hostile)
     page.get_by_role("checkbox", name="Centre social Les Tilleuls").check()
     page.get_by_role("button", name="Enregistrer la réunion").click()
     page.get_by_text("Réunion enregistrée").wait_for()
-    shot(page, apps, "saisie_2_meeting")
-    assert HOSTILE in page.get_by_text("Réunion enregistrée").inner_text()  # shown as text
+    shot(page, "saisie_2_meeting")
+    assert hostile in page.get_by_text("Réunion enregistrée").inner_text()  # shown as text
     assert page.locator("img[src='x']").count() == 0
     page.wait_for_timeout(500)
     assert page.dialogs == []
     meetings = apps.store.load(["meetings"], territories=[TERRITORY])["meetings"]
     row = meetings[meetings["date"] == "2024-05-03"]
-    assert row["title"].tolist() == [HOSTILE]
+    assert row["title"].tolist() == [hostile]
     assert row["attendees"].tolist() == ["P01"]
 
 
@@ -264,4 +200,4 @@ def test_sources_are_not_served(apps):
         assert json.load(response)["content"] is None
     with urllib.request.urlopen(app_url(apps.url, "saisie"), timeout=60) as response:
         html = response.read().decode("utf-8")
-    assert "saisie_app" not in html and "collective_impact.apps.forms" not in html
+    assert "saisie_app" not in html and "collective_impact.apps.saisie" not in html

@@ -1,42 +1,25 @@
-"""The guided evaluation and the dashboard, driven through their widgets without a browser
-(see test_guided_browser.py for that)."""
+"""The guided evaluation, driven through its widgets without a browser (see test_guided_browser.py for that)."""
 
 from __future__ import annotations
 
-import ast
 import base64
-import json
 import re
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from collective_impact.apps import guided
-from collective_impact.apps.forms import QuestionnaireAnswers, submit_responses
-from collective_impact.apps.guided import DashboardApp, EvaluationApp, JudgmentForm, ReportPanel
-from collective_impact.apps.server import list_apps
+from collective_impact.apps.guided import EvaluationApp, JudgmentForm, ReportPanel
 from collective_impact.errors import RunError
 from collective_impact.framework import load_framework
-from collective_impact.paths import APPS_DIR
 from collective_impact.report.bundle import open_territory
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
-HOSTILE = "<img src=x onerror=alert(1)>"
 FW = load_framework()
 TERRITORY = "QPV-NORD"
 TODAY = date(2026, 11, 26)
-TITLES = ["Le territoire et ses partenaires", "Agenda commun et théorie du changement", "Système de mesure partagé",
-          "Activités qui se renforcent mutuellement", "Communication continue", "La structure pivot",
-          "Synthèse et prochaines étapes"]
-BAND_LABELS = {"force": "Point fort", "a_consolider": "À consolider", "vigilance": "Point de vigilance"}
-
-
-@pytest.fixture
-def store(demo_store, copy_store):
-    return Store(copy_store(demo_store))
 
 
 def stored_judgments(store: Store) -> pd.DataFrame:
@@ -45,26 +28,6 @@ def stored_judgments(store: Store) -> pd.DataFrame:
 
 def latest_wave(store: Store) -> int:
     return int(store.load(["responses"], territories=[TERRITORY])["responses"]["wave"].max())
-
-
-def computed_band(store: Store, condition: str, wave: int) -> str:
-    """The band of ``condition`` from the answers' mean, with the framework's thresholds (by hand)."""
-    responses = store.load(["responses"], territories=[TERRITORY])["responses"]
-    items = {item.id for item in FW.condition(condition).items}
-    answers = responses[(responses["wave"] == wave) & responses["item_id"].isin(items)].dropna(subset=["score"])
-    # the condition's mean is the mean of its respondents' means
-    mean = answers.groupby("respondent_id")["score"].mean().mean()
-    return "force" if mean >= 4 else "a_consolider" if mean >= 3 else "vigilance"
-
-
-def output_text(output) -> str:
-    """Everything an Output widget shows (Markdown, HTML, alt texts), as one string."""
-    parts = []
-    for item in output.outputs:
-        data = item.get("data", {})
-        parts += [data.get("text/markdown", ""), data.get("text/html", "")]
-        parts.append(item.get("metadata", {}).get("image/png", {}).get("alt", ""))
-    return "\n".join(parts)
 
 
 def open_app(store: Store, **options) -> EvaluationApp:
@@ -76,18 +39,18 @@ def go_to(app: EvaluationApp, step_id: str) -> None:
 
 
 # ---------------------------------------------------------------------------- the guided evaluation
-def test_evaluation_from_link_opens_the_latest_wave_at_step_one(store):
+def test_evaluation_from_link_opens_the_latest_wave_at_step_one(store, step_titles, output_text):
     app = open_app(store)
     assert app.chooser.picker.fixed
     assert app.chooser.current_wave == latest_wave(store) == 2
     assert [label for label, _ in app.chooser.wave.options] == ["Vague 2 (la plus récente)", "Vague 1"]
-    assert app.steps.titles == TITLES
+    assert app.steps.titles == step_titles
     assert app.steps.index == 0
     assert "1. Le territoire et ses partenaires" in output_text(app.outputs["territoire"])
     assert app.forms == {}
 
 
-def test_evaluation_walks_the_seven_steps_forward_and_back(store):
+def test_evaluation_walks_the_seven_steps_forward_and_back(store, step_titles, output_text):
     app = open_app(store)
     seen = [app.steps.index]
     while app.steps.next():
@@ -97,15 +60,15 @@ def test_evaluation_walks_the_seven_steps_forward_and_back(store):
     assert seen == [0, 1, 2, 3, 4, 5, 6, 5, 4, 3, 2, 1, 0]
     # one appraisal form on each of the five condition steps, for the framework's conditions in order
     assert list(app.forms) == [c.id for c in FW.conditions]
-    for number, title in enumerate(TITLES, start=1):
+    for number, title in enumerate(step_titles, start=1):
         step_id = app.step_ids[number - 1]
         assert f"{number}. {title}" in output_text(app.outputs[step_id])
 
 
-def test_the_list_of_steps_goes_straight_to_one(store):
+def test_the_list_of_steps_goes_straight_to_one(store, step_titles, output_text):
     app = open_app(store)
     menu = app.steps.menu
-    assert [label for label, _ in menu.options] == [f"{n}. {title}" for n, title in enumerate(TITLES, start=1)]
+    assert [label for label, _ in menu.options] == [f"{n}. {title}" for n, title in enumerate(step_titles, start=1)]
     menu.value = 6
     assert app.steps.index == 6
     assert "7. Synthèse et prochaines étapes" in output_text(app.outputs["synthese"])
@@ -158,7 +121,7 @@ def test_judgment_saved_then_edited_in_place(store):
     assert app.forms["mesure"].evaluator.value == "Camille Martin"
 
 
-def test_judgment_departing_from_the_computed_band_is_marked(store):
+def test_judgment_departing_from_the_computed_band_is_marked(store, band_labels, computed_band):
     app = open_app(store)
     go_to(app, "agenda")
     form = app.forms["agenda"]
@@ -168,7 +131,7 @@ def test_judgment_departing_from_the_computed_band_is_marked(store):
     form.band.value = departing
     form.justification.value = "Pas de comité depuis six mois."
     assert form.save()
-    assert f"lecture calculée ({BAND_LABELS[computed]})" in form.status.value
+    assert f"lecture calculée ({band_labels[computed]})" in form.status.value
 
 
 def test_stored_judgment_is_loaded_into_the_form(store):
@@ -214,19 +177,19 @@ def test_justification_too_long_is_refused_and_kept(store):
     assert stored_judgments(store)["wave"].tolist() == [1] * 5
 
 
-def test_hostile_justification_is_stored_cleaned_and_shown_escaped(store):
+def test_hostile_justification_is_stored_cleaned_and_shown_escaped(store, hostile, output_text):
     app = open_app(store)
     go_to(app, "communication")
     form = app.forms["communication"]
     form.band.value = "a_consolider"
-    form.justification.value = f"\u202e{HOSTILE}\x00 ligne 1\r\nligne 2\x07"
+    form.justification.value = f"\u202e{hostile}\x00 ligne 1\r\nligne 2\x07"
     assert form.save()
     rows = stored_judgments(store)
-    assert rows.loc[rows["wave"] == 2, "justification"].tolist() == [f"{HOSTILE} ligne 1\nligne 2"]
+    assert rows.loc[rows["wave"] == 2, "justification"].tolist() == [f"{hostile} ligne 1\nligne 2"]
     go_to(app, "synthese")
     shown = output_text(app.outputs["synthese"])
     assert "&lt;img src=x onerror=alert(1)&gt;" in shown
-    assert HOSTILE not in shown
+    assert hostile not in shown
 
 
 def test_unsaved_judgment_is_warned_about_once(store):
@@ -241,7 +204,7 @@ def test_unsaved_judgment_is_warned_about_once(store):
     assert form.justification.value == "Brouillon"
 
 
-def test_synthesis_shows_the_judgments_just_saved_with_the_departure_mark(store):
+def test_synthesis_shows_the_judgments_just_saved_with_the_departure_mark(store, band_labels, output_text):
     app = open_app(store)
     go_to(app, "synthese")
     assert "vague 1" in app.synthesis.markdown()  # the demo's appraisals (wave 1) before
@@ -254,7 +217,7 @@ def test_synthesis_shows_the_judgments_just_saved_with_the_departure_mark(store)
     go_to(app, "synthese")
     table = app.synthesis.block("conditions").content
     row = re.search(r"<tr><td class=\"ci-text\">Agenda commun</td>.*?</tr>", table).group(0)
-    assert BAND_LABELS[departing] in row
+    assert band_labels[departing] in row
     assert "≠ plus" in row
     assert "Le comité de pilotage ne s'est pas réuni depuis six mois." in row
     assert "≠ plus" in output_text(app.outputs["synthese"])
@@ -354,93 +317,6 @@ def test_saving_a_judgment_marks_a_produced_report_outdated(store):
     form.justification.value = "Vu en comité."
     form.save()
     assert "produisez de nouveau le rapport" in app.report.status.value
-
-
-# ---------------------------------------------------------------------------- the dashboard
-def respondents(store: Store, wave: int) -> int:
-    responses = store.load(["responses"], territories=[TERRITORY])["responses"]
-    return responses.loc[responses["wave"] == wave, "respondent_id"].nunique()
-
-
-def answers(wave: int, respondent: str) -> QuestionnaireAnswers:
-    return QuestionnaireAnswers(territory_id=TERRITORY, wave=wave, respondent_id=respondent, partner_id=None,
-                                scores={item.id: 4 for item in FW.items}, answered_on=TODAY)
-
-
-def test_dashboard_shows_the_territory_at_its_latest_wave(store):
-    app = DashboardApp(store, territory=TERRITORY)
-    cards = app.cards.value
-    assert f'<div class="ci-card-value">{respondents(store, 2)}</div>' in cards
-    assert "répondant·es (vague 2)" in cards
-    radar = [item for item in app.outputs["conditions"].outputs if "image/png" in item["data"]]
-    assert len(radar) == 1 and radar[0]["metadata"]["image/png"]["alt"].startswith("Radar des cinq conditions")
-    assert "Point fort" in output_text(app.outputs["conditions"])
-    assert "progression" in output_text(app.outputs["indicators"]).lower()
-    assert "Réseau des partenaires (vague 2)" in output_text(app.outputs["network"])
-    meetings = store.load(["meetings"], territories=[TERRITORY])["meetings"]
-    latest = meetings.sort_values("date", ascending=False)["title"].head(5)
-    shown = output_text(app.outputs["meetings"])
-    assert all(title.replace("'", "&#x27;") in shown for title in latest)
-
-
-def test_dashboard_refresh_shows_answers_submitted_since(store):
-    app = DashboardApp(store, territory=TERRITORY)
-    before = app.respondents
-    submit_responses(store, answers(2, "R-dashboard-1"))
-    assert app.respondents == before  # nothing moves before the refresh
-    app.refresh()
-    assert app.respondents == before + 1 == respondents(store, 2)
-    assert "1 répondant·e(s) de plus (vague 2)" in app.status.value
-    assert "+1 depuis la lecture précédente" in app.cards.value
-    app.refresh()
-    assert "Rien de nouveau" in app.status.value
-
-
-def test_dashboard_refresh_offers_a_new_wave(store):
-    app = DashboardApp(store, territory=TERRITORY)
-    submit_responses(store, answers(3, "R-dashboard-3"))
-    app.refresh()
-    assert [value for _, value in app.chooser.wave.options] == [3, 2, 1]
-    assert app.chooser.current_wave == 2  # what the committee was looking at stays
-    assert "Nouvelle vague de réponses : vague 3" in app.status.value
-
-
-def test_dashboard_without_territory(store):
-    app = DashboardApp(store)
-    assert app.content.layout.display == "none"
-    assert "Choisissez un territoire" in app.message.value
-    app.chooser.picker.value = TERRITORY
-    assert app.content.layout.display is None
-    assert app.respondents == respondents(store, 2)
-
-
-# ---------------------------------------------------------------------------- notebooks, listing, messages
-@pytest.mark.parametrize(("name", "entry"), [("evaluation", "evaluation_app"), ("tableau_de_bord", "dashboard_app")])
-def test_app_notebooks_hold_no_logic(name, entry):
-    notebook = json.loads((APPS_DIR / f"{name}.ipynb").read_text(encoding="utf-8"))
-    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
-    tree = ast.parse(code)
-    assert not [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.Lambda)]
-    assert [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)] == [entry]
-
-
-def test_both_apps_are_listed_with_their_titles():
-    apps = {app.name: app for app in list_apps()}
-    assert apps["evaluation"].title("fr") == "Évaluation guidée d'un territoire (évaluateur·rice)"
-    assert apps["tableau_de_bord"].title("fr") == "Tableau de bord (comité de pilotage)"
-    assert apps["tableau_de_bord"].title("en") == "Dashboard (steering committee)"
-
-
-def test_every_guided_message_is_defined_in_both_languages_and_used():
-    from collective_impact.i18n import catalogue
-
-    source = Path(guided.__file__).read_text(encoding="utf-8")
-    literal = set(re.findall(r"""["'](guided\.[a-z0-9_.]+)["']""", source))
-    dynamic = {f"guided.d.{name}" for name in DashboardApp.SECTIONS}
-    defined = {key: texts for key, texts in catalogue().items() if key.startswith("guided.")}
-    assert sorted((literal | dynamic) - set(defined)) == []
-    assert sorted(set(defined) - literal - dynamic) == []
-    assert all(texts["fr"].strip() and texts["en"].strip() for texts in defined.values())
 
 
 def test_judgment_form_for_a_wave_of_another_territory_keeps_to_its_key(store):

@@ -287,9 +287,9 @@ def render_step(step: Step, output: Any) -> None:
     For the Voila guided evaluation: the same intro, blocks and conclusions as the report.
     The outputs are set in one update, not captured with ``with output:`` (pages built by
     capture sometimes never finished loading in Voila: see
-    :func:`collective_impact.apps.forms.show_in`).
+    :func:`collective_impact.apps.widgets.show_in`).
     """
-    from collective_impact.apps.forms import show_in
+    from collective_impact.apps.widgets import show_in
 
     show_in(output, [_Markdown(step.intro), *step.blocks, _Markdown(step.conclusions)])
 

@@ -1,0 +1,576 @@
+"""The pieces every Voila app is built from: its frame and look, and the generic widgets.
+
+* the frame: :func:`app_container` (the apps' look: stacked fields that wrap on a phone,
+  errors in red beside the field), :func:`message_panel` for an app that cannot open,
+  :func:`open_app_store`, :func:`banner`, :func:`html_box`, :func:`html_table`;
+* inputs: :class:`Field` (label, input, help, error shown next to the input),
+  :class:`Steps` (one page at a time, step indicator, previous/next),
+  :class:`TerritoryPicker`, :class:`TerritoryWaveChooser`, :class:`BusyButton` (one action
+  per click), :func:`show_problems` (a validation's problems next to their fields);
+* :func:`show_in`: objects shown in an ``Output`` widget, without capturing.
+
+Whatever a user typed or a store holds is shown either in text widgets (``Label``,
+drop-down options, check-box descriptions) or through
+:func:`~collective_impact.i18n.format.escape_html` in ``HTML`` widgets, which would
+otherwise render it as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import ipywidgets as widgets
+
+from collective_impact.apps.params import RequestParams
+from collective_impact.apps.submit import open_store
+from collective_impact.errors import CollectiveImpactError, Problem
+from collective_impact.i18n import catalogue, t
+from collective_impact.i18n.format import escape_html
+from collective_impact.plots.palette import BAND_TINTS
+from collective_impact.schema import TABLES
+from collective_impact.store import Store
+
+__all__ = [
+    "BusyButton",
+    "Field",
+    "Steps",
+    "TerritoryPicker",
+    "TerritoryWaveChooser",
+    "app_container",
+    "banner",
+    "html_box",
+    "html_table",
+    "message_panel",
+    "open_app_store",
+    "problem_text",
+    "show_in",
+    "show_problems",
+]
+
+# The message catalogue is parsed now, at import: in a Voila preheated kernel the import
+# runs before anyone opens the page, so the user does not wait for it.
+catalogue()
+
+# The apps' look, injected once per app by app_container (no user text in it): stacked
+# fields that wrap on a phone-sized screen, errors in red beside the field; then the pieces
+# of the guided evaluation and the dashboard (appraisal panel, band chips, key-figure
+# cards, report tables).
+_STYLE = """<style>
+.ci-app { max-width: 46rem; font-size: 15px; }
+.ci-app .widget-html-content { white-space: normal; line-height: 1.4; overflow-x: auto; }
+.ci-app .widget-html, .ci-app .widget-label { height: auto; }
+.ci-app .widget-radio-box label { white-space: normal; line-height: 1.3; padding: 2px 0; }
+.ci-app .widget-radio-box { width: auto; }
+.ci-app .widget-button { height: auto; min-height: 2.3em; white-space: normal; }
+.ci-app .widget-checkbox { width: auto; height: auto; line-height: 1.3; margin: 4px 0; }
+.ci-app .widget-checkbox .widget-label-basic { display: flex; align-items: flex-start; white-space: normal;
+  line-height: 1.3; }
+.ci-app .widget-checkbox .widget-label-basic span { line-height: 1.3; }
+.ci-app .widget-checkbox input[type='checkbox'] { flex-grow: 0; align-self: flex-start; margin-top: 1px; }
+.ci-field { margin: 0.4rem 0 0.8rem 0; }
+.ci-field-label { font-weight: 600; }
+.ci-help { color: #555; font-size: 0.9em; }
+.ci-error { color: #b42318; font-weight: 600; }
+.ci-ok { color: #05603a; font-weight: 600; }
+.ci-banner { padding: 0.6rem 0.8rem; border-radius: 4px; margin: 0.4rem 0; box-sizing: border-box; }
+.ci-banner-error { background: #fef3f2; border: 1px solid #fda29b; color: #7a271a; }
+.ci-banner-ok { background: #ecfdf3; border: 1px solid #6ce9a6; color: #05603a; }
+.ci-banner-info { background: #f2f4f7; border: 1px solid #d0d5dd; }
+.ci-item { border-left: 4px solid #d0d5dd; padding: 0.2rem 0 0.4rem 0.7rem; margin: 0.6rem 0 1rem 0; }
+.ci-missing { border-left-color: #b42318; background: #fef3f2; }
+.ci-steps-bar { height: 6px; background: #eaecf0; border-radius: 3px; margin: 0.3rem 0 0.6rem 0; }
+.ci-steps-bar > div { height: 6px; background: #1570ef; border-radius: 3px; }
+.ci-app table { border-collapse: collapse; margin: 0.4rem 0; }
+.ci-app td, .ci-app th { border-bottom: 1px solid #eaecf0; padding: 0.2rem 0.4rem; text-align: left;
+  vertical-align: top; overflow-wrap: break-word; }
+.ci-app td.ci-nowrap { white-space: nowrap; }
+.ci-app .jp-OutputArea-output { overflow-x: auto; }
+.ci-app img { max-width: 100%; height: auto; }
+.ci-wide { max-width: 60rem; }
+.ci-judgment { border: 1px solid #b2ccff; background: #f5f8ff; border-radius: 6px; padding: 0.6rem 0.9rem;
+  margin: 1rem 0; box-sizing: border-box; }
+.ci-judgment h3 { margin-top: 0.2rem; }
+.ci-judgment textarea { min-height: 7rem; font-family: inherit; font-size: 15px; }
+.ci-band { padding: 0 0.35rem; border-radius: 3px; font-weight: 600; white-space: nowrap; }
+""" + "".join(f".ci-band-{band} {{ background: {tint}; }}\n" for band, tint in BAND_TINTS.items()) + """\
+.ci-report { border-top: 2px solid #d0d5dd; margin-top: 1.2rem; padding-top: 0.4rem; }
+.ci-download { display: inline-block; background: #1570ef; color: white !important; padding: 0.5rem 0.9rem;
+  border-radius: 4px; text-decoration: none; font-weight: 600; margin: 0.3rem 0; }
+.ci-spinner { display: inline-block; width: 0.9em; height: 0.9em; border: 2px solid #98a2b3;
+  border-top-color: transparent; border-radius: 50%; animation: ci-spin 0.9s linear infinite;
+  vertical-align: -0.1em; margin-right: 0.4em; }
+@keyframes ci-spin { to { transform: rotate(360deg); } }
+.ci-cards { display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0.3rem 0 0.8rem 0; }
+.ci-card { flex: 1 1 8.5rem; box-sizing: border-box; border: 1px solid #d0d5dd; border-radius: 6px; padding: 0.4rem 0.7rem; }
+.ci-card-value { font-size: 1.5em; font-weight: 700; line-height: 1.3; }
+.ci-card-label { color: #475467; font-size: 0.85em; line-height: 1.3; }
+.ci-card-new { color: #05603a; font-size: 0.85em; font-weight: 600; }
+.ci-section-title { margin: 1.2rem 0 0.2rem 0; border-bottom: 1px solid #eaecf0; }
+.ci-chooser > .ci-field { flex: 1 1 16rem; width: auto !important; margin-right: 1rem; }
+.ci-app .jp-RenderedHTMLCommon table.ci-table { border-collapse: collapse; margin: 0.5rem 0 1rem; table-layout: auto; }
+.ci-app .jp-RenderedHTMLCommon table.ci-table th, .ci-app .jp-RenderedHTMLCommon table.ci-table td {
+  border: none; border-bottom: 1px solid #d0d7de; padding: 0.3rem 0.6rem; vertical-align: top; max-width: 22rem; }
+.ci-app .jp-RenderedHTMLCommon table.ci-table .ci-text { text-align: left; }
+.ci-app .jp-RenderedHTMLCommon table.ci-table .ci-num { text-align: right; font-variant-numeric: tabular-nums; }
+.ci-app .jp-RenderedHTMLCommon table.ci-table td.ci-num { white-space: nowrap; }
+.ci-app .jp-RenderedHTMLCommon table.ci-table th { background: #f6f8fa; }
+.ci-app .jp-RenderedHTMLCommon table.ci-table caption { caption-side: top; text-align: left; font-weight: 600;
+  padding-bottom: 0.3rem; }
+</style>"""
+
+
+# ============================================================================ the frame
+def html_box(text: str = "", *classes: str, width: str = "auto") -> widgets.HTML:
+    """An ``HTML`` widget showing ``text`` (HTML: escape what comes from users or the store).
+
+    ``width`` auto: as wide as its column, margins included (a width of 100% plus the
+    widget's margins overflows by a few pixels); in a row, ``"100%"`` makes it take the row.
+    """
+    box = widgets.HTML(text, layout=widgets.Layout(width=width))
+    for name in classes:
+        box.add_class(name)
+    return box
+
+
+def banner(text: str, kind: str = "info") -> str:
+    """HTML of a message box (``kind``: info, ok, error); ``text`` is escaped."""
+    return f'<div class="ci-banner ci-banner-{kind}">{escape_html(text)}</div>'
+
+
+def app_container(children: Sequence[widgets.Widget]) -> widgets.VBox:
+    """The frame of an app: the apps' look, then ``children``."""
+    box = widgets.VBox([html_box(_STYLE), *children], layout=widgets.Layout(width="100%"))
+    box.add_class("ci-app")
+    return box
+
+
+def message_panel(text: str, *, kind: str = "error", title: str | None = None) -> widgets.VBox:
+    """A panel showing one message, for an app that cannot open (no store, no territory)."""
+    parts = []
+    if title:
+        parts.append(html_box(f"<h2>{escape_html(title)}</h2>"))
+    parts.append(html_box(banner(text, kind)))
+    return app_container(parts)
+
+
+def open_app_store(params: RequestParams, store: str | os.PathLike | Store | None, *, title: str,
+                   unavailable: str) -> Store | widgets.Widget:
+    """The store an app's entry point works on, or the panel saying why it cannot open.
+
+    ``store`` is a store, a path, or ``None`` for ``$COLLECTIVE_IMPACT_STORE``; ``title``
+    heads the panel and ``unavailable`` is the key of its message (with ``{detail}``).
+    """
+    if isinstance(store, Store):
+        return store
+    try:
+        return open_store(store, lang=params.lang)
+    except CollectiveImpactError as err:
+        return message_panel(t(unavailable, params.lang, detail=str(err)), title=title)
+
+
+def _display_output(obj: object) -> dict:
+    """``obj`` as a ``display_data`` output: its MIME bundle, as Jupyter would display it."""
+    from IPython import get_ipython
+    from IPython.core.formatters import DisplayFormatter
+
+    shell = get_ipython()
+    formatter = shell.display_formatter if shell is not None else DisplayFormatter()
+    data, metadata = formatter.format(obj)
+    image = metadata.get("image/png") or {}
+    if "image/png" in data and image.get("alt"):
+        # the browser's image renderer drops the alternative text: an <img> keeps it
+        width = f' width="{int(image["width"])}"' if image.get("width") else ""
+        data = {**data, "text/html": f'<img src="data:image/png;base64,{data["image/png"]}" '
+                                     f'alt="{escape_html(image["alt"])}"{width}>'}
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
+
+
+def show_in(output: widgets.Output, objects: list) -> None:
+    """Show ``objects`` in ``output``, replacing what it showed, in one update.
+
+    The outputs are set, not captured with ``with output:``: while Voila runs the
+    notebook for a page, the capture goes through nbclient's imitation of the browser's
+    Output widget, which sends every output back to the kernel; pages built that way
+    sometimes never finished loading.
+    """
+    output.outputs = tuple(_display_output(obj) for obj in objects)
+
+
+
+# ============================================================================ inputs
+class Field:
+    """A labelled input: label above, input, short help, and an error line below.
+
+    Parameters
+    ----------
+    label
+        Shown above the input (as text).
+    control
+        The input widget.
+    help
+        A short help shown under the input.
+    """
+
+    def __init__(self, label: str, control: widgets.Widget, *, help: str = "") -> None:
+        self.control = control
+        self.label = widgets.Label(label)
+        self.label.add_class("ci-field-label")
+        self.help = html_box(f'<div class="ci-help">{escape_html(help)}</div>' if help else "")
+        self.error = html_box()
+        self.box = widgets.VBox([self.label, control, self.help, self.error], layout=widgets.Layout(width="100%"))
+        self.box.add_class("ci-field")
+
+    def set_error(self, message: str | None) -> None:
+        """Show ``message`` (escaped) under the input, or clear it with ``None``."""
+        self.error.value = f'<div class="ci-error">⚠ {escape_html(message)}</div>' if message else ""
+
+    @property
+    def error_text(self) -> str:
+        """The error shown, as plain text (empty when none)."""
+        return html.unescape(re.sub(r"<[^>]+>", "", self.error.value)).removeprefix("⚠ ")
+
+
+PageSpec = widgets.Widget | Callable[[], widgets.Widget]
+
+
+class Steps:
+    """Pages shown one at a time, with a step indicator and previous/next buttons.
+
+    Parameters
+    ----------
+    titles
+        One title per page, shown in the indicator ("Étape 2 sur 7 · Agenda commun").
+    pages
+        One widget per page, or a function building it on the first visit (for pages that
+        are slow to build, such as figures).
+    guard
+        ``guard(current, target) -> bool`` called before moving; returning false stays
+        (e.g. after showing errors on the page).
+    lang
+        Language of the buttons and the indicator.
+    menu
+        Also offer a list of the pages, to go straight to one (long sequences such as the
+        seven steps of an evaluation).
+    """
+
+    def __init__(self, titles: Sequence[str], pages: Sequence[PageSpec], *,
+                 guard: Callable[[int, int], bool] | None = None, lang: str = "fr", menu: bool = False) -> None:
+        if len(titles) != len(pages):
+            raise ValueError("one title per page is needed")
+        self.titles = list(titles)
+        self._specs = list(pages)
+        self._built: dict[int, widgets.Widget] = {}
+        self._guard = guard
+        self._listeners: list[Callable[[int, int], None]] = []
+        self.lang = lang
+        self.index = 0
+        self.indicator = html_box()
+        self.body = widgets.VBox(layout=widgets.Layout(width="100%"))
+        self.previous_button = widgets.Button(description=t("forms.previous", lang), icon="arrow-left")
+        self.next_button = widgets.Button(description=t("forms.next", lang), icon="arrow-right",
+                                          button_style="primary")
+        # a second "previous" button at the top: on a phone the bottom ones are far away,
+        # and focusing it after a change of page brings the new page's top into view
+        self.top_button = widgets.Button(description=t("forms.previous", lang), icon="arrow-left",
+                                         layout=widgets.Layout(width="auto"))
+        for button in (self.previous_button, self.top_button):
+            button.on_click(lambda _: self.previous())
+        self.next_button.on_click(lambda _: self.next())
+        self.indicator.layout = widgets.Layout(flex="1 1 16rem")
+        self.menu: widgets.Dropdown | None = None
+        self._menu_quiet = False
+        header = [self.indicator, self.top_button]
+        if menu:
+            self.menu = widgets.Dropdown(options=[(f"{n}. {title}", n - 1) for n, title in enumerate(titles, 1)],
+                                         value=0, description=t("forms.go_to_step", lang),
+                                         style={"description_width": "initial"},
+                                         layout=widgets.Layout(flex="1 1 14rem", width="auto", max_width="26rem"))
+            self.menu.observe(self._on_menu, names="value")
+            header.insert(1, self.menu)
+        self.header = widgets.HBox(header,
+                                   layout=widgets.Layout(flex_flow="row wrap", align_items="center", width="100%"))
+        self.nav = widgets.HBox([self.previous_button, self.next_button],
+                                layout=widgets.Layout(flex_flow="row wrap", justify_content="space-between",
+                                                      width="100%", margin="0.8rem 0 0 0"))
+        self.widget = widgets.VBox([self.header, self.body, self.nav], layout=widgets.Layout(width="100%"))
+        self._show()
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def page(self, index: int) -> widgets.Widget:
+        """The widget of page ``index`` (built on first use)."""
+        if index not in self._built:
+            spec = self._specs[index]
+            self._built[index] = spec if isinstance(spec, widgets.Widget) else spec()
+        return self._built[index]
+
+    def observe(self, callback: Callable[[int, int], None]) -> None:
+        """Call ``callback(old, new)`` after each change of page."""
+        self._listeners.append(callback)
+
+    def go(self, index: int, *, force: bool = False) -> bool:
+        """Show page ``index``; return whether the page changed (a guard may refuse)."""
+        index = max(0, min(index, len(self) - 1))
+        if index == self.index:
+            return False
+        if not force and self._guard is not None and not self._guard(self.index, index):
+            return False
+        old, self.index = self.index, index
+        self._show()
+        for callback in self._listeners:
+            callback(old, index)
+        return True
+
+    def _on_menu(self, change: dict) -> None:
+        if self._menu_quiet or change["new"] == self.index:
+            return
+        if not self.go(change["new"]):
+            self._sync_menu()  # the guard kept the page: the list says so
+
+    def _sync_menu(self) -> None:
+        if self.menu is not None:
+            self._menu_quiet = True
+            try:
+                self.menu.value = self.index
+            finally:
+                self._menu_quiet = False
+
+    def next(self) -> bool:
+        return self.go(self.index + 1)
+
+    def previous(self) -> bool:
+        return self.go(self.index - 1)
+
+    def _show(self) -> None:
+        n, total = self.index + 1, len(self)
+        percent = round(100 * n / total)
+        self.indicator.value = (
+            f'<div><b>{escape_html(t("forms.step", self.lang, n=n, total=total))}</b> · '
+            f'{escape_html(self.titles[self.index])}</div>'
+            f'<div class="ci-steps-bar"><div style="width: {percent}%"></div></div>'
+        )
+        self.body.children = (self.page(self.index),)
+        self._sync_menu()
+        first, last = self.index == 0, self.index == total - 1
+        self.previous_button.layout.visibility = "hidden" if first else "visible"
+        self.top_button.layout.visibility = "hidden" if first else "visible"
+        self.next_button.layout.visibility = "hidden" if last else "visible"
+        if not first:
+            # the browser scrolls to a focused element: after "Suivant" at the bottom of a
+            # long page, the next page is seen from its top
+            self.top_button.focus()
+
+
+class TerritoryPicker:
+    """The territory of an app: fixed by the link (``?territoire=ID``) or chosen in a list.
+
+    ``value`` is the territory id, or ``None`` while none is chosen.
+    """
+
+    def __init__(self, names: Mapping[str, str], *, territory: str | None = None, lang: str = "fr") -> None:
+        self.names = dict(names)
+        self.lang = lang
+        # the placeholder's value is "" (a value of None would show an empty drop-down)
+        options = [(t("forms.territory_placeholder", lang), "")] + [
+            (f"{name} ({tid})" if name else tid, tid) for tid, name in self.names.items()]
+        self.dropdown = widgets.Dropdown(options=options, value="", layout=widgets.Layout(width="100%",
+                                                                                          max_width="30rem"))
+        self.fixed = territory in self.names
+        if self.fixed:
+            self.dropdown.value = territory
+        help_text = "" if self.fixed else t("forms.territory_choose", lang)
+        self.field = Field(t("forms.territory", lang), self.dropdown, help=help_text)
+        if self.fixed:
+            # arriving by the partner's link: the territory is shown, not offered for change
+            self.field.control.layout.display = "none"
+            self.field.help.value = f"<div>{escape_html(self.names[territory])}</div>"
+        elif territory is not None:
+            self.field.set_error(t("forms.territory_unknown", lang, territory=territory))
+        self.box = self.field.box
+
+    @property
+    def value(self) -> str | None:
+        return self.dropdown.value or None
+
+    @value.setter
+    def value(self, territory: str | None) -> None:
+        self.dropdown.value = territory or ""
+
+    @property
+    def name(self) -> str:
+        return self.names.get(self.value or "", "")
+
+    def observe(self, callback: Callable[[str | None], None]) -> None:
+        """Call ``callback(territory_id)`` when the choice changes."""
+        self.dropdown.observe(lambda change: callback(change["new"] or None), names="value")
+
+    def check(self) -> bool:
+        """Show an error when no territory is chosen; return whether one is."""
+        if self.value is None:
+            self.field.set_error(t("forms.territory_required", self.lang))
+            return False
+        self.field.set_error(None)
+        return True
+
+
+class TerritoryWaveChooser:
+    """A territory (fixed by the link or chosen in a list) and one of its questionnaire waves.
+
+    ``on_change(territory, wave)`` is called when the pair changes; ``wave`` is ``None`` for
+    a territory without answers. The wave offered first is the latest, or the link's.
+    """
+
+    def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None, lang: str = "fr",
+                 on_change: Callable[[str | None, int | None], None] | None = None) -> None:
+        self.store = store
+        self.lang = lang
+        self.on_change = on_change
+        self.picker = TerritoryPicker(store.territory_names(), territory=territory, lang=lang)
+        self.wave = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="20rem"))
+        self.wave_field = Field(t("guided.wave", lang), self.wave, help=t("guided.wave_help", lang))
+        self.waves: list[int] = []
+        self._wanted = wave
+        self._quiet = False
+        self.box = widgets.HBox([self.picker.box, self.wave_field.box],
+                                layout=widgets.Layout(flex_flow="row wrap", width="100%"))
+        self.box.add_class("ci-chooser")
+        self.picker.observe(self._territory_changed)
+        self.wave.observe(self._wave_changed, names="value")
+        self._load_waves()
+
+    @property
+    def territory(self) -> str | None:
+        return self.picker.value
+
+    @property
+    def current_wave(self) -> int | None:
+        return self.wave.value or None
+
+    def _load_waves(self) -> None:
+        """Offer the waves of the territory; keep the chosen one if it is still there."""
+        territory = self.territory
+        waves: list[int] = []
+        if territory is not None:
+            responses = self.store.load(["responses"], territories=[territory])["responses"]
+            waves = sorted(int(w) for w in responses["wave"].dropna().unique())
+        self.waves = waves
+        if waves:
+            options = [(t("guided.wave_latest" if w == waves[-1] else "guided.wave_option", self.lang, wave=w), w)
+                       for w in reversed(waves)]
+        else:
+            options = [(t("guided.no_wave", self.lang), 0)]
+        keep = self.wave.value if self.wave.value in waves else None
+        if keep is None and self._wanted in waves:
+            keep = self._wanted
+        self._quiet = True
+        try:
+            self.wave.options = options
+            self.wave.value = keep if keep is not None else options[0][1]
+        finally:
+            self._quiet = False
+        self.wave_field.box.layout.display = "none" if territory is None else None
+        unknown = self._wanted is not None and territory is not None and self._wanted not in waves
+        self.wave_field.set_error(t("guided.wave_unknown", self.lang, wave=self._wanted) if unknown else None)
+
+    def refresh(self) -> list[int]:
+        """Read the waves again (answers may have come); return the new ones."""
+        before = set(self.waves)
+        self._load_waves()
+        return [w for w in self.waves if w not in before] if before else []
+
+    def _territory_changed(self, territory: str | None) -> None:
+        if territory is not None:
+            self.picker.field.set_error(None)
+        self._load_waves()
+        self._changed()
+
+    def _wave_changed(self, change: dict) -> None:
+        if not self._quiet:
+            self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.territory, self.current_wave)
+
+
+def problem_text(problem: Problem, lang: str) -> str:
+    """A problem as a form shows it: the column's label and the message (no file, sheet, row)."""
+    value = ""
+    if problem.value is not None and str(problem.value) != "":
+        value = t("problem.value", lang, value=problem.value) + " "
+    return f"{value}{problem.message}"
+
+
+def _column_of(problem: Problem, table: str) -> str | None:
+    """The column id a problem is about (its column is given as id or label)."""
+    for column in TABLES[table].columns:
+        if problem.column in (column.id, column.label.fr, column.label.en):
+            return column.id
+    return None
+
+
+class BusyButton:
+    """A button that cannot be clicked twice: disabled at once, one action at a time.
+
+    Two clicks sent before the browser learns that the button is disabled both reach
+    the kernel; the second one finds the lock taken (or the action done) and does nothing.
+    """
+
+    def __init__(self, button: widgets.Button, working_text: str) -> None:
+        self.button = button
+        self.idle_text = button.description
+        self.working_text = working_text
+        self._lock = threading.Lock()
+
+    def acquire(self) -> bool:
+        """Take the button for one action; false when an action is already running."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        self.button.disabled = True
+        self.button.description = self.working_text
+        return True
+
+    def release(self, *, enable: bool = True) -> None:
+        self.button.description = self.idle_text
+        self.button.disabled = not enable
+        self._lock.release()
+
+    def run(self, work: Callable[[], bool]) -> bool:
+        """Run ``work`` holding the button; false, without running it, when already busy."""
+        if not self.acquire():
+            return False
+        try:
+            return work()
+        finally:
+            self.release()
+
+
+def html_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, nowrap: Sequence[int] = (0,)) -> str:
+    """An HTML table of ``rows`` (every cell escaped); columns ``nowrap`` (dates) are not broken."""
+    head = "".join(f"<th>{escape_html(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="ci-nowrap">{escape_html(v)}</td>' if i in nowrap else f"<td>{escape_html(v)}</td>"
+                         for i, v in enumerate(row)) + "</tr>"
+        for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def show_problems(problems: Sequence[Problem], table: str, fields: Mapping[str, Field], status: widgets.HTML,
+                   lang: str) -> None:
+    """Put each problem next to its field; those without a field go under the button."""
+    rest = []
+    for problem in problems:
+        field = fields.get(_column_of(problem, table) or "")
+        if field is not None and not field.error_text:
+            field.set_error(problem_text(problem, lang))
+        elif field is None:
+            rest.append(problem_text(problem, lang))
+    text = banner(t("forms.fix_fields", lang), "error")
+    if rest:
+        text += "<ul>" + "".join(f"<li>{escape_html(r)}</li>" for r in rest) + "</ul>"
+    status.value = text

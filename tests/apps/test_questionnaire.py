@@ -1,0 +1,131 @@
+"""The partners' questionnaire, driven through its widgets without a browser (see test_apps_browser.py for that)."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import pandas as pd
+
+from collective_impact.apps.questionnaire import DONT_KNOW, QuestionnaireApp, questionnaire_app
+from collective_impact.framework import load_framework
+from collective_impact.paths import STORE_ENV
+
+FW = load_framework()
+ITEMS = [item.id for item in FW.items]
+
+
+def answer_all(app: QuestionnaireApp, *, skip: tuple[str, ...] = ()) -> dict[str, int]:
+    """Answer every item but ``skip``: 1–5 in turn, "ne sait pas" every seventh."""
+    chosen = {}
+    for i, item_id in enumerate(ITEMS):
+        if item_id in skip:
+            continue
+        chosen[item_id] = DONT_KNOW if i % 7 == 6 else 1 + i % 5
+        app.radio(item_id).value = chosen[item_id]
+    return chosen
+
+
+def test_questionnaire_from_link(store, stored):
+    app = QuestionnaireApp(store, territory="QPV-NORD", wave=3)
+    assert app.territory.fixed and app.territory.value == "QPV-NORD"
+    assert app.territory.dropdown.layout.display == "none"
+    assert app.wave.value == 3
+    partners = stored(store, "partners")
+    expected = ["Je préfère ne pas l'indiquer (réponse anonyme)", *sorted(partners["name"])]
+    assert [label for label, _ in app.organisation.options] == expected
+    assert app.organisation.value == ""  # anonymous unless chosen
+    assert app.radios == {}  # the condition pages are built when shown
+    app.steps.next()
+    assert set(app.radios) == {item.id for item in FW.conditions[0].items}
+
+
+def test_questionnaire_unknown_territory_in_link(store, stored):
+    app = QuestionnaireApp(store, territory="QPV-INCONNU")
+    assert app.territory.value is None and not app.territory.fixed
+    assert "« QPV-INCONNU », qui n'existe pas" in app.territory.field.error_text
+    app.steps.next_button.click()  # "Commencer" without a territory
+    assert app.steps.index == 0
+    assert app.territory.field.error_text == "Choisissez un territoire."
+    app.territory.value = "QPV-GARE"
+    assert app.territory.field.error_text == ""
+    assert app.wave.value == int(stored(store, "responses", "QPV-GARE")["wave"].max())
+    app.steps.next_button.click()
+    assert app.steps.index == 1
+
+
+def test_questionnaire_submit(store, stored):
+    app = QuestionnaireApp(store, territory="QPV-NORD", wave=3, today=date(2025, 3, 1))
+    app.organisation.value = "P02"
+    chosen = answer_all(app)
+    assert app.progress.value == f"{len(ITEMS)} réponse(s) sur {len(ITEMS)}"
+    app.steps.go(len(app.steps) - 1)
+    assert "Vague 3" in app.review.value or "vague 3" in app.review.value
+    app.send_button.click()
+    assert app.receipt is not None and app.receipt.reference == app.respondent_id
+    assert app.respondent_id in app.done.value and "Merci" in app.done.value
+    assert app.send_button.disabled
+    rows = stored(store, "responses")
+    rows = rows[rows["respondent_id"] == app.respondent_id].set_index("item_id")
+    expected = {item: (None if value == DONT_KNOW else value) for item, value in chosen.items()}
+    assert {k: (None if pd.isna(v) else int(v)) for k, v in rows["score"].items()} == expected
+    assert set(rows["partner_id"]) == {"P02"} and set(rows["wave"]) == {3}
+    # a late click changes nothing
+    app.send_button.click()
+    again = stored(store, "responses")
+    assert (again["respondent_id"] == app.respondent_id).sum() == len(ITEMS)
+
+
+def test_questionnaire_missing_answer_is_flagged_and_answers_kept(store, stored):
+    app = QuestionnaireApp(store, territory="QPV-NORD", wave=3)
+    missing = FW.conditions[1].items[2].id
+    chosen = answer_all(app, skip=(missing,))
+    before = len(stored(store, "responses"))
+    assert app.send() is None
+    assert app.steps.index == 2  # the page of the missing item is shown
+    assert "Réponse manquante" in app.item_errors[missing].value
+    assert "ci-missing" in app.item_boxes[missing]._dom_classes
+    assert "Il manque 1 réponse(s)" in app.page_messages[1].value
+    assert app.answers() == {**chosen, missing: None}  # nothing typed is lost
+    assert len(stored(store, "responses")) == before
+    assert not app.send_button.disabled
+    app.radio(missing).value = 2
+    assert app.item_errors[missing].value == ""
+    assert app.send() is not None
+
+
+def test_questionnaire_leaving_a_page_flags_its_unanswered_items(store):
+    app = QuestionnaireApp(store, territory="QPV-NORD")
+    app.steps.next()
+    first = FW.conditions[0].items
+    app.radio(first[0].id).value = 5
+    app.steps.next()
+    assert "Réponse manquante" in app.item_errors[first[1].id].value
+    assert app.item_errors[first[0].id].value == ""
+    assert f"{len(first) - 1} question(s)" in app.page_messages[0].value
+
+
+def test_questionnaire_second_click_while_sending_does_nothing(store, stored):
+    app = QuestionnaireApp(store, territory="QPV-NORD", wave=3)
+    answer_all(app)
+    assert app._sending.acquire()  # a first click is being handled
+    assert app.send() is None
+    app._sending.release()
+    assert app.send() is not None
+    rows = stored(store, "responses")
+    assert rows["respondent_id"].eq(app.respondent_id).sum() == len(ITEMS)
+
+
+def test_questionnaire_in_english(store):
+    app = questionnaire_app(store=store, query="territoire=QPV-NORD&lang=en")
+    assert app.steps.next_button.description == "Start"
+    app.steps.next()
+    assert app.radio(ITEMS[0]).options[-1] == ("Don't know / not applicable", DONT_KNOW)
+    assert "Common agenda" in app.steps.indicator.value
+
+
+def test_questionnaire_app_without_store(tmp_path, monkeypatch):
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "absent.sqlite"))
+    panel = questionnaire_app(query="")
+    text = html.unescape(panel.children[-1].value)
+    assert "Le formulaire ne peut pas s'ouvrir" in text and "absent.sqlite" in text
