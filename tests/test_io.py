@@ -217,7 +217,7 @@ def test_file_level_problems(tmp_path):
 def test_load_files_raises_input_error_with_every_problem(tmp_path):
     path = write_sheets(tmp_path / "saisie.xlsx", {"Territoires": [
         ["Territoire", "Nom", "Phase", "Couleur"], ["T01", None, "Démarrage", "bleu"], ["T/2", "Sud", "Démarrage"]]})
-    with pytest.raises(InputError, match=r"3 problem\(s\)") as caught:
+    with pytest.raises(InputError, match="3 problèmes dans les données") as caught:
         load_files([path])
     assert [(p.row, p.column) for p in caught.value.problems] == [(None, "Couleur"), (2, "Nom"), (3, "Territoire")]
 
