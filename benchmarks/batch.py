@@ -160,7 +160,7 @@ def main() -> None:
         breakdown(work / "batch", ids)
         papermill_cli = process_start("import papermill")
         nbconvert_cli = process_start("import nbconvert, nbformat")
-        first_cell = process_start("import collective_impact.metrics.assessment, collective_impact.report.narrative, "
+        first_cell = process_start("import collective_impact.metrics.assessment, collective_impact.report.markdown, "
                                    "collective_impact.report.bundle")
         print("\nFixed costs, measured apart:")
         print(f"  python + import papermill (a papermill command) {papermill_cli:6.2f} s")

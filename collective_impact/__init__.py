@@ -19,9 +19,9 @@ from collective_impact.errors import (
 from collective_impact.framework import Framework, available_frameworks, load_framework
 from collective_impact.io import write_template, write_workbook
 from collective_impact.metrics.assessment import condition_scores, item_scores
-from collective_impact.metrics.synthesis import territory_profile
 from collective_impact.report.bundle import open_territory
 from collective_impact.report.execute import run_report
+from collective_impact.report.findings import territory_profile
 from collective_impact.schema import TABLES
 from collective_impact.store import Store
 from collective_impact.validation import check_tables, load_files

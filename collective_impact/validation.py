@@ -33,7 +33,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from collective_impact.errors import InputError, Problem
-from collective_impact.framework import Framework, load_framework
+from collective_impact.framework import Framework, resolve_framework
 from collective_impact.i18n import check_lang, t
 from collective_impact.i18n.format import format_number, format_short_date, is_missing, parse_decimal
 from collective_impact.io import RawSheet, normalize_label, read_sources
@@ -526,14 +526,6 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
 # ---------------------------------------------------------------------------- entry points
 
 
-def _resolve_framework(framework: Framework | str | None) -> Framework:
-    if framework is None:
-        return load_framework()
-    if isinstance(framework, str):
-        return load_framework(framework)
-    return framework
-
-
 def _parse_sheet(seq: int, sheet: RawSheet) -> tuple[pd.DataFrame, list[_Origin], list[tuple]]:
     """Parse a sheet's raw cells; return the typed frame, row origins and the cells not to re-check."""
     table = TABLES[sheet.table]
@@ -590,7 +582,7 @@ def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | 
         Every problem, sorted by sheet, row and column.
     """
     check_lang(lang)
-    fw = _resolve_framework(framework)
+    fw = resolve_framework(framework)
     known = known or {}
     out = _Collector(sheets, lang)
     frames: dict[str, pd.DataFrame] = {}

@@ -18,7 +18,7 @@ from IPython.display import Markdown
 
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the committee does not wait for matplotlib and the metrics to load.
-import collective_impact.plots  # noqa: F401
+import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
 from collective_impact.apps.params import request_params
 from collective_impact.apps.widgets import (
     BusyButton,
@@ -27,15 +27,16 @@ from collective_impact.apps.widgets import (
     banner,
     html_box,
     open_app_store,
-    show_in,
 )
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html, format_number, format_percent, format_short_date
 from collective_impact.report import steps as evaluation_steps
+from collective_impact.report.blocks import show_in
 from collective_impact.report.bundle import TerritoryData, open_territory
-from collective_impact.report.narrative import show_table
+from collective_impact.report.evaluation import Evaluation
+from collective_impact.report.tables import show_table
 from collective_impact.schema import CODES, split_ids
 from collective_impact.store import Store
 
@@ -124,7 +125,7 @@ class DashboardApp:
             self.content.layout.display = "none"
             self.message.value = banner(t("guided.open_failed", lang, detail=str(err)), "error")
             return
-        ev = evaluation_steps.evaluation(self.data)
+        ev = self.data.metrics
         rates = ev.response_rates
         current = rates[rates["wave"] == self.data.wave] if self.data.wave is not None else rates.iloc[0:0]
         respondents = int(current["n_respondents"].iloc[0]) if len(current) else 0
@@ -161,7 +162,7 @@ class DashboardApp:
     def _draw(self, name: str, objects: list) -> None:
         show_in(self.outputs[name], objects)
 
-    def _cards(self, ev: evaluation_steps.Evaluation, current: pd.DataFrame, *, gained: int = 0) -> str:
+    def _cards(self, ev: Evaluation, current: pd.DataFrame, *, gained: int = 0) -> str:
         lang = self.lang
         cards = []
         if len(current):
@@ -172,7 +173,7 @@ class DashboardApp:
             rate = row["rate"]
             cards.append((format_percent(rate, lang),
                           t("guided.d.card.rate", lang), ""))
-        cards.append((format_number(len(ev.table("partners")), lang, decimals=0), t("guided.d.card.partners", lang), ""))
+        cards.append((format_number(len(self.data.table("partners")), lang, decimals=0), t("guided.d.card.partners", lang), ""))
         progress = ev.progress
         if len(progress):
             good = int(progress["status"].isin(["achieved", "on_track"]).sum())
@@ -187,9 +188,9 @@ class DashboardApp:
                        for value, label, new in cards)
         return f'<div class="ci-cards">{html}</div>'
 
-    def _meetings(self, ev: evaluation_steps.Evaluation):
+    def _meetings(self, ev: Evaluation):
         lang = self.lang
-        meetings = ev.table("meetings").sort_values("date", ascending=False, na_position="last").head(LATEST_MEETINGS)
+        meetings = self.data.table("meetings").sort_values("date", ascending=False, na_position="last").head(LATEST_MEETINGS)
         if meetings.empty:
             return Markdown(escape_html(t("guided.d.no_meetings", lang)))
         kinds = {code.id: code.label(lang) for code in CODES["meeting_kind"]}

@@ -28,7 +28,7 @@ import pandas as pd
 
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
-import collective_impact.plots  # noqa: F401
+import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
 from collective_impact.apps.params import request_params
 from collective_impact.apps.submit import submit_rows
 from collective_impact.apps.widgets import (
@@ -47,6 +47,7 @@ from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
 from collective_impact.i18n.format import clean_text, escape_html, format_number, format_short_date, is_missing
 from collective_impact.report import steps as evaluation_steps
+from collective_impact.report.blocks import Step, render_step
 from collective_impact.report.bundle import TerritoryData, open_territory
 from collective_impact.report.execute import run_report
 from collective_impact.schema import MAX_TEXT
@@ -358,12 +359,12 @@ class EvaluationApp:
         self.framework = framework or load_framework()
         self.today = today
         self.data: TerritoryData | None = None
-        self.step_list: list[evaluation_steps.Step] = []
+        self.step_list: list[Step] = []
         self.steps: Steps | None = None
         self.forms: dict[str, JudgmentForm] = {}
         self.outputs: dict[str, widgets.Output] = {}
         self.report: ReportPanel | None = None
-        self.synthesis: evaluation_steps.Step | None = None  # the synthesis as last drawn
+        self.synthesis: Step | None = None  # the synthesis as last drawn
         self.evaluator_name = ""
         self._synthesis_judgments: pd.DataFrame | None = None
         self._warned: int | None = None
@@ -410,12 +411,12 @@ class EvaluationApp:
     def step_ids(self) -> list[str]:
         return [step.id for step in self.step_list]
 
-    def _build_page(self, step: evaluation_steps.Step) -> widgets.VBox:
+    def _build_page(self, step: Step) -> widgets.VBox:
         output = widgets.Output(layout=widgets.Layout(width="100%"))
         output.add_class(f"ci-step-{step.id}")
         self.outputs[step.id] = output
         if step.id != evaluation_steps.STEP_IDS[-1]:
-            evaluation_steps.render_step(step, output)
+            render_step(step, output)
         children: list[widgets.Widget] = [output]
         if step.condition is not None:
             children.append(self._judgment_part(step.condition))
@@ -433,7 +434,7 @@ class EvaluationApp:
             box.add_class("ci-judgment")
             return box
         form = JudgmentForm(self.store, territory=data.territory_id, wave=data.wave, condition=condition,
-                            framework=self.framework, computed=evaluation_steps.evaluation(data).condition_row(condition),
+                            framework=self.framework, computed=data.metrics.condition_row(condition),
                             evaluator=self.evaluator_name, lang=self.lang, today=self.today,
                             on_saved=self._on_saved)
         self.forms[condition] = form
@@ -472,7 +473,7 @@ class EvaluationApp:
         if self._synthesis_judgments is not None and judgments.equals(self._synthesis_judgments):
             return
         step = evaluation_steps.build_step(self.data, evaluation_steps.STEP_IDS[-1], judgments=judgments)
-        evaluation_steps.render_step(step, output)
+        render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments
 

@@ -6,8 +6,9 @@
 * inputs: :class:`Field` (label, input, help, error shown next to the input),
   :class:`Steps` (one page at a time, step indicator, previous/next),
   :class:`TerritoryPicker`, :class:`TerritoryWaveChooser`, :class:`BusyButton` (one action
-  per click), :func:`show_problems` (a validation's problems next to their fields);
-* :func:`show_in`: objects shown in an ``Output`` widget, without capturing.
+  per click), :func:`show_problems` (a validation's problems next to their fields).
+
+Objects are shown in an ``Output`` widget by :func:`collective_impact.report.blocks.show_in`.
 
 Whatever a user typed or a store holds is shown either in text widgets (``Label``,
 drop-down options, check-box descriptions) or through
@@ -47,7 +48,6 @@ __all__ = [
     "message_panel",
     "open_app_store",
     "problem_text",
-    "show_in",
     "show_problems",
 ]
 
@@ -170,35 +170,6 @@ def open_app_store(params: RequestParams, store: str | os.PathLike | Store | Non
         return open_store(store, lang=params.lang)
     except CollectiveImpactError as err:
         return message_panel(t(unavailable, params.lang, detail=str(err)), title=title)
-
-
-def _display_output(obj: object) -> dict:
-    """``obj`` as a ``display_data`` output: its MIME bundle, as Jupyter would display it."""
-    from IPython import get_ipython
-    from IPython.core.formatters import DisplayFormatter
-
-    shell = get_ipython()
-    formatter = shell.display_formatter if shell is not None else DisplayFormatter()
-    data, metadata = formatter.format(obj)
-    image = metadata.get("image/png") or {}
-    if "image/png" in data and image.get("alt"):
-        # the browser's image renderer drops the alternative text: an <img> keeps it
-        width = f' width="{int(image["width"])}"' if image.get("width") else ""
-        data = {**data, "text/html": f'<img src="data:image/png;base64,{data["image/png"]}" '
-                                     f'alt="{escape_html(image["alt"])}"{width}>'}
-    return {"output_type": "display_data", "data": data, "metadata": metadata}
-
-
-def show_in(output: widgets.Output, objects: list) -> None:
-    """Show ``objects`` in ``output``, replacing what it showed, in one update.
-
-    The outputs are set, not captured with ``with output:``: while Voila runs the
-    notebook for a page, the capture goes through nbclient's imitation of the browser's
-    Output widget, which sends every output back to the kernel; pages built that way
-    sometimes never finished loading.
-    """
-    output.outputs = tuple(_display_output(obj) for obj in objects)
-
 
 
 # ============================================================================ inputs

@@ -233,6 +233,21 @@ def load_framework(framework_id: str = DEFAULT_FRAMEWORK) -> Framework:
         raise FrameworkError(t("framework.malformed", DEFAULT_LANG, file=path.name, detail=err)) from err
 
 
+def resolve_framework(framework: Framework | str | None) -> Framework:
+    """Return ``framework`` as a :class:`Framework` (``None`` → the default, a str → that id).
+
+    Raises
+    ------
+    FrameworkError
+        When ``framework`` is the id of no framework version.
+    """
+    if framework is None:
+        return load_framework()
+    if isinstance(framework, str):
+        return load_framework(framework)
+    return framework
+
+
 __all__ = [
     "DEFAULT_FRAMEWORK",
     "BackboneFunction",
@@ -243,4 +258,5 @@ __all__ = [
     "Phase",
     "available_frameworks",
     "load_framework",
+    "resolve_framework",
 ]

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 import pandas as pd
 
 from collective_impact.errors import UnknownTerritoryError
-from collective_impact.i18n import t
 
 __all__ = [
     "GAP_KINDS",
@@ -24,7 +23,6 @@ __all__ = [
     "coverage_matrix",
     "coverage_pivot",
     "coverage_summary",
-    "gap_kind_labels",
 ]
 
 #: Kinds of row of :func:`coverage_gaps`, in the order they are listed.
@@ -92,7 +90,7 @@ def coverage_matrix(activities: pd.DataFrame, outcomes: pd.DataFrame, partners: 
     return out.sort_values([tid, oid, pid], kind="stable").reset_index(drop=True)
 
 
-def coverage_pivot(matrix: pd.DataFrame, territory_id: str, *, lang: str = "fr") -> pd.DataFrame:
+def coverage_pivot(matrix: pd.DataFrame, territory_id: str) -> pd.DataFrame:
     """One territory's coverage as a wide outcomes × partners table (for a heatmap).
 
     Parameters
@@ -101,8 +99,6 @@ def coverage_pivot(matrix: pd.DataFrame, territory_id: str, *, lang: str = "fr")
         The output of :func:`coverage_matrix`.
     territory_id : str
         The territory to show.
-    lang : {"fr", "en"}
-        Language of the error message.
 
     Returns
     -------
@@ -113,14 +109,13 @@ def coverage_pivot(matrix: pd.DataFrame, territory_id: str, *, lang: str = "fr")
     Raises
     ------
     UnknownTerritoryError
-        When ``territory_id`` has no row in ``matrix``.
+        When ``territory_id`` has no row in ``matrix`` (``known`` lists the territories
+        that have one; the caller words it for a user).
     """
     rows = matrix[matrix["territory_id"] == territory_id]
     if rows.empty:
         known = sorted(matrix["territory_id"].dropna().unique().tolist())
-        raise UnknownTerritoryError(
-            territory_id, known, t("activities.unknown_territory", lang, territory=territory_id, known=", ".join(known))
-        )
+        raise UnknownTerritoryError(territory_id, known, f"territory {territory_id!r} has no outcome and no partner")
     wide = rows.pivot(index="outcome_id", columns="partner_id", values="n_activities").astype("int64")
     return wide.sort_index().sort_index(axis=1)
 
@@ -251,8 +246,3 @@ def coverage_summary(
         total = out[denominator].astype("float64")
         out[f"share_{name}"] = out[f"n_{name}"] / total.where(total > 0)
     return out[list(_SUMMARY_DTYPES)].astype(_SUMMARY_DTYPES)
-
-
-def gap_kind_labels(lang: str = "fr") -> dict[str, str]:
-    """The user-facing label of each kind of :data:`GAP_KINDS` (``lang`` fr or en)."""
-    return {kind: t(f"activities.kind.{kind}", lang) for kind in GAP_KINDS}

@@ -32,8 +32,7 @@ import numpy as np
 import pandas as pd
 
 from collective_impact.errors import FrameworkError
-from collective_impact.framework import Bands, Framework, load_framework
-from collective_impact.i18n import t
+from collective_impact.framework import Bands, Framework, resolve_framework
 
 #: Kind given to respondents who did not say which organisation they belong to.
 ANONYMOUS_KIND = "non_renseigne"
@@ -53,15 +52,6 @@ ITEM_COLUMNS = (
 # --------------------------------------------------------------------------------------
 # shared helpers (also used by backbone.py)
 # --------------------------------------------------------------------------------------
-
-
-def resolve_framework(framework: Framework | str | None) -> Framework:
-    """Return ``framework`` as a :class:`Framework` (``None`` → the default, a str → that id)."""
-    if framework is None:
-        return load_framework()
-    if isinstance(framework, str):
-        return load_framework(framework)
-    return framework
 
 
 def expected_variance(framework: Framework) -> float:
@@ -179,9 +169,8 @@ def _code_responses(responses: pd.DataFrame, framework: Framework) -> _Coded:
     item_codes, item_uniques = _factorize(responses["item_id"])
     unknown = sorted(str(u) for u in item_uniques if u not in position)
     if unknown:
-        raise FrameworkError(
-            t("metrics.unknown_items", "fr", items=", ".join(unknown), framework=framework.id)
-        )
+        # validation refuses such answers, in words, before they reach a metric
+        raise FrameworkError(f"item(s) not in framework {framework.id}: {', '.join(unknown)}")
     item_map = np.array([position[u] for u in item_uniques], dtype="int64")
     t_codes, territories = _sorted_codes(responses["territory_id"], runs=True)
     w_codes, waves = _sorted_codes(responses["wave"].to_numpy(dtype="int64"), runs=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from collective_impact.framework import Bands, Framework
-from collective_impact.metrics.assessment import band_array, item_scores, resolve_framework
+from collective_impact.framework import Bands, Framework, resolve_framework
+from collective_impact.metrics.assessment import band_array, item_scores
 
 COLUMNS = ("territory_id", "wave", "function_id", "label", "mean", "n_answers", "rwg", "band")
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from collective_impact.i18n import t
 from collective_impact.schema import CODES, split_ids
 
 __all__ = [
@@ -35,7 +34,6 @@ STEERING_KIND = "comite_pilotage"
 _QUARTER_DTYPES = {
     "territory_id": "str",
     "quarter": "period[Q-DEC]",
-    "quarter_label": "str",
     "kind": "str",
     "n_meetings": "Int64",
 }
@@ -105,9 +103,7 @@ def _presence(meetings: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def meetings_per_quarter(
-    meetings: pd.DataFrame, *, as_of: pd.Timestamp | str | None = None, lang: str = "fr"
-) -> pd.DataFrame:
+def meetings_per_quarter(meetings: pd.DataFrame, *, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
     """Number of meetings per territory, calendar quarter and kind of meeting, zeros included.
 
     Parameters
@@ -117,14 +113,12 @@ def meetings_per_quarter(
     as_of : Timestamp or str, optional
         If given, meetings after it are ignored and each territory's range runs up to the
         quarter of ``as_of``, so recent quarters without any meeting show as zeros.
-    lang : {"fr", "en"}
-        Language of ``quarter_label``.
 
     Returns
     -------
     DataFrame
-        ``territory_id``, ``quarter`` (period[Q-DEC]), ``quarter_label`` (str, ``2026T1``
-        in French, ``2026Q1`` in English), ``kind`` (meeting kind code), ``n_meetings``
+        ``territory_id``, ``quarter`` (period[Q-DEC]; :func:`collective_impact.report.labels.quarter_label`
+        writes it ``2026T1`` in French, ``2026Q1`` in English), ``kind`` (meeting kind code), ``n_meetings``
         (Int64). For each territory, every quarter from that of its first meeting to that
         of its last meeting (or of ``as_of``) × every meeting kind of the schema (in
         schema order; an unknown kind found in the data is added after them), with 0 where
@@ -149,8 +143,6 @@ def meetings_per_quarter(
         return pd.DataFrame({c: pd.Series(dtype=d) for c, d in _QUARTER_DTYPES.items()})
     out = pd.concat(frames, ignore_index=True)
     out["n_meetings"] = out["n_meetings"].fillna(0)
-    labels = {q: t("communication.quarter", lang, year=q.year, quarter=q.quarter) for q in out["quarter"].unique()}
-    out["quarter_label"] = out["quarter"].map(labels)
     return out[list(_QUARTER_DTYPES)].astype(_QUARTER_DTYPES)
 
 

@@ -19,15 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from collective_impact.i18n import t
-
 __all__ = [
     "STATUSES",
     "Completeness",
     "data_completeness",
     "indicator_progress",
     "status_counts",
-    "status_labels",
 ]
 
 #: The statuses of an indicator, from best to worst, then ``no_data``.
@@ -232,11 +229,6 @@ def status_counts(progress: pd.DataFrame) -> pd.DataFrame:
     out.insert(1, "n_indicators", table.sum(axis=1).to_numpy())
     dtypes = {"territory_id": "str", "n_indicators": "Int64"} | dict.fromkeys(STATUSES, "Int64")
     return out.astype(dtypes).sort_values("territory_id", kind="stable").reset_index(drop=True)
-
-
-def status_labels(lang: str = "fr") -> dict[str, str]:
-    """The user-facing label of each status, in :data:`STATUSES` order (``lang`` fr or en)."""
-    return {status: t(f"indicators.status.{status}", lang) for status in STATUSES}
 
 
 @dataclass(frozen=True, eq=False)

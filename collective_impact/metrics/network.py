@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from collective_impact.errors import CollectiveImpactError, UnknownTerritoryError
-from collective_impact.i18n import t
 from collective_impact.schema import CODES
 
 __all__ = [
@@ -384,7 +383,7 @@ def network_change(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def network_graph(
-    relations: pd.DataFrame, partners: pd.DataFrame, territory_id: str, wave: int, *, lang: str = "fr"
+    relations: pd.DataFrame, partners: pd.DataFrame, territory_id: str, wave: int
 ) -> nx.Graph:
     """The undirected network of one territory at one wave, ready to draw.
 
@@ -394,8 +393,6 @@ def network_graph(
         Canonical tables.
     territory_id : str
     wave : int
-    lang : {"fr", "en"}
-        Language of the error messages.
 
     Returns
     -------
@@ -417,14 +414,13 @@ def network_graph(
     """
     known = sorted(set(partners["territory_id"].dropna()) | set(relations["territory_id"].dropna()))
     if territory_id not in known:
-        raise UnknownTerritoryError(
-            territory_id, known, t("network.unknown_territory", lang, territory=territory_id, known=", ".join(known))
-        )
+        raise UnknownTerritoryError(territory_id, known, f"territory {territory_id!r} has no partner and no relation")
     mine = relations[relations["territory_id"] == territory_id]
     surveyed = sorted(int(w) for w in mine["wave"].dropna().unique())
     if wave not in surveyed:
-        waves = ", ".join(str(w) for w in surveyed) or "—"
-        raise CollectiveImpactError(t("network.unknown_wave", lang, territory=territory_id, wave=wave, waves=waves))
+        waves = ", ".join(str(w) for w in surveyed) or "none"
+        raise CollectiveImpactError(f"the network of territory {territory_id!r} was not surveyed in wave {wave} "
+                                    f"(surveyed waves: {waves})")
     scores = relation_scores(mine[mine["wave"] == wave])
     nodes = _node_table(partners[partners["territory_id"] == territory_id], scores)
     return _build_graph(nodes, _edges(scores))

@@ -17,9 +17,7 @@ from collections.abc import Iterable
 import networkx as nx
 import pandas as pd
 
-from collective_impact.errors import InputError, Problem
-from collective_impact.i18n import t
-from collective_impact.schema import TABLES, split_ids
+from collective_impact.schema import split_ids
 
 __all__ = [
     "ISSUE_KINDS",
@@ -29,7 +27,6 @@ __all__ = [
     "outcomes_without_indicator",
     "theory_of_change_issues",
     "theory_of_change_summary",
-    "validate_theory_of_change",
 ]
 
 #: Kinds of issue reported by :func:`theory_of_change_issues`, in the order they are listed.
@@ -44,7 +41,7 @@ ISSUE_KINDS: tuple[str, ...] = (
 
 _OUTCOME_COLUMNS = {"territory_id": "str", "outcome_id": "str", "label": "str", "level": "str"}
 _LINK_DTYPES = {"territory_id": "str", "outcome_id": "str", "leads_to": "str", "known": "bool"}
-_ISSUE_DTYPES = {"territory_id": "str", "kind": "str", "outcome_id": "str", "outcomes": "str", "message": "str"}
+_ISSUE_DTYPES = {"territory_id": "str", "kind": "str", "outcome_id": "str", "outcomes": "str", "path": "str"}
 _SUMMARY_DTYPES = {
     "territory_id": "str",
     "n_outcomes": "Int64",
@@ -125,91 +122,28 @@ def _cycles(graph: nx.DiGraph) -> list[tuple[list[str], list[str]]]:
     return found
 
 
-def _path_text(path: list[str]) -> str:
-    return " → ".join([*path, path[0]])
-
-
-def _cycle_message(graph: nx.DiGraph, ids: list[str], lang: str) -> str:
-    key = "theory_of_change.self_loop" if len(ids) == 1 else "theory_of_change.cycle"
-    return t(key, lang, outcomes=_named(graph, ids))
-
-
-def _named(graph: nx.DiGraph, ids: Iterable[str]) -> str:
-    """``O1 (« label »), O2 (« label »)`` for a message a non-programmer can follow."""
-    parts = []
-    for oid in ids:
-        label = graph.nodes[oid].get("label") if oid in graph else None
-        parts.append(f"{oid} (« {label} »)" if isinstance(label, str) and label else oid)
-    return ", ".join(parts)
-
-
-def validate_theory_of_change(outcomes: pd.DataFrame, *, file: str | None = None, lang: str = "fr") -> None:
-    """Raise :class:`~collective_impact.errors.InputError` if a theory of change loops.
-
-    Parameters
-    ----------
-    outcomes : DataFrame
-        Canonical ``outcomes`` table (one or several territories; all are checked before
-        raising, so every loop of every territory is reported at once).
-    file : str, optional
-        The file name to show in each problem; by default "territoire <id>", since the
-        data may come from the store rather than a file.
-    lang : {"fr", "en"}
-        Language of the messages.
-
-    Raises
-    ------
-    InputError
-        With one :class:`~collective_impact.errors.Problem` per loop: sheet "Théorie du
-        changement", column "Conduit à", value the loop written ``O1 → O2 → O1``, and a
-        message naming every outcome of the loop with its label. ``row`` is None (the
-        in-memory table does not know spreadsheet rows).
-
-    Notes
-    -----
-    A loop (outcome A leads to B which leads back to A, or A leads to itself) makes the
-    results chain meaningless: nothing is upstream of anything. Links to unknown outcomes
-    are not checked here (the schema validation reports them).
-    """
-    table = TABLES["outcomes"]
-    problems = []
-    for tid, (graph, _) in _graphs(outcomes).items():
-        for ids, path in _cycles(graph):
-            problems.append(
-                Problem(
-                    file=file if file is not None else t("theory_of_change.territory", lang, territory=tid),
-                    sheet=table.label(lang),
-                    row=None,
-                    column=table.column("leads_to").label(lang),
-                    value=_path_text(path),
-                    message=_cycle_message(graph, ids, lang),
-                )
-            )
-    if problems:
-        raise InputError(problems, t("theory_of_change.cycles_found", lang, n=len(problems)))
-
-
-def theory_of_change_issues(outcomes: pd.DataFrame, *, lang: str = "fr") -> pd.DataFrame:
-    """Every issue of each territory's theory of change, without raising (for reports).
+def theory_of_change_issues(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Every issue of each territory's theory of change, as codes (validation and reports word them).
 
     Parameters
     ----------
     outcomes : DataFrame
         Canonical ``outcomes`` table (one or several territories).
-    lang : {"fr", "en"}
-        Language of the ``message`` column.
 
     Returns
     -------
     DataFrame
         One row per issue: ``territory_id``, ``kind``, ``outcome_id`` (the outcome at
         fault; NaN for a territory-level issue), ``outcomes`` (idlist of the outcomes
-        involved), ``message`` (a sentence for the evaluator). Sorted by territory, then
-        kind in :data:`ISSUE_KINDS` order, then outcome. A territory without issue has no
-        row. Kinds:
+        involved), ``path`` (for a loop: its outcomes in the order the links run, as an
+        idlist; NaN otherwise). Sorted by territory, then kind in :data:`ISSUE_KINDS`
+        order, then outcome. A territory without issue has no row. Kinds:
 
-        - ``cycle``: a loop (see :func:`validate_theory_of_change`); ``outcome_id`` is the
-          first outcome of the loop, ``outcomes`` all outcomes of the loop;
+        - ``cycle``: a loop (outcome A leads to B which leads back to A, or A leads to
+          itself: the results chain is then meaningless, nothing is upstream of anything);
+          one per strongly connected component holding a cycle; ``outcome_id`` is the
+          smallest outcome of the loop, ``outcomes`` all outcomes of the component
+          (sorted), ``path`` one cycle through it starting there;
         - ``unknown_outcome``: ``leads_to`` names an id that is not an outcome of the
           territory (``outcomes`` holds that id); the link is ignored by the other checks;
         - ``no_impact``: the territory has no outcome of level ``impact``;
@@ -228,25 +162,21 @@ def theory_of_change_issues(outcomes: pd.DataFrame, *, lang: str = "fr") -> pd.D
     rows: list[tuple] = []
     for tid, (graph, unknown) in _graphs(outcomes).items():
         for ids, path in _cycles(graph):
-            text = t("theory_of_change.issue_cycle", lang, path=_path_text(path), message=_cycle_message(graph, ids, lang))
-            rows.append((tid, "cycle", path[0], ";".join(ids), text))
+            rows.append((tid, "cycle", path[0], ";".join(ids), ";".join(path)))
         for oid, target in unknown[["outcome_id", "leads_to"]].itertuples(index=False):
-            rows.append((tid, "unknown_outcome", oid, target,
-                         t("theory_of_change.unknown_outcome", lang, outcome=_named(graph, [oid]), target=target)))
+            rows.append((tid, "unknown_outcome", oid, target, None))
         impacts = [n for n, level in graph.nodes(data="level") if level == "impact"]
         reachable = [n for n in impacts if graph.in_degree(n) > 0]
         if not impacts:
-            rows.append((tid, "no_impact", None, None, t("theory_of_change.no_impact", lang)))
+            rows.append((tid, "no_impact", None, None, None))
         elif not reachable:
-            rows.append((tid, "no_reachable_impact", None, ";".join(impacts),
-                         t("theory_of_change.no_reachable_impact", lang, outcomes=_named(graph, impacts))))
+            rows.append((tid, "no_reachable_impact", None, ";".join(impacts), None))
         for oid in impacts:
             if graph.in_degree(oid) == 0:
-                rows.append((tid, "unreachable_impact", oid, oid,
-                             t("theory_of_change.unreachable_impact", lang, outcome=_named(graph, [oid]))))
+                rows.append((tid, "unreachable_impact", oid, oid, None))
         for oid, level in graph.nodes(data="level"):
             if level != "impact" and graph.out_degree(oid) == 0:
-                rows.append((tid, "dead_end", oid, oid, t("theory_of_change.dead_end", lang, outcome=_named(graph, [oid]))))
+                rows.append((tid, "dead_end", oid, oid, None))
     issues = pd.DataFrame(rows, columns=list(_ISSUE_DTYPES)).astype(_ISSUE_DTYPES)
     order = issues["kind"].map({kind: i for i, kind in enumerate(ISSUE_KINDS)})
     issues = issues.assign(_order=order).sort_values(["territory_id", "_order", "outcome_id"], kind="stable")
@@ -310,7 +240,7 @@ def outcome_layers(outcomes: pd.DataFrame) -> pd.DataFrame:
         layer 0). Every link therefore goes to a higher layer. Links to unknown
         outcomes are ignored. Outcomes on a loop, or downstream of one, have no layer
         (``<NA>``): a loop has no "before" and "after" (see
-        :func:`validate_theory_of_change`).
+        :func:`theory_of_change_issues`).
     """
     records = []
     for tid, (graph, _) in _graphs(outcomes).items():

@@ -66,8 +66,8 @@ from collective_impact.errors import RunError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import check_lang, t
 from collective_impact.i18n.format import format_date, format_number
+from collective_impact.metrics.dates import evaluation_dates
 from collective_impact.paths import TEMPLATES_DIR, resolve_store, safe_name
-from collective_impact.report.bundle import latest_observation
 from collective_impact.report.execute import (
     COMPARISON_NOTEBOOK,
     EVALUATION_NOTEBOOK,
@@ -355,7 +355,7 @@ def territory_figures(tables: dict[str, pd.DataFrame], territory_ids: Iterable[s
         for name, groups in by_territory.items():
             if territory_id in groups.groups:
                 own[name] = groups.get_group(territory_id)
-        as_of[territory_id] = latest_observation(own) or pd.Timestamp(date.today())
+        as_of[territory_id] = evaluation_dates(own).max()
 
     counts = []
     indicators, measurements = tables["indicators"], tables["measurements"]
@@ -688,7 +688,7 @@ def _comparison_task(territories: list[str], tables: dict[str, pd.DataFrame], no
                      store_abs: str, lang: str, kernel_name: str | None) -> Task:
     own = {name: frame[frame["territory_id"].isin(territories)] for name, frame in tables.items()
            if "territory_id" in frame.columns}
-    as_of = latest_observation(own) or pd.Timestamp(date.today())
+    as_of = evaluation_dates(own).max()
     return Task(
         territory_id=_COMPARISON_KEY, stem=COMPARISON_NAME, notebook=str(notebook), out_dir=str(out), lang=lang,
         kernel_name=kernel_name,
@@ -792,7 +792,7 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
 
     from collective_impact._version import __version__
     from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
-    from collective_impact.metrics.indicators import status_labels
+    from collective_impact.report.labels import status_labels
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / "report")),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)

@@ -1,8 +1,16 @@
-"""The data of one territory (or of several, for the comparison) as a notebook, a report and the apps see it.
+"""The data of one territory (or of several, for the comparison) as the notebook, the report, the batch and the apps see it.
 
-:func:`open_territory` (and :func:`open_comparison`) load what a notebook shows, check the
+:class:`TerritoryData` is the one bundle of a territory: its tables, framework, wave, date
+and language, and (computed on first use, once) its :attr:`~TerritoryData.metrics`.
+:func:`open_territory` (and :func:`open_comparison`) load it from the store, check the
 territory exists (an unknown id raises :class:`~collective_impact.errors.UnknownTerritoryError`,
-whose French message lists the known ids) and resolve the wave and the date of the evaluation.
+whose French message lists the known ids) and resolve the wave and the date of the
+evaluation; :meth:`TerritoryData.from_tables` builds it from tables already loaded.
+
+The date of an evaluation is ``as_of`` when given, else the latest date observed in the
+territory's data; never the clock, so that the same data always give the same report. A
+territory with no dated observation at all (no answer, measurement, meeting or appraisal)
+raises :class:`~collective_impact.errors.RunError` asking for ``as_of``.
 """
 
 from __future__ import annotations
@@ -10,31 +18,26 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from collective_impact.errors import CollectiveImpactError, RunError
-from collective_impact.framework import Framework, load_framework
+from collective_impact.framework import Framework
 from collective_impact.i18n import check_lang, t
 from collective_impact.i18n.format import format_date
+from collective_impact.metrics.assessment import resolve_framework
+from collective_impact.metrics.dates import evaluation_dates
 from collective_impact.paths import PROJECT_ROOT, STORE_ENV, resolve_store
-from collective_impact.report.narrative import md
+from collective_impact.report.markdown import md
+from collective_impact.schema import TABLES
 
-__all__ = ["OBSERVATION_DATES", "ComparisonData", "TerritoryData", "latest_observation", "open_comparison",
-           "open_territory"]
+if TYPE_CHECKING:  # pragma: no cover
+    from collective_impact.report.evaluation import ComparisonMetrics, Evaluation
 
-# Dates that record something that happened (not planned dates such as an indicator's
-# target date): the latest of them is the default date of an evaluation.
-OBSERVATION_DATES = {"responses": "answered_on", "measurements": "date", "meetings": "date",
-                     "judgments": "recorded_on"}
-
-
-
-# --------------------------------------------------------------------------------------
-# inside the notebook: what a notebook shows
-# --------------------------------------------------------------------------------------
-
+__all__ = ["ComparisonData", "TerritoryData", "open_comparison", "open_territory"]
 
 def _store_path(store_path: str | os.PathLike | None) -> Path:
     """The store to read: ``store_path``, else ``$COLLECTIVE_IMPACT_STORE``, else ``data/evaluation.sqlite``.
@@ -51,24 +54,18 @@ def _store_path(store_path: str | os.PathLike | None) -> Path:
     return path
 
 
-def latest_observation(tables: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
-    """The latest date at which something was observed in ``tables`` (answers, measurements,
-    meetings, judgments), or ``None`` when there is none. Planned dates are ignored."""
-    latest = None
-    for table, column in OBSERVATION_DATES.items():
-        frame = tables.get(table)
-        if frame is None or frame.empty or column not in frame:
-            continue
-        value = frame[column].max()
-        if pd.notna(value) and (latest is None or value > latest):
-            latest = value
-    return None if latest is None else pd.Timestamp(latest).normalize()
+def _resolve_as_of(as_of: str | date | None, tables: dict[str, pd.DataFrame], lang: str, *,
+                   subject: str) -> pd.Timestamp:
+    """``as_of`` as a date; when not given, the latest observation in ``tables`` (never the clock).
 
-
-def _resolve_as_of(as_of: str | date | None, tables: dict[str, pd.DataFrame], lang: str) -> pd.Timestamp:
+    ``subject`` names what is evaluated (territory ids), for the message of
+    data without any dated observation.
+    """
     if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        found = latest_observation(tables)
-        return found if found is not None else pd.Timestamp(date.today())
+        found = evaluation_dates(tables).max()
+        if pd.isna(found):
+            raise RunError(t("report.no_observation", lang, subject=subject))
+        return pd.Timestamp(found)
     try:
         stamp = pd.Timestamp(as_of)
     except (TypeError, ValueError) as err:
@@ -106,7 +103,11 @@ class TerritoryData:
     as_of
         The date of the evaluation (by default the latest observation in the data).
     lang, store_path
-        Language of the text; the store read.
+        Language of the text; the store read (``None`` when built from tables).
+    metrics
+        The territory's metrics (:class:`~collective_impact.report.evaluation.Evaluation`),
+        each computed on first use and kept with the bundle: every step, app and batch
+        reading the same bundle reads the same numbers.
     """
 
     territory_id: str
@@ -118,7 +119,57 @@ class TerritoryData:
     waves: tuple[int, ...]
     as_of: pd.Timestamp
     lang: str
-    store_path: Path
+    store_path: Path | None
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], territory_id: str, *, lang: str = "fr",
+                    wave: int | None = None, as_of: str | date | None = None,
+                    framework: Framework | str | None = None, store_path: Path | None = None) -> TerritoryData:
+        """The bundle of ``territory_id`` from canonical tables already loaded (any number of territories).
+
+        Parameters
+        ----------
+        tables
+            Canonical tables (e.g. ``Store.load()``); only the territory's rows are kept.
+        territory_id
+            The territory; it must be in ``tables["territories"]``.
+        lang, wave, as_of, framework
+            As for :func:`open_territory`.
+        store_path
+            The store the tables come from, if any.
+
+        Raises
+        ------
+        RunError
+            When ``wave`` has no answers, ``as_of`` is not a date, or ``as_of`` is not given
+            and the territory has no dated observation.
+        KeyError
+            When ``territory_id`` is not in ``tables["territories"]``.
+        """
+        check_lang(lang)
+        fw = resolve_framework(framework)
+        own = {name: _restrict(frame, territory_id) for name, frame in tables.items()}
+        found = own["territories"]
+        if found.empty:
+            raise KeyError(f"territory {territory_id!r} is not in the tables")
+        row = found.iloc[0]
+        name = str(row["name"])
+        chosen_wave, waves = _resolve_wave(wave, own["responses"], lang)
+        return cls(territory_id=territory_id, name=name, phase=str(row["phase"]), tables=own, framework=fw,
+                   wave=chosen_wave, waves=waves,
+                   as_of=_resolve_as_of(as_of, own, lang, subject=territory_id), lang=lang,
+                   store_path=store_path)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The territory's canonical table ``name`` (empty, with its columns, when absent)."""
+        return _table(self.tables, name)
+
+    @cached_property
+    def metrics(self) -> Evaluation:
+        """The territory's metrics, each computed on first use (see :class:`~collective_impact.report.evaluation.Evaluation`)."""
+        from collective_impact.report.evaluation import Evaluation
+
+        return Evaluation(self)
 
     @property
     def phase_label(self) -> str:
@@ -141,7 +192,13 @@ class TerritoryData:
 
 @dataclass(frozen=True, eq=False)
 class ComparisonData:
-    """What the comparison notebook works on (see :func:`open_comparison`)."""
+    """What the comparison notebook works on (see :func:`open_comparison`).
+
+    Several territories side by side (not a second bundle of one territory): ``names``
+    (territory id → name, in the order shown), their ``tables``, the ``framework``, the
+    latest date observed in any of them (``as_of``), ``lang`` and the store read; their
+    :attr:`metrics` are computed on first use.
+    """
 
     names: dict[str, str]
     tables: dict[str, pd.DataFrame] = field(repr=False)
@@ -149,6 +206,17 @@ class ComparisonData:
     as_of: pd.Timestamp
     lang: str
     store_path: Path
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The canonical table ``name`` (empty, with its columns, when absent)."""
+        return _table(self.tables, name)
+
+    @cached_property
+    def metrics(self) -> ComparisonMetrics:
+        """The comparison's metrics, each computed on first use."""
+        from collective_impact.report.evaluation import ComparisonMetrics
+
+        return ComparisonMetrics(self)
 
     def title_text(self) -> str:
         """Plain text title: number of territories and date."""
@@ -180,7 +248,7 @@ def open_territory(store_path: str | os.PathLike | None, territory_id: str, *, l
     as_of
         Date of the evaluation (``"2026-10-01"``); ``None`` for the latest date observed
         in the territory's data (answers, measurements, meetings, judgments), so that the
-        same data always give the same report.
+        same data always give the same report (never today's date).
     framework
         Framework or framework id; default ``ci2011``.
 
@@ -191,33 +259,34 @@ def open_territory(store_path: str | os.PathLike | None, territory_id: str, *, l
     StoreError
         When the store does not exist or cannot be read.
     RunError
-        When ``wave`` has no answers or ``as_of`` is not a date.
+        When ``wave`` has no answers, ``as_of`` is not a date, or ``as_of`` is not given
+        and the territory has no dated observation (the message asks for ``as_of``).
     """
     from collective_impact.store import Store
 
     check_lang(lang)
-    fw = framework if isinstance(framework, Framework) else load_framework(framework or "ci2011")
     store = Store(_store_path(store_path), create=False, lang=lang)
     store.require_territory(territory_id, lang)
-    tables = store.load(territories=[territory_id])
-    row = tables["territories"].iloc[0]
-    chosen_wave, waves = _resolve_wave(wave, tables["responses"], lang)
-    return TerritoryData(
-        territory_id=territory_id, name=str(row["name"]), phase=str(row["phase"]), tables=tables, framework=fw,
-        wave=chosen_wave, waves=waves, as_of=_resolve_as_of(as_of, tables, lang), lang=lang, store_path=store.path,
-    )
+    return TerritoryData.from_tables(store.load(territories=[territory_id]), territory_id, lang=lang, wave=wave,
+                                     as_of=as_of, framework=framework, store_path=store.path)
 
 
 def open_comparison(store_path: str | os.PathLike | None, *, territories: list[str] | None = None,
-                    lang: str = "fr", framework: Framework | str | None = None) -> ComparisonData:
+                    lang: str = "fr", as_of: str | date | None = None,
+                    framework: Framework | str | None = None) -> ComparisonData:
     """Load several territories (all by default) for the comparison notebook.
 
-    Raises :class:`UnknownTerritoryError` when one of ``territories`` is not in the store.
+    ``as_of`` (the date in the title) defaults to the latest date observed in any of them;
+    each territory's indicators are read at its own date, as in its report.
+
+    Raises :class:`UnknownTerritoryError` when one of ``territories`` is not in the store,
+    :class:`RunError` when ``as_of`` is not a date or, not given, when none of the
+    territories has a dated observation.
     """
     from collective_impact.store import Store
 
     check_lang(lang)
-    fw = framework if isinstance(framework, Framework) else load_framework(framework or "ci2011")
+    fw = resolve_framework(framework)
     store = Store(_store_path(store_path), create=False, lang=lang)
     if territories is not None:
         for territory_id in territories:
@@ -227,5 +296,22 @@ def open_comparison(store_path: str | os.PathLike | None, *, territories: list[s
     names = dict(zip(frame["territory_id"], frame["name"], strict=True))
     if territories is not None:
         names = {tid: names[tid] for tid in territories}
-    return ComparisonData(names=names, tables=tables, framework=fw, as_of=_resolve_as_of(None, tables, lang),
-                          lang=lang, store_path=store.path)
+    subject = ", ".join(names)
+    return ComparisonData(names=names, tables=tables, framework=fw,
+                          as_of=_resolve_as_of(as_of, tables, lang, subject=subject), lang=lang,
+                          store_path=store.path)
+
+
+def _restrict(frame: pd.DataFrame, territory_id: str) -> pd.DataFrame:
+    """The rows of ``territory_id`` (``frame`` itself when it holds no other territory)."""
+    if "territory_id" not in frame.columns:
+        return frame
+    mine = frame["territory_id"] == territory_id
+    return frame if mine.all() else frame[mine].reset_index(drop=True)
+
+
+def _table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    frame = tables.get(name)
+    if frame is None:
+        return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in TABLES[name].dtypes.items()})
+    return frame

@@ -13,7 +13,6 @@ from collective_impact.apps.widgets import (
     app_container,
     html_table,
     open_app_store,
-    show_in,
 )
 from collective_impact.plots.palette import BAND_TINTS
 
@@ -85,10 +84,3 @@ def test_open_app_store_without_store_explains(tmp_path):
     texts = [child.value for child in panel.children]
     assert "<h2>Titre</h2>" in texts
     assert "The app cannot open" in texts[-1] and "absent.sqlite" in texts[-1]
-
-
-def test_show_in_replaces_what_an_output_showed():
-    output = widgets.Output()
-    show_in(output, ["un"])
-    show_in(output, ["deux", "trois"])
-    assert [item["data"]["text/plain"] for item in output.outputs] == ["'deux'", "'trois'"]

@@ -53,23 +53,24 @@ def test_meetings_per_quarter_fills_quarters_and_kinds_with_zeros():
     got = meetings_per_quarter(MEETINGS[MEETINGS["territory_id"] == "T2"])
     counts = {("2025Q2", "pleniere"): 1, ("2025Q4", "groupe_travail"): 1}
     rows = [
-        ("T2", pd.Period(q, freq="Q"), q.replace("Q", "T"), kind, counts.get((q, kind), 0))
+        ("T2", pd.Period(q, freq="Q"), kind, counts.get((q, kind), 0))
         for q in ["2025Q2", "2025Q3", "2025Q4"]
         for kind in KINDS
     ]
-    expected = pd.DataFrame(rows, columns=["territory_id", "quarter", "quarter_label", "kind", "n_meetings"]).astype(
-        {"territory_id": "str", "quarter": "period[Q-DEC]", "quarter_label": "str", "kind": "str", "n_meetings": "Int64"}
+    expected = pd.DataFrame(rows, columns=["territory_id", "quarter", "kind", "n_meetings"]).astype(
+        {"territory_id": "str", "quarter": "period[Q-DEC]", "kind": "str", "n_meetings": "Int64"}
     )
     pd.testing.assert_frame_equal(got, expected)
 
 
-def test_meetings_per_quarter_up_to_as_of_in_english():
-    got = meetings_per_quarter(MEETINGS, as_of="2026-06-30", lang="en")
+def test_meetings_per_quarter_up_to_as_of():
+    got = meetings_per_quarter(MEETINGS, as_of="2026-06-30")
     t1 = got[got["territory_id"] == "T1"]
-    assert t1["quarter_label"].unique().tolist() == ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2"]
-    assert t1.groupby("quarter_label")["n_meetings"].sum().tolist() == [1, 1, 1, 1, 1, 0]
+    quarters = [pd.Period(q, freq="Q") for q in ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2"]]
+    assert t1["quarter"].unique().tolist() == quarters
+    assert t1.groupby("quarter")["n_meetings"].sum().tolist() == [1, 1, 1, 1, 1, 0]
     # T2 also runs up to the quarter of as_of
-    assert got.loc[got["territory_id"] == "T2", "quarter_label"].iloc[-1] == "2026Q2"
+    assert got.loc[got["territory_id"] == "T2", "quarter"].iloc[-1] == pd.Period("2026Q2", freq="Q")
     assert int(got["n_meetings"].sum()) == len(MEETINGS)
 
 
@@ -190,7 +191,7 @@ def test_communication_summary():
 
 def test_empty_tables_give_empty_frames():
     meetings, partners = table("meetings", []), table("partners", [])
-    assert meetings_per_quarter(meetings).columns.tolist() == ["territory_id", "quarter", "quarter_label", "kind", "n_meetings"]
+    assert meetings_per_quarter(meetings).columns.tolist() == ["territory_id", "quarter", "kind", "n_meetings"]
     assert attendance(meetings, partners).empty
     assert absent_partners(meetings, partners, as_of=AS_OF).empty
     assert steering_interval(meetings).empty

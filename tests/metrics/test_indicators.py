@@ -11,7 +11,6 @@ from collective_impact.metrics.indicators import (
     data_completeness,
     indicator_progress,
     status_counts,
-    status_labels,
 )
 from collective_impact.schema import TABLES
 
@@ -167,12 +166,6 @@ def test_status_counts_of_nothing_is_an_empty_frame_with_the_columns():
     got = status_counts(pd.DataFrame({"territory_id": pd.Series([], dtype="str"), "status": pd.Series([], dtype="str")}))
     assert list(got.columns) == ["territory_id", "n_indicators", *STATUSES]
     assert got.empty
-
-
-def test_status_labels_in_french_and_english():
-    assert status_labels()["on_track"] == "En bonne voie"
-    assert status_labels("en")["regressing"] == "Regressing"
-    assert list(status_labels()) == list(STATUSES)
 
 
 def test_data_completeness():

@@ -1,5 +1,5 @@
-"""Tests of collective_impact.report and collective_impact.report.narrative: notebooks run in real
-kernels against a real store file, HTML checked for what a reader must (and must not) see."""
+"""Tests of collective_impact.report.execute: notebooks run in real kernels against a real store file,
+HTML checked for what a reader must (and must not) see."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from collective_impact.cli import main
-from collective_impact.errors import RunError, UnknownTerritoryError
+from collective_impact.errors import RunError
 from collective_impact.framework import load_framework
-from collective_impact.i18n.format import escape, format_date, format_number
+from collective_impact.i18n.format import format_date, format_number
 from collective_impact.report.bundle import open_territory
 from collective_impact.report.execute import (
     EVALUATION_NOTEBOOK,
@@ -30,7 +29,6 @@ from collective_impact.report.execute import (
     run_report,
     toc_entries,
 )
-from collective_impact.report.narrative import md, show_table
 from collective_impact.store import Store
 
 DEMO_IDS = ("QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL")
@@ -53,38 +51,8 @@ def code_lines(nb) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------
-# narrative: escaping and formatting (no kernel)
+# formatting (no kernel)
 # --------------------------------------------------------------------------------------
-
-
-def test_md_escapes_html_and_markdown_in_values():
-    value = "<script>alert(1)</script> *gras* [lien](http://x.fr) http://y.fr $x$ _a_ `code`"
-    rendered = markdown2html_mistune(str(md("Partenaire **{name}**", name=value)))
-    assert "<script>" not in rendered
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
-    for tag in ("<em>", "<a ", "<code>"):
-        assert tag not in rendered
-    assert rendered.count("<strong>") == 1  # the template's own Markdown is kept
-    assert value in html.unescape(rendered)
-
-
-def test_escape_keeps_a_value_on_one_line():
-    rendered = markdown2html_mistune(str(md("Nom : {name}", name="A\n# Titre\n- liste")))
-    assert "<h1" not in rendered and "<li>" not in rendered
-    assert escape(None) == "—"
-
-
-def test_show_table_escapes_headers_and_cells_and_formats_numbers():
-    frame = pd.DataFrame({"<i>Nom</i>": ["<script>alert(1)</script>", "A & B"], "Score": [3.456, float("nan")],
-                          "Nombre": [1234, 5]})
-    page = str(show_table(frame, lang="fr"))
-    assert "<script>" not in page and "<i>" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "&lt;i&gt;Nom&lt;/i&gt;" in page
-    assert "A &amp; B" in page
-    assert "3,46" in page and "—" in page
-    assert "1\u202f234" in page  # thousands separator, no decimals for integers
-    assert "3.46" in str(show_table(frame, lang="en"))
 
 
 @pytest.mark.parametrize(("value", "lang", "expected"), [
@@ -175,43 +143,8 @@ def test_export_html_in_english(tmp_path):
 
 
 # --------------------------------------------------------------------------------------
-# opening a territory (no kernel)
+# the report command's checks (no kernel)
 # --------------------------------------------------------------------------------------
-
-
-def test_open_territory_defaults_to_latest_wave_and_latest_observation(demo_store):
-    tables = Store(demo_store).load(territories=["QPV-NORD"])
-    expected_wave = int(tables["responses"]["wave"].max())
-    expected_date = max(tables["responses"]["answered_on"].max(), tables["measurements"]["date"].max(),
-                        tables["meetings"]["date"].max(), tables["judgments"]["recorded_on"].max())
-    territory = open_territory(demo_store, "QPV-NORD")
-    assert territory.wave == expected_wave
-    assert territory.as_of == expected_date
-    assert territory.name == tables["territories"]["name"].iloc[0]
-    assert set(territory.tables["partners"]["territory_id"]) == {"QPV-NORD"}
-    assert territory.phase_label == load_framework().phase(territory.phase).label("fr")
-
-
-def test_open_territory_without_a_path_reads_the_default_store(demo_store, monkeypatch, tmp_path):
-    monkeypatch.setenv("COLLECTIVE_IMPACT_STORE", str(demo_store))
-    monkeypatch.chdir(tmp_path)
-    assert open_territory(None, "QPV-GARE").store_path == demo_store
-
-
-def test_open_territory_unknown_lists_known_ids_in_french(demo_store):
-    with pytest.raises(UnknownTerritoryError, match="Territoire inconnu") as info:
-        open_territory(demo_store, "QPV-SUD")
-    for territory_id in DEMO_IDS:
-        assert territory_id in str(info.value)
-
-
-@pytest.mark.parametrize(("options", "message"), [
-    ({"wave": 9}, "vague 9"),
-    ({"as_of": "pas une date"}, "Date d'évaluation non valide"),
-])
-def test_open_territory_refuses_bad_wave_or_date(demo_store, options, message):
-    with pytest.raises(RunError, match=message):
-        open_territory(demo_store, "QPV-NORD", **options)
 
 
 def test_report_refuses_an_id_that_cannot_name_a_file(demo_store, tmp_path):
@@ -466,7 +399,8 @@ def test_every_message_key_used_by_reports_exists():
     from collective_impact.i18n import catalogue
     from collective_impact.report.batch import STATUSES
 
-    sources = [(_PACKAGE / name).read_text(encoding="utf-8") for name in ("report/execute.py", "report/bundle.py", "report/batch.py", "report/narrative.py")]
+    sources = [(_PACKAGE / name).read_text(encoding="utf-8") for name in ("report/execute.py", "report/bundle.py", "report/batch.py", "report/markdown.py",
+                                                                      "report/tables.py")]
     sources.append((_PACKAGE.parent / "templates" / "report" / "batch_index.html.j2").read_text(encoding="utf-8"))
     sources += [cell.source for name in ("evaluation_territoire.ipynb", "comparaison_territoires.ipynb")
                 for cell in nbformat.read(_PACKAGE.parent / "notebooks" / name, as_version=4).cells]

@@ -1,15 +1,8 @@
-"""Text and tables for notebooks and reports, with every value from the data escaped.
+"""Tables for notebooks and reports: DataFrames shown as HTML, every cell and header escaped.
 
-Notebooks display Markdown and HTML built from data (territory and partner names,
-indicator labels, justifications…). A name such as ``<script>alert(1)</script>`` must show
-as text, in JupyterLab and in the exported HTML report. The helpers here are the only
-way notebooks should turn data into Markdown or HTML:
-
-- :func:`md` fills a Markdown template with escaped values (HTML *and* Markdown syntax);
-- :func:`message` does the same with a template of the i18n catalogue;
-- :func:`show_table` renders a DataFrame as an escaped HTML table;
-- :func:`names` lists names from the data (« A », « B » et 2 autres), escaped;
-- numbers, percentages and dates are written by :mod:`collective_impact.i18n.format`.
+:func:`show_table` renders any DataFrame; :func:`condition_table`, :func:`comparison_table`
+and :func:`partner_table` shape the report's recurring tables (labels in ``lang``) for it.
+Numbers are written by :mod:`collective_impact.i18n.format`.
 
 A pandas ``Styler`` does **not** escape by default; do not display one built from data
 without ``escape="html"``.
@@ -25,98 +18,10 @@ import pandas as pd
 
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import (
-    escape,
-    format_number,
-    is_missing,
-)
+from collective_impact.i18n.format import format_number, is_missing
+from collective_impact.report.markdown import HTML
 
-__all__ = [
-    "comparison_table",
-    "condition_table",
-    "md",
-    "message",
-    "names",
-    "partner_table",
-    "show_table",
-]
-
-class _Markdown:
-    """Markdown text displayed as such by Jupyter (like ``IPython.display.Markdown``).
-
-    A tiny class of our own so that the package does not need IPython to build text;
-    ``str()`` gives the Markdown source.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def _repr_markdown_(self) -> str:
-        return self.text
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return f"Markdown({self.text!r})"
-
-
-class _HTML:
-    """HTML displayed as such by Jupyter (like ``IPython.display.HTML``)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def _repr_html_(self) -> str:
-        return self.text
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return f"HTML({self.text[:60]!r}…)"
-
-
-def md(template: str, /, **values: object) -> _Markdown:
-    """Markdown from ``template`` (``str.format`` syntax) with every value escaped.
-
-    The template is trusted text written by the project (it may hold Markdown: headings,
-    emphasis, lists); the values come from data and are passed through :func:`escape`.
-    Values that are already formatted numbers or dates are escaped too (harmless).
-
-    Examples
-    --------
-    >>> str(md("## {name}", name="<b>Quartier</b> *Nord*"))
-    '## &lt;b&gt;Quartier&lt;/b&gt; \\\\*Nord\\\\*'
-    """
-    return _Markdown(template.format(**{key: escape(value) for key, value in values.items()}))
-
-
-def message(key: str, lang: str = "fr", /, **values: object) -> _Markdown:
-    """Markdown of the i18n message ``key`` in ``lang``, its placeholders filled with escaped values."""
-    return md(t(key, lang), **values)
-
-
-def names(values: object, lang: str = "fr", *, limit: int | None = None) -> str:
-    """Names from the data as Markdown-safe text: ``« A », « B » et « C »`` (``'A', 'B' and 'C'`` in English).
-
-    Every name is escaped (:func:`escape`); missing values are skipped. With ``limit``,
-    at most that many names are spelled out and the rest counted (« et 3 autres »).
-    """
-    found = [escape(v) for v in (values if values is not None else []) if not is_missing(v)]
-    open_quote, close_quote = ("«\u00a0", "\u00a0»") if lang == "fr" else ("“", "”")
-    quoted = [f"{open_quote}{v}{close_quote}" for v in found]
-    rest = 0
-    if limit is not None and len(quoted) > limit:
-        rest = len(quoted) - limit
-        quoted = quoted[:limit]
-    if rest:
-        return t("narrative.list_more_one" if rest == 1 else "narrative.list_more", lang, names=", ".join(quoted),
-                 n=rest)
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return t("narrative.list_last", lang, names=", ".join(quoted[:-1]), last=quoted[-1])
-
+__all__ = ["comparison_table", "condition_table", "partner_table", "show_table"]
 
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
@@ -124,7 +29,7 @@ _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 def show_table(frame: pd.DataFrame, *, lang: str = "fr", index: bool = False, decimals: int = 2,
                caption: str | None = None, colours: dict[str, list] | None = None,
                formats: dict[str, object] | None = None, right: list[str] | tuple[str, ...] = (),
-               nowrap: list[str] | tuple[str, ...] = ()) -> _HTML:
+               nowrap: list[str] | tuple[str, ...] = ()) -> HTML:
     """A DataFrame as an HTML table, every cell and header escaped.
 
     Numbers are formatted for ``lang`` (decimal comma in French) and right-aligned, text
@@ -204,7 +109,7 @@ def show_table(frame: pd.DataFrame, *, lang: str = "fr", index: bool = False, de
             for v, n, f, c, shade, k in zip(row, numeric, floats, columns, shades, unwrapped, strict=True))
             + "</tr>")
     parts.append("</tbody></table>")
-    return _HTML("\n".join(parts))
+    return HTML("\n".join(parts))
 
 
 def condition_table(scores: pd.DataFrame, *, territory_id: str, wave: int | None,

@@ -1,0 +1,297 @@
+"""The metrics of one territory (and of the comparison), each computed once, on first use.
+
+:class:`Evaluation` is what :attr:`TerritoryData.metrics <collective_impact.report.bundle.TerritoryData.metrics>`
+returns: every step of the report, the guided evaluation and the dashboard read a
+territory's metrics there, so none is computed twice. :class:`ComparisonMetrics` does
+the same for :class:`~collective_impact.report.bundle.ComparisonData`. Both call the pure
+functions of :mod:`collective_impact.metrics`; they word nothing.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from collective_impact.i18n.format import is_missing
+from collective_impact.schema import TABLES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collective_impact.report.bundle import ComparisonData, TerritoryData
+
+__all__ = ["ComparisonMetrics", "Evaluation"]
+
+
+class Evaluation:
+    """The metrics of one territory at its wave and date, each computed on first use.
+
+    Not a second bundle: it holds only the :class:`~collective_impact.report.bundle.TerritoryData`
+    it was made for (``data``), whose :attr:`~collective_impact.report.bundle.TerritoryData.metrics`
+    it is; the territory's id, tables, framework, wave, date and language are read there.
+    Every step of the territory (and the apps) reads its metrics here, so none is computed
+    twice.
+
+    Parameters
+    ----------
+    data
+        The territory.
+    """
+
+    def __init__(self, data: TerritoryData) -> None:
+        self.data = data
+
+    # --- questionnaire ---------------------------------------------------------------
+    @cached_property
+    def scores(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.assessment.condition_scores`, every wave."""
+        from collective_impact.metrics.assessment import condition_scores
+
+        return condition_scores(self.data.table("responses"), framework=self.data.framework)
+
+    @cached_property
+    def items(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.assessment.item_scores`, every wave."""
+        from collective_impact.metrics.assessment import item_scores
+
+        return item_scores(self.data.table("responses"), framework=self.data.framework)
+
+    @cached_property
+    def response_rates(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.assessment.response_rate`, every wave."""
+        from collective_impact.metrics.assessment import response_rate
+
+        rates = response_rate(self.data.table("responses"), self.data.table("partners"))
+        return rates[rates["wave"].notna()].reset_index(drop=True)
+
+    @cached_property
+    def previous_wave(self) -> int | None:
+        """The wave before the bundle's ``wave`` that has answers, if any."""
+        earlier = [w for w in self.data.waves if self.data.wave is not None and w < self.data.wave]
+        return earlier[-1] if earlier else None
+
+    @cached_property
+    def change(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.assessment.wave_change` from the previous wave to the bundle's ``wave``."""
+        from collective_impact.metrics.assessment import wave_change
+
+        if self.previous_wave is None:
+            return wave_change(self.data.table("responses").iloc[0:0], framework=self.data.framework)
+        return wave_change(self.data.table("responses"), framework=self.data.framework, wave_from=self.previous_wave,
+                           wave_to=self.data.wave)
+
+    @cached_property
+    def backbone(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.backbone.backbone_functions`, every wave."""
+        from collective_impact.metrics.backbone import backbone_functions
+
+        return backbone_functions(self.data.table("responses"), framework=self.data.framework, lang=self.data.lang)
+
+    def condition_row(self, condition: str) -> dict | None:
+        """The score row of ``condition`` at the bundle's ``wave`` (``None`` without any answer)."""
+        if self.data.wave is None:
+            return None
+        rows = self.scores[(self.scores["wave"] == self.data.wave) & (self.scores["condition"] == condition)]
+        if rows.empty or is_missing(rows["mean"].iloc[0]):
+            return None
+        return rows.iloc[0].to_dict()
+
+    # --- synthesis ---------------------------------------------------------------------
+    @cached_property
+    def profile(self):
+        """:func:`~collective_impact.report.findings.territory_profile` of the territory."""
+        from collective_impact.report.findings import territory_profile
+
+        return territory_profile(self._all_tables, framework=self.data.framework, as_of=self.data.as_of, wave=self.data.wave,
+                                 lang=self.data.lang, territories=[self.data.territory_id])
+
+    def findings(self, condition: str | None) -> pd.DataFrame:
+        """The synthesis findings about ``condition`` (``None``: about the whole initiative)."""
+        found = self.profile.findings
+        if condition is None:
+            return found[found["condition"].isna()].reset_index(drop=True)
+        return found[found["condition"] == condition].reset_index(drop=True)
+
+    # --- theory of change --------------------------------------------------------------
+    @cached_property
+    def layers(self) -> pd.DataFrame:
+        from collective_impact.metrics.theory_of_change import outcome_layers
+
+        return outcome_layers(self.data.table("outcomes"))
+
+    @cached_property
+    def links(self) -> pd.DataFrame:
+        from collective_impact.metrics.theory_of_change import outcome_links
+
+        return outcome_links(self.data.table("outcomes"))
+
+    @cached_property
+    def toc_summary(self) -> dict | None:
+        from collective_impact.metrics.theory_of_change import theory_of_change_summary
+
+        summary = theory_of_change_summary(self.data.table("outcomes"))
+        return summary.iloc[0].to_dict() if len(summary) else None
+
+    @cached_property
+    def toc_issues(self) -> pd.DataFrame:
+        from collective_impact.metrics.theory_of_change import theory_of_change_issues
+        from collective_impact.report.findings import theory_of_change_messages
+
+        outcomes = self.data.table("outcomes")
+        return theory_of_change_messages(theory_of_change_issues(outcomes), outcomes, lang=self.data.lang)
+
+    @cached_property
+    def without_indicator(self) -> pd.DataFrame:
+        """Intermediate outcomes and impacts that no indicator measures."""
+        from collective_impact.metrics.theory_of_change import outcomes_without_indicator
+
+        return outcomes_without_indicator(self.data.table("outcomes"), self.data.table("indicators"),
+                                          levels=("intermediate", "impact"))
+
+    @cached_property
+    def without_activity(self) -> pd.DataFrame:
+        """Activity-level and intermediate outcomes that no activity targets."""
+        from collective_impact.metrics.theory_of_change import outcomes_without_activity
+
+        return outcomes_without_activity(self.data.table("outcomes"), self.data.table("activities"))
+
+    # --- indicators --------------------------------------------------------------------
+    @cached_property
+    def progress(self) -> pd.DataFrame:
+        from collective_impact.metrics.indicators import indicator_progress
+
+        return indicator_progress(self.data.table("indicators"), self.data.table("measurements"), as_of=self.data.as_of)
+
+    @cached_property
+    def completeness(self):
+        from collective_impact.metrics.indicators import data_completeness
+
+        return data_completeness(self.data.table("indicators"), self.data.table("measurements"), as_of=self.data.as_of)
+
+    # --- activities --------------------------------------------------------------------
+    @cached_property
+    def coverage(self) -> pd.DataFrame:
+        from collective_impact.metrics.activities import coverage_matrix
+
+        return coverage_matrix(self.data.table("activities"), self.data.table("outcomes"), self.data.table("partners"))
+
+    @cached_property
+    def gaps(self) -> pd.DataFrame:
+        from collective_impact.metrics.activities import coverage_gaps
+
+        return coverage_gaps(self.data.table("activities"), self.data.table("outcomes"), self.data.table("partners"))
+
+    # --- communication -----------------------------------------------------------------
+    @cached_property
+    def communication(self) -> dict | None:
+        from collective_impact.metrics.communication import communication_summary
+
+        summary = communication_summary(self.data.table("meetings"), self.data.table("partners"), as_of=self.data.as_of)
+        return summary.iloc[0].to_dict() if len(summary) else None
+
+    @cached_property
+    def absent(self) -> pd.DataFrame:
+        from collective_impact.metrics.communication import absent_partners
+
+        return absent_partners(self.data.table("meetings"), self.data.table("partners"), as_of=self.data.as_of)
+
+    @cached_property
+    def meetings(self) -> pd.DataFrame:
+        """The meetings held up to the bundle's ``as_of``."""
+        meetings = self.data.table("meetings")
+        return meetings[meetings["date"].notna() & (meetings["date"] <= self.data.as_of)].reset_index(drop=True)
+
+    @cached_property
+    def network(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.network.network_summary` up to :attr:`network_wave`."""
+        from collective_impact.metrics.network import network_summary
+
+        summary = network_summary(self.data.table("relations"), self.data.table("partners"))
+        if self.network_wave is None:
+            return summary.iloc[0:0]
+        return summary[summary["wave"] <= self.network_wave].reset_index(drop=True)
+
+    @cached_property
+    def network_wave(self) -> int | None:
+        """The network survey shown: the latest one up to the bundle's ``wave`` (as the synthesis reads it)."""
+        value = self.profile.territories["network_wave"].iloc[0] if len(self.profile.territories) else None
+        return None if is_missing(value) else int(value)
+
+    @cached_property
+    def graph(self):
+        """The partner network at :attr:`network_wave` (``None`` when not surveyed)."""
+        from collective_impact.metrics.network import network_graph
+
+        if self.network_wave is None:
+            return None
+        return network_graph(self.data.table("relations"), self.data.table("partners"), self.data.territory_id,
+                             self.network_wave)
+
+    # --- judgments ---------------------------------------------------------------------
+    @cached_property
+    def judgments(self) -> pd.DataFrame:
+        """The evaluator's appraisals of this territory (every wave)."""
+        frame = self.data.table("judgments")
+        return frame[frame["territory_id"] == self.data.territory_id].reset_index(drop=True)
+
+    @property
+    def _all_tables(self) -> dict[str, pd.DataFrame]:
+        """Every canonical table, empty ones included (as the synthesis expects them)."""
+        return {name: self.data.table(name) for name in TABLES}
+
+
+class ComparisonMetrics:
+    """The metrics of the comparison of several territories, each computed on first use.
+
+    Not a bundle either: it holds only the :class:`~collective_impact.report.bundle.ComparisonData`
+    it was made for (``data``), whose :attr:`~collective_impact.report.bundle.ComparisonData.metrics` it is.
+    """
+
+    def __init__(self, data: ComparisonData) -> None:
+        self.data = data
+
+    @cached_property
+    def scores(self) -> pd.DataFrame:
+        from collective_impact.metrics.assessment import condition_scores
+
+        scores = condition_scores(self.data.table("responses"), framework=self.data.framework)
+        return scores[scores["territory_id"].isin(self.data.names)].reset_index(drop=True)
+
+    @cached_property
+    def latest(self) -> pd.DataFrame:
+        """Each territory's condition scores at its latest wave."""
+        scores = self.scores.dropna(subset=["wave"])
+        if scores.empty:
+            return scores
+        last = scores.groupby("territory_id")["wave"].transform("max")
+        return scores[scores["wave"] == last].reset_index(drop=True)
+
+    @cached_property
+    def profile(self):
+        from collective_impact.report.findings import territory_profile
+
+        return territory_profile(self.data.tables, framework=self.data.framework, lang=self.data.lang,
+                                 territories=list(self.data.names))
+
+    @cached_property
+    def progress(self) -> pd.DataFrame:
+        """Indicator progress of each territory at its own evaluation date (as its report)."""
+        from collective_impact.metrics.indicators import indicator_progress
+
+        indicators, measurements = self.data.table("indicators"), self.data.table("measurements")
+        frames = []
+        for row in self.profile.territories.itertuples(index=False):
+            if is_missing(row.as_of):
+                continue
+            frames.append(indicator_progress(indicators[indicators["territory_id"] == row.territory_id],
+                                             measurements[measurements["territory_id"] == row.territory_id],
+                                             as_of=row.as_of))
+        if not frames:
+            return indicator_progress(indicators.iloc[0:0], measurements.iloc[0:0], as_of=pd.Timestamp("2000-01-01"))
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def status_counts(self) -> pd.DataFrame:
+        from collective_impact.metrics.indicators import status_counts
+
+        return status_counts(self.progress)
