@@ -32,6 +32,7 @@ from collective_impact.plots import measurement as measurement_figures  # noqa: 
 from collective_impact.plots import network as network_figures  # noqa: E402
 from collective_impact.plots import territory as territory_figures  # noqa: E402
 from collective_impact.plots import theory_of_change as toc_figures  # noqa: E402
+from collective_impact.report.labels import status_labels
 
 DEMO_TERRITORIES = ("QPV-NORD", "QPV-GARE", "QPV-HAUTS", "RURAL-VAL")
 AS_OF = pd.Timestamp(DEFAULT_AS_OF)
@@ -91,7 +92,7 @@ FIGURES: dict[str, Callable[[dict, str, str], Figure]] = {
         d["layers"], d["links"], territory_id=tid, without_indicator=d["without_indicator"],
         without_activity=d["without_activity"], lang=lang),
     "indicator_progress": lambda d, tid, lang: measurement_figures.indicator_progress(
-        d["progress"], statuses=indicators.status_labels(lang), territory_id=tid, as_of=AS_OF, lang=lang),
+        d["progress"], statuses=status_labels(lang), territory_id=tid, as_of=AS_OF, lang=lang),
     "indicator_series": lambda d, tid, lang: measurement_figures.indicator_series(
         d["tables"]["indicators"], d["tables"]["measurements"], first_indicator(d["tables"], tid), territory_id=tid,
         as_of=AS_OF, lang=lang),

@@ -6,6 +6,7 @@ import pandas as pd
 
 from collective_impact.metrics import indicators
 from collective_impact.plots.comparison import status_counts_bars, territory_heatmap
+from collective_impact.report.labels import status_labels
 
 
 def names_of(tables) -> dict[str, str]:
@@ -24,11 +25,11 @@ def test_territory_heatmap(demo, draw, framework):
 def test_status_counts_bars(demo, draw):
     names = names_of(demo["tables"])
     counts = indicators.status_counts(demo["progress"])
-    bars = draw(status_counts_bars(counts, statuses=indicators.status_labels("fr"), names=names))
+    bars = draw(status_counts_bars(counts, statuses=status_labels("fr"), names=names))
     assert bars.title == "Les indicateurs par statut et par territoire"
     # the legend names the five statuses given
     assert {"Cible atteinte", "En bonne voie", "En retard", "En recul", "Pas de donnée"} <= set(bars.texts)
-    en = draw(status_counts_bars(counts, statuses=indicators.status_labels("en"), names=names, lang="en"))
+    en = draw(status_counts_bars(counts, statuses=status_labels("en"), names=names, lang="en"))
     assert {"Achieved", "On track", "Behind", "Regressing", "No data"} <= set(en.texts)
     # each territory's total at the end of its bar
     assert {str(n) for n in counts["n_indicators"]} <= set(bars.texts)
@@ -47,7 +48,7 @@ def test_condition_without_score(gare, draw, metric_inputs, framework):
 
 
 def test_no_indicator(gare, draw, as_of):
-    statuses = indicators.status_labels("fr")
+    statuses = status_labels("fr")
     none = indicators.indicator_progress(gare["indicators"].iloc[:0], gare["measurements"], as_of=as_of)
     assert draw(status_counts_bars(indicators.status_counts(none), statuses=statuses)).says(
         "Aucun indicateur défini pour ce territoire.")

@@ -9,6 +9,7 @@ from matplotlib.colors import to_hex
 from collective_impact.metrics import indicators
 from collective_impact.plots.measurement import indicator_progress, indicator_series
 from collective_impact.plots.palette import STATUS_COLOURS
+from collective_impact.report.labels import status_labels
 
 FR_STATUSES = {"achieved": "Cible atteinte", "on_track": "En bonne voie", "behind": "En retard",
                "regressing": "En recul", "no_data": "Pas de donnée"}
@@ -20,7 +21,7 @@ def test_progress_percents_follow_the_language(demo, draw):
     percents_fr = {f"{p * 100:.0f}\u202f%" for p in mine["progress"]}  # "72 %" with a narrow no-break space
     percents_en = {f"{p * 100:.0f}%" for p in mine["progress"]}
     fr = draw(indicator_progress(progress, statuses=FR_STATUSES, territory_id="QPV-NORD"))
-    en = draw(indicator_progress(progress, statuses=indicators.status_labels("en"), territory_id="QPV-NORD",
+    en = draw(indicator_progress(progress, statuses=status_labels("en"), territory_id="QPV-NORD",
                                  lang="en"))
     assert percents_fr <= set(fr.texts)
     assert percents_en <= set(en.texts)

@@ -36,6 +36,7 @@ from collective_impact.plots import (
 from collective_impact.plots import communication as communication_figures
 from collective_impact.plots import network as network_figures
 from collective_impact.plots.palette import BAND_COLOURS, STATUS_COLOURS
+from collective_impact.report.labels import status_labels
 
 PLOTS = Path(collective_impact.plots.__file__).parent
 DEMO_TERRITORIES = ("QPV-NORD", "QPV-GARE", "QPV-HAUTS", "RURAL-VAL")
@@ -143,7 +144,7 @@ def hostile_figures(gare, metric_inputs, framework) -> dict[str, tuple[Figure, l
     graph = network.network_graph(gare["relations"], partners, "QPV-GARE", 2)
     rates = communication.attendance(meetings, partners)
     names = {"QPV-GARE": POWER}
-    statuses = indicators.status_labels("fr")
+    statuses = status_labels("fr")
     latest = int(scores["wave"].max())
     return {
         "partner_kinds": (territory.partner_kinds(partners), [MATH]),
