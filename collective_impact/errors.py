@@ -50,8 +50,13 @@ class InputError(CollectiveImpactError):
     """Raised when input data (files or form entries) break the schema; carries every problem."""
 
     def __init__(self, problems: list[Problem], message: str | None = None) -> None:
+        # here, not at the top: i18n.format imports pandas and Babel, and the command line
+        # imports this module before it parses its arguments (--help stays fast)
+        from collective_impact.i18n.format import format_count
+
         self.problems = list(problems)
-        super().__init__(message or f"{len(self.problems)} problem(s) in the input data")
+        # No language here: the default one; callers show ``problems`` in the user's language.
+        super().__init__(message or t("problem.in_input", count=format_count(len(self.problems), "noun.problem")))
 
 
 class FrameworkError(CollectiveImpactError):

@@ -1,5 +1,9 @@
 """The tables of the evaluation: columns, types, allowed values, French and English labels.
 
+The labels a user sees (sheet and column titles, help texts, labels of coded values) are
+in the catalogue's ``messages/workbook.yaml``; the framework's codes (phases, conditions,
+bands) keep the framework's own texts. Both are :class:`~collective_impact.i18n.Text`.
+
 This module only describes; :mod:`collective_impact.validation` checks data against it,
 :mod:`collective_impact.io` reads and writes it, :mod:`collective_impact.store` stores it.
 
@@ -20,13 +24,12 @@ columns are the canonical ids, in schema order, with dtypes given by :data:`DTYP
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from collective_impact.framework import load_framework
+from collective_impact.i18n import Text, catalogue, text
+from collective_impact.i18n.format import is_missing
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 QPV_PATTERN = re.compile(r"^(QP\d{6}|QN\d{5}[A-Z])$")
@@ -47,86 +50,50 @@ DTYPES = {
 
 @dataclass(frozen=True)
 class Code:
-    """One allowed value of a coded column."""
+    """One allowed value of a coded column, with its label (``code.label("en")``)."""
 
     id: str
-    fr: str
-    en: str
-
-    def label(self, lang: str = "fr") -> str:
-        return self.en if lang == "en" else self.fr
+    label: Text
 
 
-def _codes(*triples: tuple[str, str, str]) -> tuple[Code, ...]:
-    return tuple(Code(*t) for t in triples)
+_NO_HELP = Text("", "")
+
+
+def _codes(name: str, *ids: str) -> tuple[Code, ...]:
+    return tuple(Code(code_id, text(f"workbook.code.{name}.{code_id}")) for code_id in ids)
 
 
 _FW = load_framework()
 
 CODES: dict[str, tuple[Code, ...]] = {
-    "phase": tuple(Code(p.id, p.label.fr, p.label.en) for p in _FW.phases),
+    "phase": tuple(Code(p.id, p.label) for p in _FW.phases),
     "partner_kind": _codes(
-        ("centre_social", "Centre social", "Community centre"),
-        ("mairie", "Mairie / commune", "Town hall"),
-        ("epci", "Intercommunalité", "Inter-municipal body"),
-        ("departement", "Conseil départemental", "Departmental council"),
-        ("etat", "Services de l'État / préfecture", "State services / prefecture"),
-        ("caf", "CAF", "Family allowance fund (CAF)"),
-        ("bailleur_social", "Bailleur social", "Social landlord"),
-        ("ecole", "École", "Primary school"),
-        ("college", "Collège", "Secondary school (collège)"),
-        ("mission_locale", "Mission locale", "Youth employment centre (mission locale)"),
-        ("france_travail", "France Travail", "Public employment service (France Travail)"),
-        ("association_locataires", "Association de locataires", "Tenants' association"),
-        ("conseil_citoyen", "Conseil citoyen", "Citizens' council"),
-        ("association", "Association", "Non-profit association"),
-        ("sante", "Acteur de santé", "Health provider"),
-        ("entreprise", "Entreprise", "Business"),
-        ("fondation", "Fondation / financeur", "Foundation / funder"),
-        ("autre", "Autre", "Other"),
+        "partner_kind", "centre_social", "mairie", "epci", "departement", "etat", "caf", "bailleur_social", "ecole",
+        "college", "mission_locale", "france_travail", "association_locataires", "conseil_citoyen", "association",
+        "sante", "entreprise", "fondation", "autre",
     ),
-    "outcome_level": _codes(
-        ("activity", "Activité", "Activity"),
-        ("intermediate", "Résultat intermédiaire", "Intermediate outcome"),
-        ("impact", "Impact", "Impact"),
-    ),
+    "outcome_level": _codes("outcome_level", "activity", "intermediate", "impact"),
     "meeting_kind": _codes(
-        ("comite_pilotage", "Comité de pilotage", "Steering committee"),
-        ("comite_technique", "Comité technique", "Technical committee"),
-        ("groupe_travail", "Groupe de travail", "Working group"),
-        ("pleniere", "Réunion plénière des partenaires", "Plenary partner meeting"),
-        ("rencontre_habitants", "Rencontre avec les habitants", "Meeting with inhabitants"),
-        ("autre", "Autre", "Other"),
+        "meeting_kind", "comite_pilotage", "comite_technique", "groupe_travail", "pleniere", "rencontre_habitants", "autre",
     ),
-    "interaction_level": _codes(
-        ("none", "Aucune", "None"),
-        ("awareness", "Connaissance mutuelle", "Awareness"),
-        ("cooperation", "Coopération", "Cooperation"),
-        ("coordination", "Coordination", "Coordination"),
-        ("collaboration", "Collaboration", "Collaboration"),
-    ),
-    "condition": tuple(Code(c.id, c.label.fr, c.label.en) for c in _FW.conditions),
-    "band": tuple(Code(b, _FW.bands.labels[b].fr, _FW.bands.labels[b].en) for b in _FW.bands.order),
+    "interaction_level": _codes("interaction_level", "none", "awareness", "cooperation", "coordination", "collaboration"),
+    "condition": tuple(Code(c.id, c.label) for c in _FW.conditions),
+    "band": tuple(Code(b, _FW.bands.labels[b]) for b in _FW.bands.order),
 }
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a table."""
+    """One column of a table; ``label`` is its title in the workbook, ``help`` the header's comment."""
 
     id: str
-    fr: str
-    en: str
+    label: Text
     kind: str
     required: bool = False
     codes: str | None = None
     min: float | None = None
     max: float | None = None
-    help_fr: str = ""
-    help_en: str = ""
-
-    def label(self, lang: str = "fr") -> str:
-        return self.en if lang == "en" else self.fr
+    help: Text = _NO_HELP
 
     @property
     def dtype(self) -> str:
@@ -148,19 +115,14 @@ class Reference:
 
 @dataclass(frozen=True)
 class Table:
-    """One table: its columns, key and references."""
+    """One table: its columns, key and references; ``label`` is its sheet's title, ``help`` a line of the read-me sheet."""
 
     id: str
-    fr: str
-    en: str
+    label: Text
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     references: tuple[Reference, ...] = field(default=())
-    help_fr: str = ""
-    help_en: str = ""
-
-    def label(self, lang: str = "fr") -> str:
-        return self.en if lang == "en" else self.fr
+    help: Text = _NO_HELP
 
     def column(self, column_id: str) -> Column:
         for c in self.columns:
@@ -177,207 +139,193 @@ class Table:
         return {c.id: c.dtype for c in self.columns}
 
 
+def _column(table_id: str, column_id: str, kind: str, **options: object) -> Column:
+    """A column whose title (and help, when the catalogue has one) are ``workbook.column[_help].<table>.<column>``."""
+    key = f"{table_id}.{column_id}"
+    help_key = f"workbook.column_help.{key}"
+    return Column(column_id, text(f"workbook.column.{key}"), kind,
+                  help=text(help_key) if help_key in catalogue() else _NO_HELP, **options)
+
+
 def _territory() -> Column:
-    return Column("territory_id", "Territoire", "Territory", "id", required=True,
-                  help_fr="Identifiant du territoire (lettres, chiffres, _ et -)",
-                  help_en="Territory id (letters, digits, _ and -)")
+    return Column("territory_id", text("workbook.column.territory_id"), "id", required=True,
+                  help=text("workbook.column_help.territory_id"))
 
 
 def _wave() -> Column:
-    return Column("wave", "Vague", "Wave", "int", required=True, min=1, max=99,
-                  help_fr="Numéro de la vague d'évaluation (1, 2…)", help_en="Evaluation wave number (1, 2…)")
+    return Column("wave", text("workbook.column.wave"), "int", required=True, min=1, max=99,
+                  help=text("workbook.column_help.wave"))
 
 
-def _rating(cid: str, fr: str, en: str) -> Column:
-    return Column(cid, fr, en, "int", min=1, max=4,
-                  help_fr="1 pas du tout, 2 un peu, 3 assez, 4 beaucoup", help_en="1 not at all, 2 a small amount, 3 a fair amount, 4 a great deal")
+def _rating(column_id: str) -> Column:
+    return Column(column_id, text(f"workbook.column.relations.{column_id}"), "int", min=1, max=4,
+                  help=text("workbook.column_help.rating"))
+
+
+def _table(table_id: str, columns: tuple[Column, ...], *, key: tuple[str, ...],
+           references: tuple[Reference, ...] = ()) -> Table:
+    return Table(table_id, text(f"workbook.table.{table_id}"), columns, key, references,
+                 help=text(f"workbook.table_help.{table_id}"))
 
 
 TABLES: dict[str, Table] = {
     t.id: t
     for t in (
-        Table(
-            "territories", "Territoires", "Territories",
+        _table(
+            "territories",
             (
                 _territory(),
-                Column("name", "Nom", "Name", "str", required=True),
-                Column("commune", "Commune", "Municipality", "str"),
-                Column("department", "Département", "Department", "str"),
-                Column("qpv_code", "Code QPV", "QPV code", "str",
-                       help_fr="QP + 6 chiffres (2015) ou QN + 5 chiffres + 1 lettre (2024)",
-                       help_en="QP + 6 digits (2015) or QN + 5 digits + 1 letter (2024)"),
-                Column("phase", "Phase", "Phase", "code", required=True, codes="phase"),
-                Column("start_date", "Date de lancement", "Start date", "date"),
+                _column("territories", "name", "str", required=True),
+                _column("territories", "commune", "str"),
+                _column("territories", "department", "str"),
+                _column("territories", "qpv_code", "str"),
+                _column("territories", "phase", "code", required=True, codes="phase"),
+                _column("territories", "start_date", "date"),
             ),
             key=("territory_id",),
-            help_fr="Une ligne par territoire évalué.", help_en="One row per territory.",
         ),
-        Table(
-            "partners", "Partenaires", "Partners",
+        _table(
+            "partners",
             (
                 _territory(),
-                Column("partner_id", "Partenaire", "Partner", "id", required=True),
-                Column("name", "Nom", "Name", "str", required=True),
-                Column("kind", "Type de structure", "Kind of organisation", "code", required=True, codes="partner_kind"),
-                Column("is_backbone", "Structure pivot", "Backbone", "bool",
-                       help_fr="oui si la structure porte la fonction pivot", help_en="yes if it is the backbone"),
+                _column("partners", "partner_id", "id", required=True),
+                _column("partners", "name", "str", required=True),
+                _column("partners", "kind", "code", required=True, codes="partner_kind"),
+                _column("partners", "is_backbone", "bool"),
             ),
             key=("territory_id", "partner_id"),
             references=(Reference(("territory_id",), "territories", ("territory_id",)),),
-            help_fr="Les partenaires de chaque territoire.", help_en="Each territory's partners.",
         ),
-        Table(
-            "responses", "Réponses", "Responses",
+        _table(
+            "responses",
             (
                 _territory(),
                 _wave(),
-                Column("respondent_id", "Répondant", "Respondent", "id", required=True,
-                       help_fr="Identifiant anonyme du répondant", help_en="Anonymous respondent id"),
-                Column("partner_id", "Partenaire", "Partner", "id",
-                       help_fr="Structure du répondant (vide si anonyme)", help_en="Respondent's organisation (blank if anonymous)"),
-                Column("item_id", "Question", "Item", "id", required=True),
-                Column("score", "Réponse", "Answer", "int", min=1, max=5,
-                       help_fr="1 à 5 ; vide = ne sait pas / sans objet", help_en="1 to 5; blank = don't know / not applicable"),
-                Column("answered_on", "Date de réponse", "Answer date", "date"),
+                _column("responses", "respondent_id", "id", required=True),
+                _column("responses", "partner_id", "id"),
+                _column("responses", "item_id", "id", required=True),
+                _column("responses", "score", "int", min=1, max=5),
+                _column("responses", "answered_on", "date"),
             ),
             key=("territory_id", "wave", "respondent_id", "item_id"),
             references=(
                 Reference(("territory_id",), "territories", ("territory_id",)),
                 Reference(("territory_id", "partner_id"), "partners", ("territory_id", "partner_id")),
             ),
-            help_fr="Les réponses au questionnaire d'auto-évaluation, une ligne par question.",
-            help_en="Self-assessment questionnaire answers, one row per item.",
         ),
-        Table(
-            "outcomes", "Théorie du changement", "Theory of change",
+        _table(
+            "outcomes",
             (
                 _territory(),
-                Column("outcome_id", "Résultat", "Outcome", "id", required=True),
-                Column("label", "Intitulé", "Label", "str", required=True),
-                Column("level", "Niveau", "Level", "code", required=True, codes="outcome_level"),
-                Column("leads_to", "Conduit à", "Leads to", "idlist",
-                       help_fr="Résultats auxquels celui-ci contribue, séparés par ;",
-                       help_en="Outcomes this one contributes to, separated by ;"),
+                _column("outcomes", "outcome_id", "id", required=True),
+                _column("outcomes", "label", "str", required=True),
+                _column("outcomes", "level", "code", required=True, codes="outcome_level"),
+                _column("outcomes", "leads_to", "idlist"),
             ),
             key=("territory_id", "outcome_id"),
             references=(
                 Reference(("territory_id",), "territories", ("territory_id",)),
                 Reference(("territory_id", "leads_to"), "outcomes", ("territory_id", "outcome_id"), list_column=True),
             ),
-            help_fr="Les résultats attendus, des activités jusqu'à l'impact.",
-            help_en="Expected outcomes, from activities up to impact.",
         ),
-        Table(
-            "indicators", "Indicateurs", "Indicators",
+        _table(
+            "indicators",
             (
                 _territory(),
-                Column("indicator_id", "Indicateur", "Indicator", "id", required=True),
-                Column("label", "Intitulé", "Label", "str", required=True),
-                Column("unit", "Unité", "Unit", "str"),
-                Column("outcome_id", "Résultat suivi", "Outcome measured", "id"),
-                Column("baseline", "Valeur de départ", "Baseline", "float", required=True),
-                Column("baseline_date", "Date de départ", "Baseline date", "date", required=True),
-                Column("target", "Cible", "Target", "float", required=True),
-                Column("target_date", "Date cible", "Target date", "date", required=True),
-                Column("source", "Source", "Source", "str"),
+                _column("indicators", "indicator_id", "id", required=True),
+                _column("indicators", "label", "str", required=True),
+                _column("indicators", "unit", "str"),
+                _column("indicators", "outcome_id", "id"),
+                _column("indicators", "baseline", "float", required=True),
+                _column("indicators", "baseline_date", "date", required=True),
+                _column("indicators", "target", "float", required=True),
+                _column("indicators", "target_date", "date", required=True),
+                _column("indicators", "source", "str"),
             ),
             key=("territory_id", "indicator_id"),
             references=(
                 Reference(("territory_id",), "territories", ("territory_id",)),
                 Reference(("territory_id", "outcome_id"), "outcomes", ("territory_id", "outcome_id")),
             ),
-            help_fr="Les indicateurs partagés ; une cible inférieure au départ signifie « plus bas, c'est mieux ».",
-            help_en="Shared indicators; a target below the baseline means lower is better.",
         ),
-        Table(
-            "measurements", "Mesures", "Measurements",
+        _table(
+            "measurements",
             (
                 _territory(),
-                Column("indicator_id", "Indicateur", "Indicator", "id", required=True),
-                Column("date", "Date", "Date", "date", required=True),
-                Column("value", "Valeur", "Value", "float",
-                       help_fr="Vide si la donnée est absente ou couverte par le secret statistique",
-                       help_en="Blank when missing or under statistical secrecy"),
+                _column("measurements", "indicator_id", "id", required=True),
+                _column("measurements", "date", "date", required=True),
+                _column("measurements", "value", "float"),
             ),
             key=("territory_id", "indicator_id", "date"),
             references=(Reference(("territory_id", "indicator_id"), "indicators", ("territory_id", "indicator_id")),),
-            help_fr="Les valeurs successives des indicateurs.", help_en="Indicator values over time.",
         ),
-        Table(
-            "activities", "Activités", "Activities",
+        _table(
+            "activities",
             (
                 _territory(),
-                Column("activity_id", "Activité", "Activity", "id", required=True),
-                Column("label", "Intitulé", "Label", "str", required=True),
-                Column("partner_id", "Partenaire", "Partner", "id", required=True),
-                Column("outcome_id", "Résultat visé", "Outcome targeted", "id", required=True),
-                Column("start_date", "Début", "Start", "date"),
-                Column("end_date", "Fin", "End", "date"),
+                _column("activities", "activity_id", "id", required=True),
+                _column("activities", "label", "str", required=True),
+                _column("activities", "partner_id", "id", required=True),
+                _column("activities", "outcome_id", "id", required=True),
+                _column("activities", "start_date", "date"),
+                _column("activities", "end_date", "date"),
             ),
             key=("territory_id", "activity_id"),
             references=(
                 Reference(("territory_id", "partner_id"), "partners", ("territory_id", "partner_id")),
                 Reference(("territory_id", "outcome_id"), "outcomes", ("territory_id", "outcome_id")),
             ),
-            help_fr="Qui fait quoi, vers quel résultat.", help_en="Who does what, toward which outcome.",
         ),
-        Table(
-            "meetings", "Réunions", "Meetings",
+        _table(
+            "meetings",
             (
                 _territory(),
-                Column("meeting_id", "Réunion", "Meeting", "id", required=True),
-                Column("date", "Date", "Date", "date", required=True),
-                Column("kind", "Type de réunion", "Kind of meeting", "code", required=True, codes="meeting_kind"),
-                Column("title", "Objet", "Subject", "str"),
-                Column("attendees", "Participants", "Attendees", "idlist",
-                       help_fr="Identifiants des partenaires présents, séparés par ;",
-                       help_en="Ids of the partners present, separated by ;"),
+                _column("meetings", "meeting_id", "id", required=True),
+                _column("meetings", "date", "date", required=True),
+                _column("meetings", "kind", "code", required=True, codes="meeting_kind"),
+                _column("meetings", "title", "str"),
+                _column("meetings", "attendees", "idlist"),
             ),
             key=("territory_id", "meeting_id"),
             references=(
                 Reference(("territory_id",), "territories", ("territory_id",)),
                 Reference(("territory_id", "attendees"), "partners", ("territory_id", "partner_id"), list_column=True),
             ),
-            help_fr="Les réunions de la démarche et leurs participants.", help_en="Meetings and their attendees.",
         ),
-        Table(
-            "relations", "Réseau partenarial", "Partner network",
+        _table(
+            "relations",
             (
                 _territory(),
                 _wave(),
-                Column("from_partner", "Partenaire qui répond", "Rating partner", "id", required=True),
-                Column("to_partner", "Partenaire évalué", "Rated partner", "id", required=True),
-                Column("interaction", "Niveau d'interaction", "Interaction level", "code", required=True, codes="interaction_level"),
-                _rating("trust_reliability", "Confiance : fiabilité", "Trust: reliability"),
-                _rating("trust_mission", "Confiance : adhésion à la mission", "Trust: in support of mission"),
-                _rating("trust_openness", "Confiance : ouverture au dialogue", "Trust: open to discussion"),
-                _rating("value_power", "Valeur : influence", "Value: power/influence"),
-                _rating("value_involvement", "Valeur : implication", "Value: level of involvement"),
-                _rating("value_resources", "Valeur : apport de ressources", "Value: resource contribution"),
+                _column("relations", "from_partner", "id", required=True),
+                _column("relations", "to_partner", "id", required=True),
+                _column("relations", "interaction", "code", required=True, codes="interaction_level"),
+                _rating("trust_reliability"),
+                _rating("trust_mission"),
+                _rating("trust_openness"),
+                _rating("value_power"),
+                _rating("value_involvement"),
+                _rating("value_resources"),
             ),
             key=("territory_id", "wave", "from_partner", "to_partner"),
             references=(
                 Reference(("territory_id", "from_partner"), "partners", ("territory_id", "partner_id")),
                 Reference(("territory_id", "to_partner"), "partners", ("territory_id", "partner_id")),
             ),
-            help_fr="Chaque partenaire note les partenaires avec qui il travaille (notes de 1 à 4).",
-            help_en="Each partner rates the partners it works with (ratings 1 to 4).",
         ),
-        Table(
-            "judgments", "Appréciations", "Judgments",
+        _table(
+            "judgments",
             (
                 _territory(),
                 _wave(),
-                Column("condition", "Condition", "Condition", "code", required=True, codes="condition"),
-                Column("band", "Appréciation", "Appraisal", "code", required=True, codes="band"),
-                Column("justification", "Justification", "Justification", "str", required=True),
-                Column("evaluator", "Évaluateur·rice", "Evaluator", "str"),
-                Column("recorded_on", "Date", "Date", "date"),
+                _column("judgments", "condition", "code", required=True, codes="condition"),
+                _column("judgments", "band", "code", required=True, codes="band"),
+                _column("judgments", "justification", "str", required=True),
+                _column("judgments", "evaluator", "str"),
+                _column("judgments", "recorded_on", "date"),
             ),
             key=("territory_id", "wave", "condition"),
             references=(Reference(("territory_id",), "territories", ("territory_id",)),),
-            help_fr="L'appréciation de l'évaluateur·rice pour chaque condition, à côté du score calculé.",
-            help_en="The evaluator's own appraisal of each condition, beside the computed score.",
         ),
     )
 }
@@ -389,7 +337,7 @@ _ID_SEPARATORS = re.compile(r"[;,\s]+")
 
 def split_ids(value: object) -> list[str]:
     """Split an ``idlist`` cell (``"P01; P03,P04"``) into ids; a missing value gives ``[]``."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return []
     return [part for part in _ID_SEPARATORS.split(str(value).strip()) if part]
 

@@ -44,6 +44,7 @@ import pandas as pd
 from collective_impact._version import __version__
 from collective_impact.errors import StoreError, UnknownTerritoryError
 from collective_impact.i18n import t
+from collective_impact.i18n.format import format_number
 from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Table
 
 __all__ = ["SCHEMA_VERSION", "ImportSummary", "RunRecord", "Store"]
@@ -205,7 +206,8 @@ class ImportSummary:
         """A few lines telling the user what the import changed, and what it did not."""
         if not self.imported:
             return t("store.import_nothing", lang, path=self.store)
-        lines = [t(_plural("store.import_done", len(self.imported)), lang, path=self.store, n=len(self.imported))]
+        n = len(self.imported)
+        lines = [t(_plural("store.import_done", n), lang, path=self.store, n=format_number(n, lang, decimals=0))]
         if self.replaced:
             lines.append(t("store.import_replaced", lang, ids=", ".join(self.replaced)))
         if self.added:
@@ -214,7 +216,8 @@ class ImportSummary:
             lines.append(t("store.import_untouched", lang, ids=", ".join(self.untouched)))
         else:
             lines.append(t("store.import_untouched_none", lang))
-        counts = ", ".join(f"{TABLES[name].label(lang)} {n}" for name, n in self.counts.items() if n)
+        counts = ", ".join(f"{TABLES[name].label(lang)} {format_number(n, lang, decimals=0)}"
+                           for name, n in self.counts.items() if n)
         lines.append(t("store.import_counts", lang, counts=counts))
         return "\n".join(lines)
 
@@ -663,6 +666,8 @@ class Store:
             return t("store.describe_empty", lang, path=self.path)
         phases = {code.id: code.label(lang) for code in CODES["phase"]}
         shown = frame.assign(phase=frame["phase"].map(lambda p: phases.get(p, p)))
+        for col in shown.columns[3:]:  # the counts
+            shown[col] = shown[col].map(lambda n: format_number(n, lang, decimals=0))
         headers = {}
         for col in shown.columns:
             if col.startswith(("respondents_w", "answers_w")):
@@ -671,7 +676,8 @@ class Store:
             else:
                 headers[col] = t(f"store.col.{col}", lang)
         table = _text_table(shown.rename(columns=headers), left=[headers[c] for c in ("territory_id", "name", "phase")])
-        lines = [t(_plural("store.describe_head", len(frame)), lang, path=self.path, n=len(frame)), "", table]
+        lines = [t(_plural("store.describe_head", len(frame)), lang, path=self.path,
+                   n=format_number(len(frame), lang, decimals=0)), "", table]
         if any(c.startswith("answers_w") for c in frame.columns):
             lines += ["", t("store.describe_waves", lang)]
         return "\n".join(lines)

@@ -35,6 +35,7 @@ from pandera.errors import SchemaErrors
 from collective_impact.errors import InputError, Problem
 from collective_impact.framework import Framework, resolve_framework
 from collective_impact.i18n import check_lang, t
+from collective_impact.i18n.format import format_number, format_short_date, is_missing, parse_decimal
 from collective_impact.io import RawSheet, normalize_label, read_sources
 from collective_impact.schema import (
     CODES,
@@ -78,15 +79,7 @@ class _CellError(Exception):
 
 
 def _is_blank(value: object) -> bool:
-    if isinstance(value, str):
-        return not value.strip()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return math.isnan(value)
-    if isinstance(value, np.datetime64):
-        return bool(np.isnat(value))
-    return False
+    return not value.strip() if isinstance(value, str) else is_missing(value)
 
 
 def _as_text(value: object) -> str:
@@ -102,7 +95,8 @@ def _as_text(value: object) -> str:
         return str(int(number)) if number.is_integer() else repr(number)
     if isinstance(value, dt.date | np.datetime64):
         stamp = pd.Timestamp(value)
-        return stamp.strftime("%d/%m/%Y") if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
+        # A date as a French spreadsheet shows it; the time only when there is one.
+        return format_short_date(stamp, "fr") if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
     return str(value).strip()
 
 
@@ -114,39 +108,20 @@ def _display(value: object) -> object:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-# Thousands separators a French spreadsheet or a person may type: spaces of all widths.
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007]")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-def _parse_number(value: object) -> float:
-    if isinstance(value, bool | np.bool_):
-        raise _CellError("not_number")
-    if isinstance(value, int | float | np.integer | np.floating):
-        number = float(value)
-    else:
-        text = _SPACES.sub("", str(value)).replace("\u2212", "-")
-        if "," in text and "." in text:
-            # Both marks: the last one is the decimal separator, the other groups thousands.
-            if text.rfind(",") > text.rfind("."):
-                text = text.replace(".", "").replace(",", ".")
-            else:
-                text = text.replace(",", "")
-        elif text.count(",") == 1:
-            text = text.replace(",", ".")
-        if not _NUMBER.fullmatch(text):
-            raise _CellError("not_number")
-        number = float(text)
-    if not math.isfinite(number):
-        raise _CellError("not_number")
-    return number
-
-
-def _parse_int(value: object) -> int:
+def _parse_number(value: object) -> float | None:
     try:
-        number = _parse_number(value)
-    except _CellError:
+        return parse_decimal(value)
+    except ValueError:
+        raise _CellError("not_number") from None
+
+
+def _parse_int(value: object) -> int | None:
+    try:
+        number = parse_decimal(value)
+    except ValueError:
         raise _CellError("not_integer") from None
+    if number is None:  # invisible characters only: the cell reads blank
+        return None
     # Beyond 2**53 a float no longer holds every whole number; no column needs such values.
     if not number.is_integer() or abs(number) > 2**53:
         raise _CellError("not_integer")
@@ -201,7 +176,7 @@ def _parse_bool(value: object) -> bool:
 
 
 _CODE_LOOKUP = {
-    name: {normalize_label(text): code.id for code in codes for text in (code.id, code.fr, code.en)}
+    name: {normalize_label(text): code.id for code in codes for text in (code.id, code.label.fr, code.label.en)}
     for name, codes in CODES.items()
 }
 
@@ -383,7 +358,8 @@ def _check_message(check: str, column: Column, lang: str) -> str:
             return t("validation.wave_range", lang, min=int(column.min), max=int(column.max))
         if column.min == 1 and column.max == 4:
             return t("validation.rating_range", lang)
-        return t("validation.range", lang, min=_display(column.min), max=_display(column.max))
+        return t("validation.range", lang, min=format_number(column.min, lang, trim=True),
+                 max=format_number(column.max, lang, trim=True))
     if check == "bad_code":
         return t("validation.bad_code", lang, allowed=", ".join(code.label(lang) for code in column.allowed()))
     if check in {"id_length", "idlist_pattern"}:

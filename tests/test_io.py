@@ -69,13 +69,13 @@ def test_names_are_unambiguous():
     """No normalised name designates two tables, nor two columns of one table."""
     owners: dict[str, set[str]] = {}
     for table in TABLES.values():
-        for name in (table.id, table.fr, table.en):
+        for name in (table.id, table.label.fr, table.label.en):
             owners.setdefault(normalize_label(name), set()).add(table.id)
     assert all(len(ids) == 1 for ids in owners.values()), owners
     for table in TABLES.values():
         columns: dict[str, set[str]] = {}
         for column in table.columns:
-            for name in (column.id, column.fr, column.en):
+            for name in (column.id, column.label.fr, column.label.en):
                 columns.setdefault(normalize_label(name), set()).add(column.id)
         assert all(len(ids) == 1 for ids in columns.values()), (table.id, columns)
 
@@ -217,7 +217,7 @@ def test_file_level_problems(tmp_path):
 def test_load_files_raises_input_error_with_every_problem(tmp_path):
     path = write_sheets(tmp_path / "saisie.xlsx", {"Territoires": [
         ["Territoire", "Nom", "Phase", "Couleur"], ["T01", None, "Démarrage", "bleu"], ["T/2", "Sud", "Démarrage"]]})
-    with pytest.raises(InputError, match=r"3 problem\(s\)") as caught:
+    with pytest.raises(InputError, match="3 problèmes dans les données") as caught:
         load_files([path])
     assert [(p.row, p.column) for p in caught.value.problems] == [(None, "Couleur"), (2, "Nom"), (3, "Territoire")]
 
@@ -461,7 +461,7 @@ def test_write_workbook_cells_as_a_user_sees_them(tmp_path):
     workbook = load_workbook(path)
     assert workbook.sheetnames[0] == "Lisez-moi"
     territories = workbook["Territoires"]
-    assert [c.value for c in territories[1]] == [c.fr for c in TABLES["territories"].columns]
+    assert [c.value for c in territories[1]] == [c.label.fr for c in TABLES["territories"].columns]
     assert territories["F2"].value == "Mise en œuvre"
     assert territories["G2"].value == dt.datetime(2023, 3, 15)
     assert territories["G2"].number_format == "DD/MM/YYYY"
@@ -518,7 +518,7 @@ def test_template_sheets_headers_and_notes(tmp_path, lang):
         assert worksheet.max_row == 1
         for cell, column in zip(worksheet[1], table.columns, strict=True):
             assert cell.comment is not None
-            help_text = column.help_en if lang == "en" else column.help_fr
+            help_text = column.help(lang)
             assert help_text in cell.comment.text
     # An empty template reads back as empty tables, without a problem.
     tables = load_files([path])
@@ -531,7 +531,7 @@ def test_template_drop_down_lists(tmp_path):
     workbook = load_workbook(path)
     for table_id in TABLE_ORDER:
         table = TABLES[table_id]
-        found = validations_by_column(workbook[table.fr])
+        found = validations_by_column(workbook[table.label.fr])
         for j, column in enumerate(table.columns):
             letter = "ABCDEFGHIJKLMNOP"[j]
             if column.kind in {"code", "bool"}:
@@ -540,7 +540,7 @@ def test_template_drop_down_lists(tmp_path):
     phase = validations_by_column(workbook["Territoires"])["F"]
     assert phase.formula1 == '"Démarrage,Mise en œuvre,Maturité"'
     kind = validations_by_column(workbook["Partenaires"])["D"]
-    labels = [code.fr for code in CODES["partner_kind"]]
+    labels = [code.label.fr for code in CODES["partner_kind"]]
     assert len(",".join(labels)) > 255  # too long for an inline list: a range of the hidden sheet
     assert kind.formula1.startswith("'Listes'!$")
     column = kind.formula1.split("!$")[1].split("$")[0]

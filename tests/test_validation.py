@@ -204,7 +204,7 @@ def test_each_rule_reports_the_sheet_row_and_column(tmp_path, table_id, index, c
     problem = problems[0]
     column = TABLES[table_id].column(column_id)
     assert (problem.file, problem.sheet, problem.row, problem.column) == (
-        "saisie.xlsx", TABLES[table_id].fr, index + 2, column.fr)
+        "saisie.xlsx", TABLES[table_id].label.fr, index + 2, column.label.fr)
     assert fragment in problem.message
 
 
@@ -327,7 +327,7 @@ def test_missing_required_column_is_reported_once_not_on_every_row(tmp_path):
     worksheet = workbook.active
     worksheet.title = "Partenaires"
     columns = ["territory_id", "partner_id", "name"]
-    worksheet.append([TABLES["partners"].column(c).fr for c in columns])
+    worksheet.append([TABLES["partners"].column(c).label.fr for c in columns])
     for row in data["partners"]:
         worksheet.append([row[c] for c in columns])
     workbook.create_sheet("Territoires").append(["Territoire", "Nom", "Phase"])

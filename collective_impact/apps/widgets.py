@@ -480,7 +480,7 @@ def problem_text(problem: Problem, lang: str) -> str:
 def _column_of(problem: Problem, table: str) -> str | None:
     """The column id a problem is about (its column is given as id or label)."""
     for column in TABLES[table].columns:
-        if problem.column in (column.id, column.fr, column.en):
+        if problem.column in (column.id, column.label.fr, column.label.en):
             return column.id
     return None
 

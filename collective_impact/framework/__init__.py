@@ -2,7 +2,8 @@
 
 A framework version is a YAML file in this folder (``ci2011.yaml``, ``ci30.yaml``);
 :func:`load_framework` reads it into frozen dataclasses. Nothing about the five
-conditions is written in code.
+conditions is written in code. Its texts have the catalogue's shape, ``{fr: ..., en: ...}``,
+and are read into :class:`collective_impact.i18n.Text`, like every bilingual text.
 """
 
 from __future__ import annotations
@@ -15,20 +16,10 @@ from pathlib import Path
 import yaml
 
 from collective_impact.errors import FrameworkError
+from collective_impact.i18n import DEFAULT_LANG, Text, t
 
 DEFAULT_FRAMEWORK = "ci2011"
 _HERE = Path(__file__).parent
-
-
-@dataclass(frozen=True)
-class Text:
-    """A text in French and English."""
-
-    fr: str
-    en: str
-
-    def __call__(self, lang: str = "fr") -> str:
-        return self.en if lang == "en" else self.fr
 
 
 @dataclass(frozen=True)
@@ -137,19 +128,19 @@ class Framework:
         for c in self.conditions:
             if c.id == condition_id:
                 return c
-        raise FrameworkError(f"unknown condition {condition_id!r}; known: {', '.join(self.condition_ids)}")
+        raise FrameworkError(t("framework.unknown_condition", DEFAULT_LANG, id=condition_id, known=", ".join(self.condition_ids)))
 
     def item(self, item_id: str) -> Item:
         for item in self.items:
             if item.id == item_id:
                 return item
-        raise FrameworkError(f"unknown item {item_id!r}")
+        raise FrameworkError(t("framework.unknown_item", DEFAULT_LANG, id=item_id))
 
     def phase(self, phase_id: str) -> Phase:
         for p in self.phases:
             if p.id == phase_id:
                 return p
-        raise FrameworkError(f"unknown phase {phase_id!r}; known: {', '.join(self.phase_ids)}")
+        raise FrameworkError(t("framework.unknown_phase", DEFAULT_LANG, id=phase_id, known=", ".join(self.phase_ids)))
 
     def items_frame(self, lang: str = "fr"):
         """Items as a DataFrame: item_id, condition, position, backbone_function, text."""
@@ -170,10 +161,6 @@ class Framework:
         return frame
 
 
-def _text(d: dict) -> Text:
-    return Text(fr=str(d["fr"]).strip(), en=str(d["en"]).strip())
-
-
 def available_frameworks() -> list[str]:
     """Ids of the framework versions shipped with the package."""
     return sorted(p.stem for p in _HERE.glob("*.yaml"))
@@ -190,23 +177,21 @@ def load_framework(framework_id: str = DEFAULT_FRAMEWORK) -> Framework:
     """
     known = available_frameworks()
     if framework_id not in known:
-        raise FrameworkError(
-            f"Référentiel inconnu : {framework_id!r}. Référentiels disponibles : {', '.join(known)}."
-        )
+        raise FrameworkError(t("framework.unknown", DEFAULT_LANG, id=framework_id, known=", ".join(known)))
     path = _HERE / f"{framework_id}.yaml"
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         conditions = tuple(
             Condition(
                 id=c["id"],
-                label=_text(c["label"]),
-                definition=_text(c["definition"]),
+                label=Text.read(c["label"]),
+                definition=Text.read(c["definition"]),
                 items=tuple(
                     Item(
                         id=i["id"],
                         condition=c["id"],
-                        text=_text(i["text"]),
-                        help=_text(i["help"]),
+                        text=Text.read(i["text"]),
+                        help=Text.read(i["help"]),
                         backbone_function=i.get("backbone_function"),
                     )
                     for i in c["items"]
@@ -217,35 +202,35 @@ def load_framework(framework_id: str = DEFAULT_FRAMEWORK) -> Framework:
         phases = tuple(
             Phase(
                 id=p["id"],
-                label=_text(p["label"]),
+                label=Text.read(p["label"]),
                 years=(p["years"][0], p["years"][1]),
-                evaluation=_text(p["evaluation"]),
-                question=_text(p["question"]),
+                evaluation=Text.read(p["evaluation"]),
+                question=Text.read(p["question"]),
             )
             for p in raw["phases"]
         )
-        functions = tuple(BackboneFunction(id=int(f["id"]), label=_text(f["label"])) for f in raw["backbone_functions"])
+        functions = tuple(BackboneFunction(id=int(f["id"]), label=Text.read(f["label"])) for f in raw["backbone_functions"])
         b = raw["bands"]
         bands = Bands(
             thresholds=tuple(sorted(((k, float(v)) for k, v in b["thresholds"].items()), key=lambda kv: -kv[1])),
             order=tuple(b["order"]),
-            labels={k: _text(v) for k, v in b["labels"].items()},
+            labels={k: Text.read(v) for k, v in b["labels"].items()},
         )
         scale = raw["scale"]
         return Framework(
             id=raw["id"],
-            label=_text(raw["label"]),
+            label=Text.read(raw["label"]),
             scale_min=int(scale["min"]),
             scale_max=int(scale["max"]),
             scale_labels={lang: tuple(v) for lang, v in scale["labels"].items()},
-            dont_know=_text(scale["dont_know"]),
+            dont_know=Text.read(scale["dont_know"]),
             conditions=conditions,
             phases=phases,
             backbone_functions=functions,
             bands=bands,
         )
     except (KeyError, TypeError, ValueError, yaml.YAMLError) as err:
-        raise FrameworkError(f"malformed framework file {path.name}: {err}") from err
+        raise FrameworkError(t("framework.malformed", DEFAULT_LANG, file=path.name, detail=err)) from err
 
 
 def resolve_framework(framework: Framework | str | None) -> Framework:
@@ -271,7 +256,6 @@ __all__ = [
     "Framework",
     "Item",
     "Phase",
-    "Text",
     "available_frameworks",
     "load_framework",
     "resolve_framework",

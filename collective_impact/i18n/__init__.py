@@ -1,17 +1,38 @@
-"""The French/English text catalogue.
+"""The French/English text catalogue: the one way bilingual text is held.
 
-Messages live in YAML files under ``messages/`` (one file per part of the package, e.g.
-``messages/validation.yaml``); each key maps to ``{fr: ..., en: ...}``. Keys are global
-and should be prefixed by the file's topic (``validation.required``). French is the default
-language; ``lang="en"`` everywhere gives English.
+Every text a user reads has one shape, ``{fr: ..., en: ...}``, read through :class:`Text`:
+
+* the **catalogue**: YAML files under ``messages/``, named after what the user sees —
+  ``report.yaml`` (the report and notebooks), ``report_findings.yaml``,
+  ``report_figures.yaml``, ``report_measures.yaml``, ``apps.yaml`` (the Voila apps),
+  ``cli.yaml`` (the command line), ``validation.yaml`` (problems found in an input file),
+  ``workbook.yaml`` (the input workbook: sheet and column titles, help texts, the labels
+  of coded values), ``common.yaml`` (shared by all: where a problem is, counted nouns).
+  Keys are **global** (one catalogue, a key defined twice is an error) and prefixed by
+  their topic (``validation.required``, ``workbook.column.wave``, ``noun.partner``);
+  a value is a ``str.format`` template, read with :func:`t`;
+* counted **nouns** (``noun.*``) hold one form per CLDR plural category,
+  ``{fr: {one: partenaire, other: partenaires}, en: {...}}``, read by
+  :func:`collective_impact.i18n.format.format_count` (French ``one`` covers 0 and 1);
+* the **framework** versions (``collective_impact/framework/*.yaml``) keep their texts
+  (conditions, items, phases, bands) in the same ``{fr, en}`` shape in their own file,
+  since a framework version is data that travels as one file; they are read into
+  :class:`Text` too.
+
+French is the default language; ``lang="en"`` everywhere gives English. Numbers, dates and
+plurals are formatted by :mod:`collective_impact.i18n.format`, never by hand.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
+
+__all__ = ["DEFAULT_LANG", "LANGS", "Text", "catalogue", "check_lang", "plural_forms", "t", "text"]
 
 LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
@@ -20,10 +41,32 @@ _MESSAGES = Path(__file__).parent / "messages"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+@dataclass(frozen=True)
+class Text:
+    """A text in French and English, as written ``{fr: ..., en: ...}`` in a YAML file.
+
+    Call it with a language to get the text: ``label("en")``. A language without its own
+    text gets the French one.
+    """
+
+    fr: str
+    en: str
+
+    @classmethod
+    def read(cls, texts: Mapping[str, object]) -> Text:
+        """The text of a YAML mapping ``{fr: ..., en: ...}`` (the English may be absent: then the French)."""
+        # Not stripped: a message may begin or end with a space on purpose (" ; connus : …").
+        french = str(texts[DEFAULT_LANG])
+        return cls(fr=french, en=str(texts.get("en") or french))
+
+    def __call__(self, lang: str = DEFAULT_LANG) -> str:
+        return self.en if lang == "en" else self.fr
+
+
 @lru_cache(maxsize=1)
-def catalogue() -> dict[str, dict[str, str]]:
+def catalogue() -> dict[str, dict[str, object]]:
     """Every message of every file in ``messages/``, keyed by message key."""
-    merged: dict[str, dict[str, str]] = {}
+    merged: dict[str, dict[str, object]] = {}
     for path in sorted(_MESSAGES.glob("*.yaml")):
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 (safe loader)
         for key, texts in data.items():
@@ -40,11 +83,25 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+@cache
+def text(key: str) -> Text:
+    """The message ``key`` in both languages, e.g. a label to keep (``schema``'s column titles).
+
+    A key missing in the catalogue raises ``KeyError`` (a test checks every key used).
+    """
+    return Text.read(catalogue()[key])
+
+
 def t(key: str, lang: str = DEFAULT_LANG, /, **values: object) -> str:
     """Return the message ``key`` in ``lang``, formatted with ``values``.
 
     A key missing in the catalogue raises ``KeyError`` (a test checks every key used).
     """
-    texts = catalogue()[key]
-    text = texts.get(lang) or texts[DEFAULT_LANG]
-    return text.format(**values) if values else text
+    message = text(key)(lang)
+    return message.format(**values) if values else message
+
+
+def plural_forms(key: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """The forms of the counted noun ``key`` in ``lang``, by CLDR plural category (``one``, ``other``…)."""
+    forms = catalogue()[key]
+    return dict(forms.get(lang) or forms[DEFAULT_LANG])

@@ -1,22 +1,42 @@
 """The only formatting functions: how a number, a percentage, a date or a text from the data is shown.
 
 The report, the apps and the command line all call these, so that the same value reads
-the same everywhere, in French (default) or English.
+the same everywhere, in French (default) or English. Numbers, percentages, dates and
+plural forms come from the CLDR data through Babel; the few places where French
+typography departs from CLDR are written here, each with its reason:
+
+* a true minus sign ``−`` (U+2212) in both languages (CLDR's French and British English
+  use the hyphen-minus), and no ``−0`` for a value that rounds to zero;
+* a narrow no-break space (U+202F) before ``%`` in French, like the thousands separator
+  (CLDR puts an ordinary no-break space there);
+* ``1er octobre`` for the first of a month (CLDR's French long date has no ordinal);
+* English dates in a table are ISO ``2025-10-17``: British ``17/10/2025`` and American
+  ``10/17/2025`` read differently, ISO reads the same to both.
+
+English is British English (``en_GB``), as the catalogue's spelling is: ``1 October 2026``.
+A missing value (``None``, ``NaN``, ``pd.NA``, ``NaT``) is shown as ``missing``, ``"—"``
+unless the caller chooses another text.
 """
 
 from __future__ import annotations
 
+import decimal
 import html
 import math
 import re
 import unicodedata
+from functools import cache
 
+import numpy as np
 import pandas as pd
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 
-from collective_impact.i18n import t
+from collective_impact.i18n import check_lang, plural_forms
 
-__all__ = ["clean_text", "escape", "escape_html", "format_date", "format_month", "format_number", "format_percent", "format_short_date",
-           "is_missing", "parse_decimal"]
+__all__ = ["clean_text", "escape", "escape_html", "format_count", "format_date", "format_month", "format_number", "format_percent",
+           "format_short_date", "format_time", "is_missing", "parse_decimal"]
 
 # Markdown punctuation that could turn a value into emphasis, a link (also a bare
 # "http://…" autolink, hence ":"), code, a table cell, strikethrough or (in nbconvert and
@@ -33,7 +53,7 @@ def escape(value: object) -> str:
     backslash-escaped and line breaks become spaces (a value cannot open a new block,
     heading or list). A missing value gives ``"—"``.
     """
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "—"
     text = _NEWLINES.sub(" ", str(value))
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
@@ -42,41 +62,23 @@ def escape(value: object) -> str:
     return html.escape(text, quote=False)
 
 
-def format_number(value: object, lang: str = "fr", *, decimals: int = 2) -> str:
-    """A number as a reader expects it: ``3,47`` in French, ``3.47`` in English, ``—`` if missing."""
-    if value is None or value is pd.NA:
-        return "—"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(number):
-        return "—"
-    text = f"{number:,.{decimals}f}"
-    if text.startswith("-"):
-        # a true minus sign, and no "−0" for a value that rounds to zero
-        text = text[1:] if not any(ch in "123456789" for ch in text) else "\u2212" + text[1:]
-    if lang == "fr":
-        # French: narrow no-break space between thousands, decimal comma
-        text = text.replace(",", "\u202f").replace(".", ",")
-    return text
+# The CLDR locale of each language of the catalogue.
+_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+# Exact binary value of a float, rounded half to even: the rounding of Python's own
+# f"{x:.2f}", which every report showed before Babel (so 2.675, stored as 2.67499…, gives
+# 2,67). The precision covers the 309 integer digits of the largest float.
+_ROUNDING = decimal.Context(prec=400, rounding=decimal.ROUND_HALF_EVEN)
+_NONZERO_DIGIT = re.compile(r"[1-9]")
+_FIRST_OF_MONTH = re.compile(r"^1(?=\s)")
 
 
-def format_percent(fraction: object, lang: str = "fr", *, decimals: int = 0) -> str:
-    """A fraction as a percentage: ``77 %`` in French (narrow no-break space), ``77%`` in English; ``—`` if missing."""
-    if fraction is None or fraction is pd.NA:
-        return "—"
-    try:
-        number = float(fraction) * 100
-    except (TypeError, ValueError):
-        return str(fraction)
-    if math.isnan(number):
-        return "—"
-    text = format_number(number, lang, decimals=decimals)
-    return f"{text}\u202f%" if lang == "fr" else f"{text}%"
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(_LOCALES[check_lang(lang)])
 
 
 def is_missing(value: object) -> bool:
+    """True for a missing value of any kind: ``None``, ``NaN``, ``pd.NA``, ``NaT`` (pandas or numpy)."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     try:
@@ -85,42 +87,134 @@ def is_missing(value: object) -> bool:
         return False
 
 
-def format_short_date(value: object, lang: str = "fr") -> str:
-    """A date in a table cell: ``17/10/2025`` in French, ``2025-10-17`` in English; ``—`` if missing."""
+def format_number(value: object, lang: str = "fr", *, decimals: int = 2, trim: bool = False, signed: bool = False,
+                  missing: str = "—") -> str:
+    """A number as a reader expects it: ``1 234,57`` in French, ``1,234.57`` in English.
+
+    Parameters
+    ----------
+    value : number
+        A value that is not a number (text) is shown as it is.
+    lang : {"fr", "en"}
+    decimals : int
+        Decimals shown, rounded half to even on the exact stored value (as Python does).
+    trim : bool
+        Drop trailing zeros of the decimals: ``68,5`` rather than ``68,50``, ``18`` rather
+        than ``18,00`` (for a value shown with the decimals it has, at most ``decimals``).
+    signed : bool
+        Show ``+`` before a positive value (a change); a value rounding to zero has no sign.
+    missing : str
+        Shown for a missing value.
+
+    Returns
+    -------
+    str
+        French: narrow no-break space (U+202F) between thousands and a decimal comma;
+        English: comma between thousands and a decimal point; a true minus sign (U+2212)
+        in both, and ``0`` rather than ``−0`` for a value that rounds to zero.
+    """
     if is_missing(value):
-        return "—"
-    stamp = pd.Timestamp(value)
-    return stamp.strftime("%d/%m/%Y") if lang == "fr" else stamp.strftime("%Y-%m-%d")
+        return missing
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isinf(number):
+        return ("\u2212" if number < 0 else "") + "\u221e"
+    fraction = "." + ("#" if trim else "0") * decimals if decimals > 0 else ""
+    with decimal.localcontext(_ROUNDING):
+        text = babel_numbers.format_decimal(decimal.Decimal(number), format="#,##0" + fraction, locale=_locale(lang))
+    negative = text.startswith("-")
+    text = text.lstrip("-")
+    if not _NONZERO_DIGIT.search(text):
+        return text
+    if negative:
+        return "\u2212" + text
+    return "+" + text if signed else text
 
 
-def format_month(value: object, lang: str = "fr") -> str:
-    """A month in a table cell: ``juil. 2025`` / ``Jul 2025``; ``—`` if missing."""
-    if is_missing(value):
-        return "—"
-    stamp = pd.Timestamp(value)
-    months = t("narrative.months_short", lang).split(",")
-    return f"{months[stamp.month - 1].strip()} {stamp.year}"
+def format_percent(fraction: object, lang: str = "fr", *, decimals: int = 0, missing: str = "—") -> str:
+    """A fraction (0 to 1) as a percentage: ``77 %`` in French (narrow no-break space), ``77%`` in English."""
+    if is_missing(fraction):
+        return missing
+    try:
+        number = float(fraction) * 100
+    except (TypeError, ValueError):
+        return str(fraction)
+    pattern = _locale(lang).percent_formats[None]
+    # French typography wants the narrow no-break space of the thousands before "%" too;
+    # CLDR's French pattern has an ordinary no-break space there.
+    prefix, suffix = (part[0].replace("\u00a0", "\u202f") for part in (pattern.prefix, pattern.suffix))
+    return prefix + format_number(number, lang, decimals=decimals) + suffix
 
 
-def format_date(value: object, lang: str = "fr") -> str:
-    """A date in words: ``1 octobre 2026`` / ``1 October 2026``; ``—`` if missing."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    stamp = pd.Timestamp(value)
-    if pd.isna(stamp):
-        return "—"
-    months = t("narrative.months", lang).split(",")
-    day = "1er" if (lang == "fr" and stamp.day == 1) else str(stamp.day)
-    return f"{day} {months[stamp.month - 1].strip()} {stamp.year}"
+def format_count(n: object, noun_key: str, lang: str = "fr", *, missing: str = "—") -> str:
+    """A whole number with its noun in the right plural form: ``0 partenaire``, ``2 partenaires``, ``0 partners``.
+
+    The noun's forms are in the catalogue under ``noun_key``, by language and CLDR plural
+    category (``one``, ``other``; French ``one`` covers 0 and 1); a category the noun does
+    not list (French ``many``, for a million) takes ``other``.
+    """
+    if is_missing(n):
+        return missing
+    count = round(float(n))
+    forms = plural_forms(noun_key, lang)
+    noun = forms.get(_locale(lang).plural_form(abs(count)), forms["other"])
+    return f"{format_number(count, lang, decimals=0)} {noun}"
+
+
+def _timestamp(value: object) -> pd.Timestamp | None:
+    stamp = None if is_missing(value) else pd.Timestamp(value)
+    return None if stamp is None or pd.isna(stamp) else stamp
+
+
+def format_date(value: object, lang: str = "fr", *, missing: str = "—") -> str:
+    """A date in words: ``1er octobre 2026`` / ``1 October 2026``.
+
+    French writes the first of a month as an ordinal, ``1er``, and the other days as
+    numbers (``2 octobre``); CLDR's long date has no ordinal, hence the one change here.
+    """
+    stamp = _timestamp(value)
+    if stamp is None:
+        return missing
+    text = babel_dates.format_date(stamp.date(), "long", locale=_locale(lang))
+    return _FIRST_OF_MONTH.sub("1er", text) if lang == "fr" else text
+
+
+def format_short_date(value: object, lang: str = "fr", *, missing: str = "—") -> str:
+    """A date in a table cell or a form: ``17/10/2025`` in French, ``2025-10-17`` (ISO) in English."""
+    stamp = _timestamp(value)
+    if stamp is None:
+        return missing
+    # English: ISO, which British and American readers read alike (see the module's docstring)
+    pattern = "short" if lang == "fr" else "yyyy-MM-dd"
+    return babel_dates.format_date(stamp.date(), pattern, locale=_locale(lang))
+
+
+def format_month(value: object, lang: str = "fr", *, missing: str = "—") -> str:
+    """A month in a table cell: ``juil. 2025`` / ``Jul 2025``."""
+    stamp = _timestamp(value)
+    if stamp is None:
+        return missing
+    return babel_dates.format_date(stamp.date(), "MMM y", locale=_locale(lang))
+
+
+def format_time(value: object, lang: str = "fr", *, missing: str = "—") -> str:
+    """A time of day: ``14:05:03`` in both languages."""
+    stamp = _timestamp(value)
+    if stamp is None:
+        return missing
+    return babel_dates.format_time(stamp.time(), "medium", locale=_locale(lang))
 
 
 # Invisible characters that can disguise text (bidirectional overrides and isolates,
 # zero-width space, byte order mark); control characters (category Cc) go too.
 _INVISIBLE = re.compile("[\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
-# The number syntax of file imports (collective_impact.validation): spaces of any width
-# group thousands; with both a comma and a dot, the last one is the decimal mark.
+# The number syntax of file imports and forms: spaces of any width (ordinary, no-break,
+# narrow no-break, thin, figure…; all are \s) group thousands; with both a comma and a
+# dot, the last one is the decimal mark.
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[\s\u00a0\u202f\u2009\u2007]")
+_THOUSANDS = re.compile(r"\s")
 
 
 def escape_html(value: object) -> str:
@@ -145,14 +239,24 @@ def clean_text(value: object, *, multiline: bool = False) -> str:
 
 
 def parse_decimal(text: object) -> float | None:
-    """Read a typed number as a file import does: ``"12,5"``, ``"12.5"``, ``"1 234,5"``; blank gives ``None``.
+    """Read a number typed in a cell or a form: ``"12,5"``, ``"12.5"``, ``"1 234,5"``, ``"1,234.5"``, ``"−3"``.
+
+    Spaces of any width group thousands; a single comma is the decimal mark; with both a
+    comma and a dot, the last one is. A number (not a boolean) is taken as it is.
+
+    Returns
+    -------
+    float or None
+        ``None`` for blank text (spaces and invisible characters only).
 
     Raises
     ------
     ValueError
-        When the text is not a finite number (a unit, letters, two decimal commas…).
+        When the value is not a finite number (a unit, letters, two decimal commas, a boolean…).
     """
-    if isinstance(text, int | float) and not isinstance(text, bool):
+    if isinstance(text, bool | np.bool_):
+        raise ValueError(f"not a number: {text!r}")
+    if isinstance(text, int | float | np.integer | np.floating):
         number = float(text)
     else:
         s = _THOUSANDS.sub("", clean_text(text)).replace("\u2212", "-")

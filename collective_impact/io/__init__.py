@@ -120,7 +120,7 @@ def normalize_label(text: object) -> str:
 def _table_lookup() -> dict[str, str]:
     lookup: dict[str, str] = {}
     for table in TABLES.values():
-        for name in (table.id, table.fr, table.en):
+        for name in (table.id, table.label.fr, table.label.en):
             lookup[normalize_label(name)] = table.id
     return lookup
 
@@ -128,7 +128,7 @@ def _table_lookup() -> dict[str, str]:
 def _column_lookup(table: Table) -> dict[str, str]:
     lookup: dict[str, str] = {}
     for column in table.columns:
-        for name in (column.id, column.fr, column.en):
+        for name in (column.id, column.label.fr, column.label.en):
             lookup[normalize_label(name)] = column.id
     return lookup
 
@@ -414,7 +414,7 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def _column_help(column: Column, lang: str) -> str:
-    parts = [column.help_en if lang == "en" else column.help_fr]
+    parts = [column.help(lang)]
     if column.kind == "int":
         parts.append(t("io.kind_int", lang, min=int(column.min or 0), max=int(column.max or 0)))
     else:
@@ -518,7 +518,7 @@ def _write_readme(worksheet: Worksheet, lang: str, items_sheet_title: str) -> No
         table = TABLES[table_id]
         required = ", ".join(c.label(lang) for c in table.columns if c.required)
         lines.append(("• " + t("io.readme_sheet_line", lang, sheet=table.label(lang),
-                                help=table.help_en if lang == "en" else table.help_fr, required=required), None))
+                                help=table.help(lang), required=required), None))
     responses = TABLES["responses"]
     lines.append(("• " + t("io.readme_items_line", lang, sheet=items_sheet_title,
                             column=responses.column("item_id").label(lang), responses=responses.label(lang)), None))
