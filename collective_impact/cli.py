@@ -127,21 +127,25 @@ def cmd_scores(args: argparse.Namespace) -> int:
     if frame.empty and args.format == "table":
         print(t("cli.no_responses", args.lang, store=store.path))
         return 0
-    text = {"table": scores_table, "csv": scores_csv, "json": scores_json}[args.format](frame)
+    if args.format == "table":
+        text = scores_table(frame, args.lang)
+    else:
+        text = {"csv": scores_csv, "json": scores_json}[args.format](frame)
     print(text.rstrip("\n"))
     return 0
 
 
-def scores_table(frame) -> str:
-    """Aligned text for a person: means and r_wg with 2 decimals, blanks for missing values.
+def scores_table(frame, lang: str = "fr") -> str:
+    """Aligned text for a person: means and r_wg with 2 decimals as the report writes them, blanks for missing values.
 
-    Digits with a decimal point whatever the language: the columns are the contract's
-    (scripts read them), not prose.
+    Scripts read ``--format csv`` or ``json`` (full precision, a decimal point).
     """
     import pandas as pd
 
+    from collective_impact.i18n.format import format_number
+
     def fixed(value: float) -> str:
-        return "" if pd.isna(value) else f"{value:.2f}"
+        return format_number(value, lang, decimals=2, missing="")
 
     shown = pd.DataFrame({
         "territory_id": frame["territory_id"].astype(str),
@@ -187,6 +191,7 @@ def scores_json(frame) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``report ID``: one territory's evaluation notebook, run and exported as HTML."""
+    from collective_impact.i18n.format import format_number
     from collective_impact.report.bundle import open_territory
     from collective_impact.report.execute import check_id, run_report
 
@@ -196,7 +201,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(t("report.running", args.lang, territory=args.territory), file=sys.stderr, flush=True)
     result = run_report(args.territory, store_path=args.store, out_dir=args.out, lang=args.lang, wave=args.wave,
                         as_of=args.as_of, kernel_name=args.kernel)
-    print(t("report.written", args.lang, html=result.html, notebook=result.notebook, seconds=f"{result.duration:.1f}"))
+    print(t("report.written", args.lang, html=result.html, notebook=result.notebook, seconds=format_number(result.duration, args.lang, decimals=1)))
     return 0
 
 
@@ -234,13 +239,13 @@ def cmd_app(args: argparse.Namespace) -> int:
     if port is None:
         port = DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port()
     elif not port_is_free(port):
-        print(t("forms.app.port_busy", lang, port=port, other=free_port()), file=sys.stderr)
+        print(t("cli.app.port_busy", lang, port=port, other=free_port()), file=sys.stderr)
         return 1
     apps = list_apps()
     if not apps:
-        print(t("forms.app.no_apps", lang, path=APPS_DIR), file=sys.stderr)
+        print(t("cli.app.no_apps", lang, path=APPS_DIR), file=sys.stderr)
         return 1
-    print(t("forms.app.starting", lang), flush=True)
+    print(t("cli.app.starting", lang), flush=True)
     server = VoilaServer(store.path, port, lang=lang)
     # closing the terminal or `kill` must stop Voila and its kernels as Ctrl+C does
     # (Voila runs in a session of its own and would otherwise outlive this process)
@@ -250,24 +255,24 @@ def cmd_app(args: argparse.Namespace) -> int:
         with server:
             # "localhost" for people: the same machine, whatever its name
             base = f"http://localhost:{port}/"
-            print(t("forms.app.ready", lang))
+            print(t("cli.app.ready", lang))
             width = max(len(app.title(lang)) for app in apps)
             for app in apps:
                 print(f"  {app.title(lang):<{width}}  {app_url(base, app.name)}")
             territories = store.territories()
             if territories and any(app.name == "questionnaire" for app in apps):
-                print(t("forms.app.links", lang))
+                print(t("cli.app.links", lang))
                 tid_width = max(map(len, territories))
                 for tid in territories:
                     print(f"  {tid:<{tid_width}}  {app_url(base, 'questionnaire', territoire=tid)}")
-            print(t("forms.app.store", lang, path=store.path))
-            print(t("forms.app.log", lang, path=server.log_path))
-            print(t("forms.app.stop", lang), flush=True)
+            print(t("cli.app.store", lang, path=store.path))
+            print(t("cli.app.log", lang, path=server.log_path))
+            print(t("cli.app.stop", lang), flush=True)
             code = server.wait()
             if code:
                 raise RunError(t("forms.app.failed", lang, log=server.log_path, tail=server.log_tail()))
     except KeyboardInterrupt:
-        print(t("forms.app.stopped", lang))
+        print(t("cli.app.stopped", lang))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -75,16 +75,22 @@ def test_table_is_aligned_with_two_decimals(store_path, capsys):
     assert main(["scores", "--store", str(store_path), "--territory", "T1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == COLUMNS
-    assert lines[1].split() == ["T1", "1", "agenda", "3.25", "2", "a_consolider", "0.75"]
+    # numbers as the French report writes them: decimal comma
+    assert lines[1].split() == ["T1", "1", "agenda", "3,25", "2", "a_consolider", "0,75"]
     # pivot_1: 3 and 3, perfect agreement; mesure: nobody answered, blanks rather than 0
-    assert lines[5].split() == ["T1", "1", "pivot", "3.00", "2", "a_consolider", "1.00"]
+    assert lines[5].split() == ["T1", "1", "pivot", "3,00", "2", "a_consolider", "1,00"]
     assert lines[2].split() == ["T1", "1", "mesure", "0"]
     assert len(lines) == 1 + 2 * 5
     # words aligned left under their header, numbers right
     condition_at = lines[0].index("condition")
     assert all(line[condition_at - 1] == " " and line[condition_at] != " " for line in lines[1:])
     mean_end = lines[0].index("mean") + len("mean")
-    assert [line[mean_end - 4:mean_end] for line in lines[1:3]] == ["3.25", "    "]
+    assert [line[mean_end - 4:mean_end] for line in lines[1:3]] == ["3,25", "    "]
+
+
+def test_english_table_has_a_decimal_point(store_path, capsys):
+    assert main(["scores", "--store", str(store_path), "--territory", "T1", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == ["T1", "1", "agenda", "3.25", "2", "a_consolider", "0.75"]
 
 
 def test_json_records(store_path, capsys):

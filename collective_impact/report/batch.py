@@ -334,14 +334,14 @@ def territory_figures(tables: dict[str, pd.DataFrame], territory_ids: Iterable[s
         ``territory_id``, ``name``, ``phase`` (from the territories table), then the
         columns of :func:`~collective_impact.metrics.summary.territory_summary` at each
         territory's evaluation date (:func:`~collective_impact.metrics.dates.evaluation_dates`:
-        from the data, never the clock); ``as_of`` as ISO text (``2026-03-15``), empty when the territory has none.
+        from the data, never the clock); ``as_of`` is NaT when the territory has none (``summary.csv`` writes
+        ``2026-03-15``, or nothing).
     """
     ids = list(tables["territories"]["territory_id"]) if territory_ids is None else list(territory_ids)
     figures = territory_summary(tables, evaluation_dates(tables), ids, framework=framework)
     info = tables["territories"].set_index("territory_id")
     figures.insert(1, "name", [info.at[tid, "name"] if tid in info.index else None for tid in ids])
     figures.insert(2, "phase", [info.at[tid, "phase"] if tid in info.index else None for tid in ids])
-    figures["as_of"] = figures["as_of"].dt.strftime("%Y-%m-%d")
     return figures.astype({"name": "str", "phase": "str"})
 
 
