@@ -31,7 +31,7 @@ from collective_impact.apps.widgets import (
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import escape_html, format_number, format_percent, format_short_date
+from collective_impact.i18n.format import escape_html, format_number, format_percent, format_short_date, format_time
 from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.blocks import show_in
 from collective_impact.report.bundle import TerritoryData, open_territory
@@ -141,7 +141,7 @@ class DashboardApp:
             news.append(t("guided.d.nothing_new", lang))
         self._previous = (territory, self.data.wave, respondents)
         self.respondents = respondents
-        read_at = t("guided.d.read_at", lang, time=datetime.now().strftime("%H:%M:%S"))
+        read_at = t("guided.d.read_at", lang, time=format_time(datetime.now(), lang))
         self.status.value = "<div class='ci-help'>" + escape_html(" ".join([read_at, *news])) + "</div>"
         self.cards.value = self._cards(ev, current, gained=max(gained, 0))
 

@@ -37,7 +37,6 @@ from collective_impact.i18n.format import (
     escape_html,
     format_number,
     format_short_date,
-    is_missing,
     parse_decimal,
 )
 from collective_impact.schema import CODES, join_ids, split_ids
@@ -48,11 +47,7 @@ __all__ = ["MeasurementForm", "MeetingForm", "SaisieApp", "saisie_app"]
 
 def _measured(value: object, lang: str) -> str:
     """A measured value as the report shows an indicator's value: as many decimals as it has, at most two."""
-    if is_missing(value):
-        return t("forms.s.blank_value", lang)
-    number = float(value)
-    decimals = next((d for d in (0, 1) if abs(number - round(number, d)) < 1e-9), 2)
-    return format_number(number, lang, decimals=decimals)
+    return format_number(value, lang, decimals=2, trim=True, missing=t("forms.s.blank_value", lang))
 
 
 def _date_picker() -> widgets.DatePicker:

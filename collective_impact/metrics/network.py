@@ -15,7 +15,7 @@ Conventions used everywhere in this module
   missing.
 - **Percentage**: :func:`rating_percent` = (mean − 1) / 3, so 1 → 0 % and 4 → 100 %
   (the bottom of the scale means "none at all", not a quarter). Columns ending in
-  ``_pct`` hold this **fraction between 0 and 1**; format them with ``{:.0%}``.
+  ``_pct`` hold this **fraction between 0 and 1**; a report shows them with ``collective_impact.i18n.format.format_percent``.
 - **Tie**: a relation whose interaction is not ``none``. The network is undirected: i and
   j are tied when either reports a tie with the other.
 - **Nodes** of a territory's network: every partner of ``partners`` for that territory

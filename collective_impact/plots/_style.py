@@ -28,7 +28,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from collective_impact.framework import Framework
 from collective_impact.i18n import check_lang, t
-from collective_impact.i18n.format import format_month, format_percent, is_missing
+from collective_impact.i18n.format import format_month, format_number, format_percent, is_missing
 from collective_impact.plots.palette import _DARK, _GREY, _PALE, BAND_COLOURS
 from collective_impact.schema import CODES
 
@@ -156,12 +156,7 @@ def shorten(text: object, width: int) -> str:
 
 def tick_number(value: float, lang: str) -> str:
     """A tick label with as many decimals as it needs (``0,25``, ``1``)."""
-    text = f"{value:g}"
-    if text in ("-0", "+0"):
-        text = "0"
-    if lang == "fr":
-        text = text.replace(".", ",")
-    return text.replace("-", "\u2212")
+    return format_number(value, lang, decimals=3, trim=True)
 
 
 def number_axis(axis, lang: str) -> None:

@@ -158,23 +158,9 @@ def _frame(rows: list, dtypes: dict[str, str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 
-def _number(value, decimals: int, lang: str, *, signed: bool = False) -> str:
-    if is_missing(value):
-        return t("synthesis.not_available", lang)
-    text = format_number(value, lang, decimals=decimals)
-    # a change reads with its sign: "+0,25" beside "−0,25"
-    return "+" + text if signed and not text.startswith("\u2212") else text
-
-
-def _percent(value, lang: str) -> str:
-    return t("synthesis.not_available", lang) if is_missing(value) else format_percent(value, lang)
-
-
-def _count(value, lang: str) -> str:
-    if is_missing(value):
-        return t("synthesis.not_available", lang)
-    number = float(value)
-    return _number(number, 0 if number.is_integer() else 1, lang)
+def _na(lang: str) -> str:
+    """What a sentence says for a value that could not be computed."""
+    return t("synthesis.not_available", lang)
 
 
 _PERCENT = {"response_rate", "share_dont_know", "share_good", "share_behind", "share_stale",
@@ -186,15 +172,16 @@ _SIGNED = {"change", "ci_low", "ci_high"}
 def _format(column: str, value, lang: str) -> str:
     """A fact as it reads in a sentence: 2 decimals for scores, % for shares, plain text otherwise."""
     if column in _PERCENT:
-        return _percent(value, lang)
+        return format_percent(value, lang, missing=_na(lang))
     if column in _DECIMALS:
-        return _number(value, 2, lang)
+        return format_number(value, lang, missing=_na(lang))
     if column in _SIGNED:
-        return _number(value, 2, lang, signed=column == "change")
+        # a change reads with its sign: "+0,25" beside "−0,25"
+        return format_number(value, lang, signed=column == "change", missing=_na(lang))
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
     if isinstance(value, int | float | np.integer | np.floating) or value is pd.NA:
-        return _count(value, lang)
+        return format_number(value, lang, decimals=1, trim=True, missing=_na(lang))
     if is_missing(value):
         return t("synthesis.not_available", lang)
     return str(value)
@@ -206,8 +193,8 @@ def _threshold_display(measure: str, value, lang: str) -> str:
             or is_missing(value):
         return ""
     if measure in _PERCENT:
-        return _percent(value, lang)
-    return _number(value, 2, lang).rstrip("0").rstrip(",.")
+        return format_percent(value, lang, missing=_na(lang))
+    return format_number(value, lang, trim=True, missing=_na(lang))
 
 
 def _names(values, lang: str, suffixes=None, limit: int = MAX_NAMES) -> str:
@@ -277,14 +264,14 @@ class _Names:
             "isolated_names": listed(row["isolated_ids"], self.partners, fallback=True),
             "backbone_names": listed(row["backbone_ids"], self.partners),
             "low_functions": _names([self.functions[f] for f in low], lang,
-                                    [_number(v, 2, lang) for v in row["low_function_scores"]]),
-            "function_scores": " · ".join(_number(v, 2, lang) for v in row["function_scores"]),
+                                    [format_number(v, lang, missing=_na(lang)) for v in row["low_function_scores"]]),
+            "function_scores": " · ".join(format_number(v, lang, missing=_na(lang)) for v in row["function_scores"]),
         }
 
     def condition_lists(self, row: dict, lang: str) -> dict[str, str]:
         """The name list of a condition's sentences: the items partners disagree on."""
         return {"disagree_items": _names([self.items[i] for i in row["disagree_item_ids"]], lang,
-                                         [f"r_wg {_number(v, 2, lang)}" for v in row["disagree_item_rwg"]])}
+                                         [f"r_wg {format_number(v, lang, missing=_na(lang))}" for v in row["disagree_item_rwg"]])}
 
 
 _WINDOWS = {"months": RECENT_MONTHS, "absent_months": ABSENT_MONTHS}

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from collective_impact.framework import Framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import escape, format_number, is_missing
+from collective_impact.i18n.format import escape, format_count, format_number, is_missing
 from collective_impact.schema import CODES
 
 __all__ = ["MAX_NAMES", "band_values", "bullets", "code_labels", "count", "indicator_value", "number", "say",
@@ -31,10 +31,7 @@ def say(key: str, lang: str, /, safe: dict[str, str] | None = None, **values: ob
 
 def count(n: object, noun: str, lang: str) -> str:
     """``13 partenaires``, ``1 partenaire`` (French: 0 and 1 take the singular), ``0 partners``."""
-    value = 0 if is_missing(n) else int(n)
-    singular, plural = t(f"steps.noun.{noun}", lang).split("|")
-    one = value < 2 if lang == "fr" else value == 1
-    return f"{format_number(value, lang, decimals=0)} {singular if one else plural}"
+    return format_count(0 if is_missing(n) else int(n), f"noun.{noun}", lang)
 
 
 def number(value: object, lang: str, decimals: int = 2) -> str:
@@ -44,13 +41,7 @@ def number(value: object, lang: str, decimals: int = 2) -> str:
 
 def indicator_value(value: object, lang: str) -> str:
     """An indicator value: as many decimals as it has, at most two (``18``, ``68,5``); ``—`` if missing."""
-    if is_missing(value):
-        return format_number(None, lang)
-    figure = float(value)
-    for decimals in (0, 1, 2):
-        if abs(figure - round(figure, decimals)) < 1e-9:
-            return format_number(figure, lang, decimals=decimals)
-    return format_number(figure, lang, decimals=2)
+    return format_number(value, lang, decimals=2, trim=True)
 
 
 _BEFORE_PUNCTUATION = re.compile(r" (\\?[;!?])")
