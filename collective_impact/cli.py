@@ -190,18 +190,23 @@ def scores_json(frame) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """``report ID``: one territory's evaluation notebook, run and exported as HTML."""
+    """``report ID``: one territory's evaluation notebook, run and exported as HTML (and PDF with ``--pdf``)."""
     from collective_impact.i18n.format import format_number
     from collective_impact.report.bundle import open_territory
     from collective_impact.report.execute import check_id, run_report
+    from collective_impact.report.export import check_pdf_engine
 
-    # check first (id, territory, wave, date), so that "running…" is not printed before a refusal
+    # check first (id, territory, wave, date, PDF engine), so that "running…" is not printed before a refusal
     check_id(args.territory, args.lang)
     open_territory(args.store, args.territory, lang=args.lang, wave=args.wave, as_of=args.as_of)
+    if args.pdf:
+        check_pdf_engine(args.lang)
     print(t("report.running", args.lang, territory=args.territory), file=sys.stderr, flush=True)
     result = run_report(args.territory, store_path=args.store, out_dir=args.out, lang=args.lang, wave=args.wave,
-                        as_of=args.as_of, kernel_name=args.kernel)
+                        as_of=args.as_of, kernel_name=args.kernel, pdf=args.pdf)
     print(t("report.written", args.lang, html=result.html, notebook=result.notebook, seconds=format_number(result.duration, args.lang, decimals=1)))
+    if result.pdf is not None:
+        print(t("report.written_pdf", args.lang, pdf=result.pdf))
     return 0
 
 
@@ -212,7 +217,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from collective_impact.report.batch import run_batch
 
     result = run_batch(store_path=args.store, out_dir=args.out, territories=args.territories, workers=args.workers,
-                       resume=args.resume, scheduler=args.scheduler, lang=args.lang, kernel_name=args.kernel)
+                       resume=args.resume, scheduler=args.scheduler, lang=args.lang, kernel_name=args.kernel,
+                       pdf=args.pdf)
     lang = args.lang
     print(t("batch.done", lang, index=result.index, summary=result.summary, ok=result.count("ok"),
             failed=result.count("failed"), skipped=result.count("skipped")))
@@ -355,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wave", type=int, help=t("cli.help.wave"))
     p.add_argument("--as-of", dest="as_of", metavar="AAAA-MM-JJ", help=t("cli.help.as_of"))
     p.add_argument("--kernel", default=None, help=t("cli.help.kernel"))
+    p.add_argument("--pdf", action="store_true", help=t("cli.help.report_pdf"))
 
     p = add("batch", cmd_batch, "cli.help.batch", store=True)
     p.add_argument("--out", default="reports", help=t("cli.help.reports_out"))
@@ -363,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help=t("cli.help.resume"))
     p.add_argument("--scheduler", metavar="tcp://HOTE:PORT", help=t("cli.help.scheduler"))
     p.add_argument("--kernel", default=None, help=t("cli.help.kernel"))
+    p.add_argument("--pdf", action="store_true", help=t("cli.help.batch_pdf"))
 
     p = add("app", cmd_app, "cli.help.app", store=True)
     p.add_argument("--port", type=int, default=None, help=t("cli.help.port"))

@@ -5,14 +5,15 @@ listed) through papermill, ``--workers`` at a time, then the comparison notebook
 writes in the output folder:
 
 - ``ID.ipynb`` and ``ID.html`` per territory (a failed territory keeps its partial
-  notebook for diagnosis, and gets no HTML), ``logs/ID.log`` per territory;
+  notebook for diagnosis, and gets no HTML), ``ID.pdf`` too with ``--pdf``,
+  ``logs/ID.log`` per territory;
 - ``comparaison.ipynb`` / ``comparaison.html``: the comparison notebook;
 - ``summary.csv``: one row per territory, its figures computed from the store by
   :func:`collective_impact.metrics.summary.territory_summary` (never read from the notebooks), the run's status
   (``ok``, ``failed``, ``skipped`` by ``--resume``, ``cancelled`` by Ctrl-C), its
   duration and the error's first line;
 - ``index.html``: the page to open, every territory with its status, key figures and a
-  link to its report; failed territories first.
+  link to its report (and its PDF); failed territories first.
 
 How it runs
 -----------
@@ -80,12 +81,11 @@ from collective_impact.paths import NOTEBOOKS_DIR, TEMPLATES_DIR, resolve_store,
 from collective_impact.report.execute import (
     COMPARISON_NOTEBOOK,
     EVALUATION_NOTEBOOK,
-    _exporter,
     check_id,
     describe_error,
     execute_notebook,
-    export_html,
 )
+from collective_impact.report.export import _exporter, check_pdf_engine, export_html, export_pdf
 from collective_impact.report.labels import status_labels
 from collective_impact.store import Store
 
@@ -133,6 +133,7 @@ class Task:
     lang: str = "fr"
     kernel_name: str | None = None
     stem: str = ""  # file stem of the outputs; the territory id by default
+    pdf: bool = False  # also print the HTML report to a PDF
 
     @property
     def name(self) -> str:
@@ -153,6 +154,10 @@ class Task:
         return Path(self.out_dir) / f"{self.name}.html"
 
     @property
+    def pdf_path(self) -> Path:
+        return Path(self.out_dir) / f"{self.name}.pdf"
+
+    @property
     def log_path(self) -> Path:
         return Path(self.out_dir) / "logs" / f"{self.name}.log"
 
@@ -162,9 +167,9 @@ class TaskResult:
     """How a task ended.
 
     ``status`` is one of :data:`STATUSES`; ``error`` the first line of the error (empty
-    when ok); ``notebook`` / ``html`` the files written (``None`` when not written);
+    when ok); ``notebook`` / ``html`` / ``pdf`` the files written (``None`` when not written);
     ``timings`` seconds spent in ``execute`` (kernel start and cells), ``cells`` (the
-    cells alone, as papermill timed them) and ``export`` (HTML).
+    cells alone, as papermill timed them), ``export`` (HTML) and ``pdf``.
     """
 
     territory_id: str
@@ -175,6 +180,7 @@ class TaskResult:
     html: str | None = None
     attempts: int = 0
     timings: dict = field(default_factory=dict)
+    pdf: str | None = None
 
 
 # State of a local worker process (set by _init_worker; unused on Dask workers).
@@ -287,14 +293,19 @@ def run_one(task: Task) -> TaskResult:
                 before_export = time.perf_counter()
                 export_html(nb, task.html_path, title=task.title, lang=task.lang)
                 timings["export"] = time.perf_counter() - before_export
+                if task.pdf:
+                    before_pdf = time.perf_counter()
+                    export_pdf(task.html_path, task.pdf_path, lang=task.lang)
+                    timings["pdf"] = time.perf_counter() - before_pdf
         except KeyboardInterrupt:
             logger.warning("interrupted (Ctrl-C): kernel shut down")
             return TaskResult(task.territory_id, "cancelled", time.perf_counter() - started,
                               notebook=_existing(task.notebook_path), attempts=attempts)
         except Exception as err:
             logger.exception("failed")
-            with contextlib.suppress(FileNotFoundError):
-                task.html_path.unlink()
+            for stale in (task.html_path, task.pdf_path):
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
             return TaskResult(task.territory_id, "failed", time.perf_counter() - started, error=describe_error(err),
                               notebook=_existing(task.notebook_path), attempts=attempts)
         finally:
@@ -303,7 +314,7 @@ def run_one(task: Task) -> TaskResult:
         logger.info("done in %.2f s (attempts %d; execute %.2f s of which cells %.2f s; export %.2f s)",
                     duration, attempts, timings["execute"], timings["cells"], timings["export"])
     return TaskResult(task.territory_id, "ok", duration, notebook=str(task.notebook_path), html=str(task.html_path),
-                      attempts=attempts, timings=timings)
+                      attempts=attempts, timings=timings, pdf=str(task.pdf_path) if task.pdf else None)
 
 
 def _existing(path: Path) -> str | None:
@@ -497,7 +508,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
               territories: Iterable[str] | None = None, workers: int | None = None, resume: bool = False,
               scheduler: str | None = None, lang: str = "fr", progress: bool = True, kernel_name: str | None = None,
               notebook: str | os.PathLike | None = None,
-              comparison_notebook: str | os.PathLike | None = None) -> BatchResult:
+              comparison_notebook: str | os.PathLike | None = None, pdf: bool = False) -> BatchResult:
     """Run the evaluation notebook of many territories, then the comparison; write the summary and index.
 
     Parameters
@@ -524,6 +535,8 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         Jupyter kernel (default ``python3``).
     notebook, comparison_notebook
         Notebooks to run instead of the package's (tests, variants).
+    pdf
+        Also print every report to a PDF (``ID.pdf``, ``comparaison.pdf``), linked from the index.
 
     Raises
     ------
@@ -532,10 +545,12 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     StoreError
         The store does not exist or cannot be read.
     RunError
-        The store holds no territory, a listed id cannot name a file, or the Dask
-        scheduler cannot be reached.
+        The store holds no territory, a listed id cannot name a file, the Dask
+        scheduler cannot be reached, or ``pdf`` is asked for and the PDF engine is missing.
     """
     check_lang(lang)
+    if pdf:
+        check_pdf_engine(lang)
     fw = load_framework()
     store = Store(resolve_store(store_path), create=False, lang=lang)
     store_abs = str(store.path.resolve())
@@ -573,16 +588,17 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
             continue
         fingerprint = _digest(store.data_hash(territory_id), lang, notebook_digest)
         fingerprints[territory_id] = fingerprint
-        html_path = out / f"{territory_id}.html"
-        if resume and _up_to_date(store.last_run(territory_id), fingerprint, html_path):
+        html_path, pdf_path = out / f"{territory_id}.html", out / f"{territory_id}.pdf"
+        if resume and _up_to_date(store.last_run(territory_id), fingerprint, html_path) \
+                and (not pdf or pdf_path.exists()):
             results[territory_id] = TaskResult(territory_id, "skipped", notebook=_existing(out / f"{territory_id}.ipynb"),
-                                               html=str(html_path))
+                                               html=str(html_path), pdf=_existing(pdf_path))
             continue
         name = facts.at[territory_id, "name"]
         as_of = pd.Timestamp(facts.at[territory_id, "as_of"])
         tasks.append(Task(
             territory_id=territory_id, notebook=_portable(evaluation_nb), out_dir=str(out), lang=lang,
-            kernel_name=kernel_name, title=t("report.title_text", lang, name=name, date=format_date(as_of, lang)),
+            kernel_name=kernel_name, title=t("report.title_text", lang, name=name, date=format_date(as_of, lang)), pdf=pdf,
             parameters={"territory_id": territory_id, "store_path": store_abs, "lang": lang, "wave": None,
                         "as_of": None},
         ))
@@ -610,12 +626,13 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         # fine: a territory whose data broke its own notebook would break it too.
         compared = [tid for tid in selected if tid in results and results[tid].status in ("ok", "skipped")]
         if not interrupted and compared:
-            comparison_task = _comparison_task(compared, tables, comparison_nb, out, store_abs, lang, kernel_name)
+            comparison_task = _comparison_task(compared, tables, comparison_nb, out, store_abs, lang, kernel_name, pdf)
             comparison_fingerprint = _digest(lang, _file_digest(comparison_nb),
                                              *(f"{tid}:{fingerprints[tid]}" for tid in compared))
             if resume and _up_to_date(store.last_run(_COMPARISON_KEY), comparison_fingerprint,
-                                      comparison_task.html_path):
-                comparison = TaskResult(_COMPARISON_KEY, "skipped", html=str(comparison_task.html_path))
+                                      comparison_task.html_path) and (not pdf or comparison_task.pdf_path.exists()):
+                comparison = TaskResult(_COMPARISON_KEY, "skipped", html=str(comparison_task.html_path),
+                                        pdf=_existing(comparison_task.pdf_path))
                 bar.update(1)
             else:
                 interrupted = runner.run([comparison_task], on_result)
@@ -631,12 +648,12 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
 
 
 def _comparison_task(territories: list[str], tables: dict[str, pd.DataFrame], notebook: Path, out: Path,
-                     store_abs: str, lang: str, kernel_name: str | None) -> Task:
+                     store_abs: str, lang: str, kernel_name: str | None, pdf: bool = False) -> Task:
     # the latest evaluation date of the territories compared (NaT, shown "—", when none)
     as_of = evaluation_dates(tables).reindex(territories).max()
     return Task(
         territory_id=_COMPARISON_KEY, stem=COMPARISON_NAME, notebook=_portable(notebook), out_dir=str(out), lang=lang,
-        kernel_name=kernel_name,
+        kernel_name=kernel_name, pdf=pdf,
         title=t("report.comparison_title_text", lang, n=len(territories), date=format_date(as_of, lang)),
         parameters={"store_path": store_abs, "lang": lang, "territories": territories},
     )
@@ -760,6 +777,7 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
                     indicators.append({"n": n, "label": indicator_labels[status], "css": status})
         report = Path(result.html).relative_to(out_dir).as_posix() if result.html else None
         notebook = Path(result.notebook).relative_to(out_dir).as_posix() if result.notebook else None
+        pdf = Path(result.pdf).relative_to(out_dir).as_posix() if result.pdf and Path(result.pdf).exists() else None
         log_file = out_dir / "logs" / f"{tid}.log"
         rows.append({
             "id": tid,
@@ -773,6 +791,7 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
             "duration": format_number(result.duration, lang, decimals=1) if result.duration else "",
             "report": quote(report) if report else None,
             "notebook": quote(notebook) if notebook else None,
+            "pdf": quote(pdf) if pdf else None,
             "log": quote(log_file.relative_to(out_dir).as_posix()) if log_file.exists() else None,
             "badges": badges,
             "indicators": indicators,
@@ -782,10 +801,12 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
     counts = {status: sum(1 for r in results if r.status == status) for status in STATUSES}
     intro = t("batch.page_intro", lang, total=len(rows)) + " " + ", ".join(
         t(f"batch.count.{status}", lang, n=n) for status, n in counts.items() if n) + "."
-    comparison_link, comparison_error = None, ""
+    comparison_link, comparison_pdf, comparison_error = None, None, ""
     if comparison is not None and comparison.status in ("ok", "skipped") and comparison.html \
             and Path(comparison.html).exists():
         comparison_link = quote(Path(comparison.html).relative_to(out_dir).as_posix())
+        if comparison.pdf and Path(comparison.pdf).exists():
+            comparison_pdf = quote(Path(comparison.pdf).relative_to(out_dir).as_posix())
     elif comparison is not None and comparison.status == "failed":
         comparison_error = comparison.error
 
@@ -794,7 +815,7 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
 
     page = template.render(
         lang=lang, t=tr, rows=rows, failed=failed, intro=intro, total=len(rows), interrupted=interrupted,
-        comparison=comparison_link, comparison_error=comparison_error,
+        comparison=comparison_link, comparison_pdf=comparison_pdf, comparison_error=comparison_error,
         conditions=[c.label(lang) for c in framework.conditions],
         bands=[{"label": framework.bands.label(b, lang), "css": _BAND_CLASSES[b]} for b in framework.bands.order],
         generated=format_date(date.today(), lang), version=__version__,

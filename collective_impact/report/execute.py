@@ -1,10 +1,10 @@
-"""Run the evaluation notebook of a territory and export it as a clean HTML report.
+"""Run the evaluation notebook of a territory and export it as a clean HTML report (and a PDF).
 
 :func:`run_report` runs the notebook through papermill in a fresh kernel
-(:func:`execute_notebook`, which retries kernel start failures such as port collisions)
-and :func:`export_html` turns the executed notebook into a self-contained HTML file: no
-code, no prompts, images embedded, a table of contents, no JavaScript. What the notebook
-itself loads is in :mod:`collective_impact.report.bundle`.
+(:func:`execute_notebook`, which retries kernel start failures such as port collisions),
+then :mod:`collective_impact.report.export` turns the executed notebook into a
+self-contained HTML file and, on request, its PDF. What the notebook itself loads is in
+:mod:`collective_impact.report.bundle`.
 
 papermill, nbconvert, nbformat and jupyter_client are imported inside the functions that
 need them: the guided evaluation app imports :func:`run_report` in its Voila kernel, which
@@ -14,13 +14,11 @@ should not load them until the evaluator asks for the report.
 from __future__ import annotations
 
 import contextlib
-import copy
 import errno
 import glob
 import logging
 import os
 import random
-import re
 import tempfile
 import threading
 import time
@@ -31,12 +29,11 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from collective_impact._version import __version__
 from collective_impact.errors import CollectiveImpactError, RunError
-from collective_impact.i18n import LANGS, check_lang, t
-from collective_impact.i18n.format import format_date
-from collective_impact.paths import NOTEBOOKS_DIR, TEMPLATES_DIR, safe_name
+from collective_impact.i18n import check_lang, t
+from collective_impact.paths import NOTEBOOKS_DIR, safe_name
 from collective_impact.report.bundle import open_territory
+from collective_impact.report.export import check_pdf_engine, export_html, export_pdf
 
 __all__ = [
     "COMPARISON_NOTEBOOK",
@@ -44,15 +41,12 @@ __all__ = [
     "EVALUATION_NOTEBOOK",
     "ReportResult",
     "execute_notebook",
-    "export_html",
     "is_kernel_start_failure",
     "run_report",
-    "toc_entries",
 ]
 
 EVALUATION_NOTEBOOK = NOTEBOOKS_DIR / "evaluation_territoire.ipynb"
 COMPARISON_NOTEBOOK = NOTEBOOKS_DIR / "comparaison_territoires.ipynb"
-REPORT_TEMPLATE = "report"
 DEFAULT_KERNEL = "python3"
 #: Attempts at starting a kernel before giving up (port collisions, see is_kernel_start_failure).
 KERNEL_START_ATTEMPTS = 4
@@ -247,155 +241,6 @@ def _error_classes() -> list[type]:
 # outside: HTML export
 # --------------------------------------------------------------------------------------
 
-_HEADING = re.compile(r"^(#{2,3})[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
-_TITLE = re.compile(r"^#[ \t]+\S", re.MULTILINE)
-_FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
-_RENDERED = re.compile(r'<h([23]) id="([^"]*)">(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>', re.DOTALL)
-
-
-def _cell_markdown(cell) -> list[str]:
-    """The Markdown texts a cell shows: its source (Markdown cell) or ``text/markdown`` outputs."""
-    if cell.cell_type == "markdown":
-        return [cell.source]
-    sources = []
-    for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-        data = output.get("data", {})
-        if "text/markdown" in data and "text/html" not in data:
-            value = data["text/markdown"]
-            sources.append("".join(value) if isinstance(value, list) else value)
-    return sources
-
-
-def _markdown_sources(nb) -> list[str]:
-    """Every Markdown text a report shows, in order."""
-    return [source for cell in nb.cells for source in _cell_markdown(cell)]
-
-
-def _title_cell(nb) -> int:
-    """Index of the first cell showing a level-1 heading (the title), or -1."""
-    for index, cell in enumerate(nb.cells):
-        if any(_TITLE.search(_FENCE.sub("", source)) for source in _cell_markdown(cell)):
-            return index
-    return -1
-
-
-def toc_entries(nb) -> list[dict]:
-    """The table of contents of a notebook: its level-2 and level-3 Markdown headings.
-
-    Each entry is ``{"level": 2|3, "id": anchor, "html": heading content}``. The heading is
-    rendered by nbconvert's own Markdown renderer, so the anchor is the one nbconvert
-    gives the heading in the exported page, and the content is HTML-escaped by it.
-    """
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
-
-    entries = []
-    for source in _markdown_sources(nb):
-        for match in _HEADING.finditer(_FENCE.sub("", source)):
-            rendered = markdown2html_mistune(match.group(0))
-            found = _RENDERED.search(rendered)
-            if found:
-                entries.append({"level": int(found.group(1)), "id": found.group(2), "html": found.group(3).strip()})
-    return entries
-
-
-_EXPORTERS = threading.local()
-
-
-def _exporter(lang: str):
-    """An HTMLExporter configured for reports in ``lang``, built once per thread and language."""
-    cache = getattr(_EXPORTERS, "cache", None)
-    if cache is None:
-        cache = _EXPORTERS.cache = {}
-    if lang not in cache:
-        from nbconvert import HTMLExporter
-
-        exporter = HTMLExporter(
-            template_name=REPORT_TEMPLATE,
-            extra_template_basedirs=[str(TEMPLATES_DIR)],
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-            embed_images=True,
-            language_code=lang,
-        )
-        exporter.register_preprocessor(_tag_remover(lang), enabled=True)
-        cache[lang] = exporter
-    return cache[lang]
-
-
-def _tag_remover(lang: str):
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    others = {f"lang-{other}" for other in LANGS if other != lang}
-    return TagRemovePreprocessor(
-        remove_cell_tags={"remove_cell", *others},
-        remove_all_outputs_tags={"remove_output"},
-        remove_input_tags={"remove_input"},
-        enabled=True,
-    )
-
-
-def _clean_for_report(nb, lang: str):
-    """A copy of ``nb`` as a report shows it: tagged cells removed, no stderr, no empty code cell."""
-    nb = copy.deepcopy(nb)
-    nb, _ = _tag_remover(lang).preprocess(nb, {})
-    kept = []
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            # warnings printed by libraries are for the developer, not the report's reader
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-            if not cell.outputs:
-                continue  # a code cell without output shows nothing once its code is hidden
-        kept.append(cell)
-    nb.cells = kept
-    return nb
-
-
-def export_html(nb, html_path: str | os.PathLike, *, title: str, lang: str = "fr") -> Path:
-    """Write the executed notebook ``nb`` as a self-contained HTML report.
-
-    No code and no prompts (only Markdown, tables and figures; figures are PNG embedded
-    as base64), cells tagged ``remove_cell`` / ``remove_output`` / ``remove_input``
-    handled, cells tagged ``lang-xx`` for another language removed, library warnings
-    (stderr) dropped, a ``<title>``, a table of contents of the level-2 and level-3
-    headings, and no JavaScript (no require.js, MathJax or widget scripts), so the file
-    reads offline.
-
-    Parameters
-    ----------
-    nb
-        An executed notebook (``NotebookNode``) or the path of one.
-    html_path
-        Where to write the report.
-    title
-        The page title (plain text, escaped by the template).
-    lang
-        Language of the page's own text (table of contents, footer) and its ``lang`` attribute.
-    """
-    import nbformat
-
-    check_lang(lang)
-    if isinstance(nb, str | os.PathLike):
-        nb = nbformat.read(nb, as_version=4)
-    nb = _clean_for_report(nb, lang)
-    nb.metadata["title"] = title
-    resources = {
-        "report": {
-            "lang": lang,
-            "toc": toc_entries(nb),
-            "toc_after": _title_cell(nb),
-            "toc_label": t("report.toc", lang),
-            "figure_alt": t("report.figure_alt", lang),
-            "footer": t("report.footer", lang, date=format_date(date.today(), lang), version=__version__),
-        }
-    }
-    body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
-    path = Path(html_path)
-    path.write_text(body, encoding="utf-8")
-    return path
-
-
 # --------------------------------------------------------------------------------------
 # the report command
 # --------------------------------------------------------------------------------------
@@ -403,13 +248,14 @@ def export_html(nb, html_path: str | os.PathLike, *, title: str, lang: str = "fr
 
 @dataclass(frozen=True)
 class ReportResult:
-    """The files a report run wrote, and how long it took (seconds)."""
+    """The files a report run wrote (``pdf`` is ``None`` when not asked for), and how long it took (seconds)."""
 
     territory_id: str
     notebook: Path
     html: Path
     duration: float
     attempts: int = 1
+    pdf: Path | None = None
 
 
 def check_id(territory_id: str, lang: str = "fr") -> str:
@@ -422,22 +268,29 @@ def check_id(territory_id: str, lang: str = "fr") -> str:
 
 def run_report(territory_id: str, *, store_path: str | os.PathLike | None, out_dir: str | os.PathLike,
                lang: str = "fr", wave: int | None = None, as_of: str | date | None = None,
-               kernel_name: str | None = None, notebook: str | os.PathLike | None = None) -> ReportResult:
-    """Run the evaluation notebook of ``territory_id`` and write ``out_dir/ID.ipynb`` and ``out_dir/ID.html``.
+               kernel_name: str | None = None, notebook: str | os.PathLike | None = None,
+               pdf: bool = False) -> ReportResult:
+    """Run the evaluation notebook of ``territory_id`` and write ``out_dir/ID.ipynb`` and ``out_dir/ID.html``
+    (and ``out_dir/ID.pdf`` with ``pdf=True``).
 
-    The territory is checked before any kernel starts. The notebook gets the parameters
-    ``territory_id``, ``store_path`` (absolute), ``lang``, ``wave`` and ``as_of``.
+    The territory, and with ``pdf`` the PDF engine, are checked before any kernel starts.
+    The notebook gets the parameters ``territory_id``, ``store_path`` (absolute), ``lang``,
+    ``wave`` and ``as_of``.
 
     Raises
     ------
     UnknownTerritoryError
         The territory is not in the store (message listing the known ones).
     RunError
-        The id cannot name a file, or the notebook failed (message with the error's first
-        line and the path of the partial notebook, kept for diagnosis).
+        The id cannot name a file, the notebook failed (message with the error's first
+        line and the path of the partial notebook, kept for diagnosis), or ``pdf`` is asked
+        for and WeasyPrint or a system library it needs is missing (message saying what to
+        install).
     """
     check_lang(lang)
     check_id(territory_id, lang)
+    if pdf:
+        check_pdf_engine(lang)
     territory = open_territory(store_path, territory_id, lang=lang, wave=wave, as_of=as_of)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -453,4 +306,5 @@ def run_report(territory_id: str, *, store_path: str | os.PathLike | None, out_d
                              notebook=nb_path)) from err
         raise RunError(t("report.kernel_failed", lang, territory=territory_id, error=describe_error(err))) from err
     export_html(nb, html_path, title=territory.title_text(), lang=lang)
-    return ReportResult(territory_id, nb_path, html_path, time.perf_counter() - started, attempts)
+    pdf_path = export_pdf(html_path, out / f"{territory_id}.pdf", lang=lang) if pdf else None
+    return ReportResult(territory_id, nb_path, html_path, time.perf_counter() - started, attempts, pdf_path)

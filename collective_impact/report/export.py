@@ -1,0 +1,268 @@
+"""Export an executed report notebook: a self-contained HTML page, and its PDF.
+
+:func:`export_html` turns the executed notebook into a self-contained HTML file: no code,
+no prompts, figures embedded (SVG, or PNG where smaller: see
+:meth:`~collective_impact.report.blocks.Block.image`), a table of contents, no JavaScript.
+:func:`export_pdf` prints that page to an A4 PDF with WeasyPrint: a title page, the table
+of contents with page numbers, the headings as bookmarks, page numbers in the footer,
+tables and figures kept whole on a page, fonts embedded, text selectable. The print
+layout is the ``@media print`` part of the report template (``templates/report/``), which
+a browser's "print" follows too.
+
+Why WeasyPrint rather than headless Chromium (nbconvert's webpdf, Playwright's
+``page.pdf``): it is made for paged media, so the table of contents gets its page numbers
+(``target-counter``), the headings their bookmarks (``bookmark-level``) and the footer its
+numbers (``@page`` margin boxes) from CSS alone, in one pass and in this process; Chromium
+has no ``target-counter``, so page numbers in a table of contents would need a second
+rendering, and it starts a browser of a few hundred megabytes per export. WeasyPrint needs
+Pango from the system (``apt-get install libpango-1.0-0 libpangoft2-1.0-0``), checked by
+:func:`check_pdf_engine` before any notebook runs.
+
+nbconvert and WeasyPrint are imported inside the functions that need them: the guided
+evaluation app imports this module through :mod:`~collective_impact.report.execute` in its
+Voila kernel, which should not load them until the evaluator asks for the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import io
+import os
+import re
+import threading
+import uuid
+from datetime import date
+from pathlib import Path
+
+from collective_impact._version import __version__
+from collective_impact.errors import RunError
+from collective_impact.i18n import LANGS, check_lang, t
+from collective_impact.i18n.format import format_date
+from collective_impact.paths import TEMPLATES_DIR
+
+__all__ = ["check_pdf_engine", "export_html", "export_pdf", "toc_entries"]
+
+REPORT_TEMPLATE = "report"
+#: The system libraries WeasyPrint loads, as Debian names their packages.
+PDF_SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
+
+_HEADING = re.compile(r"^(#{2,3})[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_TITLE = re.compile(r"^#[ \t]+\S", re.MULTILINE)
+_FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
+_RENDERED = re.compile(r'<h([23]) id="([^"]*)">(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>', re.DOTALL)
+
+
+def _cell_markdown(cell) -> list[str]:
+    """The Markdown texts a cell shows: its source (Markdown cell) or ``text/markdown`` outputs."""
+    if cell.cell_type == "markdown":
+        return [cell.source]
+    sources = []
+    for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+        data = output.get("data", {})
+        if "text/markdown" in data and "text/html" not in data:
+            value = data["text/markdown"]
+            sources.append("".join(value) if isinstance(value, list) else value)
+    return sources
+
+
+def _markdown_sources(nb) -> list[str]:
+    """Every Markdown text a report shows, in order."""
+    return [source for cell in nb.cells for source in _cell_markdown(cell)]
+
+
+def _title_cell(nb) -> int:
+    """Index of the first cell showing a level-1 heading (the title), or -1."""
+    for index, cell in enumerate(nb.cells):
+        if any(_TITLE.search(_FENCE.sub("", source)) for source in _cell_markdown(cell)):
+            return index
+    return -1
+
+
+def toc_entries(nb) -> list[dict]:
+    """The table of contents of a notebook: its level-2 and level-3 Markdown headings.
+
+    Each entry is ``{"level": 2|3, "id": anchor, "html": heading content}``. The heading is
+    rendered by nbconvert's own Markdown renderer, so the anchor is the one nbconvert
+    gives the heading in the exported page, and the content is HTML-escaped by it.
+    """
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    entries = []
+    for source in _markdown_sources(nb):
+        for match in _HEADING.finditer(_FENCE.sub("", source)):
+            rendered = markdown2html_mistune(match.group(0))
+            found = _RENDERED.search(rendered)
+            if found:
+                entries.append({"level": int(found.group(1)), "id": found.group(2), "html": found.group(3).strip()})
+    return entries
+
+
+_EXPORTERS = threading.local()
+
+
+def _exporter(lang: str):
+    """An HTMLExporter configured for reports in ``lang``, built once per thread and language."""
+    cache = getattr(_EXPORTERS, "cache", None)
+    if cache is None:
+        cache = _EXPORTERS.cache = {}
+    if lang not in cache:
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter(
+            template_name=REPORT_TEMPLATE,
+            extra_template_basedirs=[str(TEMPLATES_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            embed_images=True,
+            language_code=lang,
+        )
+        exporter.register_preprocessor(_tag_remover(lang), enabled=True)
+        exporter.register_filter("base64", _base64)
+        cache[lang] = exporter
+    return cache[lang]
+
+
+def _tag_remover(lang: str):
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    others = {f"lang-{other}" for other in LANGS if other != lang}
+    return TagRemovePreprocessor(
+        remove_cell_tags={"remove_cell", *others},
+        remove_all_outputs_tags={"remove_output"},
+        remove_input_tags={"remove_input"},
+        enabled=True,
+    )
+
+
+def _clean_for_report(nb, lang: str):
+    """A copy of ``nb`` as a report shows it: tagged cells removed, no stderr, no empty code cell."""
+    nb = copy.deepcopy(nb)
+    nb, _ = _tag_remover(lang).preprocess(nb, {})
+    kept = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            # warnings printed by libraries are for the developer, not the report's reader
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            if not cell.outputs:
+                continue  # a code cell without output shows nothing once its code is hidden
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def export_html(nb, html_path: str | os.PathLike, *, title: str, lang: str = "fr") -> Path:
+    """Write the executed notebook ``nb`` as a self-contained HTML report.
+
+    No code and no prompts (only Markdown, tables and figures; figures are SVG or PNG
+    embedded as ``data:`` images), cells tagged ``remove_cell`` / ``remove_output`` / ``remove_input``
+    handled, cells tagged ``lang-xx`` for another language removed, library warnings
+    (stderr) dropped, a ``<title>``, a table of contents of the level-2 and level-3
+    headings, and no JavaScript (no require.js, MathJax or widget scripts), so the file
+    reads offline.
+
+    Parameters
+    ----------
+    nb
+        An executed notebook (``NotebookNode``) or the path of one.
+    html_path
+        Where to write the report (through a temporary file: a failure leaves the previous
+        report, or none).
+    title
+        The page title (plain text, escaped by the template).
+    lang
+        Language of the page's own text (table of contents, footer) and its ``lang`` attribute.
+    """
+    import nbformat
+
+    check_lang(lang)
+    if isinstance(nb, str | os.PathLike):
+        nb = nbformat.read(nb, as_version=4)
+    nb = _clean_for_report(nb, lang)
+    nb.metadata["title"] = title
+    resources = {
+        "report": {
+            "lang": lang,
+            "toc": toc_entries(nb),
+            "toc_after": _title_cell(nb),
+            "toc_label": t("report.toc", lang),
+            "figure_alt": t("report.figure_alt", lang),
+            "footer": t("report.footer", lang, date=format_date(date.today(), lang), version=__version__),
+        }
+    }
+    body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
+    return _write_atomically(Path(html_path), body.encode("utf-8"))
+
+
+def _base64(text: str) -> str:
+    """The template's ``base64`` filter: an SVG figure's text as the base64 of a ``data:`` address."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _write_atomically(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, moved into place at the end.
+
+    The temporary file is opened like any other (not ``mkstemp``, whose file only its owner
+    may read), so that the report gets the permissions the user's umask gives.
+    """
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
+    try:
+        with open(temporary, "xb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# PDF export
+# --------------------------------------------------------------------------------------
+
+
+def check_pdf_engine(lang: str = "fr"):
+    """Return the ``weasyprint`` module, or raise :class:`RunError` saying what to install.
+
+    WeasyPrint is a Python package (``pip install weasyprint``) that loads Pango, a system
+    library, when imported: a missing Pango is an ``OSError``, which becomes a message
+    naming the Debian packages to install. Called before any notebook runs, so that the
+    user does not wait for a report to learn that its PDF cannot be written.
+    """
+    check_lang(lang)
+    try:
+        # WeasyPrint prints its own English help to stdout when a library is missing
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint
+    except ImportError as err:
+        raise RunError(t("report.pdf_no_weasyprint", lang)) from err
+    except OSError as err:
+        raise RunError(t("report.pdf_no_pango", lang, packages=PDF_SYSTEM_PACKAGES,
+                         error=str(err).splitlines()[0] if str(err) else type(err).__name__)) from err
+    return weasyprint
+
+
+def export_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *, lang: str = "fr") -> Path:
+    """Print the HTML report ``html_path`` (written by :func:`export_html`) to the PDF ``pdf_path``.
+
+    A4 pages laid out by the report template's print styles: the title page, the table of
+    contents with page numbers, one step per page onwards, tables and figures never cut
+    across pages, page numbers in the footer, headings as bookmarks (level 2, 3 and 4
+    headings nested as in the report). The figures are the page's own (SVG drawn as
+    vectors, text kept as text); fonts are embedded. Written through a temporary file:
+    a failure leaves the previous PDF, or none.
+
+    Raises
+    ------
+    RunError
+        WeasyPrint or the system library it needs is missing (message saying what to install).
+    """
+    weasyprint = check_pdf_engine(lang)
+    source = Path(html_path)
+    document = weasyprint.HTML(filename=str(source), base_url=str(source.parent), media_type="print")
+    pdf = document.write_pdf(pdf_variant=None, uncompressed_pdf=False)
+    return _write_atomically(Path(pdf_path), pdf)
