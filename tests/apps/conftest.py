@@ -201,7 +201,7 @@ def output_text():
         for item in output.outputs:
             data = item.get("data", {})
             parts += [data.get("text/markdown", ""), data.get("text/html", "")]
-            parts.append(item.get("metadata", {}).get("image/png", {}).get("alt", ""))
+            parts += [meta.get("alt", "") for mime, meta in item.get("metadata", {}).items() if mime.startswith("image/")]
         return "\n".join(parts)
 
     return text

@@ -23,8 +23,9 @@ def test_dashboard_shows_the_territory_at_its_latest_wave(store, respondents, ou
     cards = app.cards.value
     assert f'<div class="ci-card-value">{respondents(store, 2)}</div>' in cards
     assert "répondant·es (vague 2)" in cards
-    radar = [item for item in app.outputs["conditions"].outputs if "image/png" in item["data"]]
-    assert len(radar) == 1 and radar[0]["metadata"]["image/png"]["alt"].startswith("Radar des cinq conditions")
+    radar = [meta for item in app.outputs["conditions"].outputs for mime, meta in item["metadata"].items()
+             if mime.startswith("image/")]
+    assert len(radar) == 1 and radar[0]["alt"].startswith("Radar des cinq conditions")
     assert "Point fort" in output_text(app.outputs["conditions"])
     assert "progression" in output_text(app.outputs["indicators"]).lower()
     assert "Réseau des partenaires (vague 2)" in output_text(app.outputs["network"])

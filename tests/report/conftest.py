@@ -1,4 +1,5 @@
-"""Fixtures of the report tests: a store of thin territories and a helper that draws every figure of steps."""
+"""Fixtures of the report tests: the demo reports (made once per session), a store of thin territories and a
+helper that draws every figure of steps."""
 
 from __future__ import annotations
 
@@ -11,16 +12,31 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from collective_impact.cli import main  # noqa: E402
 from collective_impact.demo import demo_tables  # noqa: E402
 from collective_impact.report.bundle import open_territory  # noqa: E402
+from collective_impact.report.execute import run_report  # noqa: E402
 from collective_impact.store import Store  # noqa: E402
 
 # names and labels holding HTML and Markdown, in the territory HOSTILE of ``edge_store``
 HOSTILE_PARTNER = "<script>alert(1)</script> *gras* [lien](http://x.fr)"
 HOSTILE_OUTCOME = "<img src=x onerror=alert(1)> _souligné_"
 HOSTILE_INDICATOR = "<b>Taux</b> | de $réussite$"
+#: The four demo territories.
+DEMO_IDS = ("QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL")
 #: The date given to the territory VIDE, which has no dated observation to take it from.
 EMPTY_AS_OF = "2026-10-01"
+
+
+@pytest.fixture(scope="session")
+def demo_reports(demo_store, tmp_path_factory):
+    """The folder of the reports (``ID.ipynb``, ``ID.html``, ``ID.pdf``) of the four demo territories, made once
+    per session for every test that reads them; the first through the command line."""
+    out = tmp_path_factory.mktemp("reports")
+    assert main(["report", DEMO_IDS[0], "--store", str(demo_store), "--out", str(out), "--pdf"]) == 0
+    for territory_id in DEMO_IDS[1:]:
+        run_report(territory_id, store_path=demo_store, out_dir=out, pdf=True)
+    return out
 
 
 def _copy(tables: dict[str, pd.DataFrame], source: str, new_id: str, name: str) -> dict[str, pd.DataFrame]:

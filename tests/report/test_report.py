@@ -3,7 +3,6 @@ HTML checked for what a reader must (and must not) see."""
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
@@ -14,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_notebook
 
 from collective_impact.cli import main
 from collective_impact.errors import RunError
@@ -24,18 +23,12 @@ from collective_impact.report.bundle import open_territory
 from collective_impact.report.execute import (
     EVALUATION_NOTEBOOK,
     execute_notebook,
-    export_html,
     is_kernel_start_failure,
     run_report,
-    toc_entries,
 )
 from collective_impact.store import Store
 
 DEMO_IDS = ("QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL")
-# a 1×1 transparent PNG
-PNG = base64.b64encode(bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")).decode()
 
 
 def visible_text(page: str) -> str:
@@ -71,79 +64,6 @@ def test_format_number():
     assert format_number(float("nan"), "fr") == "—"
 
 
-# --------------------------------------------------------------------------------------
-# HTML export of a synthetic notebook (no kernel)
-# --------------------------------------------------------------------------------------
-
-
-def _synthetic_notebook():
-    title_output = new_output("display_data", data={"text/markdown": "# Rapport — <b>Nord</b>\n\nLe 1er octobre"})
-    section = new_output("display_data", data={"text/markdown": "## Première partie\n\n### Détail"})
-    image = new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})
-    warning = new_output("stream", name="stderr", text="FutureWarning: pandas says something\n")
-    table = new_output("execute_result", data={"text/html": "<table><tr><td>42</td></tr></table>",
-                                               "text/plain": "42"}, execution_count=3)
-    cells = [
-        new_code_cell("territory_id = 'X'", metadata={"tags": ["parameters"]}),
-        new_code_cell("show_title_marker_function()", outputs=[title_output], execution_count=1),
-        new_code_cell("plot_marker_function(data)", outputs=[section, image, warning], execution_count=2),
-        new_code_cell("table_marker_function()", outputs=[table], execution_count=3),
-        new_code_cell("removed_marker()", metadata={"tags": ["remove_cell"]},
-                      outputs=[new_output("stream", name="stdout", text="REMOVED OUTPUT\n")]),
-        new_markdown_cell("## Seconde partie\n\nTexte *en français*."),
-        new_markdown_cell("English only paragraph", metadata={"tags": ["lang-en"]}),
-    ]
-    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                              "display_name": "Python 3"}})
-
-
-def test_export_html_hides_code_and_keeps_text_tables_figures(tmp_path):
-    nb = _synthetic_notebook()
-    path = export_html(nb, tmp_path / "r.html", title="Évaluation — <b>Nord</b>", lang="fr")
-    page = path.read_text(encoding="utf-8")
-    for marker in ("show_title_marker_function", "plot_marker_function", "table_marker_function", "territory_id"):
-        assert marker not in page
-    assert "In [" not in visible_text(page) and "Out[" not in visible_text(page)
-    assert "<script" not in page.lower()
-    assert "data:image/png;base64," + PNG in page
-    assert 'alt="Graphique' in page and "No description has been provided" not in page
-    assert "<td>42</td>" in page
-    assert "FutureWarning" not in page  # library warnings are not for the reader
-    assert "REMOVED OUTPUT" not in page
-    assert "English only" not in page
-    assert "<title>Évaluation — &lt;b&gt;Nord&lt;/b&gt;</title>" in page
-    assert 'lang="fr"' in page
-    assert "Seconde partie" in visible_text(page)
-
-
-def test_export_html_table_of_contents_links_to_the_headings(tmp_path):
-    nb = _synthetic_notebook()
-    page = export_html(nb, tmp_path / "r.html", title="T", lang="fr").read_text(encoding="utf-8")
-    nav = re.search(r'<nav [^>]*class="ci-toc".*?</nav>', page, flags=re.DOTALL)
-    assert nav is not None
-    assert "Sommaire" in nav.group(0)
-    targets = re.findall(r'href="#([^"]+)"', nav.group(0))
-    labels = [html.unescape(re.sub(r"<[^>]+>", "", x)) for x in re.findall(r"<a [^>]*>(.*?)</a>", nav.group(0))]
-    assert labels == ["Première partie", "Détail", "Seconde partie"]
-    for target in targets:
-        assert f'id="{target}"' in page
-    # right after the title, not before it
-    assert page.index("Rapport") < nav.start()
-
-
-def test_toc_entries_ignore_code_fences_and_level_one():
-    nb = new_notebook(cells=[new_markdown_cell("# Titre\n\n## Un\n\n```\n## pas un titre\n```\n\n### Deux")])
-    assert [(e["level"], e["html"]) for e in toc_entries(nb)] == [(2, "Un"), (3, "Deux")]
-
-
-def test_export_html_in_english(tmp_path):
-    page = export_html(_synthetic_notebook(), tmp_path / "r.html", title="T", lang="en").read_text(encoding="utf-8")
-    assert 'lang="en"' in page and "Contents" in page and "Sommaire" not in page
-    assert "English only paragraph" in page
-
-
-# --------------------------------------------------------------------------------------
-# the report command's checks (no kernel)
 # --------------------------------------------------------------------------------------
 
 
@@ -258,16 +178,6 @@ def test_a_failing_cell_is_not_retried(tmp_path, flaky_kernel):
 # --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_reports(demo_store, tmp_path_factory):
-    """Reports of the four demo territories; the first through the command line."""
-    out = tmp_path_factory.mktemp("reports")
-    assert main(["report", DEMO_IDS[0], "--store", str(demo_store), "--out", str(out)]) == 0
-    for territory_id in DEMO_IDS[1:]:
-        run_report(territory_id, store_path=demo_store, out_dir=out)
-    return out
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("territory_id", DEMO_IDS)
 def test_report_of_each_demo_territory(demo_reports, demo_store, territory_id):
@@ -321,7 +231,8 @@ def test_report_shows_the_seven_steps_in_order_in_the_text_and_the_contents(demo
     positions = [body.index(heading) for heading in headings]
     assert positions == sorted(positions)
     assert body.count("Ce qu'il faut retenir") == len(STEP_IDS)
-    assert page.count("data:image/png;base64,") >= 10  # figures embedded, not linked
+    # figures embedded, not linked
+    assert page.count("data:image/svg+xml;base64,") + page.count("data:image/png;base64,") >= 10
 
 
 @pytest.mark.slow

@@ -1,0 +1,183 @@
+"""Tests of the PDF report (collective_impact.report.export.export_pdf, ``report --pdf``): what a reader of the
+PDF finds in it, read back with pypdf; and the messages when the PDF engine is missing."""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from collective_impact.cli import main
+from collective_impact.errors import RunError
+from collective_impact.i18n import t
+from collective_impact.i18n.format import format_number
+from collective_impact.metrics.assessment import condition_scores
+from collective_impact.report.execute import run_report
+from collective_impact.report.export import check_pdf_engine, export_pdf
+from collective_impact.report.steps import STEP_IDS
+from collective_impact.store import Store
+
+TERRITORY = "QPV-HAUTS"
+#: A4 in PDF points (210 × 297 mm).
+A4 = (595.28, 841.89)
+#: Pages a demo report may take: a title page, the contents, then seven steps and the
+#: "how to" section, each from a new page (21 for QPV-HAUTS when this was written).
+PAGES = range(12, 41)
+
+
+def plain(text: str) -> str:
+    """Text with its spaces (breaking or not) and line ends made single spaces."""
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+def outline(reader: PdfReader, items=None, depth: int = 0) -> list[tuple[int, str, int]]:
+    """The PDF's bookmarks, flattened: (depth, title, page number from 1)."""
+    flat = []
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            flat += outline(reader, item, depth + 1)
+        else:
+            flat.append((depth, plain(item.title), reader.get_destination_page_number(item) + 1))
+    return flat
+
+
+def nested_headings(page: str) -> list[tuple[int, str]]:
+    """The level 2 to 4 headings of an HTML report as (depth, text), nested as a table of contents nests them."""
+    headings = [(int(level), plain(html.unescape(re.sub(r"<[^>]+>", "", re.sub(r'<a class="anchor-link".*?</a>', "",
+                                                                             content)))))
+                for level, content in re.findall(r"<h([2-4])[^>]*>(.*?)</h\1>", page, flags=re.DOTALL)]
+    nested, open_levels = [], []
+    for level, text in headings:
+        while open_levels and open_levels[-1] >= level:
+            open_levels.pop()
+        nested.append((len(open_levels), text))
+        open_levels.append(level)
+    return nested
+
+
+@pytest.fixture(scope="module")
+def demo_pdf(demo_reports):
+    path = demo_reports / f"{TERRITORY}.pdf"
+    reader = PdfReader(path)
+    pages = [plain(page.extract_text()) for page in reader.pages]
+    return reader, pages, (demo_reports / f"{TERRITORY}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_pdf_holds_the_steps_the_name_and_the_scores(demo_pdf, demo_store):
+    _, pages, _ = demo_pdf
+    text = " ".join(pages)
+    for number, step_id in enumerate(STEP_IDS, 1):
+        assert f"{number}. {t(f'steps.title.{step_id}', 'fr')}" in text, step_id
+    tables = Store(demo_store).load(territories=[TERRITORY])
+    assert plain(tables["territories"]["name"].iloc[0]) in text
+    scores = condition_scores(tables["responses"])
+    latest = scores[scores["wave"] == scores["wave"].max()]
+    assert len(latest) == 5
+    for mean in latest["mean"]:
+        assert format_number(mean, "fr", decimals=2) in text, mean
+
+
+@pytest.mark.slow
+def test_the_pdf_is_a4_with_a_title_page_numbered_pages_and_embedded_fonts(demo_pdf):
+    reader, pages, _ = demo_pdf
+    assert len(reader.pages) in PAGES
+    for page in reader.pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4, abs=0.5)
+    # the title page carries no number; every other page its number out of the total
+    total = len(pages)
+    assert f"1 / {total}" not in pages[0]
+    for number, text in enumerate(pages[1:], 2):
+        assert f"{number} / {total}" in text, number
+    # fonts embedded: every font of every page carries its font file
+    for page in reader.pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for font in fonts.values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0].get_object() if descendants else font).get("/FontDescriptor")
+            if descriptor is not None:  # Type 3 fonts draw their glyphs themselves
+                assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor.get_object()), font
+
+
+@pytest.mark.slow
+def test_the_bookmarks_are_the_headings_and_the_contents_give_their_pages(demo_pdf):
+    reader, pages, page_html = demo_pdf
+    bookmarks = outline(reader)
+    assert [(depth, title) for depth, title, _ in bookmarks] == nested_headings(page_html)
+    # the contents (second page) give each step the page its bookmark points to
+    contents = pages[1]
+    assert contents.startswith(t("report.toc", "fr"))
+    for depth, title, page in bookmarks:
+        if depth == 0:
+            found = re.search(re.escape(title) + r"[ .]*?(\d+)\b", contents)
+            assert found is not None and int(found.group(1)) == page, title
+    # each step starts its page
+    for depth, title, page in bookmarks:
+        if depth == 0:
+            assert pages[page - 1].startswith(title), title
+
+
+@pytest.mark.slow
+def test_a_hostile_partner_name_is_text_in_the_pdf(tmp_path):
+    from collective_impact.demo import demo_tables
+
+    tables = {name: frame[frame["territory_id"] == "QPV-GARE"].copy() for name, frame in demo_tables().items()}
+    partners = tables["partners"]
+    partners.loc[partners.index[1], "name"] = "<b>x</b>"
+    store = tmp_path / "evaluation.sqlite"
+    Store(store).import_tables(tables)
+    result = run_report("QPV-GARE", store_path=store, out_dir=tmp_path / "out", pdf=True)
+    text = " ".join(plain(page.extract_text()) for page in PdfReader(result.pdf).pages)
+    assert "<b>x</b>" in text
+
+
+# --------------------------------------------------------------------------------------
+# without the engine (no kernel)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def without_pango(tmp_path, monkeypatch):
+    """A ``weasyprint`` that fails to import as WeasyPrint does when Pango is missing (an OSError from cffi)."""
+    fake = tmp_path / "fake" / "weasyprint"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        "print('WeasyPrint could not import some external libraries.')\n"
+        "raise OSError(\"cannot load library 'libpango-1.0-0': libpango-1.0-0: cannot open shared object file: "
+        "No such file or directory\")\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(fake.parent))
+    for name in [name for name in sys.modules if name == "weasyprint" or name.startswith("weasyprint.")]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def test_a_missing_pango_is_a_message_naming_what_to_install_before_any_notebook_runs(demo_store, tmp_path,
+                                                                                       without_pango, capsys):
+    out = tmp_path / "out"
+    assert main(["report", TERRITORY, "--store", str(demo_store), "--out", str(out), "--pdf"]) == 1
+    captured = capsys.readouterr()
+    assert "apt-get install libpango-1.0-0 libpangoft2-1.0-0" in captured.err
+    assert "Impossible d'écrire le PDF" in captured.err and "Traceback" not in captured.err
+    assert "WeasyPrint could not import" not in captured.out + captured.err  # its English help is not shown
+    assert not (out / f"{TERRITORY}.ipynb").exists()  # refused before the notebook ran
+
+
+def test_a_missing_weasyprint_is_a_message_in_french_and_english(monkeypatch):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # what Python does for a package that is not installed
+    with pytest.raises(RunError, match=r"pip install weasyprint"):
+        check_pdf_engine("fr")
+    with pytest.raises(RunError, match=r"^Cannot write the PDF: the Python package WeasyPrint is not installed"):
+        check_pdf_engine("en")
+
+
+def test_a_failed_pdf_export_leaves_the_previous_pdf(tmp_path):
+    previous = tmp_path / "T.pdf"
+    previous.write_bytes(b"%PDF-1.7 previous")
+    with pytest.raises(FileNotFoundError):
+        export_pdf(tmp_path / "missing.html", previous)
+    assert previous.read_bytes() == b"%PDF-1.7 previous"
+    assert [p.name for p in Path(tmp_path).iterdir()] == ["T.pdf"]  # no temporary file left behind
