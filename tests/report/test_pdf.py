@@ -181,3 +181,19 @@ def test_a_failed_pdf_export_leaves_the_previous_pdf(tmp_path):
         export_pdf(tmp_path / "missing.html", previous)
     assert previous.read_bytes() == b"%PDF-1.7 previous"
     assert [p.name for p in Path(tmp_path).iterdir()] == ["T.pdf"]  # no temporary file left behind
+
+
+@pytest.mark.slow
+def test_batch_pdf_writes_each_pdf_and_the_index_links_it(demo_store, copy_store, tmp_path):
+    from collective_impact.report.batch import run_batch
+
+    out = tmp_path / "reports"
+    result = run_batch(store_path=copy_store(demo_store), out_dir=out, territories=["QPV-GARE"], workers=1,
+                       progress=False, pdf=True)
+    assert result.ok and result.results[0].pdf == str(out / "QPV-GARE.pdf")
+    for name in ("QPV-GARE.pdf", "comparaison.pdf"):
+        assert (out / name).read_bytes()[:5] == b"%PDF-", name
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<a class="pdf" href="QPV-GARE.pdf">' in index
+    assert 'href="comparaison.pdf"' in index
+    assert not list(out.glob(".*.part"))  # no temporary file left
