@@ -64,6 +64,9 @@ INJECTED = """() => {
 NOTHING = {"scripts": 0, "onerror": 0, "evil": 0, "styled": 0, "mathjax": 0, "headings": 0, "emphasis": 0, "links": 0,
            "cells": 0}
 LOCAL = re.compile(r"^(file:|data:|blob:|about:|(https?|wss?)://(127\.0\.0\.1|localhost)[:/])")
+# Voila's own page asks a CDN for Font Awesome (issue 11, finding 9, fixed with the
+# server): not from the data, so tolerated here until then; anything else fails.
+VOILA_CDN = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/fontawesome-free@[^/]+/css/(all|v4-shims)\.min\.css$")
 # MathJax typesets after the output is shown, and loads on first use: a bounded wait
 MATHJAX_DELAY_MS = 2500
 
@@ -126,7 +129,7 @@ def assert_inert(page, *, shown: list[str], within: str = "body") -> None:
     page.wait_for_timeout(MATHJAX_DELAY_MS)
     assert page.evaluate(INJECTED) == NOTHING
     assert page.dialogs == []
-    assert [url for url in page.requests if not LOCAL.match(url)] == []
+    assert [url for url in page.requests if not LOCAL.match(url) and not VOILA_CDN.match(url)] == []
     text = page.locator(within).first.inner_text()
     missing = [payload for payload in shown if payload not in text]
     assert missing == []
@@ -181,8 +184,9 @@ def test_questionnaire_shows_the_data_as_text(hostile_apps, page):
     page.goto(app_url(hostile_apps, "questionnaire", territoire=TERRITORY, vague=2))
     page.get_by_role("button", name="Commencer").wait_for()
     assert_inert(page, shown=[HREF, "<script>alert(1)</script>"], within=".ci-app")  # the territory's name
-    options = page.locator(".ci-app select option").all_inner_texts()
-    assert ALL in options  # a partner's name, as typed
+    # territories' and partners' names, as typed (option texts show spaces as no-break spaces)
+    options = " ".join(page.locator(".ci-app select option").all_inner_texts()).replace("\xa0", " ")
+    assert [payload for payload in VISIBLE if payload not in options] == []
 
 
 def test_saisie_shows_the_data_as_text(hostile_apps, page):
