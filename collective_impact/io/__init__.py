@@ -37,9 +37,9 @@ import os
 import re
 import unicodedata
 import zipfile
-from difflib import get_close_matches
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from difflib import get_close_matches
 from io import BytesIO, StringIO
 from pathlib import Path
 
@@ -368,14 +368,14 @@ class _Formula(str):
     __slots__ = ()
 
 
-class _TooManyRows(Exception):
+class _TooManyRowsError(Exception):
     """Raised by :func:`_limited` after ``limits.rows`` rows."""
 
 
 def _limited(rows: Iterable[list], limit: int) -> Iterator[list]:
     for number, row in enumerate(rows, start=1):
         if number > limit:
-            raise _TooManyRows
+            raise _TooManyRowsError
         yield row
 
 
@@ -421,7 +421,7 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
                 grid = _with_formulas(grid, cells.iter_rows())
             try:
                 sheet, sheet_problems = _build_sheet(table, display, worksheet.title, _limited(grid, limits.rows), lang)
-            except _TooManyRows:
+            except _TooManyRowsError:
                 problems.append(Problem(display, worksheet.title, None, None, None,
                                         t("io.too_many_rows", lang, limit=format_number(limits.rows, lang, decimals=0))))
                 continue
@@ -458,7 +458,7 @@ def _read_csv_folder(folder: Path, display: str, lang: str, limits: ReadLimits, 
         problems.append(Problem(display, "", None, None, None, t("io.no_csv", lang, expected=_expected_tables(lang))))
 
 
-class _BomNotUtf8(Exception):
+class _BomNotUtf8Error(Exception):
     """Raised by :func:`_decode` for a file that starts with the UTF-8 mark but is not UTF-8."""
 
     def __init__(self, err: UnicodeDecodeError) -> None:
@@ -472,7 +472,7 @@ def _decode(data: bytes) -> str:
 
     A file that starts with the UTF-8 mark (BOM) says it is UTF-8: when it is not (a tool
     added the mark to Windows-1252 text), guessing would give wrong letters in names and
-    headers without a word, so :class:`_BomNotUtf8` is raised instead.
+    headers without a word, so :class:`_BomNotUtf8Error` is raised instead.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
@@ -480,7 +480,7 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         if data.startswith(b"\xef\xbb\xbf"):
-            raise _BomNotUtf8(err) from err
+            raise _BomNotUtf8Error(err) from err
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:  # five bytes are undefined in cp1252; latin-1 maps them all
@@ -515,11 +515,11 @@ def _read_csv_file(path: Path, display: str, sheet_name: str, table: str, lang: 
         # One CSV record is one spreadsheet row, even when a quoted cell holds line breaks,
         # so counting records (not lines) gives the row numbers the user sees.
         records = list(_limited(csv.reader(StringIO(text, newline=""), delimiter=delimiter), limits.rows))
-    except _BomNotUtf8 as err:
+    except _BomNotUtf8Error as err:
         problems.append(Problem(display, sheet_name, None, None, None,
                                 t("io.bom_not_utf8", lang, byte=f"0x{err.byte.hex().upper()}", position=err.position)))
         return
-    except _TooManyRows:
+    except _TooManyRowsError:
         problems.append(Problem(display, sheet_name, None, None, None,
                                 t("io.too_many_rows", lang, limit=format_number(limits.rows, lang, decimals=0))))
         return
