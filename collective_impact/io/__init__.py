@@ -317,6 +317,8 @@ def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr",
 
 
 def _size_text(n: float, lang: str) -> str:
+    if n < 2**20:
+        return t("io.kilobytes", lang, n=format_number(n / 2**10, lang, decimals=0))
     return t("io.megabytes", lang, n=format_number(n / 2**20, lang, decimals=1))
 
 
