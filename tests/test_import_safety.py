@@ -56,7 +56,7 @@ def count_rows(path: Path, table: str) -> int:
 
 
 def snapshot(path: Path) -> dict[str, pd.DataFrame]:
-    return Store(path, read_only=True).load()
+    return Store(path, create=False).load()
 
 
 def assert_same_store(before: dict[str, pd.DataFrame], path: Path) -> None:
