@@ -75,6 +75,20 @@ def rename_sheet(path: Path, old: str, new: str | None) -> None:
     book.save(path)
 
 
+def one_territory_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A workbook with territory T1 and the given sheets (title → rows, header first)."""
+    book = Workbook()
+    book.active.title = "Territoires"
+    book.active.append(["Territoire", "Nom", "Phase"])
+    book.active.append(["T1", "Nord", "Démarrage"])
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
 def run(argv: list[str], capsys) -> tuple[int, str, str]:
     code = main(argv)
     out, err = capsys.readouterr()
@@ -316,15 +330,10 @@ def test_summary_never_prints_control_characters(tmp_path, capsys):
 
 # --------------------------------------------------------- 10. nothing guessed
 def test_a_formula_without_a_saved_value_is_a_problem_naming_the_cell(tmp_path, capsys):
-    path = tmp_path / "saisie.xlsx"
-    book = Workbook()
-    book.active.title = "Territoires"
-    book.active.append(["Territoire", "Nom", "Phase"])
-    book.active.append(["T1", "Nord", "Démarrage"])
-    answers = book.create_sheet("Réponses")
-    answers.append(["Territoire", "Vague", "Répondant", "Question", "Réponse"])
-    answers.append(["T1", 1, "R1", "agenda_1", "=2+2"])  # openpyxl saves no value with it
-    book.save(path)
+    path = one_territory_workbook(tmp_path / "saisie.xlsx", {"Réponses": [
+        ["Territoire", "Vague", "Répondant", "Question", "Réponse"],
+        ["T1", 1, "R1", "agenda_1", "=2+2"],  # openpyxl saves no value with it
+    ]})
     code, _, err = run(["validate", str(path)], capsys)
     assert code == 1
     assert ("feuille « Réponses », ligne 2, colonne « Réponse » : valeur « =2+2 » : la case E2 contient une formule"
@@ -334,18 +343,13 @@ def test_a_formula_without_a_saved_value_is_a_problem_naming_the_cell(tmp_path, 
 
 
 def test_a_loop_in_the_theory_of_change_is_an_input_error(tmp_path, capsys):
-    path = tmp_path / "saisie.xlsx"
-    book = Workbook()
-    book.active.title = "Territoires"
-    book.active.append(["Territoire", "Nom", "Phase"])
-    book.active.append(["T1", "Nord", "Démarrage"])
-    outcomes = book.create_sheet("Théorie du changement")
-    outcomes.append(["Territoire", "Résultat", "Intitulé", "Niveau", "Conduit à"])
-    outcomes.append(["T1", "O1", "Aide", "Activité", "O2"])
-    outcomes.append(["T1", "O2", "Réussite", "Résultat intermédiaire", "O3"])
-    outcomes.append(["T1", "O3", "Emploi", "Résultat intermédiaire", "O1;O4"])
-    outcomes.append(["T1", "O4", "Impact", "Impact", None])
-    book.save(path)
+    path = one_territory_workbook(tmp_path / "saisie.xlsx", {"Théorie du changement": [
+        ["Territoire", "Résultat", "Intitulé", "Niveau", "Conduit à"],
+        ["T1", "O1", "Aide", "Activité", "O2"],
+        ["T1", "O2", "Réussite", "Résultat intermédiaire", "O3"],
+        ["T1", "O3", "Emploi", "Résultat intermédiaire", "O1;O4"],
+        ["T1", "O4", "Impact", "Impact", None],
+    ]})
     store = tmp_path / "base.sqlite"
     for argv in (["validate", str(path)], ["import", str(path), "--store", str(store)]):
         code, _, err = run(argv, capsys)
