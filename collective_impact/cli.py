@@ -147,7 +147,7 @@ def cmd_scores(args: argparse.Namespace) -> int:
     """``scores``: the condition scores of the store (or of one territory), as a table, CSV or JSON."""
     from collective_impact.metrics.assessment import condition_scores
 
-    store = _open_store(args)
+    store = _open_store(args, read_only=True)
     territories = None
     if args.territory:
         territories = [store.require_territory(args.territory, lang=args.lang)]
