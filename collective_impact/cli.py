@@ -199,8 +199,18 @@ def scores_table(frame, lang: str = "fr") -> str:
 
 
 def scores_csv(frame) -> str:
-    """Comma-separated values with a header; floats at full precision, blanks for missing."""
-    return frame.to_csv(index=False, lineterminator="\n")
+    """Comma-separated values with a header; floats at full precision, blanks for missing.
+
+    Text cells a spreadsheet would read as a formula are written as text
+    (:func:`~collective_impact.i18n.format.spreadsheet_text`).
+    """
+    from collective_impact.i18n.format import spreadsheet_text
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or str(safe[column].dtype).startswith(("str", "string")):
+            safe[column] = safe[column].map(spreadsheet_text)
+    return safe.to_csv(index=False, lineterminator="\n")
 
 
 def scores_json(frame) -> str:
