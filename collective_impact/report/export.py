@@ -32,12 +32,12 @@ import io
 import os
 import re
 import threading
-import uuid
 from datetime import date
 from pathlib import Path
 
 from collective_impact._version import __version__
 from collective_impact.errors import RunError
+from collective_impact.files import write_bytes
 from collective_impact.i18n import LANGS, check_lang, t
 from collective_impact.i18n.format import format_date
 from collective_impact.paths import TEMPLATES_DIR
@@ -169,8 +169,8 @@ def export_html(nb, html_path: str | os.PathLike, *, title: str, lang: str = "fr
     nb
         An executed notebook (``NotebookNode``) or the path of one.
     html_path
-        Where to write the report (through a temporary file: a failure leaves the previous
-        report, or none).
+        Where to write the report (through :func:`collective_impact.files.write_bytes`: a
+        failure leaves the previous report, or none).
     title
         The page title (plain text, escaped by the template).
     lang
@@ -194,30 +194,13 @@ def export_html(nb, html_path: str | os.PathLike, *, title: str, lang: str = "fr
         }
     }
     body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
-    return _write_atomically(Path(html_path), body.encode("utf-8"))
+    write_bytes(html_path, body.encode("utf-8"), lang=lang)
+    return Path(html_path)
 
 
 def _base64(text: str) -> str:
     """The template's ``base64`` filter: an SVG figure's text as the base64 of a ``data:`` address."""
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def _write_atomically(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, moved into place at the end.
-
-    The temporary file is opened like any other (not ``mkstemp``, whose file only its owner
-    may read), so that the report gets the permissions the user's umask gives.
-    """
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
-    try:
-        with open(temporary, "xb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
-    return path
 
 
 # --------------------------------------------------------------------------------------
@@ -253,16 +236,18 @@ def export_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *, lan
     contents with page numbers, one step per page onwards, tables and figures never cut
     across pages, page numbers in the footer, headings as bookmarks (level 2, 3 and 4
     headings nested as in the report). The figures are the page's own (SVG drawn as
-    vectors, text kept as text); fonts are embedded. Written through a temporary file:
-    a failure leaves the previous PDF, or none.
+    vectors, text kept as text); fonts are embedded. Written through
+    :func:`collective_impact.files.write_bytes`: a failure leaves the previous PDF, or none.
 
     Raises
     ------
     RunError
         WeasyPrint or the system library it needs is missing (message saying what to install).
+    OutputError
+        The PDF cannot be written (full disk, no permission).
     """
     weasyprint = check_pdf_engine(lang)
     source = Path(html_path)
     document = weasyprint.HTML(filename=str(source), base_url=str(source.parent), media_type="print")
-    pdf = document.write_pdf(pdf_variant=None, uncompressed_pdf=False)
-    return _write_atomically(Path(pdf_path), pdf)
+    write_bytes(pdf_path, document.write_pdf(), lang=lang)
+    return Path(pdf_path)

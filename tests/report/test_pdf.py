@@ -196,4 +196,4 @@ def test_batch_pdf_writes_each_pdf_and_the_index_links_it(demo_store, copy_store
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<a class="pdf" href="QPV-GARE.pdf">' in index
     assert 'href="comparaison.pdf"' in index
-    assert not list(out.glob(".*.part"))  # no temporary file left
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
