@@ -20,6 +20,10 @@ from collective_impact.i18n import t
 
 __all__ = ["atomic_path", "write_bytes"]
 
+# The process's umask, read once at import (os.umask can only be read by setting it).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike, *, lang: str = "fr") -> Iterator[Path]:
@@ -49,6 +53,9 @@ def atomic_path(path: str | os.PathLike, *, lang: str = "fr") -> Iterator[Path]:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(handle)
         temporary = Path(name)
+        # mkstemp makes the file readable by its owner only; a report is a file like any
+        # other (a colleague or a web server reads the reports folder): the usual mode
+        os.chmod(temporary, 0o666 & ~_UMASK)
         yield temporary
         os.replace(temporary, target)
         temporary = None
@@ -57,6 +64,7 @@ def atomic_path(path: str | os.PathLike, *, lang: str = "fr") -> Iterator[Path]:
     finally:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
+
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, *, lang: str = "fr") -> None:

@@ -8,7 +8,9 @@ sqlite3 or ``Store.load``).
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+import stat
 import struct
 import tracemalloc
 import zipfile
@@ -421,3 +423,13 @@ def test_a_formula_like_text_is_written_as_text_and_read_back_the_same(tmp_path,
     back = load_files([out])
     assert back["territories"]["name"].tolist() == [HOSTILE]
     assert back["partners"]["name"].tolist() == [HOSTILE, "+33 1 23", "-moins", "@arobase"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    from collective_impact.files import write_bytes
+
+    write_bytes(tmp_path / "rapport.html", b"<p>ok</p>")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    # the mode any new file gets under this umask (mkstemp alone gives 0600)
+    assert stat.S_IMODE((tmp_path / "rapport.html").stat().st_mode) == 0o666 & ~umask
