@@ -29,8 +29,6 @@ import pandas as pd
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
-from collective_impact.apps.params import request_params
-from collective_impact.apps.submit import submit_rows
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
@@ -38,11 +36,12 @@ from collective_impact.apps.widgets import (
     TerritoryWaveChooser,
     app_container,
     banner,
+    clear_errors,
     html_box,
-    open_app_store,
-    show_problems,
+    open_app,
+    store_row,
 )
-from collective_impact.errors import CollectiveImpactError, InputError
+from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
 from collective_impact.i18n.format import clean_text, escape_html, format_number, format_short_date, is_missing
@@ -222,18 +221,10 @@ class JudgmentForm:
 
     def _save(self) -> bool:
         lang = self.lang
-        self.status.value = ""
-        for field in self.fields.values():
-            field.set_error(None)
+        clear_errors(self.fields, self.status)
         row = self.row()
-        try:
-            submit_rows(self.store, "judgments", [row], replace={key: row[key] for key in JUDGMENT_KEY},
-                        framework=self.framework, lang=lang)
-        except InputError as err:
-            show_problems(err.problems, "judgments", self.fields, self.status, lang)
-            return False
-        except CollectiveImpactError as err:
-            self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
+        if not store_row(self.store, "judgments", row, fields=self.fields, status=self.status, lang=lang,
+                         replace={key: row[key] for key in JUDGMENT_KEY}, framework=self.framework):
             return False
         self.saved = self.values()
         fw, band = self.framework, row["band"]
@@ -499,9 +490,6 @@ def evaluation_app(*, store: str | os.PathLike | Store | None = None, query: str
     come from the page's address (``?territoire=ID&vague=2&lang=en``). When the store
     cannot be opened, a panel explains why instead.
     """
-    params = request_params(query)
-    opened = open_app_store(params, store, title=t("guided.e.title", params.lang), unavailable="guided.unavailable")
-    if not isinstance(opened, Store):
-        return opened
-    return EvaluationApp(opened, territory=params.territory, wave=params.wave, framework=framework,
-                         lang=params.lang)
+    return open_app(lambda opened, params: EvaluationApp(opened, territory=params.territory, wave=params.wave,
+                                                         framework=framework, lang=params.lang),
+                    store=store, query=query, title="guided.e.title", unavailable="guided.unavailable")

@@ -17,20 +17,18 @@ from datetime import date
 import ipywidgets as widgets
 import pandas as pd
 
-from collective_impact.apps.params import request_params
-from collective_impact.apps.submit import submit_rows
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
     TerritoryPicker,
     app_container,
     banner,
+    clear_errors,
     html_box,
     html_table,
-    open_app_store,
-    show_problems,
+    open_app,
+    store_row,
 )
-from collective_impact.errors import CollectiveImpactError, InputError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import (
     clean_text,
@@ -118,25 +116,16 @@ class MeasurementForm:
 
     def _save(self) -> bool:
         lang = self.lang
-        self.status.value = ""
-        for field in self.fields.values():
-            field.set_error(None)
+        clear_errors(self.fields, self.status)
         if self.territory is None:
             return False
         row = {"territory_id": self.territory, "indicator_id": self.indicator.value, "date": self.date.value,
                "value": clean_text(self.value.value)}
-        try:
-            # a value already stored for this indicator and date is told in plain words
-            # (before the generic "duplicate key" of the store)
-            if self._already_measured(row):
-                return False
-            submit_rows(self.store, "measurements", [row], lang=lang)
-        except InputError as err:
-            show_problems(err.problems, "measurements", self.fields, self.status, lang)
-            return False
-        except CollectiveImpactError as err:
-            if not self._already_measured(row):
-                self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
+        # a value already stored for this indicator and date is told in plain words (before
+        # the generic "duplicate key" of the store, and when another entry stored it meanwhile)
+        if self._already_measured(row) or not store_row(
+                self.store, "measurements", row, fields=self.fields, status=self.status, lang=lang,
+                refused=lambda: self._already_measured(row)):
             return False
         shown = _measured(parse_decimal(row["value"]), lang)
         label = dict((v, k) for k, v in self.indicator.options).get(self.indicator.value, "")
@@ -233,9 +222,7 @@ class MeetingForm:
 
     def _save(self) -> bool:
         lang = self.lang
-        self.status.value = ""
-        for field in self.fields.values():
-            field.set_error(None)
+        clear_errors(self.fields, self.status)
         if self.territory is None:
             return False
         day = self.date.value
@@ -244,13 +231,7 @@ class MeetingForm:
         row = {"territory_id": self.territory, "meeting_id": f"M-{stamp}{secrets.token_hex(3)}", "date": day,
                "kind": self.kind.value, "title": clean_text(self.title.value) or None,
                "attendees": join_ids(attendees) or None}
-        try:
-            submit_rows(self.store, "meetings", [row], lang=lang)
-        except InputError as err:
-            show_problems(err.problems, "meetings", self.fields, self.status, lang)
-            return False
-        except CollectiveImpactError as err:
-            self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
+        if not store_row(self.store, "meetings", row, fields=self.fields, status=self.status, lang=lang):
             return False
         kind = dict((v, k) for k, v in self.kind.options)[self.kind.value]
         self.status.value = banner(t("forms.s.meeting_saved", lang, kind=kind, date=format_short_date(day, lang),
@@ -304,8 +285,5 @@ def saisie_app(*, store: str | os.PathLike | Store | None = None, query: str | N
     from the page's address (see :func:`~collective_impact.apps.params.request_params`).
     When the store cannot be opened, a panel explains why instead.
     """
-    params = request_params(query)
-    opened = open_app_store(params, store, title=t("forms.s.title", params.lang), unavailable="forms.store_unavailable")
-    if not isinstance(opened, Store):
-        return opened
-    return SaisieApp(opened, territory=params.territory, lang=params.lang)
+    return open_app(lambda opened, params: SaisieApp(opened, territory=params.territory, lang=params.lang),
+                    store=store, query=query, title="forms.s.title", unavailable="forms.store_unavailable")

@@ -2,11 +2,13 @@
 
 * the frame: :func:`app_container` (the apps' look: stacked fields that wrap on a phone,
   errors in red beside the field), :func:`message_panel` for an app that cannot open,
-  :func:`open_app_store`, :func:`banner`, :func:`html_box`, :func:`html_table`;
+  :func:`open_app` (an app's entry point), :func:`banner`, :func:`html_box`, :func:`html_table`;
 * inputs: :class:`Field` (label, input, help, error shown next to the input),
   :class:`Steps` (one page at a time, step indicator, previous/next),
   :class:`TerritoryPicker`, :class:`TerritoryWaveChooser`, :class:`BusyButton` (one action
-  per click), :func:`show_problems` (a validation's problems next to their fields).
+  per click), :func:`show_problems` (a validation's problems next to their fields);
+* saving a form's row: :func:`clear_errors` then :func:`store_row` (the row stored, or
+  why not shown beside the fields and under the button).
 
 Objects are shown in an ``Output`` widget by :func:`collective_impact.report.blocks.show_in`.
 
@@ -23,12 +25,13 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 import ipywidgets as widgets
 
-from collective_impact.apps.params import RequestParams
-from collective_impact.apps.submit import open_store
-from collective_impact.errors import CollectiveImpactError, Problem
+from collective_impact.apps.params import RequestParams, request_params
+from collective_impact.apps.submit import open_store, submit_rows
+from collective_impact.errors import CollectiveImpactError, InputError, Problem
 from collective_impact.i18n import catalogue, t
 from collective_impact.i18n.format import escape_html
 from collective_impact.plots.palette import BAND_TINTS
@@ -43,13 +46,17 @@ __all__ = [
     "TerritoryWaveChooser",
     "app_container",
     "banner",
+    "clear_errors",
     "html_box",
     "html_table",
     "message_panel",
-    "open_app_store",
+    "open_app",
     "problem_text",
     "show_problems",
+    "store_row",
 ]
+
+App = TypeVar("App")
 
 # The message catalogue is parsed now, at import: in a Voila preheated kernel the import
 # runs before anyone opens the page, so the user does not wait for it.
@@ -157,19 +164,23 @@ def message_panel(text: str, *, kind: str = "error", title: str | None = None) -
     return app_container(parts)
 
 
-def open_app_store(params: RequestParams, store: str | os.PathLike | Store | None, *, title: str,
-                   unavailable: str) -> Store | widgets.Widget:
-    """The store an app's entry point works on, or the panel saying why it cannot open.
+def open_app(build: Callable[[Store, RequestParams], App], *, store: str | os.PathLike | Store | None,
+             query: str | None, title: str, unavailable: str) -> App | widgets.Widget:
+    """An app as its Voila notebook shows it, or the panel saying why it cannot open.
 
-    ``store`` is a store, a path, or ``None`` for ``$COLLECTIVE_IMPACT_STORE``; ``title``
-    heads the panel and ``unavailable`` is the key of its message (with ``{detail}``).
+    The page's address (``query``, see :func:`~collective_impact.apps.params.request_params`)
+    gives territory, wave and language; ``store`` is a store, a path, or ``None`` for
+    ``$COLLECTIVE_IMPACT_STORE``. ``build(store, params)`` makes the app on the opened
+    store. When the store cannot be opened, a panel headed by the message ``title`` says
+    why with the message ``unavailable`` (with ``{detail}``).
     """
-    if isinstance(store, Store):
-        return store
-    try:
-        return open_store(store, lang=params.lang)
-    except CollectiveImpactError as err:
-        return message_panel(t(unavailable, params.lang, detail=str(err)), title=title)
+    params = request_params(query)
+    if not isinstance(store, Store):
+        try:
+            store = open_store(store, lang=params.lang)
+        except CollectiveImpactError as err:
+            return message_panel(t(unavailable, params.lang, detail=str(err)), title=t(title, params.lang))
+    return build(store, params)
 
 
 # ============================================================================ inputs
@@ -545,3 +556,33 @@ def show_problems(problems: Sequence[Problem], table: str, fields: Mapping[str, 
     if rest:
         text += "<ul>" + "".join(f"<li>{escape_html(r)}</li>" for r in rest) + "</ul>"
     status.value = text
+
+
+def clear_errors(fields: Mapping[str, Field], status: widgets.HTML) -> None:
+    """Before a new attempt to save: no message under the button, no error beside a field."""
+    status.value = ""
+    for field in fields.values():
+        field.set_error(None)
+
+
+def store_row(store: Store, table: str, row: Mapping[str, object], *, fields: Mapping[str, Field],
+              status: widgets.HTML, lang: str, refused: Callable[[], bool] | None = None,
+              **options: object) -> bool:
+    """Store one form's ``row`` in ``table``; return whether it was stored.
+
+    The row goes through :func:`~collective_impact.apps.submit.submit_rows` (``options``:
+    its ``replace`` and ``framework``). When validation rejects it, each problem is put
+    beside its field (:func:`show_problems`); when the store fails, ``refused()`` (if
+    given) may tell the user the reason in plain words and return true, else the store's
+    own message goes under the button.
+    """
+    try:
+        submit_rows(store, table, [row], lang=lang, **options)
+    except InputError as err:
+        show_problems(err.problems, table, fields, status, lang)
+        return False
+    except CollectiveImpactError as err:
+        if refused is None or not refused():
+            status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
+        return False
+    return True
