@@ -32,14 +32,13 @@ import collective_impact.plots.communication  # noqa: F401  (loads matplotlib an
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
+    RowForm,
     Steps,
     TerritoryWaveChooser,
     app_container,
     banner,
-    clear_errors,
     html_box,
     open_app,
-    store_row,
 )
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
@@ -76,7 +75,7 @@ def download_link(data: bytes, filename: str, text: str, *, mime: str = "text/ht
             f'href="data:{mime};charset=utf-8;base64,{encoded}">⬇ {escape_html(text)}</a>')
 
 
-class JudgmentForm:
+class JudgmentForm(RowForm):
     """The evaluator's appraisal of one condition for one territory and wave.
 
     A band (radio buttons labelled as in the report), a justification (required, at most
@@ -135,11 +134,7 @@ class JudgmentForm:
         justification = self.fields["justification"]
         justification.box.children = (justification.label, self.justification, self.count, justification.help,
                                       justification.error)
-        self.save_button = widgets.Button(description=t("guided.j.save", lang), button_style="primary", icon="save",
-                                          layout=widgets.Layout(width="auto", align_self="flex-start"))
-        self.save_button.on_click(lambda _: self.save())
-        self._saving = BusyButton(self.save_button, t("guided.j.saving", lang))
-        self.status = html_box()
+        super().__init__(t("guided.j.save", lang), t("guided.j.saving", lang), align_self="flex-start")
 
         if computed is None or self.computed_band is None:
             reading = escape_html(t("guided.j.no_computed", lang, wave=self.wave))
@@ -215,16 +210,12 @@ class JudgmentForm:
         return {"territory_id": self.territory, "wave": self.wave, "condition": self.condition, "band": band,
                 "justification": text, "evaluator": evaluator or None, "recorded_on": self.today or date.today()}
 
-    def save(self) -> bool:
-        """Check and store the appraisal, as the button does; return whether it was stored."""
-        return self._saving.run(self._save)
-
     def _save(self) -> bool:
         lang = self.lang
-        clear_errors(self.fields, self.status)
+        self.clear_errors()
         row = self.row()
-        if not store_row(self.store, "judgments", row, fields=self.fields, status=self.status, lang=lang,
-                         replace={key: row[key] for key in JUDGMENT_KEY}, framework=self.framework):
+        if not self.store_row("judgments", row, replace={key: row[key] for key in JUDGMENT_KEY},
+                              framework=self.framework):
             return False
         self.saved = self.values()
         fw, band = self.framework, row["band"]

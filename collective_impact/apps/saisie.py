@@ -18,16 +18,14 @@ import ipywidgets as widgets
 import pandas as pd
 
 from collective_impact.apps.widgets import (
-    BusyButton,
     Field,
+    RowForm,
     TerritoryPicker,
     app_container,
     banner,
-    clear_errors,
     html_box,
     html_table,
     open_app,
-    store_row,
 )
 from collective_impact.i18n import t
 from collective_impact.i18n.format import (
@@ -52,7 +50,7 @@ def _date_picker() -> widgets.DatePicker:
     return widgets.DatePicker(value=None, layout=widgets.Layout(width="12rem"))
 
 
-class MeasurementForm:
+class MeasurementForm(RowForm):
     """Enter one value of one of the territory's indicators (decimal comma accepted)."""
 
     def __init__(self, store: Store, *, lang: str = "fr") -> None:
@@ -67,16 +65,11 @@ class MeasurementForm:
             "date": Field(t("forms.s.date", lang), self.date, help=t("forms.s.measure_date_help", lang)),
             "value": Field(t("forms.s.value", lang), self.value, help=t("forms.s.value_help", lang)),
         }
-        self.save_button = widgets.Button(description=t("forms.s.save_measurement", lang), button_style="primary",
-                                          icon="save", layout=widgets.Layout(width="auto"))
-        self.save_button.on_click(lambda _: self.save())
-        self._saving = BusyButton(self.save_button, t("forms.saving", lang))
-        self.status = html_box()
+        super().__init__(t("forms.s.save_measurement", lang), t("forms.saving", lang))
         self.recent = html_box()
         self.notice = html_box()
         self.indicator.observe(lambda _: self._refresh_recent(), names="value")
-        for name in ("date", "value"):
-            self.fields[name].control.observe(lambda _, n=name: self.fields[n].set_error(None), names="value")
+        self.clear_on_edit("date", "value")
         self.box = widgets.VBox([self.notice, *(f.box for f in self.fields.values()), self.save_button, self.status,
                                  self.recent], layout=widgets.Layout(width="100%"))
 
@@ -110,22 +103,17 @@ class MeasurementForm:
         self.recent.value = (f"<p><b>{escape_html(t('forms.s.recent_measurements', lang))}</b></p>"
                              + html_table([t("forms.s.col_date", lang), t("forms.s.col_value", lang)], rows))
 
-    def save(self) -> bool:
-        """Check and store the measurement; return whether it was stored."""
-        return self._saving.run(self._save)
-
     def _save(self) -> bool:
         lang = self.lang
-        clear_errors(self.fields, self.status)
+        self.clear_errors()
         if self.territory is None:
             return False
         row = {"territory_id": self.territory, "indicator_id": self.indicator.value, "date": self.date.value,
                "value": clean_text(self.value.value)}
         # a value already stored for this indicator and date is told in plain words (before
         # the generic "duplicate key" of the store, and when another entry stored it meanwhile)
-        if self._already_measured(row) or not store_row(
-                self.store, "measurements", row, fields=self.fields, status=self.status, lang=lang,
-                refused=lambda: self._already_measured(row)):
+        if self._already_measured(row) or not self.store_row("measurements", row,
+                                                             refused=lambda: self._already_measured(row)):
             return False
         shown = _measured(parse_decimal(row["value"]), lang)
         label = dict((v, k) for k, v in self.indicator.options).get(self.indicator.value, "")
@@ -150,7 +138,7 @@ class MeasurementForm:
         return True
 
 
-class MeetingForm:
+class MeetingForm(RowForm):
     """Enter one meeting: date, kind, subject, partners present."""
 
     def __init__(self, store: Store, *, lang: str = "fr") -> None:
@@ -170,13 +158,8 @@ class MeetingForm:
             "title": Field(t("forms.s.meeting_title", lang), self.title, help=t("forms.s.meeting_title_help", lang)),
             "attendees": Field(t("forms.s.attendees", lang), self.attendees, help=t("forms.s.attendees_help", lang)),
         }
-        for name in ("date", "title"):
-            self.fields[name].control.observe(lambda _, n=name: self.fields[n].set_error(None), names="value")
-        self.save_button = widgets.Button(description=t("forms.s.save_meeting", lang), button_style="primary",
-                                          icon="save", layout=widgets.Layout(width="auto"))
-        self.save_button.on_click(lambda _: self.save())
-        self._saving = BusyButton(self.save_button, t("forms.saving", lang))
-        self.status = html_box()
+        self.clear_on_edit("date", "title")
+        super().__init__(t("forms.s.save_meeting", lang), t("forms.saving", lang))
         self.recent = html_box()
         self.box = widgets.VBox([*(f.box for f in self.fields.values()), self.save_button, self.status, self.recent],
                                 layout=widgets.Layout(width="100%"))
@@ -216,13 +199,9 @@ class MeetingForm:
         self.recent.value = (f"<p><b>{escape_html(t('forms.s.recent_meetings', lang))}</b></p>"
                              + html_table(headers, rows))
 
-    def save(self) -> bool:
-        """Check and store the meeting; return whether it was stored."""
-        return self._saving.run(self._save)
-
     def _save(self) -> bool:
         lang = self.lang
-        clear_errors(self.fields, self.status)
+        self.clear_errors()
         if self.territory is None:
             return False
         day = self.date.value
@@ -231,7 +210,7 @@ class MeetingForm:
         row = {"territory_id": self.territory, "meeting_id": f"M-{stamp}{secrets.token_hex(3)}", "date": day,
                "kind": self.kind.value, "title": clean_text(self.title.value) or None,
                "attendees": join_ids(attendees) or None}
-        if not store_row(self.store, "meetings", row, fields=self.fields, status=self.status, lang=lang):
+        if not self.store_row("meetings", row):
             return False
         kind = dict((v, k) for k, v in self.kind.options)[self.kind.value]
         self.status.value = banner(t("forms.s.meeting_saved", lang, kind=kind, date=format_short_date(day, lang),

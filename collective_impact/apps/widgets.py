@@ -7,8 +7,8 @@
   :class:`Steps` (one page at a time, step indicator, previous/next),
   :class:`TerritoryPicker`, :class:`TerritoryWaveChooser`, :class:`BusyButton` (one action
   per click), :func:`show_problems` (a validation's problems next to their fields);
-* saving a form's row: :func:`clear_errors` then :func:`store_row` (the row stored, or
-  why not shown beside the fields and under the button).
+* :class:`RowForm`, the base of a form that stores a row: its save button and status
+  line, the row stored or why not shown beside the fields and under the button.
 
 Objects are shown in an ``Output`` widget by :func:`collective_impact.report.blocks.show_in`.
 
@@ -41,19 +41,18 @@ from collective_impact.store import Store
 __all__ = [
     "BusyButton",
     "Field",
+    "RowForm",
     "Steps",
     "TerritoryPicker",
     "TerritoryWaveChooser",
     "app_container",
     "banner",
-    "clear_errors",
     "html_box",
     "html_table",
     "message_panel",
     "open_app",
     "problem_text",
     "show_problems",
-    "store_row",
 ]
 
 App = TypeVar("App")
@@ -558,31 +557,62 @@ def show_problems(problems: Sequence[Problem], table: str, fields: Mapping[str, 
     status.value = text
 
 
-def clear_errors(fields: Mapping[str, Field], status: widgets.HTML) -> None:
-    """Before a new attempt to save: no message under the button, no error beside a field."""
-    status.value = ""
-    for field in fields.values():
-        field.set_error(None)
+class RowForm:
+    """What every form that stores a row has: a "save" button that cannot be clicked twice,
+    the status line under it, and the saving itself.
 
-
-def store_row(store: Store, table: str, row: Mapping[str, object], *, fields: Mapping[str, Field],
-              status: widgets.HTML, lang: str, refused: Callable[[], bool] | None = None,
-              **options: object) -> bool:
-    """Store one form's ``row`` in ``table``; return whether it was stored.
-
-    The row goes through :func:`~collective_impact.apps.submit.submit_rows` (``options``:
-    its ``replace`` and ``framework``). When validation rejects it, each problem is put
-    beside its field (:func:`show_problems`); when the store fails, ``refused()`` (if
-    given) may tell the user the reason in plain words and return true, else the store's
-    own message goes under the button.
+    A subclass sets ``store``, ``lang`` and ``fields`` (column id → :class:`Field`), calls
+    ``RowForm.__init__`` where its button belongs, and defines ``_save`` (check and store,
+    return whether stored), which :meth:`save` runs holding the button; ``_save`` starts
+    with :meth:`clear_errors` and stores through :meth:`store_row`.
     """
-    try:
-        submit_rows(store, table, [row], lang=lang, **options)
-    except InputError as err:
-        show_problems(err.problems, table, fields, status, lang)
-        return False
-    except CollectiveImpactError as err:
-        if refused is None or not refused():
-            status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
-        return False
-    return True
+
+    store: Store
+    lang: str
+    fields: Mapping[str, Field]
+
+    def __init__(self, save_text: str, saving_text: str, **layout: str) -> None:
+        self.save_button = widgets.Button(description=save_text, button_style="primary", icon="save",
+                                          layout=widgets.Layout(width="auto", **layout))
+        self.save_button.on_click(lambda _: self.save())
+        self._saving = BusyButton(self.save_button, saving_text)
+        self.status = html_box()
+
+    def save(self) -> bool:
+        """Check and store the form's row, as the button does; return whether it was stored."""
+        return self._saving.run(self._save)
+
+    def _save(self) -> bool:
+        raise NotImplementedError
+
+    def clear_on_edit(self, *names: str) -> None:
+        """Take the error away from the fields ``names`` as soon as their value changes."""
+        for name in names:
+            self.fields[name].control.observe(lambda _, n=name: self.fields[n].set_error(None), names="value")
+
+    def clear_errors(self) -> None:
+        """Before a new attempt to save: no message under the button, no error beside a field."""
+        self.status.value = ""
+        for field in self.fields.values():
+            field.set_error(None)
+
+    def store_row(self, table: str, row: Mapping[str, object], *, refused: Callable[[], bool] | None = None,
+                  **options: object) -> bool:
+        """Store ``row`` in ``table``; return whether it was stored.
+
+        The row goes through :func:`~collective_impact.apps.submit.submit_rows` (``options``:
+        its ``replace`` and ``framework``). When validation rejects it, each problem is put
+        beside its field (:func:`show_problems`); when the store fails, ``refused()`` (if
+        given) may tell the user the reason in plain words and return true, else the store's
+        own message goes under the button.
+        """
+        try:
+            submit_rows(self.store, table, [row], lang=self.lang, **options)
+        except InputError as err:
+            show_problems(err.problems, table, self.fields, self.status, self.lang)
+            return False
+        except CollectiveImpactError as err:
+            if refused is None or not refused():
+                self.status.value = banner(t("forms.store_failed", self.lang, detail=str(err)), "error")
+            return False
+        return True

@@ -10,13 +10,11 @@ import pytest
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
+    RowForm,
     Steps,
     app_container,
-    clear_errors,
-    html_box,
     html_table,
     open_app,
-    store_row,
 )
 from collective_impact.errors import StoreError
 from collective_impact.plots.palette import BAND_TINTS
@@ -102,10 +100,19 @@ def test_open_app_builds_the_app_on_the_store_with_the_page_address(store, monke
     assert (params.territory, params.wave, params.lang) == ("QPV-GARE", 1, "en")
 
 
-def measurement_form() -> tuple[dict[str, Field], widgets.HTML]:
-    """The fields of a measurement form and its status line, as the data entry app has them."""
-    fields = {name: Field(name, widgets.Text()) for name in ("indicator_id", "date", "value")}
-    return fields, html_box()
+class MeasurementForm(RowForm):
+    """A bare measurement form: three text fields, the save button and status of every form."""
+
+    def __init__(self, store, *, refused=None) -> None:
+        self.store, self.lang, self.refused = store, "fr", refused
+        self.row = {}
+        self.fields = {name: Field(name, widgets.Text()) for name in ("indicator_id", "date", "value")}
+        super().__init__("Enregistrer", "Enregistrement…")
+        self.clear_on_edit("value")
+
+    def _save(self) -> bool:
+        self.clear_errors()
+        return self.store_row("measurements", self.row, refused=self.refused)
 
 
 def a_measurement(store) -> dict[str, object]:
@@ -114,46 +121,57 @@ def a_measurement(store) -> dict[str, object]:
     return {"territory_id": "QPV-NORD", "indicator_id": indicator, "date": date(2024, 5, 2), "value": "12,5"}
 
 
-def test_clear_errors_empties_the_status_and_every_field_error():
-    fields, status = measurement_form()
-    status.value = "ancien message"
-    for field in fields.values():
+def test_row_form_clears_the_status_and_every_field_error_before_saving(store):
+    form = MeasurementForm(store)
+    form.row = a_measurement(store)
+    form.status.value = "ancien message"
+    for field in form.fields.values():
         field.set_error("ancienne erreur")
-    clear_errors(fields, status)
-    assert status.value == ""
-    assert [field.error_text for field in fields.values()] == ["", "", ""]
+    assert form.save()
+    assert form.status.value == ""
+    assert [field.error_text for field in form.fields.values()] == ["", "", ""]
+    assert not form.save_button.disabled and form.save_button.description == "Enregistrer"
 
 
-def test_store_row_puts_each_problem_beside_its_field(store):
-    fields, status = measurement_form()
-    row = {**a_measurement(store), "value": "douze"}
-    assert not store_row(store, "measurements", row, fields=fields, status=status, lang="fr")
-    assert fields["value"].error_text and not fields["date"].error_text
-    assert "Corrigez les champs signalés en rouge." in status.value
-    assert not (store.load(["measurements"])["measurements"]["date"] == "2024-05-02").any()
+def test_row_form_clears_an_edited_field_error_only():
+    form = MeasurementForm(None)
+    for field in form.fields.values():
+        field.set_error("erreur")
+    form.fields["value"].control.value = "13"
+    form.fields["date"].control.value = "2024-05-02"
+    assert (form.fields["value"].error_text, form.fields["date"].error_text) == ("", "erreur")
 
 
-def test_store_row_says_when_the_store_fails_unless_the_form_explains(store, monkeypatch):
+def test_row_form_puts_each_problem_beside_its_field(store):
+    form = MeasurementForm(store)
+    form.row = {**a_measurement(store), "value": "douze"}
+    assert not form.save()
+    assert form.fields["value"].error_text and not form.fields["date"].error_text
+    assert "Corrigez les champs signalés en rouge." in form.status.value
+    stored = store.load(["measurements"], territories=["QPV-NORD"])["measurements"]
+    assert not (stored["date"] == "2024-05-02").any()
+
+
+def test_row_form_says_when_the_store_fails_unless_the_form_explains(store, monkeypatch):
     def refuse(table, frame):
         raise StoreError("disque plein")
 
     monkeypatch.setattr(store, "add_rows", refuse)
-    fields, status = measurement_form()
-    assert not store_row(store, "measurements", a_measurement(store), fields=fields, status=status, lang="fr")
+    form = MeasurementForm(store)
+    form.row = a_measurement(store)
+    assert not form.save()
     # the banner's text is escaped: the apostrophes are entities
-    assert "L&#x27;enregistrement n&#x27;a pas abouti (disque plein)" in status.value
-    status.value = ""
+    assert "L&#x27;enregistrement n&#x27;a pas abouti (disque plein)" in form.status.value
     explained = []
-    assert not store_row(store, "measurements", a_measurement(store), fields=fields, status=status, lang="fr",
-                         refused=lambda: explained.append(1) or True)
-    assert explained == [1] and status.value == ""
+    form.refused = lambda: explained.append(1) or True
+    assert not form.save()
+    assert explained == [1] and form.status.value == ""
 
 
-def test_store_row_stores_a_valid_row(store):
-    fields, status = measurement_form()
-    row = a_measurement(store)
-    assert store_row(store, "measurements", row, fields=fields, status=status, lang="fr")
+def test_row_form_stores_a_valid_row(store):
+    form = MeasurementForm(store)
+    form.row = row = a_measurement(store)
+    assert form.save()
     stored = store.load(["measurements"], territories=["QPV-NORD"])["measurements"]
     mine = stored[(stored["indicator_id"] == row["indicator_id"]) & (stored["date"] == "2024-05-02")]
     assert mine["value"].tolist() == [12.5]
-    assert status.value == ""
