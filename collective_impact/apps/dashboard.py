@@ -19,14 +19,13 @@ from IPython.display import Markdown
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the committee does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
-from collective_impact.apps.params import request_params
 from collective_impact.apps.widgets import (
     BusyButton,
     TerritoryWaveChooser,
     app_container,
     banner,
     html_box,
-    open_app_store,
+    open_app,
 )
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
@@ -211,9 +210,6 @@ def dashboard_app(*, store: str | os.PathLike | Store | None = None, query: str 
     come from the page's address (``?territoire=ID&vague=2&lang=en``). When the store
     cannot be opened, a panel explains why instead.
     """
-    params = request_params(query)
-    opened = open_app_store(params, store, title=t("guided.d.title", params.lang), unavailable="guided.unavailable")
-    if not isinstance(opened, Store):
-        return opened
-    return DashboardApp(opened, territory=params.territory, wave=params.wave, framework=framework,
-                        lang=params.lang)
+    return open_app(lambda opened, params: DashboardApp(opened, territory=params.territory, wave=params.wave,
+                                                        framework=framework, lang=params.lang),
+                    store=store, query=query, title="guided.d.title", unavailable="guided.unavailable")

@@ -29,20 +29,18 @@ import pandas as pd
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
-from collective_impact.apps.params import request_params
-from collective_impact.apps.submit import submit_rows
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
+    RowForm,
     Steps,
     TerritoryWaveChooser,
     app_container,
     banner,
     html_box,
-    open_app_store,
-    show_problems,
+    open_app,
 )
-from collective_impact.errors import CollectiveImpactError, InputError
+from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
 from collective_impact.i18n.format import clean_text, escape_html, format_number, format_short_date, is_missing
@@ -77,7 +75,7 @@ def download_link(data: bytes, filename: str, text: str, *, mime: str = "text/ht
             f'href="data:{mime};charset=utf-8;base64,{encoded}">⬇ {escape_html(text)}</a>')
 
 
-class JudgmentForm:
+class JudgmentForm(RowForm):
     """The evaluator's appraisal of one condition for one territory and wave.
 
     A band (radio buttons labelled as in the report), a justification (required, at most
@@ -136,11 +134,7 @@ class JudgmentForm:
         justification = self.fields["justification"]
         justification.box.children = (justification.label, self.justification, self.count, justification.help,
                                       justification.error)
-        self.save_button = widgets.Button(description=t("guided.j.save", lang), button_style="primary", icon="save",
-                                          layout=widgets.Layout(width="auto", align_self="flex-start"))
-        self.save_button.on_click(lambda _: self.save())
-        self._saving = BusyButton(self.save_button, t("guided.j.saving", lang))
-        self.status = html_box()
+        super().__init__(t("guided.j.save", lang), t("guided.j.saving", lang), align_self="flex-start")
 
         if computed is None or self.computed_band is None:
             reading = escape_html(t("guided.j.no_computed", lang, wave=self.wave))
@@ -216,24 +210,12 @@ class JudgmentForm:
         return {"territory_id": self.territory, "wave": self.wave, "condition": self.condition, "band": band,
                 "justification": text, "evaluator": evaluator or None, "recorded_on": self.today or date.today()}
 
-    def save(self) -> bool:
-        """Check and store the appraisal, as the button does; return whether it was stored."""
-        return self._saving.run(self._save)
-
     def _save(self) -> bool:
         lang = self.lang
-        self.status.value = ""
-        for field in self.fields.values():
-            field.set_error(None)
+        self.clear_errors()
         row = self.row()
-        try:
-            submit_rows(self.store, "judgments", [row], replace={key: row[key] for key in JUDGMENT_KEY},
-                        framework=self.framework, lang=lang)
-        except InputError as err:
-            show_problems(err.problems, "judgments", self.fields, self.status, lang)
-            return False
-        except CollectiveImpactError as err:
-            self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
+        if not self.store_row("judgments", row, replace={key: row[key] for key in JUDGMENT_KEY},
+                              framework=self.framework):
             return False
         self.saved = self.values()
         fw, band = self.framework, row["band"]
@@ -499,9 +481,6 @@ def evaluation_app(*, store: str | os.PathLike | Store | None = None, query: str
     come from the page's address (``?territoire=ID&vague=2&lang=en``). When the store
     cannot be opened, a panel explains why instead.
     """
-    params = request_params(query)
-    opened = open_app_store(params, store, title=t("guided.e.title", params.lang), unavailable="guided.unavailable")
-    if not isinstance(opened, Store):
-        return opened
-    return EvaluationApp(opened, territory=params.territory, wave=params.wave, framework=framework,
-                         lang=params.lang)
+    return open_app(lambda opened, params: EvaluationApp(opened, territory=params.territory, wave=params.wave,
+                                                         framework=framework, lang=params.lang),
+                    store=store, query=query, title="guided.e.title", unavailable="guided.unavailable")

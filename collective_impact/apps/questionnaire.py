@@ -15,7 +15,6 @@ from datetime import date
 
 import ipywidgets as widgets
 
-from collective_impact.apps.params import request_params
 from collective_impact.apps.submit import QuestionnaireAnswers, Receipt, submit_responses
 from collective_impact.apps.widgets import (
     BusyButton,
@@ -25,7 +24,7 @@ from collective_impact.apps.widgets import (
     app_container,
     banner,
     html_box,
-    open_app_store,
+    open_app,
     problem_text,
 )
 from collective_impact.errors import CollectiveImpactError, InputError
@@ -346,9 +345,6 @@ def questionnaire_app(*, store: str | os.PathLike | Store | None = None, query: 
     come from the page's address (see :func:`~collective_impact.apps.params.request_params`).
     When the store cannot be opened, a panel explains why instead.
     """
-    params = request_params(query)
-    opened = open_app_store(params, store, title=t("forms.q.title", params.lang), unavailable="forms.store_unavailable")
-    if not isinstance(opened, Store):
-        return opened
-    return QuestionnaireApp(opened, territory=params.territory, wave=params.wave, framework=framework,
-                            lang=params.lang)
+    return open_app(lambda opened, params: QuestionnaireApp(opened, territory=params.territory, wave=params.wave,
+                                                            framework=framework, lang=params.lang),
+                    store=store, query=query, title="forms.q.title", unavailable="forms.store_unavailable")

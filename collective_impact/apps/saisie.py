@@ -17,20 +17,16 @@ from datetime import date
 import ipywidgets as widgets
 import pandas as pd
 
-from collective_impact.apps.params import request_params
-from collective_impact.apps.submit import submit_rows
 from collective_impact.apps.widgets import (
-    BusyButton,
     Field,
+    RowForm,
     TerritoryPicker,
     app_container,
     banner,
     html_box,
     html_table,
-    open_app_store,
-    show_problems,
+    open_app,
 )
-from collective_impact.errors import CollectiveImpactError, InputError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import (
     clean_text,
@@ -55,7 +51,7 @@ def _date_picker() -> widgets.DatePicker:
     return widgets.DatePicker(value=None, layout=widgets.Layout(width="12rem"))
 
 
-class MeasurementForm:
+class MeasurementForm(RowForm):
     """Enter one value of one of the territory's indicators (decimal comma accepted)."""
 
     def __init__(self, store: Store, *, lang: str = "fr") -> None:
@@ -70,16 +66,11 @@ class MeasurementForm:
             "date": Field(t("forms.s.date", lang), self.date, help=t("forms.s.measure_date_help", lang)),
             "value": Field(t("forms.s.value", lang), self.value, help=t("forms.s.value_help", lang)),
         }
-        self.save_button = widgets.Button(description=t("forms.s.save_measurement", lang), button_style="primary",
-                                          icon="save", layout=widgets.Layout(width="auto"))
-        self.save_button.on_click(lambda _: self.save())
-        self._saving = BusyButton(self.save_button, t("forms.saving", lang))
-        self.status = html_box()
+        super().__init__(t("forms.s.save_measurement", lang), t("forms.saving", lang))
         self.recent = html_box()
         self.notice = html_box()
         self.indicator.observe(lambda _: self._refresh_recent(), names="value")
-        for name in ("date", "value"):
-            self.fields[name].control.observe(lambda _, n=name: self.fields[n].set_error(None), names="value")
+        self.clear_on_edit("date", "value")
         self.box = widgets.VBox([self.notice, *(f.box for f in self.fields.values()), self.save_button, self.status,
                                  self.recent], layout=widgets.Layout(width="100%"))
 
@@ -113,31 +104,17 @@ class MeasurementForm:
         self.recent.value = (f"<p><b>{escape_html(t('forms.s.recent_measurements', lang))}</b></p>"
                              + html_table([t("forms.s.col_date", lang), t("forms.s.col_value", lang)], rows))
 
-    def save(self) -> bool:
-        """Check and store the measurement; return whether it was stored."""
-        return self._saving.run(self._save)
-
     def _save(self) -> bool:
         lang = self.lang
-        self.status.value = ""
-        for field in self.fields.values():
-            field.set_error(None)
+        self.clear_errors()
         if self.territory is None:
             return False
         row = {"territory_id": self.territory, "indicator_id": self.indicator.value, "date": self.date.value,
                "value": clean_text(self.value.value)}
-        try:
-            # a value already stored for this indicator and date is told in plain words
-            # (before the generic "duplicate key" of the store)
-            if self._already_measured(row):
-                return False
-            submit_rows(self.store, "measurements", [row], lang=lang)
-        except InputError as err:
-            show_problems(err.problems, "measurements", self.fields, self.status, lang)
-            return False
-        except CollectiveImpactError as err:
-            if not self._already_measured(row):
-                self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
+        # a value already stored for this indicator and date is told in plain words (before
+        # the generic "duplicate key" of the store, and when another entry stored it meanwhile)
+        if self._already_measured(row) or not self.store_row("measurements", row,
+                                                             refused=lambda: self._already_measured(row)):
             return False
         shown = _measured(parse_decimal(row["value"]), lang)
         label = dict((v, k) for k, v in self.indicator.options).get(self.indicator.value, "")
@@ -162,7 +139,7 @@ class MeasurementForm:
         return True
 
 
-class MeetingForm:
+class MeetingForm(RowForm):
     """Enter one meeting: date, kind, subject, partners present."""
 
     def __init__(self, store: Store, *, lang: str = "fr") -> None:
@@ -182,13 +159,8 @@ class MeetingForm:
             "title": Field(t("forms.s.meeting_title", lang), self.title, help=t("forms.s.meeting_title_help", lang)),
             "attendees": Field(t("forms.s.attendees", lang), self.attendees, help=t("forms.s.attendees_help", lang)),
         }
-        for name in ("date", "title"):
-            self.fields[name].control.observe(lambda _, n=name: self.fields[n].set_error(None), names="value")
-        self.save_button = widgets.Button(description=t("forms.s.save_meeting", lang), button_style="primary",
-                                          icon="save", layout=widgets.Layout(width="auto"))
-        self.save_button.on_click(lambda _: self.save())
-        self._saving = BusyButton(self.save_button, t("forms.saving", lang))
-        self.status = html_box()
+        self.clear_on_edit("date", "title")
+        super().__init__(t("forms.s.save_meeting", lang), t("forms.saving", lang))
         self.recent = html_box()
         self.box = widgets.VBox([*(f.box for f in self.fields.values()), self.save_button, self.status, self.recent],
                                 layout=widgets.Layout(width="100%"))
@@ -230,15 +202,9 @@ class MeetingForm:
         self.recent.value = (f"<p><b>{escape_html(t('forms.s.recent_meetings', lang))}</b></p>"
                              + html_table(headers, rows))
 
-    def save(self) -> bool:
-        """Check and store the meeting; return whether it was stored."""
-        return self._saving.run(self._save)
-
     def _save(self) -> bool:
         lang = self.lang
-        self.status.value = ""
-        for field in self.fields.values():
-            field.set_error(None)
+        self.clear_errors()
         if self.territory is None:
             return False
         day = self.date.value
@@ -247,13 +213,7 @@ class MeetingForm:
         row = {"territory_id": self.territory, "meeting_id": f"M-{stamp}{secrets.token_hex(3)}", "date": day,
                "kind": self.kind.value, "title": clean_text(self.title.value) or None,
                "attendees": join_ids(attendees) or None}
-        try:
-            submit_rows(self.store, "meetings", [row], lang=lang)
-        except InputError as err:
-            show_problems(err.problems, "meetings", self.fields, self.status, lang)
-            return False
-        except CollectiveImpactError as err:
-            self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
+        if not self.store_row("meetings", row):
             return False
         kind = dict((v, k) for k, v in self.kind.options)[self.kind.value]
         self.status.value = banner(t("forms.s.meeting_saved", lang, kind=kind, date=format_short_date(day, lang),
@@ -307,8 +267,5 @@ def saisie_app(*, store: str | os.PathLike | Store | None = None, query: str | N
     from the page's address (see :func:`~collective_impact.apps.params.request_params`).
     When the store cannot be opened, a panel explains why instead.
     """
-    params = request_params(query)
-    opened = open_app_store(params, store, title=t("forms.s.title", params.lang), unavailable="forms.store_unavailable")
-    if not isinstance(opened, Store):
-        return opened
-    return SaisieApp(opened, territory=params.territory, lang=params.lang)
+    return open_app(lambda opened, params: SaisieApp(opened, territory=params.territory, lang=params.lang),
+                    store=store, query=query, title="forms.s.title", unavailable="forms.store_unavailable")

@@ -2,11 +2,13 @@
 
 * the frame: :func:`app_container` (the apps' look: stacked fields that wrap on a phone,
   errors in red beside the field), :func:`message_panel` for an app that cannot open,
-  :func:`open_app_store`, :func:`banner`, :func:`html_box`, :func:`html_table`;
+  :func:`open_app` (an app's entry point), :func:`banner`, :func:`html_box`, :func:`html_table`;
 * inputs: :class:`Field` (label, input, help, error shown next to the input),
   :class:`Steps` (one page at a time, step indicator, previous/next),
   :class:`TerritoryPicker`, :class:`TerritoryWaveChooser`, :class:`BusyButton` (one action
-  per click), :func:`show_problems` (a validation's problems next to their fields).
+  per click), :func:`show_problems` (a validation's problems next to their fields);
+* :class:`RowForm`, the base of a form that stores a row: its save button and status
+  line, the row stored or why not shown beside the fields and under the button.
 
 Objects are shown in an ``Output`` widget by :func:`collective_impact.report.blocks.show_in`.
 
@@ -24,12 +26,13 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 import ipywidgets as widgets
 
-from collective_impact.apps.params import RequestParams
-from collective_impact.apps.submit import open_store
-from collective_impact.errors import CollectiveImpactError, Problem
+from collective_impact.apps.params import RequestParams, request_params
+from collective_impact.apps.submit import open_store, submit_rows
+from collective_impact.errors import CollectiveImpactError, InputError, Problem
 from collective_impact.i18n import catalogue, t
 from collective_impact.i18n.format import escape_html
 from collective_impact.plots.palette import BAND_TINTS
@@ -39,6 +42,7 @@ from collective_impact.store import Store
 __all__ = [
     "BusyButton",
     "Field",
+    "RowForm",
     "Steps",
     "TerritoryPicker",
     "TerritoryWaveChooser",
@@ -47,10 +51,12 @@ __all__ = [
     "html_box",
     "html_table",
     "message_panel",
-    "open_app_store",
+    "open_app",
     "problem_text",
     "show_problems",
 ]
+
+App = TypeVar("App")
 
 # The message catalogue is parsed now, at import: in a Voila preheated kernel the import
 # runs before anyone opens the page, so the user does not wait for it.
@@ -158,19 +164,23 @@ def message_panel(text: str, *, kind: str = "error", title: str | None = None) -
     return app_container(parts)
 
 
-def open_app_store(params: RequestParams, store: str | os.PathLike | Store | None, *, title: str,
-                   unavailable: str) -> Store | widgets.Widget:
-    """The store an app's entry point works on, or the panel saying why it cannot open.
+def open_app(build: Callable[[Store, RequestParams], App], *, store: str | os.PathLike | Store | None,
+             query: str | None, title: str, unavailable: str) -> App | widgets.Widget:
+    """An app as its Voila notebook shows it, or the panel saying why it cannot open.
 
-    ``store`` is a store, a path, or ``None`` for ``$COLLECTIVE_IMPACT_STORE``; ``title``
-    heads the panel and ``unavailable`` is the key of its message (with ``{detail}``).
+    The page's address (``query``, see :func:`~collective_impact.apps.params.request_params`)
+    gives territory, wave and language; ``store`` is a store, a path, or ``None`` for
+    ``$COLLECTIVE_IMPACT_STORE``. ``build(store, params)`` makes the app on the opened
+    store. When the store cannot be opened, a panel headed by the message ``title`` says
+    why with the message ``unavailable`` (with ``{detail}``).
     """
-    if isinstance(store, Store):
-        return store
-    try:
-        return open_store(store, lang=params.lang)
-    except CollectiveImpactError as err:
-        return message_panel(t(unavailable, params.lang, detail=str(err)), title=title)
+    params = request_params(query)
+    if not isinstance(store, Store):
+        try:
+            store = open_store(store, lang=params.lang)
+        except CollectiveImpactError as err:
+            return message_panel(t(unavailable, params.lang, detail=str(err)), title=t(title, params.lang))
+    return build(store, params)
 
 
 # ============================================================================ inputs
@@ -546,3 +556,64 @@ def show_problems(problems: Sequence[Problem], table: str, fields: Mapping[str, 
     if rest:
         text += "<ul>" + "".join(f"<li>{escape_html(r)}</li>" for r in rest) + "</ul>"
     status.value = text
+
+
+class RowForm:
+    """What every form that stores a row has: a "save" button that cannot be clicked twice,
+    the status line under it, and the saving itself.
+
+    A subclass sets ``store``, ``lang`` and ``fields`` (column id → :class:`Field`), calls
+    ``RowForm.__init__`` where its button belongs, and defines ``_save`` (check and store,
+    return whether stored), which :meth:`save` runs holding the button; ``_save`` starts
+    with :meth:`clear_errors` and stores through :meth:`store_row`.
+    """
+
+    store: Store
+    lang: str
+    fields: Mapping[str, Field]
+
+    def __init__(self, save_text: str, saving_text: str, **layout: str) -> None:
+        self.save_button = widgets.Button(description=save_text, button_style="primary", icon="save",
+                                          layout=widgets.Layout(width="auto", **layout))
+        self.save_button.on_click(lambda _: self.save())
+        self._saving = BusyButton(self.save_button, saving_text)
+        self.status = html_box()
+
+    def save(self) -> bool:
+        """Check and store the form's row, as the button does; return whether it was stored."""
+        return self._saving.run(self._save)
+
+    def _save(self) -> bool:
+        raise NotImplementedError
+
+    def clear_on_edit(self, *names: str) -> None:
+        """Take the error away from the fields ``names`` as soon as their value changes."""
+        for name in names:
+            self.fields[name].control.observe(lambda _, n=name: self.fields[n].set_error(None), names="value")
+
+    def clear_errors(self) -> None:
+        """Before a new attempt to save: no message under the button, no error beside a field."""
+        self.status.value = ""
+        for field in self.fields.values():
+            field.set_error(None)
+
+    def store_row(self, table: str, row: Mapping[str, object], *, refused: Callable[[], bool] | None = None,
+                  **options: object) -> bool:
+        """Store ``row`` in ``table``; return whether it was stored.
+
+        The row goes through :func:`~collective_impact.apps.submit.submit_rows` (``options``:
+        its ``replace`` and ``framework``). When validation rejects it, each problem is put
+        beside its field (:func:`show_problems`); when the store fails, ``refused()`` (if
+        given) may tell the user the reason in plain words and return true, else the store's
+        own message goes under the button.
+        """
+        try:
+            submit_rows(self.store, table, [row], lang=self.lang, **options)
+        except InputError as err:
+            show_problems(err.problems, table, self.fields, self.status, self.lang)
+            return False
+        except CollectiveImpactError as err:
+            if refused is None or not refused():
+                self.status.value = banner(t("forms.store_failed", self.lang, detail=str(err)), "error")
+            return False
+        return True

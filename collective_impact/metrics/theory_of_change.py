@@ -122,6 +122,17 @@ def _cycles(graph: nx.DiGraph) -> list[tuple[list[str], list[str]]]:
     return found
 
 
+def _impacts(graph: nx.DiGraph) -> tuple[list[str], list[str]]:
+    """The impacts of ``graph`` and, among them, the reachable ones (some outcome leads to them)."""
+    impacts = [n for n, level in graph.nodes(data="level") if level == "impact"]
+    return impacts, [n for n in impacts if graph.in_degree(n) > 0]
+
+
+def _dead_ends(graph: nx.DiGraph) -> list[str]:
+    """The outcomes that are not impacts and lead to no (known) outcome."""
+    return [n for n, level in graph.nodes(data="level") if level != "impact" and graph.out_degree(n) == 0]
+
+
 def theory_of_change_issues(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Every issue of each territory's theory of change, as codes (validation and reports word them).
 
@@ -165,18 +176,13 @@ def theory_of_change_issues(outcomes: pd.DataFrame) -> pd.DataFrame:
             rows.append((tid, "cycle", path[0], ";".join(ids), ";".join(path)))
         for oid, target in unknown[["outcome_id", "leads_to"]].itertuples(index=False):
             rows.append((tid, "unknown_outcome", oid, target, None))
-        impacts = [n for n, level in graph.nodes(data="level") if level == "impact"]
-        reachable = [n for n in impacts if graph.in_degree(n) > 0]
+        impacts, reachable = _impacts(graph)
         if not impacts:
             rows.append((tid, "no_impact", None, None, None))
         elif not reachable:
             rows.append((tid, "no_reachable_impact", None, ";".join(impacts), None))
-        for oid in impacts:
-            if graph.in_degree(oid) == 0:
-                rows.append((tid, "unreachable_impact", oid, oid, None))
-        for oid, level in graph.nodes(data="level"):
-            if level != "impact" and graph.out_degree(oid) == 0:
-                rows.append((tid, "dead_end", oid, oid, None))
+        rows += [(tid, "unreachable_impact", oid, oid, None) for oid in impacts if oid not in reachable]
+        rows += [(tid, "dead_end", oid, oid, None) for oid in _dead_ends(graph)]
     issues = pd.DataFrame(rows, columns=list(_ISSUE_DTYPES)).astype(_ISSUE_DTYPES)
     order = issues["kind"].map({kind: i for i, kind in enumerate(ISSUE_KINDS)})
     issues = issues.assign(_order=order).sort_values(["territory_id", "_order", "outcome_id"], kind="stable")
@@ -200,8 +206,8 @@ def theory_of_change_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for tid, (graph, unknown) in _graphs(outcomes).items():
         levels = [level for _, level in graph.nodes(data="level")]
-        impacts = [n for n, level in graph.nodes(data="level") if level == "impact"]
-        n_reachable = sum(graph.in_degree(n) > 0 for n in impacts)
+        impacts, reachable = _impacts(graph)
+        n_reachable = len(reachable)
         n_cycles = len(_cycles(graph))
         rows.append(
             (
@@ -215,7 +221,7 @@ def theory_of_change_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
                 n_cycles,
                 n_reachable,
                 len(impacts) - n_reachable,
-                sum(level != "impact" and graph.out_degree(n) == 0 for n, level in graph.nodes(data="level")),
+                len(_dead_ends(graph)),
                 n_cycles == 0,
                 n_reachable > 0,
             )

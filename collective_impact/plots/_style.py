@@ -116,11 +116,11 @@ def figure_legend(fig: Figure, handles: list, *, loc: str = "outside lower cente
     return fig.legend(handles=handles, loc=loc, ncol=ncol, **kwargs)
 
 
-def right_labels(ax, positions, labels, *, fontsize: float = NOTE_SIZE + 0.5) -> None:
+def right_labels(ax, positions, labels, *, fontsize: float = NOTE_SIZE + 0.5, **text: Any) -> None:
     """Texts on the right of ``ax``, one per y position, as tick labels of a secondary axis so
-    that the constrained layout keeps room for them."""
+    that the constrained layout keeps room for them; ``text``: more text properties (``fontweight``)."""
     right = ax.secondary_yaxis("right")
-    right.set_yticks(list(positions), list(labels), fontsize=fontsize, color=_DARK)
+    right.set_yticks(list(positions), list(labels), fontsize=fontsize, color=_DARK, **text)
     right.tick_params(length=0, pad=6)
     right.spines["right"].set_visible(False)
 

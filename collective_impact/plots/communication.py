@@ -16,8 +16,6 @@ from collective_impact.i18n import t
 from collective_impact.i18n.format import format_percent, format_short_date, is_missing
 from collective_impact.plots._style import (
     NOTE_SIZE,
-    SUBTITLE_SIZE,
-    TITLE_SIZE,
     WIDTH,
     code_label,
     figure_legend,
@@ -219,10 +217,7 @@ def attendance_heatmap(
     ax.tick_params(length=0)
     ax.set_xlabel(t("plots.attendance.xlabel", lang))
     right_labels(ax, np.arange(n_p) + 0.5, [format_percent(rate, lang) for rate in rates["attendance_rate"]])
-    right = strip.secondary_yaxis("right")
-    right.set_yticks([0.5], [t("plots.attendance.rate", lang)], fontsize=NOTE_SIZE, fontweight="bold", color=_DARK)
-    right.tick_params(length=0, pad=6)
-    right.spines["right"].set_visible(False)
+    right_labels(strip, [0.5], [t("plots.attendance.rate", lang)], fontsize=NOTE_SIZE, fontweight="bold")
     handles = [mpatches.Patch(color=_PRESENT, label=t("plots.attendance.present", lang)),
                mpatches.Patch(facecolor=_ABSENT, edgecolor="#BBBBBB", label=t("plots.attendance.absent", lang))]
     if np.isnan(matrix).any():
@@ -233,9 +228,7 @@ def attendance_heatmap(
                     for k in kinds]
     fig.legend(handles=kind_handles, loc="outside lower right", ncol=2, title=t("plots.attendance.kind", lang),
                title_fontsize=NOTE_SIZE + 0.5)
-    fig.suptitle(wrap(title, 80), x=0.01, ha="left", fontsize=TITLE_SIZE, fontweight="bold", color=_DARK)
-    strip.set_title(wrap(t("plots.attendance.subtitle", lang, n=n_m), int((width - 4.2) * 13)), loc="left",
-                    fontsize=SUBTITLE_SIZE,
-                    color="#555555", pad=8)
+    # the subtitle above the strip, the column of rates on the right
+    titles(fig, strip, title, t("plots.attendance.subtitle", lang, n=n_m), pad=8, beside=4.2)
     return fig
 

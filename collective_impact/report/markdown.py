@@ -21,36 +21,34 @@ from collective_impact.i18n.format import escape, is_missing
 
 __all__ = ["HTML", "Markdown", "md", "message", "names"]
 
-class Markdown:
-    """Markdown text displayed as such by Jupyter (like ``IPython.display.Markdown``).
+class _Shown:
+    """Text that Jupyter displays through the subclass's ``_repr_*_`` method; ``str()`` gives
+    the source.
 
-    A tiny class of our own so that the package does not need IPython to build text;
-    ``str()`` gives the Markdown source.
+    Tiny classes of our own so that the package does not need IPython to build text.
     """
 
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def _repr_markdown_(self) -> str:
+    def __str__(self) -> str:
         return self.text
 
-    def __str__(self) -> str:
+
+class Markdown(_Shown):
+    """Markdown text displayed as such by Jupyter (like ``IPython.display.Markdown``)."""
+
+    def _repr_markdown_(self) -> str:
         return self.text
 
     def __repr__(self) -> str:
         return f"Markdown({self.text!r})"
 
 
-class HTML:
+class HTML(_Shown):
     """HTML displayed as such by Jupyter (like ``IPython.display.HTML``)."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-
     def _repr_html_(self) -> str:
-        return self.text
-
-    def __str__(self) -> str:
         return self.text
 
     def __repr__(self) -> str:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import ipywidgets as widgets
 import pytest
 
-from collective_impact.apps.params import parse_query
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
+    RowForm,
     Steps,
     app_container,
     html_table,
-    open_app_store,
+    open_app,
 )
+from collective_impact.errors import StoreError
 from collective_impact.plots.palette import BAND_TINTS
 
 
@@ -78,9 +81,97 @@ def test_band_colours_of_the_apps_are_the_palette_tints():
     assert "ci-app" in app_container([])._dom_classes
 
 
-def test_open_app_store_without_store_explains(tmp_path):
-    panel = open_app_store(parse_query("lang=en"), tmp_path / "absent.sqlite", title="Titre",
-                           unavailable="guided.unavailable")
+def test_open_app_without_store_explains(tmp_path):
+    built = []
+    panel = open_app(lambda store, params: built.append(store), store=tmp_path / "absent.sqlite", query="lang=en",
+                     title="guided.d.title", unavailable="guided.unavailable")
     texts = [child.value for child in panel.children]
-    assert "<h2>Titre</h2>" in texts
+    assert "<h2>Steering committee dashboard</h2>" in texts
     assert "The app cannot open" in texts[-1] and "absent.sqlite" in texts[-1]
+    assert built == []
+
+
+def test_open_app_builds_the_app_on_the_store_with_the_page_address(store, monkeypatch):
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    opened, params = open_app(lambda store, params: (store, params), store=store,
+                              query="territoire=QPV-GARE&vague=1&lang=en", title="guided.d.title",
+                              unavailable="guided.unavailable")
+    assert opened is store
+    assert (params.territory, params.wave, params.lang) == ("QPV-GARE", 1, "en")
+
+
+class MeasurementForm(RowForm):
+    """A bare measurement form: three text fields, the save button and status of every form."""
+
+    def __init__(self, store, *, refused=None) -> None:
+        self.store, self.lang, self.refused = store, "fr", refused
+        self.row = {}
+        self.fields = {name: Field(name, widgets.Text()) for name in ("indicator_id", "date", "value")}
+        super().__init__("Enregistrer", "Enregistrement…")
+        self.clear_on_edit("value")
+
+    def _save(self) -> bool:
+        self.clear_errors()
+        return self.store_row("measurements", self.row, refused=self.refused)
+
+
+def a_measurement(store) -> dict[str, object]:
+    """A new measurement of one of QPV-NORD's indicators, on a date the demo has none."""
+    indicator = store.load(["indicators"], territories=["QPV-NORD"])["indicators"]["indicator_id"].iloc[0]
+    return {"territory_id": "QPV-NORD", "indicator_id": indicator, "date": date(2024, 5, 2), "value": "12,5"}
+
+
+def test_row_form_clears_the_status_and_every_field_error_before_saving(store):
+    form = MeasurementForm(store)
+    form.row = a_measurement(store)
+    form.status.value = "ancien message"
+    for field in form.fields.values():
+        field.set_error("ancienne erreur")
+    assert form.save()
+    assert form.status.value == ""
+    assert [field.error_text for field in form.fields.values()] == ["", "", ""]
+    assert not form.save_button.disabled and form.save_button.description == "Enregistrer"
+
+
+def test_row_form_clears_an_edited_field_error_only():
+    form = MeasurementForm(None)
+    for field in form.fields.values():
+        field.set_error("erreur")
+    form.fields["value"].control.value = "13"
+    form.fields["date"].control.value = "2024-05-02"
+    assert (form.fields["value"].error_text, form.fields["date"].error_text) == ("", "erreur")
+
+
+def test_row_form_puts_each_problem_beside_its_field(store):
+    form = MeasurementForm(store)
+    form.row = {**a_measurement(store), "value": "douze"}
+    assert not form.save()
+    assert form.fields["value"].error_text and not form.fields["date"].error_text
+    assert "Corrigez les champs signalés en rouge." in form.status.value
+    stored = store.load(["measurements"], territories=["QPV-NORD"])["measurements"]
+    assert not (stored["date"] == "2024-05-02").any()
+
+
+def test_row_form_says_when_the_store_fails_unless_the_form_explains(store, monkeypatch):
+    def refuse(table, frame):
+        raise StoreError("disque plein")
+
+    monkeypatch.setattr(store, "add_rows", refuse)
+    form = MeasurementForm(store)
+    form.row = a_measurement(store)
+    assert not form.save()
+    # the banner's text is escaped: the apostrophes are entities
+    assert "L&#x27;enregistrement n&#x27;a pas abouti (disque plein)" in form.status.value
+    explained = []
+    form.refused = lambda: explained.append(1) or True
+    assert not form.save()
+    assert explained == [1] and form.status.value == ""
+
+
+def test_row_form_stores_a_valid_row(store):
+    form = MeasurementForm(store)
+    form.row = row = a_measurement(store)
+    assert form.save()
+    stored = store.load(["measurements"], territories=["QPV-NORD"])["measurements"]
+    mine = stored[(stored["indicator_id"] == row["indicator_id"]) & (stored["date"] == "2024-05-02")]
+    assert mine["value"].tolist() == [12.5]

@@ -8,7 +8,7 @@ import re
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from collective_impact.i18n.format import escape
-from collective_impact.report.markdown import md, message, names
+from collective_impact.report.markdown import HTML, Markdown, md, message, names
 
 
 def test_md_escapes_html_and_markdown_in_values():
@@ -40,3 +40,14 @@ def test_names_quotes_escapes_and_counts_the_rest():
     assert names(["<i>x</i>"], "fr") == "«\u00a0&lt;i&gt;x&lt;/i&gt;\u00a0»"
     shown = names(["A", "B", "C", "D", "E"], "fr", limit=2)
     assert shown.startswith("«\u00a0A\u00a0», «\u00a0B\u00a0»") and "3" in shown
+
+
+def test_markdown_and_html_are_displayed_as_such_and_print_their_source():
+    text = "**gras** <b>x</b>"
+    shown_md, shown_html = Markdown(text), HTML(text)
+    assert shown_md._repr_markdown_() == text and str(shown_md) == text
+    assert shown_html._repr_html_() == text and str(shown_html) == text
+    # each is displayed one way only: Jupyter must not render Markdown as HTML or the reverse
+    assert not hasattr(shown_md, "_repr_html_") and not hasattr(shown_html, "_repr_markdown_")
+    assert repr(shown_md) == "Markdown('**gras** <b>x</b>')"
+    assert repr(HTML("a" * 70)) == f"HTML({'a' * 60!r}…)"
