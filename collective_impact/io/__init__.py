@@ -407,11 +407,8 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
         names = workbook.sheetnames
         found = False
         for worksheet in workbook.worksheets:
-            table = match_table(worksheet.title)
+            table = _table_of(display, worksheet.title, lang, problems)
             if table is None:
-                unknown = _unknown_sheet(display, worksheet.title, lang)
-                if unknown is not None:
-                    problems.append(unknown)
                 continue
             found = True
             # Some producers write a wrong <dimension>; read every stored row instead.
@@ -441,6 +438,17 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
             formulas.close()
 
 
+def _table_of(display: str, name: str, lang: str, problems: list[Problem]) -> str | None:
+    """The id of the table a sheet or CSV file name stands for; ``None`` (with a problem when the name
+    looks like a table's without being one, e.g. « Réponses (copie) ») otherwise."""
+    table = match_table(name)
+    if table is None:
+        unknown = _unknown_sheet(display, name, lang)
+        if unknown is not None:
+            problems.append(unknown)
+    return table
+
+
 def _read_csv_folder(folder: Path, display: str, lang: str, limits: ReadLimits, sheets: list[RawSheet],
                      problems: list[Problem]) -> None:
     found = False
@@ -448,11 +456,8 @@ def _read_csv_folder(folder: Path, display: str, lang: str, limits: ReadLimits, 
         # Skip hidden files and the lock files spreadsheets leave beside an open file.
         if not path.is_file() or path.suffix.lower() not in _CSV_SUFFIXES or path.name.startswith((".", "~$")):
             continue
-        table = match_table(path.name)
+        table = _table_of(display, path.name, lang, problems)
         if table is None:
-            unknown = _unknown_sheet(display, path.name, lang)
-            if unknown is not None:
-                problems.append(unknown)
             continue
         found = True
         _read_csv_file(path, display, path.name, table, lang, limits, sheets, problems)
