@@ -43,12 +43,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import psutil
+
 from collective_impact.apps.kernels import DEFAULT_MAX_KERNELS
 from collective_impact.errors import RunError
 from collective_impact.i18n import t
 from collective_impact.paths import APPS_DIR, STORE_ENV, TEMPLATES_DIR
 
-__all__ = ["DEFAULT_PORT", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "AppInfo", "VoilaServer", "app_url",
+__all__ = ["DEFAULT_PORT", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
            "free_port", "kernel_limits", "list_apps", "port_is_free", "serve_apps", "voila_command"]
 
 DEFAULT_PORT = 8866
@@ -64,6 +66,14 @@ MAX_KERNELS_PER_APP_ENV = "COLLECTIVE_IMPACT_MAX_KERNELS_PER_APP"
 #: Our Voila template (templates/voila/templates/collective_impact).
 VOILA_TEMPLATE = "collective_impact"
 _START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class ServerUsage:
+    """What the server holds at one moment: its kernels and the memory of it and them."""
+
+    kernels: int  # kernel processes running
+    rss: int  # resident memory of Voila and every process it started, in bytes
 
 
 @dataclass(frozen=True)
@@ -278,6 +288,24 @@ class VoilaServer:
                 return True
             time.sleep(0.2)
         return False
+
+    def usage(self) -> ServerUsage:
+        """The kernels and memory of the server now (zero when it is not running)."""
+        if self.process is None:
+            return ServerUsage(0, 0)
+        try:
+            root = psutil.Process(self.process.pid)
+            processes = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return ServerUsage(0, 0)
+        kernels = rss = 0
+        for process in processes:
+            try:
+                rss += process.memory_info().rss
+                kernels += "ipykernel_launcher" in " ".join(process.cmdline())
+            except psutil.Error:  # stopped meanwhile
+                continue
+        return ServerUsage(kernels, rss)
 
     def wait(self) -> int:
         """Wait until the server stops by itself; return its exit code."""
