@@ -367,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("app", cmd_app, "cli.help.app", store=True)
     p.add_argument("--port", type=int, default=None, help=t("cli.help.port"))
     p.add_argument("--max-kernels", dest="max_kernels", type=_positive, metavar="N",
-                   help=t("forms.app.help_max_kernels"))
+                   help=t("cli.help.max_kernels"))
     return parser
 
 

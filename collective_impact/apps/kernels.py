@@ -28,7 +28,7 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from tornado.web import HTTPError
 from traitlets import Integer
 
-__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_MAX_KERNELS_PER_APP", "CappedKernelManager", "ServerFull", "app_of_env"]
+__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_MAX_KERNELS_PER_APP", "CappedKernelManager", "ServerFullError", "app_of_env"]
 
 #: Kernels of the whole server by default: sized for 2 cores and a few GB of memory
 #: (a kernel that has imported the package holds ~100-150 MB).
@@ -42,7 +42,7 @@ DEFAULT_MAX_KERNELS_PER_APP = 8
 _RENDER_PREFIX = "/voila/render/"
 
 
-class ServerFull(HTTPError):
+class ServerFullError(HTTPError):
     """No room for one more kernel: the page is answered 503 (come back in a minute)."""
 
     def __init__(self, detail: str) -> None:
@@ -98,14 +98,14 @@ class CappedKernelManager(AsyncMappingKernelManager):
     def _check_room(self, app: str | None) -> None:
         total = self.kernel_count()
         if total >= self.max_kernels:
-            raise ServerFull(f"{total} kernels running, the cap is {self.max_kernels}")
+            raise ServerFullError(f"{total} kernels running, the cap is {self.max_kernels}")
         if app is not None:
             count = self.kernel_count(app)
             if count >= self.max_kernels_per_app:
-                raise ServerFull(f"{count} kernels of {app} running, the cap per app is {self.max_kernels_per_app}")
+                raise ServerFullError(f"{count} kernels of {app} running, the cap per app is {self.max_kernels_per_app}")
 
     async def start_kernel(self, *, kernel_id: str | None = None, path: str | None = None, **kwargs: object) -> str:
-        """Start a kernel, or raise :class:`ServerFull` (HTTP 503) when a cap is reached."""
+        """Start a kernel, or raise :class:`ServerFullError` (HTTP 503) when a cap is reached."""
         if kernel_id is not None and kernel_id in self:
             # an existing kernel is handed back: nothing is started
             return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)

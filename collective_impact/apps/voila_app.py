@@ -35,14 +35,19 @@ __all__ = ["AppsVoila", "error_page", "loading_texts", "main"]
 RETRY_AFTER = 60
 
 
+# The title and text of the error pages, by status; any other status has the generic ones.
+_ERROR_TEXTS = {404: ("forms.app.not_found_title", "forms.app.not_found"),
+                503: ("forms.app.busy_title", "forms.app.busy")}
+
+
 def error_page(status: int, lang: str = "fr", *, home: str = "/") -> str:
     """The HTML page answering an error ``status`` (404, 503 or any other), in ``lang``.
 
     The page stands alone (its style inline): it loads nothing.
     """
-    kind = {404: "not_found", 503: "busy"}.get(status, "error")
-    title = t(f"forms.app.{kind}_title", lang)
-    text = t(f"forms.app.{kind}", lang, status=status)
+    title_key, text_key = _ERROR_TEXTS.get(status, ("forms.app.error_title", "forms.app.error"))
+    title = t(title_key, lang)
+    text = t(text_key, lang, status=status)
     link = t("forms.app.home", lang)
     return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from collective_impact.apps.kernels import CappedKernelManager, ServerFull, app_of_env
+from collective_impact.apps.kernels import CappedKernelManager, ServerFullError, app_of_env
 from collective_impact.apps.server import app_url, kernel_limits, list_apps, voila_command
 from collective_impact.apps.voila_app import error_page, loading_texts
 from collective_impact.cli import build_parser, main
@@ -89,15 +89,15 @@ def test_app_of_env(env, app):
     assert app_of_env(env) == app
 
 
-class _Started(Exception):
+class _StartedError(Exception):
     """Raised where jupyter_server would start a kernel process."""
 
 
 @pytest.fixture
 def capped(monkeypatch):
-    """A capped manager whose parent never starts anything: reaching it raises _Started."""
+    """A capped manager whose parent never starts anything: reaching it raises _StartedError."""
     async def start(self, **kwargs):
-        raise _Started
+        raise _StartedError
     monkeypatch.setattr("jupyter_server.services.kernels.kernelmanager.AsyncMappingKernelManager.start_kernel", start)
     return CappedKernelManager(max_kernels=3, max_kernels_per_app=2)
 
@@ -107,20 +107,20 @@ QUESTIONNAIRE = {"SCRIPT_NAME": "/voila/render/questionnaire.ipynb"}
 
 def test_cap_per_app_refuses_before_starting(capped):
     capped._starting.update({"k1": "questionnaire.ipynb", "k2": "questionnaire.ipynb"})
-    with pytest.raises(ServerFull) as refused:
+    with pytest.raises(ServerFullError) as refused:
         asyncio.run(capped.start_kernel(kernel_name="python3", env=QUESTIONNAIRE))
     assert refused.value.status_code == 503
     # another app still has room: the parent is asked to start it
-    with pytest.raises(_Started):
+    with pytest.raises(_StartedError):
         asyncio.run(capped.start_kernel(kernel_name="python3", env={"SCRIPT_NAME": "/voila/render/saisie.ipynb"}))
     assert set(capped._starting) == {"k1", "k2"}  # the refused start left nothing reserved
 
 
 def test_cap_in_total_counts_kernels_of_every_app(capped):
     capped._starting.update({"k1": "saisie.ipynb", "k2": None, "k3": "evaluation.ipynb"})
-    with pytest.raises(ServerFull):
+    with pytest.raises(ServerFullError):
         asyncio.run(capped.start_kernel(kernel_name="python3", env=QUESTIONNAIRE))
-    with pytest.raises(ServerFull):  # a preheated pool (no page) is refused too
+    with pytest.raises(ServerFullError):  # a preheated pool (no page) is refused too
         asyncio.run(capped.start_kernel(kernel_name="python3", env={}))
 
 
@@ -156,3 +156,13 @@ def test_app_command_without_store(tmp_path, capsys):
     code = main(["app", "--store", str(tmp_path / "absent.sqlite")])
     assert code == 1
     assert "absent.sqlite" in capsys.readouterr().err
+
+
+def test_max_kernels_help_names_the_default_and_the_variable():
+    from collective_impact.apps.kernels import DEFAULT_MAX_KERNELS
+    from collective_impact.apps.server import MAX_KERNELS_ENV
+    from collective_impact.i18n import t
+
+    for lang in ("fr", "en"):
+        assert f"${MAX_KERNELS_ENV}" in t("cli.help.max_kernels", lang)
+        assert f" {DEFAULT_MAX_KERNELS})" in t("cli.help.max_kernels", lang)

@@ -125,7 +125,7 @@ def test_200_pages_at_once_stay_under_the_caps(tmp_path):
         # the questionnaire may hold MAX_PER_APP kernels (its preheated one included), and
         # kernels are culled only after CULL_IDLE seconds: a few pages open, the rest wait
         assert 1 <= statuses[200] <= MAX_PER_APP, statuses
-        for (status, body), lang in zip(results, langs):
+        for (status, body), lang in zip(results, langs, strict=True):
             if status == 503:
                 assert BUSY[lang] in body.replace("&#x27;", "'")
         assert max(sample.kernels for sample in samples) <= MAX_KERNELS
