@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -40,23 +39,11 @@ def status_of(url: str) -> int:
 def run(store: Path, pages: int, max_kernels: int | None, folder: Path) -> dict:
     with VoilaServer(store, max_kernels=max_kernels, log_path=folder / f"voila-{pages}.log") as server:
         server.wait_preheated(settle=2)
-        samples = [server.usage()]
-        stop = threading.Event()
-
-        def watch() -> None:
-            while not stop.is_set():
-                samples.append(server.usage())
-                time.sleep(0.2)
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
         url = app_url(server.url, "questionnaire", territoire="QPV-NORD")
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=pages) as pool:
+        with server.watch() as samples, ThreadPoolExecutor(max_workers=pages) as pool:
             statuses = list(pool.map(status_of, [url] * pages))
         seconds = time.monotonic() - started
-        stop.set()
-        watcher.join(timeout=5)
     return {"pages": pages, "ok": statuses.count(200), "refused": statuses.count(503),
             "other": pages - statuses.count(200) - statuses.count(503), "seconds": seconds,
             "kernels": max(s.kernels for s in samples), "rss": max(s.rss for s in samples),

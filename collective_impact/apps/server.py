@@ -35,6 +35,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -306,6 +307,28 @@ class VoilaServer:
             except psutil.Error:  # stopped meanwhile
                 continue
         return ServerUsage(kernels, rss)
+
+    @contextlib.contextmanager
+    def watch(self, interval: float = 0.2) -> Iterator[list[ServerUsage]]:
+        """Sample :meth:`usage` every ``interval`` seconds for the time of a ``with`` block.
+
+        ``with server.watch() as samples:`` — ``samples`` (first one taken at once) grows
+        until the block ends; ``max(s.rss for s in samples)`` is then the peak memory.
+        """
+        samples = [self.usage()]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(interval):
+                samples.append(self.usage())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            yield samples
+        finally:
+            stop.set()
+            sampler.join(timeout=10)
 
     def wait(self) -> int:
         """Wait until the server stops by itself; return its exit code."""

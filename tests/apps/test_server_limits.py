@@ -7,7 +7,6 @@ Each test starts its own Voila server on 127.0.0.1 (slow: kernels start).
 
 from __future__ import annotations
 
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -99,26 +98,14 @@ def test_200_pages_at_once_stay_under_the_caps(tmp_path):
         assert server.wait_preheated(settle=2)
         baseline = server.usage()
         assert baseline.kernels == apps
-        samples = [baseline]
-        stop = threading.Event()
-
-        def watch() -> None:
-            while not stop.is_set():
-                samples.append(server.usage())
-                time.sleep(0.2)
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
         # half the pages ask for English
         langs = ["fr" if i % 2 == 0 else "en" for i in range(PAGES)]
         urls = [app_url(server.url, "questionnaire", territoire="QPV-NORD", lang=None if lang == "fr" else "en")
                 for lang in langs]
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=PAGES) as pool:
+        with server.watch() as samples, ThreadPoolExecutor(max_workers=PAGES) as pool:
             results = list(pool.map(fetch, urls))
         elapsed = time.monotonic() - started
-        stop.set()
-        watcher.join(timeout=5)
 
         statuses = Counter(status for status, _ in results)
         assert set(statuses) <= {200, 503}, statuses
@@ -132,7 +119,7 @@ def test_200_pages_at_once_stay_under_the_caps(tmp_path):
         # memory: at most what MAX_KERNELS + 1 kernels like the preheated ones would hold,
         # with a margin for a page's widgets (no cap: 204 kernels, 16 GB)
         per_kernel = baseline.rss / baseline.kernels
-        peak = max(sample.rss for sample in samples)
+        peak = max(sample.rss for sample in [baseline, *samples])
         assert peak <= 1.5 * (MAX_KERNELS + 1) * per_kernel, (peak, per_kernel)
         assert elapsed < 180
 
