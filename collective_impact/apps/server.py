@@ -303,7 +303,9 @@ class VoilaServer:
         for process in processes:
             try:
                 rss += process.memory_info().rss
-                kernels += "ipykernel_launcher" in " ".join(process.cmdline())
+                # a kernel is a child of Voila; a kernel's own child (a subprocess it runs,
+                # before its exec) carries the kernel's command line too and is not one
+                kernels += process.ppid() == root.pid and "ipykernel_launcher" in " ".join(process.cmdline())
             except psutil.Error:  # stopped meanwhile
                 continue
         return ServerUsage(kernels, rss)

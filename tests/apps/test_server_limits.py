@@ -7,6 +7,7 @@ Each test starts its own Voila server on 127.0.0.1 (slow: kernels start).
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 import urllib.request
@@ -116,6 +117,9 @@ def test_200_pages_at_once_stay_under_the_caps(tmp_path):
             if status == 503:
                 assert BUSY[lang] in body.replace("&#x27;", "'")
         assert max(sample.kernels for sample in samples) <= MAX_KERNELS
+        # and as the server counted them, at each start (its log)
+        counted = [int(n) for n in re.findall(r"started for .*: (\d+) of \d+ kernels", server.log_tail(100_000))]
+        assert counted and max(counted) <= MAX_KERNELS
         # memory: at most what MAX_KERNELS + 1 kernels like the preheated ones would hold,
         # with a margin for a page's widgets (no cap: 204 kernels, 16 GB)
         per_kernel = baseline.rss / baseline.kernels
