@@ -37,13 +37,17 @@ def _print_problems(err: InputError, lang: str) -> None:
     print(t("cli.problems_total", lang, n=len(err.problems)), file=sys.stderr)
 
 
-def _open_store(args: argparse.Namespace, *, create: bool = False):
-    """The store named by ``--store`` (or the default one); it must exist unless ``create``."""
+def _open_store(args: argparse.Namespace, *, create: bool = False, read_only: bool = False):
+    """The store named by ``--store`` (or the default one); it must exist unless ``create``.
+
+    ``read_only``: the commands that only read open it with SQLite's ``mode=ro``, so that
+    they never create or modify a file (not even an empty one).
+    """
     # paths imports the schema (pandas): here, not at the top, to keep --help fast
     from collective_impact.paths import resolve_store
     from collective_impact.store import Store
 
-    return Store(resolve_store(args.store), create=create, lang=args.lang)
+    return Store(resolve_store(args.store), create=create, read_only=read_only, lang=args.lang)
 
 
 # --------------------------------------------------------------------------------------
@@ -85,24 +89,49 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """``import FILE...``: validate, then import in one transaction (all or nothing)."""
+    """``import FILE...``: validate, then import in one transaction (all or nothing).
+
+    A table the store holds for the file's territories but the file lacks is refused,
+    unless ``--replace-only-present`` (keep it) or ``--clear TABLE`` (empty it) says so.
+    """
+    from collective_impact.io import match_table
+    from collective_impact.schema import TABLE_ORDER, TABLES
     from collective_impact.validation import load_files
 
+    lang = args.lang
+    clear = []
+    for name in args.clear or []:
+        table = match_table(name)
+        if table is None:
+            known = ", ".join(f"{TABLES[n].label(lang)} ({n})" for n in TABLE_ORDER)
+            print(t("cli.unknown_table", lang, table=name, known=known), file=sys.stderr)
+            return 2
+        clear.append(table)
     try:
-        tables = load_files(args.files, lang=args.lang)
+        tables = load_files(args.files, lang=lang)
     except InputError as err:
-        print(t("cli.import_refused", args.lang), file=sys.stderr)
-        _print_problems(err, args.lang)
+        print(t("cli.import_refused", lang), file=sys.stderr)
+        _print_problems(err, lang)
         return 1
     store = _open_store(args, create=True)
-    summary = store.import_tables(tables)
-    print(summary.describe(args.lang))
+    mode = "present" if args.replace_only_present else "complete"
+    if mode == "complete":
+        # checked here for a message naming the options; import_tables checks again in its transaction
+        lost = store.absent_tables(tables, clear=clear)
+        if lost:
+            print(t("cli.import_refused", lang), file=sys.stderr)
+            for name, n in lost.items():
+                print("  - " + t("cli.import_absent_table", lang, sheet=TABLES[name].label(lang), n=n), file=sys.stderr)
+            print(t("cli.import_absent_hint", lang, table=TABLES[next(iter(lost))].label(lang)), file=sys.stderr)
+            return 1
+    summary = store.import_tables(tables, mode=mode, clear=clear)
+    print(summary.describe(lang))
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export OUT.xlsx``: the store written back as an input workbook."""
-    store = _open_store(args)
+    store = _open_store(args, read_only=True)
     store.export_workbook(args.out, lang=args.lang)
     print(t("cli.export_written", args.lang, path=args.out, store=store.path))
     return 0
@@ -110,7 +139,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """``summary``: what the store holds."""
-    print(_open_store(args).describe(args.lang))
+    print(_open_store(args, read_only=True).describe(args.lang))
     return 0
 
 
@@ -118,7 +147,7 @@ def cmd_scores(args: argparse.Namespace) -> int:
     """``scores``: the condition scores of the store (or of one territory), as a table, CSV or JSON."""
     from collective_impact.metrics.assessment import condition_scores
 
-    store = _open_store(args)
+    store = _open_store(args, read_only=True)
     territories = None
     if args.territory:
         territories = [store.require_territory(args.territory, lang=args.lang)]
@@ -170,8 +199,18 @@ def scores_table(frame, lang: str = "fr") -> str:
 
 
 def scores_csv(frame) -> str:
-    """Comma-separated values with a header; floats at full precision, blanks for missing."""
-    return frame.to_csv(index=False, lineterminator="\n")
+    """Comma-separated values with a header; floats at full precision, blanks for missing.
+
+    Text cells a spreadsheet would read as a formula are written as text
+    (:func:`~collective_impact.i18n.format.spreadsheet_text`).
+    """
+    from collective_impact.i18n.format import spreadsheet_text
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or str(safe[column].dtype).startswith(("str", "string")):
+            safe[column] = safe[column].map(spreadsheet_text)
+    return safe.to_csv(index=False, lineterminator="\n")
 
 
 def scores_json(frame) -> str:
@@ -339,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("import", cmd_import, "cli.help.import", store=True)
     p.add_argument("files", nargs="+", help=t("cli.help.files"))
+    p.add_argument("--replace-only-present", action="store_true", help=t("cli.help.replace_only_present"))
+    p.add_argument("--clear", action="append", metavar="TABLE", help=t("cli.help.clear"))
 
     p = add("export", cmd_export, "cli.help.export", store=True)
     p.add_argument("out", help=t("cli.help.out_xlsx"))
@@ -382,6 +423,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except CollectiveImpactError as err:
         print(t("cli.error", args.lang, error=err), file=sys.stderr)
+        return 1
+    except OSError as err:
+        # the last resort for a file the system refuses (permissions, full disk) outside the
+        # places that word it themselves: a message naming the file, never a traceback
+        print(t("cli.os_error", args.lang, file=err.filename or "", detail=err.strerror or err), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(t("cli.interrupted", args.lang), file=sys.stderr)

@@ -63,6 +63,10 @@ class FrameworkError(CollectiveImpactError):
     """Raised when a framework version is unknown or its file is malformed."""
 
 
+class OutputError(CollectiveImpactError):
+    """Raised when an output file (workbook, report, summary) cannot be written."""
+
+
 class StoreError(CollectiveImpactError):
     """Raised when the evaluation store cannot be opened, read or written."""
 

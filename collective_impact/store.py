@@ -22,6 +22,24 @@ silently delete every row below it. An import deletes a territory's rows from ev
 table explicitly, and a deletion that would leave rows pointing nowhere is refused.
 Reference lists (``idlist`` columns) are not foreign keys. Two more tables are not
 part of the data: ``meta`` (schema version, creation time) and ``report_runs``.
+
+Importing never drops a table silently
+--------------------------------------
+:meth:`Store.import_tables` takes the tables *present* in a file (as
+:func:`collective_impact.validation.load_files` returns them). In the default mode,
+``"complete"``, the file is the whole truth about its territories: a table absent from it
+while the store holds rows of these territories there is refused (a renamed sheet would
+otherwise delete them), with the rows it would remove counted per table
+(:meth:`Store.absent_tables`). ``mode="present"`` replaces only the tables present and
+keeps the others (a partial file); ``clear=[...]`` empties the named tables for the
+file's territories, on purpose. The command line offers the same choice
+(``--replace-only-present``, ``--clear TABLE``).
+
+Read-only opening
+-----------------
+``Store(path, read_only=True)`` (the commands that only read: ``summary``, ``export``)
+opens the file with SQLite's ``mode=ro``: nothing is created or modified, not even an
+empty file, which is reported as not a store.
 """
 
 from __future__ import annotations
@@ -32,28 +50,31 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import pandas as pd
 
 from collective_impact._version import __version__
 from collective_impact.errors import StoreError, UnknownTerritoryError
 from collective_impact.i18n import t
-from collective_impact.i18n.format import format_number
+from collective_impact.i18n.format import clean_text, format_number
 from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Table
 
-__all__ = ["SCHEMA_VERSION", "ImportSummary", "RunRecord", "Store"]
+__all__ = ["IMPORT_MODES", "SCHEMA_VERSION", "ImportMode", "ImportSummary", "RunRecord", "Store"]
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 30.0  # seconds a connection waits for another writer before "database is locked"
 WRITE_ATTEMPTS = 5  # a write still locked after the busy timeout is retried this many times in all
 
 _T = TypeVar("_T")
+#: How an import treats the tables absent from its file (see the module's notes).
+ImportMode = Literal["complete", "present"]
+IMPORT_MODES: tuple[ImportMode, ...] = ("complete", "present")
 _SQL_TYPES = {"id": "TEXT", "str": "TEXT", "code": "TEXT", "idlist": "TEXT", "date": "TEXT",
               "int": "INTEGER", "bool": "INTEGER", "float": "REAL"}
 _KIND_NAMES = {"id": "text", "str": "text", "code": "text", "idlist": "text",
@@ -186,9 +207,10 @@ def _from_sql(table: Table, rows: list[tuple]) -> pd.DataFrame:
 class ImportSummary:
     """What an import did: rows written per table and which territories it touched.
 
-    ``replaced``: territories already in the store, whose rows were all replaced by the
+    ``replaced``: territories already in the store, whose rows were replaced by the
     file's; ``added``: territories new to the store; ``untouched``: territories of the
-    store that were not in the file and were left as they were.
+    store that were not in the file and were left as they were; ``kept``: tables absent
+    from the file whose rows of the file's territories were kept (``mode="present"``).
     """
 
     counts: Mapping[str, int] = field(hash=False)
@@ -196,6 +218,7 @@ class ImportSummary:
     added: tuple[str, ...]
     untouched: tuple[str, ...]
     store: str = ""
+    kept: tuple[str, ...] = ()
 
     @property
     def imported(self) -> tuple[str, ...]:
@@ -209,7 +232,10 @@ class ImportSummary:
         n = len(self.imported)
         lines = [t(_plural("store.import_done", n), lang, path=self.store, n=format_number(n, lang, decimals=0))]
         if self.replaced:
-            lines.append(t("store.import_replaced", lang, ids=", ".join(self.replaced)))
+            key = "store.import_replaced_present" if self.kept else "store.import_replaced"
+            lines.append(t(key, lang, ids=", ".join(self.replaced)))
+        if self.kept:
+            lines.append(t("store.import_kept", lang, tables=", ".join(TABLES[n].label(lang) for n in self.kept)))
         if self.added:
             lines.append(t("store.import_added", lang, ids=", ".join(self.added)))
         if self.untouched:
@@ -244,6 +270,10 @@ class Store:
     create
         When false, a missing file raises :class:`StoreError` telling the user how to
         create it (commands that only read use this).
+    read_only
+        Open with SQLite's ``mode=ro``: the file is never created nor modified (no
+        table created, no journal mode set); it must already be a store of a known
+        version, and any write raises :class:`StoreError`. Implies ``create=False``.
     lang
         Language of the error messages.
     busy_timeout
@@ -251,19 +281,23 @@ class Store:
         write is retried, :data:`WRITE_ATTEMPTS` times in all).
     """
 
-    def __init__(self, path: str | os.PathLike, *, create: bool = True, lang: str = "fr",
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, read_only: bool = False, lang: str = "fr",
                  busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
         self.lang = lang
         self.busy_timeout = busy_timeout
+        self.read_only = read_only
         if not self.path.exists():
-            if not create:
+            if not create or read_only:
                 raise StoreError(t("store.missing", lang, path=self.path))
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise StoreError(t("store.cannot_open", lang, path=self.path, detail=err)) from err
-        self._initialise()
+        if read_only:
+            self._check_structure()
+        else:
+            self._initialise()
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -272,16 +306,30 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         try:
             # isolation_level=None: transactions are opened explicitly (BEGIN IMMEDIATE)
-            con = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            if self.read_only:
+                con = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=self.busy_timeout,
+                                      isolation_level=None)
+            else:
+                con = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         except sqlite3.Error as err:
-            raise StoreError(t("store.cannot_open", self.lang, path=self.path, detail=err)) from err
+            raise StoreError(self._opening_message(err)) from err
         try:
             con.execute("PRAGMA foreign_keys = ON")
             con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         except sqlite3.DatabaseError as err:
             con.close()
-            raise StoreError(t("store.not_a_store", self.lang, path=self.path, detail=err)) from err
+            raise StoreError(self._opening_message(err, key="store.not_a_store")) from err
         return con
+
+    def _writable(self) -> bool:
+        """Whether the file and its folder may be written (SQLite writes its journal beside the file)."""
+        return os.access(self.path, os.W_OK) and os.access(self.path.parent or Path("."), os.W_OK)
+
+    def _opening_message(self, err: sqlite3.Error, *, key: str = "store.cannot_open") -> str:
+        """The message of an error opening the store: a read-only file or folder is named as such."""
+        if _is_read_only(err) or (isinstance(err, sqlite3.OperationalError) and not self._writable()):
+            return t("store.read_only", self.lang, path=self.path, detail=err)
+        return t(key, self.lang, path=self.path, detail=err)
 
     @contextmanager
     def _reading(self):
@@ -316,6 +364,8 @@ class Store:
                         continue
                     _rollback(con)
                     key = "store.busy" if _is_locked(err) else "store.write_failed"
+                    if _is_read_only(err) or not self._writable():
+                        key = "store.read_only"
                     raise StoreError(t(key, self.lang, path=self.path, detail=err)) from err
                 except sqlite3.Error as err:
                     _rollback(con)
@@ -339,28 +389,54 @@ class Store:
                 if _META not in existing:
                     return False
                 row = con.execute(f"SELECT value FROM {_q(_META)} WHERE key = 'schema_version'").fetchone()
-                if not row or int(row[0]) != SCHEMA_VERSION:
+                if not row or row[0] != str(SCHEMA_VERSION):
                     return False
                 for name in TABLE_ORDER:
                     found_cols = [r[1] for r in con.execute(f"PRAGMA table_info({_q(name)})")]
                     if found_cols != TABLES[name].column_ids:
                         return False
                 return _RUNS in existing
-        except (sqlite3.Error, ValueError):
+        except (sqlite3.Error, StoreError):
             return False  # the full check below gives the precise message
+
+    def _version(self, con: sqlite3.Connection, existing: Collection[str]) -> int:
+        """The schema version recorded in the file (0 for an empty file); refuse a file that is no store."""
+        if _META not in existing:
+            if existing:
+                raise StoreError(t("store.not_a_store", self.lang, path=self.path, detail=", ".join(sorted(existing))))
+            return 0
+        row = con.execute(f"SELECT value FROM {_q(_META)} WHERE key = 'schema_version'").fetchone()
+        try:
+            found = int(row[0]) if row else 0
+        except (TypeError, ValueError):
+            raise StoreError(t("store.bad_version", self.lang, path=self.path, found=row[0])) from None
+        if found > SCHEMA_VERSION:
+            raise StoreError(t("store.newer_version", self.lang, path=self.path, found=found, known=SCHEMA_VERSION))
+        return found
+
+    def _check_columns(self, con: sqlite3.Connection) -> None:
+        for name in TABLE_ORDER:
+            found_cols = [r[1] for r in con.execute(f"PRAGMA table_info({_q(name)})")]
+            if found_cols != TABLES[name].column_ids:
+                raise StoreError(t("store.schema_mismatch", self.lang, table=name, path=self.path,
+                                   found=", ".join(found_cols), expected=", ".join(TABLES[name].column_ids)))
+
+    def _check_structure(self) -> None:
+        """Check, reading only, that the file is a store of this schema version (read-only opening)."""
+        try:
+            with closing(self._connect()) as con:
+                existing = {name for (name,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+                if self._version(con, existing) != SCHEMA_VERSION:
+                    detail = t("store.empty_file", self.lang) if not existing else ", ".join(sorted(existing))
+                    raise StoreError(t("store.not_a_store", self.lang, path=self.path, detail=detail))
+                self._check_columns(con)
+        except sqlite3.Error as err:
+            raise StoreError(self._opening_message(err, key="store.not_a_store")) from err
 
     def _initialise(self) -> None:
         def work(con: sqlite3.Connection) -> None:
             existing = {name for (name,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
-            if _META in existing:
-                row = con.execute(f"SELECT value FROM {_q(_META)} WHERE key = 'schema_version'").fetchone()
-                found = int(row[0]) if row else 0
-                if found > SCHEMA_VERSION:
-                    raise StoreError(t("store.newer_version", self.lang, path=self.path, found=found,
-                                       known=SCHEMA_VERSION))
-            elif existing:
-                raise StoreError(t("store.not_a_store", self.lang, path=self.path,
-                                   detail=", ".join(sorted(existing))))
+            self._version(con, existing)
             for name in TABLE_ORDER:
                 for statement in _table_ddl(TABLES[name]):
                     con.execute(statement)
@@ -371,11 +447,7 @@ class Store:
                 con.executemany(f"INSERT INTO {_q(_META)} (key, value) VALUES (?, ?)",
                                 [("schema_version", str(SCHEMA_VERSION)), ("created_at", now),
                                  ("created_by", f"collective-impact {__version__}")])
-            for name in TABLE_ORDER:
-                found_cols = [r[1] for r in con.execute(f"PRAGMA table_info({_q(name)})")]
-                if found_cols != TABLES[name].column_ids:
-                    raise StoreError(t("store.schema_mismatch", self.lang, table=name, path=self.path,
-                                       found=", ".join(found_cols), expected=", ".join(TABLES[name].column_ids)))
+            self._check_columns(con)
 
         if self._ready():
             return
@@ -385,7 +457,9 @@ class Store:
                 # a property of the file, so setting it once per open is enough
                 mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         except sqlite3.DatabaseError as err:
-            raise StoreError(t("store.not_a_store", self.lang, path=self.path, detail=err)) from err
+            raise StoreError(self._opening_message(err, key="store.not_a_store")) from err
+        if mode.lower() != "wal" and not self._writable():
+            raise StoreError(t("store.read_only", self.lang, path=self.path, detail=f"journal_mode={mode}"))
         if mode.lower() != "wal":
             raise StoreError(t("store.cannot_open", self.lang, path=self.path, detail=f"journal_mode={mode}"))
         self._write(work)
@@ -463,36 +537,53 @@ class Store:
         return TABLES[name]
 
     # ------------------------------------------------------------------ writes
-    def import_tables(self, tables: Mapping[str, pd.DataFrame | None]) -> ImportSummary:
-        """Import canonical typed tables; each territory in them replaces its previous data.
+    def import_tables(self, tables: Mapping[str, pd.DataFrame | None], *, mode: ImportMode = "complete",
+                      clear: Iterable[str] = ()) -> ImportSummary:
+        """Import canonical typed tables; the territories in them get the data of the tables given.
 
         The territories of the data are the territory ids found in any table. In one
-        transaction, every row of these territories is deleted from every table and the
-        new rows are inserted; other territories are untouched. On any error nothing is
-        changed and :class:`StoreError` is raised.
+        transaction, the rows of these territories are deleted from the tables given (and
+        from the ``clear`` tables) and the new rows are inserted; other territories are
+        untouched. On any error nothing is changed and :class:`StoreError` is raised.
 
         Parameters
         ----------
         tables
-            Canonical typed tables keyed by table id; absent tables count as empty (so
-            the imported territories end up with no row there).
+            Canonical typed tables keyed by table id: the tables *present* in the file, as
+            :func:`collective_impact.validation.load_files` returns them. A table given
+            empty empties it for the file's territories; a table absent (or ``None``) is
+            not taken as empty.
+        mode
+            What to do with a table absent from ``tables`` while the store holds rows of
+            the file's territories there. ``"complete"`` (the default): refuse the whole
+            import (:class:`StoreError` naming each such table and its row count, see
+            :meth:`absent_tables`), since a sheet renamed or left out would otherwise
+            delete them. ``"present"``: keep those rows, replacing only the tables given.
+        clear
+            Table ids to empty for the file's territories although absent from ``tables``
+            (the explicit way to delete a table's rows).
         """
-        for name in tables:
+        if mode not in IMPORT_MODES:
+            raise ValueError(f"mode must be one of {IMPORT_MODES}, not {mode!r}")
+        for name in [*tables, *clear]:
             self._table(name)
-        rows = {name: _to_sql(TABLES[name], tables[name], self.lang)
-                for name in TABLE_ORDER if tables.get(name) is not None}
-        incoming = sorted({
-            str(tid)
-            for name, frame in tables.items() if frame is not None and "territory_id" in frame.columns
-            for tid in frame["territory_id"].dropna().unique()
-        })
+        given = {name for name in TABLE_ORDER if tables.get(name) is not None}
+        replaced_tables = [name for name in TABLE_ORDER if name in given or name in set(clear)]
+        rows = {name: _to_sql(TABLES[name], tables[name], self.lang) for name in TABLE_ORDER if name in given}
+        incoming = _territories_of(tables)
         written = {name: len(rows.get(name, [])) for name in TABLE_ORDER}
+        absent = [name for name in TABLE_ORDER if name not in replaced_tables]
 
         def work(con: sqlite3.Connection) -> list[str]:
             before = [tid for (tid,) in con.execute('SELECT territory_id FROM "territories" ORDER BY 1')]
             if incoming:
+                if mode == "complete":
+                    lost = _counts(con, absent, incoming)
+                    if lost:
+                        raise StoreError(t("store.import_absent", self.lang, path=self.path,
+                                           tables=self._counted(lost)))
                 marks = ", ".join("?" * len(incoming))
-                for name in reversed(TABLE_ORDER):
+                for name in reversed(replaced_tables):
                     con.execute(f'DELETE FROM {_q(name)} WHERE "territory_id" IN ({marks})', incoming)
                 for name in TABLE_ORDER:
                     if rows.get(name):
@@ -507,7 +598,30 @@ class Store:
             added=tuple(tid for tid in incoming if tid not in before),
             untouched=tuple(tid for tid in before if tid not in incoming),
             store=str(self.path),
+            kept=tuple(name for name in absent if mode == "present"),
         )
+
+    def absent_tables(self, tables: Mapping[str, pd.DataFrame | None], *, clear: Iterable[str] = ()) -> dict[str, int]:
+        """What importing ``tables`` in ``"complete"`` mode would remove without being asked.
+
+        Returns
+        -------
+        dict[str, int]
+            Table id → rows the store holds for the territories of ``tables`` in each table
+            absent from ``tables`` and not in ``clear`` (tables without such rows left out),
+            in schema order. Empty when the import may go on.
+        """
+        for name in [*tables, *clear]:
+            self._table(name)
+        incoming = _territories_of(tables)
+        absent = [name for name in TABLE_ORDER if tables.get(name) is None and name not in set(clear)]
+        with self._reading() as con:
+            return _counts(con, absent, incoming)
+
+    def _counted(self, counts: Mapping[str, int]) -> str:
+        """``« Réponses » (2 158 lignes), …`` for a message."""
+        return ", ".join(t("store.table_rows", self.lang, table=TABLES[name].label(self.lang),
+                           n=format_number(n, self.lang, decimals=0)) for name, n in counts.items())
 
     def add_rows(self, table: str, frame: pd.DataFrame) -> int:
         """Append ``frame``'s rows to ``table`` in one transaction; return how many.
@@ -665,7 +779,9 @@ class Store:
         if frame.empty:
             return t("store.describe_empty", lang, path=self.path)
         phases = {code.id: code.label(lang) for code in CODES["phase"]}
-        shown = frame.assign(phase=frame["phase"].map(lambda p: phases.get(p, p)))
+        # a name stored by an older import may hold control characters: never sent raw to a terminal
+        shown = frame.assign(phase=frame["phase"].map(lambda p: phases.get(p, p)),
+                             territory_id=frame["territory_id"].map(clean_text), name=frame["name"].map(clean_text))
         for col in shown.columns[3:]:  # the counts
             shown[col] = shown[col].map(lambda n: format_number(n, lang, decimals=0))
         headers = {}
@@ -745,6 +861,29 @@ def _text_table(frame: pd.DataFrame, *, left: Iterable[str]) -> str:
 def _plural(key: str, n: int) -> str:
     """The message key for ``n`` things: ``key.one`` holds the singular."""
     return f"{key}.one" if n == 1 else key
+
+
+def _territories_of(tables: Mapping[str, pd.DataFrame | None]) -> list[str]:
+    """The territory ids found in any of ``tables``, sorted."""
+    return sorted({
+        str(tid)
+        for frame in tables.values() if frame is not None and "territory_id" in frame.columns
+        for tid in frame["territory_id"].dropna().unique()
+    })
+
+
+def _counts(con: sqlite3.Connection, names: Iterable[str], territories: list[str]) -> dict[str, int]:
+    """Rows of ``territories`` in each of the tables ``names`` (tables without any left out)."""
+    if not territories:
+        return {}
+    marks = ", ".join("?" * len(territories))
+    found = {name: con.execute(f'SELECT COUNT(*) FROM {_q(name)} WHERE "territory_id" IN ({marks})',
+                               territories).fetchone()[0] for name in names}
+    return {name: n for name, n in found.items() if n}
+
+
+def _is_read_only(err: sqlite3.Error) -> bool:
+    return getattr(err, "sqlite_errorname", "").startswith("SQLITE_READONLY") or "readonly" in str(err)
 
 
 def _is_locked(err: sqlite3.OperationalError) -> bool:

@@ -10,7 +10,14 @@ Three steps, each collecting every problem instead of stopping at the first:
    plausible dates, QPV code format, unique keys, end dates after start dates.
 3. **Cross-table references** (pandas): every row's territory is declared, partners,
    outcomes and indicators referred to exist in that territory, answers refer to items of
-   the framework, a partner does not rate itself.
+   the framework, a partner does not rate itself, and the theory of change does not go
+   round in a loop (the input error of ``docs/metrics.md``, found by
+   :func:`collective_impact.metrics.theory_of_change.theory_of_change_issues`).
+
+Text is cleaned exactly as the forms clean it (:func:`collective_impact.i18n.format.clean_text`:
+control characters, bidirectional overrides and invisible characters removed; line breaks
+kept only in the free-text columns of :data:`MULTILINE`); an identifier holding such a
+character is refused, naming it, since cleaning it would silently change what it points to.
 
 Each problem is a :class:`~collective_impact.errors.Problem` located as the user sees it:
 file, sheet, spreadsheet row, column title as written, the bad value and a message in
@@ -35,8 +42,9 @@ from pandera.errors import SchemaErrors
 from collective_impact.errors import InputError, Problem
 from collective_impact.framework import Framework, resolve_framework
 from collective_impact.i18n import check_lang, t
-from collective_impact.i18n.format import format_number, format_short_date, is_missing, parse_decimal
-from collective_impact.io import RawSheet, normalize_label, read_sources
+from collective_impact.i18n.format import clean_text, format_number, format_short_date, is_missing, parse_decimal
+from collective_impact.io import DEFAULT_LIMITS, RawSheet, ReadLimits, normalize_label, read_sources
+from collective_impact.metrics.theory_of_change import theory_of_change_issues
 from collective_impact.schema import (
     CODES,
     ID_PATTERN,
@@ -52,6 +60,7 @@ from collective_impact.schema import (
 )
 
 __all__ = [
+    "MULTILINE",
     "check_tables",
     "empty_table",
     "load_files",
@@ -64,6 +73,9 @@ DATE_MAX = pd.Timestamp("2100-12-31")
 _UNIQUENESS_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness"}
 _KNOWN_SHOWN = 10  # known ids listed in a message before "…"
 _NOUNS = {"partners": "partner", "outcomes": "outcome", "indicators": "indicator"}
+#: The free-text columns whose line breaks are kept, as in the forms that edit them
+#: (the guided evaluation's justification); other texts are one line.
+MULTILINE = frozenset({("judgments", "justification")})
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -181,8 +193,17 @@ _CODE_LOOKUP = {
 }
 
 
-def _parse(column: Column, value: object) -> object:
-    """Read one non-blank raw cell as ``column``'s kind; raise :class:`_CellError` if it cannot."""
+def _invisible(text: str) -> list[str]:
+    """The characters of ``text`` that :func:`clean_text` removes (spaces aside), as ``U+XXXX``."""
+    return sorted({f"U+{ord(ch):04X}" for ch in text if not ch.isspace() and not clean_text(ch)})
+
+
+def _parse(column: Column, value: object, *, multiline: bool = False) -> object:
+    """Read one non-blank raw cell as ``column``'s kind; raise :class:`_CellError` if it cannot.
+
+    Texts are cleaned as the forms clean them (line breaks kept when ``multiline``); an
+    identifier holding a character the cleaning would remove is refused instead.
+    """
     kind = column.kind
     if kind == "int":
         return _parse_int(value)
@@ -192,7 +213,14 @@ def _parse(column: Column, value: object) -> object:
         return _parse_date(value)
     if kind == "bool":
         return _parse_bool(value)
-    text = _as_text(value)
+    if kind in {"id", "idlist"}:
+        text = _as_text(value)
+        if chars := _invisible(text):
+            raise _CellError("id_invisible", chars=", ".join(chars))
+    else:
+        text = clean_text(value if isinstance(value, str) else _as_text(value), multiline=multiline)
+        if not text:  # invisible characters only: the cell reads blank
+            return None
     if kind == "code":
         # An unknown code is kept as typed: the schema's allowed-values check reports it.
         return _CODE_LOOKUP[column.codes].get(normalize_label(text), text)
@@ -521,6 +549,29 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
     for index, outcome, leads_to in zip(outcomes.index, outcomes["outcome_id"], outcomes["leads_to"], strict=True):
         if pd.notna(outcome) and outcome in split_ids(leads_to) and ("outcomes", index, "leads_to") not in out.bad:
             out.at("outcomes", origins["outcomes"][index], index, "leads_to", outcome, t("validation.self_outcome", lang))
+    _check_loops(outcomes, origins["outcomes"], skip["outcomes"], out)
+
+
+def _check_loops(outcomes: pd.DataFrame, origins: list[_Origin], skip: set[int], out: _Collector) -> None:
+    """A loop in a territory's theory of change, reported on the "leads to" cell of its first outcome.
+
+    An outcome leading to itself is already reported (``self_outcome``); rows whose
+    territory, id or links could not be read are left out of the graph.
+    """
+    usable = [index for index in outcomes.index
+              if index not in skip and pd.notna(outcomes.at[index, "outcome_id"])
+              and not any(("outcomes", index, c) in out.bad for c in ("outcome_id", "leads_to"))]
+    if not usable:
+        return
+    issues = theory_of_change_issues(outcomes.loc[usable])
+    arrow = " → "
+    for tid, path in issues.loc[issues["kind"] == "cycle", ["territory_id", "path"]].itertuples(index=False):
+        steps = split_ids(path)
+        if len(steps) < 2:
+            continue
+        index = next(i for i in usable if outcomes.at[i, "territory_id"] == tid and outcomes.at[i, "outcome_id"] == steps[0])
+        out.at("outcomes", origins[index], index, "leads_to", outcomes.at[index, "leads_to"],
+               t("validation.outcome_cycle", out.lang, path=arrow.join([*steps, steps[0]])))
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -533,7 +584,9 @@ def _parse_sheet(seq: int, sheet: RawSheet) -> tuple[pd.DataFrame, list[_Origin]
     origins = [_Origin(seq, sheet, pos) for pos in range(n)]
     data: dict[str, pd.Series] = {}
     pending: list[tuple] = []  # (pos, column id, raw value, _CellError) located once the table is concatenated
-    skipped: list[tuple] = []  # (pos, column id): cells of required columns absent from the sheet
+    # (pos, column id): cells of required columns absent from the sheet, and cells already
+    # reported when reading (a formula without a saved value)
+    skipped: list[tuple] = sorted(sheet.flagged)
     for column in table.columns:
         if column.id not in sheet.frame.columns:
             data[column.id] = _typed_series(column, [None] * n)
@@ -546,7 +599,7 @@ def _parse_sheet(seq: int, sheet: RawSheet) -> tuple[pd.DataFrame, list[_Origin]
                 values.append(None)
                 continue
             try:
-                values.append(_parse(column, raw))
+                values.append(_parse(column, raw, multiline=(table.id, column.id) in MULTILINE))
             except _CellError as err:
                 values.append(None)
                 pending.append((pos, column.id, raw, err))
@@ -619,8 +672,9 @@ def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | 
 
 
 def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framework: Framework | str | None = None,
-               known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr") -> dict[str, pd.DataFrame]:
-    """Read and validate workbooks or CSV folders; return canonical typed tables.
+               known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr",
+               limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, pd.DataFrame]:
+    """Read and validate workbooks or CSV folders; return the canonical typed tables they hold.
 
     Parameters
     ----------
@@ -632,23 +686,30 @@ def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framew
         Canonical tables already stored, which references may point to.
     lang : {"fr", "en"}
         Language of the problem messages.
+    limits : ReadLimits
+        What reading one file may cost (see :class:`collective_impact.io.ReadLimits`).
 
     Returns
     -------
     dict of str to DataFrame
-        Every table of the schema (see :func:`validate_sheets`).
+        The tables present in the files (a sheet or CSV file named after them, even an
+        empty one), in schema order, with canonical columns and dtypes. A table absent
+        from every file is absent from the result: handed to
+        :meth:`collective_impact.store.Store.import_tables`, it is not taken as empty,
+        so an import never drops stored rows because a sheet was renamed or left out.
 
     Raises
     ------
     InputError
         When any problem is found; ``err.problems`` lists every one of them.
     """
-    sheets, read_problems = read_sources(paths, lang=lang)
+    sheets, read_problems = read_sources(paths, lang=lang, limits=limits)
     tables, problems = validate_sheets(sheets, framework=framework, known=known, lang=lang)
     problems = read_problems + problems
     if problems:
         raise InputError(problems)
-    return tables
+    present = {sheet.table for sheet in sheets}
+    return {name: frame for name, frame in tables.items() if name in present}
 
 
 def check_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "formulaire",

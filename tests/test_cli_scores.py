@@ -122,3 +122,11 @@ def test_console_script(store_path, tmp_path):
                           cwd=tmp_path, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     pd.testing.assert_frame_equal(read_csv(done.stdout), condition_scores(RESPONSES)[COLUMNS], check_exact=True)
+
+
+def test_csv_writes_an_id_a_spreadsheet_would_evaluate_as_text():
+    from collective_impact.cli import scores_csv
+
+    frame = pd.DataFrame({"territory_id": ["-A1", "QPV-NORD"], "wave": [1, 1], "mean": [-0.5, 3.25]})
+    lines = scores_csv(frame).splitlines()
+    assert lines == ["territory_id,wave,mean", "'-A1,1,-0.5", "QPV-NORD,1,3.25"]

@@ -283,7 +283,8 @@ def test_csv_dialects_give_equal_frames(tmp_path):
     assert b'"Familles re\xc3\xa7ues, par an"' in (other / "Indicators.csv").read_bytes()
     assert b"\xc9glantiers" in (french / "Territoires.csv").read_bytes()  # É in cp1252
     left, right = load_files([french]), load_files([other])
-    for table_id in TABLE_ORDER:
+    assert list(left) == list(right) == ["territories", "responses", "indicators", "measurements"]
+    for table_id in left:
         pd.testing.assert_frame_equal(left[table_id], right[table_id])
     assert left["territories"]["name"].tolist() == ["Quartier des Églantiers", "Cité « Les Œillets »"]
     assert left["indicators"]["baseline"].tolist() == [61.5, 1234.5]
@@ -406,7 +407,7 @@ def every_kind() -> dict[str, pd.DataFrame]:
              "score": NA, "answered_on": pd.NaT},
         ]),
         "outcomes": typed("outcomes", [
-            {"territory_id": "T01", "outcome_id": "O1", "label": "Ateliers\nsur deux lignes", "level": "activity",
+            {"territory_id": "T01", "outcome_id": "O1", "label": "Ateliers du soir", "level": "activity",
              "leads_to": "O2;O3"},
             {"territory_id": "T01", "outcome_id": "O2", "label": "Réussite", "level": "intermediate", "leads_to": "O3"},
             {"territory_id": "T01", "outcome_id": "O3", "label": "Impact", "level": "impact", "leads_to": np.nan},
@@ -439,7 +440,7 @@ def every_kind() -> dict[str, pd.DataFrame]:
         ]),
         "judgments": typed("judgments", [
             {"territory_id": "T01", "wave": 2, "condition": "pivot", "band": "vigilance",
-             "justification": "Équipe pivot à mi-temps.", "evaluator": np.nan, "recorded_on": D("2024-06-30")},
+             "justification": "Équipe pivot\nà mi-temps.", "evaluator": np.nan, "recorded_on": D("2024-06-30")},
         ]),
     }
 

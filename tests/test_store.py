@@ -212,9 +212,9 @@ def test_reimport_replaces_every_row_of_the_territory(filled: Store) -> None:
     rows["measurements"] = []
     rows["responses"] = rows["responses"][:1]
     new_a = {name: typed(name, r) for name, r in rows.items()}
-    new_a.pop("judgments")  # an absent table: A ends up with no judgment
+    new_a.pop("judgments")  # an absent table, cleared on purpose: A ends up with no judgment
 
-    summary = filled.import_tables(new_a)
+    summary = filled.import_tables(new_a, clear=["judgments"])
 
     assert (summary.replaced, summary.added, summary.untouched) == (("A",), (), ("B",))
     want = expected({**new_a, "judgments": typed("judgments", [])})

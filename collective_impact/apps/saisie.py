@@ -34,6 +34,7 @@ from collective_impact.errors import CollectiveImpactError, InputError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import (
     clean_text,
+    escape,
     escape_html,
     format_number,
     format_short_date,
@@ -199,9 +200,11 @@ class MeetingForm:
         if territory is not None:
             partners = self.store.load(["partners"], territories=[territory])["partners"]
             for row in partners.sort_values("name").itertuples():
-                # a Checkbox description is text, not HTML: a partner's name is shown as typed
+                # ipywidgets runs MathJax over a description, text or HTML: only escaped HTML
+                # keeps a "$…$" in a partner's name from being typeset
                 self.checkboxes[str(row.partner_id)] = widgets.Checkbox(
-                    value=False, description=str(row.name), indent=False, layout=widgets.Layout(width="auto"))
+                    value=False, description=escape(row.name, markdown=False), description_allow_html=True,
+                    indent=False, layout=widgets.Layout(width="auto"))
         self.attendees.children = list(self.checkboxes.values())
         self.status.value = ""
         self._refresh_recent()

@@ -10,10 +10,11 @@
 
 Objects are shown in an ``Output`` widget by :func:`collective_impact.report.blocks.show_in`.
 
-Whatever a user typed or a store holds is shown either in text widgets (``Label``,
-drop-down options, check-box descriptions) or through
-:func:`~collective_impact.i18n.format.escape_html` in ``HTML`` widgets, which would
-otherwise render it as markup.
+Whatever a user typed or a store holds is shown either as drop-down options (plain
+text), through :func:`~collective_impact.i18n.format.escape_html` in ``HTML`` widgets,
+which would otherwise render it as markup, or through
+:func:`~collective_impact.i18n.format.escape` in a description (``description_allow_html``):
+ipywidgets runs MathJax over labels and descriptions, never over ``HTML`` widgets.
 """
 
 from __future__ import annotations

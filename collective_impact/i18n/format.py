@@ -36,30 +36,81 @@ from babel import numbers as babel_numbers
 from collective_impact.i18n import check_lang, plural_forms
 
 __all__ = ["clean_text", "escape", "escape_html", "format_count", "format_date", "format_month", "format_number", "format_percent",
-           "format_short_date", "format_time", "is_missing", "parse_decimal"]
+           "format_short_date", "format_time", "is_missing", "parse_decimal", "spreadsheet_text"]
 
 # Markdown punctuation that could turn a value into emphasis, a link (also a bare
-# "http://…" autolink, hence ":"), code, a table cell, strikethrough or (in nbconvert and
-# JupyterLab) LaTeX math. `<`, `>` and `&` are handled by html.escape. Every ASCII
-# punctuation character may be backslash-escaped in CommonMark.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|~$#!:])")
+# "http://…" autolink, hence ":"), code, a table cell or strikethrough. `<`, `>` and `&`
+# are handled by html.escape. Every ASCII punctuation character may be backslash-escaped
+# in CommonMark. "$" and the backslash are not here: a backslash escape does not survive
+# MathJax (see _TEX).
+_MARKDOWN_SPECIAL = re.compile(r"([`*_\[\]{}|~#!:])")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
+# JupyterLab, Voila and the classic notebook run MathJax over every Markdown and HTML
+# output once it is rendered: "$…$", "$$…$$", "\(…\)", "\[…\]" and "\begin{…}" are typeset,
+# and TeX can make links (\href) and styles (\style). A Markdown escape "\$" is no help:
+# the Markdown renderer turns it back into "$" before MathJax reads the page. So "$" and
+# the backslash from the data are written as character references, each in its own element: the
+# Markdown renderer and JupyterLab's math extraction (which read the source) see neither
+# character, and MathJax, which looks for a delimiter pair within one run of text (an
+# element ends the run), finds none. The page shows the characters as they are.
+_TEX = re.compile(r"[$\\]")
+_TEX_INERT = {"$": "<span>&#36;</span>", "\\": "<span>&#92;</span>"}
+_MARKDOWN_OR_TEX = re.compile(f"{_MARKDOWN_SPECIAL.pattern}|{_TEX.pattern}")
 
 
-def escape(value: object) -> str:
+def escape(value: object, *, markdown: bool = True) -> str:
     """Return ``value`` as text safe inside Markdown or HTML: shown as is, never interpreted.
 
-    HTML special characters become entities (``<`` → ``&lt;``), Markdown punctuation is
-    backslash-escaped and line breaks become spaces (a value cannot open a new block,
-    heading or list). A missing value gives ``"—"``.
+    The one rule for text from the data shown in a notebook, a report or an app: the
+    result is inert in HTML (``<`` → ``&lt;``), in Markdown (punctuation backslash-escaped)
+    and in MathJax (``$`` and ``\\`` each written as a character reference in its own
+    ``<span>``, so that no ``$…$`` or ``\\(…\\)`` can be typeset). Line breaks become
+    spaces (a value cannot open a new block, heading or list). Text without ``$``, ``\\``
+    or HTML and Markdown punctuation is returned as it is. A missing value gives ``"—"``.
+
+    Parameters
+    ----------
+    value
+        The text (or any value, shown with ``str``).
+    markdown : bool
+        ``False`` for text placed in HTML that no Markdown renderer reads (a table cell of
+        :func:`~collective_impact.report.tables.show_table`): no backslash escapes, which
+        would show there. Not for an attribute value: use :func:`escape_html`.
+
+    Examples
+    --------
+    >>> escape("Taux $x$ *net*")
+    'Taux <span>&#36;</span>x<span>&#36;</span> \\\\*net\\\\*'
+    >>> escape("A & B <i>", markdown=False)
+    'A &amp; B &lt;i&gt;'
     """
     if is_missing(value):
         return "—"
-    text = _NEWLINES.sub(" ", str(value))
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     # quote=False: values never land in attributes here, and apostrophes (frequent in
-    # French names) then stay readable in the notebook's Markdown source
-    return html.escape(text, quote=False)
+    # French names) then stay readable in the notebook's Markdown source. The entities
+    # html.escape writes hold no character that the substitution below changes.
+    text = html.escape(_NEWLINES.sub(" ", str(value)), quote=False)
+    special = _MARKDOWN_OR_TEX if markdown else _TEX
+    # one pass, so that the backslashes of the Markdown escapes are not taken for data
+    return special.sub(lambda found: _TEX_INERT.get(found.group(0)) or "\\" + found.group(0), text)
+
+
+# Characters that make a spreadsheet read a cell as a formula (or, for tab and carriage
+# return, hide one after them), as listed by OWASP's "CSV Injection" page.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: object) -> object:
+    """Return a cell value that a spreadsheet shows as text and never runs as a formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe (``'=HYPERLINK(…)``), as OWASP advises against CSV injection; any other value
+    (other text, a number, a negative number, a date, a missing value) is returned as it is,
+    so that numbers stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 # The CLDR locale of each language of the catalogue.
@@ -218,7 +269,11 @@ _THOUSANDS = re.compile(r"\s")
 
 
 def escape_html(value: object) -> str:
-    """Return ``value`` as text safe inside HTML, attributes included (``<``, ``&``, quotes escaped); ``None`` gives ``""``."""
+    """Return ``value`` as text safe inside HTML, attributes included (``<``, ``&``, quotes escaped); ``None`` gives ``""``.
+
+    For attribute values and ``ipywidgets.HTML`` widgets, which MathJax does not read. Text
+    shown in a notebook's Markdown or HTML output goes through :func:`escape` instead.
+    """
     return html.escape("" if value is None else str(value), quote=True)
 
 

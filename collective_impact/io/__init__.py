@@ -8,7 +8,24 @@ the same tables, and :func:`write_template` writes the blank workbook users fill
 
 Names of sheets, CSV files and columns are matched leniently: the canonical id, the French
 label or the English label, whatever the case, accents, spaces, ``_`` or ``-``
-(see :func:`normalize_label`).
+(see :func:`normalize_label`). A sheet whose name only resembles a table's ("Réponses
+(copie)") is a problem naming the table it resembles, never silently skipped.
+
+Limits
+------
+A file comes from anybody (an upload of the evaluator's server, a mail attachment), so
+reading it must not exhaust the machine. Before openpyxl reads a workbook, its zip
+directory is checked: the file's size (:data:`MAX_FILE_BYTES`), the total size of its
+members once decompressed (:data:`MAX_UNPACKED_BYTES`) and the ratio of the two
+(:data:`MAX_RATIO`, beyond :data:`RATIO_FLOOR`); a zip member cannot give more bytes than
+its directory declares (``zipfile`` stops there and checks the CRC), so the declared sizes
+bound what is read. Every sheet or CSV file may hold :data:`MAX_ROWS` rows at most. Each
+limit exceeded is a problem saying which and by how much; :class:`ReadLimits` lowers or
+raises them for one call.
+
+Formula cells are read from the value the spreadsheet saved with them; a formula without a
+saved value (written by a script, never opened in Excel or LibreOffice) is a problem
+naming the cell, never a blank.
 """
 
 from __future__ import annotations
@@ -21,7 +38,8 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from difflib import get_close_matches
 from io import BytesIO, StringIO
 from pathlib import Path
 
@@ -35,11 +53,20 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from collective_impact.errors import Problem
+from collective_impact.files import atomic_path
 from collective_impact.i18n import check_lang, t
+from collective_impact.i18n.format import format_number
 from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Table
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "MAX_FILE_BYTES",
+    "MAX_RATIO",
+    "MAX_ROWS",
+    "MAX_UNPACKED_BYTES",
+    "RATIO_FLOOR",
     "RawSheet",
+    "ReadLimits",
     "match_column",
     "match_table",
     "normalize_label",
@@ -59,6 +86,43 @@ _INLINE_LIST_MAX = 255  # Excel's limit on the text of an inline drop-down list
 _DATE_FORMAT = "DD/MM/YYYY"
 # A fixed time stamp makes two writes of the same tables byte-identical.
 _FIXED_TIME = dt.datetime(2020, 1, 1)
+
+#: Largest workbook or CSV file read (bytes). The demo workbook of four territories is 0.1 MB.
+MAX_FILE_BYTES = 50 * 2**20
+#: Largest total size of a workbook's zip members once decompressed (bytes).
+MAX_UNPACKED_BYTES = 500 * 2**20
+#: Largest ratio decompressed / compressed size of a workbook (the demo's is about 9)...
+MAX_RATIO = 200.0
+#: ...checked only beyond this decompressed size (bytes): a small file may compress very well.
+RATIO_FLOOR = 20 * 2**20
+#: Most rows of one sheet or CSV file, header and blank rows included.
+MAX_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """The limits on what reading one file may cost (see the module's notes).
+
+    Attributes
+    ----------
+    file_bytes, unpacked_bytes : int
+        Largest file size, and largest total decompressed size of a workbook's members.
+    ratio : float
+        Largest decompressed / compressed ratio, checked beyond ``ratio_floor`` bytes.
+    ratio_floor : int
+        Decompressed size below which the ratio is not checked.
+    rows : int
+        Most rows of one sheet or CSV file.
+    """
+
+    file_bytes: int = MAX_FILE_BYTES
+    unpacked_bytes: int = MAX_UNPACKED_BYTES
+    ratio: float = MAX_RATIO
+    ratio_floor: int = RATIO_FLOOR
+    rows: int = MAX_ROWS
+
+
+DEFAULT_LIMITS = ReadLimits()
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +145,9 @@ class RawSheet:
         Row number of each frame row as the spreadsheet shows it (header = row 1).
     labels : dict
         Canonical column id → header text as the user wrote it, for messages.
+    flagged : frozenset of (int, str)
+        Cells (frame position, column id) already reported as a problem while reading (a
+        formula without a saved value); they are blank in ``frame`` and not checked again.
     """
 
     table: str
@@ -89,6 +156,7 @@ class RawSheet:
     frame: pd.DataFrame
     rows: tuple[int, ...]
     labels: dict[str, str]
+    flagged: frozenset[tuple[int, str]] = frozenset()
 
 
 # ---------------------------------------------------------------------------- names
@@ -156,6 +224,34 @@ def match_column(table_id: str, header: str) -> str | None:
     return _COLUMNS_BY_NAME[table_id].get(normalize_label(header))
 
 
+# The template's own sheets besides the tables, in both languages: never a table, never a problem.
+_OWN_SHEETS = {normalize_label(t(key, lang)) for key in ("io.readme_sheet", "io.items_sheet", "io.lists_sheet")
+               for lang in ("fr", "en")}
+
+
+def _resembling_table(name: str) -> str | None:
+    """The table a sheet or file name that matches none seems meant for ("Réponses (copie)"), or ``None``."""
+    stem = normalize_label(re.sub(r"\.(csv|txt)$", "", name.strip(), flags=re.IGNORECASE))
+    if not stem or stem in _OWN_SHEETS:
+        return None
+    padded = f" {stem} "
+    # a table's name among the words of the name, the longest first ("theorie du changement" before "mesures")
+    for known in sorted(_TABLES_BY_NAME, key=len, reverse=True):
+        if f" {known} " in padded:
+            return _TABLES_BY_NAME[known]
+    close = get_close_matches(stem, list(_TABLES_BY_NAME), n=1, cutoff=0.8)
+    return _TABLES_BY_NAME[close[0]] if close else None
+
+
+def _unknown_sheet(display: str, name: str, lang: str) -> Problem | None:
+    """The problem of a sheet or CSV file that resembles a table without being named after it."""
+    table = _resembling_table(name)
+    if table is None:
+        return None
+    return Problem(display, name, None, None, None,
+                   t("io.unknown_sheet", lang, table=_quoted(TABLES[table].label(lang), lang)))
+
+
 def _quoted(text: str, lang: str) -> str:
     return f"« {text} »" if lang == "fr" else f"'{text}'"
 
@@ -167,7 +263,8 @@ def _expected_tables(lang: str) -> str:
 # ---------------------------------------------------------------------------- reading
 
 
-def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr") -> tuple[list[RawSheet], list[Problem]]:
+def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr",
+                 limits: ReadLimits = DEFAULT_LIMITS) -> tuple[list[RawSheet], list[Problem]]:
     """Read workbooks and CSV folders into raw sheets, one per recognised table.
 
     Parameters
@@ -177,15 +274,20 @@ def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr") -> t
         file per table, named after the table) or a single CSV file named after a table.
     lang : {"fr", "en"}
         Language of the problem messages.
+    limits : ReadLimits
+        What reading one file may cost (default: the module's constants).
 
     Returns
     -------
     sheets : list of RawSheet
-        Every sheet or CSV file recognised as a table, in file order. Sheets that match
-        no table (e.g. an instructions sheet) are ignored.
+        Every sheet or CSV file recognised as a table, in file order (an empty one too:
+        it says the table is present and empty). Sheets that match no table and resemble
+        none (e.g. an instructions sheet) are ignored.
     problems : list of Problem
-        Files that cannot be read or hold no recognisable sheet, unknown, duplicated or
-        untitled columns, missing required columns. Cell values are not checked here.
+        Files that cannot be read, exceed a limit or hold no recognisable sheet; sheets
+        that resemble a table without being named after it; unknown, duplicated or
+        untitled columns, missing required columns; formulas without a saved value.
+        Other cell values are not checked here.
     """
     check_lang(lang)
     if isinstance(paths, str | os.PathLike):
@@ -199,24 +301,105 @@ def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr") -> t
         if not path.exists():
             problems.append(Problem(str(raw_path), "", None, None, None, t("io.file_not_found", lang)))
         elif path.is_dir():
-            _read_csv_folder(path, display, lang, sheets, problems)
+            _read_csv_folder(path, display, lang, limits, sheets, problems)
         elif suffix in _EXCEL_SUFFIXES:
-            _read_workbook(path, display, lang, sheets, problems)
+            _read_workbook(path, display, lang, limits, sheets, problems)
         elif suffix in _CSV_SUFFIXES:
             table = match_table(path.name)
             if table is None:
                 problems.append(Problem(display, path.name, None, None, None,
                                         t("io.unknown_csv", lang, expected=_expected_tables(lang))))
             else:
-                _read_csv_file(path, display, path.name, table, lang, sheets, problems)
+                _read_csv_file(path, display, path.name, table, lang, limits, sheets, problems)
         else:
             problems.append(Problem(display, "", None, None, None, t("io.unsupported", lang)))
     return sheets, problems
 
 
-def _read_workbook(path: Path, display: str, lang: str, sheets: list[RawSheet], problems: list[Problem]) -> None:
+def _size_text(n: float, lang: str) -> str:
+    if n < 2**20:
+        return t("io.kilobytes", lang, n=format_number(n / 2**10, lang, decimals=0))
+    return t("io.megabytes", lang, n=format_number(n / 2**20, lang, decimals=1))
+
+
+def _file_too_big(path: Path, display: str, lang: str, limits: ReadLimits) -> Problem | None:
+    size = path.stat().st_size
+    if size <= limits.file_bytes:
+        return None
+    return Problem(display, "", None, None, None, t("io.too_big", lang, size=_size_text(size, lang),
+                                                    limit=_size_text(limits.file_bytes, lang)))
+
+
+def _zip_problem(path: Path, display: str, lang: str, limits: ReadLimits) -> Problem | None:
+    """Check a workbook's size and its zip directory before any member is decompressed."""
+    problem = _file_too_big(path, display, lang, limits)
+    if problem is not None:
+        return problem
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return Problem(display, "", None, None, None, t("io.unreadable", lang))
+    size = max(path.stat().st_size, 1)
+    if unpacked > limits.unpacked_bytes or (unpacked > limits.ratio_floor and unpacked / size > limits.ratio):
+        return Problem(display, "", None, None, None,
+                       t("io.too_big_unpacked", lang, size=_size_text(size, lang), unpacked=_size_text(unpacked, lang),
+                         limit=_size_text(limits.unpacked_bytes, lang),
+                         ratio=format_number(limits.ratio, lang, decimals=0)))
+    return None
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook holds a formula (an ``<f>`` element)."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                tail = b""
+                with archive.open(info) as member:
+                    while chunk := member.read(1 << 20):
+                        # the tag may straddle two chunks: keep the end of the previous one
+                        if re.search(rb"<(?:\w+:)?f[ >/]", tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+    return False
+
+
+class _Formula(str):
+    """A formula cell without a saved value: the formula's text, reported by :func:`_build_sheet`."""
+
+    __slots__ = ()
+
+
+class _TooManyRowsError(Exception):
+    """Raised by :func:`_limited` after ``limits.rows`` rows."""
+
+
+def _limited(rows: Iterable[list], limit: int) -> Iterator[list]:
+    for number, row in enumerate(rows, start=1):
+        if number > limit:
+            raise _TooManyRowsError
+        yield row
+
+
+def _with_formulas(values: Iterable[tuple], cells: Iterable[tuple]) -> Iterator[list]:
+    """The saved values of a sheet, a formula without a saved value replaced by its :class:`_Formula`."""
+    for row, formula_row in zip(values, cells, strict=False):
+        merged = list(row)
+        for j, cell in enumerate(formula_row):
+            if j < len(merged) and _blank(merged[j]) and getattr(cell, "data_type", None) == "f":
+                merged[j] = _Formula(str(cell.value))
+        yield merged
+
+
+def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, sheets: list[RawSheet],
+                   problems: list[Problem]) -> None:
+    problem = _zip_problem(path, display, lang, limits)
+    if problem is not None:
+        problems.append(problem)
+        return
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False) if _has_formulas(path) else None
     except Exception:  # openpyxl raises many kinds (zip, XML, key errors) for a damaged file
         problems.append(Problem(display, "", None, None, None, t("io.unreadable", lang)))
         return
@@ -226,23 +409,40 @@ def _read_workbook(path: Path, display: str, lang: str, sheets: list[RawSheet], 
         for worksheet in workbook.worksheets:
             table = match_table(worksheet.title)
             if table is None:
+                unknown = _unknown_sheet(display, worksheet.title, lang)
+                if unknown is not None:
+                    problems.append(unknown)
                 continue
             found = True
             # Some producers write a wrong <dimension>; read every stored row instead.
             worksheet.reset_dimensions()
-            grid = (list(values) for values in worksheet.iter_rows(values_only=True))
-            sheet, sheet_problems = _build_sheet(table, display, worksheet.title, grid, lang)
+            grid: Iterable[list] = (list(values) for values in worksheet.iter_rows(values_only=True))
+            if formulas is not None:
+                cells = formulas[worksheet.title]
+                cells.reset_dimensions()
+                grid = _with_formulas(grid, cells.iter_rows())
+            try:
+                sheet, sheet_problems = _build_sheet(table, display, worksheet.title, _limited(grid, limits.rows), lang)
+            except _TooManyRowsError:
+                problems.append(Problem(display, worksheet.title, None, None, None,
+                                        t("io.too_many_rows", lang, limit=format_number(limits.rows, lang, decimals=0))))
+                continue
+            except Exception:  # a sheet's XML cut or damaged: openpyxl fails while reading its rows
+                problems.append(Problem(display, worksheet.title, None, None, None, t("io.unreadable_sheet", lang)))
+                continue
             problems.extend(sheet_problems)
-            if sheet is not None:
-                sheets.append(sheet)
+            sheets.append(sheet)
         if not found:
             problems.append(Problem(display, ", ".join(names), None, None, None,
                                     t("io.no_sheet", lang, expected=_expected_tables(lang))))
     finally:
         workbook.close()
+        if formulas is not None:
+            formulas.close()
 
 
-def _read_csv_folder(folder: Path, display: str, lang: str, sheets: list[RawSheet], problems: list[Problem]) -> None:
+def _read_csv_folder(folder: Path, display: str, lang: str, limits: ReadLimits, sheets: list[RawSheet],
+                     problems: list[Problem]) -> None:
     found = False
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         # Skip hidden files and the lock files spreadsheets leave beside an open file.
@@ -250,21 +450,39 @@ def _read_csv_folder(folder: Path, display: str, lang: str, sheets: list[RawShee
             continue
         table = match_table(path.name)
         if table is None:
+            unknown = _unknown_sheet(display, path.name, lang)
+            if unknown is not None:
+                problems.append(unknown)
             continue
         found = True
-        _read_csv_file(path, display, path.name, table, lang, sheets, problems)
+        _read_csv_file(path, display, path.name, table, lang, limits, sheets, problems)
     if not found:
         problems.append(Problem(display, "", None, None, None, t("io.no_csv", lang, expected=_expected_tables(lang))))
 
 
+class _BomNotUtf8Error(Exception):
+    """Raised by :func:`_decode` for a file that starts with the UTF-8 mark but is not UTF-8."""
+
+    def __init__(self, err: UnicodeDecodeError) -> None:
+        super().__init__(str(err))
+        self.position = err.start
+        self.byte = err.object[err.start:err.start + 1]
+
+
 def _decode(data: bytes) -> str:
-    """Decode CSV bytes: UTF-16 with BOM, UTF-8 with or without BOM, else Windows-1252."""
+    """Decode CSV bytes: UTF-16 with BOM, UTF-8 with or without BOM, else Windows-1252.
+
+    A file that starts with the UTF-8 mark (BOM) says it is UTF-8: when it is not (a tool
+    added the mark to Windows-1252 text), guessing would give wrong letters in names and
+    headers without a word, so :class:`_BomNotUtf8Error` is raised instead.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as err:
+        if data.startswith(b"\xef\xbb\xbf"):
+            raise _BomNotUtf8Error(err) from err
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:  # five bytes are undefined in cp1252; latin-1 maps them all
@@ -282,9 +500,13 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv_file(path: Path, display: str, sheet_name: str, table: str, lang: str,
+def _read_csv_file(path: Path, display: str, sheet_name: str, table: str, lang: str, limits: ReadLimits,
                    sheets: list[RawSheet], problems: list[Problem]) -> None:
     try:
+        problem = _file_too_big(path, display, lang, limits)
+        if problem is not None:
+            problems.append(replace(problem, sheet=sheet_name))
+            return
         text = _decode(path.read_bytes())
         # Excel writes and reads a first line "sep=;" naming the separator; it shows no row for it.
         hint = re.match(r"sep=(.)[ \t]*\r?\n", text, flags=re.IGNORECASE)
@@ -294,14 +516,21 @@ def _read_csv_file(path: Path, display: str, sheet_name: str, table: str, lang: 
             delimiter = _sniff_delimiter(text)
         # One CSV record is one spreadsheet row, even when a quoted cell holds line breaks,
         # so counting records (not lines) gives the row numbers the user sees.
-        records = list(csv.reader(StringIO(text, newline=""), delimiter=delimiter))
+        records = list(_limited(csv.reader(StringIO(text, newline=""), delimiter=delimiter), limits.rows))
+    except _BomNotUtf8Error as err:
+        problems.append(Problem(display, sheet_name, None, None, None,
+                                t("io.bom_not_utf8", lang, byte=f"0x{err.byte.hex().upper()}", position=err.position)))
+        return
+    except _TooManyRowsError:
+        problems.append(Problem(display, sheet_name, None, None, None,
+                                t("io.too_many_rows", lang, limit=format_number(limits.rows, lang, decimals=0))))
+        return
     except (OSError, UnicodeError, csv.Error):
         problems.append(Problem(display, sheet_name, None, None, None, t("io.unreadable_csv", lang)))
         return
     sheet, sheet_problems = _build_sheet(table, display, sheet_name, iter(records), lang)
     problems.extend(sheet_problems)
-    if sheet is not None:
-        sheets.append(sheet)
+    sheets.append(sheet)
 
 
 def _blank(value: object) -> bool:
@@ -314,11 +543,16 @@ def _blank(value: object) -> bool:
     return False
 
 
-def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterator[list], lang: str
-                 ) -> tuple[RawSheet | None, list[Problem]]:
-    """Turn the rows of a sheet into a :class:`RawSheet`; the first non-blank row is the header."""
+def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterable[list], lang: str
+                 ) -> tuple[RawSheet, list[Problem]]:
+    """Turn the rows of a sheet into a :class:`RawSheet`; the first non-blank row is the header.
+
+    A sheet without any value gives a :class:`RawSheet` without rows: the table is present
+    in the file, and empty.
+    """
     table = TABLES[table_id]
     problems: list[Problem] = []
+    grid = iter(grid)
     header_row = 0
     header: list = []
     for number, values in enumerate(grid, start=1):
@@ -326,7 +560,8 @@ def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterator[list]
             header_row, header = number, values
             break
     if not header_row:
-        return None, problems  # an empty sheet: nothing to read, nothing wrong
+        # an empty sheet: nothing to read, nothing wrong
+        return RawSheet(table_id, file, sheet_name, pd.DataFrame(index=pd.RangeIndex(0)), (), {}), problems
 
     positions: dict[str, int] = {}
     labels: dict[str, str] = {}
@@ -349,12 +584,19 @@ def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterator[list]
 
     rows: list[int] = []
     records: list[list] = []
+    flagged: set[tuple[int, str]] = set()
     untitled_used: set[int] = set()
+    columns_at = {j: column_id for column_id, j in positions.items()}
     for number, values in enumerate(grid, start=header_row + 1):
         if all(_blank(v) for v in values):
             continue  # blank rows (in the middle or at the end) carry nothing; their numbers are skipped
+        for j, value in enumerate(values):
+            if isinstance(value, _Formula) and j in columns_at:
+                problems.append(Problem(file, sheet_name, number, labels[columns_at[j]], str(value),
+                                        t("io.formula_without_value", lang, cell=f"{get_column_letter(j + 1)}{number}")))
+                flagged.add((len(records), columns_at[j]))
         rows.append(number)
-        records.append(values)
+        records.append([None if isinstance(v, _Formula) else v for v in values])
         # A value under a blank title, or right of the last title, belongs to no column.
         untitled_used.update(j for j, v in enumerate(values) if (j in untitled or j >= len(header)) and not _blank(v))
     for j in sorted(untitled_used):
@@ -371,7 +613,7 @@ def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterator[list]
         for column_id, j in sorted(positions.items(), key=lambda kv: kv[1])
     }
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)))
-    return RawSheet(table_id, file, sheet_name, frame, tuple(rows), labels), problems
+    return RawSheet(table_id, file, sheet_name, frame, tuple(rows), labels, frozenset(flagged)), problems
 
 
 # ---------------------------------------------------------------------------- writing
@@ -576,15 +818,19 @@ def _build_workbook(tables: Mapping[str, pd.DataFrame], lang: str, framework) ->
     return workbook
 
 
-def _save(workbook: Workbook, path: PathLike) -> None:
-    """Save with fixed time stamps, so the same tables always give the same bytes."""
+def _save(workbook: Workbook, path: PathLike, lang: str) -> None:
+    """Save with fixed time stamps, so the same tables always give the same bytes.
+
+    The file is written under a temporary name and moved into place (see
+    :func:`collective_impact.files.atomic_path`): a failure leaves the previous file or none.
+    """
     workbook.properties.created = _FIXED_TIME
     workbook.properties.creator = "collective-impact"
     buffer = BytesIO()
     workbook.save(buffer)
     stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+    with (atomic_path(path, lang=lang) as temporary, zipfile.ZipFile(buffer) as source,
+          zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target):
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "docProps/core.xml":
@@ -601,7 +847,9 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: PathLike, *, lang: 
     The workbook has the layout of the template (instructions sheet, one sheet per table,
     questionnaire items, drop-down lists) filled with the tables' rows: coded values as
     their label in ``lang``, dates as real Excel dates (JJ/MM/AAAA), booleans as oui/non
-    (yes/no), missing values as empty cells. Read back with
+    (yes/no), missing values as empty cells. A text is always written as text, so that a
+    value starting with ``=``, ``+``, ``-`` or ``@`` is never evaluated as a formula by
+    Excel or LibreOffice (and reads back as the same text). Read back with
     :func:`collective_impact.validation.load_files`, it gives the same tables.
 
     Parameters
@@ -610,7 +858,7 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: PathLike, *, lang: 
         Canonical typed tables keyed by table id (see :mod:`collective_impact.schema`);
         absent tables give empty sheets.
     path : path
-        The ``.xlsx`` file to write (parent folders are created).
+        The ``.xlsx`` file to write (parent folders are created); written whole or not at all.
     lang : {"fr", "en"}
         Language of sheet names, headers, coded values and instructions.
     framework : Framework or str, optional
@@ -619,7 +867,7 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: PathLike, *, lang: 
     unknown = sorted(set(tables) - set(TABLES))
     if unknown:
         raise ValueError(f"unknown table(s): {', '.join(unknown)}")
-    _save(_build_workbook(tables, lang, framework), path)
+    _save(_build_workbook(tables, lang, framework), path, lang)
 
 
 def write_template(path: PathLike, *, lang: str = "fr", framework=None) -> None:
@@ -639,4 +887,4 @@ def write_template(path: PathLike, *, lang: str = "fr", framework=None) -> None:
     framework : Framework or str, optional
         Framework whose items are listed (default: the default framework).
     """
-    _save(_build_workbook({}, lang, framework), path)
+    _save(_build_workbook({}, lang, framework), path, lang)

@@ -72,7 +72,7 @@ from collective_impact._version import __version__
 from collective_impact.errors import RunError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import check_lang, t
-from collective_impact.i18n.format import format_date, format_number
+from collective_impact.i18n.format import format_date, format_number, spreadsheet_text
 from collective_impact.metrics.dates import evaluation_dates
 from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
 from collective_impact.metrics.summary import territory_summary
@@ -714,8 +714,14 @@ def summary_frame(figures: pd.DataFrame, results: Iterable[TaskResult], *, out_d
 def write_summary(path: Path, figures: pd.DataFrame, results: Iterable[TaskResult], *, lang: str,
                   out_dir: Path) -> Path:
     """Write ``summary.csv``: in French, the French spreadsheet dialect (``;``, decimal comma),
-    in English the usual one (``,``, decimal point); UTF-8 with a BOM so that Excel reads accents."""
+    in English the usual one (``,``, decimal point); UTF-8 with a BOM so that Excel reads accents.
+
+    Text that a spreadsheet would read as a formula is written as text
+    (:func:`~collective_impact.i18n.format.spreadsheet_text`); numbers stay numbers."""
     frame = summary_frame(figures, results, out_dir=out_dir)
+    # a name or an error starting with "=" would run as a formula when the file is opened
+    for column in frame.select_dtypes(include=["object", "string"]).columns:
+        frame[column] = frame[column].map(spreadsheet_text)
     sep, decimal = (";", ",") if lang == "fr" else (",", ".")
     frame.to_csv(path, index=False, sep=sep, decimal=decimal, encoding="utf-8-sig", lineterminator="\n")
     return path

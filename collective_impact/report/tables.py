@@ -1,16 +1,19 @@
 """Tables for notebooks and reports: DataFrames shown as HTML, every cell and header escaped.
 
+Cells, headers and captions go through :func:`~collective_impact.i18n.format.escape`
+(``markdown=False``): inert in HTML and in MathJax, which JupyterLab and Voila run over
+HTML outputs too.
+
 :func:`show_table` renders any DataFrame; :func:`condition_table`, :func:`comparison_table`
 and :func:`partner_table` shape the report's recurring tables (labels in ``lang``) for it.
 Numbers are written by :mod:`collective_impact.i18n.format`.
 
-A pandas ``Styler`` does **not** escape by default; do not display one built from data
-without ``escape="html"``.
+A pandas ``Styler`` does **not** escape by default, and its ``escape="html"`` leaves ``$``
+to MathJax: display data through :func:`show_table`, never through a ``Styler``.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import re
 
@@ -18,7 +21,7 @@ import pandas as pd
 
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import format_number, is_missing
+from collective_impact.i18n.format import escape, format_number
 from collective_impact.report.markdown import HTML
 
 __all__ = ["comparison_table", "condition_table", "partner_table", "show_table"]
@@ -85,12 +88,10 @@ def show_table(frame: pd.DataFrame, *, lang: str = "fr", index: bool = False, de
 
     def cell(value: object, is_number: bool, is_float: bool, column: object) -> str:
         if column in formats:
-            return html.escape(str(formats[column](value)), quote=False)
+            return escape(formats[column](value), markdown=False)
         if is_number and not isinstance(value, str):
             return format_number(value, lang, decimals=decimals if is_float else 0)
-        if is_missing(value):
-            return "—"
-        return html.escape(str(value), quote=False)
+        return escape(value, markdown=False)
 
     def style(colour: str | None, keep: bool) -> str:
         rules = ([f"background-color: {colour}"] if colour else []) + (["white-space: nowrap"] if keep else [])
@@ -98,9 +99,9 @@ def show_table(frame: pd.DataFrame, *, lang: str = "fr", index: bool = False, de
 
     parts = ['<table class="ci-table">']
     if caption:
-        parts.append(f"<caption>{html.escape(caption, quote=False)}</caption>")
+        parts.append(f"<caption>{escape(caption, markdown=False)}</caption>")
     parts.append("<thead><tr>" + "".join(
-        f'<th class="{"ci-num" if n else "ci-text"}">{html.escape(str(c), quote=False)}</th>'
+        f'<th class="{"ci-num" if n else "ci-text"}">{escape(c, markdown=False)}</th>'
         for c, n in zip(columns, numeric, strict=True)) + "</tr></thead>")
     parts.append("<tbody>")
     for position, row in enumerate(frame.itertuples(index=False, name=None)):

