@@ -291,7 +291,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         print(t("cli.app.no_apps", lang, path=APPS_DIR), file=sys.stderr)
         return 1
     print(t("cli.app.starting", lang), flush=True)
-    server = VoilaServer(store.path, port, lang=lang)
+    server = VoilaServer(store.path, port, lang=lang, max_kernels=args.max_kernels)
     # closing the terminal or `kill` must stop Voila and its kernels as Ctrl+C does
     # (Voila runs in a session of its own and would otherwise outlive this process)
     signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
@@ -415,6 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("app", cmd_app, "cli.help.app", store=True)
     p.add_argument("--port", type=int, default=None, help=t("cli.help.port"))
+    p.add_argument("--max-kernels", dest="max_kernels", type=_positive, metavar="N",
+                   help=t("cli.help.max_kernels"))
     return parser
 
 

@@ -13,7 +13,15 @@ The server is Voila in its folder mode, bound to ``127.0.0.1``:
 * kernels are preheated (``--preheat_kernel``): a pool of kernels per app has already
   imported the package when a partner opens the link. The notebooks wait for the
   request (:func:`collective_impact.apps.forms.request_params`) before reading the address;
-* kernels left by closed pages are culled after :data:`CULL_IDLE` seconds.
+* what one stranger can make the server spend is bounded: kernels are capped in total and
+  per app (:mod:`collective_impact.apps.kernels`, preheated kernels included; see
+  :func:`kernel_limits`), a page beyond the caps is answered 503 with a page asking to come
+  back in a minute, and the kernels of closed pages are culled after :data:`CULL_IDLE`
+  seconds (a page still open keeps its kernel, however long the partner takes);
+* Voila runs as :mod:`collective_impact.apps.voila_app`: every error is a short page in
+  the reader's language (404 for anything absent, never a 500 or a traceback);
+* the pages use our template (``templates/voila``, found through ``$JUPYTER_PATH``), which
+  fetches nothing from outside the server (no CDN) and says "loading" in French.
 
 The store path reaches the kernels through ``$COLLECTIVE_IMPACT_STORE``.
 """
@@ -27,6 +35,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -35,16 +44,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import psutil
+
+from collective_impact.apps.kernels import DEFAULT_MAX_KERNELS
 from collective_impact.errors import RunError
 from collective_impact.i18n import t
-from collective_impact.paths import APPS_DIR, STORE_ENV
+from collective_impact.paths import APPS_DIR, STORE_ENV, TEMPLATES_DIR
 
-__all__ = ["DEFAULT_PORT", "AppInfo", "VoilaServer", "app_url", "free_port", "list_apps", "port_is_free",
-           "serve_apps", "voila_command"]
+__all__ = ["DEFAULT_PORT", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
+           "free_port", "kernel_limits", "list_apps", "port_is_free", "serve_apps", "voila_command"]
 
 DEFAULT_PORT = 8866
-CULL_IDLE = 900  # seconds before the kernel of a page closed (or left idle) is stopped
+#: Seconds before the kernel of a closed page is stopped. Only kernels no page is connected
+#: to are culled (``cull_connected`` stays off): a partner slowly filling a questionnaire
+#: keeps theirs.
+CULL_IDLE = 120
+#: Seconds between two looks for such kernels.
+CULL_INTERVAL = 30
+#: Environment variables giving the kernel caps when the command line does not.
+MAX_KERNELS_ENV = "COLLECTIVE_IMPACT_MAX_KERNELS"
+MAX_KERNELS_PER_APP_ENV = "COLLECTIVE_IMPACT_MAX_KERNELS_PER_APP"
+#: Our Voila template (templates/voila/templates/collective_impact).
+VOILA_TEMPLATE = "collective_impact"
 _START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class ServerUsage:
+    """What the server holds at one moment: its kernels and the memory of it and them."""
+
+    kernels: int  # kernel processes running
+    rss: int  # resident memory of Voila and every process it started, in bytes
 
 
 @dataclass(frozen=True)
@@ -100,8 +130,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _env_limit(name: str, lang: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise RunError(t("forms.app.bad_limit", lang, env=name, value=value))
+    return int(value)
+
+
+def kernel_limits(max_kernels: int | None = None, max_kernels_per_app: int | None = None, *,
+                  lang: str = "fr") -> tuple[int, int]:
+    """The kernel caps ``(in total, per app)`` to use.
+
+    Each is the value given, else ``$COLLECTIVE_IMPACT_MAX_KERNELS`` /
+    ``$COLLECTIVE_IMPACT_MAX_KERNELS_PER_APP``, else the default: 12 in total (2 cores and a
+    few GB of memory), and two thirds of the total per app, so that one app opened in a loop
+    leaves room for the others. A cap per app above the total is lowered to the total.
+
+    Raises
+    ------
+    RunError
+        An environment variable that is not a positive whole number.
+    """
+    total = max_kernels or _env_limit(MAX_KERNELS_ENV, lang) or DEFAULT_MAX_KERNELS
+    per_app = max_kernels_per_app or _env_limit(MAX_KERNELS_PER_APP_ENV, lang) or max(1, total * 2 // 3)
+    return total, min(per_app, total)
+
+
 def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, preheat: bool = True,
-                  pool_size: int = 1) -> list[str]:
+                  pool_size: int = 1, max_kernels: int | None = None, max_kernels_per_app: int | None = None,
+                  cull_idle: int = CULL_IDLE, cull_interval: int = CULL_INTERVAL) -> list[str]:
     """The command line that serves ``apps_dir`` with Voila on ``127.0.0.1:port``.
 
     Parameters
@@ -114,10 +173,15 @@ def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, prehe
         Keep ``pool_size`` kernels per app started and run up to the request.
     pool_size
         Kernels kept ready per app.
+    max_kernels, max_kernels_per_app
+        The kernel caps, in total and per app (default per app: :func:`kernel_limits`).
+    cull_idle, cull_interval
+        Seconds before the kernel of a closed page is stopped, and between two looks.
     """
     folder = Path(apps_dir) if apps_dir is not None else APPS_DIR
+    max_kernels, max_kernels_per_app = kernel_limits(max_kernels, max_kernels_per_app)
     command = [
-        sys.executable, "-m", "voila", str(folder),
+        sys.executable, "-m", "collective_impact.apps.voila_app", str(folder),
         "--no-browser",
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
@@ -126,8 +190,14 @@ def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, prehe
         "--show_tracebacks=False",
         # /voila/files/ would serve files of the folder: nothing is needed from there
         "--VoilaConfiguration.file_denylist=.*",
-        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
-        "--MappingKernelManager.cull_interval=60",
+        f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
+        "--VoilaConfiguration.multi_kernel_manager_class=collective_impact.apps.kernels.CappedKernelManager",
+        f"--CappedKernelManager.max_kernels={max_kernels}",
+        f"--CappedKernelManager.max_kernels_per_app={max_kernels_per_app}",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle}",
+        f"--MappingKernelManager.cull_interval={cull_interval}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
     ]
     if preheat:
         command += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
@@ -143,8 +213,8 @@ class VoilaServer:
         The store the apps read and write (passed as ``$COLLECTIVE_IMPACT_STORE``).
     port
         The port on 127.0.0.1 (default: a free one).
-    apps_dir, preheat, pool_size
-        See :func:`voila_command`.
+    apps_dir, preheat, pool_size, max_kernels, max_kernels_per_app, cull_idle, cull_interval
+        See :func:`voila_command`; the caps default to :func:`kernel_limits`.
     log_path
         Where Voila's own log goes (default: a file in the temporary folder).
     timeout
@@ -153,11 +223,16 @@ class VoilaServer:
 
     def __init__(self, store_path: str | os.PathLike, port: int | None = None, *,
                  apps_dir: str | os.PathLike | None = None, preheat: bool = True, pool_size: int = 1,
-                 log_path: str | os.PathLike | None = None, timeout: float = _START_TIMEOUT, lang: str = "fr") -> None:
+                 log_path: str | os.PathLike | None = None, timeout: float = _START_TIMEOUT, lang: str = "fr",
+                 max_kernels: int | None = None, max_kernels_per_app: int | None = None, cull_idle: int = CULL_IDLE,
+                 cull_interval: int = CULL_INTERVAL) -> None:
         self.store_path = Path(store_path).resolve()
         self.port = port or free_port()
         self.apps_dir = Path(apps_dir) if apps_dir is not None else APPS_DIR
-        self.command = voila_command(self.apps_dir, port=self.port, preheat=preheat, pool_size=pool_size)
+        self.max_kernels, self.max_kernels_per_app = kernel_limits(max_kernels, max_kernels_per_app, lang=lang)
+        self.command = voila_command(self.apps_dir, port=self.port, preheat=preheat, pool_size=pool_size,
+                                     max_kernels=self.max_kernels, max_kernels_per_app=self.max_kernels_per_app,
+                                     cull_idle=cull_idle, cull_interval=cull_interval)
         self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"collective-impact-voila-{self.port}.log"
         self.timeout = timeout
         self.lang = lang
@@ -166,7 +241,9 @@ class VoilaServer:
 
     def start(self) -> str:
         """Start Voila and wait until it answers; return its base address."""
-        env = {**os.environ, STORE_ENV: str(self.store_path)}
+        # our Voila template is found as Jupyter finds any: under a folder of $JUPYTER_PATH
+        jupyter_path = os.pathsep.join(filter(None, [str(TEMPLATES_DIR), os.environ.get("JUPYTER_PATH")]))
+        env = {**os.environ, STORE_ENV: str(self.store_path), "JUPYTER_PATH": jupyter_path}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
             # a session of its own: Ctrl+C in the terminal reaches this process only, which
@@ -212,6 +289,48 @@ class VoilaServer:
                 return True
             time.sleep(0.2)
         return False
+
+    def usage(self) -> ServerUsage:
+        """The kernels and memory of the server now (zero when it is not running)."""
+        if self.process is None:
+            return ServerUsage(0, 0)
+        try:
+            root = psutil.Process(self.process.pid)
+            processes = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return ServerUsage(0, 0)
+        kernels = rss = 0
+        for process in processes:
+            try:
+                rss += process.memory_info().rss
+                # a kernel is a child of Voila; a kernel's own child (a subprocess it runs,
+                # before its exec) carries the kernel's command line too and is not one
+                kernels += process.ppid() == root.pid and "ipykernel_launcher" in " ".join(process.cmdline())
+            except psutil.Error:  # stopped meanwhile
+                continue
+        return ServerUsage(kernels, rss)
+
+    @contextlib.contextmanager
+    def watch(self, interval: float = 0.2) -> Iterator[list[ServerUsage]]:
+        """Sample :meth:`usage` every ``interval`` seconds for the time of a ``with`` block.
+
+        ``with server.watch() as samples:`` — ``samples`` (first one taken at once) grows
+        until the block ends; ``max(s.rss for s in samples)`` is then the peak memory.
+        """
+        samples = [self.usage()]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(interval):
+                samples.append(self.usage())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            yield samples
+        finally:
+            stop.set()
+            sampler.join(timeout=10)
 
     def wait(self) -> int:
         """Wait until the server stops by itself; return its exit code."""

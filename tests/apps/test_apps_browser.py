@@ -195,7 +195,7 @@ def test_sources_are_not_served(apps):
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(apps.url + "voila/files/questionnaire.ipynb", timeout=30)
     info.value.close()
-    assert info.value.code == 403
+    assert info.value.code == 404  # refused files are "not found" (apps.voila_app)
     with urllib.request.urlopen(apps.url + "voila/api/contents/questionnaire.ipynb", timeout=30) as response:
         assert json.load(response)["content"] is None
     with urllib.request.urlopen(app_url(apps.url, "saisie"), timeout=60) as response:

@@ -1,0 +1,149 @@
+"""A kernel manager that refuses to start more kernels than the machine can hold.
+
+Voila starts one kernel (one Python process, ~100 MB) per opened page and has no limit of
+its own: 200 pages opened at once started 204 kernels and ate 16 GB. Voila lets its
+kernel manager be replaced (``VoilaConfiguration.multi_kernel_manager_class``);
+:class:`CappedKernelManager` is jupyter_server's manager with two caps, checked *before*
+anything is started:
+
+* ``max_kernels``: kernels of the whole server;
+* ``max_kernels_per_app``: kernels of one app (one notebook), so that one app opened in a
+  loop leaves room for the others.
+
+The preheated kernels (Voila's pool, one per app by default) are kernels like the others
+and count toward both caps. A page beyond a cap gets an HTTP 503 (the Voila application of
+:mod:`collective_impact.apps.voila_app` turns it into a page in the reader's language);
+nothing is queued.
+
+When a kernel stops (page closed and culled), the pools emptied while the server was full
+are filled again, so that the next partner gets a preheated kernel.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import unquote, urlsplit
+
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado.web import HTTPError
+from traitlets import Integer
+
+__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_MAX_KERNELS_PER_APP", "CappedKernelManager", "ServerFullError", "app_of_env"]
+
+#: Kernels of the whole server by default: sized for 2 cores and a few GB of memory
+#: (a kernel that has imported the package holds ~100-150 MB).
+DEFAULT_MAX_KERNELS = 12
+#: Kernels of one app by default (its preheated kernel included).
+DEFAULT_MAX_KERNELS_PER_APP = 8
+
+# Where Voila says which page a kernel is for: the path of the request that asked for it
+# (a kernel started for a page), or its full address (a pool refilled after a page used a
+# preheated kernel).
+_RENDER_PREFIX = "/voila/render/"
+
+
+class ServerFullError(HTTPError):
+    """No room for one more kernel: the page is answered 503 (come back in a minute)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, "%s", detail, reason="Service Unavailable")
+
+
+def app_of_env(env: dict | None) -> str | None:
+    """The notebook (``questionnaire.ipynb``) a kernel is started for, read from its environment.
+
+    ``None`` when the environment does not say (the pools filled at start-up).
+    """
+    env = env or {}
+    path = env.get("SCRIPT_NAME") or urlsplit(env.get("VOILA_REQUEST_URL") or "").path
+    if _RENDER_PREFIX not in path:
+        return None
+    return unquote(path.split(_RENDER_PREFIX, 1)[1]) or None
+
+
+class CappedKernelManager(AsyncMappingKernelManager):
+    """jupyter_server's kernel manager with a cap on kernels in total and per app."""
+
+    max_kernels = Integer(DEFAULT_MAX_KERNELS, config=True,
+                          help="Kernels the server may run at once (preheated ones included).")
+    max_kernels_per_app = Integer(DEFAULT_MAX_KERNELS_PER_APP, config=True,
+                                  help="Kernels one app (notebook) may run at once (its preheated ones included).")
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        # kernel id -> app, for kernels being started (not yet listed by the parent) and
+        # for those started; an id is reserved before the first await, so that pages
+        # arriving together cannot all pass the check
+        self._starting: dict[str, str | None] = {}
+        self._app_of: dict[str, str | None] = {}
+        self._stopping = False
+
+    def _kernel_app(self, kernel_id: str) -> str | None:
+        app = self._starting.get(kernel_id) or self._app_of.get(kernel_id)
+        if app is not None:
+            return app
+        # preheated kernels started with the server: Voila records their notebook
+        for name, data in getattr(self, "notebook_data", {}).items():
+            if kernel_id in data.get("kernel_ids", ()):
+                return name
+        return None
+
+    def kernel_count(self, app: str | None = None) -> int:
+        """Kernels running or starting, of the whole server or of ``app`` (``questionnaire.ipynb``)."""
+        ids = set(self.list_kernel_ids()) | set(self._starting)
+        if app is None:
+            return len(ids)
+        return sum(1 for kernel_id in ids if self._kernel_app(kernel_id) == app)
+
+    def _check_room(self, app: str | None) -> None:
+        total = self.kernel_count()
+        if total >= self.max_kernels:
+            raise ServerFullError(f"{total} kernels running, the cap is {self.max_kernels}")
+        if app is not None:
+            count = self.kernel_count(app)
+            if count >= self.max_kernels_per_app:
+                raise ServerFullError(f"{count} kernels of {app} running, the cap per app is {self.max_kernels_per_app}")
+
+    async def start_kernel(self, *, kernel_id: str | None = None, path: str | None = None, **kwargs: object) -> str:
+        """Start a kernel, or raise :class:`ServerFullError` (HTTP 503) when a cap is reached."""
+        if kernel_id is not None and kernel_id in self:
+            # an existing kernel is handed back: nothing is started
+            return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+        app = app_of_env(kwargs.get("env"))
+        self._check_room(app)
+        kernel_id = kernel_id or str(uuid.uuid4())
+        self._starting[kernel_id] = app
+        try:
+            kernel_id = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+            self._app_of[kernel_id] = app
+        finally:
+            self._starting.pop(kernel_id, None)
+        self.log.info("Kernel %s started for %s: %d of %d kernels", kernel_id, app or "a preheated pool",
+                      self.kernel_count(), self.max_kernels)
+        return kernel_id
+
+    async def shutdown_kernel(self, kernel_id: str, now: bool = False, restart: bool = False) -> None:
+        """Stop a kernel; then fill again the pools the caps had left short."""
+        await super().shutdown_kernel(kernel_id, now=now, restart=restart)
+        self._app_of.pop(kernel_id, None)
+        if not restart and not self._stopping:
+            self._refill_pools()
+
+    async def shutdown_all(self, now: bool = False) -> None:
+        """Stop every kernel (the server stops): no pool is filled again."""
+        self._stopping = True
+        await super().shutdown_all(now=now)
+
+    def _refill_pools(self) -> None:
+        # Voila's preheating subclass keeps, per notebook, a list of tasks each giving a
+        # started kernel; a task refused by the cap stays there as failed and would answer
+        # 503 to the next page even once there is room again
+        pools = getattr(self, "_pools", None)
+        if not pools:
+            return
+        for name, pool in pools.items():
+            for task in [task for task in pool if task.done() and (task.cancelled() or task.exception() is not None)]:
+                pool.remove(task)
+            # starts only what the pool lacks (and is refused again while the server is full)
+            self.fill_if_needed(delay=0, notebook_name=name)
+

@@ -1,0 +1,135 @@
+"""The Voila application that serves the apps: Voila, with pages of ours for every error.
+
+:class:`server.VoilaServer <collective_impact.apps.server.VoilaServer>` runs
+``python -m collective_impact.apps.voila_app`` instead of ``python -m voila``. The
+application is Voila's own, configured the same way, except that:
+
+* every page-serving handler answers an error with a short page in the reader's language
+  (``?lang=en``, French by default), never a traceback nor a bare "500": a 503 when the
+  kernel caps of :mod:`collective_impact.apps.kernels` are reached, a 404 for anything
+  absent. A file outside the served folders (``/voila/static/../``), refused
+  (``/voila/files/…``) or a malformed template path (``/voila/templates/``, which Voila
+  answers 500) is "not found" as well: a stranger learns nothing of what exists;
+* any address that no handler serves gets the same 404 page;
+* the texts of the loading page of our template (``templates/voila``) come from the
+  catalogue, through Voila's template resources.
+
+This module runs in the server process only (it imports Voila and tornado); the kernels
+never import it.
+"""
+
+from __future__ import annotations
+
+import tornado.web
+from voila.app import Voila
+from voila.handler import BaseVoilaHandler
+from voila.static_file_handler import TemplateStaticFileHandler
+
+from collective_impact.apps.params import parse_query
+from collective_impact.i18n import LANGS, t
+from collective_impact.i18n.format import escape_html
+
+__all__ = ["AppsVoila", "error_page", "loading_texts", "main"]
+
+#: Seconds a page beyond the kernel caps is told to wait (``Retry-After``).
+RETRY_AFTER = 60
+
+
+# The title and text of the error pages, by status; any other status has the generic ones.
+_ERROR_TEXTS = {404: ("forms.app.not_found_title", "forms.app.not_found"),
+                503: ("forms.app.busy_title", "forms.app.busy")}
+
+
+def error_page(status: int, lang: str = "fr", *, home: str = "/") -> str:
+    """The HTML page answering an error ``status`` (404, 503 or any other), in ``lang``.
+
+    The page stands alone (its style inline): it loads nothing.
+    """
+    title_key, text_key = _ERROR_TEXTS.get(status, ("forms.app.error_title", "forms.app.error"))
+    title = t(title_key, lang)
+    text = t(text_key, lang, status=status)
+    link = t("forms.app.home", lang)
+    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape_html(title)}</title>"
+            "<style>body{font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em;line-height:1.5}"
+            "</style></head>"
+            f'<body><h1>{escape_html(title)}</h1><p class="ci-error">{escape_html(text)}</p>'
+            f'<p><a href="{escape_html(home)}">{escape_html(link)}</a></p></body></html>\n')
+
+
+def loading_texts() -> dict[str, dict[str, str]]:
+    """The texts of the loading page, per language (``{n}`` and ``{total}`` filled in the browser)."""
+    return {lang: {"opening": t("forms.app.loading", lang),
+                   "step": t("forms.app.loading_step", lang, n="{n}", total="{total}")}
+            for lang in LANGS}
+
+
+class _PageErrors:
+    """Errors of a page-serving handler as a page of ours, in the reader's language."""
+
+    def send_error(self, status_code: int = 500, **kwargs: object) -> None:
+        # a file outside the served folders, or refused: "not found", as anything absent
+        if status_code == 403:
+            status_code = 404
+        super().send_error(status_code, **kwargs)
+
+    def write_error(self, status_code: int, **kwargs: object) -> None:
+        lang = parse_query(self.request.query).lang
+        if status_code == 503:
+            self.set_header("Retry-After", str(RETRY_AFTER))
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(error_page(status_code, lang, home=self.settings.get("base_url", "/")))
+
+
+class _TemplateStatic(_PageErrors, TemplateStaticFileHandler):
+    """Voila's template files, a malformed or unknown path answered 404 instead of 500."""
+
+    async def get(self, path: str, include_body: bool = True) -> None:
+        # Voila splits the path as "<template>/static/<file>" with assertions and looks
+        # the template up by name: anything else raises ValueError or AssertionError
+        template, _, rest = path.partition("/static/")
+        if not template or "/" in template or not rest:
+            raise tornado.web.HTTPError(404)
+        try:
+            await super().get(path, include_body)
+        except (ValueError, AssertionError) as err:
+            raise tornado.web.HTTPError(404) from err
+
+
+class NotFoundPage(_PageErrors, tornado.web.RequestHandler):
+    """Any address no handler serves."""
+
+    def prepare(self) -> None:
+        raise tornado.web.HTTPError(404)
+
+
+def _with_page_errors(handler: type) -> type:
+    """``handler`` answering errors with our pages, if it serves pages (not an API, not a websocket)."""
+    if handler is TemplateStaticFileHandler:
+        return _TemplateStatic
+    if issubclass(handler, (tornado.web.StaticFileHandler, BaseVoilaHandler)):
+        return type(handler.__name__, (_PageErrors, handler), {"__module__": __name__})
+    return handler
+
+
+class AppsVoila(Voila):
+    """Voila with our error pages and the loading texts of the catalogue (see the module)."""
+
+    def initialize(self, argv: list[str] | None = None) -> None:
+        super().initialize(argv)
+        # read by every page Voila renders, as resources.ci_loading (templates/voila)
+        self.config.VoilaConfiguration.resources = {"ci_loading": loading_texts()}
+
+    def init_handlers(self) -> list:
+        handlers = [(rule[0], _with_page_errors(rule[1]), *rule[2:]) for rule in super().init_handlers()]
+        return [*handlers, (r"/.*", NotFoundPage)]
+
+
+def main() -> None:
+    """Run the application (``python -m collective_impact.apps.voila_app FOLDER [options]``)."""
+    AppsVoila.launch_instance()
+
+
+if __name__ == "__main__":
+    main()

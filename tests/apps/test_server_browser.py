@@ -1,0 +1,87 @@
+"""Nothing fetched from outside: every app page, opened in chromium, requests only the
+server on 127.0.0.1 (Voila's own page linked Font Awesome on a public CDN), and its icons
+still show. Also the loading text of our Voila template, in French and English.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+
+from collective_impact.apps.server import app_url, list_apps
+
+pytestmark = pytest.mark.browser
+
+APPS = [app.name for app in list_apps()]
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_app_page_fetches_nothing_from_outside(desktop, apps, name):
+    page = desktop
+    requested: list[str] = []
+
+    def record(route):
+        requested.append(route.request.url)
+        # nothing may leave the machine, even where the test machine is online
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", record)
+    page.on("websocket", lambda socket: requested.append(socket.url))
+    page.goto(app_url(apps.url, name, territoire="QPV-NORD"))
+    page.locator(".ci-app").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert requested, "no request recorded"
+    outside = [url for url in requested if urlsplit(url).hostname != "127.0.0.1"]
+    assert outside == []
+    assert page.dialogs == []
+
+
+def test_icons_show_offline(desktop, apps):
+    page = desktop
+    page.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
+               else route.abort())
+    page.goto(app_url(apps.url, "tableau_de_bord", territoire="QPV-NORD"))
+    icon = page.locator(".ci-app button i.fa").first
+    icon.wait_for()
+    page.wait_for_load_state("networkidle")
+    glyph = icon.evaluate("e => { const s = getComputedStyle(e, '::before');"
+                          " return {content: s.content, font: s.fontFamily, width: e.getBoundingClientRect().width}; }")
+    # an icon drawn by the Font Awesome font served by Voila: a glyph, with some width
+    assert "Font Awesome" in glyph["font"] or "FontAwesome" in glyph["font"], glyph
+    assert glyph["content"] not in ("none", "normal", ""), glyph
+    assert glyph["width"] > 4, glyph
+    assert page.evaluate("() => document.fonts.check('900 16px \"Font Awesome 5 Free\"')")
+
+
+def _loading_texts(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=120) as response:
+        html = response.read().decode("utf-8")
+    found = re.search(r"const texts = (\{.*?\});", html)
+    assert found, "the loading texts of our template are missing"
+    return json.loads(found.group(1))
+
+
+def test_loading_text_in_french_and_english(desktop, apps):
+    texts = _loading_texts(app_url(apps.url, "saisie"))
+    assert texts["fr"]["opening"] == "Ouverture de la page…"
+    assert texts["en"]["step"] == "Preparing the page: step {n} of {total}"
+    # in the browser, the language comes from the address: every text the loading line shows is recorded
+    page = desktop
+    page.add_init_script("""window.ciLoading = [];
+        new MutationObserver(() => { const e = document.getElementById('loading_text');
+            if (e) window.ciLoading.push(e.textContent.trim()); })
+        .observe(document, {subtree: true, childList: true, characterData: true});""")
+    page.goto(app_url(apps.url, "saisie", lang="en"))
+    page.locator(".ci-app").first.wait_for()
+    shown = page.evaluate("() => window.ciLoading")
+    assert "Opening the page…" in shown, shown
+    # Voila's own text exists only until our script, parsed right after it, replaces it
+    after = shown[shown.index("Opening the page…"):]
+    assert not any("Running" in text or "Executing" in text for text in after), shown
