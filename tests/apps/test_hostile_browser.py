@@ -64,9 +64,6 @@ INJECTED = """() => {
 NOTHING = {"scripts": 0, "onerror": 0, "evil": 0, "styled": 0, "mathjax": 0, "headings": 0, "emphasis": 0, "links": 0,
            "cells": 0}
 LOCAL = re.compile(r"^(file:|data:|blob:|about:|(https?|wss?)://(127\.0\.0\.1|localhost)[:/])")
-# Voila's own page asks a CDN for Font Awesome (issue 11, finding 9, fixed with the
-# server): not from the data, so tolerated here until then; anything else fails.
-VOILA_CDN = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/fontawesome-free@[^/]+/css/(all|v4-shims)\.min\.css$")
 # MathJax typesets after the output is shown, and loads on first use: a bounded wait
 MATHJAX_DELAY_MS = 2500
 
@@ -129,7 +126,7 @@ def assert_inert(page, *, shown: list[str], within: str = "body") -> None:
     page.wait_for_timeout(MATHJAX_DELAY_MS)
     assert page.evaluate(INJECTED) == NOTHING
     assert page.dialogs == []
-    assert [url for url in page.requests if not LOCAL.match(url) and not VOILA_CDN.match(url)] == []
+    assert [url for url in page.requests if not LOCAL.match(url)] == []
     text = page.locator(within).first.inner_text()
     missing = [payload for payload in shown if payload not in text]
     assert missing == []
