@@ -71,6 +71,7 @@ from tqdm import tqdm
 
 from collective_impact._version import __version__
 from collective_impact.errors import RunError
+from collective_impact.files import atomic_path, write_bytes
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import check_lang, t
 from collective_impact.i18n.format import format_date, format_number, spreadsheet_text
@@ -740,7 +741,9 @@ def write_summary(path: Path, figures: pd.DataFrame, results: Iterable[TaskResul
     for column in frame.select_dtypes(include=["object", "string"]).columns:
         frame[column] = frame[column].map(spreadsheet_text)
     sep, decimal = (";", ",") if lang == "fr" else (",", ".")
-    frame.to_csv(path, index=False, sep=sep, decimal=decimal, encoding="utf-8-sig", lineterminator="\n")
+    # written beside, then moved into place: a failure leaves the previous summary or none
+    with atomic_path(path, lang=lang) as temporary:
+        frame.to_csv(temporary, index=False, sep=sep, decimal=decimal, encoding="utf-8-sig", lineterminator="\n")
     return path
 
 
@@ -826,5 +829,5 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
         bands=[{"label": framework.bands.label(b, lang), "css": _BAND_CLASSES[b]} for b in framework.bands.order],
         generated=format_date(date.today(), lang), version=__version__,
     )
-    path.write_text(page, encoding="utf-8")
+    write_bytes(path, page.encode("utf-8"), lang=lang)
     return path

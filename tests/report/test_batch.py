@@ -3,8 +3,10 @@ file, faults, resume, Ctrl-C and a Dask LocalCluster."""
 
 from __future__ import annotations
 
+import errno
 import html
 import io
+import pathlib
 import re
 import signal
 import sqlite3
@@ -288,6 +290,31 @@ def test_summary_writes_formulas_as_text_and_numbers_as_numbers(tmp_path, demo_s
     assert rows[0]["error"] == "'-1+2 @SUM(A1)"
     assert rows[0]["indicators_achieved"] == "-3"
     assert rows[0]["territory_id"] == "QPV-NORD" and rows[0]["status"] == "failed"
+
+
+def test_a_failed_summary_or_index_leaves_the_previous_file(tmp_path, demo_store, monkeypatch):
+    from collective_impact.errors import OutputError
+    from collective_impact.report.batch import TaskResult, territory_figures, write_index, write_summary
+
+    figures = territory_figures(Store(demo_store).load(territories=["QPV-NORD"]))
+    result = TaskResult("QPV-NORD", "ok")
+    (tmp_path / "summary.csv").write_text("previous summary", encoding="utf-8")
+    (tmp_path / "index.html").write_text("previous index", encoding="utf-8")
+
+    def full_disk(self, path, *args, **kwargs):
+        pathlib.Path(path).write_text("half a fi", encoding="utf-8")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    with pytest.raises(OutputError):
+        write_summary(tmp_path / "summary.csv", figures, (result,), lang="fr", out_dir=tmp_path)
+    monkeypatch.setattr(pathlib.Path, "write_bytes", lambda self, data: full_disk(None, self))
+    with pytest.raises(OutputError):
+        write_index(tmp_path / "index.html", figures, (result,), None, framework=load_framework(), lang="fr",
+                    out_dir=tmp_path)
+    assert (tmp_path / "summary.csv").read_text(encoding="utf-8") == "previous summary"
+    assert (tmp_path / "index.html").read_text(encoding="utf-8") == "previous index"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "summary.csv"]
 
 
 def test_a_path_traversal_id_is_refused(demo_store, tmp_path, capsys):
