@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 from pandas.testing import assert_frame_equal
+from support import write_sheets
 
 from collective_impact.cli import main
 from collective_impact.demo import demo_tables
@@ -79,16 +80,7 @@ def rename_sheet(path: Path, old: str, new: str | None) -> None:
 
 def one_territory_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
     """A workbook with territory T1 and the given sheets (title → rows, header first)."""
-    book = Workbook()
-    book.active.title = "Territoires"
-    book.active.append(["Territoire", "Nom", "Phase"])
-    book.active.append(["T1", "Nord", "Démarrage"])
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path
+    return write_sheets(path, {"Territoires": [["Territoire", "Nom", "Phase"], ["T1", "Nord", "Démarrage"]], **sheets})
 
 
 def run(argv: list[str], capsys) -> tuple[int, str, str]:

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
+from support import write_sheets
 
 from collective_impact.errors import InputError
 from collective_impact.framework import load_framework
@@ -83,15 +84,6 @@ def test_names_are_unambiguous():
 # ---------------------------------------------------------------------------- reading workbooks
 
 
-def write_sheets(path: Path, sheets: dict[str, list[list]]) -> Path:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in sheets.items():
-        worksheet = workbook.create_sheet(title)
-        for row in rows:
-            worksheet.append(row)
-    workbook.save(path)
-    return path
 
 
 TERRITORY = ["T01", "Quartier Nord", "Démarrage"]

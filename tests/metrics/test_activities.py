@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from support import canonical_table as table
 
 from collective_impact.errors import UnknownTerritoryError
 from collective_impact.metrics.activities import (
@@ -13,13 +14,6 @@ from collective_impact.metrics.activities import (
     coverage_pivot,
     coverage_summary,
 )
-from collective_impact.schema import TABLES
-
-
-def table(name: str, rows: list[list]) -> pd.DataFrame:
-    dtypes = TABLES[name].dtypes
-    return pd.DataFrame(rows, columns=list(dtypes)).astype(dtypes)
-
 
 OUTCOMES = table(
     "outcomes",
@@ -31,6 +25,7 @@ OUTCOMES = table(
         ["T2", "A", "Chantiers", "activity", None],
     ],
 )
+
 PARTNERS = table(
     "partners",
     [
@@ -40,6 +35,7 @@ PARTNERS = table(
         ["T2", "Q1", "Mairie", "mairie", True],  # one-partner territory
     ],
 )
+
 ACTIVITIES = table(
     "activities",
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from support import canonical_table as table
 
 from collective_impact.metrics.communication import (
     absent_partners,
@@ -13,15 +14,10 @@ from collective_impact.metrics.communication import (
     meetings_per_quarter,
     steering_interval,
 )
-from collective_impact.schema import CODES, TABLES
+from collective_impact.schema import CODES
 
 D = pd.Timestamp
 KINDS = [code.id for code in CODES["meeting_kind"]]
-
-
-def table(name: str, rows: list[list]) -> pd.DataFrame:
-    dtypes = TABLES[name].dtypes
-    return pd.DataFrame(rows, columns=list(dtypes)).astype(dtypes)
 
 
 PARTNERS = table(
@@ -34,6 +30,7 @@ PARTNERS = table(
         ["T3", "R1", "Mairie", "mairie", True],  # no meeting at all
     ],
 )
+
 MEETINGS = table(
     "meetings",
     [

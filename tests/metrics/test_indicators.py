@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from support import canonical_table as table
 
 from collective_impact.metrics.indicators import (
     STATUSES,
@@ -12,16 +13,10 @@ from collective_impact.metrics.indicators import (
     indicator_progress,
     status_counts,
 )
-from collective_impact.schema import TABLES
 
 D = pd.Timestamp
 # A 100-day period: 2020-01-01 → 2020-04-10; 2020-02-20 is day 50, so elapsed = 0.5 exactly.
 START, END, HALF = D("2020-01-01"), D("2020-04-10"), D("2020-02-20")
-
-
-def table(name: str, rows: list[list]) -> pd.DataFrame:
-    dtypes = TABLES[name].dtypes
-    return pd.DataFrame(rows, columns=list(dtypes)).astype(dtypes)
 
 
 def indicator(tid: str, iid: str, baseline: float, target: float, *, start=START, end=END) -> list:

@@ -8,6 +8,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from support import canonical_table as table
 
 from collective_impact.errors import CollectiveImpactError, UnknownTerritoryError
 from collective_impact.metrics.network import (
@@ -19,14 +20,8 @@ from collective_impact.metrics.network import (
     rating_percent,
     relation_scores,
 )
-from collective_impact.schema import TABLES
 
 NA = None
-
-
-def table(name: str, rows: list[list]) -> pd.DataFrame:
-    dtypes = TABLES[name].dtypes
-    return pd.DataFrame(rows, columns=list(dtypes)).astype(dtypes)
 
 
 def rel(tid, wave, a, b, interaction, trust=(NA, NA, NA), value=(NA, NA, NA)) -> list:

@@ -5,23 +5,14 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from support import canonical_table as table
 
 from collective_impact.metrics.summary import territory_summary
-from collective_impact.schema import TABLES
 
 D = pd.Timestamp
 NA = None
 CONDITIONS = ["agenda", "mesure", "activites", "communication", "pivot"]
 STATUSES = ["achieved", "on_track", "behind", "regressing", "no_data"]
-
-
-def table(name: str, rows: list[list], columns: list[str] | None = None) -> pd.DataFrame:
-    dtypes = TABLES[name].dtypes
-    frame = pd.DataFrame(rows, columns=columns or list(dtypes))
-    for column in dtypes:
-        if column not in frame:
-            frame[column] = None
-    return frame[list(dtypes)].astype(dtypes)
 
 
 def tables() -> dict[str, pd.DataFrame]:

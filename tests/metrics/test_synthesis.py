@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pytest
+from support import canonical_table as table
 
 from collective_impact.demo import demo_tables
 from collective_impact.errors import UnknownTerritoryError
 from collective_impact.metrics.assessment import condition_scores
 from collective_impact.metrics.synthesis import RULES, territory_synthesis
-from collective_impact.schema import TABLES
 
 AS_OF = pd.Timestamp("2026-06-30")
 D = pd.Timestamp
@@ -26,13 +26,6 @@ CONDITIONS = ["agenda", "mesure", "activites", "communication", "pivot"]
 # --------------------------------------------------------------------------------------
 # small canonical tables
 # --------------------------------------------------------------------------------------
-
-
-def table(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A canonical table from dicts (absent columns are missing values)."""
-    columns = TABLES[name].column_ids
-    frame = pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=columns)
-    return frame.astype(TABLES[name].dtypes)
 
 
 def territory(phase: str | None = "mise_en_oeuvre", tid: str = "T1", name: str = "Quartier test") -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from support import canonical_table as table
 
 from collective_impact.metrics.theory_of_change import (
     outcome_layers,
@@ -13,12 +14,6 @@ from collective_impact.metrics.theory_of_change import (
     theory_of_change_issues,
     theory_of_change_summary,
 )
-from collective_impact.schema import TABLES
-
-
-def table(name: str, rows: list[list]) -> pd.DataFrame:
-    dtypes = TABLES[name].dtypes
-    return pd.DataFrame(rows, columns=list(dtypes)).astype(dtypes)
 
 
 def outcomes(rows: list[tuple]) -> pd.DataFrame:

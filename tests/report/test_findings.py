@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import canonical_table as frame
 
 from collective_impact.demo import demo_tables
 from collective_impact.errors import UnknownTerritoryError
@@ -25,7 +26,6 @@ from collective_impact.report.findings import (
     theory_of_change_messages,
 )
 from collective_impact.report.labels import gap_kind_labels, quarter_label, status_labels
-from collective_impact.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = pd.Timestamp("2026-06-30")
@@ -36,12 +36,6 @@ PHASES = ["demarrage", "mise_en_oeuvre", "maturite"]
 NAME_LISTS = {"dead_end_labels", "unmeasured_labels", "outcomes_without_activity_labels", "regressing_labels",
               "absent_names", "isolated_names", "backbone_names", "low_functions", "function_scores",
               "disagree_items"}
-
-
-def frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A canonical table from dicts (absent columns are missing values)."""
-    columns = TABLES[name].column_ids
-    return pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=columns).astype(TABLES[name].dtypes)
 
 
 def small(*, answers: dict[str, list] | None = None, names: dict[str, str] | None = None, n_partners: int = 4,

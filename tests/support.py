@@ -1,0 +1,37 @@
+"""Helpers shared by test modules (importable because pytest puts ``tests/`` on the path)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+
+from collective_impact.schema import TABLES
+
+
+def canonical_table(name: str, rows: Sequence[Sequence | Mapping], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A canonical table ``name`` with the schema's columns and dtypes, built by hand.
+
+    ``rows`` are lists (values of ``columns``, every column of the table by default) or
+    dicts (column → value); columns a row does not give are missing values.
+    """
+    order = list(TABLES[name].dtypes)
+    records = []
+    for row in rows:
+        given = dict(row) if isinstance(row, Mapping) else dict(zip(columns or order, row, strict=True))
+        records.append([given.get(column) for column in order])
+    return pd.DataFrame(records, columns=order).astype(TABLES[name].dtypes)
+
+
+def write_sheets(path: Path, sheets: Mapping[str, Sequence[Sequence]]) -> Path:
+    """A workbook at ``path`` with exactly the given sheets (title → rows, header first)."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        worksheet = workbook.create_sheet(title)
+        for row in rows:
+            worksheet.append(list(row))
+    workbook.save(path)
+    return path
