@@ -7,6 +7,7 @@ The server itself, under load and on bad addresses, is tested in test_server_lim
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -105,23 +106,30 @@ def capped(monkeypatch):
 QUESTIONNAIRE = {"SCRIPT_NAME": "/voila/render/questionnaire.ipynb"}
 
 
+def start(manager: CappedKernelManager, env: dict) -> None:
+    """Run ``manager.start_kernel`` to its end, in a thread of its own: the browser tests of
+    this session keep an event loop running in the main thread (Playwright's sync API)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(lambda: asyncio.run(manager.start_kernel(kernel_name="python3", env=env))).result()
+
+
 def test_cap_per_app_refuses_before_starting(capped):
     capped._starting.update({"k1": "questionnaire.ipynb", "k2": "questionnaire.ipynb"})
     with pytest.raises(ServerFullError) as refused:
-        asyncio.run(capped.start_kernel(kernel_name="python3", env=QUESTIONNAIRE))
+        start(capped, QUESTIONNAIRE)
     assert refused.value.status_code == 503
     # another app still has room: the parent is asked to start it
     with pytest.raises(_StartedError):
-        asyncio.run(capped.start_kernel(kernel_name="python3", env={"SCRIPT_NAME": "/voila/render/saisie.ipynb"}))
+        start(capped, {"SCRIPT_NAME": "/voila/render/saisie.ipynb"})
     assert set(capped._starting) == {"k1", "k2"}  # the refused start left nothing reserved
 
 
 def test_cap_in_total_counts_kernels_of_every_app(capped):
     capped._starting.update({"k1": "saisie.ipynb", "k2": None, "k3": "evaluation.ipynb"})
     with pytest.raises(ServerFullError):
-        asyncio.run(capped.start_kernel(kernel_name="python3", env=QUESTIONNAIRE))
+        start(capped, QUESTIONNAIRE)
     with pytest.raises(ServerFullError):  # a preheated pool (no page) is refused too
-        asyncio.run(capped.start_kernel(kernel_name="python3", env={}))
+        start(capped, {})
 
 
 @pytest.mark.parametrize(("status", "lang", "text"), [
