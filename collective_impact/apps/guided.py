@@ -6,8 +6,8 @@ wave, then goes through the seven steps of the evaluation one page at a time
 (its introduction, blocks and conclusions, as the report does). On the five condition
 steps a :class:`JudgmentForm` records the evaluator's own appraisal in the ``judgments``
 table; the synthesis shows them beside the computed bands; the last step produces the
-territory's HTML report (:func:`~collective_impact.report.execute.run_report`) and offers
-it for download (:class:`ReportPanel`).
+territory's report, HTML and PDF (:func:`~collective_impact.report.execute.run_report`), and
+offers both for download (:class:`ReportPanel`).
 
 Nothing here computes a metric or draws a figure: the steps' blocks do.
 """
@@ -48,6 +48,7 @@ from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.blocks import Step, render_step
 from collective_impact.report.bundle import TerritoryData, open_territory
 from collective_impact.report.execute import run_report
+from collective_impact.report.export import check_pdf_engine
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
@@ -71,8 +72,9 @@ def download_link(data: bytes, filename: str, text: str, *, mime: str = "text/ht
     (tested with chromium up to several megabytes).
     """
     encoded = base64.b64encode(data).decode("ascii")
+    charset = ";charset=utf-8" if mime.startswith("text/") else ""
     return (f'<a class="ci-download" download="{escape_html(filename)}" '
-            f'href="data:{mime};charset=utf-8;base64,{encoded}">⬇ {escape_html(text)}</a>')
+            f'href="data:{mime}{charset};base64,{encoded}">⬇ {escape_html(text)}</a>')
 
 
 class JudgmentForm(RowForm):
@@ -234,7 +236,10 @@ class JudgmentForm(RowForm):
 
 # ============================================================================ the report
 class ReportPanel:
-    """Produce the territory's HTML report (the same machinery as ``collective-impact report``) and offer it.
+    """Produce the territory's report, HTML and PDF (the same machinery as ``collective-impact report --pdf``), and offer both.
+
+    When this machine cannot write PDFs (no WeasyPrint or no Pango), the HTML report is
+    offered alone, with the reason and what to install.
 
     The report runs in a thread: the page stays usable while the notebook runs, and a
     moving sign with a message says that it is being prepared. Once ready, a link saves it.
@@ -252,6 +257,7 @@ class ReportPanel:
         self.lang = lang = territory.lang
         self.unsaved = unsaved
         self.html: bytes | None = None
+        self.pdf: bytes | None = None
         self.error: str | None = None
         self.thread: threading.Thread | None = None
         self.button = widgets.Button(description=t("guided.r.button", lang), button_style="success",
@@ -265,16 +271,16 @@ class ReportPanel:
             self.button, self.status, self.link], layout=widgets.Layout(width="100%"))
         self.box.add_class("ci-report")
 
-    @property
-    def filename(self) -> str:
-        return f"rapport-{self.territory.territory_id}.html" if self.lang == "fr" else \
-            f"report-{self.territory.territory_id}.html"
+    def filename(self, suffix: str) -> str:
+        """``rapport-ID.html`` (``report-ID.pdf`` in English…): the name the browser saves under."""
+        stem = "rapport" if self.lang == "fr" else "report"
+        return f"{stem}-{self.territory.territory_id}.{suffix}"
 
     def produce(self, *, wait: bool = False) -> bool:
         """Start preparing the report (``wait``: until it is ready); false when already running."""
         if not self._busy.acquire():
             return False
-        self.html = self.error = None
+        self.html = self.pdf = self.error = None
         self.link.value = ""
         warning = ""
         missing = self.unsaved() if self.unsaved is not None else []
@@ -291,24 +297,39 @@ class ReportPanel:
     def _run(self, warning: str) -> None:
         territory, lang = self.territory, self.lang
         started = time.perf_counter()
+        # the PDF too when this machine can write it; otherwise the HTML, and why no PDF
+        try:
+            check_pdf_engine(lang)
+            no_pdf = None
+        except CollectiveImpactError as err:
+            no_pdf = str(err)
         try:
             with tempfile.TemporaryDirectory(prefix="ci-rapport-") as folder:
                 # the wave and the date of what the evaluator went through, so that the report
                 # is what they saw (an appraisal saved today would otherwise move the date)
                 result = run_report(territory.territory_id, store_path=territory.store_path, out_dir=folder,
-                                    lang=lang, wave=territory.wave, as_of=territory.as_of.date().isoformat())
+                                    lang=lang, wave=territory.wave, as_of=territory.as_of.date().isoformat(),
+                                    pdf=no_pdf is None)
                 data = Path(result.html).read_bytes()
+                pdf = Path(result.pdf).read_bytes() if result.pdf is not None else None
         except Exception as err:  # shown to the evaluator, whatever failed
             self.error = str(err) if isinstance(err, CollectiveImpactError) else f"{type(err).__name__}: {err}"
             self.status.value = warning + banner(t("guided.r.failed", lang, detail=self.error), "error")
             self._busy.release()
             return
-        self.html = data
+        self.html, self.pdf = data, pdf
         seconds = format_number(time.perf_counter() - started, lang, decimals=0)
-        size = t("guided.r.size", lang, size=format_number(max(len(data) / 1_000_000, 0.1), lang, decimals=1))
-        self.link.value = download_link(data, self.filename, t("guided.r.download", lang, size=size))
-        self.status.value = warning + banner(t("guided.r.ready", lang, seconds=seconds), "ok")
+        links = [download_link(data, self.filename("html"), t("guided.r.download", lang, size=self._size(data)))]
+        if pdf is not None:
+            links.append(download_link(pdf, self.filename("pdf"), t("guided.r.download_pdf", lang, size=self._size(pdf)),
+                                       mime="application/pdf"))
+        self.link.value = " ".join(links)
+        note = banner(t("guided.r.no_pdf", lang, detail=no_pdf), "info") if no_pdf is not None else ""
+        self.status.value = warning + banner(t("guided.r.ready", lang, seconds=seconds), "ok") + note
         self._busy.release()
+
+    def _size(self, data: bytes) -> str:
+        return t("guided.r.size", self.lang, size=format_number(max(len(data) / 1_000_000, 0.1), self.lang, decimals=1))
 
     def outdated(self) -> None:
         """An appraisal changed after the report was produced: say so."""

@@ -271,29 +271,62 @@ def opened(store: Store):
     return open_territory(store.path, TERRITORY)
 
 
-def test_report_panel_offers_the_report_for_download(store, monkeypatch):
+def fake_reports(calls: list):
+    """A stand-in for run_report writing a tiny HTML report (and PDF when asked)."""
+    def run(territory_id, *, store_path, out_dir, lang, wave, as_of, pdf):
+        calls.append((territory_id, Path(store_path), lang, wave, as_of, pdf))
+        html_path = Path(out_dir) / f"{territory_id}.html"
+        html_path.write_text("<html>rapport ≠</html>", encoding="utf-8")
+        pdf_path = Path(out_dir) / f"{territory_id}.pdf" if pdf else None
+        if pdf_path is not None:
+            pdf_path.write_bytes(b"%PDF-1.7 rapport")
+        return type("Result", (), {"html": html_path, "pdf": pdf_path})
+
+    return run
+
+
+def download_links(value: str) -> dict[str, tuple[str, bytes]]:
+    """File name → (mime type, bytes) of every download link in ``value``."""
+    found = re.findall(r'download="([^"]+)" href="data:([^;"]+)(?:;charset=utf-8)?;base64,([^"]+)"', value)
+    return {name: (mime, base64.b64decode(data)) for name, mime, data in found}
+
+
+def test_report_panel_offers_the_report_and_its_pdf_for_download(store, monkeypatch):
     calls = []
-
-    def fake_run_report(territory_id, *, store_path, out_dir, lang, wave, as_of):
-        calls.append((territory_id, Path(store_path), lang, wave, as_of))
-        path = Path(out_dir) / f"{territory_id}.html"
-        path.write_text("<html>rapport ≠</html>", encoding="utf-8")
-        return type("Result", (), {"html": path})
-
-    monkeypatch.setattr(guided, "run_report", fake_run_report)
+    monkeypatch.setattr(guided, "run_report", fake_reports(calls))
+    monkeypatch.setattr(guided, "check_pdf_engine", lambda lang: None)
     territory = opened(store)
     panel = ReportPanel(territory, unsaved=lambda: ["Agenda commun"])
     assert panel.produce(wait=True)
-    assert calls == [(TERRITORY, store.path, "fr", 2, territory.as_of.date().isoformat())]
-    assert panel.html == "<html>rapport ≠</html>".encode()
-    link = re.search(r'download="([^"]+)" href="data:text/html;charset=utf-8;base64,([^"]+)"', panel.link.value)
-    assert link.group(1) == "rapport-QPV-NORD.html"
-    assert base64.b64decode(link.group(2)) == panel.html
+    assert calls == [(TERRITORY, store.path, "fr", 2, territory.as_of.date().isoformat(), True)]
+    assert panel.html == "<html>rapport ≠</html>".encode() and panel.pdf == b"%PDF-1.7 rapport"
+    assert download_links(panel.link.value) == {
+        "rapport-QPV-NORD.html": ("text/html", panel.html),
+        "rapport-QPV-NORD.pdf": ("application/pdf", panel.pdf),
+    }
+    assert "Télécharger le PDF" in panel.link.value
     assert "Le rapport est prêt" in panel.status.value
     assert "une appréciation saisie n&#x27;est pas enregistrée (Agenda commun)" in panel.status.value
     assert not panel.button.disabled
     panel.outdated()
     assert "produisez de nouveau le rapport" in panel.status.value
+
+
+def test_report_panel_without_a_pdf_engine_offers_the_html_and_says_why(store, monkeypatch):
+    calls = []
+
+    def no_engine(lang):
+        raise RunError("installez libpango-1.0-0")
+
+    monkeypatch.setattr(guided, "run_report", fake_reports(calls))
+    monkeypatch.setattr(guided, "check_pdf_engine", no_engine)
+    panel = ReportPanel(opened(store))
+    assert panel.produce(wait=True)
+    assert [call[-1] for call in calls] == [False]  # no PDF asked of run_report
+    assert panel.pdf is None
+    assert list(download_links(panel.link.value)) == ["rapport-QPV-NORD.html"]
+    assert "Le PDF n&#x27;a pas pu être préparé sur cette machine" in panel.status.value
+    assert "installez libpango-1.0-0" in panel.status.value
 
 
 def test_report_panel_says_why_a_report_failed(store, monkeypatch):

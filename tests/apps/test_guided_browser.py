@@ -103,6 +103,12 @@ def test_guided_evaluation_walk_judgment_synthesis_and_report(desktop, apps, sho
     assert html.escape(justification, quote=False) in agenda  # escaped: text, not markup
     assert hostile not in report
     assert "Camille Martin" in report
+    # and its PDF, from the same run
+    with page.expect_download() as info:
+        page.get_by_role("link", name=re.compile("Télécharger le PDF")).click()
+    pdf = info.value
+    assert pdf.suggested_filename == "rapport-QPV-NORD.pdf"
+    assert pdf.path().read_bytes().startswith(b"%PDF")
     assert page.dialogs == []
 
 
