@@ -62,7 +62,7 @@ import pandas as pd
 from collective_impact._version import __version__
 from collective_impact.errors import StoreError, UnknownTerritoryError
 from collective_impact.i18n import t
-from collective_impact.i18n.format import clean_text, format_number
+from collective_impact.i18n.format import clean_text, format_count, format_number
 from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Table
 
 __all__ = ["IMPORT_MODES", "SCHEMA_VERSION", "ImportMode", "ImportSummary", "RunRecord", "Store"]
@@ -230,7 +230,7 @@ class ImportSummary:
         if not self.imported:
             return t("store.import_nothing", lang, path=self.store)
         n = len(self.imported)
-        lines = [t(_plural("store.import_done", n), lang, path=self.store, n=format_number(n, lang, decimals=0))]
+        lines = [t("store.import_done", lang, path=self.store, territories=format_count(n, "noun.territory_imported", lang))]
         if self.replaced:
             key = "store.import_replaced_present" if self.kept else "store.import_replaced"
             lines.append(t(key, lang, ids=", ".join(self.replaced)))
@@ -792,8 +792,8 @@ class Store:
             else:
                 headers[col] = t(f"store.col.{col}", lang)
         table = _text_table(shown.rename(columns=headers), left=[headers[c] for c in ("territory_id", "name", "phase")])
-        lines = [t(_plural("store.describe_head", len(frame)), lang, path=self.path,
-                   n=format_number(len(frame), lang, decimals=0)), "", table]
+        lines = [t("store.describe_head", lang, path=self.path,
+                   territories=format_count(len(frame), "noun.territory", lang)), "", table]
         if any(c.startswith("answers_w") for c in frame.columns):
             lines += ["", t("store.describe_waves", lang)]
         return "\n".join(lines)
@@ -856,11 +856,6 @@ def _text_table(frame: pd.DataFrame, *, left: Iterable[str]) -> str:
         parts = [v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row, widths, frame.columns, strict=True)]
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)
-
-
-def _plural(key: str, n: int) -> str:
-    """The message key for ``n`` things: ``key.one`` holds the singular."""
-    return f"{key}.one" if n == 1 else key
 
 
 def _territories_of(tables: Mapping[str, pd.DataFrame | None]) -> list[str]:
