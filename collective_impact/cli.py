@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -34,7 +35,9 @@ SCORE_FORMATS = ("table", "csv", "json")
 def _print_problems(err: InputError, lang: str) -> None:
     for problem in err.problems:
         print("  - " + problem.describe(lang), file=sys.stderr)
-    print(t("cli.problems_total", lang, n=len(err.problems)), file=sys.stderr)
+    from collective_impact.i18n.format import format_count
+
+    print(t("cli.problems_total", lang, problems=format_count(len(err.problems), "noun.problem", lang)), file=sys.stderr)
 
 
 def _open_store(args: argparse.Namespace, *, create: bool = False, read_only: bool = False):
@@ -432,6 +435,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CollectiveImpactError as err:
         print(t("cli.error", args.lang, error=err), file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader stopped reading (`… | head`): nothing to tell; what is left to flush at
+        # exit goes nowhere instead of raising again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as err:
         # the last resort for a file the system refuses (permissions, full disk) outside the
         # places that word it themselves: a message naming the file, never a traceback

@@ -36,9 +36,11 @@ class Problem:
         if self.column:
             parts.append(t("problem.column", lang, column=self.column))
         where = ", ".join(parts)
+        from collective_impact.i18n.format import terminal_text  # pandas: not at --help time
+
         value = ""
         if self.value is not None and str(self.value) != "":
-            value = " " + t("problem.value", lang, value=self.value)
+            value = " " + t("problem.value", lang, value=terminal_text(self.value))
         return f"{where} :{value} {self.message}" if lang == "fr" else f"{where}:{value} {self.message}"
 
 

@@ -67,3 +67,47 @@ def test_an_error_of_the_package_is_a_message_with_exit_1(tmp_path, capsys):
     assert err.startswith("Error: ")
     assert "absent.sqlite" in err
     assert "Traceback" not in err
+
+
+def test_a_value_from_a_file_cannot_reorder_or_colour_the_terminal(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    from collective_impact.cli import main
+
+    assert main(["demo-data", str(tmp_path / "demo.xlsx")]) == 0
+    book = load_workbook(tmp_path / "demo.xlsx")
+    book["Partenaires"]["A2"] = "P\u202e1\u200b"  # an id with a right-to-left override and a zero-width space
+    book.save(tmp_path / "bad.xlsx")
+    capsys.readouterr()
+    assert main(["validate", str(tmp_path / "bad.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert "\u202e" not in err and "\u200b" not in err
+    assert "P⟨U+202E⟩1⟨U+200B⟩" in err
+
+
+@pytest.mark.parametrize(("n", "fr", "en"), [(1, "1 problème à corriger.", "1 problem to fix."),
+                                             (2, "2 problèmes à corriger.", "2 problems to fix.")])
+def test_the_count_of_problems_is_said_in_the_right_plural(n, fr, en, capsys):
+    from collective_impact.cli import _print_problems
+    from collective_impact.errors import InputError, Problem
+
+    err = InputError([Problem("f.xlsx", "Réponses", i + 2, "Score", "x", "pas un nombre") for i in range(n)])
+    for lang, expected in (("fr", fr), ("en", en)):
+        _print_problems(err, lang)
+        assert capsys.readouterr().err.splitlines()[-1] == expected
+
+
+def test_a_reader_that_stops_reading_gets_no_error(tmp_path):
+    import subprocess
+    import sys
+
+    from collective_impact.demo import demo_tables
+    from collective_impact.store import Store
+
+    store = tmp_path / "evaluation.sqlite"
+    Store(store).import_tables(demo_tables())
+    # `summary | head -1`: the pipe closes after the first line
+    done = subprocess.run(f"{sys.executable} -m collective_impact summary --store {store} | head -c 10",
+                          shell=True, capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("La base")
+    assert done.stderr == ""

@@ -36,7 +36,7 @@ from babel import numbers as babel_numbers
 from collective_impact.i18n import check_lang, plural_forms
 
 __all__ = ["clean_text", "escape", "escape_html", "format_count", "format_date", "format_month", "format_number", "format_percent",
-           "format_short_date", "format_time", "is_missing", "parse_decimal", "spreadsheet_text"]
+           "format_short_date", "format_time", "is_missing", "parse_decimal", "spreadsheet_text", "terminal_text"]
 
 # Markdown punctuation that could turn a value into emphasis, a link (also a bare
 # "http://…" autolink, hence ":"), code, a table cell or strikethrough. `<`, `>` and `&`
@@ -275,6 +275,14 @@ def escape_html(value: object) -> str:
     shown in a notebook's Markdown or HTML output goes through :func:`escape` instead.
     """
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def terminal_text(value: object) -> str:
+    """``value`` as a terminal may print it: control and invisible characters shown by their
+    code (``⟨U+202E⟩``), so that a value from a file can neither reorder nor colour the lines
+    around it, and the user sees what to remove."""
+    return "".join(f"⟨U+{ord(ch):04X}⟩" if unicodedata.category(ch) == "Cc" or _INVISIBLE.fullmatch(ch) else ch
+                   for ch in str(value))
 
 
 def clean_text(value: object, *, multiline: bool = False) -> str:

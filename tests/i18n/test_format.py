@@ -308,3 +308,10 @@ def test_the_patterns_catch_hand_formatting():
 
 def test_no_other_formatter_in_the_package():
     assert _formatter_patterns() == []
+
+
+def test_terminal_text_shows_control_and_invisible_characters_by_their_code():
+    from collective_impact.i18n.format import terminal_text
+
+    assert terminal_text("Quartier Nord – Les Tilleuls") == "Quartier Nord – Les Tilleuls"
+    assert terminal_text("a\x1b[31mb\x07\u202ec\ufeff") == "a⟨U+001B⟩[31mb⟨U+0007⟩⟨U+202E⟩c⟨U+FEFF⟩"
