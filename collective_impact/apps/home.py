@@ -113,10 +113,12 @@ class HomeApp:
         The server's base address, for the links to the other apps (default: from the page's address).
     batch_options
         More options of the batch (see :class:`~collective_impact.apps.reports.RunPanel`).
+    who
+        Who imports files, for the store's audit trail (default: the system user).
     """
 
     def __init__(self, store: Store, *, lang: str = "fr", reports_dir: str | os.PathLike | None = None,
-                 base_url: str | None = None, batch_options: dict | None = None) -> None:
+                 base_url: str | None = None, batch_options: dict | None = None, who: str | None = None) -> None:
         self.store = store
         self.lang = lang
         self.reports_dir = Path(reports_dir) if reports_dir is not None else reports_folder(store)
@@ -128,7 +130,7 @@ class HomeApp:
                                              layout=widgets.Layout(width="auto"))
         self.refresh_button.on_click(lambda _: self.refresh())
         self._refreshing = BusyButton(self.refresh_button, t("home.t.refreshing", lang))
-        self.upload = UploadPanel(store, lang=lang, on_imported=lambda _: self.refresh())
+        self.upload = UploadPanel(store, lang=lang, on_imported=lambda _: self.refresh(), who=who)
         self.run = RunPanel(store, reports_dir=self.reports_dir, lang=lang, on_finished=lambda _: self.refresh(),
                             batch_options=batch_options)
         self.downloads = DownloadPanel(store, reports_dir=self.reports_dir, lang=lang)

@@ -31,6 +31,7 @@ from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html, format_count, format_number
 from collective_impact.report.batch import BatchResult, Progress, TaskResult, reports_archive, run_batch
+from collective_impact.report.export import check_pdf_engine
 from collective_impact.store import Store
 
 __all__ = ["MIME_TYPES", "DownloadPanel", "RunLock", "RunPanel"]
@@ -94,7 +95,8 @@ class RunPanel:
         Called with the :class:`~collective_impact.report.batch.BatchResult` when a run ends.
     batch_options
         More options of :func:`~collective_impact.report.batch.run_batch` (``workers``,
-        ``notebook``…).
+        ``notebook``, ``pdf``…). By default the reports are printed to PDF too when this
+        machine can (:func:`~collective_impact.report.export.check_pdf_engine`).
     """
 
     def __init__(self, store: Store, *, reports_dir: str | os.PathLike, lang: str = "fr",
@@ -186,10 +188,17 @@ class RunPanel:
 
     def _run(self, territories: list[str]) -> None:
         lang = self.lang
+        options = dict(self.batch_options)
+        if "pdf" not in options:
+            # the PDF too when this machine can write it (as the guided evaluation does)
+            try:
+                check_pdf_engine(lang)
+                options["pdf"] = True
+            except CollectiveImpactError:
+                options["pdf"] = False
         try:
             self.result = run_batch(store_path=self.store.path, out_dir=self.reports_dir, territories=territories,
-                                    lang=lang, resume=True, progress=False, on_progress=self._progress,
-                                    **self.batch_options)
+                                    lang=lang, resume=True, progress=False, on_progress=self._progress, **options)
         except Exception as err:  # shown to the evaluator, whatever failed
             self.error = str(err) if isinstance(err, CollectiveImpactError) else f"{type(err).__name__}: {err}"
             self.status.value = banner(t("home.r.failed", lang, detail=self.error), "error")

@@ -48,26 +48,14 @@ def spinner(text: str) -> str:
     return f'<div class="ci-banner ci-banner-info"><span class="ci-spinner"></span>{escape_html(text)}</div>'
 
 
-def _severity(problem: Problem) -> str:
-    # "severity", "rows" and "suggestion" come with the grouped problems of the validation
-    return getattr(problem, "severity", "error") or "error"
-
-
-def _rows_text(problem: Problem, lang: str) -> str:
-    rows_text = getattr(problem, "rows_text", None)
-    if callable(rows_text):
-        return rows_text(lang)
-    return "" if problem.row is None else format_number(problem.row, lang, decimals=0)
-
-
 def problem_rows(problems: Sequence[Problem], lang: str = "fr") -> list[tuple[str, str, str, str, str, str, str]]:
     """The problems as the table shows them: file (its name only), sheet, rows, column, value, message, suggestion."""
     rows = []
     for problem in problems:
-        suggestion = getattr(problem, "suggestion", None)
+        suggestion = problem.suggestion
         value = "" if problem.value is None or (not isinstance(problem.value, str) and pd.isna(problem.value)) \
             else str(problem.value)
-        rows.append((Path(problem.file).name if problem.file else "", problem.sheet or "", _rows_text(problem, lang),
+        rows.append((Path(problem.file).name if problem.file else "", problem.sheet or "", problem.rows_text(lang),
                      problem.column or "", value, problem.message,
                      t("home.u.suggestion", lang, value=suggestion) if suggestion else ""))
     return rows
@@ -102,14 +90,17 @@ class UploadPanel:
         Called with the :class:`~collective_impact.store.ImportSummary` after an import.
     max_mb
         The largest total size of one upload, in megabytes.
+    who
+        Who imports, for the store's audit trail (default: the system user).
     """
 
     def __init__(self, store: Store, *, lang: str = "fr", on_imported: Callable[[ImportSummary], None] | None = None,
-                 max_mb: float = MAX_UPLOAD_MB) -> None:
+                 max_mb: float = MAX_UPLOAD_MB, who: str | None = None) -> None:
         self.store = store
         self.lang = lang
         self.on_imported = on_imported
         self.max_mb = max_mb
+        self.who = who
         self.tables: dict[str, pd.DataFrame] | None = None
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
@@ -163,8 +154,8 @@ class UploadPanel:
         if outcome is None:
             return False
         if isinstance(outcome, list):
-            self.problems = [p for p in outcome if _severity(p) != "warning"]
-            self.warnings = [p for p in outcome if _severity(p) == "warning"]
+            self.problems = [p for p in outcome if not p.is_warning]
+            self.warnings = [p for p in outcome if p.is_warning]
             self._show_problems()
             return False
         self.tables = outcome
@@ -177,7 +168,6 @@ class UploadPanel:
 
     def _load(self, files: Sequence[Upload], *, accept_warnings: bool) -> dict[str, pd.DataFrame] | list[Problem] | None:
         """The tables of ``files``, or their problems, or ``None`` (the reason shown) when they cannot be read."""
-        options = {"accept_warnings": True} if accept_warnings else {}
         try:
             with tempfile.TemporaryDirectory(prefix="ci-import-") as folder:
                 paths = []
@@ -185,7 +175,8 @@ class UploadPanel:
                     path = Path(folder) / _safe_name(name)
                     path.write_bytes(data)
                     paths.append(path)
-                return load_files(paths, known=self.store.load(), lang=self.lang, **options)
+                return load_files(paths, known=self.store.load(), lang=self.lang,
+                                  accept_warnings=accept_warnings)
         except InputError as err:
             return list(err.problems)
         except CollectiveImpactError as err:
@@ -241,7 +232,7 @@ class UploadPanel:
         self.import_button.disabled = self.anyway_button.disabled = True
         self.status.value = spinner(t("home.u.importing", lang))
         try:
-            summary = self.store.import_tables(tables)
+            summary = self.store.import_tables(tables, who=self.who)
         except CollectiveImpactError as err:
             self.status.value = banner(t("home.u.refused", lang, detail=str(err)), "error")
             return None
