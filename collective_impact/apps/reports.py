@@ -95,8 +95,9 @@ class RunPanel:
         Called with the :class:`~collective_impact.report.batch.BatchResult` when a run ends.
     batch_options
         More options of :func:`~collective_impact.report.batch.run_batch` (``workers``,
-        ``notebook``, ``pdf``…). By default the reports are printed to PDF too when this
-        machine can (:func:`~collective_impact.report.export.check_pdf_engine`).
+        ``notebook``, ``pdf``…). The reports are printed to PDF too when the box "PDF" is
+        ticked (it is by default when this machine can, see
+        :func:`~collective_impact.report.export.check_pdf_engine`).
     """
 
     def __init__(self, store: Store, *, reports_dir: str | os.PathLike, lang: str = "fr",
@@ -115,6 +116,12 @@ class RunPanel:
         self.names: dict[str, str] = {}
         self._started = 0.0
         self.checks = widgets.VBox(layout=widgets.Layout(width="100%"))
+        # PDFs take longer (a browser prints each report): offered when this machine can make them
+        self.no_pdf = self._pdf_unavailable()
+        self.pdf = widgets.Checkbox(value=self.no_pdf is None, description=t("home.r.pdf", lang), indent=False,
+                                    disabled=self.no_pdf is not None, layout=widgets.Layout(width="auto"))
+        self.pdf_note = html_box(f'<div class="ci-help">{escape_html(t("home.r.no_pdf", lang, detail=self.no_pdf))}</div>'
+                            if self.no_pdf is not None else "")
         self.button = widgets.Button(description=t("home.r.start", lang), button_style="primary", icon="play",
                                      layout=widgets.Layout(width="auto"))
         self.button.on_click(lambda _: self.start())
@@ -125,10 +132,18 @@ class RunPanel:
             html_box(f'<h3 class="ci-section-title">{escape_html(t("home.r.title", lang))}</h3>'
                      f'<p>{escape_html(t("home.r.intro", lang))}</p>'
                      f'<div class="ci-field-label">{escape_html(t("home.r.choose", lang))}</div>'),
-            self.checks, self.button, self.bar, self.status, self.table,
+            self.checks, self.pdf, self.pdf_note, self.button, self.bar, self.status, self.table,
         ], layout=widgets.Layout(width="100%"))
         self.box.add_class("ci-run")
         self.refresh()
+
+    def _pdf_unavailable(self) -> str | None:
+        """Why this machine cannot print reports to PDF, or ``None`` when it can."""
+        try:
+            check_pdf_engine(self.lang)
+        except CollectiveImpactError as err:
+            return str(err)
+        return None
 
     def refresh(self) -> None:
         """Offer the territories of the store (those ticked stay ticked; new ones come ticked)."""
@@ -188,14 +203,7 @@ class RunPanel:
 
     def _run(self, territories: list[str]) -> None:
         lang = self.lang
-        options = dict(self.batch_options)
-        if "pdf" not in options:
-            # the PDF too when this machine can write it (as the guided evaluation does)
-            try:
-                check_pdf_engine(lang)
-                options["pdf"] = True
-            except CollectiveImpactError:
-                options["pdf"] = False
+        options = {"pdf": self.pdf.value and self.no_pdf is None, **self.batch_options}
         try:
             self.result = run_batch(store_path=self.store.path, out_dir=self.reports_dir, territories=territories,
                                     lang=lang, resume=True, progress=False, on_progress=self._progress, **options)

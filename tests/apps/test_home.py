@@ -22,6 +22,7 @@ from collective_impact.apps.home import HomeApp, home_app, page_base, territory_
 from collective_impact.apps.reports import DownloadPanel, RunLock, RunPanel
 from collective_impact.apps.upload import UploadPanel
 from collective_impact.demo import demo_tables
+from collective_impact.errors import RunError
 from collective_impact.io import write_workbook
 from collective_impact.report.batch import BatchResult, Progress, TaskResult
 from collective_impact.store import Store
@@ -290,6 +291,30 @@ def test_run_panel_runs_the_ticked_territories_and_shows_each_state(store, tmp_p
     assert "1 réussi, 1 échoué" in visible(panel.status.value)
     assert len(finished) == 1 and not panel.button.disabled
     assert RunLock(tmp_path).acquire()  # released at the end
+
+
+def test_run_panel_pdf_box(store, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(reports_module, "run_batch", fake_batch(calls))
+    monkeypatch.setattr(reports_module, "check_pdf_engine", lambda lang: None)
+    panel = RunPanel(store, reports_dir=tmp_path)
+    assert panel.pdf.value and not panel.pdf.disabled
+    panel.choose([TERRITORY])
+    panel.start(wait=True)
+    panel.pdf.value = False
+    panel.start(wait=True)
+    assert [call[3] for call in calls] == [{"pdf": True}, {"pdf": False}]
+
+    def no_engine(lang):
+        raise RunError("installez libpango-1.0-0")
+
+    monkeypatch.setattr(reports_module, "check_pdf_engine", no_engine)
+    panel = RunPanel(store, reports_dir=tmp_path)
+    assert not panel.pdf.value and panel.pdf.disabled
+    assert "installez libpango-1.0-0" in visible(panel.pdf_note.value)
+    panel.choose([TERRITORY])
+    panel.start(wait=True)
+    assert calls[-1][3] == {"pdf": False}
 
 
 def test_run_panel_one_run_at_a_time(store, tmp_path, monkeypatch):
