@@ -149,14 +149,13 @@ class HomeApp:
 
     def refresh(self) -> None:
         """Read the store and the reports folder again, as the "Actualiser" button does."""
-        if not self._refreshing.acquire():
-            return
-        try:
-            self.show_states()
-            self.run.refresh()
-            self.downloads.refresh()
-        finally:
-            self._refreshing.release()
+        self._refreshing.run(self._refresh)
+
+    def _refresh(self) -> bool:
+        self.show_states()
+        self.run.refresh()
+        self.downloads.refresh()
+        return True
 
     # ------------------------------------------------------------ the territories
     def show_states(self) -> None:
