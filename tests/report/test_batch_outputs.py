@@ -204,3 +204,23 @@ def test_a_batch_tells_its_progress_and_the_states_follow_the_data(demo_store, c
     with zipfile.ZipFile(io.BytesIO(reports_archive(out, chosen))) as archive:
         names = set(archive.namelist())
     assert {f"{tid}.html" for tid in chosen} | {"comparaison.html", "index.html", "summary.xlsx"} <= names
+
+
+def test_a_failed_workbook_leaves_the_previous_file(tmp_path, monkeypatch):
+    from openpyxl import Workbook
+
+    from collective_impact.errors import OutputError
+
+    figures = territory_figures(demo_tables(), framework=FW)
+    frame = summary_frame(figures, [TaskResult(tid, "ok") for tid in figures["territory_id"]], out_dir=tmp_path)
+    (tmp_path / "summary.xlsx").write_bytes(b"previous summary")
+
+    def full_disk(self, path):
+        Path(path).write_bytes(b"half a fi")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Workbook, "save", full_disk)
+    with pytest.raises(OutputError):
+        write_summary_workbook(tmp_path / "summary.xlsx", frame, framework=FW)
+    assert (tmp_path / "summary.xlsx").read_bytes() == b"previous summary"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.xlsx"]
