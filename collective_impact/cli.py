@@ -81,7 +81,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from collective_impact.validation import load_files
 
     try:
-        tables = load_files(args.files, lang=args.lang)
+        tables = load_files(args.files, lang=args.lang, dont_know=args.dont_know)
     except InputError as err:
         print(t("cli.validate_failed", args.lang, files=", ".join(map(str, args.files))), file=sys.stderr)
         _print_problems(err, args.lang)
@@ -111,7 +111,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             return 2
         clear.append(table)
     try:
-        tables = load_files(args.files, lang=lang)
+        tables = load_files(args.files, lang=lang, dont_know=args.dont_know)
     except InputError as err:
         print(t("cli.import_refused", lang), file=sys.stderr)
         _print_problems(err, lang)
@@ -384,11 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("validate", cmd_validate, "cli.help.validate")
     p.add_argument("files", nargs="+", help=t("cli.help.files"))
+    p.add_argument("--ne-sait-pas", dest="dont_know", action="append", metavar="CODE", help=t("survey.cli_dont_know"))
 
     p = add("import", cmd_import, "cli.help.import", store=True)
     p.add_argument("files", nargs="+", help=t("cli.help.files"))
     p.add_argument("--replace-only-present", action="store_true", help=t("cli.help.replace_only_present"))
     p.add_argument("--clear", action="append", metavar="TABLE", help=t("cli.help.clear"))
+    p.add_argument("--ne-sait-pas", dest="dont_know", action="append", metavar="CODE", help=t("survey.cli_dont_know"))
 
     p = add("export", cmd_export, "cli.help.export", store=True)
     p.add_argument("out", help=t("cli.help.out_xlsx"))

@@ -359,7 +359,7 @@ class _Collector:
     def at(self, table_id: str, origin: _Origin, index: int, column_id: str | None, value: object,
            message: str) -> None:
         sheet = origin.sheet
-        column = self.label(sheet, column_id) if column_id else None
+        column = (sheet.cell_labels.get((origin.pos, column_id)) or self.label(sheet, column_id)) if column_id else None
         position = TABLES[table_id].column_ids.index(column_id) if column_id else -1
         row = sheet.rows[origin.pos] if origin.pos < len(sheet.rows) else None
         problem = Problem(sheet.file, sheet.sheet, row, column, _display(value), message)
@@ -368,7 +368,8 @@ class _Collector:
             self.bad.add((table_id, index, column_id))
 
     def problems(self) -> list[Problem]:
-        return [problem for _, problem in sorted(self.items, key=lambda item: item[0])]
+        # dict.fromkeys: a survey export's respondent cell is in each of its answers' rows; said once
+        return list(dict.fromkeys(problem for _, problem in sorted(self.items, key=lambda item: item[0])))
 
 
 def _truncated(values: Sequence[str], lang: str) -> str:
@@ -673,7 +674,7 @@ def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | 
 
 def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framework: Framework | str | None = None,
                known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr",
-               limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, pd.DataFrame]:
+               limits: ReadLimits = DEFAULT_LIMITS, dont_know: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """Read and validate workbooks or CSV folders; return the canonical typed tables they hold.
 
     Parameters
@@ -688,6 +689,9 @@ def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framew
         Language of the problem messages.
     limits : ReadLimits
         What reading one file may cost (see :class:`collective_impact.io.ReadLimits`).
+    dont_know : iterable of str, optional
+        The answers meaning "ne sait pas" in a survey export (see
+        :mod:`collective_impact.io.survey`; default ``DONT_KNOW`` there).
 
     Returns
     -------
@@ -703,7 +707,7 @@ def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framew
     InputError
         When any problem is found; ``err.problems`` lists every one of them.
     """
-    sheets, read_problems = read_sources(paths, lang=lang, limits=limits)
+    sheets, read_problems = read_sources(paths, lang=lang, limits=limits, framework=framework, dont_know=dont_know)
     tables, problems = validate_sheets(sheets, framework=framework, known=known, lang=lang)
     problems = read_problems + problems
     if problems:
