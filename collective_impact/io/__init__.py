@@ -854,9 +854,13 @@ def _write_readme(worksheet: Worksheet, lang: str, items_sheet_title: str) -> No
     lines += [("", None), (t("io.readme_rules", lang), _HEADING_FONT)]
     for key in ("ids", "dates", "numbers", "dont_know", "ratings", "lists", "yesno", "codes", "qpv"):
         lines.append(("• " + t(f"io.readme_{key}", lang), None))
-    lines += [("", None), (t("io.readme_check", lang), _HEADING_FONT)]
-    for key in ("validate", "import", "csv"):
-        lines.append(("• " + t(f"io.readme_{key}", lang), None))
+    lines += [("", None), (t("workbook.readme.check", lang), _HEADING_FONT)]
+    for key in ("upload", "command", "csv"):
+        lines.append(("• " + t(f"workbook.readme.{key}", lang), None))
+    lines.append(("• " + t("workbook.readme.survey", lang, responses=responses.label(lang), items=items_sheet_title,
+                            territory=responses.column("territory_id").label(lang),
+                            wave=responses.column("wave").label(lang),
+                            respondent=responses.column("respondent_id").label(lang)), None))
     for i, (text, font) in enumerate(lines, start=1):
         cell = worksheet.cell(row=i, column=1, value=text or None)
         cell.alignment = _WRAP
