@@ -315,7 +315,7 @@ def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr",
     # survey builds on this module's names, so it is imported once this module is complete
     from collective_impact.io.survey import SurveyReading
 
-    survey = SurveyReading.of(framework, dont_know)
+    survey = SurveyReading.of(framework, dont_know, max_answers=limits.rows)
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     sheets: list[RawSheet] = []

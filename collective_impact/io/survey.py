@@ -50,7 +50,8 @@ from openpyxl.utils import get_column_letter
 from collective_impact.errors import Problem
 from collective_impact.framework import Framework, resolve_framework
 from collective_impact.i18n import t
-from collective_impact.io import RawSheet, _blank, _missing_columns, match_column, normalize_label
+from collective_impact.i18n.format import format_number
+from collective_impact.io import MAX_ROWS, RawSheet, _blank, _missing_columns, match_column, normalize_label
 from collective_impact.schema import TABLES
 
 __all__ = ["DONT_KNOW", "METADATA", "RESPONSE_NUMBER", "SurveyLayout", "SurveyReading"]
@@ -176,15 +177,20 @@ class SurveyReading:
         Normalised label of the scale → score (``None`` for "ne sait pas").
     dont_know : frozenset of str
         The normalised "ne sait pas" codes.
+    max_answers : int
+        Most answers one export may give (respondents × questions), as a long answers
+        sheet may hold at most that many rows (:attr:`collective_impact.io.ReadLimits.rows`).
     """
 
     questions: Mapping[str, str]
     examples: tuple[str, ...]
     scale: Mapping[str, int | None]
     dont_know: frozenset[str]
+    max_answers: int
 
     @classmethod
-    def of(cls, framework: Framework | str | None = None, dont_know: Iterable[str] | None = None) -> SurveyReading:
+    def of(cls, framework: Framework | str | None = None, dont_know: Iterable[str] | None = None, *,
+           max_answers: int = MAX_ROWS) -> SurveyReading:
         """The reading of ``framework``'s questions with ``dont_know`` codes (default :data:`DONT_KNOW`)."""
         fw = resolve_framework(framework)
         questions: dict[str, str] = {}
@@ -197,7 +203,7 @@ class SurveyReading:
         scale.update((normalize_label(label), None) for label in (fw.dont_know.fr, fw.dont_know.en))
         codes = DONT_KNOW if dont_know is None else tuple(dont_know)
         keys = frozenset(key for key in map(_cell_key, codes) if key)
-        return cls(questions, tuple(item.id for item in fw.items[:3]), scale, keys)
+        return cls(questions, tuple(item.id for item in fw.items[:3]), scale, keys, max_answers)
 
     def question(self, title: str) -> str | None:
         """The item id a column title names, or ``None``."""
@@ -290,9 +296,16 @@ class SurveyReading:
             and ``cell_labels`` its question's column title for the cells "Question" and
             "Réponse".
         problems : list of Problem
-            Unknown and repeated columns, missing required columns, respondents repeated.
+            Unknown and repeated columns, missing required columns, respondents repeated;
+            more answers than :attr:`max_answers` (then none is read).
         """
         problems = self._column_problems(layout, file, sheet_name, header_row, lang)
+        if len(records) * len(layout.items) > self.max_answers:
+            problems.append(Problem(file, sheet_name, None, None, None,
+                                    t("survey.too_many_answers", lang, n=format_number(len(records), lang, decimals=0),
+                                      items=format_number(len(layout.items), lang, decimals=0),
+                                      limit=format_number(self.max_answers, lang, decimals=0))))
+            records = rows = ()
         used = layout.used
         respondent_columns = {key: j for j, key in used.items() if not key.startswith(_ITEM_KEY)}
         present = [c.id for c in TABLES["responses"].columns if c.id in respondent_columns]

@@ -14,7 +14,7 @@ from support import canonical_table, write_sheets
 
 from collective_impact.cli import main
 from collective_impact.errors import InputError
-from collective_impact.io import write_template
+from collective_impact.io import ReadLimits, write_template
 from collective_impact.validation import load_files
 
 LONG_HEADER = ["Territoire", "Vague", "Répondant", "Partenaire", "Question", "Réponse"]
@@ -224,6 +224,17 @@ def test_a_google_forms_sheet_is_read_under_its_own_name(tmp_path, context_sheet
     assert responses[["respondent_id", "item_id", "score"]].values.tolist() == [["R1", "agenda_1", 4]]
 
 
+def test_an_export_giving_more_answers_than_a_sheet_may_hold_is_refused(tmp_path, context_sheets):
+    rows = [["Territoire", "Vague", "Répondant", "agenda_1", "agenda_2"],
+            *(["T01", 1, f"R{i}", 4, 3] for i in range(3))]   # 3 respondents × 2 questions = 6 answers
+    path = write_sheets(tmp_path / "big.xlsx", {**context_sheets, "Réponses": rows})
+
+    assert len(load_files(path, limits=ReadLimits(rows=6))["responses"]) == 6
+    problems = _problems(lambda: load_files(path, limits=ReadLimits(rows=5)))
+    assert [(p.sheet, p.row, p.column) for p in problems] == [("Réponses", None, None)]
+    assert "3 lignes de 2 questions" in problems[0].message
+
+
 # ---------------------------------------------------------------------------- CSV exports
 
 
@@ -300,8 +311,8 @@ def test_a_csv_that_is_no_survey_export_keeps_its_message(tmp_path):
 def test_the_instructions_say_how_to_bring_the_file_without_a_terminal(tmp_path, lang, upload, survey):
     path = tmp_path / "vierge.xlsx"
     write_template(path, lang=lang)
-    sheet = load_workbook(path, read_only=True).worksheets[0]
-    text = "\n".join(str(row[0]) for row in sheet.iter_rows(values_only=True) if row and row[0])
+    workbook = load_workbook(path)
+    text = "\n".join(str(row[0]) for row in workbook.worksheets[0].iter_rows(values_only=True) if row and row[0])
 
     assert "terminal" not in text
     assert upload in text and survey in text
