@@ -6,6 +6,11 @@ holds which table and which column is which, and hands the raw cells to
 way: :func:`write_workbook` turns canonical typed tables into a workbook that reads back to
 the same tables, and :func:`write_template` writes the blank workbook users fill in.
 
+Answers may also come as a survey tool exports them, one row per respondent and one column
+per question: :mod:`collective_impact.io.survey` recognises that shape and reshapes it to
+the answers table, one row per answer, before validation (reading the "ne sait pas" codes
+and the scale's wording, which only such an export holds).
+
 Names of sheets, CSV files and columns are matched leniently: the canonical id, the French
 label or the English label, whatever the case, accents, spaces, ``_`` or ``-``
 (see :func:`normalize_label`). A sheet whose name only resembles a table's ("Réponses

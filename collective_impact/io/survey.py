@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from difflib import get_close_matches
+from difflib import SequenceMatcher
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
@@ -213,11 +213,20 @@ class SurveyReading:
         return None
 
     def resembling(self, title: str) -> str | None:
-        """The item a title that names none resembles closely ("agenda 6" → none, "agneda_1" → agenda_1)."""
+        """The item a title naming none obviously resembles ("agneda_2" → agenda_2), or ``None``.
+
+        Obvious: the closest name is close (a ratio of 0.85 at least, :mod:`difflib`) and
+        no name of another item comes as close ("agenda_9" is as close to agenda_1 as to
+        agenda_5: nothing is suggested).
+        """
         for name in _names(title):
-            close = get_close_matches(name, list(self.questions), n=1, cutoff=0.85)
-            if close:
-                return self.questions[close[0]]
+            ratios: dict[str, float] = {}
+            for known, item in self.questions.items():
+                ratio = SequenceMatcher(None, name, known).ratio()
+                ratios[item] = max(ratio, ratios.get(item, 0.0))
+            ranked = sorted(ratios.items(), key=lambda pair: pair[1], reverse=True)
+            if ranked and ranked[0][1] >= 0.85 and (len(ranked) == 1 or ranked[1][1] < ranked[0][1] - 0.05):
+                return ranked[0][0]
         return None
 
     def layout(self, header: Sequence[object]) -> SurveyLayout | None:

@@ -184,15 +184,16 @@ def test_the_command_line_takes_dont_know_codes(tmp_path, context_sheets, capsys
 
 def test_unknown_columns_are_reported_and_the_tools_own_columns_ignored(tmp_path, context_sheets):
     header = ["ID de la réponse", "Date de soumission", "Adresse IP", "Langue de départ", "Horodateur",
-              "Territoire", "Vague", "Répondant", "agenda_1", "agneda_2", "Votre commune"]
-    row = [17, "2024-03-01 10:00:00", "10.0.0.1", "fr", "01/03/2024 10:00:00", "T01", 1, "R1", 4, 3, "Lille"]
+              "Territoire", "Vague", "Répondant", "agenda_1", "agneda_2", "Votre commune", "agenda_9"]
+    row = [17, "2024-03-01 10:00:00", "10.0.0.1", "fr", "01/03/2024 10:00:00", "T01", 1, "R1", 4, 3, "Lille", 2]
     path = write_sheets(tmp_path / "columns.xlsx", {**context_sheets, "Réponses": [header, row]})
 
     problems = _problems(lambda: load_files(path))
 
-    assert [(p.row, p.column) for p in problems] == [(None, "agneda_2"), (None, "Votre commune")]
-    assert "agenda_2" in problems[0].message          # the question it resembles
-    assert "ressemble" not in problems[1].message     # nothing obvious to suggest
+    assert [(p.row, p.column) for p in problems] == [(None, "agneda_2"), (None, "Votre commune"), (None, "agenda_9")]
+    assert "question agenda_2" in problems[0].message    # the question it resembles
+    # nothing obvious to suggest: no question near, or five as near as each other (agenda_1 to agenda_5)
+    assert all("ressemble" not in p.message for p in problems[1:])
 
 
 def test_a_question_given_twice_is_reported(tmp_path, context_sheets, items):
