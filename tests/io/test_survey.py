@@ -15,6 +15,7 @@ from support import canonical_table, write_sheets
 from collective_impact.cli import main
 from collective_impact.errors import InputError
 from collective_impact.io import ReadLimits, write_template
+from collective_impact.store import Store
 from collective_impact.validation import load_files
 
 LONG_HEADER = ["Territoire", "Vague", "Répondant", "Partenaire", "Question", "Réponse"]
@@ -65,6 +66,15 @@ def test_the_same_answers_in_long_and_wide_shape_give_equal_tables(tmp_path, con
         for respondent, partner, scores in ANSWERS for item, score in scores.items()])
     pd.testing.assert_frame_equal(wide_tables["responses"], expected)
     assert wide_tables["responses"]["score"].isna().sum() == 2
+    # imported, they give equal stores
+    stored = []
+    for name, tables in (("long", long_tables), ("wide", wide_tables)):
+        store = Store(tmp_path / f"{name}.sqlite")
+        store.import_tables(tables)
+        stored.append(store.load(["territories", "partners", "responses"]))
+    for name in stored[0]:
+        pd.testing.assert_frame_equal(stored[1][name], stored[0][name])
+    assert len(stored[1]["responses"]) == 9
 
 
 def test_columns_named_by_the_question_wording(tmp_path, context_sheets, items):
