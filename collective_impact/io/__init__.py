@@ -440,6 +440,7 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
             table = match_table(worksheet.title)
             if table is None and normalize_label(worksheet.title) in _OWN_SHEETS:
                 continue
+            found = found or table is not None
             # Some producers write a wrong <dimension>; read every stored row instead.
             worksheet.reset_dimensions()
             grid: Iterable[list] = (list(values) for values in worksheet.iter_rows(values_only=True))
@@ -451,11 +452,16 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
                 sheet, sheet_problems = _build_sheet(table, display, worksheet.title, _limited(grid, limits.rows), lang,
                                                      survey)
             except _TooManyRowsError:
+                # past its header, a sheet named after no table is read only as a survey export
+                found = True
                 problems.append(Problem(display, worksheet.title, None, None, None,
                                         t("io.too_many_rows", lang, limit=format_number(limits.rows, lang, decimals=0))))
                 continue
             except Exception:  # a sheet's XML cut or damaged: openpyxl fails while reading its rows
-                problems.append(Problem(display, worksheet.title, None, None, None, t("io.unreadable_sheet", lang)))
+                if table is None:
+                    _table_of(display, worksheet.title, lang, problems)
+                else:
+                    problems.append(Problem(display, worksheet.title, None, None, None, t("io.unreadable_sheet", lang)))
                 continue
             problems.extend(sheet_problems)
             if sheet is None:  # neither a table's name nor a survey export's columns

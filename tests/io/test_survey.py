@@ -305,6 +305,18 @@ def test_a_limesurvey_csv_export(tmp_path, context_sheets, items):
     pd.testing.assert_frame_equal(responses, expected)
 
 
+def test_a_survey_export_in_a_folder_of_csv_files(tmp_path, context_sheets):
+    folder = tmp_path / "donnees"
+    folder.mkdir()
+    _context_csv(folder, context_sheets)
+    (folder / "Export LimeSurvey.csv").write_text("id,territoire,vague,CI[agenda_1]\n12,T01,1,3\n", encoding="utf-8")
+    (folder / "budget.csv").write_text("Poste;Montant\nLoyer;100\n", encoding="utf-8")  # not ours: skipped
+
+    responses = load_files(folder)["responses"]
+
+    assert responses[["respondent_id", "item_id", "score"]].values.tolist() == [["12", "agenda_1", 3]]
+
+
 def test_a_csv_that_is_no_survey_export_keeps_its_message(tmp_path):
     other = tmp_path / "budget.csv"
     other.write_text("Poste;Montant\nLoyer;100\n", encoding="utf-8")
