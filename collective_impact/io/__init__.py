@@ -459,13 +459,13 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
                 continue
             except Exception:  # a sheet's XML cut or damaged: openpyxl fails while reading its rows
                 if table is None:
-                    _table_of(display, worksheet.title, lang, problems)
+                    _not_a_table(display, worksheet.title, lang, problems)
                 else:
                     problems.append(Problem(display, worksheet.title, None, None, None, t("io.unreadable_sheet", lang)))
                 continue
             problems.extend(sheet_problems)
             if sheet is None:  # neither a table's name nor a survey export's columns
-                _table_of(display, worksheet.title, lang, problems)
+                _not_a_table(display, worksheet.title, lang, problems)
                 continue
             found = True
             sheets.append(sheet)
@@ -478,15 +478,12 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
             formulas.close()
 
 
-def _table_of(display: str, name: str, lang: str, problems: list[Problem]) -> str | None:
-    """The id of the table a sheet or CSV file name stands for; ``None`` (with a problem when the name
-    looks like a table's without being one, e.g. « Réponses (copie) ») otherwise."""
-    table = match_table(name)
-    if table is None:
-        unknown = _unknown_sheet(display, name, lang)
-        if unknown is not None:
-            problems.append(unknown)
-    return table
+def _not_a_table(display: str, name: str, lang: str, problems: list[Problem]) -> None:
+    """A sheet or CSV file read as no table: a problem when its name looks like a table's
+    without being one (e.g. « Réponses (copie) »), else nothing."""
+    unknown = _unknown_sheet(display, name, lang)
+    if unknown is not None:
+        problems.append(unknown)
 
 
 def _read_csv_folder(folder: Path, display: str, lang: str, limits: ReadLimits, sheets: list[RawSheet],
@@ -499,7 +496,7 @@ def _read_csv_folder(folder: Path, display: str, lang: str, limits: ReadLimits, 
         if _read_csv_file(path, display, path.name, match_table(path.name), lang, limits, sheets, problems, survey):
             found = True
         else:
-            _table_of(display, path.name, lang, problems)
+            _not_a_table(display, path.name, lang, problems)
     if not found:
         problems.append(Problem(display, "", None, None, None, t("io.no_csv", lang, expected=_expected_tables(lang))))
 
