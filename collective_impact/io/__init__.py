@@ -46,6 +46,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from io import BytesIO, StringIO
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -600,7 +601,8 @@ def _blank(value: object) -> bool:
 
 def _build_sheet(table_id: str | None, file: str, sheet_name: str, grid: Iterable[list], lang: str,
                  survey: SurveyReading | None = None) -> tuple[RawSheet | None, list[Problem]]:
-    """Turn the rows of a sheet into a :class:`RawSheet`; the first non-blank row is the header.
+    """Turn the rows of a sheet into a :class:`RawSheet`; the first non-blank row is the header
+    (but see :func:`_find_header` for a survey export).
 
     A sheet without any value gives a :class:`RawSheet` without rows: the table is present
     in the file, and empty. An answers sheet whose columns are a survey export's (one per
@@ -608,14 +610,9 @@ def _build_sheet(table_id: str | None, file: str, sheet_name: str, grid: Iterabl
     matches no table (``table_id`` is ``None``) when its columns are a survey export's;
     otherwise such a sheet gives ``None`` and no problem.
     """
-    grid = iter(grid)
-    header_row = 0
-    header: list = []
-    for number, values in enumerate(grid, start=1):
-        if any(not _blank(v) for v in values):
-            header_row, header = number, values
-            break
-    layout = survey.layout(header) if survey is not None and table_id in (None, "responses") else None
+    searching = survey is not None and table_id in (None, "responses")
+    header_row, header, grid = _find_header(iter(grid), survey if searching else None)
+    layout = survey.layout(header) if searching else None
     if layout is not None:
         rows, records, flagged, problems = _read_rows(file, sheet_name, header_row, header, grid, layout.used, lang)
         sheet, sheet_problems = survey.sheet(layout, file, sheet_name, header_row, rows, records, flagged, lang)
@@ -656,6 +653,41 @@ def _build_sheet(table_id: str | None, file: str, sheet_name: str, grid: Iterabl
     }
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)))
     return RawSheet(table_id, file, sheet_name, frame, tuple(rows), labels, frozenset(flagged)), problems
+
+
+#: Rows a survey tool may write above its column titles (Framaforms: the form's title, then the groups).
+_TITLE_ROWS = 2
+
+
+def _find_header(grid: Iterator[list], survey: SurveyReading | None) -> tuple[int, list, Iterator[list]]:
+    """The header's row number and values (0 and ``[]`` for a blank sheet), and the rows below it.
+
+    The header is the first non-blank row. With ``survey`` (an answers sheet, or a sheet
+    named after no table), when that row names no column nor question, the next non-blank
+    rows (up to :data:`_TITLE_ROWS`) are tried: the first one whose columns are a survey
+    export's, with two questions at least (a data row of the long shape names one), is
+    the header, and the rows above it are titles.
+    """
+    ahead: list[list] = []  # the rows read, blank ones included, so that the rest keeps its numbers
+    first = 0
+    titles = 0
+    for values in grid:
+        ahead.append(values)
+        if all(_blank(v) for v in values):
+            continue
+        number = len(ahead)
+        if not first:
+            first = number
+            if survey is None or survey.recognises(values):
+                break
+        elif survey.is_header(values):
+            return number, values, chain(ahead[number:], grid)
+        titles += 1
+        if titles > _TITLE_ROWS:
+            break
+    if not first:
+        return 0, [], iter(())
+    return first, ahead[first - 1], chain(ahead[first:], grid)
 
 
 def _missing_columns(table_id: str, file: str, sheet_name: str, present: Iterable[str], lang: str) -> list[Problem]:

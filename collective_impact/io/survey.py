@@ -23,7 +23,9 @@ The columns
 
 A sheet is read this way when it has no "Question" nor "Réponse" column (the long shape)
 and at least one column names a question; an answers sheet in the long shape is read as
-before. A sheet or CSV file under another name ("Réponses au formulaire 1",
+before. Title rows above the column titles (Framaforms writes the form's title, then the
+question groups, over two rows) are skipped when the first row names no column nor
+question and one of the next two names two questions at least. A sheet or CSV file under another name ("Réponses au formulaire 1",
 ``results-survey123456.csv``) is read this way when its columns are a survey export's.
 
 The cells
@@ -71,7 +73,7 @@ METADATA = (
     # Google Forms
     "Horodateur", "Horodatage", "Timestamp", "Adresse e-mail", "Email address", "Adresse courriel",
     # Framaforms (Drupal Webform)
-    "Heure de soumission", "Heure de modification", "Soumis le", "Brouillon", "Nom d'utilisateur",
+    "Heure de soumission", "Heure de fin", "Heure de modification", "Soumis le", "Brouillon", "Nom d'utilisateur",
     "Utilisateur", "UID", "Submitted time", "Completed time", "Modified time", "Draft", "Username", "User",
     # Sphinx and others
     "Date de saisie", "Heure de saisie", "Durée", "Durée de saisie", "Duration", "Statut", "Status",
@@ -81,7 +83,7 @@ METADATA = (
 #: The columns holding the tool's number of each response: the respondent's id when the
 #: sheet has no respondent column, else ignored.
 RESPONSE_NUMBER = ("id", "id. de la réponse", "ID de la réponse", "Identifiant de la réponse", "Response ID",
-                   "Numéro de la réponse", "Serial", "SID", "Numéro de soumission", "Submission ID")
+                   "Numéro de la réponse", "Serial", "SID", "Numéro", "Numéro de soumission", "Submission ID")
 
 _METADATA = frozenset(normalize_label(name) for name in METADATA)
 _RESPONSE_NUMBER = frozenset(normalize_label(name) for name in RESPONSE_NUMBER)
@@ -228,6 +230,16 @@ class SurveyReading:
             if ranked and ranked[0][1] >= 0.85 and (len(ranked) == 1 or ranked[1][1] < ranked[0][1] - 0.05):
                 return ranked[0][0]
         return None
+
+    def recognises(self, header: Sequence[object]) -> bool:
+        """Whether a row names a column of the answers table or a question in one of its cells."""
+        return any(not _blank(cell) and (match_column("responses", str(cell).strip()) or self.question(str(cell).strip()))
+                   for cell in header)
+
+    def is_header(self, row: Sequence[object]) -> bool:
+        """Whether a row below titles is a survey export's header: two questions at least."""
+        layout = self.layout(row)
+        return layout is not None and len(layout.items) >= 2
 
     def layout(self, header: Sequence[object]) -> SurveyLayout | None:
         """What each column of ``header`` is, or ``None`` when it is no survey export.

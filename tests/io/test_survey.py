@@ -317,6 +317,49 @@ def test_a_survey_export_in_a_folder_of_csv_files(tmp_path, context_sheets):
     assert responses[["respondent_id", "item_id", "score"]].values.tolist() == [["12", "agenda_1", 3]]
 
 
+def test_a_framaforms_export_with_title_rows_above_its_column_titles(tmp_path, context_sheets, items):
+    """Drupal Webform (Framaforms) writes the form's title, then the groups ("Submission
+    Details", a grid's title), then the column titles: three header rows."""
+    grid = "Où en est la démarche ?"
+    lines = [
+        '"Questionnaire impact collectif",,,,,,,,,,',
+        f'"Submission Details",,,,,,,,,"{grid}","{grid}"',
+        f'"Serial","SID","Submitted Time","Completed Time","Modified Time","Draft","IP Address","UID",'
+        f'"Territoire","{items["agenda_1"]["fr"]}","{items["agenda_2"]["fr"]}"',
+        '"1","41","01/03/2024 - 10:00","01/03/2024 - 10:05","01/03/2024 - 10:05","0","10.0.0.1","0","T01","4","3"',
+        '"2","42","02/03/2024 - 11:00","02/03/2024 - 11:05","02/03/2024 - 11:05","0","10.0.0.2","0","T01","bof","5"',
+    ]
+    export = tmp_path / "framaforms.csv"
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    context = _context_csv(tmp_path, context_sheets)
+
+    problems = _problems(lambda: load_files([*context, export]))
+
+    # no wave column: said once; "bof" at its row (5) and question's column
+    assert _cells(problems) == {(None, "Vague", None), (5, items["agenda_1"]["fr"], "bof")}
+
+    # with a wave column added in the spreadsheet and "bof" corrected, the Serial is the respondent
+    fixed = [line + (',"Vague"' if i == 2 else ',' if i < 2 else ',"1"') for i, line in enumerate(lines)]
+    export.write_text("\n".join(fixed).replace('"bof"', '"2"') + "\n", encoding="utf-8")
+    responses = load_files([*context, export])["responses"]
+    expected = canonical_table("responses", [
+        {"territory_id": "T01", "wave": 1, "respondent_id": respondent, "item_id": item, "score": score}
+        for respondent, item, score in [("1", "agenda_1", 4), ("1", "agenda_2", 3),
+                                        ("2", "agenda_1", 2), ("2", "agenda_2", 5)]])
+    pd.testing.assert_frame_equal(responses, expected)
+
+
+def test_a_long_sheet_with_unknown_titles_keeps_its_first_row_as_header(tmp_path, context_sheets):
+    # no title recognised in row 1: the data rows below (one question each) are no header
+    rows = [["Terr.", "Vag.", "Rép.", "Quest.", "Rép"], ["T01", 1, "R1", "agenda_1", 4], ["T01", 1, "R1", "agenda_2", 3]]
+    path = write_sheets(tmp_path / "typos.xlsx", {**context_sheets, "Réponses": rows})
+
+    problems = _problems(lambda: load_files(path))
+
+    assert {p.column for p in problems} >= {"Terr.", "Vag.", "Rép.", "Quest.", "Rép"}
+    assert {p.row for p in problems} == {None}
+
+
 def test_a_csv_that_is_no_survey_export_keeps_its_message(tmp_path):
     other = tmp_path / "budget.csv"
     other.write_text("Poste;Montant\nLoyer;100\n", encoding="utf-8")
