@@ -23,10 +23,11 @@ The columns
 
 A sheet is read this way when it has no "Question" nor "Réponse" column (the long shape)
 and at least one column names a question; an answers sheet in the long shape is read as
-before. Title rows above the column titles (Framaforms writes the form's title, then the
-question groups, over two rows) are skipped when the first row names no column nor
-question and one of the next two names two questions at least. A sheet or CSV file under another name ("Réponses au formulaire 1",
+before. A sheet or CSV file under another name ("Réponses au formulaire 1",
 ``results-survey123456.csv``) is read this way when its columns are a survey export's.
+Title rows above the column titles (Framaforms writes the form's title, then the question
+groups, over two rows) are skipped when the first row names no column nor question and
+one of the next two names two questions at least.
 
 The cells
 ---------
