@@ -11,7 +11,8 @@ The columns
 -----------
 - **A question**: the item's id (``agenda_1``) or its wording, in French or in English,
   whatever the case, accents, spaces and punctuation (see
-  :func:`collective_impact.io.normalize_label`); a leading ``agenda_1.``, ``agenda_1:``,
+  :func:`collective_impact.io.normalize_label`; the id also without its ``_``, as
+  LimeSurvey's codes cannot hold one: ``agenda1``); a leading ``agenda_1.``, ``agenda_1:``,
   ``agenda_1 -`` or ``[agenda_1]``, or a trailing ``[agenda_1]`` (LimeSurvey's
   ``groupe[agenda_1]``), as survey tools write them, names the question by its id.
 - **A column of the answers table**: territory, wave, respondent, partner and answer date,
@@ -200,6 +201,8 @@ class SurveyReading:
         for item in fw.items:
             for name in (item.id, item.text.fr, item.text.en):
                 questions.setdefault(normalize_label(name), item.id)
+            # LimeSurvey's codes hold letters and digits only: agenda1 for agenda_1
+            questions.setdefault(normalize_label(item.id).replace(" ", ""), item.id)
         scale: dict[str, int | None] = {}
         for labels in fw.scale_labels.values():
             scale.update((normalize_label(label), fw.scale_min + i) for i, label in enumerate(labels))

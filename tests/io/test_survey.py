@@ -84,7 +84,7 @@ def test_columns_named_by_the_question_wording(tmp_path, context_sheets, items):
         "  " + items["agenda_2"]["en"] + "  ",                   # English, surrounding spaces
         "AGENDA_3. " + items["agenda_3"]["fr"],                  # "id. wording"
         "[mesure_1] " + items["mesure_1"]["fr"],                 # "[id] wording"
-        "Évaluation[mesure_2]",                                  # LimeSurvey's group[subquestion]
+        "Evaluation[mesure2]",                                   # LimeSurvey's group[subquestion], no "_"
         "Pivot_1 - " + items["pivot_1"]["fr"],                   # "id - wording"
     ]
     # the wording without its accents, as a tool or a user may type it
