@@ -122,6 +122,18 @@ def test_bad_cells_are_reported_at_the_respondents_row_and_the_questions_column(
     assert {p.file for p in problems} == {"bad.xlsx"}
 
 
+def test_a_formula_without_a_saved_value_is_reported_once_at_its_cell(tmp_path, context_sheets):
+    rows = [["Territoire", "Vague", "Répondant", "agenda_1", "agenda_2"],
+            ["T01", 1, "R1", 4, "=2+2"],   # openpyxl saves no value with it
+            ["=1", 1, "R2", 3, 3]]         # in a respondent's cell: one problem, not one per answer
+    path = write_sheets(tmp_path / "formula.xlsx", {**context_sheets, "Réponses": rows})
+
+    problems = _problems(lambda: load_files(path))
+
+    assert [(p.row, p.column, p.value) for p in problems] == [(2, "agenda_2", "=2+2"), (3, "Territoire", "=1")]
+    assert all("contient une formule" in p.message for p in problems)
+
+
 def test_a_respondents_bad_cell_is_reported_once_not_once_per_answer(tmp_path, context_sheets):
     rows = [["Territoire", "Vague", "Répondant", "Partenaire", "agenda_1", "agenda_2", "agenda_3"],
             ["T01", "deux", "R1", "P09", 4, 3, 2]]
