@@ -72,6 +72,7 @@ from collective_impact.schema import (
 __all__ = [
     "MULTILINE",
     "PAST_EVENTS",
+    "check_files",
     "check_tables",
     "empty_table",
     "group_problems",
@@ -1048,16 +1049,37 @@ def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framew
         When any error is found, or any warning unless ``accept_warnings``;
         ``err.problems`` lists every one of them, errors and warnings.
     """
-    sheets, read_problems = read_sources(paths, lang=lang, limits=limits)
-    tables, problems = validate_sheets(sheets, framework=framework, known=known, lang=lang, today=today)
-    problems = read_problems + problems
+    tables, problems = check_files(paths, framework=framework, known=known, lang=lang, limits=limits, today=today)
     if any(not p.is_warning for p in problems):
         raise InputError(problems)
     if problems and not accept_warnings:
         raise InputError(problems, message=t("validation.in_input_warnings",
                                              count=format_count(len(problems), "noun.warning")))
+    return tables
+
+
+def check_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framework: Framework | str | None = None,
+                known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr",
+                limits: ReadLimits = DEFAULT_LIMITS, today: dt.date | None = None
+                ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Read and validate workbooks or CSV folders; return their tables and every problem, without raising.
+
+    For a caller that shows the warnings it accepts (the ``import`` command with
+    ``--accept-warnings``, the evaluator's upload); :func:`load_files` is this with the
+    all-or-nothing rule. Parameters as :func:`load_files`.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        The tables present in the files, as :func:`load_files` returns them (usable only
+        when ``problems`` holds no error).
+    problems : list of Problem
+        The problems of reading, then those of validation, errors and warnings.
+    """
+    sheets, read_problems = read_sources(paths, lang=lang, limits=limits)
+    tables, problems = validate_sheets(sheets, framework=framework, known=known, lang=lang, today=today)
     present = {sheet.table for sheet in sheets}
-    return {name: frame for name, frame in tables.items() if name in present}
+    return {name: frame for name, frame in tables.items() if name in present}, read_problems + problems
 
 
 def check_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "formulaire",
