@@ -1053,8 +1053,7 @@ def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framew
     if any(not p.is_warning for p in problems):
         raise InputError(problems)
     if problems and not accept_warnings:
-        raise InputError(problems, message=t("validation.in_input_warnings",
-                                             count=format_count(len(problems), "noun.warning")))
+        raise InputError(problems, message=t("problem.in_input", count=format_count(len(problems), "noun.warning")))
     return tables
 
 
