@@ -314,6 +314,12 @@ def test_a_measurement_is_checked_against_a_stored_indicator():
     entry["date"] = pd.Timestamp("2026-10-21")
     (problem,) = check_tables({"measurements": entry}, known=known, today=TODAY)
     assert problem.severity == "error"
+    # errors and warnings come together, in row order, for a form to refuse or ask
+    both = typed("measurements", [
+        {"territory_id": "T01", "indicator_id": "I2", "date": pd.Timestamp("2026-10-21"), "value": 20.0},
+        {"territory_id": "T01", "indicator_id": "I2", "date": pd.Timestamp("2026-10-19"), "value": -51.0}])
+    problems = check_tables({"measurements": both}, known=known, today=TODAY)
+    assert [(p.row, p.column, p.severity) for p in problems] == [(2, "Date", "error"), (3, "Valeur", "warning")]
 
 
 @pytest.mark.parametrize(("attendees", "warned"), [(None, True), ("  ", True), ("P01", False)])
