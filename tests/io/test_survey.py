@@ -394,4 +394,4 @@ def test_the_instructions_say_how_to_bring_the_file_without_a_terminal(tmp_path,
 
     assert "terminal" not in text
     assert upload in text and survey in text
-    assert "collective-impact import" in text  # the command, for those who use it
+    assert "collective-impact import" in text and "--accept-warnings" in text  # the command, for those who use it
