@@ -389,8 +389,8 @@ class SurveyReading:
                 message = t("survey.unknown_column", lang, examples=", ".join(self.examples), expected=expected,
                             sheet=t("io.items_sheet", lang))
             else:
-                message = t("survey.unknown_column_like", lang, item=item)
-            problems.append(Problem(file, sheet_name, None, layout.titles[j], None, message))
+                message = t("survey.unknown_column_like", lang)
+            problems.append(Problem(file, sheet_name, None, layout.titles[j], None, message, suggestion=item))
         for j, first in layout.duplicates:
             problems.append(Problem(file, sheet_name, None, layout.titles[j], None,
                                     t("survey.duplicate_column", lang, other=get_column_letter(first + 1),

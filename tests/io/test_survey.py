@@ -213,9 +213,10 @@ def test_unknown_columns_are_reported_and_the_tools_own_columns_ignored(tmp_path
     problems = _problems(lambda: load_files(path))
 
     assert [(p.row, p.column) for p in problems] == [(None, "agneda_2"), (None, "Votre commune"), (None, "agenda_9")]
-    assert "question agenda_2" in problems[0].message    # the question it resembles
-    # nothing obvious to suggest: no question near, or five as near as each other (agenda_1 to agenda_5)
-    assert all("ressemble" not in p.message for p in problems[1:])
+    assert [p.suggestion for p in problems] == ["agenda_2", None, None]
+    # nothing obvious to suggest for the others: no question near, or five as near as each
+    # other (agenda_1 to agenda_5)
+    assert "Vouliez-vous dire « agenda_2 » ?" in problems[0].describe()
 
 
 def test_a_question_given_twice_is_reported(tmp_path, context_sheets, items):
