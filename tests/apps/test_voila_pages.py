@@ -151,14 +151,6 @@ def test_root_opens_the_home_app_else_the_listing(served):
         aside.rename(home)
 
 
-def test_missing_subfolder_and_app_are_french_404(served):
-    for path in ("voila/tree/absent", "voila/render/absent.ipynb"):
-        status, _, html = _get(served.url + path)
-        assert status == 404, path
-        assert "Page introuvable" in html
-        assert not [word for word in VOILA_ENGLISH if word in html], path
-
-
 # --- in chromium ----------------------------------------------------------------------------
 _WATCH_LOADING = """
 window.ciSeen = [];
