@@ -155,6 +155,7 @@ class _Listing(_PageErrors, TornadoVoilaTreeHandler):
 class _Home(_Listing):
     """``/``: the home app when the folder has it, else the list of the apps."""
 
+    @tornado.web.authenticated  # as Voila's list: whoever may see it may be sent on
     async def get(self, path: str = "") -> None:
         if (Path(self.contents_manager.root_dir) / f"{HOME_APP}.ipynb").is_file():
             # the address keeps what it says (the language, a territory) for the home app to read
