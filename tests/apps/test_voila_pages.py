@@ -208,6 +208,19 @@ def test_home_app_loading_and_page_in_french(page, served):
 
 
 @pytest.mark.browser
+def test_real_app_loading_and_page_in_french(page, served):
+    page.goto(served.url + "voila/render/tableau_de_bord.ipynb?territoire=QPV-NORD")
+    page.locator(".ci-app").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    seen = page.evaluate("() => window.ciSeen")
+    assert any("Ouverture de la page…" in state["text"] or "Préparation de la page" in state["text"] for state in seen)
+    assert [state for state in seen if _english(state["text"])] == []
+    assert page.title() == "Tableau de bord (comité de pilotage)"
+    shown = page.inner_text("body")
+    assert "Tableau de bord" in shown and _english(shown) == []
+
+
+@pytest.mark.browser
 def test_app_page_in_english(page, served):
     page.goto(served.url + "?lang=en")
     page.wait_for_url("**/voila/render/accueil.ipynb?lang=en")
