@@ -24,7 +24,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from collective_impact.apps.reports import DownloadPanel, RunPanel
-from collective_impact.apps.server import app_url, list_apps
+from collective_impact.apps.server import HOME_APP, app_url, list_apps
 from collective_impact.apps.upload import UploadPanel
 from collective_impact.apps.widgets import BusyButton, app_container, banner, html_box, open_app
 from collective_impact.i18n import t
@@ -34,10 +34,8 @@ from collective_impact.metrics.dates import evaluation_dates
 from collective_impact.report.batch import report_state
 from collective_impact.store import Store
 
-__all__ = ["HOME_APP", "TERRITORY_APPS", "HomeApp", "home_app", "page_base", "reports_folder", "territory_states"]
+__all__ = ["TERRITORY_APPS", "HomeApp", "home_app", "page_base", "reports_folder", "territory_states"]
 
-#: The notebook of this app (``notebooks/apps/accueil.ipynb``).
-HOME_APP = "accueil"
 #: The apps opened for one territory from its row, in this order (when they are installed).
 TERRITORY_APPS = ("saisie", "evaluation", "tableau_de_bord", "questionnaire")
 #: The folder of the reports, beside the store.
