@@ -81,7 +81,8 @@ def test_home_upload_import_run_and_take_the_reports_away(browser, home_server, 
     page = context.new_page()
     page.set_default_timeout(90_000)
     try:
-        page.goto(app_url(home_server.url, "accueil"))
+        page.goto(home_server.url)  # the server's own address opens the home page
+        page.wait_for_url(app_url(home_server.url, "accueil"))
         # the territories and their state
         table = page.locator(".ci-territory-table")
         table.wait_for()
