@@ -29,7 +29,7 @@ from collective_impact.apps.upload import spinner
 from collective_impact.apps.widgets import banner, html_box
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
-from collective_impact.i18n.format import escape_html, format_count, format_number
+from collective_impact.i18n.format import escape, escape_html, format_count, format_number
 from collective_impact.report.batch import BatchResult, Progress, TaskResult, reports_archive, run_batch
 from collective_impact.report.export import check_pdf_engine
 from collective_impact.store import Store
@@ -151,8 +151,10 @@ class RunPanel:
         self.names = self.store.territory_names()
         boxes = []
         for territory, name in self.names.items():
-            box = widgets.Checkbox(value=before.get(territory, True), description=f"{name} ({territory})",
-                                   indent=False, layout=widgets.Layout(width="auto"))
+            # a name is data: escaped, MathJax included (ipywidgets typesets descriptions)
+            box = widgets.Checkbox(value=before.get(territory, True), indent=False, description_allow_html=True,
+                                   description=escape(f"{name} ({territory})", markdown=False),
+                                   layout=widgets.Layout(width="auto"))
             box.territory = territory
             boxes.append(box)
         self.checks.children = boxes

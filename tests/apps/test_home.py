@@ -390,6 +390,15 @@ def test_home_refreshes_after_an_import_and_after_a_run(store, tmp_path, monkeyp
     assert any("Gare (renommée)" in box.description for box in app.run.checks.children)
 
 
+def test_territory_names_are_inert_in_the_run_panel(store, tmp_path):
+    store.replace_rows("territories", store.load(["territories"], territories=[TERRITORY])["territories"].assign(
+        name="<b>Nord</b> $x$"), where={"territory_id": TERRITORY})
+    panel = RunPanel(store, reports_dir=tmp_path)
+    box = next(box for box in panel.checks.children if box.territory == TERRITORY)
+    assert box.description_allow_html and "<b>" not in box.description and "$" not in box.description
+    assert "&lt;b&gt;Nord&lt;/b&gt;" in box.description
+
+
 def test_dates_in_the_home_are_french(store, tmp_path):
     app = HomeApp(store, reports_dir=tmp_path, base_url="/")
     as_of = app.states.set_index("territory_id").at[TERRITORY, "as_of"]
