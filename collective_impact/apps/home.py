@@ -125,7 +125,7 @@ class HomeApp:
         self.states = pd.DataFrame()
         self.territories = html_box()
         self.refresh_button = widgets.Button(description=t("home.t.refresh", lang), icon="refresh",
-                                             layout=widgets.Layout(width="auto"))
+                                             layout=widgets.Layout(width="auto", align_self="flex-start"))
         self.refresh_button.on_click(lambda _: self.refresh())
         self._refreshing = BusyButton(self.refresh_button, t("home.t.refreshing", lang))
         self.upload = UploadPanel(store, lang=lang, on_imported=lambda _: self.refresh(), who=who)

@@ -119,11 +119,12 @@ class RunPanel:
         # PDFs take longer (a browser prints each report): offered when this machine can make them
         self.no_pdf = self._pdf_unavailable()
         self.pdf = widgets.Checkbox(value=self.no_pdf is None, description=t("home.r.pdf", lang), indent=False,
-                                    disabled=self.no_pdf is not None, layout=widgets.Layout(width="auto"))
+                                    disabled=self.no_pdf is not None,
+                                    layout=widgets.Layout(width="auto", margin="0.7rem 0 0.3rem 0"))
         self.pdf_note = html_box(f'<div class="ci-help">{escape_html(t("home.r.no_pdf", lang, detail=self.no_pdf))}</div>'
                             if self.no_pdf is not None else "")
         self.button = widgets.Button(description=t("home.r.start", lang), button_style="primary", icon="play",
-                                     layout=widgets.Layout(width="auto"))
+                                     layout=widgets.Layout(width="auto", align_self="flex-start"))
         self.button.on_click(lambda _: self.start())
         self.bar = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="100%", display="none"))
         self.status = html_box()
@@ -282,7 +283,7 @@ class DownloadPanel:
                                              layout=widgets.Layout(width="auto"))
         self.prepare_button.on_click(lambda _: self.prepare_report())
         self.zip_button = widgets.Button(description=t("home.d.prepare_zip", lang), icon="file-archive-o",
-                                         layout=widgets.Layout(width="auto"))
+                                         layout=widgets.Layout(width="auto", align_self="flex-start"))
         self.zip_button.on_click(lambda _: self.prepare_zip())
         self.report_links = html_box()
         self.zip_link = html_box()

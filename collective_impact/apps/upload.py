@@ -107,7 +107,8 @@ class UploadPanel:
         self._files: list[Upload] = []
         self._importing = threading.Lock()  # two clicks, one import
         self.upload = widgets.FileUpload(accept=",".join(_SUFFIXES), multiple=True,
-                                         description=t("home.u.choose", lang), layout=widgets.Layout(width="auto"))
+                                         description=t("home.u.choose", lang),
+                                         layout=widgets.Layout(width="auto", align_self="flex-start"))
         self.upload.observe(self._uploaded, names="value")
         self.status = html_box()
         self.table = html_box()
