@@ -28,7 +28,8 @@ from collective_impact.apps.widgets import banner, html_box
 from collective_impact.errors import CollectiveImpactError, InputError, Problem
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html, format_count, format_number
-from collective_impact.store import ImportSummary, Store
+from collective_impact.schema import TABLES
+from collective_impact.store import ImportMode, ImportSummary, Store
 from collective_impact.validation import load_files
 
 __all__ = ["MAX_UPLOAD_MB", "UploadPanel", "problem_rows", "spinner"]
@@ -118,11 +119,14 @@ class UploadPanel:
         self.anyway_button = widgets.Button(description=t("home.u.import_anyway", lang), button_style="warning",
                                             layout=widgets.Layout(width="auto", display="none"))
         self.anyway_button.on_click(lambda _: self.import_checked(accept_warnings=True))
+        self.present_button = widgets.Button(description=t("home.u.import_present", lang), button_style="warning",
+                                             layout=widgets.Layout(width="auto", display="none"))
+        self.present_button.on_click(lambda _: self.import_checked(mode="present"))
         intro = t("home.u.intro", lang, max=format_number(max_mb, lang, decimals=0))
         self.box = widgets.VBox([
             html_box(f'<h3 class="ci-section-title">{escape_html(t("home.u.title", lang))}</h3>'
                      f"<p>{escape_html(intro)}</p>"),
-            self.upload, self.status, self.table, widgets.HBox([self.import_button, self.anyway_button]),
+            self.upload, self.status, self.table, widgets.HBox([self.import_button, self.anyway_button, self.present_button]),
         ], layout=widgets.Layout(width="100%"))
         self.box.add_class("ci-upload")
 
@@ -207,38 +211,54 @@ class UploadPanel:
         self.table.value = ""
         self.import_button.layout.display = "none"
         self.anyway_button.layout.display = "none"
+        self.present_button.layout.display = "none"
 
     # ------------------------------------------------------------ importing
-    def import_checked(self, *, accept_warnings: bool = False) -> ImportSummary | None:
-        """Import the files checked, all or nothing, as the button does; return what the import did.
+    def import_checked(self, *, accept_warnings: bool = False, mode: ImportMode = "complete") -> ImportSummary | None:
+        """Import the files checked, all or nothing, as the buttons do; return what the import did.
 
         With ``accept_warnings`` the files are read again accepting their warnings (never
-        their errors).
+        their errors). In the default ``mode``, ``"complete"``, a file lacking sheets that
+        the store fills for its territories is refused (they would be emptied), naming them,
+        and the "Remplacer seulement les feuilles du fichier" button offers ``mode="present"``,
+        which keeps them (as ``collective-impact import --replace-only-present``).
         """
         if not self._importing.acquire(blocking=False):
             return None
         try:
-            return self._import(accept_warnings)
+            return self._import(accept_warnings, mode)
         finally:
             self._importing.release()
 
-    def _import(self, accept_warnings: bool) -> ImportSummary | None:
+    def _import(self, accept_warnings: bool, mode: ImportMode) -> ImportSummary | None:
         lang = self.lang
         tables = self.tables
         if tables is None and accept_warnings and self._files and not self.problems:
             outcome = self._load(self._files, accept_warnings=True)
-            tables = outcome if isinstance(outcome, dict) else None
+            tables = self.tables = outcome if isinstance(outcome, dict) else None
         if tables is None:
             return None
-        self.import_button.disabled = self.anyway_button.disabled = True
+        buttons = (self.import_button, self.anyway_button, self.present_button)
+        lost = self.store.absent_tables(tables) if mode == "complete" else {}
+        if lost:
+            counted = ", ".join(t("home.u.absent_table", lang, table=TABLES[name].label(lang),
+                                  rows=format_count(n, "noun.row", lang)) for name, n in lost.items())
+            self.status.value = banner(t("home.u.absent", lang, tables=counted,
+                                         button=t("home.u.import_present", lang)), "error")
+            self.import_button.layout.display = self.anyway_button.layout.display = "none"
+            self.present_button.layout.display = None
+            return None
+        for button in buttons:
+            button.disabled = True
         self.status.value = spinner(t("home.u.importing", lang))
         try:
-            summary = self.store.import_tables(tables, who=self.who)
+            summary = self.store.import_tables(tables, mode=mode, who=self.who)
         except CollectiveImpactError as err:
             self.status.value = banner(t("home.u.refused", lang, detail=str(err)), "error")
             return None
         finally:
-            self.import_button.disabled = self.anyway_button.disabled = False
+            for button in buttons:
+                button.disabled = False
         self._reset()
         self._files = []
         lines = "".join(f"<div>{escape_html(line)}</div>" for line in summary.describe(lang).splitlines())

@@ -230,17 +230,27 @@ def test_upload_refuses_too_big_and_wrong_files_without_reading_them(store):
     assert panel.problems and panel.problems[0].file.endswith("abime.xlsx")
 
 
-def test_an_import_that_would_drop_tables_is_refused_whole(store, tmp_path):
-    # one CSV file of meetings for a territory of the store: its other tables would be lost
+def test_an_import_that_would_drop_tables_is_refused_whole_then_done_keeping_them(store):
+    # one CSV file of meetings for a territory of the store: a complete import would empty its other tables
     meetings = store.load(["meetings"], territories=[TERRITORY])["meetings"]
-    csv = meetings.assign(date=meetings["date"].dt.strftime("%Y-%m-%d")).to_csv(index=False).encode("utf-8")
+    changed = meetings.iloc[:3].assign(title="Réunion corrigée")
+    csv = changed.assign(date=changed["date"].dt.strftime("%Y-%m-%d")).to_csv(index=False).encode("utf-8")
     panel = UploadPanel(store)
     assert panel.check([("meetings.csv", csv)])
     before = store.load()
     assert panel.import_checked() is None
-    assert "rien n'a été écrit" in visible(panel.status.value)
     for name, frame in store.load().items():
         pd.testing.assert_frame_equal(frame, before[name])
+    text = visible(panel.status.value)
+    partners = len(before["partners"][before["partners"]["territory_id"] == TERRITORY])
+    assert "Rien n'a été importé" in text and f"« Partenaires » : {partners} lignes" in text
+    assert panel.present_button.layout.display is None and panel.import_button.layout.display == "none"
+    assert panel.import_checked(mode="present") is not None
+    after = store.load()
+    mine = after["meetings"][after["meetings"]["territory_id"] == TERRITORY]
+    assert list(mine["title"]) == ["Réunion corrigée"] * 3
+    for name in ("partners", "responses", "indicators", "measurements"):
+        pd.testing.assert_frame_equal(after[name], before[name])
 
 
 def test_a_file_name_cannot_leave_the_temporary_folder(store, tmp_path):
