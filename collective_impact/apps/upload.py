@@ -144,7 +144,7 @@ class UploadPanel:
         lang = self.lang
         self._reset()
         self._files = list(files)
-        names = ", ".join(f"« {name} »" if lang == "fr" else f"'{name}'" for name, _ in files)
+        names = ", ".join(t("home.u.file_name", lang, name=name) for name, _ in files)
         size = sum(len(data) for _, data in files)
         if size > self.max_mb * 1_000_000:
             self.status.value = banner(t("home.u.too_big", lang, size=format_number(size / 1_000_000, lang, decimals=1),
