@@ -417,3 +417,19 @@ def test_dates_in_the_home_are_french(store, tmp_path):
     expected = f"{as_of.day} {months[as_of.month - 1]} {as_of.year}"
     assert expected in visible(app.territories.value)
     assert isinstance(as_of, pd.Timestamp) and as_of.date() < date(2100, 1, 1)
+
+
+def test_the_home_notebook_holds_no_logic():
+    import ast
+    import json
+
+    from collective_impact.paths import APPS_DIR
+
+    notebook = json.loads((APPS_DIR / "accueil.ipynb").read_text(encoding="utf-8"))
+    cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert len(cells) == 2
+    tree = ast.parse("\n".join(cells))
+    assert [(n.module, [a.name for a in n.names]) for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)] == [
+        ("collective_impact.apps.home", ["home_app"])]
+    assert [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)] == ["home_app"]
+    assert notebook["metadata"]["collective_impact"]["title"]["fr"].startswith("Accueil")
