@@ -48,6 +48,8 @@ __all__ = [
     "LINK_STATES",
     "Link",
     "campaign_status",
+    "cancel_wave",
+    "check_wave",
     "close_wave",
     "link_url",
     "links",
@@ -339,8 +341,8 @@ def wave_closes(store: Store, territory_id: str, wave: int) -> tuple[date, str, 
     return None if found is None else (date.fromisoformat(found[0]), found[1], found[2] is not None)
 
 
-def _open_wave_of(store: Store, territory_id: str, wave: int | None, lang: str) -> int:
-    """``wave``, or the territory's only wave not closed; :class:`CampaignError` otherwise."""
+def check_wave(store: Store, territory_id: str, wave: int | None = None, *, lang: str = "fr") -> int:
+    """``wave`` if it was opened, or else the territory's only wave not closed; :class:`CampaignError` otherwise."""
     store.require_territory(territory_id, lang)
     with store._reading() as con:
         waves = con.execute('SELECT wave, closed_at FROM "campaigns" WHERE territory_id = ? ORDER BY wave',
@@ -356,12 +358,28 @@ def _open_wave_of(store: Store, territory_id: str, wave: int | None, lang: str) 
     return still_open[0]
 
 
+def cancel_wave(store: Store, territory_id: str, wave: int) -> None:
+    """Forget a wave just opened whose links could not be handed out (its files failed).
+
+    Only a wave none of whose links was opened can be forgotten: its tokens were never seen.
+    """
+    def work(con: sqlite3.Connection) -> None:
+        used = con.execute('SELECT COUNT(*) FROM "invitations" WHERE territory_id = ? AND wave = ? '
+                           "AND (opened_at IS NOT NULL OR answered_at IS NOT NULL)", (territory_id, wave)).fetchone()[0]
+        if used:
+            raise CampaignError(t("campaigns.changed_meanwhile", store.lang))
+        con.execute('DELETE FROM "invitations" WHERE territory_id = ? AND wave = ?', (territory_id, wave))
+        con.execute('DELETE FROM "campaigns" WHERE territory_id = ? AND wave = ?', (territory_id, wave))
+
+    store._write(work)
+
+
 def close_wave(store: Store, territory_id: str, wave: int | None = None, *, lang: str = "fr") -> int:
     """Close a wave (default: the territory's only open wave); return the number of links closed.
 
     Its links stop taking answers; a wave already closed is refused (nothing changes).
     """
-    wave = _open_wave_of(store, territory_id, wave, lang)
+    wave = check_wave(store, territory_id, wave, lang=lang)
 
     def work(con: sqlite3.Connection) -> int:
         if _campaign(con, territory_id, wave)[2] is not None:
@@ -385,7 +403,7 @@ def revoke_link(store: Store, territory_id: str, *, invitation_id: str | None = 
     if (invitation_id is None) == (partner_id is None):
         raise ValueError("give either invitation_id or partner_id")
     day = today or date.today()
-    wave = _open_wave_of(store, territory_id, wave, lang)
+    wave = check_wave(store, territory_id, wave, lang=lang)
     chosen = [link for link in links(store, territory_id, wave, today=day)
               if link.state in ("open", "expired")
               and (link.invitation_id == invitation_id if invitation_id is not None else link.partner_id == partner_id)]
@@ -412,7 +430,7 @@ def reissue_links(store: Store, territory_id: str, wave: int | None = None, *, t
     respondent id. Returns the wave's base address and the new links with their tokens.
     """
     day = today or date.today()
-    wave = _open_wave_of(store, territory_id, wave, lang)
+    wave = check_wave(store, territory_id, wave, lang=lang)
     closes, base, closed = wave_closes(store, territory_id, wave)
     if closed or closes < day:
         raise CampaignError(t("campaigns.already_closed", lang, territory=territory_id, wave=wave))

@@ -1,7 +1,7 @@
 """Questionnaire campaigns: links, their states, answers and comments, the follow-up counts.
 
-A small hand-made store (two territories; NORD has three partners: two mairies and a CAF),
-so that every expected count is written down by hand.
+On the small hand-made store of ``campaign_support`` (NORD: two mairies and a CAF), so
+that every expected count is written down by hand.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from campaign_support import dump, small_store
 from pandas.testing import assert_frame_equal
 
 from collective_impact.apps import campaigns
@@ -25,33 +26,9 @@ CLOSES = date(2027, 3, 31)
 BASE = "https://evaluation.example.fr"
 
 
-def small_tables() -> dict[str, pd.DataFrame]:
-    return {
-        "territories": typed_frame("territories", [
-            {"territory_id": "NORD", "name": "Quartier Nord", "phase": "emergence"},
-            {"territory_id": "SUD", "name": "Quartier Sud", "phase": "emergence"},
-        ]),
-        "partners": typed_frame("partners", [
-            {"territory_id": "NORD", "partner_id": "P1", "name": "Mairie de Nord", "kind": "mairie"},
-            {"territory_id": "NORD", "partner_id": "P2", "name": "CAF", "kind": "caf"},
-            {"territory_id": "NORD", "partner_id": "P3", "name": "Mairie annexe", "kind": "mairie"},
-            {"territory_id": "SUD", "partner_id": "S1", "name": "Centre social", "kind": "centre_social"},
-        ]),
-    }
-
-
 @pytest.fixture
 def small(tmp_path) -> Store:
-    store = Store(tmp_path / "evaluation.sqlite")
-    store.import_tables(small_tables(), mode="present")
-    return store
-
-
-def dump(store: Store) -> dict[str, list[tuple]]:
-    """Every row of every table of the file (internal tables included), to compare before/after."""
-    with closing(sqlite3.connect(store.path)) as con:
-        names = [n for (n,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1")]
-        return {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+    return small_store(tmp_path / "evaluation.sqlite")
 
 
 def stored_hashes(store: Store) -> list[str]:
