@@ -226,15 +226,16 @@ def record_answers(store: Store, link: Link, answers: pd.DataFrame, comments: Ma
         remark = clean_text(remark, multiline=True) if not is_missing(remark) else ""
         if remark:
             comment_rows.append({**base, "condition": str(condition), "text": remark})
-    problems = validate_rows(store, "responses", response_rows, lang=lang)
+    problems = validate_rows(store, "responses", response_rows, lang=lang, today=day)
     if comment_rows:
-        problems += validate_rows(store, "comments", comment_rows, lang=lang)
+        problems += validate_rows(store, "comments", comment_rows, lang=lang, today=day)
     if problems:
         raise InputError(problems, message=t("forms.fix_fields", lang))
     # the store's write methods (audited) replace this respondent's rows; the link's
     # state was checked just above, and is checked again when it is marked answered
-    written = store.replace_rows("responses", typed_frame("responses", response_rows), where=base)[1]
-    store.replace_rows("comments", typed_frame("comments", comment_rows), where=base)
+    who = t("campaigns.audit_who", "fr", link=link.invitation_id)
+    written = store.replace_rows("responses", typed_frame("responses", response_rows), where=base, who=who)[1]
+    store.replace_rows("comments", typed_frame("comments", comment_rows), where=base, who=who)
     now = _now()
     store._write(lambda con: con.execute('UPDATE "invitations" SET answered_at = ? WHERE invitation_id = ?',
                                          (now, link.invitation_id)))

@@ -82,7 +82,7 @@ Rows = pd.DataFrame | Sequence[Mapping[str, object]]
 
 
 def validate_rows(store: Store, table: str, rows: Rows, *, framework: Framework | None = None,
-                  lang: str = "fr") -> list[Problem]:
+                  lang: str = "fr", today: date | None = None) -> list[Problem]:
     """Check rows a form is about to add, with the rules and messages of a file import.
 
     ``rows`` is a frame, or a list of dicts holding the values as typed (a number as the
@@ -92,13 +92,14 @@ def validate_rows(store: Store, table: str, rows: Rows, *, framework: Framework 
     for their territories (so a partner or indicator id must exist there); only the
     problems of the new rows are returned. A key already stored is not looked for here:
     the store refuses it in the same transaction as the write (see :func:`submit_rows`).
+    ``today`` is the day of entry (a date after it is refused; default: the clock's).
     """
     frame = rows if isinstance(rows, pd.DataFrame) else raw_frame(table, rows)
     territories = sorted({str(tid) for tid in frame["territory_id"] if isinstance(tid, str) and tid})
     # every row names its territory: "territories" is always referred to
     referenced = sorted(({ref.table for ref in TABLES[table].references} | {"territories"}) - {table})
     known = store.load(referenced, territories=territories) if territories and referenced else {}
-    return check_tables({table: frame}, source="formulaire", framework=framework, known=known, lang=lang)
+    return check_tables({table: frame}, source="formulaire", framework=framework, known=known, lang=lang, today=today)
 
 
 def submit_rows(store: Store, table: str, rows: Rows, *, replace: Mapping[str, object] | None = None,
