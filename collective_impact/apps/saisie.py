@@ -423,7 +423,7 @@ class RecordForm(ConfirmingForm):
                     control.options = list(control.options) + extra
                 control.value = tuple(split_ids(value))
             elif isinstance(control, widgets.Dropdown):
-                wanted = "" if pd.isna(value) else ("1" if value is True else "0" if value is False else str(value))
+                wanted = "" if pd.isna(value) else ("1" if value else "0") if kind == "bool" else str(value)
                 if wanted not in {v for _, v in control.options}:
                     control.options = list(control.options) + [(wanted, wanted)]
                 control.value = wanted
@@ -557,9 +557,9 @@ class RecordEditor:
         if self.form is not None and self.form.saved:
             keep, status = dict(self.form.key or {}), self.form.status.value
             self.refresh(keep=keep)
+            self._changed()
             if self.form is not None:
                 self.form.status.value = status
-            self._changed()
 
     def save(self, *, confirm: bool = False) -> bool:
         """Save the row shown, as its button does (``confirm``: as "Confirmer malgré tout" does)."""
@@ -598,8 +598,8 @@ class RecordEditor:
             self.status.value = _message(str(err), "error")
             return False
         self.refresh()
-        self.status.value = banner(t("records.forms.deleted", self.lang, row=label), "ok")
         self._changed()
+        self.status.value = banner(t("records.forms.deleted", self.lang, row=label), "ok")
         return True
 
     def choose(self, table: str, key: Mapping[str, object]) -> bool:
@@ -735,7 +735,7 @@ class SaisieApp:
         self.measurements = MeasurementForm(store, lang=lang)
         self.meetings = MeetingForm(store, lang=lang)
         self.measurements.today = self.meetings.today = today
-        self.editor = RecordEditor(store, lang=lang, on_change=self._data_changed, today=today)
+        self.editor = RecordEditor(store, lang=lang, on_change=lambda: self._data_changed(editor=False), today=today)
         self.audit = AuditView(store, lang=lang)
         self.removal = TerritoryRemoval(store, lang=lang, on_removed=self._removed)
         self.tabs = widgets.Tab(children=[self.measurements.box, self.meetings.box, self.editor.box, self.audit.box,
@@ -772,17 +772,15 @@ class SaisieApp:
         if change["new"] == 3:  # the trail: what other pages of the app wrote meanwhile too
             self.audit.refresh()
 
-    def _data_changed(self) -> None:
-        """After a write: the lists of recent rows, the rows to correct and the trail read again."""
-        territory = self.territory.value
+    def _data_changed(self, *, editor: bool = True) -> None:
+        """After a write: the lists of recent rows, the rows to correct (``editor``) and the trail read again.
+
+        The editor lists its rows again itself after its own writes, keeping the row shown.
+        """
         self.measurements._refresh_recent()
         self.meetings._refresh_recent()
-        if territory is not None:
-            keep = None
-            if self.editor.record.value is not None and self.editor.record.value >= 0 and self.editor.form is not None:
-                keep = self.editor.form.key
-            if self.tabs.selected_index != 2:
-                self.editor.refresh(keep=keep)
+        if editor and self.territory.value is not None:
+            self.editor.refresh()
         self.audit.refresh()
 
     def _removed(self, territory: str) -> None:
