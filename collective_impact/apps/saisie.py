@@ -657,7 +657,8 @@ class TerritoryRemoval:
         self.question.value = (banner(t("records.remove.question", self.lang, territory=self.territory, name=name),
                                       "error")
                                + html_table([t("records.audit.col.table", self.lang), t("records.remove.col_rows",
-                                                                                        self.lang)], rows)
+                                                                                        self.lang)], rows,
+                                          nowrap=(1,))
                                + f"<p>{escape_html(t('records.remove.kept', self.lang))}</p>")
         self.confirm_button.description = t("records.remove.yes", self.lang, territory=self.territory,
                                             rows=format_count(total, "noun.row", self.lang))

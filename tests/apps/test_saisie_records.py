@@ -170,7 +170,7 @@ def test_remove_the_territory_names_what_goes(store):
     total = sum(expected.values())
     grouped = f"{total:,}".replace(",", "\u202f")  # French thousands: a narrow no-break space
     assert app.removal.confirm_button.description == f"Oui, retirer {T} et ses {grouped} lignes"
-    assert "<td>Réponses</td><td>" + f"{expected['responses']} lignes" in app.removal.question.value
+    assert f'<td>Réponses</td><td class="ci-nowrap">{expected["responses"]} lignes</td>' in app.removal.question.value
     assert app.removal.remove()
     assert all(sql(store, f'SELECT COUNT(*) FROM "{name}" WHERE territory_id = ?', (T,)) == [(0,)]
                for name in TABLE_ORDER)
