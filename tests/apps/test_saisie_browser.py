@@ -20,7 +20,7 @@ def sql(apps, query: str, params: tuple = ()) -> list[tuple]:
         return con.execute(query, params).fetchall()
 
 
-def open_editor(page, apps, territory: str, tab: str = "Corriger ou supprimer"):
+def open_editor(page, apps, territory: str, tab: str = "Corriger"):
     page.goto(app_url(apps.url, "saisie", territoire=territory))
     page.get_by_role("tab", name=tab).click()
 
