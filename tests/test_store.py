@@ -637,7 +637,8 @@ def test_exported_workbook_imports_back_to_the_same_store(filled: Store, tmp_pat
     filled.export_workbook(workbook, lang=lang)
 
     again = Store(tmp_path / "again.sqlite")
-    again.import_tables(load_files(workbook))
+    # the fixture holds odd-but-possible values (a meeting without attendees…): accepted as stored
+    again.import_tables(load_files(workbook, accept_warnings=True))
     assert_tables_equal(again.load(), filled.load())
     assert again.last_run("A") is None  # report runs are not data: not exported
 

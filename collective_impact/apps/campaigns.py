@@ -229,6 +229,8 @@ def record_answers(store: Store, link: Link, answers: pd.DataFrame, comments: Ma
     problems = validate_rows(store, "responses", response_rows, lang=lang, today=day)
     if comment_rows:
         problems += validate_rows(store, "comments", comment_rows, lang=lang, today=day)
+    # a partner has no way to confirm a plausible-but-odd value: only errors refuse the answers
+    problems = [problem for problem in problems if not problem.is_warning]
     if problems:
         raise InputError(problems, message=t("forms.fix_fields", lang))
     # the store's write methods (audited) replace this respondent's rows; the link's
