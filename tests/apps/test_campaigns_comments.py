@@ -1,16 +1,20 @@
 """Partners' comments reach the evaluator: in the report's condition steps and in the guided evaluation,
-per condition and wave, escaped, without the partner's name."""
+per condition and wave, escaped, without the partner's name; the dashboard follows the campaign."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 import pandas as pd
 
 from collective_impact.apps import campaigns
+from collective_impact.apps.dashboard import DashboardApp
 from collective_impact.apps.guided import EvaluationApp
 from collective_impact.report import steps
 from collective_impact.report.bundle import open_territory
+from collective_impact.schema import CODES
 
 TERRITORY = "QPV-NORD"
 HOSTILE = "<script>alert(1)</script> coût $x$ \\(y\\)"
@@ -61,3 +65,22 @@ def test_guided_evaluation_shows_the_comments(store, output_text):
     assert "Ce que disent les partenaires" in shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown and "<script>" not in shown
     assert name not in shown
+
+
+def test_dashboard_follows_the_campaign_per_kind(store, output_text):
+    app = DashboardApp(store, territory=TERRITORY)
+    assert app.outputs["campaign"].layout.display == "none"  # no campaign yet: no section
+    answer_with_comments(store)  # wave 3: one link per partner, the first two answered
+    partners = store.load(["partners"], territories=[TERRITORY])["partners"].sort_values("partner_id")
+    app.refresh()
+    assert app.outputs["campaign"].layout.display is None
+    shown = output_text(app.outputs["campaign"])
+    assert "Vague 3, ouverte jusqu'au 31 décembre 2026 inclus." in shown
+    # the two first partners (in id order) answered: their kinds count them, every kind counts its partners
+    first_two = partners["kind"].head(2).tolist()
+    for kind, group in partners.groupby("kind"):
+        label = next(code.label("fr") for code in CODES["partner_kind"] if code.id == kind)
+        answered = first_two.count(kind)
+        row = f"<td>{label}</td><td>{len(group)}</td><td>0</td><td>{answered}</td>"
+        assert row in html.unescape(re.sub(r' class="ci-\w+"', "", shown)), row
+    assert partners["name"].iloc[0] not in shown
