@@ -521,24 +521,22 @@ def _id_list(text: str) -> list[str]:
     return ids
 
 
-def _positive(text: str) -> int:
+def _whole(text: str, *, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"{text!r}") from err
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} < 1")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r} < {minimum}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole(text, minimum=1)
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r}") from err
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} < 0")
-    return value
+    return _whole(text, minimum=0)
 
 
 def _iso_date(text: str):

@@ -208,13 +208,17 @@ def record_answers(store: Store, link: Link, answers: pd.DataFrame, comments: Ma
     Raises
     ------
     CampaignError
-        When the link does not take answers (closed, expired, revoked, unknown).
+        When the link does not take answers (closed, expired, revoked, unknown), or when
+        ``answers`` is empty.
     InputError
         When an answer or a comment breaks the schema (unknown item, score out of range,
         unknown condition, text too long); nothing is written.
     """
     day = today or date.today()
     link = _refuse_unless_open(store, link, day, lang)
+    if answers.empty:
+        # the questionnaire sends every item ("ne sait pas" included): none at all is a broken form
+        raise CampaignError(t("campaigns.no_answer", lang))
     base = {"territory_id": link.territory_id, "wave": link.wave, "respondent_id": link.respondent}
     response_rows = [
         {**base, "partner_id": link.partner_id, "item_id": str(item), "answered_on": day,

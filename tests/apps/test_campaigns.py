@@ -139,6 +139,8 @@ def test_record_answers_bad_input_writes_nothing(small):
         campaigns.record_answers(small, link, answers(agenda_1=3), {"inconnue": "texte"}, today=OPENED)
     with pytest.raises(InputError):
         campaigns.record_answers(small, link, answers(pas_une_question=3), {}, today=OPENED)
+    with pytest.raises(CampaignError, match="aucune réponse"):
+        campaigns.record_answers(small, link, answers(), {"agenda": "seulement un commentaire"}, today=OPENED)
     assert dump(small) == before
 
 
