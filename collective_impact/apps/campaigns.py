@@ -51,6 +51,7 @@ __all__ = [
     "cancel_wave",
     "check_wave",
     "close_wave",
+    "link_message",
     "link_url",
     "links",
     "mark_opened",
@@ -170,13 +171,24 @@ def mark_opened(store: Store, link: Link) -> Link:
     return replace(link, opened=_moment(store._write(work)))
 
 
+def link_message(link: Link | None, lang: str = "fr") -> str:
+    """What to tell the person who opened ``link``: why it takes no answers, or until when it does.
+
+    ``None`` (a malformed or unknown token) gives the "unknown link" message; for the pages
+    of the partners' server and the refusals of :func:`record_answers`.
+    """
+    if link is None:
+        return t("campaigns.link_unknown", lang)
+    return t(f"campaigns.link_{link.state}", lang, date=format_date(link.closes, lang))
+
+
 def _refuse_unless_open(store: Store, link: Link, today: date, lang: str) -> Link:
     """The link as stored now; :class:`CampaignError` unless it takes answers at ``today``."""
     current = _reload(store, link.invitation_id, today)
     if current is None or current.territory_id != link.territory_id or current.wave != link.wave:
-        raise CampaignError(t("campaigns.link_unknown", lang))
+        raise CampaignError(link_message(None, lang))
     if not current.is_open:
-        raise CampaignError(t(f"campaigns.link_{current.state}", lang, date=format_date(current.closes, lang)))
+        raise CampaignError(link_message(current, lang))
     return current
 
 

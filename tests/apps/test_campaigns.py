@@ -247,3 +247,12 @@ def test_reissue_replaces_unanswered_links(small):
     assert {campaigns.resolve_link(small, tok, today=OPENED).state for _, tok in fresh} == {"open"}
     status = campaigns.campaign_status(small, "NORD")
     assert status["invited"].tolist() == [1, 1, 1]
+
+
+def test_link_messages_say_why(small):
+    link, token = campaigns.open_wave(small, "NORD", 1, closes=CLOSES, base_url=BASE, today=OPENED)[0]
+    assert "n'existe pas" in campaigns.link_message(None)
+    assert "31 mars 2027" in campaigns.link_message(campaigns.resolve_link(small, token, today=OPENED))
+    expired = campaigns.resolve_link(small, token, today=date(2027, 4, 1))
+    assert "plus de réponses depuis le 31 mars 2027" in campaigns.link_message(expired)
+    assert "no longer takes answers" in campaigns.link_message(expired, "en")
