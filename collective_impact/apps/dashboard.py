@@ -64,7 +64,7 @@ class DashboardApp:
     came in since.
     """
 
-    SECTIONS = ("conditions", "indicators", "responses", "meetings", "network", "campaign")
+    SECTIONS = ("conditions", "indicators", "responses", "meetings", "network")
 
     def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
                  framework: Framework | None = None, lang: str = "fr") -> None:
@@ -81,7 +81,8 @@ class DashboardApp:
         self._refreshing = BusyButton(self.refresh_button, t("guided.d.refreshing", lang))
         self.status = html_box()
         self.cards = html_box()
-        self.outputs = {name: widgets.Output(layout=widgets.Layout(width="100%")) for name in self.SECTIONS}
+        # the campaign's follow-up last, under a title of the campaigns' catalogue
+        self.outputs = {name: widgets.Output(layout=widgets.Layout(width="100%")) for name in (*self.SECTIONS, "campaign")}
         parts: list[widgets.Widget] = [html_box(f'<h3 class="ci-section-title">{escape_html(t("guided.d.key_figures", lang))}'
                                              "</h3>"), self.cards]
         self.titles = {}
