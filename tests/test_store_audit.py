@@ -251,3 +251,20 @@ def test_a_store_from_before_the_audit_trail_gets_one(path):
     assert Store(path, read_only=True).audit().empty
     Store(path)
     assert sql(path, "SELECT COUNT(*) FROM audit") == [(0,)]
+
+
+def test_a_reimport_beyond_the_limit_records_counts_only(path, monkeypatch):
+    monkeypatch.setattr("collective_impact.store.AUDIT_DETAIL_LIMIT", 10)
+    tables = demo_tables()
+    meetings = tables["meetings"]
+    first = meetings.index[meetings["territory_id"] == T][0]
+    tables["meetings"] = meetings.assign(title=meetings["title"].where(meetings.index != first, "Nouveau titre"))
+    before = last_id(path)
+    Store(path).import_tables(tables, who="hal")
+    entries = trail(path, before)
+    # a table replacing more than 10 rows (all territories of the file together): the count of
+    # each territory, no row; a smaller table, unchanged here: nothing
+    expected = {(name, tid): int(n) for name, frame in tables.items() if len(frame) > 10
+                for tid, n in frame.groupby("territory_id").size().items()}
+    assert {(e["table"], e["territory_id"]): e["after"]["rows"] for e in entries} == expected
+    assert all(e["key"] is None and e["before"] == e["after"] for e in entries)
