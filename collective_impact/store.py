@@ -886,6 +886,10 @@ class Store:
             if found is None:
                 raise StoreError(t("records.store.no_such_row", self.lang, table=spec.label(self.lang),
                                    key=_shown_key(spec, key)))
+            old_key = {k: _value_to_sql(spec.column(k), key[k]) for k in spec.key}
+            if old_key != new_key:
+                # rows citing the old key (an attendee list names partners by id) would point nowhere
+                self._refuse_if_referred(con, spec, clause, params, message="records.store.referred_key")
             assignments = ", ".join(f"{_q(c)} = ?" for c in values)
             try:
                 con.execute(f"UPDATE {_q(table)} SET {assignments} WHERE {clause}", [*new_values, *params])
@@ -1008,8 +1012,9 @@ class Store:
         if sorted(key) != sorted(spec.key):
             raise ValueError(f"the key of {spec.id} is {spec.key}, not {tuple(key)}")
 
-    def _refuse_if_referred(self, con: sqlite3.Connection, spec: Table, clause: str, params: list) -> None:
-        """Raise :class:`StoreError` naming the rows that still refer to the rows to delete."""
+    def _refuse_if_referred(self, con: sqlite3.Connection, spec: Table, clause: str, params: list, *,
+                            message: str = "records.store.referred") -> None:
+        """Raise :class:`StoreError` naming the rows that still refer to the rows to delete (or whose key changes)."""
         found: list[str] = []
         targets = f"SELECT * FROM {_q(spec.id)} WHERE {clause}"
         for child, ref in _referring(spec.id):
@@ -1038,7 +1043,7 @@ class Store:
             targets_keys = con.execute(f"SELECT {_cols(spec.key)} FROM {_q(spec.id)} WHERE {clause}", params).fetchall()
             shown = ", ".join(_shown_key(spec, dict(zip(spec.key, row, strict=True))) for row in targets_keys[:5])
             hint = "records.store.referred_hint_territory" if spec.id == "territories" else "records.store.referred_hint"
-            lines = [t("records.store.referred", self.lang, table=spec.label(self.lang), key=shown),
+            lines = [t(message, self.lang, table=spec.label(self.lang), key=shown),
                      *("  - " + line for line in found), t(hint, self.lang)]
             raise StoreError("\n".join(lines))
 
