@@ -398,6 +398,8 @@ class RecordForm(ConfirmingForm):
                 continue
             control = self._control(column, choices.get(column.id))
             help_key = f"workbook.column_help.{table}.{column.id}"
+            if column.kind == "idlist":  # the workbook's help says how to type a list: here it is picked
+                help_key = "records.forms.several_help"
             self.fields[column.id] = Field(column.label(lang), control, help=t(help_key, lang) if help_key in _catalogue()
                                            else "")
         super().__init__(t("records.forms.save_changes", lang), t("forms.saving", lang))
