@@ -237,3 +237,18 @@ def test_the_2062_meeting(store):
         assert_frame_equal(after[name], before[name])
     trail = sql(store, "SELECT action FROM audit WHERE \"table\" = 'meetings' AND key LIKE '%M-2062%' ORDER BY audit_id")
     assert trail == [("insert",), ("delete",)]
+
+
+@pytest.mark.parametrize("table", EDITABLE)
+def test_every_table_shows_its_rows_as_stored(store, table):
+    """A row opened and saved without a change is written back unchanged: nothing recorded."""
+    app = SaisieApp(store, territory=T)
+    app.editor.table.value = table
+    before = audit_count(store)
+    rows = sql(store, f'SELECT * FROM "{table}" WHERE territory_id = ? ORDER BY 1, 2', (T,))
+    for index in range(min(3, len(app.editor.record.options) - 1)):
+        app.editor.record.value = index
+        assert app.editor.save(), app.editor.form.status.value
+        assert "Aucune valeur n&#x27;a changé" in app.editor.form.status.value
+    assert audit_count(store) == before
+    assert sql(store, f'SELECT * FROM "{table}" WHERE territory_id = ? ORDER BY 1, 2', (T,)) == rows
