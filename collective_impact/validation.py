@@ -72,6 +72,7 @@ from collective_impact.schema import (
 __all__ = [
     "MULTILINE",
     "PAST_EVENTS",
+    "check_files",
     "check_tables",
     "empty_table",
     "group_problems",
@@ -513,7 +514,7 @@ class _Collector:
         A warning does not mark the cell as bad: the value is read, only unusual.
         """
         sheet = origin.sheet
-        column = self.label(sheet, column_id) if column_id else None
+        column = (sheet.cell_labels.get((origin.pos, column_id)) or self.label(sheet, column_id)) if column_id else None
         position = TABLES[table_id].column_ids.index(column_id) if column_id else -1
         row = sheet.rows[origin.pos] if origin.pos < len(sheet.rows) else None
         shown = _display(value)
@@ -1012,7 +1013,7 @@ def _day(today: dt.date | None) -> dt.date:
 def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framework: Framework | str | None = None,
                known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr",
                limits: ReadLimits = DEFAULT_LIMITS, accept_warnings: bool = False,
-               today: dt.date | None = None) -> dict[str, pd.DataFrame]:
+               today: dt.date | None = None, dont_know: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """Read and validate workbooks or CSV folders; return the canonical typed tables they hold.
 
     Parameters
@@ -1032,6 +1033,9 @@ def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framew
         measurement, a meeting without attendee); errors are refused all the same.
     today : date, optional
         The day of entry (default: the machine's date), see :func:`validate_sheets`.
+    dont_know : iterable of str, optional
+        The answers meaning "ne sait pas" in a survey export (see
+        :mod:`collective_impact.io.survey`; default ``DONT_KNOW`` there).
 
     Returns
     -------
@@ -1048,16 +1052,37 @@ def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framew
         When any error is found, or any warning unless ``accept_warnings``;
         ``err.problems`` lists every one of them, errors and warnings.
     """
-    sheets, read_problems = read_sources(paths, lang=lang, limits=limits)
-    tables, problems = validate_sheets(sheets, framework=framework, known=known, lang=lang, today=today)
-    problems = read_problems + problems
+    tables, problems = check_files(paths, framework=framework, known=known, lang=lang, limits=limits, today=today,
+                                   dont_know=dont_know)
     if any(not p.is_warning for p in problems):
         raise InputError(problems)
     if problems and not accept_warnings:
-        raise InputError(problems, message=t("validation.in_input_warnings",
-                                             count=format_count(len(problems), "noun.warning")))
+        raise InputError(problems, message=t("problem.in_input", count=format_count(len(problems), "noun.warning")))
+    return tables
+
+
+def check_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framework: Framework | str | None = None,
+                known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr",
+                limits: ReadLimits = DEFAULT_LIMITS, today: dt.date | None = None,
+                dont_know: Iterable[str] | None = None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Read and validate workbooks or CSV folders; return their tables and every problem, without raising.
+
+    For a caller that shows the warnings it accepts (the ``import`` command with
+    ``--accept-warnings``, the evaluator's upload); :func:`load_files` is this with the
+    all-or-nothing rule. Parameters as :func:`load_files`.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        The tables present in the files, as :func:`load_files` returns them (usable only
+        when ``problems`` holds no error).
+    problems : list of Problem
+        The problems of reading, then those of validation, errors and warnings.
+    """
+    sheets, read_problems = read_sources(paths, lang=lang, limits=limits, framework=framework, dont_know=dont_know)
+    tables, problems = validate_sheets(sheets, framework=framework, known=known, lang=lang, today=today)
     present = {sheet.table for sheet in sheets}
-    return {name: frame for name, frame in tables.items() if name in present}
+    return {name: frame for name, frame in tables.items() if name in present}, read_problems + problems
 
 
 def check_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "formulaire",

@@ -529,7 +529,8 @@ def test_every_message_key_used_in_the_code_exists():
     literal = set(re.findall(r"""t\(\s*["']((?:io|validation)\.\w+)["']""", source))
     dynamic = {f"validation.{k}" for k in ("not_number", "not_integer", "not_date", "not_bool", "date_range",
                                            "id_pattern", "id_length", "idlist_pattern", "qpv_code",
-                                           "end_before_start", "target_before_baseline")}
+                                           "end_before_start", "target_before_baseline", "impossible_day",
+                                           "impossible_month")}
     dynamic |= {f"validation.unknown_{n}" for n in ("partner", "outcome", "indicator")}
     dynamic |= {f"io.kind_{c.kind}" for table in TABLES.values() for c in table.columns}
     missing = sorted(key for key in literal | dynamic if key not in catalogue())
