@@ -52,7 +52,7 @@ from collective_impact.i18n.format import (
 from collective_impact.schema import CODES, TABLES, Column, join_ids, split_ids
 from collective_impact.store import Store
 
-__all__ = ["EDITABLE", "AuditView", "MeasurementForm", "MeetingForm", "RecordEditor", "RecordForm", "SaisieApp",
+__all__ = ["EDITABLE", "AuditView", "Confirmation", "MeasurementForm", "MeetingForm", "RecordEditor", "RecordForm", "SaisieApp",
            "TerritoryRemoval", "saisie_app"]
 
 #: The tables whose rows the app corrects and deletes, in the order offered.
@@ -309,6 +309,43 @@ class MeetingForm(ConfirmingForm):
         return True
 
 
+class Confirmation:
+    """A dangerous action: its button, then a question with "yes" and "cancel"; nothing happens before "yes".
+
+    ``on_ask()`` is called by the button (it fills the question and calls :meth:`open`),
+    ``on_yes()`` by "yes"; "cancel" closes the question.
+    """
+
+    def __init__(self, ask_text: str, yes_text: str, *, lang: str, on_ask, on_yes) -> None:
+        self.ask_button = widgets.Button(description=ask_text, button_style="danger", icon="trash",
+                                         layout=widgets.Layout(width="auto"))
+        self.yes_button = widgets.Button(description=yes_text, button_style="danger", layout=widgets.Layout(width="auto"))
+        self.cancel_button = widgets.Button(description=t("records.forms.cancel", lang),
+                                            layout=widgets.Layout(width="auto"))
+        self.question = html_box()
+        self.panel = widgets.VBox([self.question, widgets.HBox([self.yes_button, self.cancel_button])],
+                                  layout=widgets.Layout(display="none", width="100%"))
+        self.available = False
+        self.ask_button.on_click(lambda _: on_ask())
+        self.yes_button.on_click(lambda _: on_yes())
+        self.cancel_button.on_click(lambda _: self.close())
+        self.box = widgets.VBox([self.ask_button, self.panel], layout=widgets.Layout(width="100%"))
+        self.close()
+
+    def open(self, question: str) -> None:
+        """Ask ``question`` (HTML)."""
+        self.question.value = question
+        self.panel.layout.display = None
+        self.ask_button.layout.display = "none"
+
+    def close(self, *, available: bool | None = None) -> None:
+        """Hide the question; the button is offered when the action is ``available``."""
+        if available is not None:
+            self.available = available
+        self.panel.layout.display = "none"
+        self.ask_button.layout.display = None if self.available else "none"
+
+
 def _number_text(value: object, lang: str) -> str:
     """A stored number as the form shows it for correction: every decimal it has, nothing rounded."""
     if is_missing(value):
@@ -361,6 +398,8 @@ class RecordForm(ConfirmingForm):
                 continue
             control = self._control(column, choices.get(column.id))
             help_key = f"workbook.column_help.{table}.{column.id}"
+            if column.kind == "idlist":  # the workbook's help says how to type a list: here it is picked
+                help_key = "records.forms.several_help"
             self.fields[column.id] = Field(column.label(lang), control, help=t(help_key, lang) if help_key in _catalogue()
                                            else "")
         super().__init__(t("records.forms.save_changes", lang), t("forms.saving", lang))
@@ -486,25 +525,15 @@ class RecordEditor:
         self.record = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="40rem"))
         self.table_field = Field(t("records.forms.table", lang), self.table)
         self.record_field = Field(t("records.forms.record", lang), self.record, help=t("records.forms.record_help", lang))
-        self.delete_button = widgets.Button(description=t("records.forms.delete", lang), button_style="danger",
-                                            icon="trash", layout=widgets.Layout(width="auto"))
-        self.confirm_delete = widgets.Button(description=t("records.forms.delete_yes", lang), button_style="danger",
-                                             layout=widgets.Layout(width="auto"))
-        self.cancel_delete = widgets.Button(description=t("records.forms.cancel", lang),
-                                            layout=widgets.Layout(width="auto"))
-        self.delete_question = html_box()
-        self.delete_panel = widgets.VBox([self.delete_question, widgets.HBox([self.confirm_delete, self.cancel_delete])],
-                                         layout=widgets.Layout(display="none", width="100%"))
+        self.deletion = Confirmation(t("records.forms.delete", lang), t("records.forms.delete_yes", lang), lang=lang,
+                                     on_ask=self.ask_delete, on_yes=self.delete)
         self.status = html_box()
         self.form_box = widgets.VBox(layout=widgets.Layout(width="100%"))
-        self.delete_button.on_click(lambda _: self.ask_delete())
-        self.confirm_delete.on_click(lambda _: self.delete())
-        self.cancel_delete.on_click(lambda _: self._close_delete())
         self.table.observe(lambda _: self.refresh(), names="value")
         self.record.observe(lambda _: self._show_record(), names="value")
         self.box = widgets.VBox([html_box(f"<p>{escape_html(t('records.forms.editor_intro', lang))}</p>"),
                                  self.table_field.box, self.record_field.box, self.status, self.form_box,
-                                 self.delete_button, self.delete_panel], layout=widgets.Layout(width="100%"))
+                                 self.deletion.box], layout=widgets.Layout(width="100%"))
 
     def set_territory(self, territory: str | None) -> None:
         self.territory = territory
@@ -551,7 +580,7 @@ class RecordEditor:
             self.status.value = banner(t("records.forms.gone", self.lang), "error")
             shown = False
         self.form_box.children = (self.form.box,) if shown else ()
-        self.delete_button.layout.display = None if shown else "none"
+        self.deletion.close(available=shown)
 
     def _after_save(self) -> None:
         if self.form is not None and self.form.saved:
@@ -575,15 +604,11 @@ class RecordEditor:
         if index is None or index < 0:
             return
         label = dict((v, k) for k, v in self.record.options)[index]
-        self.delete_question.value = banner(t("records.forms.delete_question", self.lang, row=label,
-                                              table=table_label(self.table.value, self.lang)), "info")
-        self.delete_panel.layout.display = None
-        self.delete_button.layout.display = "none"
+        self.deletion.open(banner(t("records.forms.delete_question", self.lang, row=label,
+                                    table=table_label(self.table.value, self.lang)), "info"))
 
     def _close_delete(self) -> None:
-        self.delete_panel.layout.display = "none"
-        shown = self.record.value is not None and self.record.value >= 0
-        self.delete_button.layout.display = None if shown else "none"
+        self.deletion.close(available=self.record.value is not None and self.record.value >= 0)
 
     def delete(self) -> bool:
         """Delete the row shown (after :meth:`ask_delete`); return whether it was deleted."""
@@ -621,20 +646,11 @@ class TerritoryRemoval:
         self.lang = lang
         self.on_removed = on_removed
         self.territory: str | None = None
-        self.ask_button = widgets.Button(description=t("records.remove.button", lang), button_style="danger",
-                                         icon="trash", layout=widgets.Layout(width="auto"))
-        self.confirm_button = widgets.Button(button_style="danger", layout=widgets.Layout(width="auto"))
-        self.cancel_button = widgets.Button(description=t("records.forms.cancel", lang),
-                                            layout=widgets.Layout(width="auto"))
-        self.question = html_box()
-        self.panel = widgets.VBox([self.question, widgets.HBox([self.confirm_button, self.cancel_button])],
-                                  layout=widgets.Layout(display="none", width="100%"))
+        self.confirmation = Confirmation(t("records.remove.button", lang), "", lang=lang, on_ask=self.ask,
+                                         on_yes=self.remove)
         self.status = html_box()
-        self.ask_button.on_click(lambda _: self.ask())
-        self.confirm_button.on_click(lambda _: self.remove())
-        self.cancel_button.on_click(lambda _: self._close())
-        self.box = widgets.VBox([html_box(f"<p>{escape_html(t('records.remove.intro', lang))}</p>"), self.ask_button,
-                                 self.panel, self.status], layout=widgets.Layout(width="100%"))
+        self.box = widgets.VBox([html_box(f"<p>{escape_html(t('records.remove.intro', lang))}</p>"),
+                                 self.confirmation.box, self.status], layout=widgets.Layout(width="100%"))
 
     def set_territory(self, territory: str | None) -> None:
         self.territory = territory
@@ -643,8 +659,7 @@ class TerritoryRemoval:
             self.status.value = ""
 
     def _close(self) -> None:
-        self.panel.layout.display = "none"
-        self.ask_button.layout.display = None if self.territory is not None else "none"
+        self.confirmation.close(available=self.territory is not None)
 
     def ask(self) -> dict[str, int]:
         """Show what removing the territory takes away; return the counts shown."""
@@ -654,16 +669,13 @@ class TerritoryRemoval:
         total = sum(contents.values())
         name = self.store.territory_names().get(self.territory, "")
         rows = [(table_label(table, self.lang), format_count(n, "noun.row", self.lang)) for table, n in contents.items()]
-        self.question.value = (banner(t("records.remove.question", self.lang, territory=self.territory, name=name),
+        self.confirmation.yes_button.description = t("records.remove.yes", self.lang, territory=self.territory,
+                                                     rows=format_count(total, "noun.row", self.lang))
+        self.confirmation.open(banner(t("records.remove.question", self.lang, territory=self.territory, name=name),
                                       "error")
-                               + html_table([t("records.audit.col.table", self.lang), t("records.remove.col_rows",
-                                                                                        self.lang)], rows,
-                                          nowrap=(1,))
+                               + html_table([t("records.audit.col.table", self.lang),
+                                             t("records.remove.col_rows", self.lang)], rows, nowrap=(1,))
                                + f"<p>{escape_html(t('records.remove.kept', self.lang))}</p>")
-        self.confirm_button.description = t("records.remove.yes", self.lang, territory=self.territory,
-                                            rows=format_count(total, "noun.row", self.lang))
-        self.panel.layout.display = None
-        self.ask_button.layout.display = "none"
         return contents
 
     def remove(self) -> bool:

@@ -133,8 +133,8 @@ def test_delete_a_measurement(store):
     old = sql(store, 'SELECT * FROM "measurements" WHERE territory_id = ? AND indicator_id = ? AND date = ?',
               (T, key["indicator_id"], day))[0]
     app.editor.ask_delete()
-    assert "Supprimer définitivement" in app.editor.delete_question.value
-    assert app.editor.delete_panel.layout.display != "none"
+    assert "Supprimer définitivement" in app.editor.deletion.question.value
+    assert app.editor.deletion.panel.layout.display != "none"
     assert app.editor.delete()
     assert "Ligne supprimée" in app.editor.status.value
     assert sql(store, 'SELECT COUNT(*) FROM "measurements" WHERE territory_id = ? AND indicator_id = ? AND date = ?',
@@ -169,8 +169,8 @@ def test_remove_the_territory_names_what_goes(store):
     assert app.removal.ask() == expected
     total = sum(expected.values())
     grouped = f"{total:,}".replace(",", "\u202f")  # French thousands: a narrow no-break space
-    assert app.removal.confirm_button.description == f"Oui, retirer {T} et ses {grouped} lignes"
-    assert f'<td>Réponses</td><td class="ci-nowrap">{expected["responses"]} lignes</td>' in app.removal.question.value
+    assert app.removal.confirmation.yes_button.description == f"Oui, retirer {T} et ses {grouped} lignes"
+    assert f'<td>Réponses</td><td class="ci-nowrap">{expected["responses"]} lignes</td>' in app.removal.confirmation.question.value
     assert app.removal.remove()
     assert all(sql(store, f'SELECT COUNT(*) FROM "{name}" WHERE territory_id = ?', (T,)) == [(0,)]
                for name in TABLE_ORDER)
@@ -228,7 +228,7 @@ def test_the_2062_meeting(store):
     app.editor.record.value = 0  # the most recent first: 2062
     assert app.editor.form.key["meeting_id"] == "M-2062"
     app.editor.ask_delete()
-    assert "20/10/2062" in app.editor.delete_question.value
+    assert "20/10/2062" in app.editor.deletion.question.value
     assert app.editor.delete()
 
     after = figures(store)
@@ -237,3 +237,18 @@ def test_the_2062_meeting(store):
         assert_frame_equal(after[name], before[name])
     trail = sql(store, "SELECT action FROM audit WHERE \"table\" = 'meetings' AND key LIKE '%M-2062%' ORDER BY audit_id")
     assert trail == [("insert",), ("delete",)]
+
+
+@pytest.mark.parametrize("table", EDITABLE)
+def test_every_table_shows_its_rows_as_stored(store, table):
+    """A row opened and saved without a change is written back unchanged: nothing recorded."""
+    app = SaisieApp(store, territory=T)
+    app.editor.table.value = table
+    before = audit_count(store)
+    rows = sql(store, f'SELECT * FROM "{table}" WHERE territory_id = ? ORDER BY 1, 2', (T,))
+    for index in range(min(3, len(app.editor.record.options) - 1)):
+        app.editor.record.value = index
+        assert app.editor.save(), app.editor.form.status.value
+        assert "Aucune valeur n&#x27;a changé" in app.editor.form.status.value
+    assert audit_count(store) == before
+    assert sql(store, f'SELECT * FROM "{table}" WHERE territory_id = ? ORDER BY 1, 2', (T,)) == rows
