@@ -281,3 +281,20 @@ def test_a_key_cited_in_an_id_list_cannot_change(path):
     assert f"« Réunions » : {meetings} lignes" in str(info.value)
     assert sql(path, 'SELECT COUNT(*) FROM "partners" WHERE territory_id = ? AND partner_id = ?', (T, partner)) == [(1,)]
     assert last_id(path) == before
+
+
+def test_remove_territory_takes_its_campaign_links_too(path):
+    from datetime import date
+
+    from collective_impact.apps.campaigns import open_wave
+
+    store = Store(path)
+    links = open_wave(store, T, 9, closes=date(2031, 1, 31), base_url="https://example.org/", today=date(2031, 1, 1))
+    assert sql(path, "SELECT COUNT(*) FROM invitations WHERE territory_id = ?", (T,)) == [(len(links),)]
+    contents = store.territory_contents(T)
+    assert contents["invitations"] == len(links) and contents["campaigns"] == 1
+    store.remove_territory(T)
+    assert sql(path, "SELECT COUNT(*) FROM invitations WHERE territory_id = ?", (T,)) == [(0,)]
+    assert sql(path, "SELECT COUNT(*) FROM campaigns WHERE territory_id = ?", (T,)) == [(0,)]
+    assert sql(path, "SELECT COUNT(*) FROM audit WHERE \"table\" = 'invitations' AND territory_id = ?",
+               (T,)) == [(len(links),)]
