@@ -19,9 +19,12 @@ partner), and a broken reference is reported with the rows it comes from (see
 ``_check_references``) instead of SQLite's bare "constraint failed". There is no
 ``ON DELETE CASCADE``: editing a territory or a partner by delete-and-insert would then
 silently delete every row below it. An import deletes a territory's rows from every
-table explicitly, and a deletion that would leave rows pointing nowhere is refused.
-Reference lists (``idlist`` columns) are not foreign keys. Two more tables are not
-part of the data: ``meta`` (schema version, creation time) and ``report_runs``.
+table explicitly, and a deletion that would leave rows pointing nowhere is refused
+(:meth:`Store.delete_rows` names the rows still citing the row, reference lists
+included). Reference lists (``idlist`` columns) are not foreign keys. The store's own
+tables are not part of the data: ``meta`` (schema version, creation time),
+``report_runs``, ``audit`` (below), and those other modules append to ``_SYSTEM_DDL``
+(created in an older store when it is next opened for writing).
 
 Importing never drops a table silently
 --------------------------------------
