@@ -37,6 +37,8 @@ test: lint
 	$(BIN)/python -m pytest
 
 app: venv
+	@# the first time, an empty store: the home app imports the evaluator's workbook into it
+	@test -f $(STORE) || $(BIN)/python -c "import sys; from collective_impact.store import Store; Store(sys.argv[1])" $(STORE)
 	$(BIN)/collective-impact app --store $(STORE) $(if $(strip $(PORT)),--port $(PORT))
 
 demo-app: venv
