@@ -22,7 +22,7 @@ from datetime import date
 import ipywidgets as widgets
 import pandas as pd
 
-from collective_impact.apps.submit import submit_rows, update_record
+from collective_impact.apps.submit import submit_rows, typed_frame, update_record
 from collective_impact.apps.widgets import (
     Field,
     RowForm,
@@ -501,8 +501,9 @@ class RecordForm(ConfirmingForm):
 
         if not self.write(self.table, write):
             return False
-        row = self.typed_row()
-        self.key = {name: row[name] for name in self.spec.key}
+        # the key as the store gives it back (a date as a Timestamp): the row stays chosen in the list
+        typed = typed_frame(self.table, [self.typed_row()]).iloc[0]
+        self.key = {name: typed[name] for name in self.spec.key}
         message = "records.forms.saved" if changed[0] else "records.forms.unchanged"
         self.status.value = banner(t(message, self.lang), "ok")
         self.saved = True

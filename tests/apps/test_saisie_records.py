@@ -252,3 +252,17 @@ def test_every_table_shows_its_rows_as_stored(store, table):
         assert "Aucune valeur n&#x27;a changé" in app.editor.form.status.value
     assert audit_count(store) == before
     assert sql(store, f'SELECT * FROM "{table}" WHERE territory_id = ? ORDER BY 1, 2', (T,)) == rows
+
+
+def test_a_measurement_moved_to_another_date_stays_chosen(store):
+    app = SaisieApp(store, territory=T)
+    app.editor.table.value = "measurements"
+    app.editor.record.value = 0
+    indicator = app.editor.form.key["indicator_id"]
+    app.editor.form.fields["date"].control.value = date(2019, 3, 1)
+    assert app.editor.save()
+    assert app.editor.form.key == {"territory_id": T, "indicator_id": indicator, "date": pd.Timestamp("2019-03-01")}
+    assert app.editor.record.value >= 0 and "01/03/2019" in dict(
+        (v, k) for k, v in app.editor.record.options)[app.editor.record.value]
+    assert sql(store, 'SELECT COUNT(*) FROM "measurements" WHERE territory_id = ? AND indicator_id = ? AND date = ?',
+               (T, indicator, "2019-03-01")) == [(1,)]
