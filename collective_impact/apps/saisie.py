@@ -260,6 +260,9 @@ class MeetingForm(ConfirmingForm):
                     value=False, description=escape(row.name, markdown=False), description_allow_html=True,
                     indent=False, layout=widgets.Layout(width="auto"))
         self.attendees.children = list(self.checkboxes.values())
+        for box in self.checkboxes.values():
+            # the warning "nobody attended" was about the boxes as they were
+            box.observe(lambda _: self._hide_confirm(), names="value")
         self.status.value = ""
         self._refresh_recent()
 

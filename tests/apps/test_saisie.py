@@ -115,3 +115,20 @@ def test_saisie_recent_measurements_read_as_in_the_report(store):
     assert '<td class="ci-nowrap">01/06/2099</td><td>18</td>' in recent
     assert '<td class="ci-nowrap">02/05/2099</td><td>12,5</td>' in recent
     assert "Mesure enregistrée" in form.status.value and "1\u202f234,57" in form.status.value
+
+
+def test_saisie_meeting_without_attendees_asks_for_confirmation(store, stored):
+    app = SaisieApp(store, territory="QPV-NORD")
+    form = app.meetings
+    before = len(stored(store, "meetings"))
+    form.date.value = date(2024, 5, 3)
+    assert not form.save()
+    assert form.confirm_button.layout.display != "none"
+    assert form.fields["attendees"].error_text
+    form.checkboxes["P01"].value = True  # the values changed: to be checked again
+    assert form.confirm_button.layout.display == "none"
+    form.checkboxes["P01"].value = False
+    assert not form.save()
+    assert form.confirm()
+    assert "Réunion enregistrée" in form.status.value
+    assert len(stored(store, "meetings")) == before + 1
