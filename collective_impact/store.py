@@ -19,9 +19,12 @@ partner), and a broken reference is reported with the rows it comes from (see
 ``_check_references``) instead of SQLite's bare "constraint failed". There is no
 ``ON DELETE CASCADE``: editing a territory or a partner by delete-and-insert would then
 silently delete every row below it. An import deletes a territory's rows from every
-table explicitly, and a deletion that would leave rows pointing nowhere is refused.
-Reference lists (``idlist`` columns) are not foreign keys. Two more tables are not
-part of the data: ``meta`` (schema version, creation time) and ``report_runs``.
+table explicitly, and a deletion that would leave rows pointing nowhere is refused
+(:meth:`Store.delete_rows` names the rows still citing the row, reference lists
+included). Reference lists (``idlist`` columns) are not foreign keys. The store's own
+tables are not part of the data: ``meta`` (schema version, creation time),
+``report_runs``, ``audit`` (below), and those other modules append to ``_SYSTEM_DDL``
+(created in an older store when it is next opened for writing).
 
 Importing never drops a table silently
 --------------------------------------
@@ -53,7 +56,9 @@ the store already held, each row that differs (removed, added or changed, paired
 gets an ``import`` row of its own with its ``key``, ``before`` and ``after``. Rows of a
 territory new to the store are not copied into the trail (they are in the store; any
 later change of them is recorded), so that a first import of millions of answers costs
-nothing more; a re-import costs one SQL comparison of the old and new rows.
+nothing more; a re-import costs one SQL comparison of the old and new rows, made only when
+a table's replaced rows number at most :data:`AUDIT_DETAIL_LIMIT` (beyond, a re-import of
+millions of answers records the counts only, and stays as fast as without the trail).
 :meth:`Store.remove_territory` records every removed row with its values.
 
 Read-only opening
@@ -88,11 +93,14 @@ from collective_impact.i18n import t
 from collective_impact.i18n.format import clean_text, format_count, format_number
 from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Reference, Table
 
-__all__ = ["AUDIT_ACTIONS", "AUDIT_COLUMNS", "IMPORT_MODES", "SCHEMA_VERSION", "ImportMode", "ImportSummary", "RunRecord", "Store"]
+__all__ = ["AUDIT_ACTIONS", "AUDIT_COLUMNS", "AUDIT_DETAIL_LIMIT", "IMPORT_MODES", "SCHEMA_VERSION", "ImportMode", "ImportSummary", "RunRecord", "Store"]
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 30.0  # seconds a connection waits for another writer before "database is locked"
 WRITE_ATTEMPTS = 5  # a write still locked after the busy timeout is retried this many times in all
+#: Above this many rows replaced in one table, an import records only counts in the audit
+#: trail, not each changed row (comparing millions of rows would double the import's time).
+AUDIT_DETAIL_LIMIT = 200_000
 
 _T = TypeVar("_T")
 #: How an import treats the tables absent from its file (see the module's notes).
@@ -177,6 +185,33 @@ _SYSTEM_DDL = [
   after TEXT
 ) STRICT""",
     f"CREATE INDEX IF NOT EXISTS audit__territory ON {_q(_AUDIT)} (territory_id, audit_id)",
+    # questionnaire campaigns (apps/campaigns.py): a wave's closing date, and one row per
+    # personal link holding only the hash of its token
+    """CREATE TABLE IF NOT EXISTS "campaigns" (
+  territory_id TEXT NOT NULL,
+  wave INTEGER NOT NULL,
+  closes TEXT NOT NULL,
+  base_url TEXT NOT NULL,
+  opened_at TEXT NOT NULL,
+  closed_at TEXT,
+  PRIMARY KEY (territory_id, wave)
+) STRICT""",
+    """CREATE TABLE IF NOT EXISTS "invitations" (
+  invitation_id TEXT PRIMARY KEY,
+  territory_id TEXT NOT NULL,
+  wave INTEGER NOT NULL,
+  partner_id TEXT,
+  respondent_id TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  closes TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open', 'closed', 'revoked')),
+  opened_at TEXT,
+  answered_at TEXT,
+  revoked_at TEXT
+) STRICT""",
+    'CREATE UNIQUE INDEX IF NOT EXISTS invitations__token ON "invitations" (token_hash)',
+    'CREATE INDEX IF NOT EXISTS invitations__wave ON "invitations" (territory_id, wave)',
 ]
 _CREATED_TABLE = re.compile(r'CREATE TABLE IF NOT EXISTS "?([A-Za-z0-9_]+)"?')
 
@@ -656,18 +691,19 @@ class Store:
                 marks = ", ".join("?" * len(incoming))
                 old_counts = {name: _counts_by_territory(con, name, incoming) for name in replaced_tables}
                 # the rows about to be replaced, kept aside to record what the import changed
-                for name in replaced_tables:
-                    if old_counts[name]:
-                        olds = sorted(old_counts[name])
-                        _snapshot(con, f"_audit_old_{name}", f"SELECT {_cols(TABLES[name].column_ids)} FROM {_q(name)} "
-                                  f'WHERE "territory_id" IN ({", ".join("?" * len(olds))})', olds)
+                detailed = [name for name in replaced_tables
+                            if old_counts[name] and sum(old_counts[name].values()) <= AUDIT_DETAIL_LIMIT]
+                for name in detailed:
+                    olds = sorted(old_counts[name])
+                    _snapshot(con, f"_audit_old_{name}", f"SELECT {_cols(TABLES[name].column_ids)} FROM {_q(name)} "
+                              f'WHERE "territory_id" IN ({", ".join("?" * len(olds))})', olds)
                 for name in reversed(replaced_tables):
                     con.execute(f'DELETE FROM {_q(name)} WHERE "territory_id" IN ({marks})', incoming)
                 for name in TABLE_ORDER:
                     if rows.get(name):
                         self._insert(con, TABLES[name], rows[name])
                 self._check_references(con, TABLE_ORDER)
-                self._audit_import(con, replaced_tables, incoming, old_counts, who=author)
+                self._audit_import(con, replaced_tables, incoming, old_counts, detailed, who=author)
             return before
 
         before = self._write(work)
@@ -681,14 +717,18 @@ class Store:
         )
 
     def _audit_import(self, con: sqlite3.Connection, names: list[str], incoming: list[str],
-                      old_counts: Mapping[str, Mapping[str, int]], *, who: str) -> None:
-        """Record an import: the rows it changed among those the store held, and one count per table and territory."""
+                      old_counts: Mapping[str, Mapping[str, int]], detailed: Collection[str], *, who: str) -> None:
+        """Record an import: the rows it changed among those the store held, and one count per table and territory.
+
+        ``detailed``: the tables whose replaced rows were kept aside (``_audit_old_<table>``)
+        to be compared row by row; for the others only the counts are recorded.
+        """
         at = _now()
         for name in names:
             spec = TABLES[name]
             changed: set[str] = set()
             olds = sorted(old_counts[name])
-            if olds:
+            if name in detailed:
                 mark = con.execute(f"SELECT COALESCE(MAX(audit_id), 0) FROM {_q(_AUDIT)}").fetchone()[0]
                 _audit_changes(con, name, spec.column_ids, list(spec.key), f"_audit_old_{name}",
                                f'"territory_id" IN ({", ".join("?" * len(olds))})', olds, action="import", who=who,
@@ -700,7 +740,7 @@ class Store:
             summary = []
             for tid in incoming:
                 n_old, n_new = old_counts[name].get(tid, 0), new_counts.get(tid, 0)
-                if tid in changed or (not n_old and n_new):
+                if tid in changed or (not n_old and n_new) or (n_old and name not in detailed):
                     summary.append((at, who, name, tid, json.dumps({"rows": n_old}), json.dumps({"rows": n_new})))
             con.executemany(f'INSERT INTO {_q(_AUDIT)} (at, who, action, "table", territory_id, key, before, after) '
                             "VALUES (?, ?, 'import', ?, ?, NULL, ?, ?)", summary)
@@ -849,6 +889,10 @@ class Store:
             if found is None:
                 raise StoreError(t("records.store.no_such_row", self.lang, table=spec.label(self.lang),
                                    key=_shown_key(spec, key)))
+            old_key = {k: _value_to_sql(spec.column(k), key[k]) for k in spec.key}
+            if old_key != new_key:
+                # rows citing the old key (an attendee list names partners by id) would point nowhere
+                self._refuse_if_referred(con, spec, clause, params, message="records.store.referred_key")
             assignments = ", ".join(f"{_q(c)} = ?" for c in values)
             try:
                 con.execute(f"UPDATE {_q(table)} SET {assignments} WHERE {clause}", [*new_values, *params])
@@ -971,8 +1015,9 @@ class Store:
         if sorted(key) != sorted(spec.key):
             raise ValueError(f"the key of {spec.id} is {spec.key}, not {tuple(key)}")
 
-    def _refuse_if_referred(self, con: sqlite3.Connection, spec: Table, clause: str, params: list) -> None:
-        """Raise :class:`StoreError` naming the rows that still refer to the rows to delete."""
+    def _refuse_if_referred(self, con: sqlite3.Connection, spec: Table, clause: str, params: list, *,
+                            message: str = "records.store.referred") -> None:
+        """Raise :class:`StoreError` naming the rows that still refer to the rows to delete (or whose key changes)."""
         found: list[str] = []
         targets = f"SELECT * FROM {_q(spec.id)} WHERE {clause}"
         for child, ref in _referring(spec.id):
@@ -1001,7 +1046,7 @@ class Store:
             targets_keys = con.execute(f"SELECT {_cols(spec.key)} FROM {_q(spec.id)} WHERE {clause}", params).fetchall()
             shown = ", ".join(_shown_key(spec, dict(zip(spec.key, row, strict=True))) for row in targets_keys[:5])
             hint = "records.store.referred_hint_territory" if spec.id == "territories" else "records.store.referred_hint"
-            lines = [t("records.store.referred", self.lang, table=spec.label(self.lang), key=shown),
+            lines = [t(message, self.lang, table=spec.label(self.lang), key=shown),
                      *("  - " + line for line in found), t(hint, self.lang)]
             raise StoreError("\n".join(lines))
 

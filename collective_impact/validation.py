@@ -94,7 +94,7 @@ _VALUE_KINDS = frozenset({"not_number", "not_integer", "not_date", "not_bool", "
 _VALUES_SHOWN = 3  # values of a grouped problem shown before "…"
 #: The free-text columns whose line breaks are kept, as in the forms that edit them
 #: (the guided evaluation's justification); other texts are one line.
-MULTILINE = frozenset({("judgments", "justification")})
+MULTILINE = frozenset({("judgments", "justification"), ("comments", "text")})
 
 
 # ---------------------------------------------------------------------------- parsing

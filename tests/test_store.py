@@ -96,6 +96,9 @@ def territory_rows(tid: str, *, name: str | None = None) -> dict[str, list[dict]
              "justification": "Un agenda écrit, pas encore partagé par tous.", "evaluator": NAN,
              "recorded_on": D("2023-02-01")},
         ],
+        "comments": [
+            {"territory_id": tid, "wave": 1, "respondent_id": "R1", "condition": "agenda", "text": "Un exemple."},
+        ],
     }
 
 
@@ -634,7 +637,8 @@ def test_exported_workbook_imports_back_to_the_same_store(filled: Store, tmp_pat
     filled.export_workbook(workbook, lang=lang)
 
     again = Store(tmp_path / "again.sqlite")
-    again.import_tables(load_files(workbook))
+    # the fixture holds odd-but-possible values (a meeting without attendees…): accepted as stored
+    again.import_tables(load_files(workbook, accept_warnings=True))
     assert_tables_equal(again.load(), filled.load())
     assert again.last_run("A") is None  # report runs are not data: not exported
 

@@ -251,3 +251,50 @@ def test_a_store_from_before_the_audit_trail_gets_one(path):
     assert Store(path, read_only=True).audit().empty
     Store(path)
     assert sql(path, "SELECT COUNT(*) FROM audit") == [(0,)]
+
+
+def test_a_reimport_beyond_the_limit_records_counts_only(path, monkeypatch):
+    monkeypatch.setattr("collective_impact.store.AUDIT_DETAIL_LIMIT", 10)
+    tables = demo_tables()
+    meetings = tables["meetings"]
+    first = meetings.index[meetings["territory_id"] == T][0]
+    tables["meetings"] = meetings.assign(title=meetings["title"].where(meetings.index != first, "Nouveau titre"))
+    before = last_id(path)
+    Store(path).import_tables(tables, who="hal")
+    entries = trail(path, before)
+    # a table replacing more than 10 rows (all territories of the file together): the count of
+    # each territory, no row; a smaller table, unchanged here: nothing
+    expected = {(name, tid): int(n) for name, frame in tables.items() if len(frame) > 10
+                for tid, n in frame.groupby("territory_id").size().items()}
+    assert {(e["table"], e["territory_id"]): e["after"]["rows"] for e in entries} == expected
+    assert all(e["key"] is None and e["before"] == e["after"] for e in entries)
+
+
+def test_a_key_cited_in_an_id_list_cannot_change(path):
+    partner = "P01"
+    meetings = sql(path, """SELECT COUNT(*) FROM "meetings" WHERE territory_id = ?
+                            AND ';' || attendees || ';' LIKE '%;P01;%'""", (T,))[0][0]
+    before = last_id(path)
+    with pytest.raises(StoreError) as info:
+        Store(path).update_row("partners", {"territory_id": T, "partner_id": partner}, {"partner_id": "P99"})
+    assert "Impossible de changer l'identifiant de (P01) dans la table « Partenaires »" in str(info.value)
+    assert f"« Réunions » : {meetings} lignes" in str(info.value)
+    assert sql(path, 'SELECT COUNT(*) FROM "partners" WHERE territory_id = ? AND partner_id = ?', (T, partner)) == [(1,)]
+    assert last_id(path) == before
+
+
+def test_remove_territory_takes_its_campaign_links_too(path):
+    from datetime import date
+
+    from collective_impact.apps.campaigns import open_wave
+
+    store = Store(path)
+    links = open_wave(store, T, 9, closes=date(2031, 1, 31), base_url="https://example.org/", today=date(2031, 1, 1))
+    assert sql(path, "SELECT COUNT(*) FROM invitations WHERE territory_id = ?", (T,)) == [(len(links),)]
+    contents = store.territory_contents(T)
+    assert contents["invitations"] == len(links) and contents["campaigns"] == 1
+    store.remove_territory(T)
+    assert sql(path, "SELECT COUNT(*) FROM invitations WHERE territory_id = ?", (T,)) == [(0,)]
+    assert sql(path, "SELECT COUNT(*) FROM campaigns WHERE territory_id = ?", (T,)) == [(0,)]
+    assert sql(path, "SELECT COUNT(*) FROM audit WHERE \"table\" = 'invitations' AND territory_id = ?",
+               (T,)) == [(len(links),)]
