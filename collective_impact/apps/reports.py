@@ -10,7 +10,7 @@ click, or a second page on the same server, is told to wait.
 and PDF when made), every report as a ``.zip`` (:func:`~collective_impact.report.batch.reports_archive`)
 and the summary as an Excel workbook (``summary.xlsx``). The bytes travel in the page as
 ``data:`` links, as the guided evaluation offers its report
-(:func:`collective_impact.apps.guided.download_link`): Voila serves no file.
+(:func:`collective_impact.apps.widgets.download_link`): Voila serves no file.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from collective_impact.apps.guided import download_link
 from collective_impact.apps.upload import spinner
-from collective_impact.apps.widgets import banner, html_box
+from collective_impact.apps.widgets import banner, download_link, html_box
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape, escape_html, format_count, format_number

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
@@ -29,13 +31,14 @@ from collective_impact.apps.widgets import (
     TerritoryPicker,
     app_container,
     banner,
+    download_link,
     html_box,
     html_table,
     open_app,
     problem_text,
     show_problems,
 )
-from collective_impact.audit import readable_audit, table_label
+from collective_impact.audit import readable_audit, table_label, write_audit
 from collective_impact.errors import CollectiveImpactError, InputError
 from collective_impact.i18n import catalogue as _catalogue
 from collective_impact.i18n import t
@@ -715,14 +718,33 @@ class AuditView:
         self.refresh_button = widgets.Button(description=t("records.audit.refresh", lang), icon="refresh",
                                              layout=widgets.Layout(width="auto"))
         self.refresh_button.on_click(lambda _: self.refresh())
+        self.export_button = widgets.Button(description=t("records.audit.export", lang), icon="download",
+                                            layout=widgets.Layout(width="auto"))
+        self.export_button.on_click(lambda _: self.export())
+        self.link = html_box()
         self.box = widgets.VBox([html_box(f"<p>{escape_html(t('records.audit.intro', lang))}</p>"),
-                                 self.refresh_button, self.table], layout=widgets.Layout(width="100%"))
+                                 widgets.HBox([self.refresh_button, self.export_button]), self.link, self.table],
+                                layout=widgets.Layout(width="100%"))
 
     def set_territory(self, territory: str | None) -> None:
         self.territory = territory
         self.refresh()
 
+    def export(self) -> bytes | None:
+        """Offer the territory's whole trail as an Excel workbook to download; return its bytes."""
+        if self.territory is None:
+            return None
+        # the workbook is written by the same function as the `audit --out` command
+        with tempfile.TemporaryDirectory() as folder:
+            path = write_audit(self.store.audit(self.territory), Path(folder) / "journal.xlsx", lang=self.lang)
+            data = path.read_bytes()
+        name = f"{t('records.audit.file', self.lang)}-{self.territory}.xlsx"
+        self.link.value = download_link(data, name, t("records.audit.export_link", self.lang),
+                                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return data
+
     def refresh(self) -> None:
+        self.link.value = ""
         if self.territory is None:
             self.table.value = ""
             return

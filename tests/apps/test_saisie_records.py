@@ -191,6 +191,33 @@ def test_the_trail_is_shown_escaped(store, hostile):
     assert hostile not in app.audit.table.value
 
 
+def test_the_whole_trail_downloads_as_a_workbook(store, hostile):
+    import base64
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    app = SaisieApp(store, territory=T)
+    app.editor.table.value = "meetings"
+    app.editor.record.value = 0
+    app.editor.form.fields["title"].control.value = "=" + hostile
+    assert app.editor.save()
+    data = app.audit.export()
+    match = re.search(r'download="([^"]+)" href="data:[^;]+;base64,([^"]+)"', app.audit.link.value)
+    assert match and match.group(1) == f"journal-des-modifications-{T}.xlsx"
+    assert base64.b64decode(match.group(2)) == data
+    sheet = load_workbook(io.BytesIO(data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    # one line per change of the territory in the store, plus the header
+    (expected,) = sql(store, "SELECT COUNT(*) FROM audit WHERE territory_id = ?", (T,))[0]
+    assert len(rows) == expected + 1
+    cells = [str(v) for row in rows[1:] for v in row if v is not None]
+    assert any(hostile in cell for cell in cells)
+    # text from data never becomes a formula in the spreadsheet
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
 def figures(store) -> dict:
     """What the evaluation of the territory shows, computed by the metrics at its default date."""
     tables = store.load(territories=[T])
