@@ -84,3 +84,7 @@ class UnknownTerritoryError(CollectiveImpactError):
 
 class RunError(CollectiveImpactError):
     """Raised when running a notebook, a report or a batch fails."""
+
+
+class CampaignError(CollectiveImpactError):
+    """Raised when a questionnaire campaign refuses an action (a closed link, a wave already open…)."""

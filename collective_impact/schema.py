@@ -327,6 +327,18 @@ TABLES: dict[str, Table] = {
             key=("territory_id", "wave", "condition"),
             references=(Reference(("territory_id",), "territories", ("territory_id",)),),
         ),
+        _table(
+            "comments",
+            (
+                _territory(),
+                _wave(),
+                _column("comments", "respondent_id", "id", required=True),
+                _column("comments", "condition", "code", required=True, codes="condition"),
+                _column("comments", "text", "str", required=True),
+            ),
+            key=("territory_id", "wave", "respondent_id", "condition"),
+            references=(Reference(("territory_id",), "territories", ("territory_id",)),),
+        ),
     )
 }
 

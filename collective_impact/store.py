@@ -137,6 +137,33 @@ _SYSTEM_DDL = [
   html_path TEXT
 ) STRICT""",
     f"CREATE INDEX IF NOT EXISTS report_runs__territory ON {_q(_RUNS)} (territory_id, run_id)",
+    # questionnaire campaigns (apps/campaigns.py): a wave's closing date, and one row per
+    # personal link holding only the hash of its token
+    """CREATE TABLE IF NOT EXISTS "campaigns" (
+  territory_id TEXT NOT NULL,
+  wave INTEGER NOT NULL,
+  closes TEXT NOT NULL,
+  base_url TEXT NOT NULL,
+  opened_at TEXT NOT NULL,
+  closed_at TEXT,
+  PRIMARY KEY (territory_id, wave)
+) STRICT""",
+    """CREATE TABLE IF NOT EXISTS "invitations" (
+  invitation_id TEXT PRIMARY KEY,
+  territory_id TEXT NOT NULL,
+  wave INTEGER NOT NULL,
+  partner_id TEXT,
+  respondent_id TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  closes TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open', 'closed', 'revoked')),
+  opened_at TEXT,
+  answered_at TEXT,
+  revoked_at TEXT
+) STRICT""",
+    'CREATE UNIQUE INDEX IF NOT EXISTS invitations__token ON "invitations" (token_hash)',
+    'CREATE INDEX IF NOT EXISTS invitations__wave ON "invitations" (territory_id, wave)',
 ]
 
 

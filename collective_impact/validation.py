@@ -75,7 +75,7 @@ _KNOWN_SHOWN = 10  # known ids listed in a message before "…"
 _NOUNS = {"partners": "partner", "outcomes": "outcome", "indicators": "indicator"}
 #: The free-text columns whose line breaks are kept, as in the forms that edit them
 #: (the guided evaluation's justification); other texts are one line.
-MULTILINE = frozenset({("judgments", "justification")})
+MULTILINE = frozenset({("judgments", "justification"), ("comments", "text")})
 
 
 # ---------------------------------------------------------------------------- parsing

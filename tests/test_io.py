@@ -434,6 +434,10 @@ def every_kind() -> dict[str, pd.DataFrame]:
             {"territory_id": "T01", "wave": 2, "condition": "pivot", "band": "vigilance",
              "justification": "Équipe pivot\nà mi-temps.", "evaluator": np.nan, "recorded_on": D("2024-06-30")},
         ]),
+        "comments": typed("comments", [
+            {"territory_id": "T01", "wave": 2, "respondent_id": "R1", "condition": "pivot",
+             "text": "=SOMME(A1)\n<b>gras</b>"},
+        ]),
     }
 
 

@@ -96,6 +96,9 @@ def territory_rows(tid: str, *, name: str | None = None) -> dict[str, list[dict]
              "justification": "Un agenda écrit, pas encore partagé par tous.", "evaluator": NAN,
              "recorded_on": D("2023-02-01")},
         ],
+        "comments": [
+            {"territory_id": tid, "wave": 1, "respondent_id": "R1", "condition": "agenda", "text": "Un exemple."},
+        ],
     }
 
 

@@ -85,6 +85,10 @@ BASE: dict[str, list[dict]] = {
         {"territory_id": "T01", "wave": 1, "condition": "Agenda commun", "band": "Point fort",
          "justification": "Diagnostic partagé en 2023."},
     ],
+    "comments": [
+        {"territory_id": "T01", "wave": 1, "respondent_id": "R1", "condition": "Agenda commun",
+         "text": "Un exemple :\nle diagnostic partagé."},
+    ],
 }
 
 
