@@ -19,6 +19,7 @@ opens in one of two modes:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable, Iterable
@@ -178,12 +179,10 @@ class QuestionnaireApp:
     def _repr_mimebundle_(self, **kwargs):
         if self.link is not None and not self._marked:
             self._marked = True
-            try:
+            # "opened" only helps the evaluator's follow-up: a store that cannot record it
+            # must not keep the partner from answering (sending says if the store is down)
+            with contextlib.suppress(CollectiveImpactError):
                 mark_opened(self.store, self.link)
-            except CollectiveImpactError:
-                # "opened" only helps the evaluator's follow-up: a store that cannot record
-                # it must not keep the partner from answering (sending says if it is down)
-                pass
         return self.widget._repr_mimebundle_(**kwargs)
 
     # ------------------------------------------------------------ the link's partner
