@@ -10,8 +10,9 @@ What it serves (:class:`PartnersVoila`, our Voila behind the gate of
   :func:`~collective_impact.tokens.looks_like_token`, then one lookup of its hash through
   :func:`collective_impact.apps.campaigns.resolve_link`) and nothing else is done for a
   bad one: no notebook is read, no kernel starts. An unknown or malformed link gets a 404,
-  a revoked one or a wave ended a 403, each with a page in French (``?lang=en``: English).
-  An open link renders the questionnaire, a closed wave's link its results page, with the
+  a revoked one a 403, each with a page in French (``?lang=en``: English). An open link
+  renders the questionnaire, the link of a wave closed (or past its closing date) its
+  results page, with the
   token as the page's address (``?lien=<token>``): the kernel checks it again and reads and
   writes that link's territory and wave only;
 * the scripts and styles of the page, to a browser that opened a valid link;
@@ -41,7 +42,7 @@ from collective_impact.apps.access import (
     partner_may,
     render_kwargs,
 )
-from collective_impact.apps.server import VoilaServer, free_port
+from collective_impact.apps.server import VoilaServer, free_port, list_apps
 from collective_impact.apps.voila_app import AppsVoila
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.paths import STORE_ENV
@@ -79,14 +80,12 @@ class PartnerLinkPage(LinkPage):
             return 503, "access.unavailable_title", "access.unavailable"
         if link is None:
             return 404, "access.link_unknown_title", "access.link_unknown"
-        if link.state == "open":
-            notebook = QUESTIONNAIRE
-        elif link.state == "closed" and (Path(self.settings["ci_apps_dir"]) / RESULTS).exists():
-            notebook = RESULTS
-        elif link.state == "revoked":
+        if link.state == "revoked":
             return 403, "access.link_revoked_title", "access.link_revoked"
-        else:
-            return 403, "access.link_closed_title", "access.link_closed"
+        # a wave closed or past its closing date gives its results back (the questionnaire
+        # notebook would show them too, when the results notebook is not there)
+        results = (Path(self.settings["ci_apps_dir"]) / RESULTS).exists()
+        notebook = QUESTIONNAIRE if link.state == "open" or not results else RESULTS
         lang = self.get_query_argument("lang", "fr")
         query = {"lien": token, "lang": lang if lang in ("fr", "en") else "fr"}
         return notebook, query, Visitor(PARTNER, link.territory_id, visitor.grants)
@@ -143,12 +142,15 @@ class PartnersServer(VoilaServer):
                  pool_size: int = 1, log_path: str | os.PathLike | None = None, timeout: float = 120.0,
                  lang: str = "fr", **kwargs: object) -> None:
         port = port or free_port()
+        # only the questionnaire's kernels are kept ready: the other notebooks of the folder
+        # are denied preheating (one option per pattern: traitlets adds each to the list)
+        # (Voila matches them against the notebook's full path)
+        others = [f".*/{re.escape(app.path.name)}$" for app in list_apps(apps_dir) if app.path.name != QUESTIONNAIRE]
         super().__init__(store_path, port, apps_dir=apps_dir, preheat=preheat, pool_size=pool_size,
                          log_path=log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"collective-impact-partners-{port}.log",
                          timeout=timeout, lang=lang, max_kernels=max_kernels, max_kernels_per_app=max_kernels,
                          module="collective_impact.apps.partners", ip=host,
-                         # only the questionnaire's kernels are kept ready; no other notebook is served
-                         extra_args=[r"--VoilaKernelManager.preheat_denylist=['^(?!questionnaire\.ipynb$)']"],
+                         extra_args=[f"--VoilaKernelManager.preheat_denylist={pattern}" for pattern in others],
                          **kwargs)
 
     def wait_preheated(self, *, timeout: float = 120.0, settle: float = 0.0) -> bool:
