@@ -138,7 +138,8 @@ class AccessFile:
             A password shorter than 8 characters.
         """
         if len(password) < 8:
-            raise InputError([Problem(str(self.path), None, None, None, None, t("access.password_short", lang))])
+            message = t("access.password_short", lang)
+            raise InputError([Problem(str(self.path), None, None, None, None, message)], message)
         data = self._read()
         data["password"] = passwd(password)
         # a new key: the cookies signed with the old one are refused

@@ -1,0 +1,236 @@
+"""The evaluator's credential and the scope of each visitor (apps/access.py).
+
+The credentials file and the policies are checked directly; the evaluator's server itself
+(one started for the module, no preheated kernels) is asked for every page and API
+without the credential, with it, and with a committee's dashboard link.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import stat
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import closing
+from http.cookiejar import CookieJar
+
+import pytest
+
+from collective_impact.apps.access import (
+    COMMITTEE,
+    EVALUATOR,
+    PARTNER,
+    AccessFile,
+    KernelGrants,
+    Visitor,
+    access_path,
+    evaluator_may,
+    evaluator_server,
+    partner_may,
+)
+from collective_impact.errors import InputError
+from collective_impact.tokens import new_token
+
+KERNEL = "0b5c5a4e-1c7f-4d3e-9a55-0a1b2c3d4e5f"
+OTHER_KERNEL = "9f0e8d7c-6b5a-4f3e-8d2c-1b0a9f8e7d6c"
+
+
+# ---------------------------------------------------------------- the credentials file
+def test_access_file_sits_beside_the_store(tmp_path):
+    assert access_path(tmp_path / "data" / "evaluation.sqlite") == tmp_path / "data" / "evaluation.acces.json"
+
+
+def test_password_is_kept_hashed_and_checked(tmp_path):
+    access = AccessFile(tmp_path / "a.json")
+    assert not access.has_password and not access.check_password("n'importe quoi")
+    access.set_password("cheval-correct-batterie")
+    text = (tmp_path / "a.json").read_text(encoding="utf-8")
+    assert "cheval-correct-batterie" not in text
+    assert json.loads(text)["password"].startswith("argon2:")
+    assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o600
+    assert access.check_password("cheval-correct-batterie")
+    assert not access.check_password("cheval-correct-batteri")
+    assert not access.check_password("")
+
+
+def test_new_password_changes_the_cookie_key(tmp_path):
+    access = AccessFile(tmp_path / "a.json")
+    before = access.cookie_secret()
+    assert access.cookie_secret() == before  # kept between calls
+    access.set_password("un mot de passe long")
+    assert access.cookie_secret() != before
+
+
+def test_short_password_refused_and_nothing_written(tmp_path):
+    access = AccessFile(tmp_path / "a.json")
+    with pytest.raises(InputError, match="8 caractères"):
+        access.set_password("court")
+    assert not (tmp_path / "a.json").exists()
+
+
+def test_dashboard_link_opens_its_territory_only_and_is_stored_hashed(tmp_path):
+    access = AccessFile(tmp_path / "a.json")
+    nord = access.add_dashboard_link("QPV-NORD")
+    sud = access.add_dashboard_link("QPV-SUD")
+    assert nord != sud and len(nord) == 43
+    assert access.dashboard_territory(nord) == "QPV-NORD"
+    assert access.dashboard_territory(sud) == "QPV-SUD"
+    assert access.dashboard_territory(new_token()) is None
+    assert access.dashboard_territory(nord[:-1]) is None
+    assert access.dashboard_territory("../../etc/passwd") is None
+    text = (tmp_path / "a.json").read_text(encoding="utf-8")
+    assert nord not in text and sud not in text
+    assert access.revoke_dashboard_links("QPV-NORD") == 1
+    assert access.dashboard_territory(nord) is None
+    assert access.dashboard_territory(sud) == "QPV-SUD"
+
+
+def test_damaged_file_grants_nothing(tmp_path):
+    (tmp_path / "a.json").write_text("{pas du json", encoding="utf-8")
+    access = AccessFile(tmp_path / "a.json")
+    assert not access.check_password("quelque chose")
+    assert access.dashboard_territory(new_token()) is None
+
+
+# ---------------------------------------------------------------- who may reach what
+def _grants() -> KernelGrants:
+    grants = KernelGrants()
+    grants.bind(KERNEL, "g-mine")
+    grants.bind(OTHER_KERNEL, "g-other")
+    return grants
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/voila/static/voila.js", True),
+    ("/voila/templates/collective_impact/static/index.css", True),
+    (f"/api/kernels/{KERNEL}", True),
+    (f"/api/kernels/{KERNEL}/channels", True),
+    (f"/voila/api/shutdown/{KERNEL}", True),
+    (f"/api/kernels/{OTHER_KERNEL}", False),
+    (f"/api/kernels/{OTHER_KERNEL}/channels", False),
+    ("/api/kernels", False),
+    ("/api/sessions", False),
+    ("/voila/tree", False),
+    ("/voila/api/contents", False),
+    ("/voila/render/saisie.ipynb", False),
+    ("/voila/files/questionnaire.ipynb", False),
+    ("/", False),
+])
+def test_a_partner_reaches_their_page_and_kernel_only(path, expected):
+    partner = Visitor(PARTNER, "QPV-NORD", ("g-mine",))
+    assert partner_may(path, partner, _grants()) is expected
+    committee = Visitor(COMMITTEE, "QPV-NORD", ("g-mine",))
+    assert evaluator_may(path, committee, _grants()) is expected
+
+
+def test_without_a_grant_not_even_the_scripts():
+    assert not partner_may("/voila/static/voila.js", Visitor(), _grants())
+    assert not evaluator_may("/voila/static/voila.js", Visitor(), _grants())
+
+
+def test_the_evaluator_reaches_everything():
+    for path in ("/", "/voila/tree", "/api/kernels", f"/api/kernels/{OTHER_KERNEL}/channels"):
+        assert evaluator_may(path, Visitor(EVALUATOR), _grants())
+
+
+def test_grants_of_stopped_kernels_are_forgotten():
+    grants = _grants()
+    grants.bind("1" * 8 + "-0000-0000-0000-" + "0" * 12, "g-new", alive=lambda: [KERNEL])
+    assert set(grants.owners) == {KERNEL, "1" * 8 + "-0000-0000-0000-" + "0" * 12}
+
+
+# ---------------------------------------------------------------- the evaluator's server
+def fetch(url: str, *, opener=None, data: bytes | None = None) -> tuple[int, str]:
+    opener = opener or urllib.request.build_opener()
+    try:
+        with opener.open(urllib.request.Request(url, data=data), timeout=60) as response:
+            return response.status, response.read().decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8", errors="replace")
+
+
+@pytest.fixture(scope="module")
+def evaluator(tmp_path_factory, demo_store):
+    folder = tmp_path_factory.mktemp("evaluator")
+    store = folder / "evaluation.sqlite"
+    with closing(sqlite3.connect(demo_store)) as source, closing(sqlite3.connect(store)) as target:
+        source.backup(target)
+    token = new_token()
+    dashboard = AccessFile(access_path(store)).add_dashboard_link("QPV-NORD")
+    server = evaluator_server(store, token=token, preheat=False, log_path=folder / "voila.log")
+    with server:
+        yield type("Evaluator", (), {"url": server.url.rstrip("/"), "token": token, "dashboard": dashboard,
+                                     "server": server, "store": store})
+
+
+# every page and API of the evaluator's server, and the sources
+EVALUATOR_ADDRESSES = ["/", "/voila/tree", "/voila/tree/", "/voila/api/contents", "/voila/api/contents/saisie.ipynb",
+                       "/api/kernels", "/api/sessions", "/api/kernelspecs", "/api/contents", "/files/saisie.ipynb",
+                       "/voila/files/saisie.ipynb", "/voila/render/saisie.ipynb", "/voila/render/questionnaire.ipynb",
+                       "/voila/render/tableau_de_bord.ipynb?territoire=QPV-NORD", "/voila/render/evaluation.ipynb",
+                       "/voila/static/voila.js", "/voila/templates/collective_impact/static/index.css",
+                       "/saisie.ipynb", "/voila/api/themes/x", "/voila/labextensions/x", "/tree", "/lab",
+                       f"/api/kernels/{KERNEL}", f"/api/kernels/{KERNEL}/channels"]
+
+
+@pytest.mark.slow
+def test_without_the_credential_everything_is_refused(evaluator):
+    for address in EVALUATOR_ADDRESSES:
+        status, body = fetch(evaluator.url + address)
+        assert status == 401, address
+        if not address.endswith("/channels"):  # a websocket gets the status alone
+            assert "<h1>Connexion de l" in body and 'name="password"' in body, address
+        assert '"nbformat"' not in body and "import " not in body, address
+    for address in ("/", "/voila/tree"):
+        status, _ = fetch(evaluator.url + address + "?token=" + new_token())
+        assert status == 401
+    assert evaluator.server.usage().kernels == 0
+
+
+@pytest.mark.slow
+def test_the_start_token_then_the_cookie_open_everything(evaluator):
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    status, body = fetch(f"{evaluator.url}/voila/api/contents?token={evaluator.token}", opener=opener)
+    assert status == 200
+    names = {entry["name"] for entry in json.loads(body)["content"]}
+    assert "saisie.ipynb" in names
+    # the cookie alone, afterwards
+    assert fetch(evaluator.url + "/voila/tree", opener=opener)[0] == 200
+    assert fetch(evaluator.url + "/api/kernels", opener=opener)[0] in (200, 404)
+
+
+@pytest.mark.slow
+def test_login_form_with_a_wrong_then_the_right_password(evaluator):
+    AccessFile(access_path(evaluator.store)).set_password("le bon mot de passe")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    status, page = fetch(evaluator.url + "/login", opener=opener)
+    assert status == 401
+    xsrf = page.split('name="_xsrf" value="', 1)[1].split('"', 1)[0]
+
+    def post(password: str) -> tuple[int, str]:
+        form = urllib.parse.urlencode({"_xsrf": xsrf, "password": password, "next": "/voila/tree"}).encode()
+        return fetch(evaluator.url + "/login", opener=opener, data=form)
+
+    status, body = post("un mauvais mot de passe")
+    assert status == 401 and "Mot de passe ou jeton incorrect" in body
+    status, body = post("le bon mot de passe")
+    assert status == 200  # redirected to the listing, now open
+
+
+@pytest.mark.slow
+def test_dashboard_link_opens_its_dashboard_and_nothing_else(evaluator):
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    status, body = fetch(f"{evaluator.url}/tableau/{evaluator.dashboard}", opener=opener)
+    assert status == 200
+    assert "kernel" in body.lower()
+    # the committee's cookie opens no other page, app or API
+    for address in ["/", "/voila/tree", "/voila/api/contents", "/api/kernels", "/api/sessions",
+                    "/voila/render/tableau_de_bord.ipynb?territoire=QPV-SUD", "/voila/render/saisie.ipynb",
+                    "/voila/files/saisie.ipynb", f"/api/kernels/{KERNEL}"]:
+        status, body = fetch(evaluator.url + address, opener=opener)
+        assert status == 403, address
+        assert "tableau de bord de votre territoire" in body
+    for token in (new_token(), "x" * 43, "x" * 44, "%00"):
+        assert fetch(f"{evaluator.url}/tableau/{token}")[0] == 404
