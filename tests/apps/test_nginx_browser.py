@@ -167,5 +167,5 @@ def test_partner_answers_through_nginx_with_tls(proxied, browser, fill_questionn
     mine = responses[(responses["wave"] == 9) & (responses["respondent_id"] == link.respondent)]
     numbers = {item.id: n for n, item in enumerate((i for c in FW.conditions for i in c.items), start=1)}
     assert len(mine) == len(chosen) == len(numbers)
-    assert {item: int(score) for item, score in zip(mine["item_id"], mine["score"])} == {
+    assert {item: int(score) for item, score in zip(mine["item_id"], mine["score"], strict=True)} == {
         item: n % 5 + 1 for item, n in numbers.items()}
