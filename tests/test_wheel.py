@@ -9,6 +9,7 @@ come from the checkout: ``PYTHONPATH`` is cleared and the commands run elsewhere
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -171,10 +172,8 @@ def test_app_serves_its_listing(installed, demo_store):
         while home is None and time.monotonic() < deadline and app.poll() is None:
             # the evaluator's server asks for the credential it prints once: its sign-in address
             signin = re.search(r"\?token=([\w-]+)", printed.read_text())
-            try:
+            with contextlib.suppress(urllib.error.URLError, OSError):
                 home = fetch(f"{base}?token={signin[1]}") if signin else None
-            except (urllib.error.URLError, OSError):
-                pass
             time.sleep(0.5 if home is None else 0)
         if home is not None:
             # the home page draws its list in the browser, from this listing (names only)
