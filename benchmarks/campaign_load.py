@@ -30,7 +30,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import nbformat
+# run as a script from benchmarks/: its neighbour's bare notebook, the same for both benchmarks
+from app_first_render import write_bare_notebook
 
 from collective_impact.apps import campaigns
 from collective_impact.apps.partners import PartnersServer, link_url
@@ -41,14 +42,6 @@ from collective_impact.store import Store
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def write_bare_notebook(folder: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as widgets"),
-                nbformat.v4.new_code_cell('widgets.Label("Bonjour")')]
-    nbformat.write(nb, folder / "bare.ipynb")
 
 
 def percentile(values: list[float], q: float) -> float:

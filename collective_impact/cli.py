@@ -278,7 +278,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_app(args: argparse.Namespace) -> int:
     """``app``: serve the Voila apps on this computer until Ctrl+C."""
     from collective_impact.apps.server import DEFAULT_PORT, app_url, free_port, list_apps, port_is_free
-    from collective_impact.errors import RunError
     from collective_impact.paths import APPS_DIR
 
     lang = args.lang
@@ -302,26 +301,37 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     token = None if AccessFile(access_path(store.path)).has_password else new_token()
     server = evaluator_server(store.path, port, token=token, lang=lang, max_kernels=args.max_kernels)
+
+    def announce() -> None:
+        # "localhost" for people: the same machine, whatever its name
+        base = f"http://localhost:{port}/"
+        print(t("cli.app.ready", lang))
+        width = max(len(app.title(lang)) for app in apps)
+        for app in apps:
+            print(f"  {app.title(lang):<{width}}  {app_url(base, app.name)}")
+        territories = store.territories()
+        if territories and any(app.name == "questionnaire" for app in apps):
+            print(t("cli.app.links", lang))
+            tid_width = max(map(len, territories))
+            for tid in territories:
+                print(f"  {tid:<{tid_width}}  {app_url(base, 'questionnaire', territoire=tid)}")
+        _print_login(base, token, lang)
+        print(t("cli.app.store", lang, path=store.path))
+
+    return _serve_until_stopped(server, announce, lang)
+
+
+def _serve_until_stopped(server, announce: Callable[[], None], lang: str) -> int:
+    """Start ``server``, ``announce()`` it, and serve until Ctrl+C, ``kill`` or the terminal closes."""
+    from collective_impact.errors import RunError
+
     # closing the terminal or `kill` must stop Voila and its kernels as Ctrl+C does
     # (Voila runs in a session of its own and would otherwise outlive this process)
     signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     previous = {sig: signal.signal(sig, _interrupt) for sig in signals}
     try:
         with server:
-            # "localhost" for people: the same machine, whatever its name
-            base = f"http://localhost:{port}/"
-            print(t("cli.app.ready", lang))
-            width = max(len(app.title(lang)) for app in apps)
-            for app in apps:
-                print(f"  {app.title(lang):<{width}}  {app_url(base, app.name)}")
-            territories = store.territories()
-            if territories and any(app.name == "questionnaire" for app in apps):
-                print(t("cli.app.links", lang))
-                tid_width = max(map(len, territories))
-                for tid in territories:
-                    print(f"  {tid:<{tid_width}}  {app_url(base, 'questionnaire', territoire=tid)}")
-            _print_login(base, token, lang)
-            print(t("cli.app.store", lang, path=store.path))
+            announce()
             print(t("cli.app.log", lang, path=server.log_path))
             print(t("cli.app.stop", lang), flush=True)
             code = server.wait()
@@ -379,7 +389,6 @@ def cmd_partners(args: argparse.Namespace) -> int:
     """``partners``: serve the partners' personal links (questionnaire, results) until Ctrl+C."""
     from collective_impact.apps.partners import DEFAULT_PARTNERS_PORT, PartnersServer, link_url
     from collective_impact.apps.server import free_port, port_is_free
-    from collective_impact.errors import RunError
 
     lang = args.lang
     store = _open_store(args)
@@ -389,27 +398,15 @@ def cmd_partners(args: argparse.Namespace) -> int:
         return 1
     print(t("access.cli.partners_starting", lang), flush=True)
     server = PartnersServer(store.path, port, host=args.host, lang=lang, max_kernels=args.max_kernels)
-    signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    previous = {sig: signal.signal(sig, _interrupt) for sig in signals}
-    try:
-        with server:
-            base = f"http://localhost:{port}/"
-            print(t("access.cli.partners_ready", lang, url=base, host=args.host,
-                    example=link_url(base, "<lien>")))
-            if args.host not in ("127.0.0.1", "localhost", "::1"):
-                print(t("access.cli.partners_public", lang))
-            print(t("cli.app.store", lang, path=store.path))
-            print(t("cli.app.log", lang, path=server.log_path))
-            print(t("cli.app.stop", lang), flush=True)
-            code = server.wait()
-            if code:
-                raise RunError(t("forms.app.failed", lang, log=server.log_path, tail=server.log_tail()))
-    except KeyboardInterrupt:
-        print(t("cli.app.stopped", lang))
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
+
+    def announce() -> None:
+        base = f"http://localhost:{port}/"
+        print(t("access.cli.partners_ready", lang, url=base, host=args.host, example=link_url(base, "<lien>")))
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(t("access.cli.partners_public", lang))
+        print(t("cli.app.store", lang, path=store.path))
+
+    return _serve_until_stopped(server, announce, lang)
 
 
 # --- campaign: questionnaire waves with personal links (apps/campaigns.py) ---------------

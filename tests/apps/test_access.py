@@ -234,3 +234,36 @@ def test_dashboard_link_opens_its_dashboard_and_nothing_else(evaluator):
         assert "tableau de bord de votre territoire" in body
     for token in (new_token(), "x" * 43, "x" * 44, "%00"):
         assert fetch(f"{evaluator.url}/tableau/{token}")[0] == 404
+
+
+# ---------------------------------------------------------------- the command line
+def test_app_set_password_asks_twice_and_keeps_a_hash(tmp_path, demo_store, copy_store, monkeypatch, capsys):
+    from collective_impact.cli import main
+
+    store = copy_store(demo_store)
+    typed = iter(["un long mot de passe", "un long mot de passe", "premier essai", "autre chose"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    assert main(["app", "--store", str(store), "--set-password"]) == 0
+    assert "Mot de passe enregistré" in capsys.readouterr().out
+    access = AccessFile(access_path(store))
+    assert access.check_password("un long mot de passe")
+    # two different entries: refused, the password kept
+    assert main(["app", "--store", str(store), "--set-password"]) == 1
+    assert "Les deux saisies diffèrent" in capsys.readouterr().err
+    assert access.check_password("un long mot de passe")
+
+
+def test_app_dashboard_link_for_a_territory_of_the_store(demo_store, copy_store, capsys):
+    from collective_impact.cli import main
+
+    store = copy_store(demo_store)
+    assert main(["app", "--store", str(store), "--dashboard-link", "QPV-NORD", "--base-url",
+                 "https://evaluation.example.fr/"]) == 0
+    out = capsys.readouterr().out
+    token = out.split("https://evaluation.example.fr/tableau/", 1)[1].split()[0]
+    assert AccessFile(access_path(store)).dashboard_territory(token) == "QPV-NORD"
+    assert main(["app", "--store", str(store), "--dashboard-link", "NULLE-PART"]) == 1
+    err = capsys.readouterr().err
+    assert "Territoire inconnu : NULLE-PART" in err and "QPV-NORD" in err
+    # nothing written for the unknown territory: one link, QPV-NORD's
+    assert [link["territory"] for link in AccessFile(access_path(store)).dashboard_links()] == ["QPV-NORD"]
