@@ -51,6 +51,7 @@ from jupyter_server.auth.security import passwd, passwd_check
 from traitlets import Unicode
 from voila.tornado.handler import TornadoVoilaHandler
 
+from collective_impact.apps.committee import COMMITTEE_PARAM
 from collective_impact.apps.params import parse_query
 from collective_impact.apps.server import VoilaServer
 from collective_impact.apps.voila_app import AppsVoila, NotFoundPage
@@ -527,7 +528,8 @@ class CommitteeLinkPage(LinkPage):
         # an evaluator trying the link stays an evaluator; anyone else becomes this committee
         if visitor.role != EVALUATOR:
             visitor = Visitor(COMMITTEE, territory, visitor.grants if visitor.territory == territory else ())
-        return DASHBOARD, {"territoire": territory, "lang": lang}, visitor
+        # the kernel locks the dashboard to this territory (apps/committee.py)
+        return DASHBOARD, {"territoire": territory, COMMITTEE_PARAM: "1", "lang": lang}, visitor
 
 
 # ============================================================================ the evaluator's server

@@ -267,3 +267,27 @@ def test_app_dashboard_link_for_a_territory_of_the_store(demo_store, copy_store,
     assert "Territoire inconnu : NULLE-PART" in err and "QPV-NORD" in err
     # nothing written for the unknown territory: one link, QPV-NORD's
     assert [link["territory"] for link in AccessFile(access_path(store)).dashboard_links()] == ["QPV-NORD"]
+
+
+def test_committee_dashboard_cannot_be_turned_to_another_territory(store):
+    import traitlets
+
+    from collective_impact.apps.committee import committee_store
+    from collective_impact.apps.dashboard import DashboardApp
+    from collective_impact.apps.params import parse_query
+
+    query = "territoire=QPV-NORD&comite=1"
+    locked = committee_store(store, parse_query(query), query)
+    assert locked.territories() == ["QPV-NORD"]
+    app = DashboardApp(locked, territory="QPV-NORD")
+    dropdown = app.chooser.picker.dropdown
+    assert [value for _, value in dropdown.options] == ["", "QPV-NORD"]
+    # what a crafted widget message would ask: another territory is not on offer
+    other = next(tid for tid in store.territories() if tid != "QPV-NORD")
+    with pytest.raises(traitlets.TraitError):
+        dropdown.value = other
+    with pytest.raises(traitlets.TraitError):
+        dropdown.index = 2
+    assert app.chooser.territory == "QPV-NORD"
+    # an ordinary page (the evaluator's) keeps every territory
+    assert committee_store(store, parse_query("territoire=QPV-NORD"), "territoire=QPV-NORD") is store
