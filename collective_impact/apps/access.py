@@ -440,7 +440,7 @@ class LoginPage(tornado.web.RequestHandler):
             target = self.get_body_argument("next", "/")
             # a local address only: never a redirection elsewhere
             parts = urlsplit(target)
-            if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+            if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
                 target = "/"
             self.redirect(target)
             return

@@ -218,6 +218,22 @@ def test_login_form_with_a_wrong_then_the_right_password(evaluator):
     status, body = post("le bon mot de passe")
     assert status == 200  # redirected to the listing, now open
 
+    # after signing in, the browser is sent back to a page of this server only
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, request, fp, code, msg, headers, newurl):
+            raise urllib.error.HTTPError(newurl, code, msg, headers, fp)
+
+    stay = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), Stay)
+    xsrf = fetch(evaluator.url + "/login", opener=stay)[1].split('name="_xsrf" value="', 1)[1].split('"', 1)[0]
+    for target, expected in (("//evil.example/x", "/"), ("/\\evil.example", "/"), ("https://evil.example", "/"),
+                             ("/voila/tree", "/voila/tree")):
+        form = urllib.parse.urlencode({"_xsrf": xsrf, "password": "le bon mot de passe", "next": target}).encode()
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            stay.open(urllib.request.Request(evaluator.url + "/login", data=form), timeout=60)
+        where = urllib.parse.urlsplit(caught.value.filename)
+        assert caught.value.code == 302 and where.path == expected, target
+        assert where.netloc == urllib.parse.urlsplit(evaluator.url).netloc
+
 
 @pytest.mark.slow
 def test_dashboard_link_opens_its_dashboard_and_nothing_else(evaluator):
