@@ -230,6 +230,7 @@ def test_login_form_with_a_wrong_then_the_right_password(evaluator):
         form = urllib.parse.urlencode({"_xsrf": xsrf, "password": "le bon mot de passe", "next": target}).encode()
         with pytest.raises(urllib.error.HTTPError) as caught:
             stay.open(urllib.request.Request(evaluator.url + "/login", data=form), timeout=60)
+        caught.value.close()
         where = urllib.parse.urlsplit(caught.value.filename)
         assert caught.value.code == 302 and where.path == expected, target
         assert where.netloc == urllib.parse.urlsplit(evaluator.url).netloc
