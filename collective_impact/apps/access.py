@@ -349,7 +349,7 @@ class Gate:
             _wants_refusal(self, 404, "access.not_found_title", "access.not_found")
             return False
         visitor = self.ci_visitor()
-        if settings["ci_role"] == EVALUATOR and visitor.role is None:
+        if settings["ci_role"] == EVALUATOR and visitor.role != EVALUATOR:
             token = self.get_query_argument("token", "")
             expected = settings.get("ci_token_hash") or ""
             if expected and looks_like_token(token) and same_token(token, expected):

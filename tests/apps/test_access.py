@@ -308,3 +308,25 @@ def test_committee_dashboard_cannot_be_turned_to_another_territory(store):
     assert app.chooser.territory == "QPV-NORD"
     # an ordinary page (the evaluator's) keeps every territory
     assert committee_store(store, parse_query("territoire=QPV-NORD"), "territoire=QPV-NORD") is store
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_committee_link_and_sign_in_in_a_browser(evaluator, browser):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        # the committee's link: its dashboard draws (its widgets reach their kernel), and the
+        # refresh button answers (a message to the kernel and back, through the gate)
+        page.goto(f"{evaluator.url}/tableau/{evaluator.dashboard}", wait_until="commit")
+        page.locator(".ci-dash-conditions img").wait_for()
+        page.get_by_role("button", name="Actualiser").click()
+        page.get_by_text("Rien de nouveau depuis la lecture précédente.").wait_for()
+        # the same browser goes nowhere else
+        assert page.goto(f"{evaluator.url}/voila/tree").status == 403
+        # the evaluator's start address opens the listing, and the cookie keeps it open
+        page.goto(f"{evaluator.url}/?token={evaluator.token}")
+        assert page.goto(f"{evaluator.url}/voila/tree").status == 200
+    finally:
+        context.close()
