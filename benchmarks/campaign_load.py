@@ -1,6 +1,6 @@
 """How long partners opening their links at the same moment wait for the first question.
 
-Run: ``.venv/bin/python benchmarks/campaign_load.py [--partners 1,10,50] [--max-kernels 24]``
+Run: ``.venv/bin/python benchmarks/campaign_load.py [--partners 1,10,50] [--max-kernels 12]``
 
 For each number N of partners, in Debian's chromium (headless, one fresh browser context per
 partner, nothing cached), N pages are opened at once and each is timed from the start of
@@ -15,7 +15,8 @@ its navigation to the first question visible (the questionnaire's first page sho
 Both servers are started afresh for each N (no kernel left from the level before), with
 the same kernel cap (``--max-kernels``; preheating off for both, so that the comparison
 is the link check and the app, not the pool). Pages beyond the cap get the "come back in a
-minute" page (HTTP 503): they are counted apart, not timed. Prints p50 / p95 of each and
+minute" page (HTTP 503): they are counted apart ("full"), not timed, as are pages still
+without their first question after ``--timeout`` seconds ("failed"). Prints p50 / p95 of each and
 the ratios partners / bare. Everything runs on 127.0.0.1 and stops by itself (each page
 has ``--timeout`` seconds).
 """
@@ -55,8 +56,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-async def open_page(browser, url: str, first_question, timeout: float) -> float | None:
-    """Seconds from navigation to the first question; None when the server was full (503)."""
+async def open_page(browser, url: str, first_question, timeout: float) -> float | str:
+    """Seconds from navigation to the first question; "full" when the server said so (503), "failed" past the timeout."""
+    from playwright.async_api import Error as PlaywrightError
+
     context = await browser.new_context(viewport={"width": 390, "height": 844})
     page = await context.new_page()
     page.set_default_timeout(timeout * 1000)
@@ -64,9 +67,11 @@ async def open_page(browser, url: str, first_question, timeout: float) -> float 
         start = time.perf_counter()
         response = await page.goto(url, wait_until="commit")
         if response is not None and response.status == 503:
-            return None
+            return "full"
         await first_question(page)
         return time.perf_counter() - start
+    except PlaywrightError:
+        return "failed"
     finally:
         await context.close()
 
@@ -80,7 +85,7 @@ async def bare_first_widget(page) -> None:
     await page.get_by_text("Bonjour", exact=True).wait_for()
 
 
-async def load(urls: list[str], first_question, timeout: float) -> list[float | None]:
+async def load(urls: list[str], first_question, timeout: float) -> list[float | str]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -110,7 +115,7 @@ def level(n: int, *, store: Store, tmp: Path, bare_dir: Path, max_kernels: int, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partners", default="1,10,50", help="numbers of partners opening at once")
-    parser.add_argument("--max-kernels", type=int, default=24, help="the kernel cap of both servers")
+    parser.add_argument("--max-kernels", type=int, default=12, help="the kernel cap of both servers (the servers' default)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a page may take")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
@@ -124,17 +129,17 @@ def main(argv: list[str] | None = None) -> int:
         bare_dir = tmp / "bare"
         bare_dir.mkdir()
         write_bare_notebook(bare_dir)
-        print(f"{'N':>4} {'server':>9} {'shown':>6} {'full':>5} {'p50 (s)':>8} {'p95 (s)':>8}")
+        print(f"{'N':>4} {'server':>9} {'shown':>6} {'full':>5} {'failed':>6} {'p50 (s)':>8} {'p95 (s)':>8}")
         rows = []
         for n in counts:
             timings = level(n, store=store, tmp=tmp, bare_dir=bare_dir, max_kernels=args.max_kernels,
                             timeout=args.timeout)
             stats = {}
             for name in ("partners", "bare"):
-                shown = [value for value in timings[name] if value is not None]
+                shown = [value for value in timings[name] if isinstance(value, float)]
                 stats[name] = (percentile(shown, 0.5), percentile(shown, 0.95))
-                print(f"{n:>4} {name:>9} {len(shown):>6} {len(timings[name]) - len(shown):>5} "
-                      f"{stats[name][0]:>8.2f} {stats[name][1]:>8.2f}", flush=True)
+                print(f"{n:>4} {name:>9} {len(shown):>6} {timings[name].count('full'):>5} "
+                      f"{timings[name].count('failed'):>6} {stats[name][0]:>8.2f} {stats[name][1]:>8.2f}", flush=True)
             rows.append((n, stats))
         print("\nratios partners / bare (1.0: the link check and the questionnaire cost nothing more)")
         for n, stats in rows:
