@@ -62,9 +62,10 @@ from collective_impact.i18n.format import escape_html
 from collective_impact.schema import ID_PATTERN
 from collective_impact.tokens import looks_like_token, new_token, same_token, token_hash
 
-__all__ = ["ACCESS_SUFFIX", "ASSET_PREFIXES", "EVALUATOR", "COMMITTEE", "PARTNER", "TOKEN_HASH_ENV", "AccessFile",
-           "EvaluatorVoila", "Gate", "GateAuthorizer", "GateIdentity", "KernelGrants", "LinkPage", "Visitor",
-           "access_path", "evaluator_may", "evaluator_server", "gated", "main", "partner_may", "refusal_page"]
+__all__ = ["ACCESS_SUFFIX", "ASSET_PREFIXES", "COMMITTEE", "EVALUATOR", "PARTNER", "TOKEN_HASH_ENV", "AccessFile",
+           "CommitteeLinkPage", "EvaluatorVoila", "Gate", "GateAuthorizer", "GateIdentity", "KernelGrants",
+           "LinkPage", "LoginPage", "Visitor", "access_path", "evaluator_may", "evaluator_server", "gate_handlers",
+           "gate_settings", "gated", "main", "partner_may", "refusal_page", "render_kwargs"]
 
 #: The roles a visitor can have.
 EVALUATOR = "evaluateur"
@@ -306,8 +307,8 @@ def _from_loopback(handler: tornado.web.RequestHandler) -> bool:
     return handler.request.remote_ip in ("127.0.0.1", "::1")
 
 
-def _wants_refusal(handler: tornado.web.RequestHandler, status: int, title_key: str, text_key: str, *,
-                   form: str = "") -> None:
+def _refuse(handler: tornado.web.RequestHandler, status: int, title_key: str, text_key: str, *,
+            form: str = "") -> None:
     """End the request with ``status`` and a refusal page (an error for a websocket)."""
     # nobody: set before jupyter_server's prepare would, so that no one asks it later
     handler.current_user = None
@@ -346,7 +347,7 @@ class Gate:
             if _from_loopback(self):
                 self._ci_allowed = True
                 return True
-            _wants_refusal(self, 404, "access.not_found_title", "access.not_found")
+            _refuse(self, 404, "access.not_found_title", "access.not_found")
             return False
         visitor = self.ci_visitor()
         if settings["ci_role"] == EVALUATOR and visitor.role != EVALUATOR:
@@ -359,11 +360,11 @@ class Gate:
             self._ci_allowed = True
             return True
         if settings["ci_role"] == EVALUATOR and visitor.role is None:
-            _wants_refusal(self, 401, "access.login_title", "access.login_text", form=_login_form(self))
+            _refuse(self, 401, "access.login_title", "access.login_text", form=_login_form(self))
         elif settings["ci_role"] == EVALUATOR:
-            _wants_refusal(self, 403, "access.forbidden_title", "access.forbidden")
+            _refuse(self, 403, "access.forbidden_title", "access.forbidden")
         else:
-            _wants_refusal(self, 404, "access.not_found_title", "access.not_found")
+            _refuse(self, 404, "access.not_found_title", "access.not_found")
         return False
 
     async def prepare(self) -> None:
@@ -428,7 +429,7 @@ class LoginPage(tornado.web.RequestHandler):
     """``/login``: the evaluator types the password (or the token of the start message)."""
 
     def get(self) -> None:
-        _wants_refusal(self, 401, "access.login_title", "access.login_text", form=_login_form(self))
+        _refuse(self, 401, "access.login_title", "access.login_text", form=_login_form(self))
 
     async def post(self) -> None:
         self.check_xsrf_cookie()
@@ -445,7 +446,7 @@ class LoginPage(tornado.web.RequestHandler):
             self.redirect(target)
             return
         await asyncio.sleep(WRONG_PASSWORD_DELAY)
-        _wants_refusal(self, 401, "access.login_title", "access.login_wrong", form=_login_form(self))
+        _refuse(self, 401, "access.login_title", "access.login_wrong", form=_login_form(self))
 
 
 class _BindingKernels:
@@ -488,7 +489,7 @@ class LinkPage(Gate, TornadoVoilaHandler):
                                                                                 "access.link_unknown")
         if isinstance(outcome[0], int):
             status, title_key, text_key = outcome
-            _wants_refusal(self, status, title_key, text_key)
+            _refuse(self, status, title_key, text_key)
             return False
         notebook, query, visitor = outcome
         grant = secrets.token_urlsafe(16)
