@@ -446,6 +446,57 @@ def cmd_partners(args: argparse.Namespace) -> int:
     return _serve_until_stopped(server, announce, lang)
 
 
+def cmd_remove(args: argparse.Namespace) -> int:
+    """``remove TERRITORY``: the territory and all its rows, after a confirmation naming what goes."""
+    from collective_impact.audit import table_label
+    from collective_impact.i18n.format import format_count, terminal_text
+
+    lang = args.lang
+    store = _open_store(args)
+    territory = store.require_territory(args.territory, lang)
+    print(t("records.cli.remove_contents", lang, territory=terminal_text(territory), path=store.path,
+            name=terminal_text(store.territory_names()[territory])))
+    for name, n in store.territory_contents(territory).items():
+        print("  - " + t("records.table_rows", lang, table=table_label(name, lang), rows=format_count(n, "noun.row", lang)))
+    print(t("records.cli.remove_kept", lang, territory=terminal_text(territory)))
+    if not args.yes:
+        try:
+            answer = input(t("records.cli.remove_ask", lang))
+        except EOFError:  # no terminal to answer from: no
+            answer = ""
+        if answer.strip().lower() not in t("records.cli.remove_answers", lang).split():
+            print(t("records.cli.remove_cancelled", lang), file=sys.stderr)
+            return 1
+    removed = store.remove_territory(territory)
+    print(t("records.cli.remove_done", lang, territory=terminal_text(territory), path=store.path,
+            rows=format_count(sum(removed.values()), "noun.row", lang)))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``audit``: the change log of the store (or of one territory), printed or written to .xlsx/.csv."""
+    from collective_impact.audit import readable_audit, write_audit
+    from collective_impact.i18n.format import format_count, terminal_text
+
+    lang = args.lang
+    if args.out and not args.out.lower().endswith((".xlsx", ".csv")):
+        print(t("records.cli.audit_bad_suffix", lang, path=args.out), file=sys.stderr)
+        return 2
+    store = _open_store(args, read_only=True)
+    frame = store.audit(args.territory)
+    if args.out:
+        write_audit(frame, args.out, lang=lang)
+        print(t("records.cli.audit_written", lang, path=args.out, rows=format_count(len(frame), "noun.row", lang)))
+        return 0
+    if frame.empty:
+        print(t("records.cli.audit_empty", lang, path=store.path))
+        return 0
+    table = readable_audit(frame, lang=lang)
+    for values in table.itertuples(index=False):
+        print(" · ".join(terminal_text(v) for v in values if v))
+    return 0
+
+
 # --- campaign: questionnaire waves with personal links (apps/campaigns.py) ---------------
 def cmd_campaign(args: argparse.Namespace) -> int:
     """``campaign open|status|reminders|revoke|close TERRITORY``: a questionnaire wave's links."""
@@ -589,24 +640,22 @@ def _id_list(text: str) -> list[str]:
     return ids
 
 
-def _positive(text: str) -> int:
+def _whole(text: str, *, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"{text!r}") from err
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} < 1")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r} < {minimum}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole(text, minimum=1)
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r}") from err
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} < 0")
-    return value
+    return _whole(text, minimum=0)
 
 
 def _iso_date(text: str):
@@ -684,6 +733,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="tcp://HOTE:PORT", help=t("cli.help.scheduler"))
     p.add_argument("--kernel", default=None, help=t("cli.help.kernel"))
     p.add_argument("--pdf", action="store_true", help=t("cli.help.batch_pdf"))
+
+    p = add("remove", cmd_remove, "records.cli.help_remove", store=True)
+    p.add_argument("territory", metavar="TERRITOIRE", help=t("records.cli.help_remove_territory"))
+    p.add_argument("--yes", action="store_true", help=t("records.cli.help_yes"))
+
+    p = add("audit", cmd_audit, "records.cli.help_audit", store=True)
+    p.add_argument("--territory", metavar="ID", help=t("records.cli.help_audit_territory"))
+    p.add_argument("--out", metavar="FICHIER.xlsx|.csv", help=t("records.cli.help_audit_out"))
 
     p = add("app", cmd_app, "cli.help.app", store=True)
     p.add_argument("--port", type=int, default=None, help=t("cli.help.port"))

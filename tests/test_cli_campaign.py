@@ -215,3 +215,14 @@ def test_comments_are_exported_and_imported(tmp_path):
     assert main(["import", str(tmp_path / "x.xlsx"), "--store", str(tmp_path / "b.sqlite")]) == 0
     back = Store(tmp_path / "b.sqlite").load(["comments"])["comments"]
     assert back[["respondent_id", "condition", "text"]].values.tolist() == [["R1", "agenda", "Ligne 1\nligne 2"]]
+
+
+def test_files_that_cannot_be_written_undo_the_wave(capsys, store_path, tmp_path, closes):
+    """The tokens exist only in the files: when they cannot be written, the wave is not left half-open."""
+    blocker = tmp_path / "un-fichier"
+    blocker.write_text("pas un dossier")
+    before = dump(store_path)
+    code, _, err = open_wave(capsys, store_path, blocker / "sous-dossier", closes)
+    assert code == 1 and "n'a pas pu être écrit" in err and "Traceback" not in err
+    assert dump(store_path) == before
+    assert open_wave(capsys, store_path, tmp_path / "v", closes)[0] == 0  # the same wave can then be opened

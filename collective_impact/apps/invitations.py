@@ -120,7 +120,7 @@ def write_csv(path: str | os.PathLike, rows: Sequence[Invitation], *, lang: str 
 _CSS = """
 @page { size: A4; margin: 12mm; }
 body { font-family: sans-serif; color: #222; margin: 0; }
-.card { box-sizing: border-box; height: 132mm; border: 1px dashed #888; padding: 8mm; margin-bottom: 6mm;
+.card { box-sizing: border-box; height: 128mm; border: 1px dashed #888; padding: 8mm; margin-bottom: 5mm;
         display: flex; gap: 8mm; align-items: center; break-inside: avoid; page-break-inside: avoid; }
 .card:nth-of-type(2n) { break-after: page; page-break-after: always; }
 .text { flex: 1; }

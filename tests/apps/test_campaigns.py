@@ -6,6 +6,7 @@ that every expected count is written down by hand.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import closing
 from datetime import date
@@ -80,6 +81,10 @@ def test_mark_opened_keeps_the_first_time(small):
     assert campaigns.resolve_link(small, token, today=OPENED).opened == first.opened
 
 
+def before_of(rows: list[dict], item: str) -> dict:
+    return next(row for row in rows if row.get("item_id") == item)
+
+
 def test_record_answers_last_answers_count(small):
     made = campaigns.open_wave(small, "NORD", 2, closes=CLOSES, base_url=BASE, today=OPENED)
     link, token = made[0]
@@ -99,6 +104,13 @@ def test_record_answers_last_answers_count(small):
     assert comments[["condition", "text"]].values.tolist() == [["mesure", "Autre\nligne"]]
     assert comments["respondent_id"].tolist() == [link.respondent]
     assert campaigns.resolve_link(small, token, today=OPENED).answered is not None
+    # the earlier answers are kept in the audit trail, written in the link's name
+    trail = small.audit("NORD")
+    mine = trail[trail["table"].isin(["responses", "comments"])]
+    assert set(mine["who"]) == {f"lien {link.invitation_id}"}
+    before = [json.loads(b) for b in mine["before"].dropna()]
+    assert {"item_id": "agenda_1", "score": 4} .items() <= before_of(before, "agenda_1").items()
+    assert any(b.get("text") == "Un exemple" for b in before)
 
 
 def test_record_answers_refused_when_link_not_open(small):
@@ -127,6 +139,8 @@ def test_record_answers_bad_input_writes_nothing(small):
         campaigns.record_answers(small, link, answers(agenda_1=3), {"inconnue": "texte"}, today=OPENED)
     with pytest.raises(InputError):
         campaigns.record_answers(small, link, answers(pas_une_question=3), {}, today=OPENED)
+    with pytest.raises(CampaignError, match="aucune réponse"):
+        campaigns.record_answers(small, link, answers(), {"agenda": "seulement un commentaire"}, today=OPENED)
     assert dump(small) == before
 
 
@@ -233,3 +247,12 @@ def test_reissue_replaces_unanswered_links(small):
     assert {campaigns.resolve_link(small, tok, today=OPENED).state for _, tok in fresh} == {"open"}
     status = campaigns.campaign_status(small, "NORD")
     assert status["invited"].tolist() == [1, 1, 1]
+
+
+def test_link_messages_say_why(small):
+    link, token = campaigns.open_wave(small, "NORD", 1, closes=CLOSES, base_url=BASE, today=OPENED)[0]
+    assert "n'existe pas" in campaigns.link_message(None)
+    assert "31 mars 2027" in campaigns.link_message(campaigns.resolve_link(small, token, today=OPENED))
+    expired = campaigns.resolve_link(small, token, today=date(2027, 4, 1))
+    assert "plus de réponses depuis le 31 mars 2027" in campaigns.link_message(expired)
+    assert "no longer takes answers" in campaigns.link_message(expired, "en")
