@@ -1,4 +1,4 @@
-"""The page's address: what ``?territoire=ID&vague=2&lang=en`` asks of an app.
+"""The page's address: what ``?territoire=ID&vague=2&lang=en`` (or ``?lien=TOKEN``) asks of an app.
 
 :func:`request_params` waits for the browser's request when Voila runs the notebook in a
 preheated kernel, then reads its query string; :func:`parse_query` keeps only usable
@@ -28,6 +28,9 @@ class RequestParams:
     wave: int | None = None
     lang: str = "fr"
     ignored: tuple[str, ...] = ()
+    #: A partner's personal link token (``?lien=``) exactly as given, even malformed or blank:
+    #: the app resolves it and refuses a bad one, never falling back to the open questionnaire.
+    link: str | None = None
 
 
 _QUERY_KEYS = {
@@ -62,7 +65,9 @@ def parse_query(query: str) -> RequestParams:
     if lang not in LANGS:
         ignored.append(lang)
         lang = "fr"
-    return RequestParams(territory=territory, wave=wave, lang=lang, ignored=tuple(ignored))
+    links = parse_qs(query or "", keep_blank_values=True)
+    link = next((links[key][0].strip() for key in ("lien", "link") if key in links), None)
+    return RequestParams(territory=territory, wave=wave, lang=lang, ignored=tuple(ignored), link=link)
 
 
 def request_params(query: str | None = None) -> RequestParams:

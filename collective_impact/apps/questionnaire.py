@@ -1,20 +1,35 @@
 """The partners' self-assessment questionnaire (``notebooks/apps/questionnaire.ipynb``).
 
-:func:`questionnaire_app` is what the notebook calls: territory, wave and language come
-from the partner's link, and :class:`QuestionnaireApp` asks the framework's items one
-condition per page, then stores the answers in one transaction
-(:func:`~collective_impact.apps.submit.submit_responses`).
+:func:`questionnaire_app` is what the notebook calls. :class:`QuestionnaireApp` asks the
+framework's items one condition per page, then stores the answers in one transaction. It
+opens in one of two modes:
+
+* **a partner's personal link** (``?lien=TOKEN``): the token is resolved here, in the
+  kernel (:func:`~collective_impact.apps.campaigns.resolve_link`); territory, wave,
+  structure and respondent come from the link only, never from a widget, so that a crafted
+  widget message cannot write anywhere else. Each condition page has a comment box; the
+  partner's last answers and comments come back pre-filled, and "Envoyer" replaces them
+  (:func:`~collective_impact.apps.campaigns.record_answers`) until the wave closes. Once
+  it is closed the link shows the results (:mod:`collective_impact.apps.results`); an
+  unknown or revoked link shows a message and no questionnaire;
+* **open** (no link, the evaluator's own server): territory, wave and structure are chosen
+  on the first page (``?territoire=ID&vague=2`` fixes the first two) and every sending is a
+  new respondent (:func:`~collective_impact.apps.submit.submit_responses`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import date
 
 import ipywidgets as widgets
+import pandas as pd
 
+from collective_impact.apps.campaigns import Link, mark_opened, record_answers, resolve_link
+from collective_impact.apps.results import ResultsApp, partner_answers, results_page
 from collective_impact.apps.submit import QuestionnaireAnswers, Receipt, submit_responses
 from collective_impact.apps.widgets import (
     BusyButton,
@@ -27,13 +42,14 @@ from collective_impact.apps.widgets import (
     open_app,
     problem_text,
 )
-from collective_impact.errors import CollectiveImpactError, InputError
+from collective_impact.errors import CampaignError, CollectiveImpactError, InputError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import escape_html
+from collective_impact.i18n.format import clean_text, escape_html, format_date, format_number
+from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
-__all__ = ["DONT_KNOW", "QuestionnaireApp", "new_reference", "questionnaire_app"]
+__all__ = ["DONT_KNOW", "QuestionnaireApp", "link_questionnaire", "new_reference", "questionnaire_app"]
 
 #: The value of the "ne sait pas / sans objet" radio button (stored as a blank score).
 DONT_KNOW = 0
@@ -47,9 +63,10 @@ def new_reference(prefix: str = "R") -> str:
 class QuestionnaireApp:
     """The partners' self-assessment questionnaire.
 
-    Pages: about you (territory, wave, organisation), one page per condition with the
-    items (radio buttons 1–5 and "ne sait pas"), review and send. Nothing is stored
-    before "Envoyer"; then the answers go to the store in one transaction.
+    Pages: about you (territory, wave, organisation; with a link, what the link says), one
+    page per condition with the items (radio buttons 1–5 and "ne sait pas") and, with a
+    link, a comment box, then review and send. Nothing is stored before "Envoyer"; then
+    the answers go to the store in one transaction.
 
     The pages of the conditions are built when first shown: the browser then creates the
     widgets of the first page only, which is what the partner waits for.
@@ -59,7 +76,11 @@ class QuestionnaireApp:
     store
         The evaluation store.
     territory, wave
-        From the link; the territory is then fixed, the wave pre-filled.
+        From the address (open mode); the territory is then fixed, the wave pre-filled.
+    link
+        A partner's resolved, open personal link: territory, wave, structure and respondent
+        are the link's (``territory`` and ``wave`` are then ignored), the partner's stored
+        answers and comments are shown, and sending replaces them.
     framework
         The framework whose items are asked (default: the package's default).
     lang
@@ -69,32 +90,47 @@ class QuestionnaireApp:
     """
 
     def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
-                 framework: Framework | None = None, lang: str = "fr", today: date | None = None) -> None:
+                 link: Link | None = None, framework: Framework | None = None, lang: str = "fr",
+                 today: date | None = None) -> None:
         self.store = store
         self.lang = lang
         self.framework = fw = framework or load_framework()
         self.today = today
-        self.respondent_id = new_reference("R")
+        self.link = link
         self.receipt: Receipt | None = None
         self.dont_know = fw.dont_know(lang)
-        names = store.territory_names()
-
-        # -- page 0: about you
-        self.territory = TerritoryPicker(names, territory=territory, lang=lang)
-        self.wave = widgets.BoundedIntText(value=wave or 1, min=1, max=99, layout=widgets.Layout(width="7rem"))
-        self.wave_field = Field(t("forms.q.wave", lang), self.wave, help=t("forms.q.wave_help", lang))
-        self._wave_from_link = wave is not None
-        if self._wave_from_link:
-            self.wave_field.control.layout.display = "none"
-            self.wave_field.help.value = f"<div>{wave}</div>"
-        self.organisation = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="30rem"))
-        self.organisation_field = Field(t("forms.q.organisation", lang), self.organisation,
-                                        help=t("forms.q.organisation_help", lang))
+        self._marked = False
         intro = t("forms.q.intro", lang, n=len(fw.items), conditions=len(fw.conditions), dont_know=self.dont_know)
         about = [html_box(f"<p>{escape_html(intro)}</p><p class='ci-help'>{escape_html(t('forms.q.privacy', lang))}</p>")]
-        if not names:
-            about.append(html_box(banner(t("forms.no_territory", lang), "error")))
-        about += [self.territory.box, self.wave_field.box, self.organisation_field.box]
+
+        # -- page 0: about you. With a link there is nothing to choose: no list of
+        # territories or partners reaches the page, and no widget holds what is written where.
+        self.territory: TerritoryPicker | None = None
+        self.wave: widgets.BoundedIntText | None = None
+        self.organisation: widgets.Dropdown | None = None
+        self._previous: dict[str, int | None] = {}
+        self._previous_comments: dict[str, str] = {}
+        if link is not None:
+            self.respondent_id = link.respondent
+            self._previous, self._previous_comments = partner_answers(store, link)
+            self.link_names = self._link_names(store, link)
+            about.append(html_box(self._link_html()))
+        else:
+            self.respondent_id = new_reference("R")
+            names = store.territory_names()
+            self.territory = TerritoryPicker(names, territory=territory, lang=lang)
+            self.wave = widgets.BoundedIntText(value=wave or 1, min=1, max=99, layout=widgets.Layout(width="7rem"))
+            self.wave_field = Field(t("forms.q.wave", lang), self.wave, help=t("forms.q.wave_help", lang))
+            self._wave_from_link = wave is not None
+            if self._wave_from_link:
+                self.wave_field.control.layout.display = "none"
+                self.wave_field.help.value = f"<div>{wave}</div>"
+            self.organisation = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="30rem"))
+            self.organisation_field = Field(t("forms.q.organisation", lang), self.organisation,
+                                            help=t("forms.q.organisation_help", lang))
+            if not names:
+                about.append(html_box(banner(t("forms.no_territory", lang), "error")))
+            about += [self.territory.box, self.wave_field.box, self.organisation_field.box]
         about_page = widgets.VBox(about, layout=widgets.Layout(width="100%"))
 
         # -- one page per condition, built on first display
@@ -107,6 +143,8 @@ class QuestionnaireApp:
         self.item_errors: dict[str, widgets.HTML] = {}
         self.item_number = {item.id: n for n, item in enumerate(fw.items, start=1)}
         self.page_messages = [html_box() for _ in fw.conditions]
+        #: condition id → its comment box (with a link only: the comments go with the link's answers)
+        self.comment_fields: dict[str, Field] = {}
 
         # -- review and send
         self.review = html_box()
@@ -128,14 +166,47 @@ class QuestionnaireApp:
         self.progress.layout.display = "none"
         self._update_progress()
         self.done = html_box()
+        self.edit_button = widgets.Button(description=t("questionnaire.edit", lang), icon="pencil",
+                                          layout=widgets.Layout(width="auto", display="none"))
+        self.edit_button.on_click(lambda _: self.edit())
         self.widget = app_container([html_box(f"<h2>{escape_html(t('forms.q.title', lang))}</h2>"), self.progress,
-                                     self.steps.widget, self.done])
+                                     self.steps.widget, self.done, self.edit_button])
 
-        self.territory.observe(self._on_territory)
-        self._on_territory(self.territory.value)
+        if self.territory is not None:
+            self.territory.observe(self._on_territory)
+            self._on_territory(self.territory.value)
 
     def _repr_mimebundle_(self, **kwargs):
+        if self.link is not None and not self._marked:
+            self._marked = True
+            # "opened" only helps the evaluator's follow-up: a store that cannot record it
+            # must not keep the partner from answering (sending says if the store is down)
+            with contextlib.suppress(CollectiveImpactError):
+                mark_opened(self.store, self.link)
         return self.widget._repr_mimebundle_(**kwargs)
+
+    # ------------------------------------------------------------ the link's partner
+    @staticmethod
+    def _link_names(store: Store, link: Link) -> tuple[str, str]:
+        """The link's territory and structure names (the structure's only, not the list)."""
+        territory = store.territory_names().get(link.territory_id) or link.territory_id
+        partners = store.load(["partners"], territories=[link.territory_id])["partners"]
+        mine = partners.loc[partners["partner_id"] == link.partner_id, "name"] if link.partner_id else []
+        return territory, (str(mine.iloc[0]) if len(mine) else "")
+
+    def _link_html(self) -> str:
+        lang, link = self.lang, self.link
+        territory, organisation = self.link_names
+        rows = [(t("forms.territory", lang), territory), (t("forms.q.wave", lang), str(link.wave))]
+        if organisation:
+            rows.append((t("forms.q.organisation", lang), organisation))
+        text = "".join(f"<div class='ci-field'><div class='ci-field-label'>{escape_html(label)}</div>"
+                       f"<div>{escape_html(value)}</div></div>" for label, value in rows)
+        closes = format_date(link.closes, lang)
+        text += f"<p>{escape_html(t('questionnaire.link.until', lang, closes=closes))}</p>"
+        if self._previous:
+            text += banner(t("questionnaire.link.again", lang, closes=closes), "ok")
+        return text
 
     # ------------------------------------------------------------ building
     def _build_condition(self, index: int) -> widgets.VBox:
@@ -145,7 +216,8 @@ class QuestionnaireApp:
                           f"<p class='ci-help'>{escape_html(condition.definition(lang))}</p>"),
                     self.page_messages[index]]
         for item in condition.items:
-            radios = widgets.RadioButtons(options=self._options, index=None, layout=widgets.Layout(width="auto"))
+            radios = widgets.RadioButtons(options=self._options, value=self._initial(item.id),
+                                          layout=widgets.Layout(width="auto"))
             radios.observe(self._answered(item.id), names="value")
             error = html_box()
             box = widgets.VBox([
@@ -157,7 +229,22 @@ class QuestionnaireApp:
             self.item_boxes[item.id] = box
             self.item_errors[item.id] = error
             children.append(box)
+        if self.link is not None:
+            text = widgets.Textarea(value=self._previous_comments.get(condition.id, ""), rows=3,
+                                    layout=widgets.Layout(width="100%", max_width="40rem"))
+            field = Field(t("questionnaire.comment.label", lang), text,
+                          help=t("questionnaire.comment.help", lang, max=format_number(MAX_TEXT, lang, decimals=0)))
+            text.observe(lambda _, f=field: f.set_error(None), names="value")
+            self.comment_fields[condition.id] = field
+            children.append(field.box)
         return widgets.VBox(children, layout=widgets.Layout(width="100%"))
+
+    def _initial(self, item_id: str) -> int | None:
+        """The value shown first: the partner's stored answer (with a link), else none."""
+        if item_id not in self._previous:
+            return None
+        score = self._previous[item_id]
+        return DONT_KNOW if score is None else score
 
     def radio(self, item_id: str) -> widgets.RadioButtons:
         """The radio buttons of an item (its page is built if it was not yet)."""
@@ -194,8 +281,21 @@ class QuestionnaireApp:
 
     def answers(self) -> dict[str, int | None]:
         """Item id → the chosen value (1–5 or :data:`DONT_KNOW`), ``None`` when unanswered."""
-        return {item_id: (self.radios[item_id].value if item_id in self.radios else None)
+        return {item_id: (self.radios[item_id].value if item_id in self.radios else self._initial(item_id))
                 for item_id in self.item_number}
+
+    def comments(self) -> dict[str, str]:
+        """Condition id → the comment typed (cleaned; conditions without one left out)."""
+        typed = {cid: field.control.value for cid, field in self.comment_fields.items()}
+        texts = {**self._previous_comments, **typed} if self.link is not None else {}
+        cleaned = {cid: clean_text(text, multiline=True) for cid, text in texts.items()}
+        return {cid: text for cid, text in cleaned.items() if text}
+
+    def comment(self, condition_id: str) -> widgets.Textarea:
+        """The comment box of a condition (its page is built if it was not yet); with a link only."""
+        if condition_id not in self.comment_fields:
+            self.steps.page(1 + self.framework.condition_ids.index(condition_id))
+        return self.comment_fields[condition_id].control
 
     def missing(self) -> list[str]:
         """Ids of the items without an answer, in questionnaire order."""
@@ -217,9 +317,15 @@ class QuestionnaireApp:
     # ------------------------------------------------------------ navigation
     def _guard(self, current: int, target: int) -> bool:
         if current == 0 and target > 0:
-            territory_ok = self.territory.check()
-            return self._check_wave() and territory_ok
+            return self._check_who()
         return True
+
+    def _check_who(self) -> bool:
+        """Whether territory and wave are known (always, with a link: they are the link's)."""
+        if self.link is not None:
+            return True
+        territory_ok = self.territory.check()
+        return self._check_wave() and territory_ok
 
     def _check_wave(self) -> bool:
         if not 1 <= (self.wave.value or 0) <= 99:
@@ -244,12 +350,17 @@ class QuestionnaireApp:
             self._refresh_review()
 
     def _organisation_name(self) -> str:
+        if self.link is not None:
+            return self.link_names[1] or t("forms.q.anonymous", self.lang)
         return {value: label for label, value in self.organisation.options}.get(self.organisation.value, "")
 
     def _refresh_review(self) -> None:
         lang = self.lang
-        who = t("forms.q.review_who", lang, territory=self.territory.name, wave=self.wave.value,
-                organisation=self._organisation_name())
+        if self.link is not None:
+            territory, wave = self.link_names[0], self.link.wave
+        else:
+            territory, wave = self.territory.name, self.wave.value
+        who = t("forms.q.review_who", lang, territory=territory, wave=wave, organisation=self._organisation_name())
         self.review.value = (f"<p>{escape_html(t('forms.q.review_intro', lang, send=t('forms.q.send', lang)))}</p>"
                              f"<p><b>{escape_html(who)}</b></p>")
         answers = self.answers()
@@ -272,9 +383,19 @@ class QuestionnaireApp:
         self.review_buttons.children = rows
 
     # ------------------------------------------------------------ sending
+    def scores(self) -> dict[str, int | None]:
+        """Item id → the score to store: 1–5, or ``None`` for "ne sait pas" (every item answered)."""
+        return {item_id: (None if value == DONT_KNOW else int(value)) for item_id, value in self.answers().items()}
+
+    def answer_frame(self) -> pd.DataFrame:
+        """The answers as :func:`~collective_impact.apps.campaigns.record_answers` takes them."""
+        scores = self.scores()
+        return pd.DataFrame({"item_id": pd.array(list(scores), dtype="str"),
+                             "score": pd.array(list(scores.values()), dtype="Int64")})
+
     def submission(self) -> QuestionnaireAnswers:
-        """The answers as they stand (every item must be answered)."""
-        scores = {item_id: (None if value == DONT_KNOW else int(value)) for item_id, value in self.answers().items()}
+        """The answers as they stand, in open mode (every item must be answered)."""
+        scores = self.scores()
         return QuestionnaireAnswers(
             territory_id=self.territory.value, wave=int(self.wave.value), respondent_id=self.respondent_id,
             partner_id=self.organisation.value or None, scores=scores, answered_on=self.today or date.today())
@@ -302,7 +423,7 @@ class QuestionnaireApp:
     def _send(self) -> Receipt | None:
         lang = self.lang
         self.status.value = ""
-        if not (self.territory.check() and self._check_wave()):
+        if not self._check_who():
             self.steps.go(0, force=True)
             return None
         missing = self.missing()
@@ -318,12 +439,26 @@ class QuestionnaireApp:
             self.page_messages[first_page - 1].value = message
             self.steps.go(first_page, force=True)
             return None
+        if not self._check_comments():
+            return None
         try:
-            receipt = submit_responses(self.store, self.submission(), framework=self.framework, lang=lang)
+            if self.link is not None:
+                # where the answers go is the link's alone (territory, wave, respondent):
+                # nothing a widget holds can send them elsewhere
+                record_answers(self.store, self.link, self.answer_frame(), self.comments(), today=self.today,
+                               lang=lang)
+                receipt = Receipt(self.respondent_id, len(self.item_number))
+            else:
+                receipt = submit_responses(self.store, self.submission(), framework=self.framework, lang=lang)
         except InputError as err:
             items = "".join(f"<li>{escape_html(problem_text(p, lang))}</li>" for p in err.problems)
             self.status.value = (banner(t("forms.q.rejected", lang), "error") + f"<ul>{items}</ul>"
                                  + f"<p>{escape_html(t('forms.saved_elsewhere_hint', lang))}</p>")
+            return None
+        except CampaignError as err:
+            # the link stopped taking answers since the page opened (closed, revoked): its
+            # own words say why; what was typed stays on the page
+            self.status.value = banner(str(err), "error")
             return None
         except CollectiveImpactError as err:
             self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
@@ -331,20 +466,69 @@ class QuestionnaireApp:
         self.receipt = receipt
         self.steps.widget.layout.display = "none"
         self.progress.layout.display = "none"
+        again = ""
+        if self.link is not None:
+            again = f"<p>{escape_html(t('questionnaire.link.change', lang, closes=format_date(self.link.closes, lang)))}</p>"
+            self.edit_button.layout.display = None
         self.done.value = (banner(t("forms.q.thanks", lang), "ok")
                            + f"<p>{escape_html(t('forms.q.reference', lang, reference=receipt.reference))}</p>"
-                           + f"<p>{escape_html(t('forms.q.close', lang))}</p>")
+                           + again + f"<p>{escape_html(t('forms.q.close', lang))}</p>")
         return receipt
+
+    def _check_comments(self) -> bool:
+        """Show the first comment longer than the schema allows on its page; whether all fit."""
+        for i, condition in enumerate(self.framework.conditions):
+            field = self.comment_fields.get(condition.id)
+            if field is not None and len(clean_text(field.control.value, multiline=True)) > MAX_TEXT:
+                field.set_error(t("questionnaire.comment.too_long", self.lang,
+                                  max=format_number(MAX_TEXT, self.lang, decimals=0)))
+                self.status.value = banner(t("forms.fix_fields", self.lang), "error")
+                self.steps.go(i + 1, force=True)
+                return False
+        return True
+
+    def edit(self) -> None:
+        """After sending with a link: show the questionnaire again, answers kept, to change them."""
+        if self.link is None or self.receipt is None:
+            return
+        self.receipt = None
+        self.done.value = ""
+        self.edit_button.layout.display = "none"
+        self.send_button.disabled = False
+        self.steps.widget.layout.display = None
+        self.steps.go(0, force=True)
+
+
+def link_questionnaire(store: Store, token: str, *, framework: Framework | None = None, lang: str = "fr",
+                       today: date | None = None) -> QuestionnaireApp | ResultsApp | widgets.Widget:
+    """What a partner's personal link opens, the link resolved here in the kernel.
+
+    An open link gives the questionnaire of its territory and wave, the partner's answers
+    pre-filled; once the wave is closed (or past its closing date), the results; an
+    unknown, malformed or revoked link, a message and no questionnaire. ``today`` decides
+    whether the closing date is past (default: today).
+    """
+    link = resolve_link(store, token, today=today)
+    if link is not None and link.state == "open":
+        return QuestionnaireApp(store, link=link, framework=framework, lang=lang, today=today)
+    return results_page(store, link, framework=framework, lang=lang, title=t("forms.q.title", lang))
 
 
 def questionnaire_app(*, store: str | os.PathLike | Store | None = None, query: str | None = None,
-                      framework: Framework | None = None) -> QuestionnaireApp | widgets.Widget:
+                      framework: Framework | None = None,
+                      today: date | None = None) -> QuestionnaireApp | ResultsApp | widgets.Widget:
     """The questionnaire as the Voila notebook shows it.
 
-    The store is ``store`` or ``$COLLECTIVE_IMPACT_STORE``; territory, wave and language
-    come from the page's address (see :func:`~collective_impact.apps.params.request_params`).
-    When the store cannot be opened, a panel explains why instead.
+    The store is ``store`` or ``$COLLECTIVE_IMPACT_STORE``. With a personal link in the
+    page's address (``?lien=TOKEN``), see :func:`link_questionnaire`; otherwise territory,
+    wave and language come from the address (see
+    :func:`~collective_impact.apps.params.request_params`). When the store cannot be
+    opened, a panel explains why instead.
     """
-    return open_app(lambda opened, params: QuestionnaireApp(opened, territory=params.territory, wave=params.wave,
-                                                            framework=framework, lang=params.lang),
-                    store=store, query=query, title="forms.q.title", unavailable="forms.store_unavailable")
+    def build(opened: Store, params) -> QuestionnaireApp | ResultsApp | widgets.Widget:
+        if params.link is not None:
+            return link_questionnaire(opened, params.link, framework=framework, lang=params.lang, today=today)
+        return QuestionnaireApp(opened, territory=params.territory, wave=params.wave, framework=framework,
+                                lang=params.lang, today=today)
+
+    return open_app(build, store=store, query=query, title="forms.q.title", unavailable="forms.store_unavailable")
