@@ -343,16 +343,14 @@ def cmd_app(args: argparse.Namespace) -> int:
         # "localhost" for people: the same machine, whatever its name
         base = f"http://localhost:{port}/"
         print(t("cli.app.ready", lang))
+        _print_login(base, token, lang)
+        print(t("cli.app.apps", lang))
         width = max(len(app.title(lang)) for app in apps)
         for app in apps:
             print(f"  {app.title(lang):<{width}}  {app_url(base, app.name)}")
-        territories = store.territories()
-        if territories and any(app.name == "questionnaire" for app in apps):
-            print(t("cli.app.links", lang))
-            tid_width = max(map(len, territories))
-            for tid in territories:
-                print(f"  {tid:<{tid_width}}  {app_url(base, 'questionnaire', territoire=tid)}")
-        _print_login(base, token, lang)
+        # this server asks for the evaluator's credential: partners answer through their
+        # personal links, on the partners' server
+        print(t("cli.app.partners", lang))
         print(t("cli.app.store", lang, path=store.path))
 
     return _serve_until_stopped(server, announce, lang)
