@@ -9,7 +9,9 @@
 2. the upload of a workbook or CSV files, every problem shown, the import
    (:class:`~collective_impact.apps.upload.UploadPanel`);
 3. the evaluations run from the page (:class:`~collective_impact.apps.reports.RunPanel`);
-4. the reports to take away (:class:`~collective_impact.apps.reports.DownloadPanel`).
+4. the reports to take away (:class:`~collective_impact.apps.reports.DownloadPanel`);
+5. the questionnaire campaigns: open a wave, follow it, remind, revoke, close
+   (:class:`~collective_impact.apps.campaign_panel.CampaignPanel`).
 
 The reports are kept in a folder beside the store (``rapports/``, see :func:`reports_folder`),
 so that they outlive the page.
@@ -23,6 +25,7 @@ from pathlib import Path
 import ipywidgets as widgets
 import pandas as pd
 
+from collective_impact.apps.campaign_panel import CampaignPanel
 from collective_impact.apps.reports import DownloadPanel, RunPanel
 from collective_impact.apps.server import HOME_APP, app_url, list_apps
 from collective_impact.apps.upload import UploadPanel
@@ -132,13 +135,14 @@ class HomeApp:
         self.run = RunPanel(store, reports_dir=self.reports_dir, lang=lang, on_finished=lambda _: self.refresh(),
                             batch_options=batch_options)
         self.downloads = DownloadPanel(store, reports_dir=self.reports_dir, lang=lang)
+        self.campaigns = CampaignPanel(store, lang=lang)
         header = html_box(f"<h2>{escape_html(t('home.title', lang))}</h2><p>{escape_html(t('home.intro', lang))}</p>")
         territories = widgets.VBox([
             html_box(f'<h3 class="ci-section-title">{escape_html(t("home.t.title", lang))}</h3>'),
             self.territories, self.refresh_button], layout=widgets.Layout(width="100%"))
         territories.add_class("ci-territories")
         self.widget = app_container([header, territories, self.upload.box, self.run.box, self.downloads.box,
-                                     html_box(self._apps_list())])
+                                     self.campaigns.box, html_box(self._apps_list())])
         self.widget.add_class("ci-wide")
         self.show_states()
 
@@ -153,6 +157,7 @@ class HomeApp:
         self.show_states()
         self.run.refresh()
         self.downloads.refresh()
+        self.campaigns.refresh()
         return True
 
     # ------------------------------------------------------------ the territories
