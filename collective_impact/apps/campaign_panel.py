@@ -388,6 +388,7 @@ class CampaignPanel:
         """Revoke ``invitation_id`` (default: the link chosen); false, saying why, when refused."""
         lang, territory, wave = self.lang, self.territory_id, self.wave.value
         chosen = invitation_id or self.link.value
+        self.revoke_status.value = spinner(t("campaign_panel.revoking", lang))
         try:
             revoked = campaigns.revoke_link(self.store, territory, invitation_id=chosen, wave=wave,
                                             today=self._today(), lang=lang)
@@ -413,6 +414,7 @@ class CampaignPanel:
     def close(self) -> bool:
         """Close the chosen wave; false, saying why, when refused."""
         lang, territory, wave = self.lang, self.territory_id, self.wave.value
+        self.close_status.value = spinner(t("campaign_panel.closing", lang))
         try:
             n = campaigns.close_wave(self.store, territory, wave, lang=lang)
         except CollectiveImpactError as err:
