@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from collective_impact.apps.campaigns import close_wave, open_wave, resolve_link, revoke_link
+from collective_impact.apps.params import parse_query
 from collective_impact.apps.questionnaire import DONT_KNOW, QuestionnaireApp, link_questionnaire, questionnaire_app
 from collective_impact.apps.results import ResultsApp
 from collective_impact.framework import load_framework
@@ -88,6 +89,17 @@ def page_text(app) -> str:
 
 
 # ----------------------------------------------------------------------------- opening
+@pytest.mark.parametrize(("query", "link"), [
+    ("lien=AbC_-9", "AbC_-9"),
+    ("link=%20tok%20&lang=en", "tok"),
+    ("lien=", ""),  # present but blank: a bad link, not the open questionnaire
+    ("lien", ""),
+    ("territoire=QPV-NORD&vague=2", None),
+])
+def test_the_address_gives_the_link_as_typed(query, link):
+    assert parse_query(query).link == link
+
+
 def test_link_opens_its_territory_wave_and_partner_only(store, tokens, stored):
     app = link_questionnaire(store, tokens["P02"], today=TODAY)
     assert isinstance(app, QuestionnaireApp)
@@ -106,6 +118,12 @@ def test_link_opens_its_territory_wave_and_partner_only(store, tokens, stored):
     names = store.territory_names()
     assert [name for tid, name in names.items() if tid != A and name in text] == []
     assert set(app.comment_fields) == set(CONDITIONS)  # one comment box per condition page
+
+
+def test_link_wins_over_a_territory_in_the_address(store, tokens):
+    app = questionnaire_app(store=store, query=f"territoire={B}&vague=1&lien={tokens['P02']}", today=TODAY)
+    assert isinstance(app, QuestionnaireApp)
+    assert (app.link.territory_id, app.link.wave) == (A, WAVE) and app.territory is None
 
 
 def test_extra_link_tied_to_no_partner(store, tokens, stored):
