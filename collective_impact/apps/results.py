@@ -8,6 +8,7 @@ respondents, beside that partner's own answers and comments; never another partn
   :func:`~collective_impact.metrics.assessment.condition_scores`), small groups withheld;
 * :class:`ResultsApp`: the page;
 * :func:`link_refusal`: what a link that opens nothing says (unknown, revoked);
+* :func:`results_page`: what a resolved link opens here (the results, or why not);
 * :func:`results_app`: what the notebook calls; the link is resolved in the kernel.
 """
 
@@ -29,7 +30,7 @@ from collective_impact.metrics.assessment import RWG_THRESHOLD, breakdown_by_kin
 from collective_impact.store import Store
 
 __all__ = ["MIN_GROUP", "RESULT_COLUMNS", "ResultsApp", "link_refusal", "partner_answers", "partner_results",
-           "results_app"]
+           "results_app", "results_page"]
 
 #: Fewer respondents than this and a condition's result is withheld: the rule of every
 #: breakdown of the answers (``metrics.assessment.breakdown_by_kind``), read from there so
@@ -94,7 +95,7 @@ def partner_results(responses: pd.DataFrame, respondent_id: str, *, territory_id
         "own_mean": own["mean"].to_numpy(dtype="float64"),
         "own_band": pd.array([None if is_missing(b) else b for b in own_band], dtype="str"),
         "own_answers": own["n_answers"].fillna(0).astype("int64").to_numpy(),
-    })
+    }, columns=list(RESULT_COLUMNS))
 
 
 def partner_answers(store: Store, link: Link) -> tuple[dict[str, int | None], dict[str, str]]:
