@@ -24,8 +24,8 @@ ITEMS = [item.id for item in FW.items]
 CONDITIONS = [c.id for c in FW.conditions]
 A, B = "QPV-NORD", "QPV-GARE"
 WAVE = 3
-TODAY = date(2027, 1, 15)
-CLOSES = date(2027, 3, 31)
+TODAY = date(2025, 1, 15)
+CLOSES = date(2025, 3, 31)
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_link_opens_its_territory_wave_and_partner_only(store, tokens, stored):
     partners = stored(store, "partners", A).set_index("partner_id")["name"]
     text = page_text(app)
     assert partners["P02"] in text and "Quartier Nord – Les Tilleuls" in text
-    assert "31 mars 2027" in text  # until when answers can be changed
+    assert "31 mars 2025" in text  # until when answers can be changed
     # no other partner's name, no other territory reaches the page
     others = [name for pid, name in partners.items() if pid != "P02"]
     assert [name for name in others if name in text] == []
@@ -164,7 +164,7 @@ def test_revoked_link_gets_a_message_and_no_questionnaire(store, tokens):
 
 
 def test_closed_or_expired_link_shows_the_results_not_the_questionnaire(store, tokens):
-    after = link_questionnaire(store, tokens["P02"], today=date(2027, 4, 1))
+    after = link_questionnaire(store, tokens["P02"], today=date(2025, 4, 1))
     assert isinstance(after, ResultsApp)
     close_wave(store, A, WAVE)
     closed = link_questionnaire(store, tokens["P02"], today=TODAY)
@@ -191,7 +191,7 @@ def test_answer_come_back_change(store, tokens):
     assert first.comment(CONDITIONS[0]).value.startswith("  Le comité")
     receipt = first.send()
     assert receipt is not None and receipt.reference == first.respondent_id
-    assert "Merci" in first.done.value and "31 mars 2027" in html.unescape(first.done.value)
+    assert "Merci" in first.done.value and "31 mars 2025" in html.unescape(first.done.value)
 
     respondent = first.respondent_id
     rows = stored_answers(store, A, respondent)
@@ -315,4 +315,4 @@ def test_link_in_english(store, tokens):
     assert app.steps.next_button.description == "Start"
     app.steps.next()
     assert app.comment_fields[CONDITIONS[0]].label.value == "An example, a remark?"
-    assert "31 March 2027" in page_text(app)
+    assert "31 March 2025" in page_text(app)

@@ -27,8 +27,8 @@ ITEMS = [item.id for item in FW.items]
 CONDITION_OF = {item.id: item.condition for item in FW.items}
 CONDITIONS = [c.id for c in FW.conditions]
 T = "TEST-RETOUR"
-TODAY = date(2027, 1, 15)
-CLOSES = date(2027, 3, 31)
+TODAY = date(2025, 1, 15)
+CLOSES = date(2025, 3, 31)
 LAST = CONDITIONS[-1]  # answered "ne sait pas" throughout by P3: 2 respondents there
 
 
@@ -155,7 +155,7 @@ def test_whole_wave_of_two_respondents_is_withheld(tmp_path):
     for n, (link, _) in enumerate(made):
         frame = pd.DataFrame({"item_id": ITEMS, "score": pd.array([1 + 3 * n] * len(ITEMS), dtype="Int64")})
         record_answers(store, link, frame, {}, today=TODAY)
-    app = results_app(store=store, query=f"lien={made[0][1]}", today=date(2027, 4, 1))  # past the closing date
+    app = results_app(store=store, query=f"lien={made[0][1]}", today=date(2025, 4, 1))  # past the closing date
     assert isinstance(app, ResultsApp)
     assert app.results["withheld"].all() and app.results["mean"].isna().all() and app.results["rwg"].isna().all()
     # the mean of the two (2,5) would give the other partner's answers away: it is nowhere
@@ -187,7 +187,7 @@ def test_results_page_before_the_close_and_without_a_link(store):
     made = open_wave(store, "QPV-NORD", 3, closes=CLOSES, base_url="https://evaluation.example.fr", today=TODAY)
     before = results_app(store=store, query=f"lien={made[0][1]}", today=TODAY)
     assert not isinstance(before, ResultsApp)
-    assert "après la clôture du questionnaire, le 31 mars 2027" in html.unescape(before.children[-1].value)
+    assert "après la clôture du questionnaire, le 31 mars 2025" in html.unescape(before.children[-1].value)
     nothing = results_app(store=store, query="territoire=QPV-NORD&vague=2")
     assert not isinstance(nothing, ResultsApp)
     assert "votre lien personnel" in html.unescape(nothing.children[-1].value)
