@@ -445,9 +445,9 @@ class QuestionnaireApp:
             if self.link is not None:
                 # where the answers go is the link's alone (territory, wave, respondent):
                 # nothing a widget holds can send them elsewhere
-                record_answers(self.store, self.link, self.answer_frame(), self.comments(), today=self.today,
-                               lang=lang)
-                receipt = Receipt(self.respondent_id, len(self.item_number))
+                rows = record_answers(self.store, self.link, self.answer_frame(), self.comments(), today=self.today,
+                                      lang=lang)
+                receipt = Receipt(self.respondent_id, rows)
             else:
                 receipt = submit_responses(self.store, self.submission(), framework=self.framework, lang=lang)
         except InputError as err:

@@ -190,7 +190,7 @@ def test_answer_come_back_change(store, tokens):
     first.steps.go(1)
     assert first.comment(CONDITIONS[0]).value.startswith("  Le comité")
     receipt = first.send()
-    assert receipt is not None and receipt.reference == first.respondent_id
+    assert receipt is not None and receipt.reference == first.respondent_id and receipt.rows == len(ITEMS)
     assert "Merci" in first.done.value and "31 mars 2025" in html.unescape(first.done.value)
 
     respondent = first.respondent_id
@@ -264,9 +264,11 @@ def test_crafted_widget_values_cannot_write_to_another_territory(store, tokens, 
     chosen = answer_all(app)
     # what a crafted client could send: every value of every widget it was given, set to
     # territory B (text), B's wave (numbers), every option of every list
+    touched = 0
     for widget in built(app):
         if widget in app.radios.values():
             continue
+        touched += 1
         if isinstance(widget, widgets.Textarea):
             widget.set_state({"value": "ok"})
         elif isinstance(widget, widgets.Text | widgets.HTML | widgets.Label):
@@ -276,6 +278,9 @@ def test_crafted_widget_values_cannot_write_to_another_territory(store, tokens, 
         elif isinstance(widget, widgets.Dropdown | widgets.Select):
             for index in range(len(widget.options)):
                 widget.set_state({"index": index})
+        else:
+            touched -= 1
+    assert touched > 2 * len(CONDITIONS)  # the sweep reached the page's text widgets and comment boxes
     # and the app's own attributes a client cannot reach are not read either
     assert app.send() is not None
     after_b = {table: stored(store, table, B) for table in ("responses", "comments")}
