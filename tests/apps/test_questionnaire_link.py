@@ -246,11 +246,13 @@ def test_earlier_version_is_kept_in_the_audit_trail(store, tokens):
 
 def test_edit_after_sending_shows_the_answers_again(store, tokens):
     app = link_questionnaire(store, tokens["P05"], today=TODAY)
+    assert "Vous avez déjà répondu" not in html.unescape(app.link_box.value)  # a first answer
     chosen = answer_all(app)
     app.send()
     assert app.steps.widget.layout.display == "none" and app.edit_button.layout.display is None
     app.edit_button.click()
     assert app.steps.widget.layout.display is None and not app.send_button.disabled
+    assert app.steps.index == 0 and "Vous avez déjà répondu" in html.unescape(app.link_box.value)
     assert app.answers() == chosen
     app.radio(ITEMS[1]).value = DONT_KNOW
     assert app.send() is not None
