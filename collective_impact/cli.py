@@ -33,11 +33,53 @@ SCORE_FORMATS = ("table", "csv", "json")
 
 
 def _print_problems(err: InputError, lang: str) -> None:
-    for problem in err.problems:
-        print("  - " + problem.describe(lang), file=sys.stderr)
+    """The errors, one line per cause, then the values to confirm under their own heading."""
     from collective_impact.i18n.format import format_count
 
-    print(t("cli.problems_total", lang, problems=format_count(len(err.problems), "noun.problem", lang)), file=sys.stderr)
+    errors, warnings = err.errors, err.warnings
+    _print_list(errors, lang)
+    if errors:
+        print(t("cli.problems_total", lang, problems=format_count(len(errors), "noun.problem", lang)), file=sys.stderr)
+    if warnings:
+        if errors:
+            print(t("validation.cli.to_confirm", lang), file=sys.stderr)
+        _print_list(warnings, lang)
+        print(t("validation.cli.warnings_total", lang, warnings=format_count(len(warnings), "noun.warning", lang)),
+              file=sys.stderr)
+
+
+def _print_list(problems, lang: str) -> None:
+    for problem in problems:
+        print("  - " + problem.describe(lang), file=sys.stderr)
+
+
+def _checked_files(args: argparse.Namespace, *, refused: str, to_confirm: str):
+    """The files' tables, or ``None`` after printing why they are refused (errors, or warnings not accepted).
+
+    ``refused`` and ``to_confirm``: the keys of the headline over the errors and over
+    the values to confirm when they are all there is.
+
+    Warnings accepted with ``--accept-warnings`` are printed, so that what goes in unusual is said.
+    """
+    from collective_impact.i18n.format import format_count
+    from collective_impact.validation import check_files
+
+    lang = args.lang
+    tables, problems = check_files(args.files, lang=lang, dont_know=args.dont_know)
+    err = InputError(problems)
+    if err.errors:
+        print(t(refused, lang, files=", ".join(map(str, args.files))), file=sys.stderr)
+        _print_problems(err, lang)
+        return None
+    if err.warnings and not args.accept_warnings:
+        print(t(to_confirm, lang, files=", ".join(map(str, args.files))), file=sys.stderr)
+        _print_problems(err, lang)
+        return None
+    if err.warnings:
+        print(t("validation.cli.warnings_accepted", lang,
+                warnings=format_count(len(err.warnings), "noun.warning", lang)), file=sys.stderr)
+        _print_list(err.warnings, lang)
+    return tables
 
 
 def _open_store(args: argparse.Namespace, *, create: bool = False, read_only: bool = False):
@@ -77,14 +119,13 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``validate FILE...``: every problem of the files, nothing imported."""
-    from collective_impact.validation import load_files
+    """``validate FILE...``: every problem of the files, nothing imported.
 
-    try:
-        tables = load_files(args.files, lang=args.lang)
-    except InputError as err:
-        print(t("cli.validate_failed", args.lang, files=", ".join(map(str, args.files))), file=sys.stderr)
-        _print_problems(err, args.lang)
+    Exit 1 on any error, and on values to confirm unless ``--accept-warnings``: the
+    answer is the one ``import`` with the same options would give (docs/validation.md).
+    """
+    tables = _checked_files(args, refused="cli.validate_failed", to_confirm="validation.cli.validate_warnings")
+    if tables is None:
         return 1
     counts = ", ".join(f"{len(frame)} {name}" for name, frame in tables.items() if len(frame))
     print(t("cli.validate_ok", args.lang, files=", ".join(map(str, args.files)), counts=counts))
@@ -99,7 +140,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     """
     from collective_impact.io import match_table
     from collective_impact.schema import TABLE_ORDER, TABLES
-    from collective_impact.validation import load_files
 
     lang = args.lang
     clear = []
@@ -110,11 +150,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(t("cli.unknown_table", lang, table=name, known=known), file=sys.stderr)
             return 2
         clear.append(table)
-    try:
-        tables = load_files(args.files, lang=lang)
-    except InputError as err:
-        print(t("cli.import_refused", lang), file=sys.stderr)
-        _print_problems(err, lang)
+    tables = _checked_files(args, refused="cli.import_refused", to_confirm="validation.cli.import_to_confirm")
+    if tables is None:
         return 1
     store = _open_store(args, create=True)
     mode = "present" if args.replace_only_present else "complete"
@@ -384,11 +421,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("validate", cmd_validate, "cli.help.validate")
     p.add_argument("files", nargs="+", help=t("cli.help.files"))
+    p.add_argument("--accept-warnings", action="store_true", help=t("validation.cli.help_accept_warnings"))
+    p.add_argument("--ne-sait-pas", dest="dont_know", action="append", metavar="CODE", help=t("survey.cli_dont_know"))
 
     p = add("import", cmd_import, "cli.help.import", store=True)
     p.add_argument("files", nargs="+", help=t("cli.help.files"))
+    p.add_argument("--accept-warnings", action="store_true", help=t("validation.cli.help_accept_warnings"))
     p.add_argument("--replace-only-present", action="store_true", help=t("cli.help.replace_only_present"))
     p.add_argument("--clear", action="append", metavar="TABLE", help=t("cli.help.clear"))
+    p.add_argument("--ne-sait-pas", dest="dont_know", action="append", metavar="CODE", help=t("survey.cli_dont_know"))
 
     p = add("export", cmd_export, "cli.help.export", store=True)
     p.add_argument("out", help=t("cli.help.out_xlsx"))

@@ -26,13 +26,15 @@ French (or English) saying what is expected.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import math
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -42,7 +44,15 @@ from pandera.errors import SchemaErrors
 from collective_impact.errors import InputError, Problem
 from collective_impact.framework import Framework, resolve_framework
 from collective_impact.i18n import check_lang, t
-from collective_impact.i18n.format import clean_text, format_number, format_short_date, is_missing, parse_decimal
+from collective_impact.i18n.format import (
+    clean_text,
+    format_count,
+    format_date,
+    format_number,
+    format_short_date,
+    is_missing,
+    parse_decimal,
+)
 from collective_impact.io import DEFAULT_LIMITS, RawSheet, ReadLimits, normalize_label, read_sources
 from collective_impact.metrics.theory_of_change import theory_of_change_issues
 from collective_impact.schema import (
@@ -61,9 +71,14 @@ from collective_impact.schema import (
 
 __all__ = [
     "MULTILINE",
+    "PAST_EVENTS",
+    "check_files",
     "check_tables",
     "empty_table",
+    "group_problems",
     "load_files",
+    "plausible_range",
+    "suggest",
     "table_schema",
     "validate_sheets",
 ]
@@ -73,6 +88,10 @@ DATE_MAX = pd.Timestamp("2100-12-31")
 _UNIQUENESS_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness"}
 _KNOWN_SHOWN = 10  # known ids listed in a message before "…"
 _NOUNS = {"partners": "partner", "outcomes": "outcome", "indicators": "indicator"}
+#: Messages that do not depend on the value (a number, a date or a yes/no badly written, a
+#: value out of its column's range): the same one in a column is one cause whatever the values.
+_VALUE_KINDS = frozenset({"not_number", "not_integer", "not_date", "not_bool", "date_range", "range", "text_length"})
+_VALUES_SHOWN = 3  # values of a grouped problem shown before "…"
 #: The free-text columns whose line breaks are kept, as in the forms that edit them
 #: (the guided evaluation's justification); other texts are one line.
 MULTILINE = frozenset({("judgments", "justification"), ("comments", "text")})
@@ -88,6 +107,11 @@ class _CellError(Exception):
         super().__init__(key)
         self.key = key
         self.values = values
+
+    def message(self, lang: str) -> str:
+        """The message in ``lang`` (a date among the values written in words)."""
+        values = {k: format_date(v, lang) if isinstance(v, dt.date) else v for k, v in self.values.items()}
+        return t(f"validation.{self.key}", lang, **values)
 
 
 def _is_blank(value: object) -> bool:
@@ -145,6 +169,22 @@ _DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})" + _TIME)
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME)
 
 
+def _calendar_date(year: int, month: int, day: int) -> pd.Timestamp:
+    """The date of a well-written cell, or the reason why it does not exist.
+
+    A cell written as a date (``31/02/2025``) that is no day of the calendar is told so,
+    with the month's last day, rather than to be written as it already is.
+    """
+    if not 1 <= month <= 12:
+        raise _CellError("impossible_month", month=month)
+    if year < 1:  # no calendar before year 1: the span check's message says which years
+        raise _CellError("date_range", min=_display(DATE_MIN), max=_display(DATE_MAX))
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise _CellError("impossible_day", days=days, last=dt.date(year, month, days))
+    return pd.Timestamp(dt.date(year, month, day))
+
+
 def _parse_date(value: object) -> pd.Timestamp:
     if isinstance(value, dt.date | np.datetime64 | pd.Timestamp):
         stamp = pd.Timestamp(value)
@@ -158,10 +198,7 @@ def _parse_date(value: object) -> pd.Timestamp:
             year, month, day = (int(g) for g in match.groups())
         else:
             raise _CellError("not_date")
-        try:
-            stamp = pd.Timestamp(dt.date(year, month, day))
-        except ValueError:
-            raise _CellError("not_date") from None
+        stamp = _calendar_date(year, month, day)
     else:
         # A bare number is not taken as an Excel serial date: the user sees a number.
         raise _CellError("not_date")
@@ -247,6 +284,115 @@ def _empty_table(table_id: str) -> pd.DataFrame:
 def empty_table(table_id: str) -> pd.DataFrame:
     """An empty canonical table: the schema's columns, in order, with their dtypes."""
     return _empty_table(table_id).copy()
+
+
+# ---------------------------------------------------------------------------- suggestions
+
+_SEPARATORS = re.compile(r"[\s_.\-/]+")
+_LEADING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
+_DIGITS = re.compile(r"\d+")
+
+
+def _normal_form(text: object) -> str:
+    """What is left of an id or a label once case, accents, separators and leading zeros are set aside.
+
+    ``"P 011"``, ``"p11"`` and ``"P-11"`` all give ``"p11"``; ``"Comité de pilotage"``
+    gives ``"comitedepilotage"``.
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return _SEPARATORS.sub("", _LEADING_ZEROS.sub("", plain))
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of two neighbours needed to turn ``a`` into ``b``.
+
+    The optimal string alignment distance (Damerau–Levenshtein without editing a
+    substring twice): a typing slip, ``agnde`` for ``agenda``, counts two.
+    """
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _allowed_distance(known: str) -> int:
+    """Edits tolerated toward ``known`` (normal form): 1 up to 6 characters, 2 up to 12, then 3.
+
+    Never as many as its letters: ``Q1`` is not a slip for ``P1`` (one letter, all changed).
+    """
+    letters = sum(not ch.isdigit() for ch in known)
+    base = 1 if len(known) <= 6 else 2 if len(known) <= 12 else 3
+    return min(base, letters - 1)
+
+
+def suggest(value: object, candidates: Iterable[str] | Mapping[str, Iterable[str]]) -> str | None:
+    """A known value close to ``value``, or ``None`` when none is close or several are as close.
+
+    The rule (``docs/validation.md``): both are brought to a normal form (case, accents,
+    spaces and ``_ - . /`` set aside, leading zeros of numbers dropped: ``P011`` → ``p11``);
+    a single candidate with the same normal form is suggested. Otherwise the numbers in
+    them must be the same (``P12`` is another partner than ``P11``, ``agenda_10`` another
+    item than ``agenda_1``), and the edit distance of the normal forms (insertions,
+    deletions, substitutions, swaps of neighbours) at most 1 for a normal form of up to
+    6 characters, 2 up to 12, 3 beyond, and less than its number of letters; the closest
+    candidate is suggested when no other is as close.
+
+    Parameters
+    ----------
+    value : object
+        The value refused (an id, a code as typed).
+    candidates : iterable of str, or mapping of str to iterable of str
+        The known values; a mapping gives, for each value to suggest, the forms it may be
+        typed in (a code: its id and its French and English labels).
+
+    Returns
+    -------
+    str or None
+    """
+    forms = candidates if isinstance(candidates, Mapping) else {c: (c,) for c in candidates}
+    typed = _normal_form(value)
+    if not typed:
+        return None
+    numbers = [int(n) for n in _DIGITS.findall(typed)]
+    same: set[str] = set()
+    near: dict[str, int] = {}
+    for candidate, spellings in forms.items():
+        for spelling in spellings:
+            known = _normal_form(spelling)
+            if known == typed:
+                same.add(candidate)
+            elif [int(n) for n in _DIGITS.findall(known)] == numbers:
+                distance = _edit_distance(typed, known)
+                if distance <= _allowed_distance(known):
+                    near[candidate] = min(distance, near.get(candidate, distance))
+    if same:
+        return next(iter(same)) if len(same) == 1 else None
+    if not near:
+        return None
+    best = min(near.values())
+    closest = [c for c, d in near.items() if d == best]
+    return closest[0] if len(closest) == 1 else None
+
+
+def _repaired_id(value: object) -> str | None:
+    """An id refused for its spaces or accents, without them (``"P 02"`` → ``"P02"``), if that makes an id."""
+    if not isinstance(value, str):
+        return None
+    decomposed = unicodedata.normalize("NFKD", value)
+    repaired = re.sub(r"\s+", "", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+    return repaired if repaired != value and ID_PATTERN.fullmatch(repaired) and len(repaired) <= MAX_ID else None
+
+
+def _code_forms(column: Column, lang: str) -> dict[str, tuple[str, ...]]:
+    """The codes of a coded column as :func:`suggest` takes them: the label in ``lang``, typed as id or label."""
+    return {code.label(lang): (code.id, code.label.fr, code.label.en) for code in column.allowed()}
 
 
 # ---------------------------------------------------------------------------- pandera schemas
@@ -345,30 +491,80 @@ class _Origin:
 
 
 class _Collector:
-    """Collects problems located at cells of the concatenated tables; sorts them for display."""
+    """Collects problems located at cells of the concatenated tables; sorts and groups them for display."""
 
     def __init__(self, sheets: Sequence[RawSheet], lang: str) -> None:
         self.sheets = sheets
         self.lang = lang
-        self.items: list[tuple[tuple, Problem]] = []
+        # (sort key, group key, problem)
+        self.items: list[tuple[tuple, tuple, Problem]] = []
         self.bad: set[tuple[str, int, str]] = set()  # (table, row index, column) with a problem
 
     def label(self, sheet: RawSheet, column_id: str) -> str:
         return sheet.labels.get(column_id) or TABLES[sheet.table].column(column_id).label(self.lang)
 
     def at(self, table_id: str, origin: _Origin, index: int, column_id: str | None, value: object,
-           message: str) -> None:
+           message: str, *, suggestion: str | None = None, severity: str = "error",
+           merge_values: bool = False) -> None:
+        """Record a problem at a cell (a row when ``column_id`` is None).
+
+        ``merge_values``: the message does not depend on the value (a number or a date
+        badly written), so the same message in the same column is one cause whatever the
+        values; otherwise one cause is one value (an unknown partner ``P02``).
+        A warning does not mark the cell as bad: the value is read, only unusual.
+        """
         sheet = origin.sheet
-        column = self.label(sheet, column_id) if column_id else None
+        column = (sheet.cell_labels.get((origin.pos, column_id)) or self.label(sheet, column_id)) if column_id else None
         position = TABLES[table_id].column_ids.index(column_id) if column_id else -1
         row = sheet.rows[origin.pos] if origin.pos < len(sheet.rows) else None
-        problem = Problem(sheet.file, sheet.sheet, row, column, _display(value), message)
-        self.items.append(((origin.seq, row or 0, position), problem))
-        if column_id:
+        shown = _display(value)
+        problem = Problem(sheet.file, sheet.sheet, row, column, shown, message, suggestion=suggestion,
+                          severity=severity)
+        group = (sheet.file, sheet.sheet, column, message, severity, suggestion,
+                 None if merge_values else str(shown))
+        self.items.append(((origin.seq, row or 0, position), group, problem))
+        if column_id and severity == "error":
             self.bad.add((table_id, index, column_id))
 
     def problems(self) -> list[Problem]:
-        return [problem for _, problem in sorted(self.items, key=lambda item: item[0])]
+        """Every problem, sorted by sheet, row and column; one per cause (see :func:`group_problems`)."""
+        ordered = sorted(self.items, key=lambda item: item[0])
+        return _grouped([(group, problem) for _, group, problem in ordered])
+
+
+def _grouped(items: Sequence[tuple[tuple, Problem]]) -> list[Problem]:
+    """Merge the problems of one group key into one, at the place of its first row."""
+    groups: dict[tuple, list[Problem]] = {}
+    for group, problem in items:
+        # A problem without a row (a whole sheet or column) stands alone.
+        groups.setdefault(group if problem.row is not None else (id(problem),), []).append(problem)
+    merged: list[Problem] = []
+    for members in groups.values():
+        first = members[0]
+        if len(members) == 1:
+            merged.append(first)
+            continue
+        rows = tuple(sorted({row for p in members for row in p.all_rows()}))
+        values = list(dict.fromkeys(str(p.value) for p in members if p.value is not None))
+        value: object = first.value
+        if len(values) > _VALUES_SHOWN:
+            value = ", ".join(values[:_VALUES_SHOWN]) + "…"
+        elif len(values) > 1:
+            value = ", ".join(values)
+        merged.append(replace(first, row=rows[0], rows=rows, value=value))
+    return merged
+
+
+def group_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """One problem per cause: problems of the same file, sheet, column, value, message, severity and suggestion merged.
+
+    The merged problem keeps the first one's place in the list; its ``rows`` holds every
+    row (sorted) and its ``row`` the first. Problems without a row are left as they are.
+    Validation already returns its problems grouped; this is for lists put together from
+    several sources (e.g. a form's problems and a file's).
+    """
+    return _grouped([((p.file, p.sheet, p.column, p.message, p.severity, p.suggestion, str(p.value)), p)
+                     for p in problems])
 
 
 def _truncated(values: Sequence[str], lang: str) -> str:
@@ -435,8 +631,14 @@ def _report_failures(table_id: str, frame: pd.DataFrame, origins: list[_Origin],
         elif check in row_check_names:
             row_checks.add((check, index))
         elif (table_id, index, column_id) not in out.bad:
+            suggestion = None
+            if check == "bad_code":
+                suggestion = suggest(case.failure_case, _code_forms(table.column(column_id), lang))
+            elif check == "id_pattern":
+                suggestion = _repaired_id(case.failure_case)
             out.at(table_id, origins[index], index, column_id, case.failure_case,
-                   _check_message(check, table.column(column_id), lang))
+                   _check_message(check, table.column(column_id), lang), suggestion=suggestion,
+                   merge_values=check in _VALUE_KINDS)
 
     key = list(table.key)
     first_of: dict[tuple, int] = {}
@@ -485,6 +687,26 @@ def _key_pairs(table_id: str, frames: dict[str, pd.DataFrame], known: Mapping[st
     return pairs
 
 
+def _refused_ids(table_id: str, column_id: str, frame: pd.DataFrame, origins: list[_Origin],
+                 out: _Collector) -> dict[tuple[str, str], tuple[str, int | None, str]]:
+    """Ids refused in a table's key column that would be valid without spaces or accents.
+
+    Maps (territory, repaired id) to (sheet, row, value as typed): a reference to the
+    repaired id is unknown because of that one cell.
+    """
+    found: dict[tuple[str, str], tuple[str, int | None, str]] = {}
+    sheet_cells = [(index, origin) for index, origin in enumerate(origins)
+                   if (table_id, index, column_id) in out.bad]
+    for index, origin in sheet_cells:
+        raw = origin.sheet.frame[column_id].iloc[origin.pos] if column_id in origin.sheet.frame else None
+        territory = frame.at[index, "territory_id"]
+        repaired = _repaired_id(_as_text(raw)) if not _is_blank(raw) else None
+        if repaired and isinstance(territory, str):
+            row = origin.sheet.rows[origin.pos] if origin.pos < len(origin.sheet.rows) else None
+            found.setdefault((territory, repaired), (origin.sheet.sheet, row, _as_text(raw)))
+    return found
+
+
 def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_Origin]],
                       known: Mapping[str, pd.DataFrame], framework: Framework, out: _Collector) -> None:
     lang = out.lang
@@ -503,7 +725,8 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
                 message = t("validation.unknown_territory", lang, sheet=territories_label)
                 message += (t("validation.known", lang, known=_truncated(sorted(territories), lang)) if territories
                             else t("validation.none_known", lang))
-                out.at(table_id, origins[table_id][index], index, "territory_id", territory, message)
+                out.at(table_id, origins[table_id][index], index, "territory_id", territory, message,
+                       suggestion=suggest(territory, sorted(territories)))
 
     for table_id in TABLE_ORDER:
         frame = frames[table_id]
@@ -511,6 +734,7 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
             if ref.table == "territories":
                 continue
             targets = _key_pairs(ref.table, frames, known, ref.target, out)
+            refused = _refused_ids(ref.table, ref.target[-1], frames[ref.table], origins[ref.table], out)
             by_territory: dict[str, list[str]] = {}
             for territory, target_id in sorted(targets):
                 by_territory.setdefault(territory, []).append(target_id)
@@ -527,7 +751,16 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
                 known_ids = by_territory.get(territory, [])
                 message += (t("validation.known", lang, known=_truncated(known_ids, lang)) if known_ids
                             else t("validation.none_known", lang))
-                out.at(table_id, origins[table_id][index], index, column_id, join_ids(missing), message)
+                # The cause may be a mistyped id in the target sheet ("P 02" refused there):
+                # say where, so that one correction there clears every row here.
+                for missing_id in missing:
+                    if (territory, missing_id) in refused:
+                        where = refused[territory, missing_id]
+                        message += " " + t("validation.refused_target", lang, id=missing_id, value=where[2],
+                                           sheet=where[0], row=where[1])
+                suggestion = suggest(missing[0], known_ids) if len(missing) == 1 else None
+                out.at(table_id, origins[table_id][index], index, column_id, join_ids(missing), message,
+                       suggestion=suggestion)
 
     items = [item.id for item in framework.items]
     responses = frames["responses"]
@@ -535,7 +768,8 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
         if pd.isna(item_id) or ("responses", index, "item_id") in out.bad or item_id in items:
             continue
         message = t("validation.unknown_item", lang, sheet=t("io.items_sheet", lang), examples=", ".join(items[:3]))
-        out.at("responses", origins["responses"][index], index, "item_id", item_id, message)
+        out.at("responses", origins["responses"][index], index, "item_id", item_id, message,
+               suggestion=suggest(item_id, items))
 
     relations = frames["relations"]
     for index, source, target in zip(relations.index, relations["from_partner"], relations["to_partner"], strict=True):
@@ -574,6 +808,97 @@ def _check_loops(outcomes: pd.DataFrame, origins: list[_Origin], skip: set[int],
                t("validation.outcome_cycle", out.lang, path=arrow.join([*steps, steps[0]])))
 
 
+# ---------------------------------------------------------------------------- plausibility
+
+#: The date columns of tables that record what has already happened: a date after the
+#: day of entry is refused there (a meeting in 2062 typed for 2026). Planned dates
+#: (an activity's start or end, an indicator's target, a territory's launch) are not.
+PAST_EVENTS: tuple[tuple[str, str], ...] = (
+    ("responses", "answered_on"),
+    ("measurements", "date"),
+    ("meetings", "date"),
+    ("judgments", "recorded_on"),
+)
+#: How many times the planned movement of an indicator (|target − baseline|) a measurement
+#: may lie beyond the baseline and the target before it is asked to be confirmed.
+RANGE_MARGIN = 3
+_PERCENT_UNITS = frozenset({"%", "pourcent", "pourcentage", "pour cent", "percent", "percentage"})
+
+
+def plausible_range(baseline: float, target: float, unit: object = None) -> tuple[float, float] | None:
+    """The values a measurement of an indicator may take without being asked to be confirmed.
+
+    ``[min(b, g) − 3·|g − b|, max(b, g) + 3·|g − b|]`` for a baseline ``b`` and a target
+    ``g``; when they are equal, ``|b|`` stands for the movement; when both are 0, no range
+    (``None``). An indicator in percent (unit ``%``, ``pourcentage``…) keeps within
+    0–100 too.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(low, high)``, or ``None`` when nothing can be said.
+    """
+    if is_missing(baseline) or is_missing(target):
+        return None
+    span = abs(target - baseline) or abs(baseline)
+    low, high = (-math.inf, math.inf) if span == 0 else (
+        min(baseline, target) - RANGE_MARGIN * span, max(baseline, target) + RANGE_MARGIN * span)
+    if _is_percent(unit):
+        low, high = max(low, 0.0), min(high, 100.0)
+    return None if (low, high) == (-math.inf, math.inf) else (low, high)
+
+
+def _is_percent(unit: object) -> bool:
+    return isinstance(unit, str) and (unit.strip().casefold() in _PERCENT_UNITS or "%" in unit)
+
+
+def _check_plausibility(frames: dict[str, pd.DataFrame], origins: dict[str, list[_Origin]],
+                        known: Mapping[str, pd.DataFrame], today: dt.date, out: _Collector) -> None:
+    """Dates after the day of entry (errors), far measurements and meetings without attendee (warnings)."""
+    lang = out.lang
+    limit = pd.Timestamp(today)
+    for table_id, column_id in PAST_EVENTS:
+        frame = frames[table_id]
+        for index, value in frame[column_id].items():
+            if pd.notna(value) and value > limit and (table_id, index, column_id) not in out.bad:
+                out.at(table_id, origins[table_id][index], index, column_id, value,
+                       t("validation.future_date", lang, today=format_short_date(limit, lang)))
+
+    ranges: dict[tuple[str, str], tuple] = {}
+    for frame, checked in ((known.get("indicators"), False), (frames["indicators"], True)):
+        if frame is None or frame.empty:
+            continue
+        for index, row in frame.iterrows():
+            if checked and any(("indicators", index, c) in out.bad for c in ("territory_id", "indicator_id",
+                                                                             "baseline", "target", "unit")):
+                continue
+            ranges[str(row["territory_id"]), str(row["indicator_id"])] = (row["baseline"], row["target"], row["unit"])
+    measurements = frames["measurements"]
+    for index, territory, indicator, value in measurements[["territory_id", "indicator_id", "value"]].itertuples():
+        if pd.isna(value) or any(("measurements", index, c) in out.bad for c in ("territory_id", "indicator_id", "value")):
+            continue
+        spec = ranges.get((str(territory), str(indicator)))
+        if spec is None:
+            continue
+        baseline, target, unit = spec
+        if _is_percent(unit) and not 0 <= value <= 100:
+            message = t("validation.percent_range", lang, indicator=indicator)
+        else:
+            bounds = plausible_range(baseline, target)
+            if bounds is None or bounds[0] <= value <= bounds[1]:
+                continue
+            message = t("validation.far_from_range", lang, indicator=indicator,
+                        baseline=format_number(baseline, lang, trim=True), target=format_number(target, lang, trim=True),
+                        low=format_number(bounds[0], lang, trim=True), high=format_number(bounds[1], lang, trim=True))
+        out.at("measurements", origins["measurements"][index], index, "value", value, message, severity="warning")
+
+    meetings = frames["meetings"]
+    for index, attendees in meetings["attendees"].items():
+        if pd.isna(attendees) and ("meetings", index, "attendees") not in out.bad:
+            out.at("meetings", origins["meetings"][index], index, "attendees", None,
+                   t("validation.nobody_attended", lang), severity="warning")
+
+
 # ---------------------------------------------------------------------------- entry points
 
 
@@ -608,8 +933,8 @@ def _parse_sheet(seq: int, sheet: RawSheet) -> tuple[pd.DataFrame, list[_Origin]
 
 
 def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | None = None,
-                    known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr"
-                    ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+                    known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr",
+                    today: dt.date | None = None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Parse and check raw sheets; return canonical typed tables and every problem found.
 
     Parameters
@@ -625,6 +950,9 @@ def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | 
         (e.g. answers for a territory imported earlier).
     lang : {"fr", "en"}
         Language of the problem messages.
+    today : date, optional
+        The day of entry (default: the machine's date): a date after it is refused where
+        a table records past events (:data:`PAST_EVENTS`).
 
     Returns
     -------
@@ -632,7 +960,9 @@ def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | 
         Every table of the schema, in schema order, with canonical columns and dtypes
         (empty when no sheet gave it). Cells that could not be read are missing.
     problems : list of Problem
-        Every problem, sorted by sheet, row and column.
+        Every problem, errors and warnings (``severity``), sorted by sheet, row and
+        column, one per cause (a cause repeated on several rows gives one problem
+        listing them in ``rows``).
     """
     check_lang(lang)
     fw = resolve_framework(framework)
@@ -658,7 +988,8 @@ def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | 
             if err is None:
                 out.bad.add((table_id, index, column_id))  # a missing column, reported when reading
             else:
-                out.at(table_id, table_origins[index], index, column_id, raw, t(f"validation.{err.key}", lang, **err.values))
+                out.at(table_id, table_origins[index], index, column_id, raw, err.message(lang),
+                       merge_values=err.key in _VALUE_KINDS)
         # An empty table is built with the schema's dtypes: no row, nothing to check.
         if len(frame):
             try:
@@ -668,12 +999,21 @@ def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | 
         frames[table_id] = frame
         origins[table_id] = table_origins
     _check_references(frames, origins, known, fw, out)
+    _check_plausibility(frames, origins, known, _day(today), out)
     return frames, out.problems()
+
+
+def _day(today: dt.date | None) -> dt.date:
+    """The day of entry: ``today`` as given, or the machine's date (never used for the evaluation date)."""
+    if today is None:
+        return dt.date.today()
+    return pd.Timestamp(today).date()
 
 
 def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framework: Framework | str | None = None,
                known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr",
-               limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, pd.DataFrame]:
+               limits: ReadLimits = DEFAULT_LIMITS, accept_warnings: bool = False,
+               today: dt.date | None = None, dont_know: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """Read and validate workbooks or CSV folders; return the canonical typed tables they hold.
 
     Parameters
@@ -688,6 +1028,14 @@ def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framew
         Language of the problem messages.
     limits : ReadLimits
         What reading one file may cost (see :class:`collective_impact.io.ReadLimits`).
+    accept_warnings : bool
+        Accept the values to confirm (problems of severity ``"warning"``: an unusual
+        measurement, a meeting without attendee); errors are refused all the same.
+    today : date, optional
+        The day of entry (default: the machine's date), see :func:`validate_sheets`.
+    dont_know : iterable of str, optional
+        The answers meaning "ne sait pas" in a survey export (see
+        :mod:`collective_impact.io.survey`; default ``DONT_KNOW`` there).
 
     Returns
     -------
@@ -701,20 +1049,45 @@ def load_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framew
     Raises
     ------
     InputError
-        When any problem is found; ``err.problems`` lists every one of them.
+        When any error is found, or any warning unless ``accept_warnings``;
+        ``err.problems`` lists every one of them, errors and warnings.
     """
-    sheets, read_problems = read_sources(paths, lang=lang, limits=limits)
-    tables, problems = validate_sheets(sheets, framework=framework, known=known, lang=lang)
-    problems = read_problems + problems
-    if problems:
+    tables, problems = check_files(paths, framework=framework, known=known, lang=lang, limits=limits, today=today,
+                                   dont_know=dont_know)
+    if any(not p.is_warning for p in problems):
         raise InputError(problems)
+    if problems and not accept_warnings:
+        raise InputError(problems, message=t("problem.in_input", count=format_count(len(problems), "noun.warning")))
+    return tables
+
+
+def check_files(paths: str | os.PathLike | Iterable[str | os.PathLike], *, framework: Framework | str | None = None,
+                known: Mapping[str, pd.DataFrame] | None = None, lang: str = "fr",
+                limits: ReadLimits = DEFAULT_LIMITS, today: dt.date | None = None,
+                dont_know: Iterable[str] | None = None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Read and validate workbooks or CSV folders; return their tables and every problem, without raising.
+
+    For a caller that shows the warnings it accepts (the ``import`` command with
+    ``--accept-warnings``, the evaluator's upload); :func:`load_files` is this with the
+    all-or-nothing rule. Parameters as :func:`load_files`.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        The tables present in the files, as :func:`load_files` returns them (usable only
+        when ``problems`` holds no error).
+    problems : list of Problem
+        The problems of reading, then those of validation, errors and warnings.
+    """
+    sheets, read_problems = read_sources(paths, lang=lang, limits=limits, framework=framework, dont_know=dont_know)
+    tables, problems = validate_sheets(sheets, framework=framework, known=known, lang=lang, today=today)
     present = {sheet.table for sheet in sheets}
-    return {name: frame for name, frame in tables.items() if name in present}
+    return {name: frame for name, frame in tables.items() if name in present}, read_problems + problems
 
 
 def check_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "formulaire",
                  framework: Framework | str | None = None, known: Mapping[str, pd.DataFrame] | None = None,
-                 lang: str = "fr") -> list[Problem]:
+                 lang: str = "fr", today: dt.date | None = None) -> list[Problem]:
     """Check canonical typed tables (e.g. entries of a form) against every rule.
 
     The values go through the same reading and checks as a file's cells, so a form may
@@ -733,11 +1106,15 @@ def check_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "formulair
         Canonical tables already stored, which references may point to.
     lang : {"fr", "en"}
         Language of the problem messages.
+    today : date, optional
+        The day of entry (default: the machine's date), see :func:`validate_sheets`.
 
     Returns
     -------
     list of Problem
-        Every problem found (empty when the tables are valid).
+        Every problem found, errors and warnings (empty when the tables are valid): a
+        form refuses the errors and asks the user to confirm the warnings
+        (``problem.severity == "warning"``) before writing.
     """
     check_lang(lang)
     sheets: list[RawSheet] = []
@@ -759,5 +1136,5 @@ def check_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "formulair
         present = [c for c in table.column_ids if c in frame.columns]
         raw = frame[present].astype(object).reset_index(drop=True)
         sheets.append(RawSheet(table_id, source, sheet_name, raw, rows, labels))
-    _, found = validate_sheets(sheets, framework=framework, known=known, lang=lang)
+    _, found = validate_sheets(sheets, framework=framework, known=known, lang=lang, today=today)
     return problems + found

@@ -446,7 +446,7 @@ def test_write_workbook_reads_back_to_equal_frames(tmp_path, lang):
     tables = every_kind()
     path = tmp_path / "export.xlsx"
     write_workbook(tables, path, lang=lang)
-    back = load_files([path])
+    back = load_files([path], accept_warnings=True)  # meeting M2 has no attendee: a value to confirm
     assert list(back) == list(TABLE_ORDER)
     for table_id in TABLE_ORDER:
         pd.testing.assert_frame_equal(back[table_id], tables[table_id])

@@ -165,11 +165,11 @@ RULES = [
     ("rating-five", "relations", 0, "trust_openness", 5, 4, "de 1 (pas du tout) à 4"),
     ("rating-zero", "relations", 0, "value_power", 0, 1, "de 1 (pas du tout) à 4"),
     ("wave-zero", "responses", 2, "wave", 0, 2, "vague"),
-    ("date-impossible", "territories", 0, "start_date", "31/02/2023", "28/02/2023", "JJ/MM/AAAA"),
+    ("date-impossible", "territories", 0, "start_date", "31/02/2023", "28/02/2023", "n'existe pas"),
     ("date-iso-month", "indicators", 1, "baseline_date", "2022-13-01", "2022-12-01", "JJ/MM/AAAA"),
     ("date-short-year", "measurements", 0, "date", "01/09/23", "1/9/2023", "JJ/MM/AAAA"),
     ("date-unlikely", "responses", 0, "answered_on", "01/03/1824", "01/03/2024", "vérifiez l'année"),
-    ("number-unit", "measurements", 0, "value", "63,2 %", "1 063,2", "sans unité"),
+    ("number-unit", "measurements", 0, "value", "63,2 %", "63,20", "sans unité"),
     ("number-words", "indicators", 0, "target", "soixante-dix", "70.5", "nombre"),
     ("bool", "partners", 2, "is_backbone", "peut-être", "OUI", "oui ou non"),
     ("bool-x", "partners", 2, "is_backbone", "?", "x", "oui ou non"),
@@ -457,10 +457,26 @@ def test_dates(raw, expected):
     assert _parse(column("meetings", "date"), raw) == pd.Timestamp(expected)
 
 
-@pytest.mark.parametrize("raw", ["15/03/24", "03/15/2024", "2024/03/15", "mars 2024", 45366, "29/02/2023"])
+@pytest.mark.parametrize("raw", ["15/03/24", "2024/03/15", "mars 2024", 45366, "31-02-25"])
 def test_dates_that_do_not_parse(raw):
     with pytest.raises(_CellError, match="not_date"):
         _parse(column("meetings", "date"), raw)
+
+
+@pytest.mark.parametrize(("raw", "key", "values"), [
+    ("29/02/2023", "impossible_day", {"days": 28, "last": dt.date(2023, 2, 28)}),
+    ("31/02/2025", "impossible_day", {"days": 28, "last": dt.date(2025, 2, 28)}),
+    ("2024-02-30", "impossible_day", {"days": 29, "last": dt.date(2024, 2, 29)}),
+    ("31/04/2024", "impossible_day", {"days": 30, "last": dt.date(2024, 4, 30)}),
+    ("00/04/2024", "impossible_day", {"days": 30, "last": dt.date(2024, 4, 30)}),
+    ("03/15/2024", "impossible_month", {"month": 15}),
+    ("2022-13-01", "impossible_month", {"month": 13}),
+    ("15/00/2024", "impossible_month", {"month": 0}),
+])
+def test_dates_written_right_that_are_not_in_the_calendar(raw, key, values):
+    with pytest.raises(_CellError) as caught:
+        _parse(column("meetings", "date"), raw)
+    assert (caught.value.key, caught.value.values) == (key, values)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -513,7 +529,8 @@ def test_every_message_key_used_in_the_code_exists():
     literal = set(re.findall(r"""t\(\s*["']((?:io|validation)\.\w+)["']""", source))
     dynamic = {f"validation.{k}" for k in ("not_number", "not_integer", "not_date", "not_bool", "date_range",
                                            "id_pattern", "id_length", "idlist_pattern", "qpv_code",
-                                           "end_before_start", "target_before_baseline")}
+                                           "end_before_start", "target_before_baseline", "impossible_day",
+                                           "impossible_month")}
     dynamic |= {f"validation.unknown_{n}" for n in ("partner", "outcome", "indicator")}
     dynamic |= {f"io.kind_{c.kind}" for table in TABLES.values() for c in table.columns}
     missing = sorted(key for key in literal | dynamic if key not in catalogue())

@@ -21,7 +21,11 @@ The server is Voila in its folder mode, bound to ``127.0.0.1``:
 * Voila runs as :mod:`collective_impact.apps.voila_app`: every error is a short page in
   the reader's language (404 for anything absent, never a 500 or a traceback);
 * the pages use our template (``templates/voila``, found through ``$JUPYTER_PATH``), which
-  fetches nothing from outside the server (no CDN) and says "loading" in French.
+  fetches nothing from outside the server (no CDN) and speaks the reader's language (French,
+  or English with ``?lang=en``): the loading page, the list of the apps (their titles, never
+  a file name) and the message standing for an error inside a page;
+* ``/`` opens the home app (:data:`HOME_APP`) when the folder has it, the list of the apps
+  otherwise.
 
 The store path reaches the kernels through ``$COLLECTIVE_IMPACT_STORE``.
 """
@@ -51,7 +55,7 @@ from collective_impact.errors import RunError
 from collective_impact.i18n import t
 from collective_impact.paths import APPS_DIR, STORE_ENV, TEMPLATES_DIR
 
-__all__ = ["DEFAULT_PORT", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
+__all__ = ["DEFAULT_PORT", "HOME_APP", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
            "free_port", "kernel_limits", "list_apps", "port_is_free", "serve_apps", "voila_command"]
 
 DEFAULT_PORT = 8866
@@ -66,6 +70,8 @@ MAX_KERNELS_ENV = "COLLECTIVE_IMPACT_MAX_KERNELS"
 MAX_KERNELS_PER_APP_ENV = "COLLECTIVE_IMPACT_MAX_KERNELS_PER_APP"
 #: Our Voila template (templates/voila/templates/collective_impact).
 VOILA_TEMPLATE = "collective_impact"
+#: The app ``/`` opens when the apps folder has it (``accueil.ipynb``).
+HOME_APP = "accueil"
 _START_TIMEOUT = 120.0
 
 
@@ -85,13 +91,18 @@ class AppInfo:
     path: Path
     title_fr: str
     title_en: str
+    titled: bool = True  # whether the notebook gives its title (else the titles are its name)
 
     def title(self, lang: str = "fr") -> str:
         return self.title_en if lang == "en" else self.title_fr
 
 
 def list_apps(apps_dir: str | os.PathLike | None = None) -> list[AppInfo]:
-    """The apps of ``apps_dir`` (default ``notebooks/apps``), sorted by name."""
+    """The apps of ``apps_dir`` (default ``notebooks/apps``), sorted by name.
+
+    A notebook without a title in its metadata is listed with its name as titles and
+    ``titled=False`` (the page listing the apps leaves it out).
+    """
     folder = Path(apps_dir) if apps_dir is not None else APPS_DIR
     apps = []
     for path in sorted(folder.glob("*.ipynb")):
@@ -101,7 +112,7 @@ def list_apps(apps_dir: str | os.PathLike | None = None) -> list[AppInfo]:
             meta = {}
         title = meta.get("collective_impact", {}).get("title", {}) if isinstance(meta, dict) else {}
         apps.append(AppInfo(path.stem, path, title.get("fr") or path.stem, title.get("en") or title.get("fr")
-                            or path.stem))
+                            or path.stem, titled=bool(title.get("fr") or title.get("en"))))
     return apps
 
 
@@ -264,8 +275,9 @@ class VoilaServer:
         raise RunError(t("forms.app.timeout", self.lang, seconds=int(self.timeout), log=self.log_path))
 
     def _answers(self) -> bool:
+        # the list of the apps, not "/": that opens the home app, which would take a kernel
         try:
-            with urllib.request.urlopen(self.url, timeout=2) as response:
+            with urllib.request.urlopen(self.url + "voila/tree", timeout=2) as response:
                 return response.status == 200
         except (urllib.error.URLError, OSError):
             return False

@@ -11,8 +11,13 @@ application is Voila's own, configured the same way, except that:
   (``/voila/files/…``) or a malformed template path (``/voila/templates/``, which Voila
   answers 500) is "not found" as well: a stranger learns nothing of what exists;
 * any address that no handler serves gets the same 404 page;
-* the texts of the loading page of our template (``templates/voila``) come from the
-  catalogue, through Voila's template resources.
+* the texts of the pages of our template (``templates/voila``) come from the catalogue:
+  those of an app's page (loading, error inside the page) through Voila's template
+  resources, read in the browser since a preheated page is rendered before anyone asks for
+  it; the list of the apps (Voila's "tree", ``tree.html``/``tree-lab.html`` of the
+  template) in the language of the address, with the apps' titles (:func:`listing`);
+* ``/`` opens the home app (:data:`server.HOME_APP
+  <collective_impact.apps.server.HOME_APP>`) when the folder has it, the list otherwise.
 
 This module runs in the server process only (it imports Voila and tornado); the kernels
 never import it.
@@ -20,16 +25,21 @@ never import it.
 
 from __future__ import annotations
 
+import posixpath
+from pathlib import Path
+
 import tornado.web
 from voila.app import Voila
 from voila.handler import BaseVoilaHandler
 from voila.static_file_handler import TemplateStaticFileHandler
+from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from collective_impact.apps.params import parse_query
+from collective_impact.apps.server import HOME_APP, app_url, list_apps
 from collective_impact.i18n import LANGS, t
 from collective_impact.i18n.format import escape_html
 
-__all__ = ["AppsVoila", "error_page", "loading_texts", "main"]
+__all__ = ["AppsVoila", "error_page", "listing", "loading_texts", "main", "page_texts"]
 
 #: Seconds a page beyond the kernel caps is told to wait (``Retry-After``).
 RETRY_AFTER = 60
@@ -63,6 +73,35 @@ def loading_texts() -> dict[str, dict[str, str]]:
     return {lang: {"opening": t("forms.app.loading", lang),
                    "step": t("forms.app.loading_step", lang, n="{n}", total="{total}")}
             for lang in LANGS}
+
+
+def page_texts() -> dict[str, dict[str, str]]:
+    """The other texts of an app's page, per language: no JavaScript, an error inside the page."""
+    return {lang: {"noscript": t("voila.page.noscript", lang), "cell_error": t("voila.page.cell_error", lang)}
+            for lang in LANGS}
+
+
+def listing(folder: str | Path, lang: str = "fr", *, base_url: str = "/", subfolder: str = "") -> dict:
+    """What the page listing the apps of ``folder`` shows, in ``lang`` (read by ``tree.html``).
+
+    The apps are the notebooks giving their title (:func:`server.list_apps
+    <collective_impact.apps.server.list_apps>`), the home app first: nothing else of the
+    folder (no other file, no subfolder, no file name) is shown. Each link keeps the
+    language.
+
+    Returns
+    -------
+    dict
+        ``lang``, ``title``, ``heading``, ``empty`` (texts) and ``apps``: a list of
+        ``{"title", "url"}``.
+    """
+    apps = sorted((app for app in list_apps(Path(folder) / subfolder) if app.titled),
+                  key=lambda app: app.name != HOME_APP)
+    return {"lang": lang, "title": t("voila.listing.title", lang), "heading": t("voila.listing.heading", lang),
+            "empty": t("voila.listing.empty", lang),
+            "apps": [{"title": app.title(lang),
+                      "url": app_url(base_url, posixpath.join(subfolder, app.name), lang="en" if lang == "en" else None)}
+                     for app in apps]}
 
 
 class _PageErrors:
@@ -104,10 +143,34 @@ class NotFoundPage(_PageErrors, tornado.web.RequestHandler):
         raise tornado.web.HTTPError(404)
 
 
+class _Listing(_PageErrors, TornadoVoilaTreeHandler):
+    """Voila's list of a folder, showing the apps' titles in the reader's language (``tree.html``)."""
+
+    def render_template(self, name: str, **ns: object) -> str:
+        ns["ci_listing"] = listing(self.contents_manager.root_dir, parse_query(self.request.query).lang,
+                                   base_url=self.base_url, subfolder=str(ns.get("notebook_path") or ""))
+        return super().render_template(name, **ns)
+
+
+class _Home(_Listing):
+    """``/``: the home app when the folder has it, else the list of the apps."""
+
+    @tornado.web.authenticated  # as Voila's list: whoever may see it may be sent on
+    async def get(self, path: str = "") -> None:
+        if (Path(self.contents_manager.root_dir) / f"{HOME_APP}.ipynb").is_file():
+            # the address keeps what it says (the language, a territory) for the home app to read
+            query = self.request.query
+            self.redirect(app_url(self.base_url, HOME_APP) + (f"?{query}" if query else ""))
+            return
+        await super().get(path)
+
+
 def _with_page_errors(handler: type) -> type:
     """``handler`` answering errors with our pages, if it serves pages (not an API, not a websocket)."""
     if handler is TemplateStaticFileHandler:
         return _TemplateStatic
+    if handler is TornadoVoilaTreeHandler:
+        return _Listing
     if issubclass(handler, (tornado.web.StaticFileHandler, BaseVoilaHandler)):
         return type(handler.__name__, (_PageErrors, handler), {"__module__": __name__})
     return handler
@@ -118,12 +181,15 @@ class AppsVoila(Voila):
 
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
-        # read by every page Voila renders, as resources.ci_loading (templates/voila)
-        self.config.VoilaConfiguration.resources = {"ci_loading": loading_texts()}
+        # read by every page Voila renders, as resources.ci_loading and resources.ci_page (templates/voila)
+        self.config.VoilaConfiguration.resources = {"ci_loading": loading_texts(), "ci_page": page_texts()}
 
     def init_handlers(self) -> list:
         handlers = [(rule[0], _with_page_errors(rule[1]), *rule[2:]) for rule in super().init_handlers()]
-        return [*handlers, (r"/.*", NotFoundPage)]
+        # Voila serves its list of the folder at the root address as well
+        home = [(rule[0], _Home, *rule[2:]) if rule[0] == self.server_url and rule[1] is _Listing else rule
+                for rule in handlers]
+        return [*home, (r"/.*", NotFoundPage)]
 
 
 def main() -> None:

@@ -6,6 +6,11 @@ holds which table and which column is which, and hands the raw cells to
 way: :func:`write_workbook` turns canonical typed tables into a workbook that reads back to
 the same tables, and :func:`write_template` writes the blank workbook users fill in.
 
+Answers may also come as a survey tool exports them, one row per respondent and one column
+per question: :mod:`collective_impact.io.survey` recognises that shape and reshapes it to
+the answers table, one row per answer, before validation (reading the "ne sait pas" codes
+and the scale's wording, which only such an export holds).
+
 Names of sheets, CSV files and columns are matched leniently: the canonical id, the French
 label or the English label, whatever the case, accents, spaces, ``_`` or ``-``
 (see :func:`normalize_label`). A sheet whose name only resembles a table's ("Réponses
@@ -38,10 +43,12 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from io import BytesIO, StringIO
+from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
@@ -57,6 +64,9 @@ from collective_impact.files import atomic_path
 from collective_impact.i18n import check_lang, t
 from collective_impact.i18n.format import format_number
 from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Table
+
+if TYPE_CHECKING:
+    from collective_impact.io.survey import SurveyReading
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -148,6 +158,11 @@ class RawSheet:
     flagged : frozenset of (int, str)
         Cells (frame position, column id) already reported as a problem while reading (a
         formula without a saved value); they are blank in ``frame`` and not checked again.
+    cell_labels : dict
+        (frame position, column id) → header text, for the cells whose column title differs
+        from row to row: a survey export (:mod:`collective_impact.io.survey`) becomes one
+        frame row per answer, and each answer's cell is titled by its question's column.
+        Where a cell is absent, ``labels`` applies.
     """
 
     table: str
@@ -157,6 +172,7 @@ class RawSheet:
     rows: tuple[int, ...]
     labels: dict[str, str]
     flagged: frozenset[tuple[int, str]] = frozenset()
+    cell_labels: Mapping[tuple[int, str], str] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- names
@@ -264,8 +280,14 @@ def _expected_tables(lang: str) -> str:
 
 
 def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr",
-                 limits: ReadLimits = DEFAULT_LIMITS) -> tuple[list[RawSheet], list[Problem]]:
+                 limits: ReadLimits = DEFAULT_LIMITS, framework=None,
+                 dont_know: Iterable[str] | None = None) -> tuple[list[RawSheet], list[Problem]]:
     """Read workbooks and CSV folders into raw sheets, one per recognised table.
+
+    The answers may also come as a survey tool exports them, one row per respondent and
+    one column per question (see :mod:`collective_impact.io.survey`): such a sheet or CSV
+    file is recognised by its columns, even under another name ("Réponses au formulaire 1",
+    ``results-survey123456.csv``), and read as the answers table, one row per answer.
 
     Parameters
     ----------
@@ -276,6 +298,12 @@ def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr",
         Language of the problem messages.
     limits : ReadLimits
         What reading one file may cost (default: the module's constants).
+    framework : Framework or str, optional
+        The framework whose questions a survey export's columns may name (default: the
+        default framework).
+    dont_know : iterable of str, optional
+        The answers of a survey export meaning "ne sait pas", besides a blank cell
+        (default: :data:`collective_impact.io.survey.DONT_KNOW`).
 
     Returns
     -------
@@ -290,6 +318,10 @@ def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr",
         Other cell values are not checked here.
     """
     check_lang(lang)
+    # survey builds on this module's names, so it is imported once this module is complete
+    from collective_impact.io.survey import SurveyReading
+
+    survey = SurveyReading.of(framework, dont_know, max_answers=limits.rows)
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     sheets: list[RawSheet] = []
@@ -301,16 +333,15 @@ def read_sources(paths: PathLike | Iterable[PathLike], *, lang: str = "fr",
         if not path.exists():
             problems.append(Problem(str(raw_path), "", None, None, None, t("io.file_not_found", lang)))
         elif path.is_dir():
-            _read_csv_folder(path, display, lang, limits, sheets, problems)
+            _read_csv_folder(path, display, lang, limits, sheets, problems, survey)
         elif suffix in _EXCEL_SUFFIXES:
-            _read_workbook(path, display, lang, limits, sheets, problems)
+            _read_workbook(path, display, lang, limits, sheets, problems, survey)
         elif suffix in _CSV_SUFFIXES:
             table = match_table(path.name)
-            if table is None:
+            found = _read_csv_file(path, display, path.name, table, lang, limits, sheets, problems, survey)
+            if not found:
                 problems.append(Problem(display, path.name, None, None, None,
                                         t("io.unknown_csv", lang, expected=_expected_tables(lang))))
-            else:
-                _read_csv_file(path, display, path.name, table, lang, limits, sheets, problems)
         else:
             problems.append(Problem(display, "", None, None, None, t("io.unsupported", lang)))
     return sheets, problems
@@ -392,7 +423,7 @@ def _with_formulas(values: Iterable[tuple], cells: Iterable[tuple]) -> Iterator[
 
 
 def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, sheets: list[RawSheet],
-                   problems: list[Problem]) -> None:
+                   problems: list[Problem], survey: SurveyReading) -> None:
     problem = _zip_problem(path, display, lang, limits)
     if problem is not None:
         problems.append(problem)
@@ -407,10 +438,10 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
         names = workbook.sheetnames
         found = False
         for worksheet in workbook.worksheets:
-            table = _table_of(display, worksheet.title, lang, problems)
-            if table is None:
+            table = match_table(worksheet.title)
+            if table is None and normalize_label(worksheet.title) in _OWN_SHEETS:
                 continue
-            found = True
+            found = found or table is not None
             # Some producers write a wrong <dimension>; read every stored row instead.
             worksheet.reset_dimensions()
             grid: Iterable[list] = (list(values) for values in worksheet.iter_rows(values_only=True))
@@ -419,15 +450,25 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
                 cells.reset_dimensions()
                 grid = _with_formulas(grid, cells.iter_rows())
             try:
-                sheet, sheet_problems = _build_sheet(table, display, worksheet.title, _limited(grid, limits.rows), lang)
+                sheet, sheet_problems = _build_sheet(table, display, worksheet.title, _limited(grid, limits.rows), lang,
+                                                     survey)
             except _TooManyRowsError:
+                # past its header, a sheet named after no table is read only as a survey export
+                found = True
                 problems.append(Problem(display, worksheet.title, None, None, None,
                                         t("io.too_many_rows", lang, limit=format_number(limits.rows, lang, decimals=0))))
                 continue
             except Exception:  # a sheet's XML cut or damaged: openpyxl fails while reading its rows
-                problems.append(Problem(display, worksheet.title, None, None, None, t("io.unreadable_sheet", lang)))
+                if table is None:
+                    _not_a_table(display, worksheet.title, lang, problems)
+                else:
+                    problems.append(Problem(display, worksheet.title, None, None, None, t("io.unreadable_sheet", lang)))
                 continue
             problems.extend(sheet_problems)
+            if sheet is None:  # neither a table's name nor a survey export's columns
+                _not_a_table(display, worksheet.title, lang, problems)
+                continue
+            found = True
             sheets.append(sheet)
         if not found:
             problems.append(Problem(display, ", ".join(names), None, None, None,
@@ -438,29 +479,25 @@ def _read_workbook(path: Path, display: str, lang: str, limits: ReadLimits, shee
             formulas.close()
 
 
-def _table_of(display: str, name: str, lang: str, problems: list[Problem]) -> str | None:
-    """The id of the table a sheet or CSV file name stands for; ``None`` (with a problem when the name
-    looks like a table's without being one, e.g. « Réponses (copie) ») otherwise."""
-    table = match_table(name)
-    if table is None:
-        unknown = _unknown_sheet(display, name, lang)
-        if unknown is not None:
-            problems.append(unknown)
-    return table
+def _not_a_table(display: str, name: str, lang: str, problems: list[Problem]) -> None:
+    """A sheet or CSV file read as no table: a problem when its name looks like a table's
+    without being one (e.g. « Réponses (copie) »), else nothing."""
+    unknown = _unknown_sheet(display, name, lang)
+    if unknown is not None:
+        problems.append(unknown)
 
 
 def _read_csv_folder(folder: Path, display: str, lang: str, limits: ReadLimits, sheets: list[RawSheet],
-                     problems: list[Problem]) -> None:
+                     problems: list[Problem], survey: SurveyReading) -> None:
     found = False
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         # Skip hidden files and the lock files spreadsheets leave beside an open file.
         if not path.is_file() or path.suffix.lower() not in _CSV_SUFFIXES or path.name.startswith((".", "~$")):
             continue
-        table = _table_of(display, path.name, lang, problems)
-        if table is None:
-            continue
-        found = True
-        _read_csv_file(path, display, path.name, table, lang, limits, sheets, problems)
+        if _read_csv_file(path, display, path.name, match_table(path.name), lang, limits, sheets, problems, survey):
+            found = True
+        else:
+            _not_a_table(display, path.name, lang, problems)
     if not found:
         problems.append(Problem(display, "", None, None, None, t("io.no_csv", lang, expected=_expected_tables(lang))))
 
@@ -505,13 +542,13 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv_file(path: Path, display: str, sheet_name: str, table: str, lang: str, limits: ReadLimits,
-                   sheets: list[RawSheet], problems: list[Problem]) -> None:
+def _csv_records(path: Path, display: str, sheet_name: str, lang: str,
+                 limits: ReadLimits) -> tuple[list[list[str]], Problem | None]:
+    """The records of a CSV file, or the problem that prevents reading it."""
     try:
         problem = _file_too_big(path, display, lang, limits)
         if problem is not None:
-            problems.append(replace(problem, sheet=sheet_name))
-            return
+            return [], replace(problem, sheet=sheet_name)
         text = _decode(path.read_bytes())
         # Excel writes and reads a first line "sep=;" naming the separator; it shows no row for it.
         hint = re.match(r"sep=(.)[ \t]*\r?\n", text, flags=re.IGNORECASE)
@@ -521,21 +558,35 @@ def _read_csv_file(path: Path, display: str, sheet_name: str, table: str, lang: 
             delimiter = _sniff_delimiter(text)
         # One CSV record is one spreadsheet row, even when a quoted cell holds line breaks,
         # so counting records (not lines) gives the row numbers the user sees.
-        records = list(_limited(csv.reader(StringIO(text, newline=""), delimiter=delimiter), limits.rows))
+        return list(_limited(csv.reader(StringIO(text, newline=""), delimiter=delimiter), limits.rows)), None
     except _BomNotUtf8Error as err:
-        problems.append(Problem(display, sheet_name, None, None, None,
-                                t("io.bom_not_utf8", lang, byte=f"0x{err.byte.hex().upper()}", position=err.position)))
-        return
+        return [], Problem(display, sheet_name, None, None, None,
+                           t("io.bom_not_utf8", lang, byte=f"0x{err.byte.hex().upper()}", position=err.position))
     except _TooManyRowsError:
-        problems.append(Problem(display, sheet_name, None, None, None,
-                                t("io.too_many_rows", lang, limit=format_number(limits.rows, lang, decimals=0))))
-        return
+        return [], Problem(display, sheet_name, None, None, None,
+                           t("io.too_many_rows", lang, limit=format_number(limits.rows, lang, decimals=0)))
     except (OSError, UnicodeError, csv.Error):
-        problems.append(Problem(display, sheet_name, None, None, None, t("io.unreadable_csv", lang)))
-        return
-    sheet, sheet_problems = _build_sheet(table, display, sheet_name, iter(records), lang)
+        return [], Problem(display, sheet_name, None, None, None, t("io.unreadable_csv", lang))
+
+
+def _read_csv_file(path: Path, display: str, sheet_name: str, table: str | None, lang: str, limits: ReadLimits,
+                   sheets: list[RawSheet], problems: list[Problem], survey: SurveyReading) -> bool:
+    """Read one CSV file as ``table``, or, when ``table`` is ``None``, as a survey export if it is one.
+
+    Returns ``False`` when ``table`` is ``None`` and the file is no readable survey export
+    (nothing read, nothing reported), ``True`` otherwise.
+    """
+    records, problem = _csv_records(path, display, sheet_name, lang, limits)
+    if problem is not None:
+        if table is not None:
+            problems.append(problem)
+        return table is not None
+    sheet, sheet_problems = _build_sheet(table, display, sheet_name, iter(records), lang, survey)
     problems.extend(sheet_problems)
+    if sheet is None:
+        return False
     sheets.append(sheet)
+    return True
 
 
 def _blank(value: object) -> bool:
@@ -548,32 +599,36 @@ def _blank(value: object) -> bool:
     return False
 
 
-def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterable[list], lang: str
-                 ) -> tuple[RawSheet, list[Problem]]:
-    """Turn the rows of a sheet into a :class:`RawSheet`; the first non-blank row is the header.
+def _build_sheet(table_id: str | None, file: str, sheet_name: str, grid: Iterable[list], lang: str,
+                 survey: SurveyReading | None = None) -> tuple[RawSheet | None, list[Problem]]:
+    """Turn the rows of a sheet into a :class:`RawSheet`; the first non-blank row is the header
+    (but see :func:`_find_header` for a survey export).
 
     A sheet without any value gives a :class:`RawSheet` without rows: the table is present
-    in the file, and empty.
+    in the file, and empty. An answers sheet whose columns are a survey export's (one per
+    question, see ``survey``) is reshaped to one row per answer; so is a sheet whose name
+    matches no table (``table_id`` is ``None``) when its columns are a survey export's;
+    otherwise such a sheet gives ``None`` and no problem.
     """
+    searching = survey is not None and table_id in (None, "responses")
+    header_row, header, grid = _find_header(iter(grid), survey if searching else None)
+    layout = survey.layout(header) if searching else None
+    if layout is not None:
+        rows, records, flagged, problems = _read_rows(file, sheet_name, header_row, header, grid, layout.used, lang)
+        sheet, sheet_problems = survey.sheet(layout, file, sheet_name, header_row, rows, records, flagged, lang)
+        return sheet, sheet_problems + problems
+    if table_id is None:
+        return None, []
     table = TABLES[table_id]
     problems: list[Problem] = []
-    grid = iter(grid)
-    header_row = 0
-    header: list = []
-    for number, values in enumerate(grid, start=1):
-        if any(not _blank(v) for v in values):
-            header_row, header = number, values
-            break
     if not header_row:
         # an empty sheet: nothing to read, nothing wrong
         return RawSheet(table_id, file, sheet_name, pd.DataFrame(index=pd.RangeIndex(0)), (), {}), problems
 
     positions: dict[str, int] = {}
     labels: dict[str, str] = {}
-    untitled: list[int] = []
     for j, cell in enumerate(header):
         if _blank(cell):
-            untitled.append(j)
             continue
         text = str(cell).strip()
         column_id = match_column(table_id, text)
@@ -587,31 +642,10 @@ def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterable[list]
             positions[column_id] = j
             labels[column_id] = text
 
-    rows: list[int] = []
-    records: list[list] = []
-    flagged: set[tuple[int, str]] = set()
-    untitled_used: set[int] = set()
     columns_at = {j: column_id for column_id, j in positions.items()}
-    for number, values in enumerate(grid, start=header_row + 1):
-        if all(_blank(v) for v in values):
-            continue  # blank rows (in the middle or at the end) carry nothing; their numbers are skipped
-        for j, value in enumerate(values):
-            if isinstance(value, _Formula) and j in columns_at:
-                problems.append(Problem(file, sheet_name, number, labels[columns_at[j]], str(value),
-                                        t("io.formula_without_value", lang, cell=f"{get_column_letter(j + 1)}{number}")))
-                flagged.add((len(records), columns_at[j]))
-        rows.append(number)
-        records.append([None if isinstance(v, _Formula) else v for v in values])
-        # A value under a blank title, or right of the last title, belongs to no column.
-        untitled_used.update(j for j, v in enumerate(values) if (j in untitled or j >= len(header)) and not _blank(v))
-    for j in sorted(untitled_used):
-        problems.append(Problem(file, sheet_name, None, get_column_letter(j + 1), None,
-                                t("io.untitled_column", lang, row=header_row)))
-
-    for column in table.columns:
-        if column.required and column.id not in positions:
-            problems.append(Problem(file, sheet_name, None, column.label(lang), None,
-                                    t("io.missing_column", lang, label=column.label(lang))))
+    rows, records, flagged, row_problems = _read_rows(file, sheet_name, header_row, header, grid, columns_at, lang)
+    problems += row_problems
+    problems += _missing_columns(table_id, file, sheet_name, positions, lang)
 
     data = {
         column_id: pd.Series([values[j] if j < len(values) else None for values in records], dtype=object)
@@ -619,6 +653,94 @@ def _build_sheet(table_id: str, file: str, sheet_name: str, grid: Iterable[list]
     }
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)))
     return RawSheet(table_id, file, sheet_name, frame, tuple(rows), labels, frozenset(flagged)), problems
+
+
+#: Rows a survey tool may write above its column titles (Framaforms: the form's title, then the groups).
+_TITLE_ROWS = 2
+
+
+def _find_header(grid: Iterator[list], survey: SurveyReading | None) -> tuple[int, list, Iterator[list]]:
+    """The header's row number and values (0 and ``[]`` for a blank sheet), and the rows below it.
+
+    The header is the first non-blank row. With ``survey`` (an answers sheet, or a sheet
+    named after no table), when that row names no column nor question, the next non-blank
+    rows (up to :data:`_TITLE_ROWS`) are tried: the first one whose columns are a survey
+    export's, with two questions at least (a data row of the long shape names one), is
+    the header, and the rows above it are titles.
+    """
+    ahead: list[list] = []  # the rows read, blank ones included, so that the rest keeps its numbers
+    first = 0
+    titles = 0
+    for values in grid:
+        ahead.append(values)
+        if all(_blank(v) for v in values):
+            continue
+        number = len(ahead)
+        if not first:
+            first = number
+            if survey is None or survey.recognises(values):
+                break
+        elif survey.is_header(values):
+            return number, values, chain(ahead[number:], grid)
+        titles += 1
+        if titles > _TITLE_ROWS:
+            break
+    if not first:
+        return 0, [], iter(())
+    return first, ahead[first - 1], chain(ahead[first:], grid)
+
+
+def _missing_columns(table_id: str, file: str, sheet_name: str, present: Iterable[str], lang: str) -> list[Problem]:
+    """One problem per required column of ``table_id`` absent from ``present`` (column ids)."""
+    present = set(present)
+    return [Problem(file, sheet_name, None, column.label(lang), None,
+                    t("io.missing_column", lang, label=column.label(lang)))
+            for column in TABLES[table_id].columns if column.required and column.id not in present]
+
+
+def _read_rows(file: str, sheet_name: str, header_row: int, header: list, grid: Iterator[list],
+               used: Mapping[int, str], lang: str
+               ) -> tuple[list[int], list[list], set[tuple[int, str]], list[Problem]]:
+    """Read the rows below the header.
+
+    Parameters
+    ----------
+    used : mapping of int to str
+        Position of each column read → its key (a column id, or a survey export's question).
+
+    Returns
+    -------
+    rows : list of int
+        The spreadsheet row number of each record.
+    records : list of list
+        The raw values of each non-blank row (a formula without a saved value reads blank).
+    flagged : set of (int, str)
+        (record position, key) of the formulas without a saved value in used columns.
+    problems : list of Problem
+        Those formulas, and values under a blank title or right of the last title.
+    """
+    problems: list[Problem] = []
+    untitled = [j for j, cell in enumerate(header) if _blank(cell)]
+    rows: list[int] = []
+    records: list[list] = []
+    flagged: set[tuple[int, str]] = set()
+    untitled_used: set[int] = set()
+    for number, values in enumerate(grid, start=header_row + 1):
+        if all(_blank(v) for v in values):
+            continue  # blank rows (in the middle or at the end) carry nothing; their numbers are skipped
+        for j, value in enumerate(values):
+            if isinstance(value, _Formula) and j in used:
+                problems.append(Problem(file, sheet_name, number, str(header[j]).strip(), str(value),
+                                        t("io.formula_without_value", lang, cell=f"{get_column_letter(j + 1)}{number}")))
+                flagged.add((len(records), used[j]))
+        rows.append(number)
+        records.append([None if isinstance(v, _Formula) else v for v in values])
+        # A value under a blank title, or right of the last title, belongs to no column.
+        untitled_used.update(j for j, v in enumerate(values) if (j in untitled or j >= len(header)) and not _blank(v))
+    for j in sorted(untitled_used):
+        problems.append(Problem(file, sheet_name, None, get_column_letter(j + 1), None,
+                                t("io.untitled_column", lang, row=header_row)))
+    return rows, records, flagged, problems
 
 
 # ---------------------------------------------------------------------------- writing
@@ -772,9 +894,13 @@ def _write_readme(worksheet: Worksheet, lang: str, items_sheet_title: str) -> No
     lines += [("", None), (t("io.readme_rules", lang), _HEADING_FONT)]
     for key in ("ids", "dates", "numbers", "dont_know", "ratings", "lists", "yesno", "codes", "qpv"):
         lines.append(("• " + t(f"io.readme_{key}", lang), None))
-    lines += [("", None), (t("io.readme_check", lang), _HEADING_FONT)]
-    for key in ("validate", "import", "csv"):
-        lines.append(("• " + t(f"io.readme_{key}", lang), None))
+    lines += [("", None), (t("workbook.readme.check", lang), _HEADING_FONT)]
+    for key in ("upload", "command", "csv"):
+        lines.append(("• " + t(f"workbook.readme.{key}", lang), None))
+    lines.append(("• " + t("workbook.readme.survey", lang, responses=responses.label(lang), items=items_sheet_title,
+                            territory=responses.column("territory_id").label(lang),
+                            wave=responses.column("wave").label(lang),
+                            respondent=responses.column("respondent_id").label(lang)), None))
     for i, (text, font) in enumerate(lines, start=1):
         cell = worksheet.cell(row=i, column=1, value=text or None)
         cell.alignment = _WRAP
