@@ -364,6 +364,184 @@ def cmd_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remove(args: argparse.Namespace) -> int:
+    """``remove TERRITORY``: the territory and all its rows, after a confirmation naming what goes."""
+    from collective_impact.audit import table_label
+    from collective_impact.i18n.format import format_count, terminal_text
+
+    lang = args.lang
+    store = _open_store(args)
+    territory = store.require_territory(args.territory, lang)
+    print(t("records.cli.remove_contents", lang, territory=terminal_text(territory), path=store.path,
+            name=terminal_text(store.territory_names()[territory])))
+    for name, n in store.territory_contents(territory).items():
+        print("  - " + t("records.table_rows", lang, table=table_label(name, lang), rows=format_count(n, "noun.row", lang)))
+    print(t("records.cli.remove_kept", lang, territory=terminal_text(territory)))
+    if not args.yes:
+        try:
+            answer = input(t("records.cli.remove_ask", lang))
+        except EOFError:  # no terminal to answer from: no
+            answer = ""
+        if answer.strip().lower() not in t("records.cli.remove_answers", lang).split():
+            print(t("records.cli.remove_cancelled", lang), file=sys.stderr)
+            return 1
+    removed = store.remove_territory(territory)
+    print(t("records.cli.remove_done", lang, territory=terminal_text(territory), path=store.path,
+            rows=format_count(sum(removed.values()), "noun.row", lang)))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``audit``: the change log of the store (or of one territory), printed or written to .xlsx/.csv."""
+    from collective_impact.audit import readable_audit, write_audit
+    from collective_impact.i18n.format import format_count, terminal_text
+
+    lang = args.lang
+    if args.out and not args.out.lower().endswith((".xlsx", ".csv")):
+        print(t("records.cli.audit_bad_suffix", lang, path=args.out), file=sys.stderr)
+        return 2
+    store = _open_store(args, read_only=True)
+    frame = store.audit(args.territory)
+    if args.out:
+        write_audit(frame, args.out, lang=lang)
+        print(t("records.cli.audit_written", lang, path=args.out, rows=format_count(len(frame), "noun.row", lang)))
+        return 0
+    if frame.empty:
+        print(t("records.cli.audit_empty", lang, path=store.path))
+        return 0
+    table = readable_audit(frame, lang=lang)
+    for values in table.itertuples(index=False):
+        print(" · ".join(terminal_text(v) for v in values if v))
+    return 0
+
+
+# --- campaign: questionnaire waves with personal links (apps/campaigns.py) ---------------
+def cmd_campaign(args: argparse.Namespace) -> int:
+    """``campaign open|status|reminders|revoke|close TERRITORY``: a questionnaire wave's links."""
+    from collective_impact.apps import campaigns
+
+    store = _open_store(args)
+    store.require_territory(args.territory, args.lang)
+    return {"open": _campaign_open, "status": _campaign_status, "reminders": _campaign_reminders,
+            "revoke": _campaign_revoke, "close": _campaign_close}[args.action](args, store, campaigns)
+
+
+def _links(n: int, lang: str) -> str:
+    from collective_impact.i18n.format import format_count
+
+    return format_count(n, "campaigns.noun.link", lang)
+
+
+def _campaign_folder(args: argparse.Namespace, wave: int):
+    from pathlib import Path
+
+    return Path(args.out) if args.out else Path(f"campagne-{args.territory}-vague{wave}")
+
+
+def _campaign_files(args, store, campaigns, wave: int, made, *, stem: str, opened_column: bool = False,
+                    cards: bool = True):
+    """Write ``stem``.csv (and the printable cards) of ``made`` (links with tokens or None); print where."""
+    from collective_impact.apps import invitations
+
+    closes, base, _closed = campaigns.wave_closes(store, args.territory, wave)
+    partners = store.load(["partners"], territories=[args.territory])["partners"]
+    rows = invitations.invitations(made, partners, base_url=base)
+    folder = _campaign_folder(args, wave)
+    written = [invitations.write_csv(folder / f"{stem}.csv", rows, lang=args.lang, opened_column=opened_column)]
+    if cards:
+        name = store.territory_names()[args.territory]
+        written.append(invitations.write_cards(folder / f"{stem}.html", rows, territory_name=name, wave=wave,
+                                               closes=closes, lang=args.lang))
+    for path in written:
+        print(t("campaigns.cli.written", args.lang, path=path))
+    if not invitations.has_email_column():
+        print(t("campaigns.cli.no_email", args.lang))
+    return written
+
+
+def _campaign_open(args, store, campaigns) -> int:
+    from datetime import date
+
+    from collective_impact.i18n.format import format_date
+
+    made = campaigns.open_wave(store, args.territory, args.wave, closes=args.closes, base_url=args.base_url,
+                               per_partner=args.per_partner, extra=args.open, today=date.today(), lang=args.lang)
+    try:
+        _campaign_files(args, store, campaigns, args.wave, made, stem="invitations")
+    except CollectiveImpactError:
+        # the tokens exist only in these files: without them the links are lost, so the wave is undone
+        campaigns.cancel_wave(store, args.territory, args.wave)
+        raise
+    print(t("campaigns.cli.opened", args.lang, links=_links(len(made), args.lang), territory=args.territory, wave=args.wave,
+            date=format_date(args.closes, args.lang)))
+    print(t("campaigns.cli.secret", args.lang))
+    return 0
+
+
+def _campaign_status(args, store, campaigns) -> int:
+    from collective_impact.i18n.format import clean_text, format_date
+    from collective_impact.schema import CODES
+    from collective_impact.store import _text_table
+
+    lang = args.lang
+    if args.wave is not None or not campaigns.links(store, args.territory):
+        campaigns.check_wave(store, args.territory, args.wave, lang=lang)
+    status = campaigns.campaign_status(store, args.territory, args.wave)
+    kinds = {code.id: code.label(lang) for code in CODES["partner_kind"]}
+    no_partner = t("campaigns.no_partner", lang)
+    counts = ["invited", "opened", "answered"]
+    heads = {c: t(f"campaigns.cli.col.{c}", lang) for c in ["partner_id", "partner_name", "kind", *counts]}
+    for wave, frame in status.groupby("wave", sort=True):
+        closes, _base, closed = campaigns.wave_closes(store, args.territory, int(wave))
+        state = "campaigns.cli.wave_closed" if closed else "campaigns.cli.wave_open"
+        print(t(state, lang, territory=args.territory, wave=wave, date=format_date(closes, lang)))
+        shown = frame.assign(partner_id=frame["partner_id"].fillna("—"),
+                             partner_name=frame["partner_name"].map(lambda v: no_partner if v is None or v != v
+                                                                    else clean_text(v)),
+                             kind=frame["kind"].map(lambda k: kinds.get(k, "—")))
+        print(_text_table(shown[list(heads)].rename(columns=heads), left=[heads[c] for c in heads if c not in counts]))
+        print()
+        by_kind = campaigns.status_by_kind(frame)
+        by_kind = by_kind.assign(kind=by_kind["kind"].map(lambda k: kinds.get(k, no_partner)))
+        columns = {c: heads[c] for c in ["kind", *counts]}
+        by_kind.loc[len(by_kind)] = [wave, t("campaigns.cli.total", lang), *(int(frame[c].sum()) for c in counts)]
+        print(_text_table(by_kind[list(columns)].rename(columns=columns), left=[heads["kind"]]))
+        print()
+    return 0
+
+
+def _campaign_reminders(args, store, campaigns) -> int:
+    from datetime import date
+
+    wave = campaigns.check_wave(store, args.territory, args.wave, lang=args.lang)
+    if args.reissue:
+        _base, made = campaigns.reissue_links(store, args.territory, wave, today=date.today(), lang=args.lang)
+        print(t("campaigns.cli.reissued", args.lang, links=_links(len(made), args.lang)))
+    else:
+        made = [(link, None) for link in campaigns.links(store, args.territory, wave, today=date.today())
+                if link.is_open and link.answered is None]
+        print(t("campaigns.cli.reminders", args.lang, links=_links(len(made), args.lang)))
+    if made:
+        _campaign_files(args, store, campaigns, wave, made, stem="relances", opened_column=True, cards=args.reissue)
+        if args.reissue:
+            print(t("campaigns.cli.secret", args.lang))
+    return 0
+
+
+def _campaign_revoke(args, store, campaigns) -> int:
+    revoked = campaigns.revoke_link(store, args.territory, invitation_id=args.link, partner_id=args.partner,
+                                    wave=args.wave, lang=args.lang)
+    print(t("campaigns.cli.revoked", args.lang, links=_links(len(revoked), args.lang), ids=", ".join(link.invitation_id for link in revoked)))
+    return 0
+
+
+def _campaign_close(args, store, campaigns) -> int:
+    wave = campaigns.check_wave(store, args.territory, args.wave, lang=args.lang)
+    n = campaigns.close_wave(store, args.territory, wave, lang=args.lang)
+    print(t("campaigns.cli.closed", args.lang, territory=args.territory, wave=wave, links=_links(n, args.lang)))
+    return 0
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -380,14 +558,31 @@ def _id_list(text: str) -> list[str]:
     return ids
 
 
-def _positive(text: str) -> int:
+def _whole(text: str, *, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"{text!r}") from err
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} < 1")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r} < {minimum}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole(text, minimum=1)
+
+
+def _count(text: str) -> int:
+    return _whole(text, minimum=0)
+
+
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(t("campaigns.help.bad_date", value=text)) from err
 
 
 def _french_help(parser: argparse.ArgumentParser) -> None:
@@ -457,10 +652,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", default=None, help=t("cli.help.kernel"))
     p.add_argument("--pdf", action="store_true", help=t("cli.help.batch_pdf"))
 
+    p = add("remove", cmd_remove, "records.cli.help_remove", store=True)
+    p.add_argument("territory", metavar="TERRITOIRE", help=t("records.cli.help_remove_territory"))
+    p.add_argument("--yes", action="store_true", help=t("records.cli.help_yes"))
+
+    p = add("audit", cmd_audit, "records.cli.help_audit", store=True)
+    p.add_argument("--territory", metavar="ID", help=t("records.cli.help_audit_territory"))
+    p.add_argument("--out", metavar="FICHIER.xlsx|.csv", help=t("records.cli.help_audit_out"))
+
     p = add("app", cmd_app, "cli.help.app", store=True)
     p.add_argument("--port", type=int, default=None, help=t("cli.help.port"))
     p.add_argument("--max-kernels", dest="max_kernels", type=_positive, metavar="N",
                    help=t("cli.help.max_kernels"))
+
+    p = add("campaign", cmd_campaign, "campaigns.help.campaign", store=True)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name: str) -> argparse.ArgumentParser:
+        text = t(f"campaigns.help.{name}")
+        a = actions.add_parser(name, help=text, description=text, add_help=False)
+        _french_help(a)
+        # also accepted after the action; SUPPRESS keeps a value given before it
+        a.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS, help=t("cli.help.lang"))
+        a.add_argument("--store", default=argparse.SUPPRESS, help=t("cli.help.store"))
+        a.add_argument("territory", metavar="TERRITOIRE", help=t("cli.help.territory_id"))
+        return a
+
+    a = action("open")
+    a.add_argument("--wave", type=_positive, required=True, metavar="N", help=t("campaigns.help.wave_new"))
+    a.add_argument("--closes", type=_iso_date, required=True, metavar="AAAA-MM-JJ", help=t("campaigns.help.closes"))
+    a.add_argument("--base-url", dest="base_url", required=True, metavar="https://…", help=t("campaigns.help.base_url"))
+    a.add_argument("--per-partner", dest="per_partner", type=_positive, default=1, metavar="N",
+                   help=t("campaigns.help.per_partner"))
+    a.add_argument("--open", type=_count, default=0, metavar="N", help=t("campaigns.help.open_links"))
+    a.add_argument("--out", metavar="DOSSIER", help=t("campaigns.help.out"))
+    a = action("status")
+    a.add_argument("--wave", type=_positive, metavar="N", help=t("campaigns.help.wave"))
+    a = action("reminders")
+    a.add_argument("--wave", type=_positive, metavar="N", help=t("campaigns.help.wave"))
+    a.add_argument("--reissue", action="store_true", help=t("campaigns.help.reissue"))
+    a.add_argument("--out", metavar="DOSSIER", help=t("campaigns.help.out"))
+    a = action("revoke")
+    a.add_argument("--wave", type=_positive, metavar="N", help=t("campaigns.help.wave"))
+    which = a.add_mutually_exclusive_group(required=True)
+    which.add_argument("--link", metavar="L…", help=t("campaigns.help.link"))
+    which.add_argument("--partner", metavar="ID", help=t("campaigns.help.partner"))
+    a = action("close")
+    a.add_argument("--wave", type=_positive, metavar="N", help=t("campaigns.help.wave"))
     return parser
 
 

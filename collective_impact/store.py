@@ -19,9 +19,12 @@ partner), and a broken reference is reported with the rows it comes from (see
 ``_check_references``) instead of SQLite's bare "constraint failed". There is no
 ``ON DELETE CASCADE``: editing a territory or a partner by delete-and-insert would then
 silently delete every row below it. An import deletes a territory's rows from every
-table explicitly, and a deletion that would leave rows pointing nowhere is refused.
-Reference lists (``idlist`` columns) are not foreign keys. Two more tables are not
-part of the data: ``meta`` (schema version, creation time) and ``report_runs``.
+table explicitly, and a deletion that would leave rows pointing nowhere is refused
+(:meth:`Store.delete_rows` names the rows still citing the row, reference lists
+included). Reference lists (``idlist`` columns) are not foreign keys. The store's own
+tables are not part of the data: ``meta`` (schema version, creation time),
+``report_runs``, ``audit`` (below), and those other modules append to ``_SYSTEM_DDL``
+(created in an older store when it is next opened for writing).
 
 Importing never drops a table silently
 --------------------------------------
@@ -35,6 +38,29 @@ keeps the others (a partial file); ``clear=[...]`` empties the named tables for 
 file's territories, on purpose. The command line offers the same choice
 (``--replace-only-present``, ``--clear TABLE``).
 
+The audit trail
+---------------
+Every write records what it changed in the ``audit`` table, in the same transaction (a
+change and its trace are written together or not at all): ``at`` (UTC, ISO 8601),
+``who`` (the ``who`` keyword of each write, default the system user name), ``action``
+(``insert``, ``update``, ``delete``, ``import``, ``remove_territory``), the ``table``,
+the ``territory_id``, and ``key``, ``before``, ``after`` as JSON objects (column → value
+as stored: dates as ``YYYY-MM-DD``, booleans as 0/1). A deletion keeps the deleted row's
+values in ``before``: nothing leaves the store without a trace. The JSON is built by
+SQLite (``json_object``) from the rows themselves, so that large operations never go
+through Python row by row.
+
+An import writes one ``import`` row per table and territory whose rows it changed, with
+the row counts (``before``/``after`` = ``{"rows": n}``, no ``key``); when it replaces rows
+the store already held, each row that differs (removed, added or changed, paired by key)
+gets an ``import`` row of its own with its ``key``, ``before`` and ``after``. Rows of a
+territory new to the store are not copied into the trail (they are in the store; any
+later change of them is recorded), so that a first import of millions of answers costs
+nothing more; a re-import costs one SQL comparison of the old and new rows, made only when
+a table's replaced rows number at most :data:`AUDIT_DETAIL_LIMIT` (beyond, a re-import of
+millions of answers records the counts only, and stays as fast as without the trail).
+:meth:`Store.remove_territory` records every removed row with its values.
+
 Read-only opening
 -----------------
 ``Store(path, read_only=True)`` (the commands that only read: ``summary``, ``export``)
@@ -44,10 +70,12 @@ empty file, which is reported as not a store.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
 import random
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -63,13 +91,16 @@ from collective_impact._version import __version__
 from collective_impact.errors import StoreError, UnknownTerritoryError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import clean_text, format_count, format_number
-from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Table
+from collective_impact.schema import CODES, TABLE_ORDER, TABLES, Column, Reference, Table
 
-__all__ = ["IMPORT_MODES", "SCHEMA_VERSION", "ImportMode", "ImportSummary", "RunRecord", "Store"]
+__all__ = ["AUDIT_ACTIONS", "AUDIT_COLUMNS", "AUDIT_DETAIL_LIMIT", "IMPORT_MODES", "SCHEMA_VERSION", "ImportMode", "ImportSummary", "RunRecord", "Store"]
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 30.0  # seconds a connection waits for another writer before "database is locked"
 WRITE_ATTEMPTS = 5  # a write still locked after the busy timeout is retried this many times in all
+#: Above this many rows replaced in one table, an import records only counts in the audit
+#: trail, not each changed row (comparing millions of rows would double the import's time).
+AUDIT_DETAIL_LIMIT = 200_000
 
 _T = TypeVar("_T")
 #: How an import treats the tables absent from its file (see the module's notes).
@@ -81,6 +112,11 @@ _KIND_NAMES = {"id": "text", "str": "text", "code": "text", "idlist": "text",
                "int": "int", "float": "float", "date": "date", "bool": "bool"}
 _META = "meta"
 _RUNS = "report_runs"
+_AUDIT = "audit"
+#: The actions recorded in the audit trail.
+AUDIT_ACTIONS = ("insert", "update", "delete", "import", "remove_territory")
+#: The columns of :meth:`Store.audit`'s frame.
+AUDIT_COLUMNS = ("audit_id", "at", "who", "action", "table", "territory_id", "key", "before", "after")
 _DATE_FORMAT = "%Y-%m-%d"
 
 
@@ -137,6 +173,18 @@ _SYSTEM_DDL = [
   html_path TEXT
 ) STRICT""",
     f"CREATE INDEX IF NOT EXISTS report_runs__territory ON {_q(_RUNS)} (territory_id, run_id)",
+    f"""CREATE TABLE IF NOT EXISTS {_q(_AUDIT)} (
+  audit_id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  who TEXT NOT NULL,
+  action TEXT NOT NULL,
+  "table" TEXT NOT NULL,
+  territory_id TEXT,
+  key TEXT,
+  before TEXT,
+  after TEXT
+) STRICT""",
+    f"CREATE INDEX IF NOT EXISTS audit__territory ON {_q(_AUDIT)} (territory_id, audit_id)",
     # questionnaire campaigns (apps/campaigns.py): a wave's closing date, and one row per
     # personal link holding only the hash of its token
     """CREATE TABLE IF NOT EXISTS "campaigns" (
@@ -165,6 +213,33 @@ _SYSTEM_DDL = [
     'CREATE UNIQUE INDEX IF NOT EXISTS invitations__token ON "invitations" (token_hash)',
     'CREATE INDEX IF NOT EXISTS invitations__wave ON "invitations" (territory_id, wave)',
 ]
+_CREATED_TABLE = re.compile(r'CREATE TABLE IF NOT EXISTS "?([A-Za-z0-9_]+)"?')
+
+
+def _system_tables() -> list[str]:
+    """The tables of :data:`_SYSTEM_DDL` (other modules append theirs to it)."""
+    return [m.group(1) for statement in _SYSTEM_DDL if (m := _CREATED_TABLE.match(statement.strip()))]
+
+
+def system_user() -> str:
+    """The name of the system user running this process: who a write is by, unless told."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment nor in the password database
+        return "?"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _json_sql(columns: Iterable[str], alias: str) -> str:
+    """SQL building a JSON object of the columns of ``alias`` (column → value as stored)."""
+    return "json_object(" + ", ".join(f"'{c}', {alias}.{_q(c)}" for c in columns) + ")"
+
+
+def _key_sql(columns: Iterable[str], alias: str) -> str:
+    return " AND ".join(f"{alias}.{_q(c)} = ?" for c in columns)
 
 
 # ----------------------------------------------------------------- conversions
@@ -422,7 +497,7 @@ class Store:
                     found_cols = [r[1] for r in con.execute(f"PRAGMA table_info({_q(name)})")]
                     if found_cols != TABLES[name].column_ids:
                         return False
-                return _RUNS in existing
+                return all(name in existing for name in _system_tables())
         except (sqlite3.Error, StoreError):
             return False  # the full check below gives the precise message
 
@@ -565,7 +640,7 @@ class Store:
 
     # ------------------------------------------------------------------ writes
     def import_tables(self, tables: Mapping[str, pd.DataFrame | None], *, mode: ImportMode = "complete",
-                      clear: Iterable[str] = ()) -> ImportSummary:
+                      clear: Iterable[str] = (), who: str | None = None) -> ImportSummary:
         """Import canonical typed tables; the territories in them get the data of the tables given.
 
         The territories of the data are the territory ids found in any table. In one
@@ -589,6 +664,9 @@ class Store:
         clear
             Table ids to empty for the file's territories although absent from ``tables``
             (the explicit way to delete a table's rows).
+        who
+            Who imports, for the audit trail (default: the system user). What the trail
+            keeps of an import is told in the module's notes.
         """
         if mode not in IMPORT_MODES:
             raise ValueError(f"mode must be one of {IMPORT_MODES}, not {mode!r}")
@@ -600,6 +678,7 @@ class Store:
         incoming = _territories_of(tables)
         written = {name: len(rows.get(name, [])) for name in TABLE_ORDER}
         absent = [name for name in TABLE_ORDER if name not in replaced_tables]
+        author = who or system_user()
 
         def work(con: sqlite3.Connection) -> list[str]:
             before = [tid for (tid,) in con.execute('SELECT territory_id FROM "territories" ORDER BY 1')]
@@ -610,12 +689,21 @@ class Store:
                         raise StoreError(t("store.import_absent", self.lang, path=self.path,
                                            tables=self._counted(lost)))
                 marks = ", ".join("?" * len(incoming))
+                old_counts = {name: _counts_by_territory(con, name, incoming) for name in replaced_tables}
+                # the rows about to be replaced, kept aside to record what the import changed
+                detailed = [name for name in replaced_tables
+                            if old_counts[name] and sum(old_counts[name].values()) <= AUDIT_DETAIL_LIMIT]
+                for name in detailed:
+                    olds = sorted(old_counts[name])
+                    _snapshot(con, f"_audit_old_{name}", f"SELECT {_cols(TABLES[name].column_ids)} FROM {_q(name)} "
+                              f'WHERE "territory_id" IN ({", ".join("?" * len(olds))})', olds)
                 for name in reversed(replaced_tables):
                     con.execute(f'DELETE FROM {_q(name)} WHERE "territory_id" IN ({marks})', incoming)
                 for name in TABLE_ORDER:
                     if rows.get(name):
                         self._insert(con, TABLES[name], rows[name])
                 self._check_references(con, TABLE_ORDER)
+                self._audit_import(con, replaced_tables, incoming, old_counts, detailed, who=author)
             return before
 
         before = self._write(work)
@@ -627,6 +715,35 @@ class Store:
             store=str(self.path),
             kept=tuple(name for name in absent if mode == "present"),
         )
+
+    def _audit_import(self, con: sqlite3.Connection, names: list[str], incoming: list[str],
+                      old_counts: Mapping[str, Mapping[str, int]], detailed: Collection[str], *, who: str) -> None:
+        """Record an import: the rows it changed among those the store held, and one count per table and territory.
+
+        ``detailed``: the tables whose replaced rows were kept aside (``_audit_old_<table>``)
+        to be compared row by row; for the others only the counts are recorded.
+        """
+        at = _now()
+        for name in names:
+            spec = TABLES[name]
+            changed: set[str] = set()
+            olds = sorted(old_counts[name])
+            if name in detailed:
+                mark = con.execute(f"SELECT COALESCE(MAX(audit_id), 0) FROM {_q(_AUDIT)}").fetchone()[0]
+                _audit_changes(con, name, spec.column_ids, list(spec.key), f"_audit_old_{name}",
+                               f'"territory_id" IN ({", ".join("?" * len(olds))})', olds, action="import", who=who,
+                               at=at)
+                con.execute(f"DROP TABLE temp.{_q('_audit_old_' + name)}")
+                changed = {tid for (tid,) in con.execute(
+                    f"SELECT DISTINCT territory_id FROM {_q(_AUDIT)} WHERE audit_id > ?", (mark,))}
+            new_counts = _counts_by_territory(con, name, incoming)
+            summary = []
+            for tid in incoming:
+                n_old, n_new = old_counts[name].get(tid, 0), new_counts.get(tid, 0)
+                if tid in changed or (not n_old and n_new) or (n_old and name not in detailed):
+                    summary.append((at, who, name, tid, json.dumps({"rows": n_old}), json.dumps({"rows": n_new})))
+            con.executemany(f'INSERT INTO {_q(_AUDIT)} (at, who, action, "table", territory_id, key, before, after) '
+                            "VALUES (?, ?, 'import', ?, ?, NULL, ?, ?)", summary)
 
     def absent_tables(self, tables: Mapping[str, pd.DataFrame | None], *, clear: Iterable[str] = ()) -> dict[str, int]:
         """What importing ``tables`` in ``"complete"`` mode would remove without being asked.
@@ -650,24 +767,32 @@ class Store:
         return ", ".join(t("store.table_rows", self.lang, table=TABLES[name].label(self.lang),
                            n=format_number(n, self.lang, decimals=0)) for name, n in counts.items())
 
-    def add_rows(self, table: str, frame: pd.DataFrame) -> int:
+    def add_rows(self, table: str, frame: pd.DataFrame, *, who: str | None = None) -> int:
         """Append ``frame``'s rows to ``table`` in one transaction; return how many.
 
         A row whose key already exists (e.g. a form submitted twice) or a broken reference
         raises :class:`StoreError` and nothing is written. Columns missing from ``frame``
-        are stored blank; values are converted to the schema's types.
+        are stored blank; values are converted to the schema's types. Each row is recorded
+        in the audit trail (``insert``, by ``who``).
         """
         spec = self._table(table)
         rows = _to_sql(spec, frame, self.lang)
+        author = who or system_user()
+        positions = [spec.column_ids.index(k) for k in spec.key]
 
         def work(con: sqlite3.Connection) -> int:
             self._insert(con, spec, rows)
             self._check_references(con, [table])
+            at = _now()
+            con.executemany(_audit_select_sql(spec.column_ids, list(spec.key), table, _key_sql(spec.key, "r"),
+                                              side="after"),
+                            [(at, author, "insert", table, *(row[p] for p in positions)) for row in rows])
             return len(rows)
 
         return self._write(work) if rows else 0
 
-    def replace_rows(self, table: str, frame: pd.DataFrame, *, where: Mapping[str, object]) -> tuple[int, int]:
+    def replace_rows(self, table: str, frame: pd.DataFrame, *, where: Mapping[str, object],
+                     who: str | None = None) -> tuple[int, int]:
         """Delete the rows of ``table`` matching ``where``, insert ``frame``, in one transaction.
 
         Parameters
@@ -679,41 +804,251 @@ class Store:
         where
             Column id → value; rows equal on every one are deleted (``None`` matches a
             blank). Must not be empty: replacing a whole table is what an import does.
+        who
+            Who makes the change, for the audit trail (default: the system user).
 
         Returns
         -------
         (deleted, inserted)
+
+        Notes
+        -----
+        The audit trail gets what actually changed, paired by key: ``update`` for a row
+        whose key stays and whose values differ (before and after), ``delete`` and
+        ``insert`` for the others; a row written back unchanged leaves no trace.
         """
         spec = self._table(table)
         if not where:
             raise ValueError("replace_rows needs a non-empty where (e.g. {'territory_id': ...})")
-        unknown = [c for c in where if c not in spec.column_ids]
+        rows = _to_sql(spec, frame, self.lang)
+        clause, params = self._where(spec, where)
+        checked = [table, *_children(table)]
+        author = who or system_user()
+        positions = [spec.column_ids.index(k) for k in spec.key]
+
+        def work(con: sqlite3.Connection) -> tuple[int, int]:
+            _snapshot(con, "_audit_old", f"SELECT {_cols(spec.column_ids)} FROM {_q(table)} WHERE {clause}", params)
+            con.execute(f"CREATE TEMP TABLE _audit_keys AS SELECT {_cols(spec.key)} FROM {_q(table)} WHERE 0")
+            try:
+                deleted = con.execute(f"DELETE FROM {_q(table)} WHERE {clause}", params).rowcount
+                if rows:
+                    self._insert(con, spec, rows)
+                    con.executemany(f"INSERT INTO temp._audit_keys VALUES ({', '.join('?' * len(spec.key))})",
+                                    [tuple(row[p] for p in positions) for row in rows])
+                self._check_references(con, checked)
+                current = f"({clause}) OR ({_cols(spec.key)}) IN (SELECT * FROM temp._audit_keys)"
+                _audit_changes(con, table, spec.column_ids, list(spec.key), "_audit_old", current, params,
+                               action=None, who=author, at=_now())
+            finally:
+                con.execute("DROP TABLE IF EXISTS temp._audit_old")
+                con.execute("DROP TABLE IF EXISTS temp._audit_keys")
+            return deleted, len(rows)
+
+        return self._write(work)
+
+    def update_row(self, table: str, key: Mapping[str, object], values: Mapping[str, object], *,
+                   who: str | None = None) -> int:
+        """Change some values of one row, in one transaction; return 1, or 0 when nothing changed.
+
+        Parameters
+        ----------
+        table
+            A table id.
+        key
+            The row's key: every key column of the table → its value.
+        values
+            Column id → new value (a key column may change too, e.g. a measurement's date).
+        who
+            Who makes the change, for the audit trail (default: the system user).
+
+        Raises
+        ------
+        StoreError
+            When no row has this key, when the new key is already taken, when a required
+            value is left blank, or when other rows would point nowhere; nothing is changed.
+        """
+        spec = self._table(table)
+        self._check_key(spec, key)
+        unknown = [c for c in values if c not in spec.column_ids]
         if unknown:
             raise StoreError(t("store.unknown_columns", self.lang, table=table, columns=", ".join(unknown),
                                known=", ".join(spec.column_ids)))
-        rows = _to_sql(spec, frame, self.lang)
+        if not values:
+            return 0
+        clause, params = self._where(spec, key)
+        new_values = [_value_to_sql(spec.column(c), v) for c, v in values.items()]
+        new_key = {k: _value_to_sql(spec.column(k), values[k]) if k in values else _value_to_sql(spec.column(k), key[k])
+                   for k in spec.key}
+        new_clause, new_params = self._where(spec, new_key)
+        row_json = _json_sql(spec.column_ids, "r")
+        author = who or system_user()
+
+        def work(con: sqlite3.Connection) -> int:
+            found = con.execute(f"SELECT {row_json}, {_json_sql(spec.key, 'r')} FROM {_q(table)} AS r WHERE {clause}",
+                                params).fetchone()
+            if found is None:
+                raise StoreError(t("records.store.no_such_row", self.lang, table=spec.label(self.lang),
+                                   key=_shown_key(spec, key)))
+            old_key = {k: _value_to_sql(spec.column(k), key[k]) for k in spec.key}
+            if old_key != new_key:
+                # rows citing the old key (an attendee list names partners by id) would point nowhere
+                self._refuse_if_referred(con, spec, clause, params, message="records.store.referred_key")
+            assignments = ", ".join(f"{_q(c)} = ?" for c in values)
+            try:
+                con.execute(f"UPDATE {_q(table)} SET {assignments} WHERE {clause}", [*new_values, *params])
+            except sqlite3.IntegrityError as err:
+                if str(err).startswith("UNIQUE constraint failed"):
+                    raise StoreError(t("store.duplicate", self.lang, table=spec.label(self.lang),
+                                       key=_shown_key(spec, new_key))) from err
+                raise StoreError(self._integrity_message(err, con, spec, [])) from err
+            after = con.execute(f"SELECT {row_json} FROM {_q(table)} AS r WHERE {new_clause}", new_params).fetchone()
+            if after[0] == found[0]:
+                return 0
+            self._check_references(con, [table, *_children(table)])
+            key_json = found[1]
+            con.execute(f'INSERT INTO {_q(_AUDIT)} (at, who, action, "table", territory_id, key, before, after) '
+                        "VALUES (?, ?, 'update', ?, ?, ?, ?, ?)",
+                        (_now(), author, table, str(key["territory_id"]), key_json, found[0], after[0]))
+            return 1
+
+        return self._write(work)
+
+    def delete_rows(self, table: str, key: Mapping[str, object], *, who: str | None = None) -> int:
+        """Delete the rows of ``table`` matching ``key``, in one transaction; return how many.
+
+        ``key`` is column id → value (usually the row's whole key). Each deleted row is
+        kept, with its values, in the audit trail (``delete``, ``before``).
+
+        Raises
+        ------
+        StoreError
+            When other rows still refer to a row to delete (an indicator's measurements, a
+            partner's answers or meetings…): the message names them, and nothing is deleted.
+            A whole territory goes with :meth:`remove_territory`.
+        """
+        spec = self._table(table)
+        if not key:
+            raise ValueError("delete_rows needs a non-empty key")
+        clause, params = self._where(spec, key)
+        author = who or system_user()
+
+        def work(con: sqlite3.Connection) -> int:
+            self._refuse_if_referred(con, spec, clause, params)
+            con.execute(_audit_select_sql(spec.column_ids, list(spec.key), table, clause, side="before"),
+                        (_now(), author, "delete", table, *params))
+            deleted = con.execute(f"DELETE FROM {_q(table)} WHERE {clause}", params).rowcount
+            self._check_references(con, [table, *_children(table)])
+            return deleted
+
+        return self._write(work)
+
+    def territory_contents(self, territory_id: str) -> dict[str, int]:
+        """Rows of ``territory_id`` in each table, as :meth:`remove_territory` would remove them.
+
+        Returns
+        -------
+        dict[str, int]
+            Table id → rows (tables without any left out): the data tables in schema
+            order, then the store's own tables holding rows of the territory (report runs,
+            campaign links…). The audit trail is not counted: it is never removed.
+        """
+        with self._reading() as con:
+            return {name: n for name in _territory_tables(con)
+                    if (n := con.execute(f'SELECT COUNT(*) FROM {_q(name)} WHERE "territory_id" = ?',
+                                         (territory_id,)).fetchone()[0])}
+
+    def remove_territory(self, territory_id: str, *, who: str | None = None) -> dict[str, int]:
+        """Remove everything of ``territory_id`` from every table, in one transaction.
+
+        Every removed row is kept with its values in the audit trail
+        (``remove_territory``, ``before``); the trail itself stays.
+
+        Returns
+        -------
+        dict[str, int]
+            Table id → rows removed, as :meth:`territory_contents` counted them.
+
+        Raises
+        ------
+        UnknownTerritoryError
+            When the store has no such territory.
+        """
+        self.require_territory(territory_id, self.lang)
+        author = who or system_user()
+
+        def work(con: sqlite3.Connection) -> dict[str, int]:
+            at = _now()
+            names = _territory_tables(con)
+            removed = {}
+            # the store's own tables first (they may refer to data rows), then the data
+            # tables from the most dependent up
+            order = [n for n in names if n not in TABLES] + [n for n in reversed(TABLE_ORDER) if n in names]
+            for name in order:
+                columns, key = _layout(con, name)
+                con.execute(_audit_select_sql(columns, key, name, '"territory_id" = ?', side="before"),
+                            (at, author, "remove_territory", name, territory_id))
+                n = con.execute(f'DELETE FROM {_q(name)} WHERE "territory_id" = ?', (territory_id,)).rowcount
+                if n:
+                    removed[name] = n
+            self._check_references(con, TABLE_ORDER)
+            return {name: removed[name] for name in names if name in removed}
+
+        return self._write(work)
+
+    def _where(self, spec: Table, values: Mapping[str, object]) -> tuple[str, list]:
+        """An SQL condition "every column equal to its value" (``None`` matches a blank) and its parameters."""
+        unknown = [c for c in values if c not in spec.column_ids]
+        if unknown:
+            raise StoreError(t("store.unknown_columns", self.lang, table=spec.id, columns=", ".join(unknown),
+                               known=", ".join(spec.column_ids)))
         clauses, params = [], []
-        for name, value in where.items():
+        for name, value in values.items():
             sql_value = _value_to_sql(spec.column(name), value)
             if sql_value is None:
                 clauses.append(f"{_q(name)} IS NULL")
             else:
                 clauses.append(f"{_q(name)} = ?")
                 params.append(sql_value)
-        # children of this table may point to the deleted rows: check them too
-        checked = [table, *(n for n in TABLE_ORDER
-                            if any(r.table == table for r in _plain_references(TABLES[n])) and n != table)]
-        if table == "territories":
-            checked = list(TABLE_ORDER)
+        return " AND ".join(clauses), params
 
-        def work(con: sqlite3.Connection) -> tuple[int, int]:
-            deleted = con.execute(f"DELETE FROM {_q(table)} WHERE {' AND '.join(clauses)}", params).rowcount
+    def _check_key(self, spec: Table, key: Mapping[str, object]) -> None:
+        if sorted(key) != sorted(spec.key):
+            raise ValueError(f"the key of {spec.id} is {spec.key}, not {tuple(key)}")
+
+    def _refuse_if_referred(self, con: sqlite3.Connection, spec: Table, clause: str, params: list, *,
+                            message: str = "records.store.referred") -> None:
+        """Raise :class:`StoreError` naming the rows that still refer to the rows to delete (or whose key changes)."""
+        found: list[str] = []
+        targets = f"SELECT * FROM {_q(spec.id)} WHERE {clause}"
+        for child, ref in _referring(spec.id):
+            child_spec = TABLES[child]
+            keys = ", ".join(f"c.{_q(k)}" for k in child_spec.key)
+            if ref.list_column:
+                *same, listed = ref.columns
+                *same_target, listed_target = ref.target
+                on = [f"c.{_q(a)} = p.{_q(b)}" for a, b in zip(same, same_target, strict=True)]
+                on.append(f"instr(';' || c.{_q(listed)} || ';', ';' || p.{_q(listed_target)} || ';') > 0")
+            else:
+                on = [f"c.{_q(a)} = p.{_q(b)}" for a, b in zip(ref.columns, ref.target, strict=True)]
+            sql = f"SELECT DISTINCT {keys} FROM {_q(child)} AS c JOIN ({targets}) AS p ON {' AND '.join(on)}"
+            child_params = list(params)
+            if child == spec.id:
+                # rows deleted together may refer to each other
+                sql += f" WHERE ({keys}) NOT IN (SELECT {_cols(child_spec.key)} FROM {_q(child)} WHERE {clause})"
+                child_params += params
+            rows = con.execute(sql + f" ORDER BY {keys}", child_params).fetchall()
             if rows:
-                self._insert(con, spec, rows)
-            self._check_references(con, checked)
-            return deleted, len(rows)
-
-        return self._write(work)
+                shown = [_shown_key(child_spec, dict(zip(child_spec.key, row, strict=True))) for row in rows[:5]]
+                more = " " + t("store.more_problems", self.lang, n=len(rows) - 5) if len(rows) > 5 else ""
+                found.append(t("records.store.referred_by", self.lang, table=child_spec.label(self.lang),
+                               n=format_count(len(rows), "noun.row", self.lang), rows=", ".join(shown), more=more))
+        if found:
+            targets_keys = con.execute(f"SELECT {_cols(spec.key)} FROM {_q(spec.id)} WHERE {clause}", params).fetchall()
+            shown = ", ".join(_shown_key(spec, dict(zip(spec.key, row, strict=True))) for row in targets_keys[:5])
+            hint = "records.store.referred_hint_territory" if spec.id == "territories" else "records.store.referred_hint"
+            lines = [t(message, self.lang, table=spec.label(self.lang), key=shown),
+                     *("  - " + line for line in found), t(hint, self.lang)]
+            raise StoreError("\n".join(lines))
 
     # ------------------------------------------------------------------- reads
     def load(self, tables: Iterable[str] | None = None, *,
@@ -825,6 +1160,43 @@ class Store:
             lines += ["", t("store.describe_waves", lang)]
         return "\n".join(lines)
 
+    def audit(self, territory_id: str | None = None, *, limit: int | None = None) -> pd.DataFrame:
+        """The audit trail: every change the store recorded, oldest first.
+
+        Parameters
+        ----------
+        territory_id
+            Only the changes of this territory (a removed territory's trail stays).
+        limit
+            Only the ``limit`` most recent changes (still oldest first).
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`AUDIT_COLUMNS`: ``audit_id`` (the order of the changes), ``at``
+            (UTC timestamp), ``who``, ``action`` (one of :data:`AUDIT_ACTIONS`), ``table``,
+            ``territory_id``, and ``key``, ``before``, ``after`` as JSON text (``None``
+            where there is none: no ``before`` for an insertion, no ``after`` for a
+            deletion, no ``key`` for an import's count). ``json.loads`` reads them.
+        """
+        where, params = "", []
+        if territory_id is not None:
+            where, params = " WHERE territory_id = ?", [territory_id]
+        sql = (f'SELECT audit_id, at, who, action, "table", territory_id, key, before, after FROM {_q(_AUDIT)}'
+               f"{where} ORDER BY audit_id DESC")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._reading() as con:
+            known = con.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (_AUDIT,)).fetchone()
+            # a store opened read-only from before the audit trail has none yet
+            rows = con.execute(sql, params).fetchall()[::-1] if known else []
+        frame = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS), dtype=object)
+        frame["audit_id"] = frame["audit_id"].astype("int64")
+        frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
+        for column in AUDIT_COLUMNS[2:]:
+            frame[column] = frame[column].astype("str")
+        return frame
+
     def data_hash(self, territory_id: str) -> str:
         """A sha256 of every row of the territory in every table (stable across runs).
 
@@ -902,6 +1274,101 @@ def _counts(con: sqlite3.Connection, names: Iterable[str], territories: list[str
     found = {name: con.execute(f'SELECT COUNT(*) FROM {_q(name)} WHERE "territory_id" IN ({marks})',
                                territories).fetchone()[0] for name in names}
     return {name: n for name, n in found.items() if n}
+
+
+def _children(table: str) -> list[str]:
+    """The tables whose rows may point to rows of ``table`` (foreign keys: checked after a change of it)."""
+    if table == "territories":
+        return [n for n in TABLE_ORDER if n != table]
+    return [n for n in TABLE_ORDER if n != table and any(r.table == table for r in _plain_references(TABLES[n]))]
+
+
+def _referring(table: str) -> list[tuple[str, Reference]]:
+    """Every (table, reference) pointing to ``table``: plain references, id lists, and the territory every row names."""
+    found = []
+    for name in TABLE_ORDER:
+        refs = [r for r in TABLES[name].references if r.table == table]
+        if table == "territories" and name != table and not refs:
+            refs = [Reference(("territory_id",), "territories", ("territory_id",))]
+        found += [(name, ref) for ref in refs]
+    return found
+
+
+def _shown_key(spec: Table, key: Mapping[str, object]) -> str:
+    """A row's key for a message, ``(I01, 2024-03-01)``: the territory is said by the context."""
+    shown = [str(_value_to_sql(spec.column(k), key[k])) for k in spec.key if k != "territory_id" or len(spec.key) == 1]
+    return "(" + ", ".join(shown) + ")"
+
+
+def _layout(con: sqlite3.Connection, name: str) -> tuple[list[str], list[str]]:
+    """A table's columns and key columns (the store's own tables read from SQLite)."""
+    if name in TABLES:
+        return TABLES[name].column_ids, list(TABLES[name].key)
+    info = con.execute(f"PRAGMA table_info({_q(name)})").fetchall()
+    key = [row[1] for row in sorted((row for row in info if row[5]), key=lambda row: row[5])]
+    return [row[1] for row in info], key or [row[1] for row in info]
+
+
+def _territory_tables(con: sqlite3.Connection) -> list[str]:
+    """Every table holding rows of territories: the data tables, then the store's own (the audit trail excepted)."""
+    own = [name for name in _system_tables() if name not in (_AUDIT, _META)
+           and "territory_id" in [row[1] for row in con.execute(f"PRAGMA table_info({_q(name)})")]]
+    return [*TABLE_ORDER, *own]
+
+
+def _audit_select_sql(columns: list[str], key: list[str], table: str, where: str, *, side: str) -> str:
+    """``INSERT INTO audit … SELECT`` recording the rows of ``table`` matching ``where``.
+
+    Parameters, in order: at, who, action, table, then those of ``where``. ``side``:
+    ``"before"`` (rows about to be deleted) or ``"after"`` (rows just written).
+    """
+    row = _json_sql(columns, "r")
+    before, after = (row, "NULL") if side == "before" else ("NULL", row)
+    territory = 'r."territory_id"' if "territory_id" in columns else "NULL"
+    return (f'INSERT INTO {_q(_AUDIT)} (at, who, action, "table", territory_id, key, before, after) '
+            f"SELECT ?, ?, ?, ?, {territory}, {_json_sql(key, 'r')}, {before}, {after} FROM {_q(table)} AS r "
+            f"WHERE {where}")
+
+
+def _snapshot(con: sqlite3.Connection, name: str, select: str, params: Iterable[object]) -> None:
+    """A temporary copy of some rows, to compare with what a write leaves."""
+    con.execute(f"DROP TABLE IF EXISTS temp.{_q(name)}")
+    con.execute(f"CREATE TEMP TABLE {_q(name)} AS {select}", list(params))
+
+
+def _audit_changes(con: sqlite3.Connection, table: str, columns: list[str], key: list[str], snapshot: str,
+                   current: str, params: list, *, action: str | None, who: str, at: str) -> int:
+    """Record the differences between the rows saved in ``snapshot`` and the rows of ``table`` matching ``current``.
+
+    Rows equal on every column are not recorded. The others are paired by key: present
+    on both sides, one row with ``before`` and ``after`` (action ``update``); on one side
+    only, ``delete`` or ``insert``. ``action``, when given, replaces these three (an
+    import). SQLite compares the rows (``EXCEPT``) and builds the JSON: nothing goes
+    through Python. Returns the number of audit rows written.
+    """
+    cols = _cols(columns)
+    first = _q(key[0])
+    on = " AND ".join(f"o.{_q(k)} = n.{_q(k)}" for k in key)
+    key_json = "json_object(" + ", ".join(f"'{k}', COALESCE(o.{_q(k)}, n.{_q(k)})" for k in key) + ")"
+    kind = ("?" if action is not None else
+            f"CASE WHEN o.{first} IS NULL THEN 'insert' WHEN n.{first} IS NULL THEN 'delete' ELSE 'update' END")
+    sql = (f"WITH old AS (SELECT {cols} FROM temp.{_q(snapshot)} EXCEPT SELECT {cols} FROM {_q(table)} WHERE {current}), "
+           f"new AS (SELECT {cols} FROM {_q(table)} WHERE {current} EXCEPT SELECT {cols} FROM temp.{_q(snapshot)}) "
+           f'INSERT INTO {_q(_AUDIT)} (at, who, action, "table", territory_id, key, before, after) '
+           f"SELECT ?, ?, {kind}, ?, COALESCE(o.\"territory_id\", n.\"territory_id\"), {key_json}, "
+           f"CASE WHEN o.{first} IS NULL THEN NULL ELSE {_json_sql(columns, 'o')} END, "
+           f"CASE WHEN n.{first} IS NULL THEN NULL ELSE {_json_sql(columns, 'n')} END "
+           f"FROM old AS o FULL OUTER JOIN new AS n ON {on} "
+           f"ORDER BY {', '.join(f'COALESCE(o.{_q(k)}, n.{_q(k)})' for k in key)}")
+    values = [*params, *params, at, who, *([action] if action is not None else []), table]
+    return con.execute(sql, values).rowcount
+
+
+def _counts_by_territory(con: sqlite3.Connection, name: str, territories: list[str]) -> dict[str, int]:
+    """Rows of each of ``territories`` in table ``name`` (territories without any left out)."""
+    marks = ", ".join("?" * len(territories))
+    return dict(con.execute(f'SELECT "territory_id", COUNT(*) FROM {_q(name)} WHERE "territory_id" IN ({marks}) '
+                            "GROUP BY 1", territories).fetchall())
 
 
 def _is_read_only(err: sqlite3.Error) -> bool:

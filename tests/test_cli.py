@@ -10,7 +10,8 @@ import pytest
 from collective_impact.cli import build_parser, main
 
 # The commands, in the order of the help (DESIGN's command-line contract).
-COMMANDS = ["template", "demo-data", "validate", "import", "export", "summary", "scores", "report", "batch", "app"]
+COMMANDS = ["template", "demo-data", "validate", "import", "export", "summary", "scores", "report", "batch", "remove", "audit", "app",
+            "campaign"]
 HEAVY = ("pandas", "matplotlib", "seaborn", "papermill", "nbconvert", "voila", "distributed")
 
 

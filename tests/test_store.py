@@ -367,8 +367,8 @@ def test_newer_schema_version_is_refused(store: Store) -> None:
 
 def test_missing_file_with_create_false_tells_how_to_create_it(tmp_path: Path) -> None:
     path = tmp_path / "absente.sqlite"
-    with pytest.raises(StoreError, match=r"n'existe pas encore\. Créez-la avec « make demo » .*"
-                                         r"collective-impact import FICHIER\.xlsx"):
+    with pytest.raises(StoreError, match=r"n'existe pas encore\. Importez vos données depuis la page d'accueil .*"
+                                         r"collective-impact import FICHIER\.xlsx .*demo\.sqlite"):
         Store(path, create=False)
     assert not path.exists()
 
@@ -546,7 +546,7 @@ def test_require_territory_names_the_known_ones(filled: Store) -> None:
 
 
 def test_require_territory_in_an_empty_store(store: Store) -> None:
-    with pytest.raises(UnknownTerritoryError, match="ne contient encore aucun territoire : lancez « make demo »"):
+    with pytest.raises(UnknownTerritoryError, match="ne contient encore aucun territoire : importez vos données depuis la page d'accueil"):
         store.require_territory("A")
 
 
@@ -637,7 +637,8 @@ def test_exported_workbook_imports_back_to_the_same_store(filled: Store, tmp_pat
     filled.export_workbook(workbook, lang=lang)
 
     again = Store(tmp_path / "again.sqlite")
-    again.import_tables(load_files(workbook))
+    # the fixture holds odd-but-possible values (a meeting without attendees…): accepted as stored
+    again.import_tables(load_files(workbook, accept_warnings=True))
     assert_tables_equal(again.load(), filled.load())
     assert again.last_run("A") is None  # report runs are not data: not exported
 

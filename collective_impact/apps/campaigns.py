@@ -48,7 +48,10 @@ __all__ = [
     "LINK_STATES",
     "Link",
     "campaign_status",
+    "cancel_wave",
+    "check_wave",
     "close_wave",
+    "link_message",
     "link_url",
     "links",
     "mark_opened",
@@ -168,13 +171,24 @@ def mark_opened(store: Store, link: Link) -> Link:
     return replace(link, opened=_moment(store._write(work)))
 
 
+def link_message(link: Link | None, lang: str = "fr") -> str:
+    """What to tell the person who opened ``link``: why it takes no answers, or until when it does.
+
+    ``None`` (a malformed or unknown token) gives the "unknown link" message; for the pages
+    of the partners' server and the refusals of :func:`record_answers`.
+    """
+    if link is None:
+        return t("campaigns.link_unknown", lang)
+    return t(f"campaigns.link_{link.state}", lang, date=format_date(link.closes, lang))
+
+
 def _refuse_unless_open(store: Store, link: Link, today: date, lang: str) -> Link:
     """The link as stored now; :class:`CampaignError` unless it takes answers at ``today``."""
     current = _reload(store, link.invitation_id, today)
     if current is None or current.territory_id != link.territory_id or current.wave != link.wave:
-        raise CampaignError(t("campaigns.link_unknown", lang))
+        raise CampaignError(link_message(None, lang))
     if not current.is_open:
-        raise CampaignError(t(f"campaigns.link_{current.state}", lang, date=format_date(current.closes, lang)))
+        raise CampaignError(link_message(current, lang))
     return current
 
 
@@ -206,13 +220,17 @@ def record_answers(store: Store, link: Link, answers: pd.DataFrame, comments: Ma
     Raises
     ------
     CampaignError
-        When the link does not take answers (closed, expired, revoked, unknown).
+        When the link does not take answers (closed, expired, revoked, unknown), or when
+        ``answers`` is empty.
     InputError
         When an answer or a comment breaks the schema (unknown item, score out of range,
         unknown condition, text too long); nothing is written.
     """
     day = today or date.today()
     link = _refuse_unless_open(store, link, day, lang)
+    if answers.empty:
+        # the questionnaire sends every item ("ne sait pas" included): none at all is a broken form
+        raise CampaignError(t("campaigns.no_answer", lang))
     base = {"territory_id": link.territory_id, "wave": link.wave, "respondent_id": link.respondent}
     response_rows = [
         {**base, "partner_id": link.partner_id, "item_id": str(item), "answered_on": day,
@@ -224,15 +242,18 @@ def record_answers(store: Store, link: Link, answers: pd.DataFrame, comments: Ma
         remark = clean_text(remark, multiline=True) if not is_missing(remark) else ""
         if remark:
             comment_rows.append({**base, "condition": str(condition), "text": remark})
-    problems = validate_rows(store, "responses", response_rows, lang=lang)
+    problems = validate_rows(store, "responses", response_rows, lang=lang, today=day)
     if comment_rows:
-        problems += validate_rows(store, "comments", comment_rows, lang=lang)
+        problems += validate_rows(store, "comments", comment_rows, lang=lang, today=day)
+    # a partner has no way to confirm a plausible-but-odd value: only errors refuse the answers
+    problems = [problem for problem in problems if not problem.is_warning]
     if problems:
         raise InputError(problems, message=t("forms.fix_fields", lang))
     # the store's write methods (audited) replace this respondent's rows; the link's
     # state was checked just above, and is checked again when it is marked answered
-    written = store.replace_rows("responses", typed_frame("responses", response_rows), where=base)[1]
-    store.replace_rows("comments", typed_frame("comments", comment_rows), where=base)
+    who = t("campaigns.audit_who", "fr", link=link.invitation_id)
+    written = store.replace_rows("responses", typed_frame("responses", response_rows), where=base, who=who)[1]
+    store.replace_rows("comments", typed_frame("comments", comment_rows), where=base, who=who)
     now = _now()
     store._write(lambda con: con.execute('UPDATE "invitations" SET answered_at = ? WHERE invitation_id = ?',
                                          (now, link.invitation_id)))
@@ -339,8 +360,8 @@ def wave_closes(store: Store, territory_id: str, wave: int) -> tuple[date, str, 
     return None if found is None else (date.fromisoformat(found[0]), found[1], found[2] is not None)
 
 
-def _open_wave_of(store: Store, territory_id: str, wave: int | None, lang: str) -> int:
-    """``wave``, or the territory's only wave not closed; :class:`CampaignError` otherwise."""
+def check_wave(store: Store, territory_id: str, wave: int | None = None, *, lang: str = "fr") -> int:
+    """``wave`` if it was opened, or else the territory's only wave not closed; :class:`CampaignError` otherwise."""
     store.require_territory(territory_id, lang)
     with store._reading() as con:
         waves = con.execute('SELECT wave, closed_at FROM "campaigns" WHERE territory_id = ? ORDER BY wave',
@@ -356,12 +377,28 @@ def _open_wave_of(store: Store, territory_id: str, wave: int | None, lang: str) 
     return still_open[0]
 
 
+def cancel_wave(store: Store, territory_id: str, wave: int) -> None:
+    """Forget a wave just opened whose links could not be handed out (its files failed).
+
+    Only a wave none of whose links was opened can be forgotten: its tokens were never seen.
+    """
+    def work(con: sqlite3.Connection) -> None:
+        used = con.execute('SELECT COUNT(*) FROM "invitations" WHERE territory_id = ? AND wave = ? '
+                           "AND (opened_at IS NOT NULL OR answered_at IS NOT NULL)", (territory_id, wave)).fetchone()[0]
+        if used:
+            raise CampaignError(t("campaigns.changed_meanwhile", store.lang))
+        con.execute('DELETE FROM "invitations" WHERE territory_id = ? AND wave = ?', (territory_id, wave))
+        con.execute('DELETE FROM "campaigns" WHERE territory_id = ? AND wave = ?', (territory_id, wave))
+
+    store._write(work)
+
+
 def close_wave(store: Store, territory_id: str, wave: int | None = None, *, lang: str = "fr") -> int:
     """Close a wave (default: the territory's only open wave); return the number of links closed.
 
     Its links stop taking answers; a wave already closed is refused (nothing changes).
     """
-    wave = _open_wave_of(store, territory_id, wave, lang)
+    wave = check_wave(store, territory_id, wave, lang=lang)
 
     def work(con: sqlite3.Connection) -> int:
         if _campaign(con, territory_id, wave)[2] is not None:
@@ -385,7 +422,7 @@ def revoke_link(store: Store, territory_id: str, *, invitation_id: str | None = 
     if (invitation_id is None) == (partner_id is None):
         raise ValueError("give either invitation_id or partner_id")
     day = today or date.today()
-    wave = _open_wave_of(store, territory_id, wave, lang)
+    wave = check_wave(store, territory_id, wave, lang=lang)
     chosen = [link for link in links(store, territory_id, wave, today=day)
               if link.state in ("open", "expired")
               and (link.invitation_id == invitation_id if invitation_id is not None else link.partner_id == partner_id)]
@@ -412,7 +449,7 @@ def reissue_links(store: Store, territory_id: str, wave: int | None = None, *, t
     respondent id. Returns the wave's base address and the new links with their tokens.
     """
     day = today or date.today()
-    wave = _open_wave_of(store, territory_id, wave, lang)
+    wave = check_wave(store, territory_id, wave, lang=lang)
     closes, base, closed = wave_closes(store, territory_id, wave)
     if closed or closes < day:
         raise CampaignError(t("campaigns.already_closed", lang, territory=territory_id, wave=wave))

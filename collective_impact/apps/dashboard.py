@@ -19,6 +19,7 @@ from IPython.display import Markdown
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the committee does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
+from collective_impact.apps import campaigns
 from collective_impact.apps.widgets import (
     BusyButton,
     TerritoryWaveChooser,
@@ -30,7 +31,15 @@ from collective_impact.apps.widgets import (
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import escape_html, format_number, format_percent, format_short_date, format_time
+from collective_impact.i18n.format import (
+    escape,
+    escape_html,
+    format_date,
+    format_number,
+    format_percent,
+    format_short_date,
+    format_time,
+)
 from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.blocks import show_in
 from collective_impact.report.bundle import TerritoryData, open_territory
@@ -72,12 +81,16 @@ class DashboardApp:
         self._refreshing = BusyButton(self.refresh_button, t("guided.d.refreshing", lang))
         self.status = html_box()
         self.cards = html_box()
-        self.outputs = {name: widgets.Output(layout=widgets.Layout(width="100%")) for name in self.SECTIONS}
+        # the campaign's follow-up last, under a title of the campaigns' catalogue
+        self.outputs = {name: widgets.Output(layout=widgets.Layout(width="100%")) for name in (*self.SECTIONS, "campaign")}
         parts: list[widgets.Widget] = [html_box(f'<h3 class="ci-section-title">{escape_html(t("guided.d.key_figures", lang))}'
                                              "</h3>"), self.cards]
+        self.titles = {}
         for name, output in self.outputs.items():
             output.add_class(f"ci-dash-{name}")
-            parts += [html_box(f'<h3 class="ci-section-title">{escape_html(t(f"guided.d.{name}", lang))}</h3>'), output]
+            title = t("campaigns.dashboard.title" if name == "campaign" else f"guided.d.{name}", lang)
+            self.titles[name] = html_box(f'<h3 class="ci-section-title">{escape_html(title)}</h3>')
+            parts += [self.titles[name], output]
         self.content = widgets.VBox(parts, layout=widgets.Layout(width="100%"))
         self.message = html_box()
         intro = t("guided.d.intro", lang, refresh=t("guided.d.refresh", lang))
@@ -157,6 +170,7 @@ class DashboardApp:
         for name, shown in sections.items():
             self._draw(name, shown)
         self._draw("meetings", [self._meetings(ev)])
+        self._campaign(territory)
 
     def _draw(self, name: str, objects: list) -> None:
         show_in(self.outputs[name], objects)
@@ -186,6 +200,29 @@ class DashboardApp:
                        + (f'<div class="ci-card-new">{escape_html(new)}</div>' if new else "") + "</div>"
                        for value, label, new in cards)
         return f'<div class="ci-cards">{html}</div>'
+
+    def _campaign(self, territory: str) -> None:
+        """The follow-up of the territory's latest questionnaire campaign, per partner kind (hidden without one)."""
+        lang = self.lang
+        status = campaigns.campaign_status(self.store, territory)
+        shown = not status.empty
+        self.titles["campaign"].layout.display = None if shown else "none"
+        self.outputs["campaign"].layout.display = None if shown else "none"
+        if not shown:
+            self._draw("campaign", [])
+            return
+        wave = int(status["wave"].max())
+        closes, _base, closed = campaigns.wave_closes(self.store, territory, wave)
+        state = t("campaigns.dashboard.closed" if closed else "campaigns.dashboard.open", lang, wave=wave,
+                  date=format_date(closes, lang))
+        by_kind = campaigns.status_by_kind(status[status["wave"] == wave])
+        kinds = {code.id: code.label(lang) for code in CODES["partner_kind"]}
+        heads = {c: t(f"campaigns.cli.col.{c}", lang) for c in ("kind", "invited", "opened", "answered")}
+        frame = pd.DataFrame({
+            heads["kind"]: [kinds.get(k, t("campaigns.no_partner", lang)) for k in by_kind["kind"]],
+            **{heads[c]: by_kind[c].to_numpy() for c in ("invited", "opened", "answered")},
+        })
+        self._draw("campaign", [Markdown(escape(state)), show_table(frame, lang=lang)])
 
     def _meetings(self, ev: Evaluation):
         lang = self.lang

@@ -14,7 +14,6 @@ Nothing here computes a metric or draws a figure: the steps' blocks do.
 
 from __future__ import annotations
 
-import base64
 import os
 import tempfile
 import threading
@@ -37,6 +36,7 @@ from collective_impact.apps.widgets import (
     TerritoryWaveChooser,
     app_container,
     banner,
+    download_link,
     html_box,
     open_app,
 )
@@ -52,7 +52,7 @@ from collective_impact.report.export import check_pdf_engine
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
-__all__ = ["EvaluationApp", "JudgmentForm", "ReportPanel", "download_link", "evaluation_app"]
+__all__ = ["EvaluationApp", "JudgmentForm", "ReportPanel", "evaluation_app"]
 
 #: The judgments' key besides the territory: one appraisal per wave and condition.
 JUDGMENT_KEY = ("territory_id", "wave", "condition")
@@ -62,19 +62,6 @@ def _band_chip(fw: Framework, band: str | None, lang: str) -> str:
     """A band's label in its colour (HTML)."""
     return f'<span class="ci-band ci-band-{escape_html(band)}">{escape_html(fw.bands.label(band, lang))}</span>'
 
-
-
-def download_link(data: bytes, filename: str, text: str, *, mime: str = "text/html") -> str:
-    """HTML of a link that saves ``data`` as ``filename`` (a ``data:`` address: no file served).
-
-    Voila serves no file of the apps (see :mod:`collective_impact.apps`); the bytes travel
-    in the page instead. Browsers save a ``data:`` link with a ``download`` attribute
-    (tested with chromium up to several megabytes).
-    """
-    encoded = base64.b64encode(data).decode("ascii")
-    charset = ";charset=utf-8" if mime.startswith("text/") else ""
-    return (f'<a class="ci-download" download="{escape_html(filename)}" '
-            f'href="data:{mime}{charset};base64,{encoded}">⬇ {escape_html(text)}</a>')
 
 
 class JudgmentForm(RowForm):

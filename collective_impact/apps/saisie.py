@@ -1,45 +1,65 @@
-"""The evaluator's data entry (``notebooks/apps/saisie.ipynb``): indicator measurements and meetings.
+"""The evaluator's data entry (``notebooks/apps/saisie.ipynb``): enter, correct, delete, and see every change.
 
-:func:`saisie_app` is what the notebook calls; :class:`SaisieApp` holds a
-:class:`MeasurementForm` and a :class:`MeetingForm` for the chosen territory. Each save
-is checked as a file import would be and written in one transaction
-(:func:`~collective_impact.apps.submit.submit_rows`); a problem is shown next to its field
-and what was typed stays.
+:func:`saisie_app` is what the notebook calls; :class:`SaisieApp` holds, for the chosen
+territory, a :class:`MeasurementForm` and a :class:`MeetingForm` (new entries), a
+:class:`RecordEditor` (pick any measurement, meeting, activity, partner, indicator or
+outcome, correct it in a :class:`RecordForm` or delete it after a confirmation), a
+:class:`TerritoryRemoval` (the territory and everything of it, after a confirmation that
+names what goes) and an :class:`AuditView` (the territory's audit trail, most recent
+first). Each save is checked as a file import would be and written in one audited
+transaction (:mod:`~collective_impact.apps.submit`): an error is shown next to its field
+and what was typed stays; values that are only unusual (warnings) are shown the same way
+with a "Confirmer malgré tout" button.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
 
+from collective_impact.apps.submit import submit_rows, typed_frame, update_record
 from collective_impact.apps.widgets import (
     Field,
     RowForm,
     TerritoryPicker,
     app_container,
     banner,
+    download_link,
     html_box,
     html_table,
     open_app,
+    problem_text,
+    show_problems,
 )
+from collective_impact.audit import readable_audit, table_label, write_audit
+from collective_impact.errors import CollectiveImpactError, InputError
+from collective_impact.i18n import catalogue as _catalogue
 from collective_impact.i18n import t
 from collective_impact.i18n.format import (
     clean_text,
     escape,
     escape_html,
+    format_count,
     format_number,
     format_short_date,
+    is_missing,
     parse_decimal,
 )
-from collective_impact.schema import CODES, join_ids, split_ids
+from collective_impact.schema import CODES, TABLES, Column, join_ids, split_ids
 from collective_impact.store import Store
 
-__all__ = ["MeasurementForm", "MeetingForm", "SaisieApp", "saisie_app"]
+__all__ = ["EDITABLE", "AuditView", "Confirmation", "MeasurementForm", "MeetingForm", "RecordEditor", "RecordForm", "SaisieApp",
+           "TerritoryRemoval", "saisie_app"]
+
+#: The tables whose rows the app corrects and deletes, in the order offered.
+EDITABLE = ("measurements", "meetings", "activities", "partners", "indicators", "outcomes")
 
 
 def _measured(value: object, lang: str) -> str:
@@ -51,7 +71,70 @@ def _date_picker() -> widgets.DatePicker:
     return widgets.DatePicker(value=None, layout=widgets.Layout(width="12rem"))
 
 
-class MeasurementForm(RowForm):
+def _message(text: str, kind: str) -> str:
+    """A banner whose text may hold several lines (a store's refusal lists the rows)."""
+    lines = [line for line in str(text).split("\n") if line.strip()]
+    body = "<br>".join(escape_html(line) for line in lines)
+    return f'<div class="ci-banner ci-banner-{kind}">{body}</div>'
+
+
+class ConfirmingForm(RowForm):
+    """A :class:`RowForm` whose values to confirm (warnings) are shown with a "Confirmer malgré tout" button.
+
+    Errors refuse the row, each beside its field; when there are only warnings, they are
+    shown the same way and the button saves the same values again, accepting them. Any
+    edit of a field hides the button again (the next save checks anew).
+    """
+
+    #: The day of entry, after which a past event cannot be dated (``None``: the machine's date).
+    today: date | None = None
+
+    def _confirming_init(self) -> None:
+        self.confirm_button = widgets.Button(description=t("records.forms.confirm_anyway", self.lang),
+                                             button_style="warning", icon="check",
+                                             layout=widgets.Layout(width="auto", display="none"))
+        self.confirm_button.on_click(lambda _: self.confirm())
+        self._accepting = False
+        for field in self.fields.values():
+            if hasattr(field.control, "value"):
+                field.control.observe(lambda _: self._hide_confirm(), names="value")
+
+    def _hide_confirm(self) -> None:
+        self.confirm_button.layout.display = "none"
+
+    def confirm(self) -> bool:
+        """Save the values shown, accepting their warnings (as the button does)."""
+        self._accepting = True
+        try:
+            return self.save()
+        finally:
+            self._accepting = False
+
+    def write(self, table: str, write, *, refused=None) -> bool:
+        """Run ``write(accept_warnings)`` (a submit function); show its problems; return whether it wrote."""
+        self._hide_confirm()
+        try:
+            write(self._accepting)
+        except InputError as err:
+            show_problems(err.problems, table, self.fields, self.status, self.lang)
+            if not err.errors:
+                self.status.value = banner(t("records.forms.confirm_needed", self.lang), "info") + "<ul>" + "".join(
+                    f"<li>{escape_html(problem_text(p, self.lang))}</li>" for p in err.warnings) + "</ul>"
+                self.confirm_button.layout.display = None
+            return False
+        except CollectiveImpactError as err:
+            if refused is None or not refused():
+                self.status.value = _message(t("forms.store_failed", self.lang, detail=str(err)), "error")
+            return False
+        return True
+
+    def store_row(self, table: str, row: Mapping[str, object], *, refused=None, **options: object) -> bool:
+        """Store ``row`` in ``table`` (see :meth:`RowForm.store_row`), warnings confirmed by the button."""
+        return self.write(table, lambda accept: submit_rows(self.store, table, [row], lang=self.lang, today=self.today,
+                                                            accept_warnings=accept, **options), refused=refused)
+
+
+class MeasurementForm(ConfirmingForm):
     """Enter one value of one of the territory's indicators (decimal comma accepted)."""
 
     def __init__(self, store: Store, *, lang: str = "fr") -> None:
@@ -71,8 +154,9 @@ class MeasurementForm(RowForm):
         self.notice = html_box()
         self.indicator.observe(lambda _: self._refresh_recent(), names="value")
         self.clear_on_edit("date", "value")
+        self._confirming_init()
         self.box = widgets.VBox([self.notice, *(f.box for f in self.fields.values()), self.save_button, self.status,
-                                 self.recent], layout=widgets.Layout(width="100%"))
+                                 self.confirm_button, self.recent], layout=widgets.Layout(width="100%"))
 
     def set_territory(self, territory: str | None) -> None:
         """Offer the indicators of ``territory``."""
@@ -139,7 +223,7 @@ class MeasurementForm(RowForm):
         return True
 
 
-class MeetingForm(RowForm):
+class MeetingForm(ConfirmingForm):
     """Enter one meeting: date, kind, subject, partners present."""
 
     def __init__(self, store: Store, *, lang: str = "fr") -> None:
@@ -161,9 +245,10 @@ class MeetingForm(RowForm):
         }
         self.clear_on_edit("date", "title")
         super().__init__(t("forms.s.save_meeting", lang), t("forms.saving", lang))
+        self._confirming_init()
         self.recent = html_box()
-        self.box = widgets.VBox([*(f.box for f in self.fields.values()), self.save_button, self.status, self.recent],
-                                layout=widgets.Layout(width="100%"))
+        self.box = widgets.VBox([*(f.box for f in self.fields.values()), self.save_button, self.status,
+                                 self.confirm_button, self.recent], layout=widgets.Layout(width="100%"))
 
     def set_territory(self, territory: str | None) -> None:
         """Offer the partners of ``territory`` as attendees."""
@@ -178,6 +263,9 @@ class MeetingForm(RowForm):
                     value=False, description=escape(row.name, markdown=False), description_allow_html=True,
                     indent=False, layout=widgets.Layout(width="auto"))
         self.attendees.children = list(self.checkboxes.values())
+        for box in self.checkboxes.values():
+            # the warning "nobody attended" was about the boxes as they were
+            box.observe(lambda _: self._hide_confirm(), names="value")
         self.status.value = ""
         self._refresh_recent()
 
@@ -227,24 +315,484 @@ class MeetingForm(RowForm):
         return True
 
 
-class SaisieApp:
-    """The evaluator's data entry for one territory: indicator measurements and meetings."""
+class Confirmation:
+    """A dangerous action: its button, then a question with "yes" and "cancel"; nothing happens before "yes".
 
-    def __init__(self, store: Store, *, territory: str | None = None, lang: str = "fr") -> None:
+    ``on_ask()`` is called by the button (it fills the question and calls :meth:`open`),
+    ``on_yes()`` by "yes"; "cancel" closes the question.
+    """
+
+    def __init__(self, ask_text: str, yes_text: str, *, lang: str, on_ask, on_yes) -> None:
+        self.ask_button = widgets.Button(description=ask_text, button_style="danger", icon="trash",
+                                         layout=widgets.Layout(width="auto"))
+        self.yes_button = widgets.Button(description=yes_text, button_style="danger", layout=widgets.Layout(width="auto"))
+        self.cancel_button = widgets.Button(description=t("records.forms.cancel", lang),
+                                            layout=widgets.Layout(width="auto"))
+        self.question = html_box()
+        self.panel = widgets.VBox([self.question, widgets.HBox([self.yes_button, self.cancel_button])],
+                                  layout=widgets.Layout(display="none", width="100%"))
+        self.available = False
+        self.ask_button.on_click(lambda _: on_ask())
+        self.yes_button.on_click(lambda _: on_yes())
+        self.cancel_button.on_click(lambda _: self.close())
+        self.box = widgets.VBox([self.ask_button, self.panel], layout=widgets.Layout(width="100%"))
+        self.close()
+
+    def open(self, question: str) -> None:
+        """Ask ``question`` (HTML)."""
+        self.question.value = question
+        self.panel.layout.display = None
+        self.ask_button.layout.display = "none"
+
+    def close(self, *, available: bool | None = None) -> None:
+        """Hide the question; the button is offered when the action is ``available``."""
+        if available is not None:
+            self.available = available
+        self.panel.layout.display = "none"
+        self.ask_button.layout.display = None if self.available else "none"
+
+
+def _number_text(value: object, lang: str) -> str:
+    """A stored number as the form shows it for correction: every decimal it has, nothing rounded."""
+    if is_missing(value):
+        return ""
+    shortest = repr(float(value))
+    decimals = len(shortest.partition(".")[2]) if "e" not in shortest else 12
+    return format_number(value, lang, decimals=decimals, trim=True)
+
+
+def _row_label(table: str, row: Mapping[str, object], names: Mapping[str, Mapping[str, str]], lang: str) -> str:
+    """How a row is named in the list of rows to correct (plain text: a drop-down option)."""
+    def date_of(column: str) -> str:
+        return format_short_date(row[column], lang)
+
+    if table == "measurements":
+        indicator = names["indicators"].get(str(row["indicator_id"]), str(row["indicator_id"]))
+        return f"{date_of('date')} · {indicator} : {_measured(row['value'], lang)}"
+    if table == "meetings":
+        kinds = {code.id: code.label(lang) for code in CODES["meeting_kind"]}
+        title = row["title"] if isinstance(row["title"], str) else ""
+        return " · ".join(part for part in (date_of("date"), kinds.get(row["kind"], str(row["kind"])), title) if part)
+    label = row.get("label", row.get("name"))
+    own = str(row[TABLES[table].key[-1]])
+    return f"{label} ({own})"
+
+
+class RecordForm(ConfirmingForm):
+    """Correct one stored row of a table: every column but the territory, as stored, then saved over it.
+
+    The controls follow the columns' kinds: a date picker, a number typed as text (decimal
+    comma), a list of codes, a list of the territory's rows for a reference (an indicator,
+    a partner, an outcome), several choices for a list of ids (attendees, "leads to").
+    Saving goes through :func:`~collective_impact.apps.submit.update_record`: the same
+    rules and messages as a new row, warnings to confirm, only what changed written, and
+    the change recorded in the audit trail.
+    """
+
+    def __init__(self, store: Store, table: str, territory: str, *, lang: str = "fr") -> None:
+        self.store = store
+        self.lang = lang
+        self.table = table
+        self.territory = territory
+        self.key: dict[str, object] | None = None
+        self.saved = False  # whether the last attempt to save stored the row
+        self.spec = TABLES[table]
+        choices = self._choices()
+        self.fields = {}
+        for column in self.spec.columns:
+            if column.id == "territory_id":
+                continue
+            control = self._control(column, choices.get(column.id))
+            help_key = f"workbook.column_help.{table}.{column.id}"
+            if column.kind == "idlist":  # the workbook's help says how to type a list: here it is picked
+                help_key = "records.forms.several_help"
+            self.fields[column.id] = Field(column.label(lang), control, help=t(help_key, lang) if help_key in _catalogue()
+                                           else "")
+        super().__init__(t("records.forms.save_changes", lang), t("forms.saving", lang))
+        self._confirming_init()
+        self.clear_on_edit(*(name for name, field in self.fields.items() if hasattr(field.control, "value")))
+        self.box = widgets.VBox([*(f.box for f in self.fields.values()), self.save_button, self.status,
+                                 self.confirm_button], layout=widgets.Layout(width="100%"))
+
+    def _choices(self) -> dict[str, list[tuple[str, str]]]:
+        """Column id → the territory's rows it may refer to, as (label, id)."""
+        choices = {}
+        for ref in self.spec.references:
+            column = ref.columns[-1]
+            if column == "territory_id":
+                continue
+            target = self.store.load([ref.table], territories=[self.territory])[ref.table]
+            own = ref.target[-1]
+            label = "label" if "label" in target.columns else "name"
+            choices[column] = [(f"{r[label]} ({r[own]})", str(r[own])) for r in target.to_dict("records")]
+        return choices
+
+    def _control(self, column: Column, choices: list[tuple[str, str]] | None) -> widgets.Widget:
+        wide = widgets.Layout(width="100%", max_width="30rem")
+        blank = [] if column.required else [(t("records.forms.none", self.lang), "")]
+        if column.kind == "date":
+            return widgets.DatePicker(value=None, layout=widgets.Layout(width="12rem"))
+        if column.kind == "idlist":
+            return widgets.SelectMultiple(options=choices or [], rows=min(8, max(3, len(choices or []))), layout=wide)
+        if choices is not None:
+            return widgets.Dropdown(options=blank + choices, layout=wide)
+        if column.kind == "code":
+            return widgets.Dropdown(options=blank + [(code.label(self.lang), code.id) for code in column.allowed()],
+                                    layout=wide)
+        if column.kind == "bool":
+            return widgets.Dropdown(options=[(t("records.forms.none", self.lang), ""), (t("io.yes", self.lang), "1"),
+                                             (t("io.no", self.lang), "0")], layout=widgets.Layout(width="12rem"))
+        if column.kind in ("int", "float"):
+            return widgets.Text(layout=widgets.Layout(width="12rem"))
+        return widgets.Text(layout=wide)
+
+    def load(self, key: Mapping[str, object]) -> bool:
+        """Show the stored row ``key``; false when it is no longer stored."""
+        frame = self.store.load([self.table], territories=[self.territory])[self.table]
+        mask = pd.Series(True, index=frame.index)
+        for name, value in key.items():
+            mask &= frame[name] == value
+        if not mask.any():
+            return False
+        row = frame[mask].iloc[0]
+        self.key = {name: row[name] for name in self.spec.key}
+        for name, field in self.fields.items():
+            value, control, kind = row[name], field.control, self.spec.column(name).kind
+            if kind == "date":
+                control.value = None if pd.isna(value) else value.date()
+            elif kind == "idlist":
+                known = {v for _, v in control.options}
+                # an id the list does not know (typed in a workbook) stays visible by being added
+                extra = [(i, i) for i in split_ids(value) if i not in known]
+                if extra:
+                    control.options = list(control.options) + extra
+                control.value = tuple(split_ids(value))
+            elif isinstance(control, widgets.Dropdown):
+                wanted = "" if pd.isna(value) else ("1" if value else "0") if kind == "bool" else str(value)
+                if wanted not in {v for _, v in control.options}:
+                    control.options = list(control.options) + [(wanted, wanted)]
+                control.value = wanted
+            elif kind in ("int", "float"):
+                control.value = _number_text(value, self.lang)
+            else:
+                control.value = "" if pd.isna(value) else str(value)
+        self.clear_errors()
+        self._hide_confirm()
+        return True
+
+    def typed_row(self) -> dict[str, object]:
+        """The values shown, as typed (what :func:`update_record` checks)."""
+        row: dict[str, object] = {"territory_id": self.territory}
+        for name, field in self.fields.items():
+            value, kind = field.control.value, self.spec.column(name).kind
+            if kind == "idlist":
+                value = join_ids(value) or None
+            elif kind == "bool":
+                value = None if value == "" else value == "1"
+            elif isinstance(value, str):
+                value = clean_text(value) or None
+            row[name] = value
+        return row
+
+    def _save(self) -> bool:
+        self.clear_errors()
+        self.saved = False
+        if self.key is None:
+            return False
+        changed = [0]
+
+        def write(accept: bool) -> None:
+            changed[0] = update_record(self.store, self.table, self.key, self.typed_row(), lang=self.lang,
+                                       today=self.today, accept_warnings=accept)
+
+        if not self.write(self.table, write):
+            return False
+        # the key as the store gives it back (a date as a Timestamp): the row stays chosen in the list
+        typed = typed_frame(self.table, [self.typed_row()]).iloc[0]
+        self.key = {name: typed[name] for name in self.spec.key}
+        message = "records.forms.saved" if changed[0] else "records.forms.unchanged"
+        self.status.value = banner(t(message, self.lang), "ok")
+        self.saved = True
+        return True
+
+
+class RecordEditor:
+    """Pick a table and one of the territory's rows; correct it (:class:`RecordForm`) or delete it after a confirmation."""
+
+    def __init__(self, store: Store, *, lang: str = "fr", on_change=None, today: date | None = None) -> None:
+        self.store = store
+        self.lang = lang
+        self.today = today
+        self.on_change = on_change
+        self.territory: str | None = None
+        self.keys: list[dict[str, object]] = []
+        self.form: RecordForm | None = None
+        self.table = widgets.Dropdown(options=[(table_label(n, lang), n) for n in EDITABLE], value=EDITABLE[0],
+                                      layout=widgets.Layout(width="100%", max_width="30rem"))
+        self.record = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="40rem"))
+        self.table_field = Field(t("records.forms.table", lang), self.table)
+        self.record_field = Field(t("records.forms.record", lang), self.record, help=t("records.forms.record_help", lang))
+        self.deletion = Confirmation(t("records.forms.delete", lang), t("records.forms.delete_yes", lang), lang=lang,
+                                     on_ask=self.ask_delete, on_yes=self.delete)
+        self.status = html_box()
+        self.form_box = widgets.VBox(layout=widgets.Layout(width="100%"))
+        self.table.observe(lambda _: self.refresh(), names="value")
+        self.record.observe(lambda _: self._show_record(), names="value")
+        self.box = widgets.VBox([html_box(f"<p>{escape_html(t('records.forms.editor_intro', lang))}</p>"),
+                                 self.table_field.box, self.record_field.box, self.status, self.form_box,
+                                 self.deletion.box], layout=widgets.Layout(width="100%"))
+
+    def set_territory(self, territory: str | None) -> None:
+        self.territory = territory
+        self.status.value = ""
+        self.refresh()
+
+    def refresh(self, *, keep: Mapping[str, object] | None = None) -> None:
+        """List the territory's rows of the table chosen (most recent first where dated); keep ``keep`` chosen."""
+        self._close_delete()
+        table = self.table.value
+        self.keys, options = [], []
+        if self.territory is not None:
+            names = {}
+            tables = self.store.load([table, "indicators"], territories=[self.territory])
+            names["indicators"] = dict(zip(tables["indicators"]["indicator_id"], tables["indicators"]["label"],
+                                           strict=True))
+            frame = tables[table]
+            if "date" in frame.columns:
+                frame = frame.sort_values("date", ascending=False, kind="stable")
+            for row in frame.to_dict("records"):
+                self.keys.append({k: row[k] for k in TABLES[table].key})
+                options.append((_row_label(table, row, names, self.lang), len(options)))
+        self.form = None if self.territory is None else RecordForm(self.store, table, self.territory, lang=self.lang)
+        if self.form is not None:
+            self.form.today = self.today
+            # after the form's own handler (registered first): list the rows again, tell the app
+            self.form.save_button.on_click(lambda _: self._after_save())
+            self.form.confirm_button.on_click(lambda _: self._after_save())
+        self.record.options = [(t("records.forms.record_placeholder", self.lang), -1), *options]
+        chosen = -1
+        if keep is not None:
+            chosen = next((i for i, key in enumerate(self.keys) if key == dict(keep)), -1)
+        self.record.value = chosen
+        self.record_field.help.value = (f'<div class="ci-help">{escape_html(t("records.forms.record_help", self.lang))}'
+                                        f'</div>' if options else
+                                        f'<div class="ci-help">{escape_html(t("records.forms.no_rows", self.lang))}</div>')
+        self._show_record()
+
+    def _show_record(self) -> None:
+        self._close_delete()
+        index = self.record.value
+        shown = self.form is not None and index is not None and index >= 0
+        if shown and not self.form.load(self.keys[index]):
+            self.status.value = banner(t("records.forms.gone", self.lang), "error")
+            shown = False
+        self.form_box.children = (self.form.box,) if shown else ()
+        self.deletion.close(available=shown)
+
+    def _after_save(self) -> None:
+        if self.form is not None and self.form.saved:
+            keep, status = dict(self.form.key or {}), self.form.status.value
+            self.refresh(keep=keep)
+            self._changed()
+            if self.form is not None:
+                self.form.status.value = status
+
+    def save(self, *, confirm: bool = False) -> bool:
+        """Save the row shown, as its button does (``confirm``: as "Confirmer malgré tout" does)."""
+        if self.form is None:
+            return False
+        done = self.form.confirm() if confirm else self.form.save()
+        self._after_save()
+        return done
+
+    def ask_delete(self) -> None:
+        """Ask for a confirmation naming the row."""
+        index = self.record.value
+        if index is None or index < 0:
+            return
+        label = dict((v, k) for k, v in self.record.options)[index]
+        self.deletion.open(banner(t("records.forms.delete_question", self.lang, row=label,
+                                    table=table_label(self.table.value, self.lang)), "info"))
+
+    def _close_delete(self) -> None:
+        self.deletion.close(available=self.record.value is not None and self.record.value >= 0)
+
+    def delete(self) -> bool:
+        """Delete the row shown (after :meth:`ask_delete`); return whether it was deleted."""
+        index = self.record.value
+        if index is None or index < 0:
+            return False
+        label = dict((v, k) for k, v in self.record.options)[index]
+        try:
+            self.store.delete_rows(self.table.value, self.keys[index])
+        except CollectiveImpactError as err:
+            self._close_delete()
+            self.status.value = _message(str(err), "error")
+            return False
+        self.refresh()
+        self._changed()
+        self.status.value = banner(t("records.forms.deleted", self.lang, row=label), "ok")
+        return True
+
+    def choose(self, table: str, key: Mapping[str, object]) -> bool:
+        """Show the row ``key`` of ``table`` (as picking it in the lists does); false when absent."""
+        self.table.value = table
+        self.refresh(keep=key)
+        return self.record.value is not None and self.record.value >= 0
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+
+class TerritoryRemoval:
+    """Remove the territory and everything of it, after a confirmation that counts what goes, table by table."""
+
+    def __init__(self, store: Store, *, lang: str = "fr", on_removed=None) -> None:
+        self.store = store
+        self.lang = lang
+        self.on_removed = on_removed
+        self.territory: str | None = None
+        self.confirmation = Confirmation(t("records.remove.button", lang), "", lang=lang, on_ask=self.ask,
+                                         on_yes=self.remove)
+        self.status = html_box()
+        self.box = widgets.VBox([html_box(f"<p>{escape_html(t('records.remove.intro', lang))}</p>"),
+                                 self.confirmation.box, self.status], layout=widgets.Layout(width="100%"))
+
+    def set_territory(self, territory: str | None) -> None:
+        self.territory = territory
+        self._close()
+        if territory is not None:
+            self.status.value = ""
+
+    def _close(self) -> None:
+        self.confirmation.close(available=self.territory is not None)
+
+    def ask(self) -> dict[str, int]:
+        """Show what removing the territory takes away; return the counts shown."""
+        if self.territory is None:
+            return {}
+        contents = self.store.territory_contents(self.territory)
+        total = sum(contents.values())
+        name = self.store.territory_names().get(self.territory, "")
+        rows = [(table_label(table, self.lang), format_count(n, "noun.row", self.lang)) for table, n in contents.items()]
+        self.confirmation.yes_button.description = t("records.remove.yes", self.lang, territory=self.territory,
+                                                     rows=format_count(total, "noun.row", self.lang))
+        self.confirmation.open(banner(t("records.remove.question", self.lang, territory=self.territory, name=name),
+                                      "error")
+                               + html_table([t("records.audit.col.table", self.lang),
+                                             t("records.remove.col_rows", self.lang)], rows, nowrap=(1,))
+                               + f"<p>{escape_html(t('records.remove.kept', self.lang))}</p>")
+        return contents
+
+    def remove(self) -> bool:
+        """Remove the territory (after :meth:`ask`); return whether it was removed."""
+        territory = self.territory
+        if territory is None:
+            return False
+        try:
+            removed = self.store.remove_territory(territory)
+        except CollectiveImpactError as err:
+            self.status.value = _message(str(err), "error")
+            self._close()
+            return False
+        self.status.value = banner(t("records.remove.done", self.lang, territory=territory,
+                                     rows=format_count(sum(removed.values()), "noun.row", self.lang)), "ok")
+        self.territory = None
+        self._close()
+        if self.on_removed is not None:
+            self.on_removed(territory)
+        return True
+
+
+class AuditView:
+    """The territory's audit trail, most recent change first, in words."""
+
+    LIMIT = 200
+
+    def __init__(self, store: Store, *, lang: str = "fr") -> None:
+        self.store = store
+        self.lang = lang
+        self.territory: str | None = None
+        self.table = html_box()
+        self.refresh_button = widgets.Button(description=t("records.audit.refresh", lang), icon="refresh",
+                                             layout=widgets.Layout(width="auto"))
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.export_button = widgets.Button(description=t("records.audit.export", lang), icon="download",
+                                            layout=widgets.Layout(width="auto"))
+        self.export_button.on_click(lambda _: self.export())
+        self.link = html_box()
+        self.box = widgets.VBox([html_box(f"<p>{escape_html(t('records.audit.intro', lang))}</p>"),
+                                 widgets.HBox([self.refresh_button, self.export_button]), self.link, self.table],
+                                layout=widgets.Layout(width="100%"))
+
+    def set_territory(self, territory: str | None) -> None:
+        self.territory = territory
+        self.refresh()
+
+    def export(self) -> bytes | None:
+        """Offer the territory's whole trail as an Excel workbook to download; return its bytes."""
+        if self.territory is None:
+            return None
+        # the workbook is written by the same function as the `audit --out` command
+        with tempfile.TemporaryDirectory() as folder:
+            path = write_audit(self.store.audit(self.territory), Path(folder) / "journal.xlsx", lang=self.lang)
+            data = path.read_bytes()
+        name = f"{t('records.audit.file', self.lang)}-{self.territory}.xlsx"
+        self.link.value = download_link(data, name, t("records.audit.export_link", self.lang),
+                                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return data
+
+    def refresh(self) -> None:
+        self.link.value = ""
+        if self.territory is None:
+            self.table.value = ""
+            return
+        frame = self.store.audit(self.territory, limit=self.LIMIT)
+        if frame.empty:
+            self.table.value = banner(t("records.audit.empty", self.lang), "info")
+            return
+        readable = readable_audit(frame, lang=self.lang).drop(columns=[t("records.audit.col.territory_id", self.lang)])
+        note = (f"<p>{escape_html(t('records.audit.limited', self.lang, n=self.LIMIT))}</p>"
+                if len(frame) == self.LIMIT else "")
+        self.table.value = note + html_table(list(readable.columns), readable.itertuples(index=False))
+
+
+class SaisieApp:
+    """The evaluator's data entry for one territory: new measurements and meetings, corrections, removal, audit trail.
+
+    ``today`` is the day of entry (default: the machine's date): a meeting or a
+    measurement cannot be dated after it.
+    """
+
+    def __init__(self, store: Store, *, territory: str | None = None, lang: str = "fr",
+                 today: date | None = None) -> None:
         self.store = store
         self.lang = lang
         names = store.territory_names()
         self.territory = TerritoryPicker(names, territory=territory, lang=lang)
         self.measurements = MeasurementForm(store, lang=lang)
         self.meetings = MeetingForm(store, lang=lang)
-        self.tabs = widgets.Tab(children=[self.measurements.box, self.meetings.box],
-                                layout=widgets.Layout(width="100%"))
-        self.tabs.titles = (t("forms.s.measurements", lang), t("forms.s.meetings", lang))
+        self.measurements.today = self.meetings.today = today
+        self.editor = RecordEditor(store, lang=lang, on_change=lambda: self._data_changed(editor=False), today=today)
+        self.audit = AuditView(store, lang=lang)
+        self.removal = TerritoryRemoval(store, lang=lang, on_removed=self._removed)
+        self.tabs = widgets.Tab(children=[self.measurements.box, self.meetings.box, self.editor.box, self.audit.box,
+                                          self.removal.box], layout=widgets.Layout(width="100%"))
+        self.tabs.titles = (t("forms.s.measurements", lang), t("forms.s.meetings", lang),
+                            t("records.tabs.correct", lang), t("records.tabs.audit", lang),
+                            t("records.tabs.remove", lang))
+        self.tabs.observe(self._on_tab, names="selected_index")
+        for form in (self.measurements, self.meetings):
+            # a new measurement or meeting shows in the list of rows to correct and in the trail
+            form.save_button.on_click(lambda _: self._data_changed())
+            form.confirm_button.on_click(lambda _: self._data_changed())
+        self.notice = html_box()
         header = [html_box(f"<h2>{escape_html(t('forms.s.title', lang))}</h2>"
                            f"<p>{escape_html(t('forms.s.intro', lang))}</p>")]
         if not names:
             header.append(html_box(banner(t("forms.no_territory", lang), "error")))
-        self.widget = app_container([*header, self.territory.box, self.tabs])
+        self.widget = app_container([*header, self.territory.box, self.notice, self.tabs])
         self.territory.observe(self._on_territory)
         self._on_territory(self.territory.value)
 
@@ -255,8 +803,35 @@ class SaisieApp:
         self.tabs.layout.display = "none" if territory is None else "flex"
         if territory is not None:
             self.territory.field.set_error(None)
-        self.measurements.set_territory(territory)
-        self.meetings.set_territory(territory)
+            self.notice.value = ""
+        for part in (self.measurements, self.meetings, self.editor, self.audit, self.removal):
+            part.set_territory(territory)
+
+    def _on_tab(self, change: dict) -> None:
+        if change["new"] == 3:  # the trail: what other pages of the app wrote meanwhile too
+            self.audit.refresh()
+
+    def _data_changed(self, *, editor: bool = True) -> None:
+        """After a write: the lists of recent rows, the rows to correct (``editor``) and the trail read again.
+
+        The editor lists its rows again itself after its own writes, keeping the row shown.
+        """
+        self.measurements._refresh_recent()
+        self.meetings._refresh_recent()
+        if editor and self.territory.value is not None:
+            self.editor.refresh()
+        self.audit.refresh()
+
+    def _removed(self, territory: str) -> None:
+        names = self.store.territory_names()
+        picker = self.territory
+        picker.names = dict(names)
+        picker.dropdown.options = [opt for opt in picker.dropdown.options if opt[1] != territory]
+        picker.fixed = False
+        picker.field.control.layout.display = None
+        picker.field.help.value = f'<div class="ci-help">{escape_html(t("forms.territory_choose", self.lang))}</div>'
+        picker.value = None
+        self.notice.value = self.removal.status.value
 
 
 def saisie_app(*, store: str | os.PathLike | Store | None = None, query: str | None = None

@@ -2,7 +2,8 @@
 
 * :func:`validate_rows` (the same rules and French messages as a file import) and
   :func:`submit_rows` (validated, then one store transaction, optionally replacing what
-  the form saved before);
+  the form saved before); :func:`update_record` (a corrected row, validated the same way);
+  values to confirm (warnings) are refused unless ``accept_warnings``;
 * :func:`submit_responses` for one respondent's :class:`QuestionnaireAnswers`,
   idempotent by respondent id (a double click stores nothing more);
 * :func:`typed_frame` and :func:`raw_frame`: plain Python values as a table's frame;
@@ -16,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from collective_impact.errors import InputError, Problem, StoreError
@@ -36,6 +38,7 @@ __all__ = [
     "submit_responses",
     "submit_rows",
     "typed_frame",
+    "update_record",
     "validate_rows",
 ]
 
@@ -82,7 +85,7 @@ Rows = pd.DataFrame | Sequence[Mapping[str, object]]
 
 
 def validate_rows(store: Store, table: str, rows: Rows, *, framework: Framework | None = None,
-                  lang: str = "fr") -> list[Problem]:
+                  lang: str = "fr", today: date | None = None) -> list[Problem]:
     """Check rows a form is about to add, with the rules and messages of a file import.
 
     ``rows`` is a frame, or a list of dicts holding the values as typed (a number as the
@@ -92,38 +95,90 @@ def validate_rows(store: Store, table: str, rows: Rows, *, framework: Framework 
     for their territories (so a partner or indicator id must exist there); only the
     problems of the new rows are returned. A key already stored is not looked for here:
     the store refuses it in the same transaction as the write (see :func:`submit_rows`).
+    The problems include the values to confirm (``severity="warning"``: a measurement far
+    from its indicator's range, a meeting without attendees); ``today`` is the day of
+    entry, after which a past event cannot be dated (default: the machine's date).
     """
     frame = rows if isinstance(rows, pd.DataFrame) else raw_frame(table, rows)
     territories = sorted({str(tid) for tid in frame["territory_id"] if isinstance(tid, str) and tid})
     # every row names its territory: "territories" is always referred to
     referenced = sorted(({ref.table for ref in TABLES[table].references} | {"territories"}) - {table})
     known = store.load(referenced, territories=territories) if territories and referenced else {}
-    return check_tables({table: frame}, source="formulaire", framework=framework, known=known, lang=lang)
+    return check_tables({table: frame}, source="formulaire", framework=framework, known=known, lang=lang,
+                        today=today)
+
+
+def _checked(problems: list[Problem], *, accept_warnings: bool, lang: str) -> None:
+    """Raise :class:`InputError` with every problem unless there are none (or only accepted warnings)."""
+    if any(not p.is_warning for p in problems) or (problems and not accept_warnings):
+        key = "forms.fix_fields" if any(not p.is_warning for p in problems) else "records.forms.confirm_needed"
+        raise InputError(problems, message=t(key, lang))
 
 
 def submit_rows(store: Store, table: str, rows: Rows, *, replace: Mapping[str, object] | None = None,
-                framework: Framework | None = None, lang: str = "fr") -> int:
+                framework: Framework | None = None, lang: str = "fr", today: date | None = None,
+                accept_warnings: bool = False, who: str | None = None) -> int:
     """Validate ``rows`` (see :func:`validate_rows`), then write them to the store in one transaction.
 
     The rows are added; with ``replace`` (column id → value, e.g. a territory, wave and
     condition), the stored rows matching it are deleted in the same transaction
     (:meth:`Store.replace_rows`), for a form that edits what it saved before.
-    Returns the number of rows written.
+    Returns the number of rows written. ``who`` is recorded in the audit trail (default:
+    the system user).
 
     Raises
     ------
     InputError
-        With every problem, when the rows break the schema; nothing is written.
+        With every problem, when the rows break the schema, or when they hold values to
+        confirm (warnings) and ``accept_warnings`` is false; nothing is written.
     StoreError
         When the store refuses the write (e.g. a key submitted meanwhile); nothing is written.
     """
-    problems = validate_rows(store, table, rows, framework=framework, lang=lang)
-    if problems:
-        raise InputError(problems, message=t("forms.fix_fields", lang))
+    problems = validate_rows(store, table, rows, framework=framework, lang=lang, today=today)
+    _checked(problems, accept_warnings=accept_warnings, lang=lang)
     frame = rows if isinstance(rows, pd.DataFrame) else typed_frame(table, rows)
     if replace:
-        return store.replace_rows(table, frame, where=replace)[1]
-    return store.add_rows(table, frame)
+        return store.replace_rows(table, frame, where=replace, who=who)[1]
+    return store.add_rows(table, frame, who=who)
+
+
+def update_record(store: Store, table: str, key: Mapping[str, object], row: Mapping[str, object], *,
+                  framework: Framework | None = None, lang: str = "fr", today: date | None = None,
+                  accept_warnings: bool = False, who: str | None = None) -> int:
+    """Validate the corrected ``row`` (every column, as typed) and write it over the row ``key``.
+
+    The row is checked as a new one would be (:func:`validate_rows`: same rules, same
+    messages, warnings to confirm), then only the values that differ from the stored
+    row are written (:meth:`Store.update_row`, audited, in one transaction). Returns 1, or
+    0 when nothing changed.
+
+    Raises
+    ------
+    InputError
+        As :func:`submit_rows`; nothing is written.
+    StoreError
+        When the row is gone, its new key is taken, or other rows would point nowhere.
+    """
+    spec = TABLES[table]
+    # checked among the territory's other rows of the table, so that a key taken by
+    # another row or a reference to a row of the same table (a theory of change's
+    # "leads to") is judged as in a file; only the problems of this row are kept
+    stored = store.load([table], territories=[str(key["territory_id"])])[table]
+    wanted = typed_frame(table, [dict(key)]).iloc[0]
+    found = stored.index[np.logical_and.reduce([stored[k] == wanted[k] for k in spec.key])]
+    if len(found) == 1:
+        position = stored.index.get_loc(found[0])
+        rows = [{c: (None if pd.isna(v) else v) for c, v in r.items()} for r in stored.to_dict("records")]
+        rows[position] = dict(row)
+        problems = [p for p in validate_rows(store, table, rows, framework=framework, lang=lang, today=today)
+                    if position + 2 in p.all_rows()]
+    else:  # gone meanwhile: the store says so
+        problems = validate_rows(store, table, [row], framework=framework, lang=lang, today=today)
+    _checked(problems, accept_warnings=accept_warnings, lang=lang)
+    typed = typed_frame(table, [row]).iloc[0]
+    values = {column: (None if pd.isna(typed[column]) else typed[column]) for column in TABLES[table].column_ids
+              if column != "territory_id"}
+    return store.update_row(table, dict(key), values, who=who)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ ipywidgets runs MathJax over labels and descriptions, never over ``HTML`` widget
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 import re
@@ -48,6 +49,7 @@ __all__ = [
     "TerritoryWaveChooser",
     "app_container",
     "banner",
+    "download_link",
     "html_box",
     "html_table",
     "message_panel",
@@ -617,3 +619,16 @@ class RowForm:
                 self.status.value = banner(t("forms.store_failed", self.lang, detail=str(err)), "error")
             return False
         return True
+
+
+def download_link(data: bytes, filename: str, text: str, *, mime: str = "text/html") -> str:
+    """HTML of a link that saves ``data`` as ``filename`` (a ``data:`` address: no file served).
+
+    Voila serves no file of the apps (see :mod:`collective_impact.apps`); the bytes travel
+    in the page instead. Browsers save a ``data:`` link with a ``download`` attribute
+    (tested with chromium up to several megabytes).
+    """
+    encoded = base64.b64encode(data).decode("ascii")
+    charset = ";charset=utf-8" if mime.startswith("text/") else ""
+    return (f'<a class="ci-download" download="{escape_html(filename)}" '
+            f'href="data:{mime}{charset};base64,{encoded}">⬇ {escape_html(text)}</a>')

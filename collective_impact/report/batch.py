@@ -11,7 +11,10 @@ writes in the output folder:
 - ``summary.csv``: one row per territory, its figures computed from the store by
   :func:`collective_impact.metrics.summary.territory_summary` (never read from the notebooks), the run's status
   (``ok``, ``failed``, ``skipped`` by ``--resume``, ``cancelled`` by Ctrl-C), its
-  duration and the error's first line;
+  duration and the error's first line: the machine's file, codes and unrounded numbers,
+  for scripts;
+- ``summary.xlsx``: the same rows for a person (:mod:`collective_impact.report.summary_xlsx`):
+  French column titles, labels instead of codes, rounded numbers;
 - ``index.html``: the page to open, every territory with its status, key figures and a
   link to its report (and its PDF); failed territories first.
 
@@ -37,6 +40,12 @@ territory (:meth:`Store.record_run`), with a fingerprint of the territory's data
 (:meth:`Store.data_hash`), the language and the notebook; ``--resume`` skips a territory
 whose last run succeeded with the same fingerprint and whose HTML is still there.
 
+A caller that shows the progress itself (the evaluator's home app runs the batch in a
+thread) passes ``on_progress``: it is called once before the first territory and after
+each finished one with a :class:`Progress`. :func:`report_state` tells whether a
+territory's report in a folder is up to date with its data, and :func:`reports_archive`
+packs the reports of a folder into a ``.zip``.
+
 Ctrl-C: pending territories are cancelled, each worker stops its notebook and shuts its
 kernel down (kernels run in their own session, so the terminal's Ctrl-C reaches only
 the workers, which handle it), finished reports stay, the summary and index are written
@@ -48,6 +57,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
 import math
 import multiprocessing
@@ -57,6 +67,7 @@ import sys
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -88,14 +99,20 @@ from collective_impact.report.execute import (
 )
 from collective_impact.report.export import _exporter, check_pdf_engine, export_html, export_pdf
 from collective_impact.report.labels import status_labels
+from collective_impact.report.summary_xlsx import write_summary_workbook
 from collective_impact.store import Store
 
 __all__ = [
     "COMPARISON_NAME",
+    "REPORT_STATES",
     "STATUSES",
     "BatchResult",
+    "Progress",
     "Task",
     "TaskResult",
+    "report_fingerprint",
+    "report_state",
+    "reports_archive",
     "run_batch",
     "run_one",
     "territory_figures",
@@ -104,6 +121,8 @@ __all__ = [
 STATUSES = ("ok", "failed", "skipped", "cancelled")
 #: File stem of the comparison report.
 COMPARISON_NAME = "comparaison"
+#: What :func:`report_state` says of a territory's report in a folder.
+REPORT_STATES = ("current", "outdated", "failed", "none")
 # Key of the comparison's rows in report_runs: not a valid territory id, so no territory
 # can ever share it.
 _COMPARISON_KEY = "*comparaison"
@@ -373,6 +392,8 @@ class BatchResult:
     summary: Path
     index: Path
     interrupted: bool = False
+    workbook: Path | None = None  # summary.xlsx
+
 
     @property
     def failed(self) -> tuple[TaskResult, ...]:
@@ -387,6 +408,72 @@ class BatchResult:
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a batch is, as given to ``run_batch(on_progress=...)``.
+
+    ``done`` notebooks of ``total`` (the territories to run, then the comparison) have
+    finished; ``result`` is the one that just finished (``None`` in the first call, made
+    before any notebook runs), ``comparison`` whether it is the comparison's.
+    """
+
+    done: int
+    total: int
+    result: TaskResult | None = None
+    comparison: bool = False
+
+
+ProgressHandler = Callable[[Progress], None]
+
+
+def report_fingerprint(store: Store, territory_id: str, *, lang: str = "fr",
+                       notebook: str | os.PathLike | None = None) -> str:
+    """What a territory's report depends on: its data, the language and the notebook (a sha256).
+
+    The batch records it with each run (:meth:`Store.record_run`); a report made with the
+    same fingerprint is up to date.
+    """
+    path = Path(notebook or EVALUATION_NOTEBOOK).resolve()
+    return _digest(store.data_hash(territory_id), lang, _file_digest(path))
+
+
+def report_state(store: Store, territory_id: str, *, out_dir: str | os.PathLike, lang: str = "fr",
+                 notebook: str | os.PathLike | None = None) -> str:
+    """Whether the report of ``territory_id`` in ``out_dir`` is up to date with its data.
+
+    Returns one of :data:`REPORT_STATES`: ``"current"`` (the last run succeeded on the data
+    the store holds now, in this language, and its HTML is still there), ``"outdated"``
+    (a report is there but the data, the language or the notebook changed since),
+    ``"failed"`` (the last run failed) or ``"none"`` (no report in this folder).
+    """
+    html_path = Path(out_dir).resolve() / f"{territory_id}.html"
+    last = store.last_run(territory_id)
+    if last is not None and last.status == "failed":
+        return "failed"
+    if last is not None and _up_to_date(last, report_fingerprint(store, territory_id, lang=lang, notebook=notebook),
+                                        html_path):
+        return "current"
+    return "outdated" if html_path.exists() else "none"
+
+
+def reports_archive(out_dir: str | os.PathLike, territory_ids: Iterable[str]) -> bytes:
+    """The reports of a batch's folder as the bytes of a ``.zip``.
+
+    It holds each listed territory's ``ID.html`` (and ``ID.pdf``) present in ``out_dir``,
+    the comparison, ``index.html``, ``summary.xlsx`` and ``summary.csv``, flat, under their
+    own names: the index's links to the reports work once unpacked.
+    """
+    folder = Path(out_dir)
+    names = [f"{tid}.{suffix}" for tid in territory_ids for suffix in ("html", "pdf")]
+    names += [f"{COMPARISON_NAME}.html", f"{COMPARISON_NAME}.pdf", "index.html", "summary.xlsx", "summary.csv"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            if (folder / name).is_file():
+                archive.write(folder / name, arcname=name)
+    return buffer.getvalue()
 
 
 def _digest(*parts: object) -> str:
@@ -509,7 +596,8 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
               territories: Iterable[str] | None = None, workers: int | None = None, resume: bool = False,
               scheduler: str | None = None, lang: str = "fr", progress: bool = True, kernel_name: str | None = None,
               notebook: str | os.PathLike | None = None,
-              comparison_notebook: str | os.PathLike | None = None, pdf: bool = False) -> BatchResult:
+              comparison_notebook: str | os.PathLike | None = None, pdf: bool = False,
+              on_progress: ProgressHandler | None = None) -> BatchResult:
     """Run the evaluation notebook of many territories, then the comparison; write the summary and index.
 
     Parameters
@@ -538,6 +626,10 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         Notebooks to run instead of the package's (tests, variants).
     pdf
         Also print every report to a PDF (``ID.pdf``, ``comparaison.pdf``), linked from the index.
+    on_progress
+        Called with a :class:`Progress` before the first notebook runs and after each one
+        finishes (in this process, from the thread that called ``run_batch``). An error
+        it raises is logged and does not stop the batch.
 
     Raises
     ------
@@ -574,7 +666,6 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     tables = store.load(territories=selected)
     figures = territory_figures(tables, selected, framework=fw)
     facts = figures.set_index("territory_id") if not figures.empty else None
-    notebook_digest = _file_digest(evaluation_nb)
 
     results: dict[str, TaskResult] = {}
     fingerprints: dict[str, str] = {}
@@ -587,7 +678,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
             results[territory_id] = TaskResult(territory_id, "failed", error=t("report.bad_id", lang,
                                                                                  territory=territory_id))
             continue
-        fingerprint = _digest(store.data_hash(territory_id), lang, notebook_digest)
+        fingerprint = report_fingerprint(store, territory_id, lang=lang, notebook=evaluation_nb)
         fingerprints[territory_id] = fingerprint
         html_path, pdf_path = out / f"{territory_id}.html", out / f"{territory_id}.pdf"
         if resume and _up_to_date(store.last_run(territory_id), fingerprint, html_path) \
@@ -607,9 +698,20 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     bar = _progress_bar(len(tasks) + 1, lang, progress)
     comparison: TaskResult | None = None
     comparison_fingerprint = ""
+    done = 0
+
+    def tell(result: TaskResult | None = None, *, is_comparison: bool = False) -> None:
+        if on_progress is None:
+            return
+        try:
+            on_progress(Progress(done, len(tasks) + 1, result, is_comparison))
+        except Exception:  # the caller's display must not stop the batch
+            log.exception("the progress callback failed")
+
+    tell()
 
     def on_result(task: Task, result: TaskResult) -> None:
-        nonlocal comparison
+        nonlocal comparison, done
         if task.territory_id == _COMPARISON_KEY:
             comparison = result
             key, fingerprint = _COMPARISON_KEY, comparison_fingerprint
@@ -619,6 +721,8 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         if result.status in ("ok", "failed"):
             store.record_run(key, data_hash=fingerprint, status=result.status, html_path=result.html)
         _announce(bar, task, result, lang, progress)
+        done += 1
+        tell(result, is_comparison=task.territory_id == _COMPARISON_KEY)
 
     runner = _DaskRunner(scheduler, lang) if scheduler else _LocalRunner(min(workers, max(len(tasks), 1)), lang)
     try:
@@ -635,6 +739,8 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
                 comparison = TaskResult(_COMPARISON_KEY, "skipped", html=str(comparison_task.html_path),
                                         pdf=_existing(comparison_task.pdf_path))
                 bar.update(1)
+                done += 1
+                tell(comparison, is_comparison=True)
             else:
                 interrupted = runner.run([comparison_task], on_result)
     finally:
@@ -643,9 +749,11 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
 
     ordered = tuple(results.get(tid) or TaskResult(tid, "cancelled") for tid in selected)
     summary = write_summary(out / "summary.csv", figures, ordered, lang=lang, out_dir=out)
+    workbook = write_summary_workbook(out / "summary.xlsx", summary_frame(figures, ordered, out_dir=out),
+                                      framework=fw, lang=lang)
     index = write_index(out / "index.html", figures, ordered, comparison, framework=fw, lang=lang, out_dir=out,
                         interrupted=interrupted)
-    return BatchResult(ordered, comparison, summary, index, interrupted)
+    return BatchResult(ordered, comparison, summary, index, interrupted, workbook)
 
 
 def _comparison_task(territories: list[str], tables: dict[str, pd.DataFrame], notebook: Path, out: Path,

@@ -1,17 +1,19 @@
 """Questionnaire campaigns: links, their states, answers and comments, the follow-up counts.
 
-A small hand-made store (two territories; NORD has three partners: two mairies and a CAF),
-so that every expected count is written down by hand.
+On the small hand-made store of ``campaign_support`` (NORD: two mairies and a CAF), so
+that every expected count is written down by hand.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import closing
 from datetime import date
 
 import pandas as pd
 import pytest
+from campaign_support import dump, small_store
 from pandas.testing import assert_frame_equal
 
 from collective_impact.apps import campaigns
@@ -25,33 +27,9 @@ CLOSES = date(2027, 3, 31)
 BASE = "https://evaluation.example.fr"
 
 
-def small_tables() -> dict[str, pd.DataFrame]:
-    return {
-        "territories": typed_frame("territories", [
-            {"territory_id": "NORD", "name": "Quartier Nord", "phase": "emergence"},
-            {"territory_id": "SUD", "name": "Quartier Sud", "phase": "emergence"},
-        ]),
-        "partners": typed_frame("partners", [
-            {"territory_id": "NORD", "partner_id": "P1", "name": "Mairie de Nord", "kind": "mairie"},
-            {"territory_id": "NORD", "partner_id": "P2", "name": "CAF", "kind": "caf"},
-            {"territory_id": "NORD", "partner_id": "P3", "name": "Mairie annexe", "kind": "mairie"},
-            {"territory_id": "SUD", "partner_id": "S1", "name": "Centre social", "kind": "centre_social"},
-        ]),
-    }
-
-
 @pytest.fixture
 def small(tmp_path) -> Store:
-    store = Store(tmp_path / "evaluation.sqlite")
-    store.import_tables(small_tables(), mode="present")
-    return store
-
-
-def dump(store: Store) -> dict[str, list[tuple]]:
-    """Every row of every table of the file (internal tables included), to compare before/after."""
-    with closing(sqlite3.connect(store.path)) as con:
-        names = [n for (n,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1")]
-        return {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+    return small_store(tmp_path / "evaluation.sqlite")
 
 
 def stored_hashes(store: Store) -> list[str]:
@@ -103,6 +81,10 @@ def test_mark_opened_keeps_the_first_time(small):
     assert campaigns.resolve_link(small, token, today=OPENED).opened == first.opened
 
 
+def before_of(rows: list[dict], item: str) -> dict:
+    return next(row for row in rows if row.get("item_id") == item)
+
+
 def test_record_answers_last_answers_count(small):
     made = campaigns.open_wave(small, "NORD", 2, closes=CLOSES, base_url=BASE, today=OPENED)
     link, token = made[0]
@@ -122,6 +104,13 @@ def test_record_answers_last_answers_count(small):
     assert comments[["condition", "text"]].values.tolist() == [["mesure", "Autre\nligne"]]
     assert comments["respondent_id"].tolist() == [link.respondent]
     assert campaigns.resolve_link(small, token, today=OPENED).answered is not None
+    # the earlier answers are kept in the audit trail, written in the link's name
+    trail = small.audit("NORD")
+    mine = trail[trail["table"].isin(["responses", "comments"])]
+    assert set(mine["who"]) == {f"lien {link.invitation_id}"}
+    before = [json.loads(b) for b in mine["before"].dropna()]
+    assert {"item_id": "agenda_1", "score": 4} .items() <= before_of(before, "agenda_1").items()
+    assert any(b.get("text") == "Un exemple" for b in before)
 
 
 def test_record_answers_refused_when_link_not_open(small):
@@ -150,6 +139,8 @@ def test_record_answers_bad_input_writes_nothing(small):
         campaigns.record_answers(small, link, answers(agenda_1=3), {"inconnue": "texte"}, today=OPENED)
     with pytest.raises(InputError):
         campaigns.record_answers(small, link, answers(pas_une_question=3), {}, today=OPENED)
+    with pytest.raises(CampaignError, match="aucune réponse"):
+        campaigns.record_answers(small, link, answers(), {"agenda": "seulement un commentaire"}, today=OPENED)
     assert dump(small) == before
 
 
@@ -256,3 +247,12 @@ def test_reissue_replaces_unanswered_links(small):
     assert {campaigns.resolve_link(small, tok, today=OPENED).state for _, tok in fresh} == {"open"}
     status = campaigns.campaign_status(small, "NORD")
     assert status["invited"].tolist() == [1, 1, 1]
+
+
+def test_link_messages_say_why(small):
+    link, token = campaigns.open_wave(small, "NORD", 1, closes=CLOSES, base_url=BASE, today=OPENED)[0]
+    assert "n'existe pas" in campaigns.link_message(None)
+    assert "31 mars 2027" in campaigns.link_message(campaigns.resolve_link(small, token, today=OPENED))
+    expired = campaigns.resolve_link(small, token, today=date(2027, 4, 1))
+    assert "plus de réponses depuis le 31 mars 2027" in campaigns.link_message(expired)
+    assert "no longer takes answers" in campaigns.link_message(expired, "en")

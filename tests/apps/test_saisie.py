@@ -98,14 +98,37 @@ def test_saisie_lists_the_territory_partners_and_indicators(store, stored):
 
 def test_saisie_recent_measurements_read_as_in_the_report(store):
     """Dates as ``02/05/2099``, values with as many decimals as they have (at most two)."""
-    app = SaisieApp(store, territory="QPV-NORD")
+    app = SaisieApp(store, territory="QPV-NORD", today=date(2100, 1, 1))  # 2099 is then a past date
     form = app.measurements
     for day, typed in ((date(2099, 5, 2), "12,5"), (date(2099, 6, 1), "18"), (date(2099, 7, 1), "1234,567")):
         form.date.value = day
         form.value.value = typed
-        assert form.save()
+        if typed == "1234,567":  # a share in % above 100: to confirm, then confirmed
+            assert not form.save()
+            assert form.confirm_button.layout.display != "none"
+            assert "Confirmer malgré tout" in form.status.value
+            assert form.confirm()
+        else:
+            assert form.save()
     recent = form.recent.value
     assert '<td class="ci-nowrap">01/07/2099</td><td>1\u202f234,57</td>' in recent
     assert '<td class="ci-nowrap">01/06/2099</td><td>18</td>' in recent
     assert '<td class="ci-nowrap">02/05/2099</td><td>12,5</td>' in recent
     assert "Mesure enregistrée" in form.status.value and "1\u202f234,57" in form.status.value
+
+
+def test_saisie_meeting_without_attendees_asks_for_confirmation(store, stored):
+    app = SaisieApp(store, territory="QPV-NORD")
+    form = app.meetings
+    before = len(stored(store, "meetings"))
+    form.date.value = date(2024, 5, 3)
+    assert not form.save()
+    assert form.confirm_button.layout.display != "none"
+    assert form.fields["attendees"].error_text
+    form.checkboxes["P01"].value = True  # the values changed: to be checked again
+    assert form.confirm_button.layout.display == "none"
+    form.checkboxes["P01"].value = False
+    assert not form.save()
+    assert form.confirm()
+    assert "Réunion enregistrée" in form.status.value
+    assert len(stored(store, "meetings")) == before + 1

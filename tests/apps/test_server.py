@@ -23,7 +23,7 @@ def test_list_apps_reads_titles():
     apps = {app.name: app for app in list_apps()}
     assert {"questionnaire", "saisie"} <= set(apps)
     assert apps["questionnaire"].title("fr") == "Questionnaire d'auto-évaluation (partenaires)"
-    assert apps["saisie"].title("en") == "Measurements and meetings entry (evaluator)"
+    assert apps["saisie"].title("en") == "Data entry and corrections (evaluator)"
     assert apps["evaluation"].title("fr") == "Évaluation guidée d'un territoire (évaluateur·rice)"
     assert apps["tableau_de_bord"].title("fr") == "Tableau de bord (comité de pilotage)"
     assert apps["tableau_de_bord"].title("en") == "Dashboard (steering committee)"

@@ -153,7 +153,7 @@ def test_row_form_puts_each_problem_beside_its_field(store):
 
 
 def test_row_form_says_when_the_store_fails_unless_the_form_explains(store, monkeypatch):
-    def refuse(table, frame):
+    def refuse(table, frame, **options):
         raise StoreError("disque plein")
 
     monkeypatch.setattr(store, "add_rows", refuse)

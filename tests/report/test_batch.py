@@ -145,7 +145,8 @@ def test_index_lists_every_territory_with_its_figures_and_link(demo_batch):
         assert names[territory_id] in text
     for condition in load_framework().conditions:
         assert condition.label("fr") in text
-    assert 'href="comparaison.html"' in page and 'href="summary.csv"' in page
+    assert 'href="comparaison.html"' in page and 'href="summary.csv"' in page and 'href="summary.xlsx"' in page
+    assert (out / "summary.xlsx").is_file()
     assert "Point fort" in text and "à jour" in text
     assert "<script" not in page.lower()
 

@@ -49,7 +49,9 @@ or the other, depending on the data (a sentence replaces a figure that would be 
   ``vigilance``, ``next_steps``;
 - comparison: ``territory_heatmap | no_scores``, ``status_counts | no_indicators``, ``ranking``.
 
-``items_heading`` and ``item_scores`` appear only when the condition has answers at the wave.
+``items_heading`` and ``item_scores`` appear only when the condition has answers at the wave;
+each condition step ends with ``comments`` (the partners' comments, without their names) when
+the condition has some at the wave.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from collective_impact.i18n import t
 from collective_impact.i18n.format import escape, is_missing
 from collective_impact.report.blocks import Block, figure_block, text_block
 from collective_impact.report.markdown import names
-from collective_impact.report.steps.condition import Fact
+from collective_impact.report.steps.condition import Fact, comments_blocks, condition_of
 from collective_impact.report.text import code_labels, number, say
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,4 +54,5 @@ def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:
                           strong=int((scored["mean"] >= high).sum()), weak=int((scored["mean"] < low).sum()),
                           high=number(high, lang, 0), low=number(low, lang, 0)),
                       ("backbone_functions_strong", "backbone_function_low")))
+    blocks += comments_blocks(data, condition_of(data.framework, "pivot"))
     return blocks, lines

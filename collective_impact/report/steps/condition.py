@@ -105,8 +105,26 @@ def _items_figure(data: TerritoryData, condition: str) -> Block:
 
 
 def items_blocks(data: TerritoryData, condition: str | None) -> list[Block]:
-    """The partners' answers to the condition's questions (nothing when nobody answered)."""
+    """The partners' answers to the condition's questions (nothing when nobody answered), then their comments."""
     if not _has_answers(data, condition):
-        return []
+        return comments_blocks(data, condition)
     return [text_block("items_heading", f"#### {t('steps.items_heading', data.lang)}\n\n{t('steps.items_help', data.lang)}"),
-            _items_figure(data, condition)]
+            _items_figure(data, condition), *comments_blocks(data, condition)]
+
+
+def comments_blocks(data: TerritoryData, condition: str | None) -> list[Block]:
+    """The partners' comments on the condition at the evaluated wave (nothing when there are none).
+
+    Each comment is escaped; neither its respondent nor its partner is shown, and the
+    comments are sorted by their text, so that their order tells nothing of who wrote them.
+    """
+    if condition is None:
+        return []
+    comments = data.table("comments")
+    mine = comments[(comments["wave"] == data.wave).fillna(False) & (comments["condition"] == condition).fillna(False)]
+    texts = sorted(str(text) for text in mine["text"].dropna() if str(text).strip())
+    if not texts:
+        return []
+    lang = data.lang
+    heading = f"#### {t('campaigns.report.comments_heading', lang)}\n\n{t('campaigns.report.comments_help', lang)}"
+    return [text_block("comments", f"{heading}\n\n{bullets(escape(text) for text in texts)}")]

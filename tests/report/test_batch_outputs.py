@@ -1,0 +1,226 @@
+"""What a batch leaves for a person: summary.xlsx beside summary.csv, the .zip of the reports, the state of a
+report, and the progress told to a caller (a batch of stand-in notebooks: real kernels, tiny notebooks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pandas as pd
+import pytest
+
+from collective_impact.demo import demo_tables
+from collective_impact.framework import load_framework
+from collective_impact.report.batch import (
+    TaskResult,
+    report_fingerprint,
+    report_state,
+    reports_archive,
+    run_batch,
+    summary_frame,
+    territory_figures,
+    write_summary,
+)
+from collective_impact.report.summary_xlsx import write_summary_workbook
+from collective_impact.store import Store
+
+FW = load_framework()
+# The French names of the codes, written by hand (framework ci2011, catalogue).
+BANDS = {"force": "Point fort", "a_consolider": "À consolider", "vigilance": "Point de vigilance"}
+RUNS = {"ok": "à jour", "failed": "en échec", "skipped": "inchangé", "cancelled": "interrompu"}
+INDICATORS = {"achieved": "Cible atteinte", "on_track": "En bonne voie", "behind": "En retard",
+              "regressing": "En recul", "no_data": "Pas de donnée"}
+
+
+def test_report_state_without_a_batch(demo_store, copy_store, tmp_path):
+    store = Store(copy_store(demo_store))
+    out = tmp_path / "rapports"
+    out.mkdir()
+    html = out / "QPV-NORD.html"
+    assert report_state(store, "QPV-NORD", out_dir=out) == "none"
+    html.write_text("<html></html>")
+    assert report_state(store, "QPV-NORD", out_dir=out) == "outdated"  # a report nobody recorded
+    store.record_run("QPV-NORD", data_hash=report_fingerprint(store, "QPV-NORD"), status="ok", html_path=html)
+    assert report_state(store, "QPV-NORD", out_dir=out) == "current"
+    assert report_state(store, "QPV-NORD", out_dir=tmp_path) == "none"  # another folder holds no report
+    assert report_state(store, "QPV-NORD", out_dir=out, lang="en") == "outdated"
+    judgments = store.load(["judgments"], territories=["QPV-NORD"])["judgments"]
+    store.add_rows("judgments", judgments.iloc[[0]].assign(wave=9))
+    assert report_state(store, "QPV-NORD", out_dir=out) == "outdated"
+    store.record_run("QPV-NORD", data_hash="x", status="failed")
+    assert report_state(store, "QPV-NORD", out_dir=out) == "failed"
+
+
+def read_csv(path: Path, lang: str = "fr") -> pd.DataFrame:
+    sep, decimal = (";", ",") if lang == "fr" else (",", ".")
+    return pd.read_csv(path, sep=sep, decimal=decimal, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+
+
+@pytest.fixture(scope="module")
+def summary_files(tmp_path_factory):
+    """summary.csv and summary.xlsx of the demo territories, with one failed run (its error starts with "=")."""
+    out = tmp_path_factory.mktemp("summary")
+    figures = territory_figures(demo_tables(), framework=FW)
+    ids = list(figures["territory_id"])
+    results = [TaskResult(tid, "ok", 12.345 + k, html=str(out / f"{tid}.html")) for k, tid in enumerate(ids[:-1])]
+    results.append(TaskResult(ids[-1], "failed", 3.21, error="=le carnet a échoué"))
+    write_summary(out / "summary.csv", figures, results, lang="fr", out_dir=out)
+    write_summary_workbook(out / "summary.xlsx", summary_frame(figures, results, out_dir=out), framework=FW, lang="fr")
+    return out
+
+
+def test_the_workbook_equals_the_csv_after_decoding_and_rounding(summary_files):
+    csv = read_csv(summary_files / "summary.csv")
+    phases = {p.id: p.label("fr") for p in FW.phases}
+    conditions = {c.id: c.label("fr") for c in FW.conditions}
+    expected = {
+        "Identifiant du territoire": csv["territory_id"],
+        "Territoire": csv["name"],
+        "Phase": csv["phase"].map(phases),
+        "Dernière vague du questionnaire": csv["wave"],
+        "Données au": pd.to_datetime(csv["as_of"]),
+    }
+    for cid, label in conditions.items():
+        # Python's round works on the float's exact value, as the reports' numbers do (3.255 is 3.25499…:
+        # 3,25); numpy's would scale first (325.5, then 326)
+        expected[f"{label} : score (1 à 5)"] = csv[f"{cid}_mean"].map(lambda v: round(v, 2))
+        expected[f"{label} : lecture"] = csv[f"{cid}_band"].map(BANDS)
+    expected["Indicateurs"] = csv["n_indicators"]
+    for status, label in INDICATORS.items():
+        expected[f"Indicateurs : {label}"] = csv[f"indicators_{status}"]
+    expected["Rapport"] = csv["status"].map(RUNS)
+    expected["Durée (secondes)"] = csv["duration_s"].map(lambda v: round(v, 1))
+    # the CSV writes a text starting with "=" with an apostrophe; the workbook keeps the text as it is
+    expected["Erreur"] = csv["error"].str.removeprefix("'")
+    expected["Fichier du rapport"] = csv["report"]
+    expected = pd.DataFrame(expected)
+
+    sheet = openpyxl.load_workbook(summary_files / "summary.xlsx").active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == list(expected.columns)
+    assert sheet.title == "Récapitulatif"
+    assert len(rows) - 1 == len(expected)
+    for k, title in enumerate(expected.columns):
+        for mine, theirs in zip([row[k] for row in rows[1:]], expected[title], strict=True):
+            if pd.isna(theirs):
+                assert mine is None, title  # an empty cell
+            elif isinstance(theirs, float):
+                assert isinstance(mine, float | int) and mine == pytest.approx(theirs, abs=1e-9), title
+            elif isinstance(theirs, pd.Timestamp):
+                assert mine == theirs.to_pydatetime(), title
+            else:
+                assert mine == theirs, title
+
+
+def test_the_workbook_is_made_for_excel(summary_files):
+    sheet = openpyxl.load_workbook(summary_files / "summary.xlsx").active
+    headers = [cell.value for cell in sheet[1]]
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.bold for cell in sheet[1])
+    score = sheet.cell(2, headers.index("Agenda commun : score (1 à 5)") + 1)
+    assert score.data_type == "n" and isinstance(score.value, float) and score.number_format == "0.00"
+    assert score.value == round(score.value, 2)
+    date = sheet.cell(2, headers.index("Données au") + 1)
+    assert isinstance(date.value, dt.datetime) and date.number_format == "DD/MM/YYYY"
+    error = sheet.cell(sheet.max_row, headers.index("Erreur") + 1)
+    assert (error.value, error.data_type) == ("=le carnet a échoué", "s")  # a text, never a formula
+    name_width = sheet.column_dimensions["B"].width
+    longest = max(len(str(c.value)) for (c,) in sheet.iter_rows(min_col=2, max_col=2))
+    assert name_width >= longest and all(sheet.column_dimensions[c].width for c in "ABCDE")
+
+
+def test_the_workbook_in_english(tmp_path):
+    figures = territory_figures(demo_tables(), framework=FW)
+    results = [TaskResult(tid, "ok", 1.0) for tid in figures["territory_id"]]
+    write_summary_workbook(tmp_path / "summary.xlsx", summary_frame(figures, results, out_dir=tmp_path),
+                           framework=FW, lang="en")
+    sheet = openpyxl.load_workbook(tmp_path / "summary.xlsx").active
+    headers = [cell.value for cell in sheet[1]]
+    assert headers[:5] == ["Territory id", "Territory", "Phase", "Latest questionnaire wave", "Data as of"]
+    assert "Common agenda: reading" in headers
+    assert sheet.cell(2, 5).number_format == "YYYY-MM-DD"
+    assert {sheet.cell(r, headers.index("Report") + 1).value for r in range(2, sheet.max_row + 1)} == {"up to date"}
+
+
+def test_the_archive_holds_the_reports_of_the_folder(tmp_path):
+    for name in ("A.html", "A.pdf", "B.html", "C.html", "comparaison.html", "index.html", "summary.csv",
+                 "summary.xlsx", "A.ipynb"):
+        (tmp_path / name).write_bytes(name.encode())
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "A.log").write_text("journal")
+    with zipfile.ZipFile(io.BytesIO(reports_archive(tmp_path, ["A", "B"]))) as archive:
+        assert sorted(archive.namelist()) == ["A.html", "A.pdf", "B.html", "comparaison.html", "index.html",
+                                              "summary.csv", "summary.xlsx"]
+        assert archive.read("A.pdf") == b"A.pdf"
+
+
+# ---------------------------------------------------------------------------- a batch of stand-in notebooks
+def stand_in(path: Path, parameters: str) -> Path:
+    """A notebook of a parameters cell and one printing cell: a kernel runs it in a second."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("print('rapport')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow
+def test_a_batch_tells_its_progress_and_the_states_follow_the_data(demo_store, copy_store, tmp_path):
+    store = Store(copy_store(demo_store))
+    notebook = stand_in(tmp_path / "territoire.ipynb",
+                        "territory_id = ''\nstore_path = ''\nlang = 'fr'\nwave = None\nas_of = None")
+    comparison = stand_in(tmp_path / "comparaison.ipynb", "store_path = ''\nlang = 'fr'\nterritories = []")
+    out = tmp_path / "rapports"
+    chosen = ["QPV-NORD", "RURAL-VAL"]
+    assert [report_state(store, tid, out_dir=out, notebook=notebook) for tid in chosen] == ["none", "none"]
+    seen = []
+
+    def told(progress) -> None:
+        seen.append(progress)
+        if progress.done == 1:
+            raise RuntimeError("affichage cassé")  # logged; the batch goes on
+
+    result = run_batch(store_path=store.path, out_dir=out, territories=chosen, workers=2, progress=False,
+                       notebook=notebook, comparison_notebook=comparison, on_progress=told)
+    assert result.ok
+    assert [(p.done, p.total) for p in seen] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert seen[0].result is None
+    assert sorted(p.result.territory_id for p in seen[1:3]) == chosen and not any(p.comparison for p in seen[:3])
+    assert seen[3].comparison and seen[3].result.status == "ok"
+    assert result.workbook == out / "summary.xlsx" and result.workbook.exists()
+    assert [report_state(store, tid, out_dir=out, notebook=notebook) for tid in chosen] == ["current", "current"]
+    # the same reports in another language, or with another notebook, are not up to date
+    assert report_state(store, "QPV-NORD", out_dir=out, notebook=notebook, lang="en") == "outdated"
+    assert report_state(store, "QPV-NORD", out_dir=out, notebook=comparison) == "outdated"
+    # a meeting added: only that territory's report is to redo
+    meetings = store.load(["meetings"], territories=["QPV-NORD"])["meetings"]
+    store.add_rows("meetings", meetings.iloc[[0]].assign(meeting_id="M-NOUVELLE"))
+    assert [report_state(store, tid, out_dir=out, notebook=notebook) for tid in chosen] == ["outdated", "current"]
+    with zipfile.ZipFile(io.BytesIO(reports_archive(out, chosen))) as archive:
+        names = set(archive.namelist())
+    assert {f"{tid}.html" for tid in chosen} | {"comparaison.html", "index.html", "summary.xlsx"} <= names
+
+
+def test_a_failed_workbook_leaves_the_previous_file(tmp_path, monkeypatch):
+    from openpyxl import Workbook
+
+    from collective_impact.errors import OutputError
+
+    figures = territory_figures(demo_tables(), framework=FW)
+    frame = summary_frame(figures, [TaskResult(tid, "ok") for tid in figures["territory_id"]], out_dir=tmp_path)
+    (tmp_path / "summary.xlsx").write_bytes(b"previous summary")
+
+    def full_disk(self, path):
+        Path(path).write_bytes(b"half a fi")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Workbook, "save", full_disk)
+    with pytest.raises(OutputError):
+        write_summary_workbook(tmp_path / "summary.xlsx", frame, framework=FW)
+    assert (tmp_path / "summary.xlsx").read_bytes() == b"previous summary"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.xlsx"]
