@@ -314,12 +314,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """``app``: serve the Voila apps on this computer until Ctrl+C."""
-    from collective_impact.apps.server import DEFAULT_PORT, VoilaServer, app_url, free_port, list_apps, port_is_free
-    from collective_impact.errors import RunError
+    from collective_impact.apps.server import DEFAULT_PORT, app_url, free_port, list_apps, port_is_free
     from collective_impact.paths import APPS_DIR
 
     lang = args.lang
     store = _open_store(args)
+    if args.set_password or args.dashboard_link:
+        return _app_credentials(args, store)
     port = args.port
     if port is None:
         port = DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port()
@@ -331,26 +332,41 @@ def cmd_app(args: argparse.Namespace) -> int:
         print(t("cli.app.no_apps", lang, path=APPS_DIR), file=sys.stderr)
         return 1
     print(t("cli.app.starting", lang), flush=True)
-    server = VoilaServer(store.path, port, lang=lang, max_kernels=args.max_kernels)
+    # the evaluator's credential: a token made for this start (shown once), or the password
+    from collective_impact.apps.access import AccessFile, access_path, evaluator_server
+    from collective_impact.tokens import new_token
+
+    token = None if AccessFile(access_path(store.path)).has_password else new_token()
+    server = evaluator_server(store.path, port, token=token, lang=lang, max_kernels=args.max_kernels)
+
+    def announce() -> None:
+        # "localhost" for people: the same machine, whatever its name
+        base = f"http://localhost:{port}/"
+        print(t("cli.app.ready", lang))
+        _print_login(base, token, lang)
+        print(t("cli.app.apps", lang))
+        width = max(len(app.title(lang)) for app in apps)
+        for app in apps:
+            print(f"  {app.title(lang):<{width}}  {app_url(base, app.name)}")
+        # this server asks for the evaluator's credential: partners answer through their
+        # personal links, on the partners' server
+        print(t("cli.app.partners", lang))
+        print(t("cli.app.store", lang, path=store.path))
+
+    return _serve_until_stopped(server, announce, lang)
+
+
+def _serve_until_stopped(server, announce: Callable[[], None], lang: str) -> int:
+    """Start ``server``, ``announce()`` it, and serve until Ctrl+C, ``kill`` or the terminal closes."""
+    from collective_impact.errors import RunError
+
     # closing the terminal or `kill` must stop Voila and its kernels as Ctrl+C does
     # (Voila runs in a session of its own and would otherwise outlive this process)
     signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     previous = {sig: signal.signal(sig, _interrupt) for sig in signals}
     try:
         with server:
-            # "localhost" for people: the same machine, whatever its name
-            base = f"http://localhost:{port}/"
-            print(t("cli.app.ready", lang))
-            width = max(len(app.title(lang)) for app in apps)
-            for app in apps:
-                print(f"  {app.title(lang):<{width}}  {app_url(base, app.name)}")
-            territories = store.territories()
-            if territories and any(app.name == "questionnaire" for app in apps):
-                print(t("cli.app.links", lang))
-                tid_width = max(map(len, territories))
-                for tid in territories:
-                    print(f"  {tid:<{tid_width}}  {app_url(base, 'questionnaire', territoire=tid)}")
-            print(t("cli.app.store", lang, path=store.path))
+            announce()
             print(t("cli.app.log", lang, path=server.log_path))
             print(t("cli.app.stop", lang), flush=True)
             code = server.wait()
@@ -362,6 +378,70 @@ def cmd_app(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def _print_login(base: str, token: str | None, lang: str) -> None:
+    """How the evaluator signs in: the start token's address (shown once here), or the password."""
+    from urllib.parse import urlencode
+
+    if token:
+        print(t("access.cli.token_url", lang))
+        print(f"  {base}?{urlencode({'token': token})}")
+    else:
+        print(t("access.cli.password_login", lang, url=base))
+
+
+def _app_credentials(args: argparse.Namespace, store) -> int:
+    """``app --set-password`` / ``app --dashboard-link TERRITORY``: change a credential, serve nothing."""
+    import getpass
+
+    from collective_impact.apps.access import AccessFile, access_path
+
+    lang = args.lang
+    access = AccessFile(access_path(store.path))
+    if args.set_password:
+        first = getpass.getpass(t("access.cli.password_prompt", lang))
+        if first != getpass.getpass(t("access.cli.password_again", lang)):
+            print(t("access.cli.password_mismatch", lang), file=sys.stderr)
+            return 1
+        access.set_password(first, lang=lang)
+        print(t("access.cli.password_set", lang, path=access.path))
+        return 0
+    territory = args.dashboard_link
+    known = store.territories()
+    if territory not in known:
+        print(t("access.cli.unknown_territory", lang, territory=territory, known=", ".join(known) or "-"),
+              file=sys.stderr)
+        return 1
+    token = access.add_dashboard_link(territory)
+    base = args.base_url or f"http://localhost:{args.port or 8866}"
+    print(t("access.cli.dashboard_link", lang, territory=territory))
+    print(f"  {base.rstrip('/')}/tableau/{token}")
+    return 0
+
+
+def cmd_partners(args: argparse.Namespace) -> int:
+    """``partners``: serve the partners' personal links (questionnaire, results) until Ctrl+C."""
+    from collective_impact.apps.partners import DEFAULT_PARTNERS_PORT, PartnersServer, link_url
+    from collective_impact.apps.server import free_port, port_is_free
+
+    lang = args.lang
+    store = _open_store(args)
+    port = args.port or DEFAULT_PARTNERS_PORT
+    if not port_is_free(port):
+        print(t("cli.app.port_busy", lang, port=port, other=free_port()), file=sys.stderr)
+        return 1
+    print(t("access.cli.partners_starting", lang), flush=True)
+    server = PartnersServer(store.path, port, host=args.host, lang=lang, max_kernels=args.max_kernels)
+
+    def announce() -> None:
+        base = f"http://localhost:{port}/"
+        print(t("access.cli.partners_ready", lang, url=base, host=args.host, example=link_url(base, "<lien>")))
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(t("access.cli.partners_public", lang))
+        print(t("cli.app.store", lang, path=store.path))
+
+    return _serve_until_stopped(server, announce, lang)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
@@ -662,6 +742,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("app", cmd_app, "cli.help.app", store=True)
     p.add_argument("--port", type=int, default=None, help=t("cli.help.port"))
+    p.add_argument("--max-kernels", dest="max_kernels", type=_positive, metavar="N",
+                   help=t("cli.help.max_kernels"))
+    p.add_argument("--set-password", dest="set_password", action="store_true", help=t("access.help.set_password"))
+    p.add_argument("--dashboard-link", dest="dashboard_link", metavar="TERRITOIRE",
+                   help=t("access.help.dashboard_link"))
+    p.add_argument("--base-url", dest="base_url", metavar="URL", help=t("access.help.base_url"))
+
+    p = add("partners", cmd_partners, "access.help.partners", store=True)
+    p.add_argument("--host", default="127.0.0.1", help=t("access.help.host"))
+    p.add_argument("--port", type=int, default=None, help=t("access.help.partners_port"))
     p.add_argument("--max-kernels", dest="max_kernels", type=_positive, metavar="N",
                    help=t("cli.help.max_kernels"))
 

@@ -78,7 +78,7 @@ import random
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -817,16 +817,40 @@ class Store:
         whose key stays and whose values differ (before and after), ``delete`` and
         ``insert`` for the others; a row written back unchanged leaves no trace.
         """
-        spec = self._table(table)
-        if not where:
-            raise ValueError("replace_rows needs a non-empty where (e.g. {'territory_id': ...})")
-        rows = _to_sql(spec, frame, self.lang)
-        clause, params = self._where(spec, where)
-        checked = [table, *_children(table)]
-        author = who or system_user()
-        positions = [spec.column_ids.index(k) for k in spec.key]
+        return self.replace_many([(table, frame, where)], who=who)[0]
 
-        def work(con: sqlite3.Connection) -> tuple[int, int]:
+    def replace_many(self, parts: Sequence[tuple[str, pd.DataFrame, Mapping[str, object]]], *,
+                     who: str | None = None, then: Callable[[sqlite3.Connection], object] | None = None
+                     ) -> list[tuple[int, int]]:
+        """Do several :meth:`replace_rows` in one transaction: all are written, or none.
+
+        Parameters
+        ----------
+        parts
+            ``(table, frame, where)`` triples, replaced in this order.
+        who
+            Who makes the change, for the audit trail (default: the system user).
+        then
+            Called with the connection after the last part, in the same transaction (e.g.
+            to mark a personal link answered); an exception it raises undoes everything.
+
+        Returns
+        -------
+        list of (deleted, inserted)
+            One pair per part.
+        """
+        author = who or system_user()
+        prepared = []
+        for table, frame, where in parts:
+            spec = self._table(table)
+            if not where:
+                raise ValueError("replace_rows needs a non-empty where (e.g. {'territory_id': ...})")
+            clause, params = self._where(spec, where)
+            prepared.append((spec, _to_sql(spec, frame, self.lang), clause, params))
+
+        def replace(con: sqlite3.Connection, spec: Table, rows: list[tuple], clause: str, params: list) -> tuple[int, int]:
+            table = spec.id
+            positions = [spec.column_ids.index(k) for k in spec.key]
             _snapshot(con, "_audit_old", f"SELECT {_cols(spec.column_ids)} FROM {_q(table)} WHERE {clause}", params)
             con.execute(f"CREATE TEMP TABLE _audit_keys AS SELECT {_cols(spec.key)} FROM {_q(table)} WHERE 0")
             try:
@@ -835,7 +859,7 @@ class Store:
                     self._insert(con, spec, rows)
                     con.executemany(f"INSERT INTO temp._audit_keys VALUES ({', '.join('?' * len(spec.key))})",
                                     [tuple(row[p] for p in positions) for row in rows])
-                self._check_references(con, checked)
+                self._check_references(con, [table, *_children(table)])
                 current = f"({clause}) OR ({_cols(spec.key)}) IN (SELECT * FROM temp._audit_keys)"
                 _audit_changes(con, table, spec.column_ids, list(spec.key), "_audit_old", current, params,
                                action=None, who=author, at=_now())
@@ -843,6 +867,12 @@ class Store:
                 con.execute("DROP TABLE IF EXISTS temp._audit_old")
                 con.execute("DROP TABLE IF EXISTS temp._audit_keys")
             return deleted, len(rows)
+
+        def work(con: sqlite3.Connection) -> list[tuple[int, int]]:
+            counts = [replace(con, *part) for part in prepared]
+            if then is not None:
+                then(con)
+            return counts
 
         return self._write(work)
 

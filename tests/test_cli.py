@@ -10,8 +10,8 @@ import pytest
 from collective_impact.cli import build_parser, main
 
 # The commands, in the order of the help (DESIGN's command-line contract).
-COMMANDS = ["template", "demo-data", "validate", "import", "export", "summary", "scores", "report", "batch", "remove", "audit", "app",
-            "campaign"]
+COMMANDS = ["template", "demo-data", "validate", "import", "export", "summary", "scores", "report", "batch", "remove", "audit",
+            "app", "partners", "campaign"]
 HEAVY = ("pandas", "matplotlib", "seaborn", "papermill", "nbconvert", "voila", "distributed")
 
 

@@ -249,14 +249,22 @@ def record_answers(store: Store, link: Link, answers: pd.DataFrame, comments: Ma
     problems = [problem for problem in problems if not problem.is_warning]
     if problems:
         raise InputError(problems, message=t("forms.fix_fields", lang))
-    # the store's write methods (audited) replace this respondent's rows; the link's
-    # state was checked just above, and is checked again when it is marked answered
+    # one transaction (the store's audited replace): the answers, the comments and the
+    # "answered" mark are written together or not at all; the link's state is read again
+    # inside it, so a link revoked or closed a moment ago takes nothing
     who = t("campaigns.audit_who", "fr", link=link.invitation_id)
-    written = store.replace_rows("responses", typed_frame("responses", response_rows), where=base, who=who)[1]
-    store.replace_rows("comments", typed_frame("comments", comment_rows), where=base, who=who)
     now = _now()
-    store._write(lambda con: con.execute('UPDATE "invitations" SET answered_at = ? WHERE invitation_id = ?',
-                                         (now, link.invitation_id)))
+
+    def mark_answered(con) -> None:
+        row = con.execute('SELECT state FROM "invitations" WHERE invitation_id = ?', (link.invitation_id,)).fetchone()
+        if row is None or row[0] != "open":
+            raise CampaignError(link_message(None if row is None else replace(link, state=row[0]), lang))
+        con.execute('UPDATE "invitations" SET answered_at = ? WHERE invitation_id = ?', (now, link.invitation_id))
+
+    counts = store.replace_many([("responses", typed_frame("responses", response_rows), base),
+                                 ("comments", typed_frame("comments", comment_rows), base)],
+                                who=who, then=mark_answered)
+    written = counts[0][1]
     return written
 
 

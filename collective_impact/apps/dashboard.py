@@ -20,6 +20,7 @@ from IPython.display import Markdown
 # request, so the committee does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
 from collective_impact.apps import campaigns
+from collective_impact.apps.committee import committee_store
 from collective_impact.apps.widgets import (
     BusyButton,
     TerritoryWaveChooser,
@@ -247,6 +248,7 @@ def dashboard_app(*, store: str | os.PathLike | Store | None = None, query: str 
     come from the page's address (``?territoire=ID&vague=2&lang=en``). When the store
     cannot be opened, a panel explains why instead.
     """
-    return open_app(lambda opened, params: DashboardApp(opened, territory=params.territory, wave=params.wave,
-                                                        framework=framework, lang=params.lang),
+    # a committee's link (collective_impact.apps.committee) sees its own territory only
+    return open_app(lambda opened, params: DashboardApp(committee_store(opened, params, query), territory=params.territory,
+                                                        wave=params.wave, framework=framework, lang=params.lang),
                     store=store, query=query, title="guided.d.title", unavailable="guided.unavailable")

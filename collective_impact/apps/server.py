@@ -43,7 +43,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -70,6 +70,8 @@ MAX_KERNELS_ENV = "COLLECTIVE_IMPACT_MAX_KERNELS"
 MAX_KERNELS_PER_APP_ENV = "COLLECTIVE_IMPACT_MAX_KERNELS_PER_APP"
 #: Our Voila template (templates/voila/templates/collective_impact).
 VOILA_TEMPLATE = "collective_impact"
+#: The Voila application run by default (ours: error pages, French loading page).
+VOILA_MODULE = "collective_impact.apps.voila_app"
 #: The app ``/`` opens when the apps folder has it (``accueil.ipynb``).
 HOME_APP = "accueil"
 _START_TIMEOUT = 120.0
@@ -171,7 +173,8 @@ def kernel_limits(max_kernels: int | None = None, max_kernels_per_app: int | Non
 
 def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, preheat: bool = True,
                   pool_size: int = 1, max_kernels: int | None = None, max_kernels_per_app: int | None = None,
-                  cull_idle: int = CULL_IDLE, cull_interval: int = CULL_INTERVAL) -> list[str]:
+                  cull_idle: int = CULL_IDLE, cull_interval: int = CULL_INTERVAL, module: str = VOILA_MODULE,
+                  ip: str = "127.0.0.1", extra: Sequence[str] = ()) -> list[str]:
     """The command line that serves ``apps_dir`` with Voila on ``127.0.0.1:port``.
 
     Parameters
@@ -188,14 +191,18 @@ def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, prehe
         The kernel caps, in total and per app (default per app: :func:`kernel_limits`).
     cull_idle, cull_interval
         Seconds before the kernel of a closed page is stopped, and between two looks.
+    module, ip, extra
+        The Voila application run (``python -m module``: ours by default, the evaluator's
+        server behind its credential or the partners' server), the address it listens on,
+        and options added at the end.
     """
     folder = Path(apps_dir) if apps_dir is not None else APPS_DIR
     max_kernels, max_kernels_per_app = kernel_limits(max_kernels, max_kernels_per_app)
     command = [
-        sys.executable, "-m", "collective_impact.apps.voila_app", str(folder),
+        sys.executable, "-m", module, str(folder),
         "--no-browser",
         f"--port={port}",
-        "--Voila.ip=127.0.0.1",
+        f"--Voila.ip={ip}",
         "--Voila.port_retries=0",
         "--strip_sources=True",
         "--show_tracebacks=False",
@@ -212,7 +219,7 @@ def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, prehe
     ]
     if preheat:
         command += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
-    return command
+    return command + list(extra)
 
 
 class VoilaServer:
@@ -230,20 +237,29 @@ class VoilaServer:
         Where Voila's own log goes (default: a file in the temporary folder).
     timeout
         Seconds to wait for the server to answer.
+    module, ip, extra_args
+        See :func:`voila_command`. The default module serves every app to whoever reaches
+        ``127.0.0.1`` (tests, benchmarks); ``collective-impact app`` runs the evaluator's
+        server behind its credential (:func:`collective_impact.apps.access.evaluator_server`).
+    extra_env
+        Environment variables added for the server process.
     """
 
     def __init__(self, store_path: str | os.PathLike, port: int | None = None, *,
                  apps_dir: str | os.PathLike | None = None, preheat: bool = True, pool_size: int = 1,
                  log_path: str | os.PathLike | None = None, timeout: float = _START_TIMEOUT, lang: str = "fr",
                  max_kernels: int | None = None, max_kernels_per_app: int | None = None, cull_idle: int = CULL_IDLE,
-                 cull_interval: int = CULL_INTERVAL) -> None:
+                 cull_interval: int = CULL_INTERVAL, module: str = VOILA_MODULE, ip: str = "127.0.0.1",
+                 extra_args: Sequence[str] = (), extra_env: Mapping[str, str] | None = None) -> None:
         self.store_path = Path(store_path).resolve()
         self.port = port or free_port()
         self.apps_dir = Path(apps_dir) if apps_dir is not None else APPS_DIR
         self.max_kernels, self.max_kernels_per_app = kernel_limits(max_kernels, max_kernels_per_app, lang=lang)
         self.command = voila_command(self.apps_dir, port=self.port, preheat=preheat, pool_size=pool_size,
                                      max_kernels=self.max_kernels, max_kernels_per_app=self.max_kernels_per_app,
-                                     cull_idle=cull_idle, cull_interval=cull_interval)
+                                     cull_idle=cull_idle, cull_interval=cull_interval, module=module, ip=ip,
+                                     extra=extra_args)
+        self.extra_env = dict(extra_env or {})
         self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"collective-impact-voila-{self.port}.log"
         self.timeout = timeout
         self.lang = lang
@@ -254,7 +270,7 @@ class VoilaServer:
         """Start Voila and wait until it answers; return its base address."""
         # our Voila template is found as Jupyter finds any: under a folder of $JUPYTER_PATH
         jupyter_path = os.pathsep.join(filter(None, [str(TEMPLATES_DIR), os.environ.get("JUPYTER_PATH")]))
-        env = {**os.environ, STORE_ENV: str(self.store_path), "JUPYTER_PATH": jupyter_path}
+        env = {**os.environ, STORE_ENV: str(self.store_path), "JUPYTER_PATH": jupyter_path, **self.extra_env}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
             # a session of its own: Ctrl+C in the terminal reaches this process only, which
@@ -279,6 +295,9 @@ class VoilaServer:
         try:
             with urllib.request.urlopen(self.url + "voila/tree", timeout=2) as response:
                 return response.status == 200
+        except urllib.error.HTTPError as err:
+            # the evaluator's server behind its credential answers 401, the partners' server 404
+            return err.code in (401, 404)
         except (urllib.error.URLError, OSError):
             return False
 

@@ -256,3 +256,16 @@ def test_link_messages_say_why(small):
     expired = campaigns.resolve_link(small, token, today=date(2027, 4, 1))
     assert "plus de réponses depuis le 31 mars 2027" in campaigns.link_message(expired)
     assert "no longer takes answers" in campaigns.link_message(expired, "en")
+
+
+def test_answers_comments_and_mark_are_one_transaction(small, monkeypatch):
+    """A link revoked between the check and the write takes nothing: no answer, no comment, no mark."""
+    link, token = campaigns.open_wave(small, "NORD", 1, closes=CLOSES, base_url=BASE, today=OPENED)[0]
+    link = campaigns.resolve_link(small, token, today=OPENED)
+    campaigns.revoke_link(small, "NORD", invitation_id=link.invitation_id, today=OPENED)
+    before = dump(small)
+    # the early check is passed as if the revocation came just after it
+    monkeypatch.setattr(campaigns, "_refuse_unless_open", lambda store, link, today, lang: link)
+    with pytest.raises(CampaignError, match="désactivé"):
+        campaigns.record_answers(small, link, answers(agenda_1=3), {"agenda": "un mot"}, today=OPENED)
+    assert dump(small) == before

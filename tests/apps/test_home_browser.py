@@ -127,6 +127,9 @@ def test_home_upload_import_run_and_take_the_reports_away(browser, home_server, 
 
         # a batch of two territories, followed on the page
         run = page.locator(".ci-run")
+        # the panel offers the imported territories once the page has refreshed after the import
+        run.get_by_text("(QPV-GARE)").wait_for()
+        assert run.get_by_role("checkbox").count() == 5  # four territories and the PDF choice
         for checkbox in run.get_by_role("checkbox").all():
             label = checkbox.locator("xpath=..").inner_text()
             if "PDF" not in label and not any(f"({tid})" in label for tid in KEPT):

@@ -171,7 +171,7 @@ def test_resume_reruns_only_what_changed(demo_store, tmp_path, capsys):
     chosen = ["QPV-NORD", "QPV-HAUTS"]
     first = run_batch(store_path=store, out_dir=out, territories=chosen, workers=2, progress=False)
     assert [r.status for r in first.results] == ["ok", "ok"]
-    stamps = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.suffix != ".csv"
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.suffix not in (".csv", ".xlsx")
               and p.name != "index.html"}
 
     second = run_batch(store_path=store, out_dir=out, territories=chosen, workers=2, progress=False, resume=True)
