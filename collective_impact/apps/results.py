@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from collective_impact.apps.campaigns import Link, resolve_link
+from collective_impact.apps.campaigns import Link, link_message, resolve_link
 from collective_impact.apps.widgets import app_container, banner, html_box, message_panel, open_app
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
@@ -124,10 +124,8 @@ def link_refusal(link: Link | None, lang: str = "fr") -> str | None:
     An unknown (or malformed) link and a revoked one open nothing; a closed or expired link
     still shows the results, an open one the questionnaire.
     """
-    if link is None:
-        return t("campaigns.link_unknown", lang)
-    if link.state == "revoked":
-        return t("campaigns.link_revoked", lang)
+    if link is None or link.state == "revoked":
+        return link_message(link, lang)
     return None
 
 
