@@ -205,7 +205,8 @@ def test_results_in_english(territory):
 
 def test_results_notebook_holds_no_logic():
     notebook = json.loads((APPS_DIR / "resultats.ipynb").read_text(encoding="utf-8"))
-    assert notebook["metadata"]["collective_impact"]["title"] == {"fr": "Résultats", "en": "Results"}
+    assert notebook["metadata"]["collective_impact"]["title"] == {"fr": "Résultats rendus aux partenaires (par leur lien personnel)",
+                                                                 "en": "Results given back to partners (through their personal link)"}
     cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
     tree = ast.parse("\n".join(cells))
     assert len(cells) == 2
