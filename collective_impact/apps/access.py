@@ -590,7 +590,9 @@ def evaluator_server(store_path: str | os.PathLike, port: int | None = None, *, 
     keyword arguments go to :class:`~collective_impact.apps.server.VoilaServer`.
     """
     env = {TOKEN_HASH_ENV: token_hash(token) if token else ""}
-    args = [f"--EvaluatorVoila.access_file={access_path(store_path)}"]
+    # the results page only serves partners' links (on the partners' server): no kernel kept ready for it here
+    args = [f"--EvaluatorVoila.access_file={access_path(store_path)}",
+            "--VoilaKernelManager.preheat_denylist=.*/resultats\\.ipynb$"]
     return VoilaServer(store_path, port, module="collective_impact.apps.access", extra_args=args, extra_env=env,
                        **kwargs)
 

@@ -114,7 +114,8 @@ class QuestionnaireApp:
             self.respondent_id = link.respondent
             self._previous, self._previous_comments = partner_answers(store, link)
             self.link_names = self._link_names(store, link)
-            about.append(html_box(self._link_html()))
+            self.link_box = html_box(self._link_html())
+            about.append(self.link_box)
         else:
             self.respondent_id = new_reference("R")
             names = store.territory_names()
@@ -445,9 +446,9 @@ class QuestionnaireApp:
             if self.link is not None:
                 # where the answers go is the link's alone (territory, wave, respondent):
                 # nothing a widget holds can send them elsewhere
-                record_answers(self.store, self.link, self.answer_frame(), self.comments(), today=self.today,
-                               lang=lang)
-                receipt = Receipt(self.respondent_id, len(self.item_number))
+                rows = record_answers(self.store, self.link, self.answer_frame(), self.comments(), today=self.today,
+                                      lang=lang)
+                receipt = Receipt(self.respondent_id, rows)
             else:
                 receipt = submit_responses(self.store, self.submission(), framework=self.framework, lang=lang)
         except InputError as err:
@@ -470,6 +471,8 @@ class QuestionnaireApp:
         if self.link is not None:
             again = f"<p>{escape_html(t('questionnaire.link.change', lang, closes=format_date(self.link.closes, lang)))}</p>"
             self.edit_button.layout.display = None
+            self._previous = self.scores()  # what the store now holds: the first page says so
+            self.link_box.value = self._link_html()
         self.done.value = (banner(t("forms.q.thanks", lang), "ok")
                            + f"<p>{escape_html(t('forms.q.reference', lang, reference=receipt.reference))}</p>"
                            + again + f"<p>{escape_html(t('forms.q.close', lang))}</p>")

@@ -8,6 +8,7 @@ respondents, beside that partner's own answers and comments; never another partn
   :func:`~collective_impact.metrics.assessment.condition_scores`), small groups withheld;
 * :class:`ResultsApp`: the page;
 * :func:`link_refusal`: what a link that opens nothing says (unknown, revoked);
+* :func:`results_page`: what a resolved link opens here (the results, or why not);
 * :func:`results_app`: what the notebook calls; the link is resolved in the kernel.
 """
 
@@ -20,16 +21,16 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from collective_impact.apps.campaigns import Link, resolve_link
+from collective_impact.apps.campaigns import Link, link_message, resolve_link
 from collective_impact.apps.widgets import app_container, banner, html_box, message_panel, open_app
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import escape_html, format_count, format_date, format_number, is_missing
+from collective_impact.i18n.format import escape_html, format_date, format_number, is_missing
 from collective_impact.metrics.assessment import RWG_THRESHOLD, breakdown_by_kind, condition_scores
 from collective_impact.store import Store
 
 __all__ = ["MIN_GROUP", "RESULT_COLUMNS", "ResultsApp", "link_refusal", "partner_answers", "partner_results",
-           "results_app"]
+           "results_app", "results_page"]
 
 #: Fewer respondents than this and a condition's result is withheld: the rule of every
 #: breakdown of the answers (``metrics.assessment.breakdown_by_kind``), read from there so
@@ -94,7 +95,7 @@ def partner_results(responses: pd.DataFrame, respondent_id: str, *, territory_id
         "own_mean": own["mean"].to_numpy(dtype="float64"),
         "own_band": pd.array([None if is_missing(b) else b for b in own_band], dtype="str"),
         "own_answers": own["n_answers"].fillna(0).astype("int64").to_numpy(),
-    })
+    }, columns=list(RESULT_COLUMNS))
 
 
 def partner_answers(store: Store, link: Link) -> tuple[dict[str, int | None], dict[str, str]]:
@@ -123,10 +124,8 @@ def link_refusal(link: Link | None, lang: str = "fr") -> str | None:
     An unknown (or malformed) link and a revoked one open nothing; a closed or expired link
     still shows the results, an open one the questionnaire.
     """
-    if link is None:
-        return t("campaigns.link_unknown", lang)
-    if link.state == "revoked":
-        return t("campaigns.link_revoked", lang)
+    if link is None or link.state == "revoked":
+        return link_message(link, lang)
     return None
 
 
@@ -162,67 +161,68 @@ class ResultsApp:
         self.results = partner_results(responses, link.respondent, territory_id=link.territory_id, wave=link.wave,
                                        framework=fw)
         self.own_answers, self.own_comments = partner_answers(store, link)
+        self.item_number = {item.id: n for n, item in enumerate(fw.items, start=1)}
         name = store.territory_names().get(link.territory_id) or link.territory_id
         head = (f"<h2>{escape_html(t('questionnaire.results.title', lang))}</h2>"
                 f"<p><b>{escape_html(t('questionnaire.results.who', lang, territory=name, wave=link.wave))}</b></p>")
         self.summary = html_box(head + self._summary_html())
-        self.details = html_box(self._details_html())
-        self.widget = app_container([self.summary, self.details])
+        self.conditions = html_box("".join(self._condition_html(row) for row in self.results.itertuples()))
+        self.widget = app_container([self.summary, self.conditions])
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
     def _summary_html(self) -> str:
         fw, lang = self.framework, self.lang
+        threshold = format_number(RWG_THRESHOLD, lang)
         parts = [banner(t("questionnaire.results.closed", lang), "info"),
                  f"<p>{escape_html(t('questionnaire.results.intro', lang, scale_max=fw.scale_max))}</p>",
-                 f"<p class='ci-help'>{escape_html(t('questionnaire.results.rwg', lang, threshold=format_number(RWG_THRESHOLD, lang)))}</p>",
+                 f"<p class='ci-help'>{escape_html(t('questionnaire.results.rwg', lang, threshold=threshold))}</p>",
                  f"<p class='ci-help'>{escape_html(t('questionnaire.results.withheld_rule', lang, n=MIN_GROUP))}</p>"]
         if not self.own_answers:
             parts.append(banner(t("questionnaire.results.no_own_answers", lang), "info"))
-        heads = [t(f"questionnaire.results.col.{name}", lang) for name in ("condition", "score", "rwg", "n", "own")]
-        rows = []
-        for row in self.results.itertuples():
-            label = fw.condition(row.condition).label(lang)
-            if row.withheld:
-                score = escape_html(t("questionnaire.results.withheld", lang))
-                rwg = "—"
-            else:
-                score = f"{escape_html(format_number(row.mean, lang, decimals=1))} {_band_chip(fw, row.band, lang)}"
-                rwg = escape_html(format_number(row.rwg, lang))
-            own = (f"{escape_html(format_number(row.own_mean, lang, decimals=1))} {_band_chip(fw, row.own_band, lang)}"
-                   if not is_missing(row.own_mean) else "—")
-            cells = [escape_html(label), score, rwg, escape_html(format_count(row.n_respondents, "noun.respondent", lang)),
-                     own]
-            rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
-        head = "".join(f"<th>{escape_html(h)}</th>" for h in heads)
-        parts.append(f"<table class='ci-results'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
         return "".join(parts)
 
-    def _details_html(self) -> str:
-        """The partner's own answers and comment, condition by condition (folded)."""
+    def _condition_html(self, row) -> str:
+        """One condition: the territory's result, then the partner's own (a block per
+        condition rather than a table, so that it reads on a phone)."""
         fw, lang = self.framework, self.lang
-        if not self.own_answers and not self.own_comments:
-            return ""
+        condition = fw.condition(row.condition)
+        if row.withheld:
+            score, rwg = escape_html(t("questionnaire.results.withheld", lang)), "—"
+        else:
+            score = f"{escape_html(format_number(row.mean, lang, decimals=1))} {_band_chip(fw, row.band, lang)}"
+            rwg = escape_html(format_number(row.rwg, lang))
+        own = "—"
+        if not is_missing(row.own_mean):
+            own = f"{escape_html(format_number(row.own_mean, lang, decimals=1))} {_band_chip(fw, row.own_band, lang)}"
+        lines = [(t("questionnaire.results.score", lang), score), (t("questionnaire.results.agreement", lang), rwg),
+                 (t("questionnaire.results.respondents", lang),
+                  escape_html(format_number(row.n_respondents, lang, decimals=0))),
+                 (t("questionnaire.results.own", lang), own)]
+        text = "".join(f"<div>{escape_html(label)} {value}</div>" for label, value in lines)
+        return (f"<div class='ci-item ci-result'><h3>{escape_html(condition.label(lang))}</h3>{text}"
+                f"{self._own_details(condition)}</div>")
+
+    def _own_details(self, condition) -> str:
+        """The partner's own answers to the condition's items and their comment (folded)."""
+        fw, lang = self.framework, self.lang
         scale = fw.scale_labels.get(lang) or fw.scale_labels["fr"]
-        parts = [f"<h3>{escape_html(t('questionnaire.results.own_title', lang))}</h3>"]
-        number = {item.id: n for n, item in enumerate(fw.items, start=1)}
-        for condition in fw.conditions:
-            lines = []
-            for item in condition.items:
-                if item.id not in self.own_answers:
-                    continue
+        lines = []
+        for item in condition.items:
+            if item.id in self.own_answers:
                 score = self.own_answers[item.id]
                 answer = fw.dont_know(lang) if score is None else f"{score} – {scale[score - fw.scale_min]}"
-                lines.append(f"<li>{number[item.id]}. {escape_html(item.text(lang))} <b>{escape_html(answer)}</b></li>")
-            comment = self.own_comments.get(condition.id, "")
-            if comment:
-                lines.append(f"<li><i>{escape_html(t('questionnaire.comment.label', lang))}</i> "
-                             f"{escape_html(comment)}</li>")
-            if lines:
-                parts.append(f"<details><summary>{escape_html(condition.label(lang))}</summary>"
-                             f"<ul>{''.join(lines)}</ul></details>")
-        return "".join(parts)
+                lines.append(f"<li>{self.item_number[item.id]}. {escape_html(item.text(lang))} "
+                             f"<b>{escape_html(answer)}</b></li>")
+        comment = self.own_comments.get(condition.id, "")
+        if comment:
+            lines.append(f"<li><i>{escape_html(t('questionnaire.comment.label', lang))}</i> "
+                         f"{escape_html(comment)}</li>")
+        if not lines:
+            return ""
+        return (f"<details><summary>{escape_html(t('questionnaire.results.own_details', lang))}</summary>"
+                f"<ul>{''.join(lines)}</ul></details>")
 
 
 def results_page(store: Store, link: Link | None, *, framework: Framework | None = None, lang: str = "fr",

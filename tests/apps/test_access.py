@@ -330,3 +330,13 @@ def test_committee_link_and_sign_in_in_a_browser(evaluator, browser):
         assert page.goto(f"{evaluator.url}/voila/tree").status == 200
     finally:
         context.close()
+
+
+def test_the_evaluator_server_keeps_no_kernel_ready_for_the_partners_results(tmp_path):
+    import re as _re
+
+    server = evaluator_server(tmp_path / "evaluation.sqlite", token="x" * 43)
+    patterns = [arg.split("=", 1)[1] for arg in server.command if arg.startswith("--VoilaKernelManager.preheat_denylist=")]
+    paths = [f"/srv/apps/{name}" for name in ("resultats.ipynb", "accueil.ipynb", "questionnaire.ipynb")]
+    denied = {path for path in paths for pattern in patterns if _re.fullmatch(pattern, path)}
+    assert denied == {"/srv/apps/resultats.ipynb"}

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from collective_impact.apps.campaigns import close_wave, open_wave, resolve_link, revoke_link
+from collective_impact.apps.params import parse_query
 from collective_impact.apps.questionnaire import DONT_KNOW, QuestionnaireApp, link_questionnaire, questionnaire_app
 from collective_impact.apps.results import ResultsApp
 from collective_impact.framework import load_framework
@@ -23,8 +24,8 @@ ITEMS = [item.id for item in FW.items]
 CONDITIONS = [c.id for c in FW.conditions]
 A, B = "QPV-NORD", "QPV-GARE"
 WAVE = 3
-TODAY = date(2027, 1, 15)
-CLOSES = date(2027, 3, 31)
+TODAY = date(2025, 1, 15)
+CLOSES = date(2025, 3, 31)
 
 
 @pytest.fixture
@@ -88,6 +89,17 @@ def page_text(app) -> str:
 
 
 # ----------------------------------------------------------------------------- opening
+@pytest.mark.parametrize(("query", "link"), [
+    ("lien=AbC_-9", "AbC_-9"),
+    ("link=%20tok%20&lang=en", "tok"),
+    ("lien=", ""),  # present but blank: a bad link, not the open questionnaire
+    ("lien", ""),
+    ("territoire=QPV-NORD&vague=2", None),
+])
+def test_the_address_gives_the_link_as_typed(query, link):
+    assert parse_query(query).link == link
+
+
 def test_link_opens_its_territory_wave_and_partner_only(store, tokens, stored):
     app = link_questionnaire(store, tokens["P02"], today=TODAY)
     assert isinstance(app, QuestionnaireApp)
@@ -99,13 +111,19 @@ def test_link_opens_its_territory_wave_and_partner_only(store, tokens, stored):
     partners = stored(store, "partners", A).set_index("partner_id")["name"]
     text = page_text(app)
     assert partners["P02"] in text and "Quartier Nord – Les Tilleuls" in text
-    assert "31 mars 2027" in text  # until when answers can be changed
+    assert "31 mars 2025" in text  # until when answers can be changed
     # no other partner's name, no other territory reaches the page
     others = [name for pid, name in partners.items() if pid != "P02"]
     assert [name for name in others if name in text] == []
     names = store.territory_names()
     assert [name for tid, name in names.items() if tid != A and name in text] == []
     assert set(app.comment_fields) == set(CONDITIONS)  # one comment box per condition page
+
+
+def test_link_wins_over_a_territory_in_the_address(store, tokens):
+    app = questionnaire_app(store=store, query=f"territoire={B}&vague=1&lien={tokens['P02']}", today=TODAY)
+    assert isinstance(app, QuestionnaireApp)
+    assert (app.link.territory_id, app.link.wave) == (A, WAVE) and app.territory is None
 
 
 def test_extra_link_tied_to_no_partner(store, tokens, stored):
@@ -146,7 +164,7 @@ def test_revoked_link_gets_a_message_and_no_questionnaire(store, tokens):
 
 
 def test_closed_or_expired_link_shows_the_results_not_the_questionnaire(store, tokens):
-    after = link_questionnaire(store, tokens["P02"], today=date(2027, 4, 1))
+    after = link_questionnaire(store, tokens["P02"], today=date(2025, 4, 1))
     assert isinstance(after, ResultsApp)
     close_wave(store, A, WAVE)
     closed = link_questionnaire(store, tokens["P02"], today=TODAY)
@@ -172,8 +190,8 @@ def test_answer_come_back_change(store, tokens):
     first.steps.go(1)
     assert first.comment(CONDITIONS[0]).value.startswith("  Le comité")
     receipt = first.send()
-    assert receipt is not None and receipt.reference == first.respondent_id
-    assert "Merci" in first.done.value and "31 mars 2027" in html.unescape(first.done.value)
+    assert receipt is not None and receipt.reference == first.respondent_id and receipt.rows == len(ITEMS)
+    assert "Merci" in first.done.value and "31 mars 2025" in html.unescape(first.done.value)
 
     respondent = first.respondent_id
     rows = stored_answers(store, A, respondent)
@@ -228,11 +246,13 @@ def test_earlier_version_is_kept_in_the_audit_trail(store, tokens):
 
 def test_edit_after_sending_shows_the_answers_again(store, tokens):
     app = link_questionnaire(store, tokens["P05"], today=TODAY)
+    assert "Vous avez déjà répondu" not in html.unescape(app.link_box.value)  # a first answer
     chosen = answer_all(app)
     app.send()
     assert app.steps.widget.layout.display == "none" and app.edit_button.layout.display is None
     app.edit_button.click()
     assert app.steps.widget.layout.display is None and not app.send_button.disabled
+    assert app.steps.index == 0 and "Vous avez déjà répondu" in html.unescape(app.link_box.value)
     assert app.answers() == chosen
     app.radio(ITEMS[1]).value = DONT_KNOW
     assert app.send() is not None
@@ -246,9 +266,11 @@ def test_crafted_widget_values_cannot_write_to_another_territory(store, tokens, 
     chosen = answer_all(app)
     # what a crafted client could send: every value of every widget it was given, set to
     # territory B (text), B's wave (numbers), every option of every list
+    touched = 0
     for widget in built(app):
         if widget in app.radios.values():
             continue
+        touched += 1
         if isinstance(widget, widgets.Textarea):
             widget.set_state({"value": "ok"})
         elif isinstance(widget, widgets.Text | widgets.HTML | widgets.Label):
@@ -258,6 +280,9 @@ def test_crafted_widget_values_cannot_write_to_another_territory(store, tokens, 
         elif isinstance(widget, widgets.Dropdown | widgets.Select):
             for index in range(len(widget.options)):
                 widget.set_state({"index": index})
+        else:
+            touched -= 1
+    assert touched > 2 * len(CONDITIONS)  # the sweep reached the page's text widgets and comment boxes
     # and the app's own attributes a client cannot reach are not read either
     assert app.send() is not None
     after_b = {table: stored(store, table, B) for table in ("responses", "comments")}
@@ -297,4 +322,4 @@ def test_link_in_english(store, tokens):
     assert app.steps.next_button.description == "Start"
     app.steps.next()
     assert app.comment_fields[CONDITIONS[0]].label.value == "An example, a remark?"
-    assert "31 March 2027" in page_text(app)
+    assert "31 March 2025" in page_text(app)

@@ -27,8 +27,8 @@ ITEMS = [item.id for item in FW.items]
 CONDITION_OF = {item.id: item.condition for item in FW.items}
 CONDITIONS = [c.id for c in FW.conditions]
 T = "TEST-RETOUR"
-TODAY = date(2027, 1, 15)
-CLOSES = date(2027, 3, 31)
+TODAY = date(2025, 1, 15)
+CLOSES = date(2025, 3, 31)
 LAST = CONDITIONS[-1]  # answered "ne sait pas" throughout by P3: 2 respondents there
 
 
@@ -104,9 +104,9 @@ def french(x: float, decimals: int) -> str:
 
 
 def rows_of(app: ResultsApp) -> list[str]:
-    """The results table's body rows, as text."""
-    body = app.summary.value.split("<tbody>")[1].split("</tbody>")[0]
-    return [html.unescape(re.sub(r"<[^>]+>", " ", row)) for row in body.split("</tr>") if row.strip()]
+    """The block of each condition, as text (tags taken away)."""
+    blocks = app.conditions.value.split("<div class='ci-item ci-result'>")[1:]
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", block)).split()) for block in blocks]
 
 
 def test_results_match_a_direct_computation(territory):
@@ -132,13 +132,14 @@ def test_results_page_shows_the_numbers_and_withholds_a_group_of_two(territory):
     labels = {"force": "Point fort", "a_consolider": "À consolider", "vigilance": "Point de vigilance"}
     for row, exp, condition in zip(rows, expected.itertuples(), FW.conditions, strict=True):
         assert condition.label("fr") in row
-        assert f"{exp.n_respondents} répondant" in row
-        assert f"{french(exp.own_mean, 1)} {labels[band(exp.own_mean)]}" in " ".join(row.split())
+        assert f"Répondants : {exp.n_respondents} " in row + " "
+        assert f"Vos réponses (moyenne) : {french(exp.own_mean, 1)} {labels[band(exp.own_mean)]}" in row
         if exp.withheld:
-            assert "non montré (trop peu de répondants)" in row
+            assert "Score du territoire : non montré (trop peu de répondants)" in row
+            assert "Accord entre partenaires (r_wg) : —" in row
         else:
-            assert f"{french(exp.mean, 1)} {labels[band(exp.mean)]}" in " ".join(row.split())
-            assert french(exp.rwg, 2) in row
+            assert f"Score du territoire : {french(exp.mean, 1)} {labels[band(exp.mean)]}" in row
+            assert f"Accord entre partenaires (r_wg) : {french(exp.rwg, 2)}" in row
     text = html.unescape(app.summary.value)
     assert "r_wg" in text and "0,70" in text and "moins de 3 répondants" in text
 
@@ -154,12 +155,12 @@ def test_whole_wave_of_two_respondents_is_withheld(tmp_path):
     for n, (link, _) in enumerate(made):
         frame = pd.DataFrame({"item_id": ITEMS, "score": pd.array([1 + 3 * n] * len(ITEMS), dtype="Int64")})
         record_answers(store, link, frame, {}, today=TODAY)
-    app = results_app(store=store, query=f"lien={made[0][1]}", today=date(2027, 4, 1))  # past the closing date
+    app = results_app(store=store, query=f"lien={made[0][1]}", today=date(2025, 4, 1))  # past the closing date
     assert isinstance(app, ResultsApp)
     assert app.results["withheld"].all() and app.results["mean"].isna().all() and app.results["rwg"].isna().all()
     # the mean of the two (2,5) would give the other partner's answers away: it is nowhere
     rows = rows_of(app)
-    assert all("non montré" in row and "2 répondants" in row for row in rows)
+    assert all("non montré" in row and "Répondants : 2 " in row for row in rows)
     assert all("2,5" not in row for row in rows)
     assert all("1,0" in row for row in rows)  # the partner's own answers are theirs to see
 
@@ -167,7 +168,7 @@ def test_whole_wave_of_two_respondents_is_withheld(tmp_path):
 def test_results_show_own_answers_and_comments_never_another_partners(territory):
     store, tokens = territory
     app = results_app(store=store, query=f"lien={tokens['P1']}", today=TODAY)
-    everything = html.unescape(re.sub(r"<[^>]+>", "", app.summary.value + app.details.value))
+    everything = html.unescape(re.sub(r"<[^>]+>", "", app.summary.value + app.conditions.value))
     assert "Remarque de la structure 1" in everything
     assert "Secret de la structure 2" not in everything and "Autre secret 2" not in everything
     assert "Structure 2" not in everything and "Structure 3" not in everything
@@ -179,14 +180,14 @@ def test_results_show_own_answers_and_comments_never_another_partners(territory)
     # a partner who did not answer sees the territory's results only
     silent = results_app(store=store, query=f"lien={tokens['P4']}", today=TODAY)
     assert "Vous n'aviez pas répondu" in html.unescape(silent.summary.value)
-    assert silent.details.value == "" and silent.results["own_mean"].isna().all()
+    assert "<details>" not in silent.conditions.value and silent.results["own_mean"].isna().all()
 
 
 def test_results_page_before_the_close_and_without_a_link(store):
     made = open_wave(store, "QPV-NORD", 3, closes=CLOSES, base_url="https://evaluation.example.fr", today=TODAY)
     before = results_app(store=store, query=f"lien={made[0][1]}", today=TODAY)
     assert not isinstance(before, ResultsApp)
-    assert "après la clôture du questionnaire, le 31 mars 2027" in html.unescape(before.children[-1].value)
+    assert "après la clôture du questionnaire, le 31 mars 2025" in html.unescape(before.children[-1].value)
     nothing = results_app(store=store, query="territoire=QPV-NORD&vague=2")
     assert not isinstance(nothing, ResultsApp)
     assert "votre lien personnel" in html.unescape(nothing.children[-1].value)
@@ -197,14 +198,15 @@ def test_results_page_before_the_close_and_without_a_link(store):
 def test_results_in_english(territory):
     store, tokens = territory
     app = results_app(store=store, query=f"lien={tokens['P1']}&lang=en", today=TODAY)
-    text = html.unescape(app.summary.value)
+    text = html.unescape(app.summary.value + app.conditions.value)
     assert "Questionnaire results" in text and "not shown (too few respondents)" in text
     assert "Agreement (r_wg)" in text
 
 
 def test_results_notebook_holds_no_logic():
     notebook = json.loads((APPS_DIR / "resultats.ipynb").read_text(encoding="utf-8"))
-    assert notebook["metadata"]["collective_impact"]["title"] == {"fr": "Résultats", "en": "Results"}
+    assert notebook["metadata"]["collective_impact"]["title"] == {"fr": "Résultats rendus aux partenaires (par leur lien personnel)",
+                                                                 "en": "Results given back to partners (through their personal link)"}
     cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
     tree = ast.parse("\n".join(cells))
     assert len(cells) == 2

@@ -85,7 +85,7 @@ def test_server_listens_on_this_computer_only(bare_server):
 
 
 PAGES = 200
-MAX_KERNELS = 6
+MAX_KERNELS = 7  # six apps (one preheated kernel each) and room for pages
 MAX_PER_APP = 4
 CULL_IDLE = 15
 CULL_INTERVAL = 5

@@ -1,0 +1,92 @@
+"""A partner's personal link in a real browser (Debian's chromium driven by Playwright), on the
+plain Voila server of the ``apps`` fixture with ``?lien=TOKEN``: answer, open the same link
+again, find the answers pre-filled, change one, send; after the close, the results. (The partners' server, which refuses
+bad links before any kernel starts, is tested with the servers.)"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from collective_impact.apps.campaigns import close_wave, open_wave, resolve_link
+from collective_impact.apps.server import app_url
+from collective_impact.framework import load_framework
+
+FW = load_framework()
+LABELS = [f"{i} – {label}" for i, label in enumerate(FW.scale_labels["fr"], start=1)]
+DONT_KNOW = FW.dont_know("fr")
+TERRITORY = "QPV-NORD"
+
+
+def label_for(number: int) -> str:
+    return DONT_KNOW if number % 7 == 0 else LABELS[number % 5]
+
+
+def stored(store, respondent: str) -> dict[str, int | None]:
+    frame = store.load(["responses"], territories=[TERRITORY])["responses"]
+    mine = frame[frame["respondent_id"] == respondent]
+    return {row.item_id: (None if pd.isna(row.score) else int(row.score)) for row in mine.itertuples()}
+
+
+@pytest.mark.browser
+def test_personal_link_answer_reload_change(phone, apps, shot, fill_questionnaire):
+    page = phone
+    closes = date.today() + timedelta(days=30)
+    made = open_wave(apps.store, TERRITORY, 3, closes=closes, base_url="https://evaluation.example.fr")
+    link, token = next((link, token) for link, token in made if link.partner_id == "P02")
+    url = app_url(apps.url, "questionnaire", lien=token)
+
+    page.goto(url)
+    page.get_by_role("button", name="Commencer").wait_for()
+    assert page.get_by_text("Mairie de Villeneuve-sur-Lorne", exact=True).is_visible()
+    assert page.get_by_role("combobox").count() == 0  # nothing to choose: no list of territories or partners
+    chosen = fill_questionnaire(page, label_for)
+    page.get_by_role("button", name="Envoyer mes réponses").click()
+    page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
+    numbers = {item.id: n for n, item in enumerate(FW.items, start=1)}
+    expected = {item: (None if chosen[n] == DONT_KNOW else LABELS.index(chosen[n]) + 1) for item, n in numbers.items()}
+    assert stored(apps.store, link.respondent) == expected
+
+    # the same link again: the answers are there
+    page.goto(url)
+    page.get_by_text("Vous avez déjà répondu").wait_for()
+    shot(page, "link_1_again")
+    page.get_by_role("button", name="Commencer").click()
+    items = page.locator(".ci-item")
+    items.first.wait_for()
+    for k in range(items.count()):
+        item = items.nth(k)
+        number = int(re.match(r"\s*(\d+)\.", item.inner_text()).group(1))
+        assert item.get_by_role("radio", name=chosen[number], exact=True).is_checked()
+    # change the first answer, leave a remark
+    first = FW.items[0].id
+    new_label = LABELS[0] if chosen[1] != LABELS[0] else LABELS[1]
+    items.first.get_by_role("radio", name=new_label, exact=True).check()
+    page.locator("textarea").fill("Un diagnostic fait ensemble en 2024.")
+    shot(page, "link_2_changed")
+    for k in range(1, len(FW.conditions)):
+        page.get_by_role("button", name="Suivant").click()
+        page.get_by_text(FW.conditions[k].label("fr"), exact=True).first.wait_for()
+    page.get_by_role("button", name="Suivant").click()
+    page.get_by_role("button", name="Envoyer mes réponses").click()
+    page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
+    shot(page, "link_3_sent")
+
+    assert stored(apps.store, link.respondent) == {**expected, first: LABELS.index(new_label) + 1}
+    comments = apps.store.load(["comments"], territories=[TERRITORY])["comments"]
+    mine = comments[comments["respondent_id"] == link.respondent]
+    assert dict(zip(mine["condition"], mine["text"], strict=True)) == {
+        FW.conditions[0].id: "Un diagnostic fait ensemble en 2024."}
+    assert resolve_link(apps.store, token).opened is not None
+
+    # once the wave is closed, the same link gives the results back
+    close_wave(apps.store, TERRITORY, 3)
+    page.goto(url)
+    page.get_by_text("Résultats du questionnaire").wait_for()
+    shot(page, "link_4_results")
+    assert page.get_by_role("button", name="Commencer").count() == 0
+    assert page.get_by_text("non montré (trop peu de répondants)").count() == len(FW.conditions)
+    assert page.dialogs == []
