@@ -104,7 +104,8 @@ class CampaignPanel:
     lang
         Language of the page and of the files.
     base_url
-        The partners' server address offered first (then the last one used on this page).
+        The partners' server address offered first (then the last one used on this page, or
+        else that of the territory's last wave).
     today
         The day of the actions (default: the clock's, read at each action).
     """
@@ -234,6 +235,9 @@ class CampaignPanel:
         self.actions.layout.display = None if waves else "none"
         self.wave_number.value = min(99, max((n for n, _, _ in waves), default=0) + 1)
         self.overview.value = self._overview(waves)
+        if waves and not self.base_url.value.strip():
+            # the address of the territory's last wave: most often the same server again
+            self.base_url.value = campaigns.wave_closes(self.store, self.territory_id, waves[-1][0])[1]
         if waves:
             still_open = [n for n, _, closed in waves if not closed]
             self._quiet = True

@@ -112,6 +112,10 @@ def test_open_a_wave_offers_the_files_of_the_links_in_the_store(small):
         ["Total", "7", "0", "0"]]
     assert panel.wave_number.value == 2
     assert panel.base_url.value == BASE  # kept for the next wave, as stored
+    # a new page offers the address of the territory's last wave
+    again = CampaignPanel(small, today=TODAY)
+    again.territory.value = "NORD"
+    assert again.base_url.value == BASE and again.wave_number.value == 2
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
