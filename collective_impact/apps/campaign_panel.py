@@ -231,6 +231,15 @@ class CampaignPanel:
             self.actions.layout.display = "none"
             self.overview.value = banner(t("campaign_panel.choose", self.lang), "info")
             return
+        try:
+            self._show()
+        except CollectiveImpactError as err:  # the territory removed meanwhile (another page)
+            self.actions.layout.display = "none"
+            self.open_button.disabled = True
+            self.overview.value = banner(str(err), "error")
+
+    def _show(self) -> None:
+        self.store.require_territory(self.territory_id, self.lang)
         waves = self.waves()
         self.actions.layout.display = None if waves else "none"
         self.wave_number.value = min(99, max((n for n, _, _ in waves), default=0) + 1)

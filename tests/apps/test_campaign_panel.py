@@ -224,6 +224,14 @@ def test_in_english_and_data_escaped(tmp_path):
     assert ["P2", hostile, "Family allowance fund (CAF)", "1", "0", "0"] in table_rows(panel.overview.value, "ci-campaign-status")
 
 
+def test_a_territory_removed_meanwhile_is_said_not_raised(small):
+    panel = opened_panel(small)
+    small.remove_territory("NORD", who="test")
+    panel.show()
+    assert "ci-banner-error" in panel.overview.value and "NORD" in visible(panel.overview.value)
+    assert panel.open_button.disabled and panel.actions.layout.display == "none"
+
+
 def test_the_home_page_has_the_section(small, tmp_path):
     home = HomeApp(small, reports_dir=tmp_path / "rapports", base_url="/")
     assert home.campaigns.box in home.widget.children
