@@ -103,7 +103,8 @@ def proxied(tmp_path_factory, demo_store):
             while time.monotonic() < deadline and not (folder / "nginx.pid").exists():
                 time.sleep(0.1)
             yield type("Proxied", (), {"https": https, "http": http, "store": store, "folder": folder,
-                                       "server": server, "link": made[0], "base": f"https://127.0.0.1:{https}"})
+                                       "server": server, "link": made[0], "second": made[1],
+                                       "base": f"https://127.0.0.1:{https}"})
         finally:
             nginx.terminate()
             nginx.wait(timeout=30)
@@ -169,3 +170,33 @@ def test_partner_answers_through_nginx_with_tls(proxied, browser, fill_questionn
     assert len(mine) == len(chosen) == len(numbers)
     assert {item: int(score) for item, score in zip(mine["item_id"], mine["score"], strict=True)} == {
         item: n % 5 + 1 for item, n in numbers.items()}
+
+
+def test_second_partner_then_close_then_results_through_nginx(proxied, browser, fill_questionnaire):
+    """The rest of the path: another partner answers, the wave closes, the first link shows the results."""
+    link, token = proxied.second
+    context = browser.new_context(ignore_https_errors=True, locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(f"{proxied.base}/q/{token}", wait_until="commit")
+        page.get_by_role("button", name="Commencer").wait_for()
+        fill_questionnaire(page, lambda number: LABELS[2])
+        page.get_by_role("button", name="Envoyer mes réponses").click()
+        page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
+        # the follow-up counts as answered every respondent of the wave with answers stored
+        status = campaigns.campaign_status(proxied.store, "QPV-NORD", 9)
+        stored = proxied.store.load(["responses"], territories=["QPV-NORD"])["responses"]
+        assert int(status["answered"].sum()) == stored.loc[stored["wave"] == 9, "respondent_id"].nunique() >= 1
+        assert int(status["invited"].sum()) == len(campaigns.links(proxied.store, "QPV-NORD", 9))
+        campaigns.close_wave(proxied.store, "QPV-NORD", 9)
+        first_token = proxied.link[1]
+        page.goto(f"{proxied.base}/q/{first_token}", wait_until="commit")
+        page.get_by_text("Résultats du questionnaire").wait_for()
+        assert page.get_by_role("button", name="Commencer").count() == 0
+    finally:
+        context.close()
+    responses = proxied.store.load(["responses"], territories=["QPV-NORD"])["responses"]
+    wave = responses[responses["wave"] == 9]
+    assert link.respondent in set(wave["respondent_id"])
+    assert set(wave.loc[wave["respondent_id"] == link.respondent, "score"].astype(int)) == {3}
