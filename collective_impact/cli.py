@@ -523,15 +523,8 @@ def _campaign_files(args, store, campaigns, wave: int, made, *, stem: str, opene
     """Write ``stem``.csv (and the printable cards) of ``made`` (links with tokens or None); print where."""
     from collective_impact.apps import invitations
 
-    closes, base, _closed = campaigns.wave_closes(store, args.territory, wave)
-    partners = store.load(["partners"], territories=[args.territory])["partners"]
-    rows = invitations.invitations(made, partners, base_url=base)
-    folder = _campaign_folder(args, wave)
-    written = [invitations.write_csv(folder / f"{stem}.csv", rows, lang=args.lang, opened_column=opened_column)]
-    if cards:
-        name = store.territory_names()[args.territory]
-        written.append(invitations.write_cards(folder / f"{stem}.html", rows, territory_name=name, wave=wave,
-                                               closes=closes, lang=args.lang))
+    written = invitations.write_files(store, args.territory, wave, made, _campaign_folder(args, wave), stem=stem,
+                                      opened_column=opened_column, cards=cards, lang=args.lang)
     for path in written:
         print(t("campaigns.cli.written", args.lang, path=path))
     if not invitations.has_email_column():

@@ -52,15 +52,9 @@ def invitation_files(store: Store, territory_id: str, wave: int, made: Sequence[
     a temporary folder, read back at once and removed, so that the links in clear stay only
     in the page.
     """
-    closes, base, _closed = campaigns.wave_closes(store, territory_id, wave)
-    partners = store.load(["partners"], territories=[territory_id])["partners"]
-    rows = invitations.invitations(made, partners, base_url=base)
     with tempfile.TemporaryDirectory(prefix="ci-invitations-") as folder:
-        paths = [invitations.write_csv(Path(folder) / f"{stem}.csv", rows, lang=lang, opened_column=opened_column)]
-        if cards:
-            name = store.territory_names().get(territory_id, territory_id)
-            paths.append(invitations.write_cards(Path(folder) / f"{stem}.html", rows, territory_name=name, wave=wave,
-                                                 closes=closes, lang=lang))
+        paths = invitations.write_files(store, territory_id, wave, made, folder, stem=stem,
+                                        opened_column=opened_column, cards=cards, lang=lang)
         return [(path.name, path.read_bytes()) for path in paths]
 
 

@@ -31,7 +31,7 @@ from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html, format_date, is_missing, spreadsheet_text
 from collective_impact.schema import CODES, TABLES
 
-from .campaigns import Link, link_url
+from .campaigns import Link, link_url, wave_closes
 
 __all__ = ["EMAIL_COLUMN", "Invitation", "invitations", "write_cards", "write_csv"]
 
@@ -169,3 +169,46 @@ def write_cards(path: str | os.PathLike, rows: Sequence[Invitation], *, territor
         _secret(temporary)
         temporary.write_text(page, encoding="utf-8")
     return target
+
+
+def write_files(store, territory_id: str, wave: int, made: Sequence[tuple[Link, str | None]],
+                folder: str | os.PathLike, *, stem: str = "invitations", opened_column: bool = False,
+                cards: bool = True, lang: str = "fr") -> list[Path]:
+    """Write ``stem.csv`` (and the printable cards ``stem.html``) of ``made`` into ``folder``.
+
+    The one place that turns links with their tokens into the files of a wave: the
+    ``campaign`` command writes them where it is told, the home page into a temporary
+    folder whose bytes it offers for download.
+
+    Parameters
+    ----------
+    store : Store
+        The evaluation store (partners, the wave's closing date and address).
+    territory_id, wave
+        The wave the links belong to.
+    made : sequence of (Link, token or None)
+        The links; a token is None for a link whose address cannot be shown again.
+    folder : path
+        Where to write.
+    stem : str
+        The files' name without suffix (``invitations``, ``relances``).
+    opened_column, cards : bool
+        Whether the CSV tells if each link was opened; whether the cards are written.
+    lang : {"fr", "en"}
+        Language of the files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    closes, base, _closed = wave_closes(store, territory_id, wave)
+    partners = store.load(["partners"], territories=[territory_id])["partners"]
+    rows = invitations(made, partners, base_url=base)
+    folder = Path(folder)
+    written = [write_csv(folder / f"{stem}.csv", rows, lang=lang, opened_column=opened_column)]
+    if cards:
+        name = store.territory_names().get(territory_id, territory_id)
+        written.append(write_cards(folder / f"{stem}.html", rows, territory_name=name, wave=wave, closes=closes,
+                                   lang=lang))
+    return written
