@@ -218,6 +218,10 @@ def _on_sigint(signum, frame) -> None:
     global _INTERRUPTED
     if _RUNNING and not _INTERRUPTED:
         _INTERRUPTED = True
+        # an interruption during a kernel's start leaves jupyter_client's readiness future
+        # in a state asyncio then reports ("Task exception was never retrieved", with a
+        # traceback) while the kernel is shut down: after Ctrl-C that is noise, not news
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         raise KeyboardInterrupt
 
 
