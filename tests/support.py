@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -35,3 +37,17 @@ def write_sheets(path: Path, sheets: Mapping[str, Sequence[Sequence]]) -> Path:
             worksheet.append(list(row))
     workbook.save(path)
     return path
+
+
+@contextmanager
+def home_only_server(folder: Path, store_path: Path) -> Iterator[object]:
+    """A Voila server of the store at ``store_path`` serving the home app alone (its kernel preheated)."""
+    from collective_impact.apps.server import VoilaServer
+    from collective_impact.paths import APPS_DIR
+
+    apps_dir = folder / "apps"
+    apps_dir.mkdir()
+    shutil.copy(APPS_DIR / "accueil.ipynb", apps_dir)
+    with VoilaServer(store_path, apps_dir=apps_dir, log_path=folder / "voila.log") as server:
+        server.wait_preheated(settle=1)
+        yield server

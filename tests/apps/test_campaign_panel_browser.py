@@ -10,14 +10,12 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import shutil
 
 import pytest
 from campaign_support import small_store
+from support import home_only_server
 
 from collective_impact.apps import campaigns
-from collective_impact.apps.server import VoilaServer
-from collective_impact.paths import APPS_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -27,12 +25,8 @@ BASE = "https://evaluation.example.fr"
 @pytest.fixture(scope="module")
 def home_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("home-campaigns")
-    apps_dir = folder / "apps"
-    apps_dir.mkdir()
-    shutil.copy(APPS_DIR / "accueil.ipynb", apps_dir)
     store = small_store(folder / "evaluation.sqlite")
-    with VoilaServer(store.path, apps_dir=apps_dir, log_path=folder / "voila.log") as server:
-        server.wait_preheated(settle=1)
+    with home_only_server(folder, store.path) as server:
         yield type("Home", (), {"url": server.url, "store": store})
 
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 import zipfile
 
 import openpyxl
 import pytest
+from support import home_only_server
 
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails under CI=true) with the reason
     expect = None
 
-from collective_impact.apps.server import VoilaServer, app_url
+from collective_impact.apps.server import app_url
 from collective_impact.demo import demo_tables, write_demo_workbook
-from collective_impact.paths import APPS_DIR
 from collective_impact.store import Store
 
 pytestmark = pytest.mark.browser
@@ -35,14 +34,10 @@ KEPT = ("QPV-NORD", "RURAL-VAL")
 @pytest.fixture(scope="module")
 def home_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("home")
-    apps_dir = folder / "apps"
-    apps_dir.mkdir()
-    shutil.copy(APPS_DIR / "accueil.ipynb", apps_dir)
     path = folder / "evaluation.sqlite"
     tables = demo_tables()
     Store(path).import_tables({name: frame[frame["territory_id"].isin(KEPT)] for name, frame in tables.items()})
-    with VoilaServer(path, apps_dir=apps_dir, log_path=folder / "voila.log") as server:
-        server.wait_preheated(settle=1)
+    with home_only_server(folder, path) as server:
         yield type("Home", (), {"url": server.url, "store": Store(path), "folder": folder})
 
 
