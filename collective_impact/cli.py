@@ -299,15 +299,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
                        resume=args.resume, scheduler=args.scheduler, lang=args.lang, kernel_name=args.kernel,
                        pdf=args.pdf)
     lang = args.lang
-    print(t("batch.done", lang, index=result.index, summary=result.summary, ok=result.count("ok"),
-            failed=result.count("failed"), skipped=result.count("skipped")))
+    from collective_impact.i18n.format import format_count
+
+    print(t("batch.done", lang, index=result.index, summary=result.summary,
+            ok=format_count(result.count("ok"), "noun.report_written", lang),
+            failed=format_count(result.count("failed"), "noun.report_failed", lang),
+            skipped=format_count(result.count("skipped"), "noun.report_skipped", lang)))
     if result.comparison is not None and result.comparison.status == "failed":
         print(t("batch.comparison_failed", lang, error=result.comparison.error), file=sys.stderr)
     if result.interrupted:
-        print(t("batch.interrupted", lang, n=result.count("ok")), file=sys.stderr)
+        print(t("batch.interrupted", lang, n=format_count(result.count("ok"), "noun.report_kept", lang)), file=sys.stderr)
         return 130
     if result.failed:
-        print(t("batch.some_failed", lang, n=len(result.failed), ids=", ".join(r.territory_id for r in result.failed),
+        print(t("batch.some_failed", lang, n=format_count(len(result.failed), "noun.territory_failed", lang), ids=", ".join(r.territory_id for r in result.failed),
                 logs=Path(result.index).parent / "logs"), file=sys.stderr)
     return 0 if result.ok else 1
 

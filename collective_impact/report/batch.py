@@ -85,7 +85,7 @@ from collective_impact.errors import RunError
 from collective_impact.files import atomic_path, write_bytes
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import check_lang, t
-from collective_impact.i18n.format import format_date, format_number, spreadsheet_text
+from collective_impact.i18n.format import format_count, format_date, format_number, spreadsheet_text
 from collective_impact.metrics.dates import evaluation_dates
 from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
 from collective_impact.metrics.summary import territory_summary
@@ -920,8 +920,8 @@ def write_index(path: Path, figures: pd.DataFrame, results: tuple[TaskResult, ..
         })
     failed = [row for row in rows if row["status"] == "failed"]
     counts = {status: sum(1 for r in results if r.status == status) for status in STATUSES}
-    intro = t("batch.page_intro", lang, total=len(rows)) + " " + ", ".join(
-        t(f"batch.count.{status}", lang, n=n) for status, n in counts.items() if n) + "."
+    intro = t("batch.page_intro", lang, total=format_count(len(rows), "noun.territory", lang)) + " " + ", ".join(
+        format_count(n, f"batch.count.{status}", lang) for status, n in counts.items() if n) + "."
     comparison_link, comparison_pdf, comparison_error = None, None, ""
     if comparison is not None and comparison.status in ("ok", "skipped") and comparison.html \
             and Path(comparison.html).exists():

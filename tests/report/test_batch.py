@@ -148,6 +148,8 @@ def test_index_lists_every_territory_with_its_figures_and_link(demo_batch):
     assert 'href="comparaison.html"' in page and 'href="summary.csv"' in page and 'href="summary.xlsx"' in page
     assert (out / "summary.xlsx").is_file()
     assert "Point fort" in text and "à jour" in text
+    # counted in the right plural form, never "(s)"
+    assert f"{len(DEMO_IDS)} territoires : {len(DEMO_IDS)} rapports à jour." in text and "(s)" not in text
     assert "<script" not in page.lower()
 
 
@@ -196,7 +198,7 @@ def test_resume_reruns_only_what_changed(demo_store, tmp_path, capsys):
     assert (out / "QPV-NORD.html").stat().st_mtime_ns == stamps["QPV-NORD.html"]
     assert (out / "QPV-HAUTS.html").stat().st_mtime_ns > stamps["QPV-HAUTS.html"]
     assert (out / "comparaison.html").stat().st_mtime_ns > stamps["comparaison.html"]
-    assert "1 produit(s), 0 en échec, 1 déjà à jour" in capsys.readouterr().out
+    assert "(1 produit, 0 en échec, 1 déjà à jour, non relancé)" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------------------
