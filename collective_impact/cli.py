@@ -138,6 +138,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     A table the store holds for the file's territories but the file lacks is refused,
     unless ``--replace-only-present`` (keep it) or ``--clear TABLE`` (empty it) says so.
     """
+    from collective_impact.i18n.format import format_count
     from collective_impact.io import match_table
     from collective_impact.schema import TABLE_ORDER, TABLES
 
@@ -161,7 +162,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         if lost:
             print(t("cli.import_refused", lang), file=sys.stderr)
             for name, n in lost.items():
-                print("  - " + t("cli.import_absent_table", lang, sheet=TABLES[name].label(lang), n=n), file=sys.stderr)
+                print("  - " + t("cli.import_absent_table", lang, sheet=TABLES[name].label(lang),
+                                          n=format_count(n, "noun.row", lang)), file=sys.stderr)
             print(t("cli.import_absent_hint", lang, table=TABLES[next(iter(lost))].label(lang)), file=sys.stderr)
             return 1
     summary = store.import_tables(tables, mode=mode, clear=clear)

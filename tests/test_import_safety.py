@@ -107,7 +107,9 @@ def test_a_missing_sheet_is_refused_naming_what_it_would_remove(store_path, work
     rename_sheet(workbook, "Réponses", None)
     code, _, err = run(["import", str(workbook), "--store", str(store_path)], capsys)
     assert code == 1
-    assert f"pas de feuille « Réponses », alors que la base en contient {stored_answers} ligne(s)" in err
+    # the count as French writes it: thousands set apart by a narrow no-break space
+    french = f"{stored_answers:,}".replace(",", "\u202f")
+    assert f"pas de feuille « Réponses », alors que la base en contient {french} lignes" in err
     assert "--replace-only-present" in err and "--clear" in err
     assert_same_store(before, store_path)
 

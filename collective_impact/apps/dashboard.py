@@ -35,6 +35,7 @@ from collective_impact.i18n import t
 from collective_impact.i18n.format import (
     escape,
     escape_html,
+    format_count,
     format_date,
     format_number,
     format_percent,
@@ -147,7 +148,8 @@ class DashboardApp:
         if refreshed and self._previous is not None and self._previous[:2] == (territory, self.data.wave):
             gained = respondents - self._previous[2]
             if gained > 0:
-                news.append(t("guided.d.new_respondents", lang, n=gained, wave=self.data.wave))
+                news.append(t("guided.d.new_respondents", lang, n=format_count(gained, "noun.new_respondent", lang),
+                              wave=self.data.wave))
         for new_wave in new_waves or []:
             news.append(t("guided.d.new_wave", lang, wave=new_wave))
         if refreshed and not news:

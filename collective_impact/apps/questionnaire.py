@@ -45,7 +45,7 @@ from collective_impact.apps.widgets import (
 from collective_impact.errors import CampaignError, CollectiveImpactError, InputError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import clean_text, escape_html, format_date, format_number
+from collective_impact.i18n.format import clean_text, escape_html, format_count, format_date, format_number
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
@@ -278,7 +278,7 @@ class QuestionnaireApp:
 
     def _update_progress(self) -> None:
         n = sum(value is not None for value in self.answers().values())
-        self.progress.value = t("forms.q.answered", self.lang, n=n, total=len(self.item_number))
+        self.progress.value = t("forms.q.answered", self.lang, n=format_count(n, "noun.answer", self.lang), total=len(self.item_number))
 
     def answers(self) -> dict[str, int | None]:
         """Item id → the chosen value (1–5 or :data:`DONT_KNOW`), ``None`` when unanswered."""
@@ -346,7 +346,7 @@ class QuestionnaireApp:
             missing = [i.id for i in conditions[old - 1].items if answers[i.id] is None]
             self._flag(missing)
             self.page_messages[old - 1].value = (
-                banner(t("forms.q.page_missing", self.lang, n=len(missing)), "error") if missing else "")
+                banner(t("forms.q.page_missing", self.lang, n=format_count(len(missing), "noun.question", self.lang)), "error") if missing else "")
         if new == len(self.steps) - 1:
             self._refresh_review()
 
@@ -369,7 +369,8 @@ class QuestionnaireApp:
         for i, condition in enumerate(self.framework.conditions):
             ids = [item.id for item in condition.items]
             missing = [self.item_number[x] for x in ids if answers[x] is None]
-            text = t("forms.q.review_part", lang, label=condition.label(lang), n=len(ids) - len(missing),
+            text = t("forms.q.review_part", lang, label=condition.label(lang),
+                     n=format_count(len(ids) - len(missing), "noun.answer", lang),
                      total=len(ids))
             if missing:
                 text += " — " + t("forms.q.review_missing", lang, items=", ".join(map(str, missing)))
@@ -430,12 +431,12 @@ class QuestionnaireApp:
         missing = self.missing()
         if missing:
             self._flag(missing)
-            message = banner(t("forms.q.missing_total", lang, n=len(missing)), "error")
+            message = banner(t("forms.q.missing_total", lang, n=format_count(len(missing), "noun.answer", lang)), "error")
             self.status.value = message
             answers = self.answers()
             for i, condition in enumerate(self.framework.conditions):
                 n = sum(answers[item.id] is None for item in condition.items)
-                self.page_messages[i].value = banner(t("forms.q.page_missing", lang, n=n), "error") if n else ""
+                self.page_messages[i].value = banner(t("forms.q.page_missing", lang, n=format_count(n, "noun.question", lang)), "error") if n else ""
             first_page = self._condition_page(missing[0])
             self.page_messages[first_page - 1].value = message
             self.steps.go(first_page, force=True)

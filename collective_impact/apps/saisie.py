@@ -305,7 +305,7 @@ class MeetingForm(ConfirmingForm):
             return False
         kind = dict((v, k) for k, v in self.kind.options)[self.kind.value]
         self.status.value = banner(t("forms.s.meeting_saved", lang, kind=kind, date=format_short_date(day, lang),
-                                     title=row["title"] or "—", n=len(attendees)), "ok")
+                                     title=row["title"] or "—", n=format_count(len(attendees), "noun.partner_present", lang)), "ok")
         # a new meeting starts blank, except the kind (often the same series)
         self.title.value = ""
         self.date.value = None

@@ -61,7 +61,7 @@ def test_questionnaire_fill_and_submit(phone, apps, shot, fill_questionnaire):
     page.get_by_role("combobox").select_option(label="Mairie de Villeneuve-sur-Lorne")
     chosen = fill_questionnaire(page, label_for)
     assert len(chosen) == len(FW.items)
-    assert page.get_by_text("26 réponse(s) sur 26", exact=True).is_visible()
+    assert page.get_by_text("26 réponses sur 26", exact=True).is_visible()
     shot(page, "questionnaire_3_review")
     page.get_by_role("button", name="Envoyer mes réponses").click()
     page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
@@ -101,7 +101,7 @@ def test_questionnaire_missing_answer_flagged_and_answers_kept(phone, apps, shot
 
     page.get_by_text("Réponse manquante").wait_for()
     shot(page, "questionnaire_5_missing")
-    assert page.get_by_text("Il manque 1 réponse(s).").first.is_visible()
+    assert page.get_by_text("Il manque 1 réponse.").first.is_visible()
     assert page.get_by_text("Étape 3 sur 7").is_visible()
     items = page.locator(".ci-item")
     flagged = items.filter(has_text="Réponse manquante")

@@ -42,7 +42,7 @@ def test_dashboard_refresh_shows_answers_submitted_since(store, respondents):
     assert app.respondents == before  # nothing moves before the refresh
     app.refresh()
     assert app.respondents == before + 1 == respondents(store, 2)
-    assert "1 répondant·e(s) de plus (vague 2)" in app.status.value
+    assert "1 nouveau répondant (vague 2)" in app.status.value
     assert "+1 depuis la lecture précédente" in app.cards.value
     app.refresh()
     assert "Rien de nouveau" in app.status.value

@@ -155,7 +155,7 @@ def test_dashboard_radar_and_refresh_after_a_questionnaire(desktop, phone, apps,
     assert card.inner_text() == str(before)  # nothing moves before the refresh
 
     page.get_by_role("button", name="Actualiser").click()
-    page.get_by_text("1 répondant·e(s) de plus (vague 2)").wait_for()
+    page.get_by_text("1 nouveau répondant (vague 2)").wait_for()
     assert card.inner_text() == str(before + 1)
     assert page.get_by_text("+1 depuis la lecture précédente").is_visible()
 

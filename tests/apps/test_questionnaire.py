@@ -58,7 +58,7 @@ def test_questionnaire_submit(store, stored):
     app = QuestionnaireApp(store, territory="QPV-NORD", wave=3, today=date(2025, 3, 1))
     app.organisation.value = "P02"
     chosen = answer_all(app)
-    assert app.progress.value == f"{len(ITEMS)} réponse(s) sur {len(ITEMS)}"
+    assert app.progress.value == f"{len(ITEMS)} réponses sur {len(ITEMS)}"
     app.steps.go(len(app.steps) - 1)
     assert "Vague 3" in app.review.value or "vague 3" in app.review.value
     app.send_button.click()
@@ -85,7 +85,7 @@ def test_questionnaire_missing_answer_is_flagged_and_answers_kept(store, stored)
     assert app.steps.index == 2  # the page of the missing item is shown
     assert "Réponse manquante" in app.item_errors[missing].value
     assert "ci-missing" in app.item_boxes[missing]._dom_classes
-    assert "Il manque 1 réponse(s)" in app.page_messages[1].value
+    assert "Il manque 1 réponse." in app.page_messages[1].value
     assert app.answers() == {**chosen, missing: None}  # nothing typed is lost
     assert len(stored(store, "responses")) == before
     assert not app.send_button.disabled
@@ -102,7 +102,7 @@ def test_questionnaire_leaving_a_page_flags_its_unanswered_items(store):
     app.steps.next()
     assert "Réponse manquante" in app.item_errors[first[1].id].value
     assert app.item_errors[first[0].id].value == ""
-    assert f"{len(first) - 1} question(s)" in app.page_messages[0].value
+    assert f"sans réponse encore : {len(first) - 1} questions" in app.page_messages[0].value
 
 
 def test_questionnaire_second_click_while_sending_does_nothing(store, stored):
