@@ -79,6 +79,7 @@ CODES: dict[str, tuple[Code, ...]] = {
     "interaction_level": _codes("interaction_level", "none", "awareness", "cooperation", "coordination", "collaboration"),
     "condition": tuple(Code(c.id, c.label) for c in _FW.conditions),
     "band": tuple(Code(b, _FW.bands.labels[b]) for b in _FW.bands.order),
+    "action_status": _codes("action_status", "prevue", "en_cours", "faite", "abandonnee"),
 }
 
 
@@ -338,6 +339,43 @@ TABLES: dict[str, Table] = {
             ),
             key=("territory_id", "wave", "respondent_id", "condition"),
             references=(Reference(("territory_id",), "territories", ("territory_id",)),),
+        ),
+        _table(
+            "actions",
+            (
+                _territory(),
+                _column("actions", "action_id", "id", required=True),
+                _column("actions", "title", "str", required=True),
+                _column("actions", "condition", "code", required=True, codes="condition"),
+                _column("actions", "outcome_id", "id"),
+                _column("actions", "indicator_id", "id"),
+                _column("actions", "partner_id", "id", required=True),
+                Column("wave", text("workbook.column.actions.wave"), "int", required=True, min=1, max=99,
+                       help=text("workbook.column_help.actions.wave")),
+                _column("actions", "origin", "str"),
+                _column("actions", "start_date", "date"),
+                _column("actions", "due_date", "date", required=True),
+                _column("actions", "status", "code", required=True, codes="action_status"),
+            ),
+            key=("territory_id", "action_id"),
+            references=(
+                Reference(("territory_id",), "territories", ("territory_id",)),
+                Reference(("territory_id", "partner_id"), "partners", ("territory_id", "partner_id")),
+                Reference(("territory_id", "outcome_id"), "outcomes", ("territory_id", "outcome_id")),
+                Reference(("territory_id", "indicator_id"), "indicators", ("territory_id", "indicator_id")),
+            ),
+        ),
+        _table(
+            "action_reviews",
+            (
+                _territory(),
+                _column("action_reviews", "action_id", "id", required=True),
+                _column("action_reviews", "date", "date", required=True),
+                _column("action_reviews", "note", "str", required=True),
+                _column("action_reviews", "status", "code", codes="action_status"),
+            ),
+            key=("territory_id", "action_id", "date"),
+            references=(Reference(("territory_id", "action_id"), "actions", ("territory_id", "action_id")),),
         ),
     )
 }
