@@ -6,8 +6,12 @@ wave, then goes through the seven steps of the evaluation one page at a time
 (its introduction, blocks and conclusions, as the report does). On the five condition
 steps a :class:`JudgmentForm` records the evaluator's own appraisal in the ``judgments``
 table; the synthesis shows them beside the computed bands; the last step produces the
-territory's report, HTML and PDF (:func:`~collective_impact.report.execute.run_report`), and
-offers both for download (:class:`ReportPanel`).
+territory's report, HTML and PDF, in the page's own kernel
+(:func:`~collective_impact.apps.kernel_report.report_in_kernel`: the batch's notebook and
+export), and offers both for download (:class:`ReportPanel`).
+
+The pages are built when first shown, behind a placeholder naming the step, and the next
+ones ahead in the background (:class:`EvaluationApp`'s notes).
 
 Nothing here computes a metric or draws a figure: the steps' blocks do.
 """
@@ -28,6 +32,7 @@ import pandas as pd
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
+from collective_impact.apps.kernel_report import report_in_kernel
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
@@ -47,8 +52,7 @@ from collective_impact.i18n.format import clean_text, escape_html, format_number
 from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.blocks import Step, render_step
 from collective_impact.report.bundle import TerritoryData, open_territory
-from collective_impact.report.execute import run_report
-from collective_impact.report.export import check_pdf_engine
+from collective_impact.report.export import check_pdf_engine, export_pdf
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
@@ -223,13 +227,16 @@ class JudgmentForm(RowForm):
 
 # ============================================================================ the report
 class ReportPanel:
-    """Produce the territory's report, HTML and PDF (the same machinery as ``collective-impact report --pdf``), and offer both.
+    """Produce the territory's report, HTML then PDF (the same report as ``collective-impact report --pdf``), and offer both.
 
-    When this machine cannot write PDFs (no WeasyPrint or no Pango), the HTML report is
-    offered alone, with the reason and what to install.
+    The report is made in this kernel (:func:`~collective_impact.apps.kernel_report.report_in_kernel`:
+    the same notebook and export as the batch, without starting another kernel). The HTML
+    report is offered as soon as it is ready; the PDF follows (a few more seconds), then is
+    offered beside it. When this machine cannot write PDFs (no WeasyPrint or no Pango), the
+    HTML report is offered alone, with the reason and what to install.
 
-    The report runs in a thread: the page stays usable while the notebook runs, and a
-    moving sign with a message says that it is being prepared. Once ready, a link saves it.
+    The report runs in a thread: the page stays usable, and a moving sign, a progress bar
+    and a message saying what is being done and how long it takes show that it works.
 
     Parameters
     ----------
@@ -237,12 +244,17 @@ class ReportPanel:
         The territory as opened (its wave and date are the report's).
     unsaved
         Returns the labels of conditions whose appraisal is typed but not saved (warned about).
+    lock
+        Held while the report's figures are drawn, one cell at a time (the app's pages are
+        drawn under the same lock).
     """
 
-    def __init__(self, territory: TerritoryData, *, unsaved: Callable[[], list[str]] | None = None) -> None:
+    def __init__(self, territory: TerritoryData, *, unsaved: Callable[[], list[str]] | None = None,
+                 lock: threading.RLock | None = None) -> None:
         self.territory = territory
         self.lang = lang = territory.lang
         self.unsaved = unsaved
+        self.lock = lock
         self.html: bytes | None = None
         self.pdf: bytes | None = None
         self.error: str | None = None
@@ -251,11 +263,14 @@ class ReportPanel:
                                      icon="file-text", layout=widgets.Layout(width="auto", align_self="flex-start"))
         self.button.on_click(lambda _: self.produce())
         self._busy = BusyButton(self.button, t("guided.r.working_button", lang))
+        self.bar = widgets.IntProgress(value=0, min=0, max=100,
+                                       layout=widgets.Layout(width="100%", max_width="32rem", display="none"))
         self.status = html_box()
         self.link = html_box()
+        self._warning = ""
         self.box = widgets.VBox([
             html_box(f"<h3>{escape_html(t('guided.r.title', lang))}</h3><p>{escape_html(t('guided.r.intro', lang))}</p>"),
-            self.button, self.status, self.link], layout=widgets.Layout(width="100%"))
+            self.button, self.bar, self.status, self.link], layout=widgets.Layout(width="100%"))
         self.box.add_class("ci-report")
 
     def filename(self, suffix: str) -> str:
@@ -273,16 +288,33 @@ class ReportPanel:
         missing = self.unsaved() if self.unsaved is not None else []
         if missing:
             warning = banner(t("guided.r.unsaved", self.lang, conditions=", ".join(missing)), "error")
-        self.status.value = (warning + '<div class="ci-banner ci-banner-info"><span class="ci-spinner"></span>'
-                             + escape_html(t("guided.r.working", self.lang, name=self.territory.name)) + "</div>")
-        self.thread = threading.Thread(target=self._run, args=(warning,), name="ci-report", daemon=True)
+        self._warning = warning
+        self.bar.value = 0
+        self.bar.layout.display = None
+        self._working(t("speed.report.working", self.lang, name=self.territory.name))
+        self.thread = threading.Thread(target=self._run, name="ci-report", daemon=True)
         self.thread.start()
         if wait:
             self.thread.join()
         return True
 
-    def _run(self, warning: str) -> None:
-        territory, lang = self.territory, self.lang
+    def _working(self, text: str) -> None:
+        self.status.value = (self._warning + '<div class="ci-banner ci-banner-info"><span class="ci-spinner"></span>'
+                             + escape_html(text) + "</div>")
+
+    def _progress(self, done: int, total: int, phase: str) -> None:
+        # the notebook's cells take four fifths of the HTML report's time, its layout the rest
+        lang = self.lang
+        if phase == "cells":
+            self.bar.value = round(80 * done / max(total, 1))
+            self._working(t("speed.report.cells", lang, name=self.territory.name,
+                            percent=format_number(100 * done / max(total, 1), lang, decimals=0)))
+        elif phase == "html":
+            self.bar.value = 85
+            self._working(t("speed.report.html", lang))
+
+    def _run(self) -> None:
+        territory, lang, warning = self.territory, self.lang, self._warning
         started = time.perf_counter()
         # the PDF too when this machine can write it; otherwise the HTML, and why no PDF
         try:
@@ -290,29 +322,43 @@ class ReportPanel:
             no_pdf = None
         except CollectiveImpactError as err:
             no_pdf = str(err)
+        pdf_error = None
         try:
             with tempfile.TemporaryDirectory(prefix="ci-rapport-") as folder:
                 # the wave and the date of what the evaluator went through, so that the report
                 # is what they saw (an appraisal saved today would otherwise move the date)
-                result = run_report(territory.territory_id, store_path=territory.store_path, out_dir=folder,
-                                    lang=lang, wave=territory.wave, as_of=territory.as_of.date().isoformat(),
-                                    pdf=no_pdf is None)
-                data = Path(result.html).read_bytes()
-                pdf = Path(result.pdf).read_bytes() if result.pdf is not None else None
+                result = report_in_kernel(territory, folder, pdf=False, lock=self.lock, progress=self._progress)
+                self.html = data = Path(result.html).read_bytes()
+                seconds = format_number(time.perf_counter() - started, lang, decimals=0)
+                self.link.value = download_link(data, self.filename("html"),
+                                                t("guided.r.download", lang, size=self._size(data)))
+                if no_pdf is None:
+                    self.bar.value = 90
+                    self.status.value = (warning + banner(t("guided.r.ready", lang, seconds=seconds), "ok")
+                                         + '<div class="ci-banner ci-banner-info"><span class="ci-spinner"></span>'
+                                         + escape_html(t("speed.report.pdf", lang)) + "</div>")
+                    try:
+                        pdf_path = export_pdf(result.html, Path(folder) / f"{result.territory_id}.pdf", lang=lang)
+                        self.pdf = Path(pdf_path).read_bytes()
+                    except Exception as err:  # the HTML report stands; say why there is no PDF
+                        pdf_error = str(err) if isinstance(err, CollectiveImpactError) else f"{type(err).__name__}: {err}"
         except Exception as err:  # shown to the evaluator, whatever failed
             self.error = str(err) if isinstance(err, CollectiveImpactError) else f"{type(err).__name__}: {err}"
             self.status.value = warning + banner(t("guided.r.failed", lang, detail=self.error), "error")
+            self.bar.layout.display = "none"
             self._busy.release()
             return
-        self.html, self.pdf = data, pdf
-        seconds = format_number(time.perf_counter() - started, lang, decimals=0)
-        links = [download_link(data, self.filename("html"), t("guided.r.download", lang, size=self._size(data)))]
-        if pdf is not None:
-            links.append(download_link(pdf, self.filename("pdf"), t("guided.r.download_pdf", lang, size=self._size(pdf)),
+        links = [download_link(self.html, self.filename("html"), t("guided.r.download", lang, size=self._size(self.html)))]
+        if self.pdf is not None:
+            links.append(download_link(self.pdf, self.filename("pdf"),
+                                       t("guided.r.download_pdf", lang, size=self._size(self.pdf)),
                                        mime="application/pdf"))
         self.link.value = " ".join(links)
-        note = banner(t("guided.r.no_pdf", lang, detail=no_pdf), "info") if no_pdf is not None else ""
+        note = ""
+        if no_pdf is not None or pdf_error is not None:
+            note = banner(t("guided.r.no_pdf", lang, detail=no_pdf or pdf_error), "info")
         self.status.value = warning + banner(t("guided.r.ready", lang, seconds=seconds), "ok") + note
+        self.bar.layout.display = "none"
         self._busy.release()
 
     def _size(self, data: bytes) -> str:
@@ -340,10 +386,23 @@ class EvaluationApp:
         Language of everything shown.
     today
         The date recorded with the appraisals (default: today).
+    prefetch
+        Build the pages of the steps not shown yet in a background thread, the next step
+        first, so that moving to a step shows it at once (the Voila app does; see
+        :meth:`wait_prefetched`).
+
+    Notes
+    -----
+    What is on the page always belongs to the step named in the header: moving to a step
+    whose page is not built yet first shows a placeholder naming that step, with a moving
+    sign, then the page. Pages and figures are built once per territory opened, one at a
+    time (:attr:`lock`: matplotlib draws in one thread at a time), whether by the page, the
+    background thread or the report.
     """
 
     def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
-                 framework: Framework | None = None, lang: str = "fr", today: date | None = None) -> None:
+                 framework: Framework | None = None, lang: str = "fr", today: date | None = None,
+                 prefetch: bool = False) -> None:
         self.store = store
         self.lang = lang
         self.framework = framework or load_framework()
@@ -358,6 +417,13 @@ class EvaluationApp:
         self.evaluator_name = ""
         self._synthesis_judgments: pd.DataFrame | None = None
         self._warned: int | None = None
+        self.prefetch = prefetch
+        #: Held while a page, a figure or the report is built (one at a time, see the notes).
+        self.lock = threading.RLock()
+        self._prebuilt: dict[int, widgets.Widget] = {}  # pages built ahead, not shown yet
+        self._delivered: set[int] = set()  # pages handed to the steps widget
+        self._opened = 0  # bumped by each opening: a background build of an earlier opening stops
+        self._prefetcher: threading.Thread | None = None
 
         self.chooser = TerritoryWaveChooser(store, territory=territory, wave=wave, lang=lang)
         self.body = widgets.VBox(layout=widgets.Layout(width="100%"))
@@ -375,8 +441,10 @@ class EvaluationApp:
     # ------------------------------------------------------------ opening
     def open(self, territory: str | None, wave: int | None) -> None:
         """Show the evaluation of ``territory`` at ``wave`` from its first step."""
+        self._opened += 1
         self.data, self.steps, self.report, self.synthesis = None, None, None, None
         self.forms, self.outputs = {}, {}
+        self._prebuilt, self._delivered = {}, set()
         self._synthesis_judgments = None
         self._warned = None
         if territory is None:
@@ -390,16 +458,86 @@ class EvaluationApp:
             self.data = None
             self.body.children = [html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))]
             return
-        self.report = ReportPanel(self.data, unsaved=self._unsaved_labels)
-        pages = [lambda step=step: self._build_page(step) for step in self.step_list]
+        self.report = ReportPanel(self.data, unsaved=self._unsaved_labels, lock=self.lock)
+        pages = [lambda index=index: self._page(index) for index in range(len(self.step_list))]
         self.steps = Steps([step.title for step in self.step_list], pages, guard=self._guard, lang=self.lang,
                            menu=True)
         self.steps.observe(self._on_page)
         self.body.children = [self.steps.widget]
+        self._start_prefetch()
 
     @property
     def step_ids(self) -> list[str]:
         return [step.id for step in self.step_list]
+
+    # ------------------------------------------------------------ building the pages
+    def _page(self, index: int) -> widgets.Widget:
+        """Page ``index`` for the steps widget: built ahead by the background thread, or now."""
+        with self.lock:
+            page = self._prebuilt.pop(index, None)
+            if page is None:
+                page = self._build_page(self.step_list[index])
+            self._delivered.add(index)
+            return page
+
+    def placeholder(self, index: int) -> widgets.Widget:
+        """What stands for page ``index`` while it is built: its name and a moving sign."""
+        text = t("speed.guided.preparing", self.lang, step=self.step_list[index].title)
+        box = html_box(f'<div class="ci-banner ci-banner-info ci-step-preparing" data-step="{escape_html(self.step_list[index].id)}">'
+                       f'<span class="ci-spinner"></span>{escape_html(text)}</div>')
+        box.add_class("ci-step-placeholder")
+        return box
+
+    def _needs_building(self, index: int) -> bool:
+        if self.step_list[index].id == evaluation_steps.STEP_IDS[-1] and index in self._delivered:
+            # the synthesis is drawn again when the stored appraisals changed
+            return not self._judgments().equals(self._synthesis_judgments)
+        return index not in self._delivered and index not in self._prebuilt
+
+    def _prefetch_order(self) -> list[int]:
+        current = self.steps.index if self.steps is not None else 0
+        # the next step first, then onwards, then back; the synthesis is drawn with the
+        # appraisals saved when it is shown, never ahead
+        order = [*range(current + 1, len(self.step_list)), *range(0, current)]
+        return [index for index in order if self.step_list[index].id != evaluation_steps.STEP_IDS[-1]]
+
+    def _start_prefetch(self) -> None:
+        if not self.prefetch or self.data is None:
+            return
+        if self._prefetcher is not None and self._prefetcher.is_alive():
+            return  # it reads the current step before each page
+        self._prefetcher = threading.Thread(target=self._prefetch, args=(self._opened,), name="ci-steps", daemon=True)
+        self._prefetcher.start()
+
+    def _prefetch(self, opened: int) -> None:
+        while opened == self._opened:
+            todo = [index for index in self._prefetch_order() if index not in self._delivered
+                    and index not in self._prebuilt]
+            if not todo:
+                return
+            index = todo[0]
+            step = self.step_list[index]
+            try:
+                # figure by figure, so that a page asked for meanwhile waits for one figure at most
+                for block in step.blocks:
+                    if opened != self._opened:
+                        return
+                    if block.kind == "figure":
+                        with self.lock:
+                            block.image()
+                with self.lock:
+                    if opened != self._opened or index in self._delivered:
+                        continue
+                    self._prebuilt[index] = self._build_page(step)
+            except Exception:  # the page, built when shown, will say what failed
+                return
+
+    def wait_prefetched(self, timeout: float = 120.0) -> bool:
+        """Wait until the background thread has built every page it builds; return whether it has."""
+        thread = self._prefetcher
+        if thread is not None:
+            thread.join(timeout)
+        return thread is None or not thread.is_alive()
 
     def _build_page(self, step: Step) -> widgets.VBox:
         output = widgets.Output(layout=widgets.Layout(width="100%"))
@@ -440,6 +578,9 @@ class EvaluationApp:
         form = self.form_on_page(current)
         if form is None or not form.changed() or self._warned == current:
             self._warned = None
+            if self.steps is not None and self._needs_building(target):
+                # before the header changes: the page under it names the step it will show
+                self.steps.body.children = (self.placeholder(target),)
             if self.step_list[target].id == evaluation_steps.STEP_IDS[-1]:
                 # drawn before the page shows, so that the old synthesis is not seen first
                 self.refresh_synthesis()
@@ -453,6 +594,7 @@ class EvaluationApp:
         self._warned = None
         if self.step_list[new].id == evaluation_steps.STEP_IDS[-1]:
             self.refresh_synthesis()
+        self._start_prefetch()
 
     def refresh_synthesis(self) -> None:
         """Draw the synthesis again if the stored appraisals changed since it was drawn."""
@@ -462,8 +604,9 @@ class EvaluationApp:
         judgments = self._judgments()
         if self._synthesis_judgments is not None and judgments.equals(self._synthesis_judgments):
             return
-        step = evaluation_steps.build_step(self.data, evaluation_steps.STEP_IDS[-1], judgments=judgments)
-        render_step(step, output)
+        with self.lock:
+            step = evaluation_steps.build_step(self.data, evaluation_steps.STEP_IDS[-1], judgments=judgments)
+            render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments
 
@@ -474,6 +617,10 @@ class EvaluationApp:
         name = form.values()[2]
         if name:
             self.evaluator_name = name
+            # forms built ahead, before the name was known, get it as a form built now would
+            for other in self.forms.values():
+                if other is not form and other.saved is None and not other.evaluator.value:
+                    other.evaluator.value = name
         if self.report is not None:
             self.report.outdated()
 
@@ -490,5 +637,5 @@ def evaluation_app(*, store: str | os.PathLike | Store | None = None, query: str
     cannot be opened, a panel explains why instead.
     """
     return open_app(lambda opened, params: EvaluationApp(opened, territory=params.territory, wave=params.wave,
-                                                         framework=framework, lang=params.lang),
+                                                         framework=framework, lang=params.lang, prefetch=True),
                     store=store, query=query, title="guided.e.title", unavailable="guided.unavailable")

@@ -17,24 +17,43 @@ nothing is queued.
 
 When a kernel stops (page closed and culled), the pools emptied while the server was full
 are filled again, so that the next partner gets a preheated kernel.
+
+**Preheating in stages** (``preheat_first``). Voila fills every app's pool at once when the
+server starts: six kernels importing the package together on two cores made the first
+page wait 15 to 19 s. With ``preheat_first`` naming an app of the folder (the home app),
+only that app's pool is filled at start; the other pools start empty (a page asked for
+meanwhile gets a kernel of its own, as without preheating) and are filled **one at a time**
+in the background, once the first app's kernel has run its notebook up to the request and
+its first page has been asked for (or :data:`PREHEAT_PAUSE` seconds have passed), each
+after the previous one is ready. A kernel is ready when it waits for its page's request
+(it has connected to Voila's ``/voila/query/`` websocket) or has run its whole notebook.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado.web import HTTPError
-from traitlets import Integer
+from traitlets import Float, Integer, Unicode
+from voila.request_info_handler import RequestInfoSocketHandler
 
-__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_MAX_KERNELS_PER_APP", "CappedKernelManager", "ServerFullError", "app_of_env"]
+from collective_impact.apps.server import DEFAULT_MAX_KERNELS
 
-#: Kernels of the whole server by default: sized for 2 cores and a few GB of memory
-#: (a kernel that has imported the package holds ~100-150 MB).
-DEFAULT_MAX_KERNELS = 12
+__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_MAX_KERNELS_PER_APP", "PREHEAT_PAUSE", "CappedKernelManager",
+           "ServerFullError", "app_of_env"]
+
 #: Kernels of one app by default (its preheated kernel included).
 DEFAULT_MAX_KERNELS_PER_APP = 8
+#: Seconds the other pools wait, once the first app's kernel is ready, for its first page to
+#: be asked for (then for it to be drawn) before they are filled anyway.
+PREHEAT_PAUSE = 20.0
+#: Seconds a preheated kernel may take to become ready before the next pool is filled anyway.
+PREHEAT_READY_TIMEOUT = 90.0
 
 # Where Voila says which page a kernel is for: the path of the request that asked for it
 # (a kernel started for a page), or its full address (a pool refilled after a page used a
@@ -68,6 +87,13 @@ class CappedKernelManager(AsyncMappingKernelManager):
                           help="Kernels the server may run at once (preheated ones included).")
     max_kernels_per_app = Integer(DEFAULT_MAX_KERNELS_PER_APP, config=True,
                                   help="Kernels one app (notebook) may run at once (its preheated ones included).")
+    preheat_first = Unicode("", config=True,
+                            help="Notebook (accueil.ipynb) whose pool alone is filled at start; the other pools "
+                                 "are then filled one at a time. Empty: every pool at once, as Voila does.")
+    preheat_pause = Float(PREHEAT_PAUSE, config=True,
+                          help="Seconds the other pools wait for the first app's first page once its kernel is ready.")
+    preheat_page_time = Float(4.0, config=True,
+                              help="Seconds left to the first app's first page to be drawn before the next pool fills.")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -77,6 +103,72 @@ class CappedKernelManager(AsyncMappingKernelManager):
         self._starting: dict[str, str | None] = {}
         self._app_of: dict[str, str | None] = {}
         self._stopping = False
+        #: The apps whose pools are filled after the first one, in order (empty: no stages).
+        self.staged: list[str] = []
+        if self.preheat_first and hasattr(self, "kernel_pools_config"):
+            self._stage_pools()
+
+    # ------------------------------------------------------------ preheating in stages
+    def _stage_pools(self) -> None:
+        # runs before Voila's preheating subclass fills the pools (its __init__ calls this
+        # class's first): the pools of the apps after the first are sized 0 for now
+        root = Path(self.parent.root_dir)
+        names = sorted(str(path.relative_to(root)) for path in root.rglob("*.ipynb"))
+        if self.preheat_first not in names:
+            return
+        default = dict(self.kernel_pools_config.get("default", {}))
+        if default.get("pool_size", 0) <= 0:
+            return
+        self._staged_size = default["pool_size"]
+        self.staged = [name for name in names if name != self.preheat_first]
+        config = dict(self.kernel_pools_config)
+        for name in self.staged:
+            config[name] = {**default, **config.get(name, {}), "pool_size": 0}
+        self.kernel_pools_config = config
+        # runs once the server's loop runs (as Voila's own first filling of the pools)
+        asyncio.get_event_loop().create_task(self._fill_in_stages())
+
+    async def _kernel_ready(self, name: str) -> None:
+        """Wait until the kernel of ``name``'s pool is ready (see the module), has failed, or a timeout."""
+        deadline = time.monotonic() + PREHEAT_READY_TIMEOUT
+        while time.monotonic() < deadline and not self._stopping:
+            pool = getattr(self, "_pools", {}).get(name, [])
+            if not pool:
+                return  # taken by a page meanwhile (or never filled): nothing to wait for
+            task = pool[0]
+            if task.done():
+                if task.cancelled() or task.exception() is not None:
+                    return
+                content = task.result()
+                if (content["kernel_id"] in RequestInfoSocketHandler._waiters or content["task"].done()
+                        or content["kernel_id"] not in self):
+                    return
+            await asyncio.sleep(0.2)
+
+    async def _fill_in_stages(self) -> None:
+        first = self.preheat_first
+        await self._kernel_ready(first)
+        # the first page is drawn without another kernel starting beside it: wait for a page
+        # to take the first app's preheated kernel (it leaves the pool), then for the page
+        pool = getattr(self, "_pools", {}).get(first, [])
+        ready = pool[0] if pool else None
+        deadline = time.monotonic() + self.preheat_pause
+        while ready is not None and ready in self._pools.get(first, []) and not self._stopping:
+            if time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.2)
+        else:
+            await asyncio.sleep(self.preheat_page_time)
+        for name in self.staged:
+            if self._stopping:
+                return
+            if not self._notebook_filter(Path(name)):
+                continue  # denied preheating
+            self.kernel_pools_config = {**self.kernel_pools_config,
+                                        name: {**self.kernel_pools_config[name], "pool_size": self._staged_size}}
+            self.log.info("Preheating the kernel of %s", name)
+            self.fill_if_needed(delay=0, notebook_name=name)
+            await self._kernel_ready(name)
 
     def _kernel_app(self, kernel_id: str) -> str | None:
         app = self._starting.get(kernel_id) or self._app_of.get(kernel_id)

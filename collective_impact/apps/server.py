@@ -12,7 +12,11 @@ The server is Voila in its folder mode, bound to ``127.0.0.1``:
 * the browser may not execute code in a kernel (Voila only relays widget messages);
 * kernels are preheated (``--preheat_kernel``): a pool of kernels per app has already
   imported the package when a partner opens the link. The notebooks wait for the
-  request (:func:`collective_impact.apps.forms.request_params`) before reading the address;
+  request (:func:`collective_impact.apps.params.request_params`) before reading the address.
+  The home app's pool is filled first and alone, the others one at a time after the first
+  page (:class:`~collective_impact.apps.kernels.CappedKernelManager`'s ``preheat_first``),
+  so that the first page is not slowed by six kernels starting on two cores; a pool
+  refills :data:`FILL_DELAY` seconds after a page took its kernel, once that page is drawn;
 * what one stranger can make the server spend is bounded: kernels are capped in total and
   per app (:mod:`collective_impact.apps.kernels`, preheated kernels included; see
   :func:`kernel_limits`), a page beyond the caps is answered 503 with a page asking to come
@@ -48,17 +52,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-import psutil
-
-from collective_impact.apps.kernels import DEFAULT_MAX_KERNELS
 from collective_impact.errors import RunError
 from collective_impact.i18n import t
 from collective_impact.paths import APPS_DIR, STORE_ENV, TEMPLATES_DIR
 
-__all__ = ["DEFAULT_PORT", "HOME_APP", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
+__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_PORT", "HOME_APP", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
            "free_port", "kernel_limits", "list_apps", "port_is_free", "serve_apps", "voila_command"]
 
 DEFAULT_PORT = 8866
+#: Kernels of the whole server by default: sized for 2 cores and a few GB of memory
+#: (a kernel that has imported the package holds ~100-150 MB). Defined here, not in
+#: :mod:`~collective_impact.apps.kernels` (which re-exports it): that module loads
+#: jupyter_server (1.5 s), and the home app's kernel imports this module for its links.
+DEFAULT_MAX_KERNELS = 12
 #: Seconds before the kernel of a closed page is stopped. Only kernels no page is connected
 #: to are culled (``cull_connected`` stays off): a partner slowly filling a questionnaire
 #: keeps theirs.
@@ -74,6 +80,9 @@ VOILA_TEMPLATE = "collective_impact"
 VOILA_MODULE = "collective_impact.apps.voila_app"
 #: The app ``/`` opens when the apps folder has it (``accueil.ipynb``).
 HOME_APP = "accueil"
+#: Seconds after a page took a preheated kernel before its pool starts another one (Voila's
+#: default, 1 s, started the new kernel while the page was still being drawn).
+FILL_DELAY = 5
 _START_TIMEOUT = 120.0
 
 
@@ -172,7 +181,7 @@ def kernel_limits(max_kernels: int | None = None, max_kernels_per_app: int | Non
 
 
 def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, preheat: bool = True,
-                  pool_size: int = 1, max_kernels: int | None = None, max_kernels_per_app: int | None = None,
+                  pool_size: int = 1, preheat_first: str | None = HOME_APP, max_kernels: int | None = None, max_kernels_per_app: int | None = None,
                   cull_idle: int = CULL_IDLE, cull_interval: int = CULL_INTERVAL, module: str = VOILA_MODULE,
                   ip: str = "127.0.0.1", extra: Sequence[str] = ()) -> list[str]:
     """The command line that serves ``apps_dir`` with Voila on ``127.0.0.1:port``.
@@ -187,6 +196,9 @@ def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, prehe
         Keep ``pool_size`` kernels per app started and run up to the request.
     pool_size
         Kernels kept ready per app.
+    preheat_first
+        The app whose kernels are preheated first and alone (the others after its first
+        page, one at a time); ``None``: every app's at once, as Voila does.
     max_kernels, max_kernels_per_app
         The kernel caps, in total and per app (default per app: :func:`kernel_limits`).
     cull_idle, cull_interval
@@ -218,7 +230,9 @@ def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, prehe
         "--MappingKernelManager.cull_busy=False",
     ]
     if preheat:
-        command += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
+        command += ["--preheat_kernel=True", f"--pool_size={pool_size}", f"--VoilaKernelManager.fill_delay={FILL_DELAY}"]
+        if preheat_first:
+            command.append(f"--CappedKernelManager.preheat_first={preheat_first}.ipynb")
     return command + list(extra)
 
 
@@ -231,7 +245,7 @@ class VoilaServer:
         The store the apps read and write (passed as ``$COLLECTIVE_IMPACT_STORE``).
     port
         The port on 127.0.0.1 (default: a free one).
-    apps_dir, preheat, pool_size, max_kernels, max_kernels_per_app, cull_idle, cull_interval
+    apps_dir, preheat, pool_size, preheat_first, max_kernels, max_kernels_per_app, cull_idle, cull_interval
         See :func:`voila_command`; the caps default to :func:`kernel_limits`.
     log_path
         Where Voila's own log goes (default: a file in the temporary folder).
@@ -247,7 +261,7 @@ class VoilaServer:
 
     def __init__(self, store_path: str | os.PathLike, port: int | None = None, *,
                  apps_dir: str | os.PathLike | None = None, preheat: bool = True, pool_size: int = 1,
-                 log_path: str | os.PathLike | None = None, timeout: float = _START_TIMEOUT, lang: str = "fr",
+                 preheat_first: str | None = HOME_APP, log_path: str | os.PathLike | None = None, timeout: float = _START_TIMEOUT, lang: str = "fr",
                  max_kernels: int | None = None, max_kernels_per_app: int | None = None, cull_idle: int = CULL_IDLE,
                  cull_interval: int = CULL_INTERVAL, module: str = VOILA_MODULE, ip: str = "127.0.0.1",
                  extra_args: Sequence[str] = (), extra_env: Mapping[str, str] | None = None) -> None:
@@ -256,7 +270,7 @@ class VoilaServer:
         self.apps_dir = Path(apps_dir) if apps_dir is not None else APPS_DIR
         self.max_kernels, self.max_kernels_per_app = kernel_limits(max_kernels, max_kernels_per_app, lang=lang)
         self.command = voila_command(self.apps_dir, port=self.port, preheat=preheat, pool_size=pool_size,
-                                     max_kernels=self.max_kernels, max_kernels_per_app=self.max_kernels_per_app,
+                                     preheat_first=preheat_first, max_kernels=self.max_kernels, max_kernels_per_app=self.max_kernels_per_app,
                                      cull_idle=cull_idle, cull_interval=cull_interval, module=module, ip=ip,
                                      extra=extra_args)
         self.extra_env = dict(extra_env or {})
@@ -325,6 +339,10 @@ class VoilaServer:
         """The kernels and memory of the server now (zero when it is not running)."""
         if self.process is None:
             return ServerUsage(0, 0)
+        # imported here: the home app's kernel imports this module for its links, and
+        # psutil would add a tenth of a second to its first page
+        import psutil
+
         try:
             root = psutil.Process(self.process.pid)
             processes = [root, *root.children(recursive=True)]

@@ -271,18 +271,25 @@ def opened(store: Store):
     return open_territory(store.path, TERRITORY)
 
 
-def fake_reports(calls: list):
-    """A stand-in for run_report writing a tiny HTML report (and PDF when asked)."""
-    def run(territory_id, *, store_path, out_dir, lang, wave, as_of, pdf):
-        calls.append((territory_id, Path(store_path), lang, wave, as_of, pdf))
-        html_path = Path(out_dir) / f"{territory_id}.html"
+def fake_reports(calls: list, monkeypatch):
+    """Stand-ins for report_in_kernel writing a tiny HTML report, and export_pdf its PDF."""
+    def run(territory, out_dir, *, pdf, lock, progress):
+        calls.append((territory.territory_id, Path(territory.store_path), territory.lang, territory.wave,
+                      territory.as_of.date().isoformat(), pdf))
+        progress(1, 2, "cells")
+        progress(2, 2, "cells")
+        progress(0, 1, "html")
+        html_path = Path(out_dir) / f"{territory.territory_id}.html"
         html_path.write_text("<html>rapport ≠</html>", encoding="utf-8")
-        pdf_path = Path(out_dir) / f"{territory_id}.pdf" if pdf else None
-        if pdf_path is not None:
-            pdf_path.write_bytes(b"%PDF-1.7 rapport")
-        return type("Result", (), {"html": html_path, "pdf": pdf_path})
+        return type("Result", (), {"html": html_path, "pdf": None, "territory_id": territory.territory_id})
 
-    return run
+    def pdf(html_path, pdf_path, *, lang):
+        calls.append(("pdf", Path(html_path).name, Path(pdf_path).name, lang))
+        Path(pdf_path).write_bytes(b"%PDF-1.7 rapport")
+        return Path(pdf_path)
+
+    monkeypatch.setattr(guided, "report_in_kernel", run)
+    monkeypatch.setattr(guided, "export_pdf", pdf)
 
 
 def download_links(value: str) -> dict[str, tuple[str, bytes]]:
@@ -293,12 +300,15 @@ def download_links(value: str) -> dict[str, tuple[str, bytes]]:
 
 def test_report_panel_offers_the_report_and_its_pdf_for_download(store, monkeypatch):
     calls = []
-    monkeypatch.setattr(guided, "run_report", fake_reports(calls))
+    fake_reports(calls, monkeypatch)
     monkeypatch.setattr(guided, "check_pdf_engine", lambda lang: None)
     territory = opened(store)
     panel = ReportPanel(territory, unsaved=lambda: ["Agenda commun"])
     assert panel.produce(wait=True)
-    assert calls == [(TERRITORY, store.path, "fr", 2, territory.as_of.date().isoformat(), True)]
+    # the HTML report first, then its PDF printed from it
+    assert calls == [(TERRITORY, store.path, "fr", 2, territory.as_of.date().isoformat(), False),
+                     ("pdf", f"{TERRITORY}.html", f"{TERRITORY}.pdf", "fr")]
+    assert panel.bar.layout.display == "none"  # the progress bar leaves with the work
     assert panel.html == "<html>rapport ≠</html>".encode() and panel.pdf == b"%PDF-1.7 rapport"
     assert download_links(panel.link.value) == {
         "rapport-QPV-NORD.html": ("text/html", panel.html),
@@ -318,11 +328,11 @@ def test_report_panel_without_a_pdf_engine_offers_the_html_and_says_why(store, m
     def no_engine(lang):
         raise RunError("installez libpango-1.0-0")
 
-    monkeypatch.setattr(guided, "run_report", fake_reports(calls))
+    fake_reports(calls, monkeypatch)
     monkeypatch.setattr(guided, "check_pdf_engine", no_engine)
     panel = ReportPanel(opened(store))
     assert panel.produce(wait=True)
-    assert [call[-1] for call in calls] == [False]  # no PDF asked of run_report
+    assert [call[0] for call in calls] == [TERRITORY]  # no PDF printed
     assert panel.pdf is None
     assert list(download_links(panel.link.value)) == ["rapport-QPV-NORD.html"]
     assert "Le PDF n&#x27;a pas pu être préparé sur cette machine" in panel.status.value
@@ -333,7 +343,7 @@ def test_report_panel_says_why_a_report_failed(store, monkeypatch):
     def failing(*args, **kwargs):
         raise RunError("le carnet a échoué à l'étape 3")
 
-    monkeypatch.setattr(guided, "run_report", failing)
+    monkeypatch.setattr(guided, "report_in_kernel", failing)
     panel = ReportPanel(opened(store))
     panel.produce(wait=True)
     assert panel.html is None and panel.link.value == ""

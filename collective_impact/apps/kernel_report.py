@@ -1,0 +1,141 @@
+"""The territory's report made in the running kernel, for the guided evaluation.
+
+``collective-impact report`` and the batch run the evaluation notebook through papermill
+in a new kernel, then export it with nbconvert (:func:`~collective_impact.report.execute.run_report`).
+From the guided evaluation that meant starting a second kernel and importing the whole
+package again next to the page's own: 26 to 28 s on a busy two-core machine.
+:func:`report_in_kernel` runs **the same notebook** (``notebooks/evaluation_territoire.ipynb``,
+with papermill's parameters convention: the ``parameters`` cell, then the parameters given)
+cell by cell in the kernel already running, each cell's displays captured as the kernel
+would record them, then exports it with the same :func:`~collective_impact.report.export.export_html`
+(and :func:`~collective_impact.report.export.export_pdf`). The HTML report is thus the one
+the batch writes, in content.
+
+The differences, none visible in the report: the cells run in a namespace of their own
+(a fresh dict, not the kernel's user namespace), outside IPython's cell machinery (no
+``post_execute`` hooks, no history); the figures are drawn by this process, holding ``lock`` for
+one cell at a time, so that the page's own figures and these are never drawn at once.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import threading
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+
+from collective_impact.errors import RunError
+from collective_impact.files import write_bytes
+from collective_impact.i18n import t
+from collective_impact.report.bundle import TerritoryData
+from collective_impact.report.execute import EVALUATION_NOTEBOOK, ReportResult, check_id, describe_error
+from collective_impact.report.export import export_html, export_pdf
+
+__all__ = ["notebook_parameters", "report_in_kernel", "run_cells"]
+
+#: ``progress(done, total, phase)``: ``phase`` is ``"cells"`` while the notebook runs, then
+#: ``"html"`` and ``"pdf"``.
+Progress = Callable[[int, int, str], None]
+
+
+def notebook_parameters(territory: TerritoryData) -> dict[str, object]:
+    """The notebook's parameters for ``territory`` as opened (its wave and date), as the batch passes them."""
+    return {"territory_id": territory.territory_id, "store_path": str(Path(territory.store_path).resolve()),
+            "lang": territory.lang, "wave": territory.wave, "as_of": territory.as_of.date().isoformat()}
+
+
+def _shell():
+    """The running IPython shell (the kernel's), or one made for this process (tests, scripts)."""
+    from IPython import get_ipython
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return get_ipython() or InteractiveShell.instance()
+
+
+def _run_cell(source: str, namespace: dict, name: str, count: int) -> list:
+    """Run one code cell in ``namespace``; return its outputs as the kernel would record them."""
+    import nbformat
+    from IPython.utils.capture import capture_output
+
+    tree = ast.parse(source, filename=name)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    shell = _shell()  # display() publishes through the shell's display publisher, captured below
+    value = None
+    with capture_output(stdout=True, stderr=True, display=True) as captured:
+        exec(compile(tree, name, "exec"), namespace)  # noqa: S102  (the package's own notebook)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), name, "eval"), namespace)  # noqa: S307
+    outputs = []
+    if captured.stdout:
+        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=captured.stdout))
+    outputs += [nbformat.v4.new_output("display_data", data=out.data, metadata=out.metadata or {})
+                for out in captured.outputs]
+    if value is not None:
+        # the cell's value, as the kernel records it (after what the cell displayed)
+        data, metadata = shell.display_formatter.format(value)
+        outputs.append(nbformat.v4.new_output("execute_result", data=data, metadata=metadata, execution_count=count))
+    return outputs
+
+
+def run_cells(nb, parameters: dict[str, object], *, lock: threading.RLock | None = None,
+              progress: Progress | None = None) -> None:
+    """Run the code cells of ``nb`` in order, in a fresh namespace, filling their outputs in place.
+
+    The cell tagged ``parameters`` runs first as any other, then ``parameters`` are set in
+    the namespace (papermill's convention: they override the cell's defaults). ``lock`` is
+    held for one cell at a time. An exception in a cell propagates, naming the cell.
+    """
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    namespace: dict[str, object] = {"__name__": "__main__"}
+    for done, cell in enumerate(code):
+        with lock if lock is not None else nullcontext():
+            cell.outputs = _run_cell(cell.source, namespace, f"<cell {done + 1}>", done + 1)
+            cell.execution_count = done + 1
+        if "parameters" in cell.metadata.get("tags", []):
+            namespace.update(parameters)
+        if progress is not None:
+            progress(done + 1, len(code), "cells")
+
+
+def report_in_kernel(territory: TerritoryData, out_dir: str | os.PathLike, *, pdf: bool = False,
+                     notebook: str | os.PathLike | None = None, lock: threading.RLock | None = None,
+                     progress: Progress | None = None) -> ReportResult:
+    """Write ``out_dir/ID.ipynb``, ``out_dir/ID.html`` (and ``ID.pdf``) of ``territory`` from this process.
+
+    The same notebook, parameters and export as :func:`~collective_impact.report.execute.run_report`
+    (see the module for what differs); ``progress`` is told of each cell, then of the HTML
+    and PDF exports.
+
+    Raises
+    ------
+    RunError
+        A cell failed (message with the error's first line), or the id cannot name a file.
+    """
+    import nbformat
+
+    lang = territory.lang
+    territory_id = check_id(territory.territory_id, lang)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    nb_path, html_path = out / f"{territory_id}.ipynb", out / f"{territory_id}.html"
+    started = time.perf_counter()
+    nb = nbformat.read(notebook or EVALUATION_NOTEBOOK, as_version=4)
+    try:
+        run_cells(nb, notebook_parameters(territory), lock=lock, progress=progress)
+    except Exception as err:
+        raise RunError(t("report.failed", lang, territory=territory_id, error=describe_error(err),
+                         notebook=nb_path)) from err
+    finally:
+        write_bytes(nb_path, nbformat.writes(nb).encode("utf-8"), lang=lang)
+    if progress is not None:
+        progress(0, 1, "html")
+    export_html(nb, html_path, title=territory.title_text(), lang=lang)
+    pdf_path = None
+    if pdf:
+        if progress is not None:
+            progress(0, 1, "pdf")
+        pdf_path = export_pdf(html_path, out / f"{territory_id}.pdf", lang=lang)
+    return ReportResult(territory_id, nb_path, html_path, time.perf_counter() - started, 1, pdf_path)
