@@ -441,7 +441,12 @@ class EvaluationApp:
     # ------------------------------------------------------------ opening
     def open(self, territory: str | None, wave: int | None) -> None:
         """Show the evaluation of ``territory`` at ``wave`` from its first step."""
-        self._opened += 1
+        self._opened += 1  # first: a page built ahead for the previous opening stops at its next check
+        # under the lock: a page of the previous opening being built ahead lands nowhere
+        with self.lock:
+            self._open(territory, wave)
+
+    def _open(self, territory: str | None, wave: int | None) -> None:
         self.data, self.steps, self.report, self.synthesis = None, None, None, None
         self.forms, self.outputs = {}, {}
         self._prebuilt, self._delivered = {}, set()
@@ -504,9 +509,10 @@ class EvaluationApp:
     def _start_prefetch(self) -> None:
         if not self.prefetch or self.data is None:
             return
-        if self._prefetcher is not None and self._prefetcher.is_alive():
-            return  # it reads the current step before each page
+        if self._prefetcher is not None and self._prefetcher.is_alive() and self._prefetcher.opened == self._opened:
+            return  # it reads the current step before each page (one of an earlier opening stops by itself)
         self._prefetcher = threading.Thread(target=self._prefetch, args=(self._opened,), name="ci-steps", daemon=True)
+        self._prefetcher.opened = self._opened
         self._prefetcher.start()
 
     def _prefetch(self, opened: int) -> None:

@@ -1,0 +1,108 @@
+"""The guided evaluation answers at once: a step not built yet shows a placeholder naming it
+before the header changes, then its page; pages are built ahead in the background.
+
+Driven through the widgets (the browser sees the same sequence of widget updates, see
+test_cold_start_browser.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from collective_impact.apps.guided import EvaluationApp
+from collective_impact.store import Store
+
+TERRITORY = "QPV-NORD"
+TODAY = date(2026, 11, 26)
+
+
+def open_app(store: Store, **options) -> EvaluationApp:
+    return EvaluationApp(store, territory=TERRITORY, today=TODAY, **options)
+
+
+def record(app: EvaluationApp) -> list[tuple[str, str]]:
+    """Every update of the header and of the page under it, in order: ``("header", step title)``
+    or ``("body", what the page shows: "placeholder:<step id>" or "page:<step id>")``."""
+    events: list[tuple[str, str]] = []
+    steps = app.steps
+
+    def body(change):
+        (child,) = change["new"]
+        if "ci-step-placeholder" in child._dom_classes:
+            step_id = child.value.split('data-step="', 1)[1].split('"', 1)[0]
+            events.append(("body", f"placeholder:{step_id}"))
+        else:
+            shown = [c for c in child.children if any(k.startswith("ci-step-") for k in c._dom_classes)]
+            (klass,) = [k for k in shown[0]._dom_classes if k.startswith("ci-step-")]
+            events.append(("body", "page:" + klass.removeprefix("ci-step-")))
+
+    def header(change):
+        title = next(t for t in steps.titles if f"· {t}" in change["new"].replace("&#x27;", "'"))
+        events.append(("header", title))
+
+    steps.body.observe(body, names="children")
+    steps.indicator.observe(header, names="value")
+    return events
+
+
+def test_a_step_not_built_shows_its_placeholder_first_then_its_page(store):
+    app = open_app(store)
+    events = record(app)
+    titles = dict(zip(app.step_ids, app.steps.titles, strict=True))
+    assert app.steps.next()
+    assert events == [("body", "placeholder:agenda"), ("header", titles["agenda"]), ("body", "page:agenda")]
+    # straight to a step through the list: the same
+    events.clear()
+    app.steps.menu.value = app.step_ids.index("pivot")
+    assert events == [("body", "placeholder:pivot"), ("header", titles["pivot"]), ("body", "page:pivot")]
+    # back to a step already built: its page at once, no placeholder
+    events.clear()
+    assert app.steps.go(0)
+    assert events == [("header", titles["territoire"]), ("body", "page:territoire")]
+
+
+def test_the_placeholder_names_the_step_in_french_and_english(store):
+    app = open_app(store)
+    text = app.placeholder(2).value
+    assert f"Préparation de l&#x27;étape « {app.steps.titles[2]} »…" in text
+    assert 'class="ci-spinner"' in text
+    english = EvaluationApp(store, territory=TERRITORY, lang="en")
+    assert f"Preparing the step “{english.steps.titles[2]}”…" in english.placeholder(2).value
+
+
+def test_pages_are_built_ahead_and_shown_at_once(store, output_text):
+    app = open_app(store, prefetch=True)
+    assert app.wait_prefetched(timeout=300)
+    # every step but the synthesis (drawn with the appraisals saved when it is shown)
+    assert sorted(app.outputs) == sorted(set(app.step_ids) - {"synthese"})
+    # a name typed in one appraisal reaches the forms built ahead, as it would forms built later
+    first, *others = list(app.forms.values())
+    assert others and all(form.evaluator.value == "" for form in others)
+    first.band.value = "force"
+    first.justification.value = "Vu en comité."
+    first.evaluator.value = "Camille Martin"
+    assert first.save()
+    assert [form.evaluator.value for form in others] == ["Camille Martin"] * len(others)
+    assert not any(form.changed() for form in others)  # a name alone is nothing to save
+    events = record(app)
+    titles = dict(zip(app.step_ids, app.steps.titles, strict=True))
+    for index, step_id in enumerate(app.step_ids[1:-1], start=1):
+        assert app.steps.go(index)
+        assert f"{index + 1}. {titles[step_id]}" in output_text(app.outputs[step_id])
+    assert [kind for kind, what in events if what.startswith("placeholder")] == []
+    # the synthesis is built when asked for, behind its placeholder
+    events.clear()
+    assert app.steps.next()
+    assert events[0] == ("body", "placeholder:synthese")
+    assert events[-1] == ("body", "page:synthese")
+
+
+def test_opening_another_wave_drops_what_was_built_ahead_for_the_first(store):
+    app = open_app(store, prefetch=True)
+    ahead = app._prefetcher
+    app.prefetch = False  # nothing more built ahead after the change: only the first opening's work
+    app.chooser.wave.value = 1
+    ahead.join(timeout=300)
+    assert not ahead.is_alive()  # it stopped at its next figure or page
+    assert app.data.wave == 1
+    assert set(app.outputs) == {"territoire"} and app.forms == {}  # nothing of wave 2 landed

@@ -1,0 +1,84 @@
+"""Preheating in stages (``apps.kernels.CappedKernelManager.preheat_first``): at start only the
+first app's kernel is preheated; the others follow one at a time, each once the previous one
+is ready, and a page of an app not preheated yet is served all the same.
+
+One real server on a folder of three small notebooks (kernels start: about 15 s).
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+
+import nbformat
+import pytest
+
+from collective_impact.apps.server import VoilaServer, app_url, voila_command
+from collective_impact.store import Store
+
+
+def test_voila_command_preheats_the_home_app_first():
+    command = voila_command(port=8899)
+    assert "--CappedKernelManager.preheat_first=accueil.ipynb" in command
+    assert "--VoilaKernelManager.fill_delay=5" in command
+    # Voila's way (every pool at once) on demand, and nothing of it without preheating
+    assert not any("preheat_first" in option for option in voila_command(port=8899, preheat_first=None))
+    assert not any("preheat_first" in option or "fill_delay" in option
+                   for option in voila_command(port=8899, preheat=False))
+
+
+def _notebook(folder, name: str, text: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(f"print({text!r})")]
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+def _order(log: str, lines: list[str]) -> list[int]:
+    return [log.find(line) for line in lines]
+
+
+@pytest.mark.slow
+def test_pools_fill_one_at_a_time_home_first(tmp_path):
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    for name in ("accueil", "bravo", "charlie"):
+        _notebook(apps, name, f"page {name}")
+    store = tmp_path / "evaluation.sqlite"
+    Store(store)
+    # no page will take the home app's kernel: the others wait one second for it, not twenty
+    with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log",
+                     extra_args=["--CappedKernelManager.preheat_pause=1",
+                                 "--CappedKernelManager.preheat_page_time=0"]) as server:
+        assert server.wait_preheated(timeout=120)
+        log = server.log_tail(lines=10_000)
+        filled = [f"Kernel pool of {name}.ipynb is filled" for name in ("accueil", "bravo", "charlie")]
+        started = [f"Preheating the kernel of {name}.ipynb" for name in ("bravo", "charlie")]
+        positions = _order(log, [filled[0], started[0], filled[1], started[1], filled[2]])
+        assert -1 not in positions, log
+        # home filled, then bravo started and filled, then charlie: one at a time, in order
+        assert positions == sorted(positions), log
+        assert log.count("Kernel started:") == 3  # one kernel per app, no more
+        # a page works whatever the stage (here: every pool filled; the kernel is taken)
+        with urllib.request.urlopen(app_url(server.url, "charlie"), timeout=120) as response:
+            assert "page charlie" in response.read().decode("utf-8")
+
+
+@pytest.mark.slow
+def test_a_page_before_its_pool_is_filled_gets_a_kernel_of_its_own(tmp_path):
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    for name in ("accueil", "bravo"):
+        _notebook(apps, name, f"page {name}")
+    store = tmp_path / "evaluation.sqlite"
+    Store(store)
+    # the other pools wait a minute for a page of the home app: bravo is asked for meanwhile
+    with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log",
+                     extra_args=["--CappedKernelManager.preheat_pause=60"]) as server:
+        started = time.monotonic()
+        with urllib.request.urlopen(app_url(server.url, "bravo"), timeout=120) as response:
+            assert "page bravo" in response.read().decode("utf-8")
+        log = server.log_tail(lines=10_000)
+        assert time.monotonic() - started < 60
+        assert "Preheating the kernel of bravo.ipynb" not in log
+        assert "started for bravo.ipynb" in log  # a kernel of its own, started for the page
