@@ -19,6 +19,7 @@ so that they outlive the page.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -30,11 +31,13 @@ from collective_impact.apps.reports import DownloadPanel, RunPanel
 from collective_impact.apps.server import HOME_APP, app_url, list_apps
 from collective_impact.apps.upload import UploadPanel
 from collective_impact.apps.widgets import BusyButton, app_container, banner, html_box, open_app
+from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html, format_date, format_percent
 from collective_impact.metrics.assessment import response_rate
 from collective_impact.metrics.dates import evaluation_dates
 from collective_impact.report.batch import report_state
+from collective_impact.report.export import check_pdf_engine
 from collective_impact.store import Store
 
 __all__ = ["TERRITORY_APPS", "HomeApp", "home_app", "page_base", "reports_folder", "territory_states"]
@@ -216,6 +219,12 @@ class HomeApp:
                 f'<ul class="ci-apps">{items}</ul>')
 
 
+def _load_pdf_engine() -> None:
+    """Load WeasyPrint now (a second), if this machine has it: the page asks whether it can print PDFs."""
+    with contextlib.suppress(CollectiveImpactError):  # the page says why, when it asks
+        check_pdf_engine()
+
+
 def home_app(*, store: str | os.PathLike | Store | None = None, query: str | None = None,
              reports_dir: str | os.PathLike | None = None) -> HomeApp | widgets.Widget:
     """The evaluator's home page as the Voila notebook shows it.
@@ -223,5 +232,8 @@ def home_app(*, store: str | os.PathLike | Store | None = None, query: str | Non
     The store is ``store`` or ``$COLLECTIVE_IMPACT_STORE``; the language comes from the
     page's address (``?lang=en``). When the store cannot be opened, a panel explains why.
     """
+    # before the request: in a preheated kernel nobody waits yet, and the page's first
+    # question to the machine (can it print PDFs?) is then answered at once
+    _load_pdf_engine()
     return open_app(lambda opened, params: HomeApp(opened, lang=params.lang, reports_dir=reports_dir),
                     store=store, query=query, title="home.title", unavailable="home.unavailable")
