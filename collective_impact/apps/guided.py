@@ -420,8 +420,7 @@ class EvaluationApp:
         self.prefetch = prefetch
         #: Held while a page, a figure or the report is built (one at a time, see the notes).
         self.lock = threading.RLock()
-        self._prebuilt: dict[int, widgets.Widget] = {}  # pages built ahead, not shown yet
-        self._delivered: set[int] = set()  # pages handed to the steps widget
+        self._pages: dict[int, widgets.Widget] = {}  # the pages built (shown, or built ahead)
         self._opened = 0  # bumped by each opening: a background build of an earlier opening stops
         self._prefetcher: threading.Thread | None = None
 
@@ -449,7 +448,7 @@ class EvaluationApp:
     def _open(self, territory: str | None, wave: int | None) -> None:
         self.data, self.steps, self.report, self.synthesis = None, None, None, None
         self.forms, self.outputs = {}, {}
-        self._prebuilt, self._delivered = {}, set()
+        self._pages = {}
         self._synthesis_judgments = None
         self._warned = None
         if territory is None:
@@ -479,11 +478,9 @@ class EvaluationApp:
     def _page(self, index: int) -> widgets.Widget:
         """Page ``index`` for the steps widget: built ahead by the background thread, or now."""
         with self.lock:
-            page = self._prebuilt.pop(index, None)
-            if page is None:
-                page = self._build_page(self.step_list[index])
-            self._delivered.add(index)
-            return page
+            if index not in self._pages:
+                self._pages[index] = self._build_page(self.step_list[index])
+            return self._pages[index]
 
     def placeholder(self, index: int) -> widgets.Widget:
         """What stands for page ``index`` while it is built: its name and a moving sign."""
@@ -494,10 +491,10 @@ class EvaluationApp:
         return box
 
     def _needs_building(self, index: int) -> bool:
-        if self.step_list[index].id == evaluation_steps.STEP_IDS[-1] and index in self._delivered:
+        if self.step_list[index].id == evaluation_steps.STEP_IDS[-1] and index in self._pages:
             # the synthesis is drawn again when the stored appraisals changed
             return not self._judgments().equals(self._synthesis_judgments)
-        return index not in self._delivered and index not in self._prebuilt
+        return index not in self._pages
 
     def _prefetch_order(self) -> list[int]:
         current = self.steps.index if self.steps is not None else 0
@@ -517,8 +514,7 @@ class EvaluationApp:
 
     def _prefetch(self, opened: int) -> None:
         while opened == self._opened:
-            todo = [index for index in self._prefetch_order() if index not in self._delivered
-                    and index not in self._prebuilt]
+            todo = [index for index in self._prefetch_order() if index not in self._pages]
             if not todo:
                 return
             index = todo[0]
@@ -532,9 +528,9 @@ class EvaluationApp:
                         with self.lock:
                             block.image()
                 with self.lock:
-                    if opened != self._opened or index in self._delivered:
+                    if opened != self._opened or index in self._pages:
                         continue
-                    self._prebuilt[index] = self._build_page(step)
+                    self._pages[index] = self._build_page(step)
             except Exception:  # the page, built when shown, will say what failed
                 return
 
@@ -584,9 +580,12 @@ class EvaluationApp:
         form = self.form_on_page(current)
         if form is None or not form.changed() or self._warned == current:
             self._warned = None
-            if self.steps is not None and self._needs_building(target):
-                # before the header changes: the page under it names the step it will show
-                self.steps.body.children = (self.placeholder(target),)
+            if self.steps is not None:
+                # before the header changes, the page under it becomes the new step's (or
+                # its placeholder, naming it, while it is built): never the previous step's
+                # content under the new step's name
+                self.steps.body.children = ((self.placeholder(target),) if self._needs_building(target)
+                                            else (self._pages[target],))
             if self.step_list[target].id == evaluation_steps.STEP_IDS[-1]:
                 # drawn before the page shows, so that the old synthesis is not seen first
                 self.refresh_synthesis()
