@@ -24,6 +24,7 @@ Prints the p50/p95/max of each, and the targets: step change p95 ≤ 1.5 s, repo
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -35,6 +36,11 @@ from collective_impact.demo import demo_tables
 from collective_impact.report.bundle import open_territory
 from collective_impact.report.execute import run_report
 from collective_impact.store import Store
+
+
+def steps_menu(page):
+    """The list of the steps ("1. …" to "7. …"), not the wave's."""
+    return page.locator("select", has=page.locator("option", has_text=re.compile(r"^1\.\s")))
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -69,7 +75,7 @@ def percentile(values: list[float], q: float) -> float:
 MOVES = {
     "next": lambda page, number: page.get_by_role("button", name="Suivant").click(),
     "previous": lambda page, number: page.get_by_role("button", name="Précédent").last.click(),
-    "menu": lambda page, number: page.locator("select").first.select_option(index=number - 1),
+    "menu": lambda page, number: steps_menu(page).select_option(index=number - 1),
 }
 
 
@@ -111,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.goto(app_url(server.url, "evaluation", territoire=TERRITORY))
                 page.get_by_text("Étape 1 sur 7", exact=True).wait_for(timeout=180_000)
-                options = page.locator("select option").all_inner_texts()
-                titles = [text.split(". ", 1)[1] for text in options[:7]]
+                titles = [text.replace("\xa0", " ").split(". ", 1)[1]
+                  for text in steps_menu(page).locator("option").all_text_contents()]
                 ids = ["territoire", "agenda", "mesure", "activites", "communication", "pivot", "synthese"]
                 page.get_by_role("heading", name=f"1. {titles[0]}").wait_for(timeout=120_000)
                 moves = [("next", n) for n in range(2, 8)] + [("previous", n) for n in range(6, 0, -1)]
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"run {run + 1}: {kind:>8} to step {number}: sign {sign:.2f} s, content {content:.2f} s"
                           f"{'' if clean else '  (previous content under the new header!)'}", flush=True)
                 if run == 0:
-                    page.locator("select").first.select_option(index=6)
+                    steps_menu(page).select_option(index=6)
                     page.get_by_role("heading", name=f"7. {titles[6]}").wait_for(timeout=120_000)
                     start = time.perf_counter()
                     page.get_by_role("button", name="Produire le rapport").click()

@@ -1,0 +1,136 @@
+"""The evaluator's server right after it starts, in a real browser (Debian's chromium).
+
+The server is the one ``collective-impact app`` runs (:func:`~collective_impact.apps.access.evaluator_server`,
+with a start token and its kernels preheated in stages), started by the test on a copy of
+the demo store, and the browser asks for the first page as soon as it answers, as an
+evaluator would after reading the address in the terminal. Then each app's first widget,
+and the guided evaluation's step changes: what is under the header always belongs to the
+step it names (its placeholder or its page), never to the previous one.
+
+No timing is asserted here (benchmarks/app_first_render.py --cold-start and
+benchmarks/guided_steps.py measure).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from collective_impact.apps.access import evaluator_server
+from collective_impact.apps.server import app_url
+from collective_impact.demo import demo_tables
+from collective_impact.i18n import t
+from collective_impact.store import Store
+from collective_impact.tokens import new_token
+
+pytestmark = pytest.mark.browser
+TERRITORY = "QPV-NORD"
+STEP_IDS = ["territoire", "agenda", "mesure", "activites", "communication", "pivot", "synthese"]
+
+
+def steps_menu(page):
+    """The list of the steps ("1. …" to "7. …"), not the wave's."""
+    return page.locator("select", has=page.locator("option", has_text=re.compile(r"^1\.\s")))
+
+
+# Whether everything shown under the header belongs to step ``id``: its page (the output of
+# class ci-step-<id>) or its placeholder (data-step="<id>"), and at least one of them.
+SHOWS_ONLY = """(id) => {
+    let seen = false;
+    for (const e of document.querySelectorAll('[class*="ci-step-"]')) {
+        if (e.offsetParent === null) continue;
+        if (e.classList.contains('ci-step-preparing')) {
+            if (e.dataset.step !== id) return false;
+            seen = true;
+            continue;
+        }
+        for (const c of e.classList) {
+            if (!c.startsWith('ci-step-') || c === 'ci-step-placeholder' || c === 'ci-step-preparing') continue;
+            if (c !== 'ci-step-' + id) return false;
+            seen = true;
+        }
+    }
+    return seen; }"""
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory):
+    """The evaluator's server, started for this module; ``cold.url`` and ``cold.token``."""
+    folder = tmp_path_factory.mktemp("cold")
+    store = folder / "evaluation.sqlite"
+    Store(store).import_tables(demo_tables())
+    token = new_token()
+    server = evaluator_server(store, token=token, log_path=folder / "voila.log")
+    server.start()  # returns as soon as it answers: the kernels are still starting
+    try:
+        yield type("Cold", (), {"url": server.url, "token": token, "server": server})
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser, cold):
+    """A browser page signed in with the start token; the first page asked for at once."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(180_000)
+    page.goto(f"{cold.url}?token={cold.token}")
+    yield page
+    context.close()
+
+
+def test_first_page_after_the_start_is_the_home_app(signed_in, cold):
+    page = signed_in
+    page.get_by_role("heading", name=t("home.title", "fr")).wait_for()
+    # the home app, with the territories of the store
+    page.locator(f'tr[data-territory="{TERRITORY}"]').wait_for()
+    assert "accueil.ipynb" in page.url
+    log = cold.server.log_tail(lines=10_000)
+    # its kernel was preheated alone first: no other app's preheating started before it was filled
+    filled = log.find("Kernel pool of accueil.ipynb is filled")
+    assert filled != -1
+    assert "Preheating the kernel of" not in log[:filled]
+
+
+@pytest.mark.parametrize(("app", "first"), [
+    ("evaluation", lambda page: page.get_by_text("Étape 1 sur 7", exact=True)),
+    ("questionnaire", lambda page: page.get_by_role("button", name="Commencer")),
+    ("saisie", lambda page: page.get_by_role("heading", name=t("forms.s.title", "fr"))),
+    ("tableau_de_bord", lambda page: page.get_by_role("heading", name=t("guided.d.title", "fr"))),
+])
+def test_each_app_shows_its_first_widget(signed_in, cold, app, first):
+    page = signed_in.context.new_page()
+    page.set_default_timeout(180_000)
+    try:
+        page.goto(app_url(cold.url, app, territoire=TERRITORY))
+        first(page).first.wait_for()
+    finally:
+        page.close()
+
+
+def test_guided_steps_show_only_the_step_named(signed_in, cold):
+    page = signed_in.context.new_page()
+    page.set_default_timeout(180_000)
+    try:
+        page.goto(app_url(cold.url, "evaluation", territoire=TERRITORY))
+        page.get_by_text("Étape 1 sur 7", exact=True).wait_for()
+        titles = [text.replace("\xa0", " ").split(". ", 1)[1]
+                  for text in steps_menu(page).locator("option").all_text_contents()]
+        page.get_by_role("heading", name=f"1. {titles[0]}").wait_for()
+        # at once, without giving the background time to build ahead: through the list, then on
+        moves = [("menu", 5), ("next", 6), ("next", 7), ("menu", 3), ("previous", 2), ("menu", 5)]
+        for kind, number in moves:
+            if kind == "menu":
+                steps_menu(page).select_option(index=number - 1)
+            elif kind == "next":
+                page.get_by_role("button", name="Suivant").click()
+            else:
+                page.get_by_role("button", name="Précédent").last.click()
+            page.get_by_text(f"Étape {number} sur 7", exact=True).wait_for()
+            assert page.evaluate(SHOWS_ONLY, STEP_IDS[number - 1]), (kind, number)
+            page.get_by_role("heading", name=f"{number}. {titles[number - 1]}").wait_for()
+            assert page.evaluate(SHOWS_ONLY, STEP_IDS[number - 1]), (kind, number)
+        assert page.get_by_text("Préparation de l'étape").count() == 0  # every placeholder replaced
+    finally:
+        page.close()
