@@ -111,10 +111,18 @@ def main(argv: list[str] | None = None) -> int:
         store = Store(tmp / "bench.sqlite")
         store.import_tables(demo_tables())
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        with VoilaServer(store.path, log_path=tmp / "voila.log") as server:
-            server.wait_preheated(settle=3)
+        # the guided evaluation's kernel preheated first (the home app's would be, with `app`)
+        with VoilaServer(store.path, log_path=tmp / "voila.log", preheat_first="evaluation") as server:
+            deadline = time.monotonic() + 300
+            while "Kernel pool of evaluation.ipynb is filled" not in server.log_tail(10_000):
+                if time.monotonic() > deadline:
+                    print("the guided evaluation's kernel did not start", file=sys.stderr)
+                    return 1
+                time.sleep(0.5)
+            time.sleep(5)  # it runs its notebook up to the request
             for run in range(args.runs):
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.on("console", lambda message: message.type == "error" and print("browser:", message.text))
                 page.goto(app_url(server.url, "evaluation", territoire=TERRITORY))
                 page.get_by_text("Étape 1 sur 7", exact=True).wait_for(timeout=180_000)
                 titles = [text.replace("\xa0", " ").split(". ", 1)[1]

@@ -1,0 +1,112 @@
+"""The guided evaluation's report made in the page's kernel (``apps.kernel_report``): the
+notebook's cells run in order in a fresh namespace, papermill's parameters convention, the
+displays captured as a kernel records them, and the same HTML as the batch's report.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import nbformat
+import pytest
+
+from collective_impact.apps.kernel_report import notebook_parameters, report_in_kernel, run_cells
+from collective_impact.errors import RunError
+from collective_impact.report.bundle import open_territory
+from collective_impact.report.execute import run_report
+
+TERRITORY = "QPV-NORD"
+
+
+class CountingLock:
+    """A lock recording how many times it was taken, and whether it is held now."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.taken = 0
+        self.held = False
+
+    def __enter__(self):
+        self.lock.acquire()
+        self.taken += 1
+        self.held = True
+        return self
+
+    def __exit__(self, *exc):
+        self.held = False
+        self.lock.release()
+
+
+def notebook(*cells) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = list(cells)
+    return nb
+
+
+def code(source: str, *tags: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def test_cells_run_in_order_with_the_parameters_given():
+    lock = CountingLock()
+    nb = notebook(
+        nbformat.v4.new_markdown_cell("# Titre"),
+        code('territory_id = "DEFAUT"\nlang = "fr"', "parameters"),
+        code("from IPython.display import Markdown, display\n"
+             "display(Markdown(f'**{territory_id}**'))\nprint('une ligne')"),
+        code("territory_id.lower(), LOCK.held"),
+        code("x = 1  # nothing shown"),
+    )
+    seen = []
+    run_cells(nb, {"territory_id": "QPV-NORD", "LOCK": lock}, lock=lock,
+              progress=lambda done, total, phase: seen.append((done, total, phase)))
+    display_cell, value_cell, quiet = nb.cells[2], nb.cells[3], nb.cells[4]
+    assert [o.output_type for o in display_cell.outputs] == ["stream", "display_data"]
+    assert display_cell.outputs[0].text == "une ligne\n"
+    # the parameter given overrides the cell's default, as papermill's injected cell does
+    assert display_cell.outputs[1].data["text/markdown"] == "**QPV-NORD**"
+    assert [o.output_type for o in value_cell.outputs] == ["execute_result"]
+    assert value_cell.outputs[0].data["text/plain"] == "('qpv-nord', True)"  # the lock held while it ran
+    assert value_cell.execution_count == 3
+    assert quiet.outputs == []
+    assert nb.cells[0].cell_type == "markdown"  # left as it is
+    assert lock.taken == 4 and not lock.held  # one cell at a time, released after each
+    assert seen == [(1, 4, "cells"), (2, 4, "cells"), (3, 4, "cells"), (4, 4, "cells")]
+
+
+def test_each_run_has_a_fresh_namespace():
+    first = notebook(code("leak = 'première'"))
+    run_cells(first, {})
+    second = notebook(code("'leak' in dir()"))
+    run_cells(second, {})
+    assert second.cells[0].outputs[0].data["text/plain"] == "False"
+
+
+def test_a_failing_cell_is_a_run_error_naming_the_territory(demo_store, tmp_path):
+    bad = tmp_path / "bad.ipynb"
+    nbformat.write(notebook(code("territory_id = None", "parameters"), code("1 / 0")), bad)
+    territory = open_territory(demo_store, TERRITORY)
+    with pytest.raises(RunError, match="QPV-NORD.*ZeroDivisionError"):
+        report_in_kernel(territory, tmp_path / "out", notebook=bad)
+    # the partial notebook is kept for diagnosis, as the batch keeps it
+    assert (tmp_path / "out" / "QPV-NORD.ipynb").is_file()
+
+
+def test_parameters_are_those_of_the_territory_as_opened(demo_store):
+    territory = open_territory(demo_store, TERRITORY, wave=1)
+    assert notebook_parameters(territory) == {
+        "territory_id": TERRITORY, "store_path": str(demo_store.resolve()), "lang": "fr", "wave": 1,
+        "as_of": territory.as_of.date().isoformat()}
+
+
+@pytest.mark.slow
+def test_the_html_report_is_the_batch_report(demo_store, tmp_path):
+    territory = open_territory(demo_store, TERRITORY)
+    here = report_in_kernel(territory, tmp_path / "here")
+    batch = run_report(TERRITORY, store_path=demo_store, out_dir=tmp_path / "batch", wave=territory.wave,
+                       as_of=territory.as_of.date().isoformat())
+    assert here.html.read_text(encoding="utf-8") == batch.html.read_text(encoding="utf-8")
+    assert here.pdf is None
