@@ -424,6 +424,9 @@ class EvaluationApp:
         #: Held while a page, a figure or the report is built (one at a time, see the notes).
         self.lock = threading.RLock()
         self._pages: dict[int, widgets.Widget] = {}  # the pages built (shown, or built ahead)
+        self._frames: dict[int, widgets.VBox] = {}  # with prefetch: what the steps widget shows per step
+        self._wanted: int | None = None  # with prefetch: the page asked for, built first
+        self._frame_lock = threading.Lock()  # the pages built and the frames showing them
         self._opened = 0  # bumped by each opening: a background build of an earlier opening stops
         self._prefetcher: threading.Thread | None = None
 
@@ -451,7 +454,7 @@ class EvaluationApp:
     def _open(self, territory: str | None, wave: int | None) -> None:
         self.data, self.steps, self.report, self.synthesis = None, None, None, None
         self.forms, self.outputs = {}, {}
-        self._pages = {}
+        self._pages, self._frames, self._wanted = {}, {}, None
         self._synthesis_judgments = None
         self._warned = None
         if territory is None:
@@ -479,11 +482,30 @@ class EvaluationApp:
 
     # ------------------------------------------------------------ building the pages
     def _page(self, index: int) -> widgets.Widget:
-        """Page ``index`` for the steps widget: built ahead by the background thread, or now."""
-        with self.lock:
-            if index not in self._pages:
-                self._pages[index] = self._build_page(self.step_list[index])
-            return self._pages[index]
+        """Page ``index`` for the steps widget.
+
+        Without ``prefetch``, the page, built now if needed. With it, at once, the step's
+        frame: its page when built, else its placeholder, replaced by the background thread
+        (which builds the page asked for first). The page's own thread then never waits for
+        a figure: it answers the browser at once (header and placeholder), and every change
+        of the frame reaches the browser as soon as it is made.
+        """
+        if not self.prefetch:
+            with self.lock:
+                if index not in self._pages:
+                    self._pages[index] = self._build_page(self.step_list[index])
+                return self._pages[index]
+        with self._frame_lock:  # never held while drawing: the page's thread does not wait here
+            frame = self._frames.get(index)
+            if frame is None:
+                frame = self._frames[index] = widgets.VBox(layout=widgets.Layout(width="100%"))
+            if self._needs_building(index):
+                frame.children = (self.placeholder(index),)
+                self._wanted = index
+            elif frame.children != (self._pages[index],):
+                frame.children = (self._pages[index],)
+        self._start_prefetch()
+        return frame
 
     def placeholder(self, index: int) -> widgets.Widget:
         """What stands for page ``index`` while it is built: its name and a moving sign."""
@@ -509,31 +531,61 @@ class EvaluationApp:
         if not self.prefetch or self.data is None:
             return
         if self._prefetcher is not None and self._prefetcher.is_alive() and self._prefetcher.opened == self._opened:
-            return  # it reads the current step before each page (one of an earlier opening stops by itself)
+            return  # it reads the page asked for before each figure (one of an earlier opening stops by itself)
         self._prefetcher = threading.Thread(target=self._prefetch, args=(self._opened,), name="ci-steps", daemon=True)
         self._prefetcher.opened = self._opened
         self._prefetcher.start()
 
+    def _next_to_build(self) -> int | None:
+        with self._frame_lock:
+            wanted = self._wanted
+            if wanted is not None and self._needs_building(wanted):
+                return wanted
+            self._wanted = None
+        todo = [index for index in self._prefetch_order() if index not in self._pages]
+        return todo[0] if todo else None
+
     def _prefetch(self, opened: int) -> None:
         while opened == self._opened:
-            todo = [index for index in self._prefetch_order() if index not in self._pages]
-            if not todo:
+            index = self._next_to_build()
+            if index is None:
                 return
-            index = todo[0]
             step = self.step_list[index]
             try:
-                # figure by figure, so that a page asked for meanwhile waits for one figure at most
+                # figure by figure: a page asked for meanwhile is taken up after one figure
+                interrupted = False
                 for block in step.blocks:
                     if opened != self._opened:
                         return
+                    if self._wanted is not None and self._wanted != index:
+                        interrupted = True
+                        break
                     if block.kind == "figure":
                         with self.lock:
                             block.image()
+                if interrupted:
+                    continue
                 with self.lock:
-                    if opened != self._opened or index in self._pages:
-                        continue
-                    self._pages[index] = self._build_page(step)
-            except Exception:  # the page, built when shown, will say what failed
+                    if opened != self._opened:
+                        return
+                    if index in self._pages:  # the synthesis, drawn again with the appraisals stored now
+                        self.refresh_synthesis()
+                        page = self._pages[index]
+                    else:
+                        page = self._build_page(step)
+                with self._frame_lock:
+                    if opened != self._opened:
+                        return
+                    self._pages[index] = page
+                    frame = self._frames.get(index)
+                    if frame is not None:
+                        frame.children = (page,)
+                    if self._wanted == index:
+                        self._wanted = None
+            except Exception as err:  # said on the page asked for, if any
+                frame = self._frames.get(self._wanted if self._wanted is not None else index)
+                if frame is not None:
+                    frame.children = (html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error")),)
                 return
 
     def wait_prefetched(self, timeout: float = 120.0) -> bool:
@@ -586,6 +638,9 @@ class EvaluationApp:
                 # before the header changes, the page under it becomes the new step's (or
                 # its placeholder, naming it, while it is built): never the previous step's
                 # content under the new step's name
+                if self.prefetch:
+                    self.steps.body.children = (self._page(target),)
+                    return True  # built (or the synthesis drawn again) by the background thread
                 self.steps.body.children = ((self.placeholder(target),) if self._needs_building(target)
                                             else (self._pages[target],))
             if self.step_list[target].id == evaluation_steps.STEP_IDS[-1]:
@@ -599,9 +654,11 @@ class EvaluationApp:
 
     def _on_page(self, old: int, new: int) -> None:
         self._warned = None
+        if self.prefetch:
+            self._start_prefetch()
+            return
         if self.step_list[new].id == evaluation_steps.STEP_IDS[-1]:
             self.refresh_synthesis()
-        self._start_prefetch()
 
     def refresh_synthesis(self) -> None:
         """Draw the synthesis again if the stored appraisals changed since it was drawn."""

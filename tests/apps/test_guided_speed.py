@@ -20,6 +20,25 @@ def open_app(store: Store, **options) -> EvaluationApp:
     return EvaluationApp(store, territory=TERRITORY, today=TODAY, **options)
 
 
+def describe(widget) -> str:
+    """What ``widget`` shows: ``"placeholder:<step id>"`` or ``"page:<step id>"`` (the first found)."""
+    todo = [widget]
+    while todo:
+        current = todo.pop(0)
+        if "ci-step-placeholder" in current._dom_classes:
+            return "placeholder:" + current.value.split('data-step="', 1)[1].split('"', 1)[0]
+        pages = [k for k in current._dom_classes if k.startswith("ci-step-")]
+        if pages:
+            return "page:" + pages[0].removeprefix("ci-step-")
+        todo += list(getattr(current, "children", ()))
+    return "nothing"
+
+
+def shown(app: EvaluationApp) -> str:
+    (child,) = app.steps.body.children
+    return describe(child)
+
+
 def record(app: EvaluationApp) -> list[tuple[str, str]]:
     """Every update of the header and of the page under it, in order: ``("header", step title)``
     or ``("body", what the page shows: "placeholder:<step id>" or "page:<step id>")``."""
@@ -28,13 +47,7 @@ def record(app: EvaluationApp) -> list[tuple[str, str]]:
 
     def body(change):
         (child,) = change["new"]
-        if "ci-step-placeholder" in child._dom_classes:
-            step_id = child.value.split('data-step="', 1)[1].split('"', 1)[0]
-            events.append(("body", f"placeholder:{step_id}"))
-        else:
-            shown = [c for c in child.children if any(k.startswith("ci-step-") for k in c._dom_classes)]
-            (klass,) = [k for k in shown[0]._dom_classes if k.startswith("ci-step-")]
-            events.append(("body", "page:" + klass.removeprefix("ci-step-")))
+        events.append(("body", describe(child)))
 
     def header(change):
         title = next(t for t in steps.titles if f"· {t}" in change["new"].replace("&#x27;", "'"))
@@ -84,17 +97,30 @@ def test_pages_are_built_ahead_and_shown_at_once(store, output_text):
     assert first.save()
     assert [form.evaluator.value for form in others] == ["Camille Martin"] * len(others)
     assert not any(form.changed() for form in others)  # a name alone is nothing to save
-    events = record(app)
     titles = dict(zip(app.step_ids, app.steps.titles, strict=True))
     for index, step_id in enumerate(app.step_ids[1:-1], start=1):
         assert app.steps.go(index)
+        assert shown(app) == f"page:{step_id}"  # at once: built ahead
         assert f"{index + 1}. {titles[step_id]}" in output_text(app.outputs[step_id])
-    assert [kind for kind, what in events if what.startswith("placeholder")] == []
     # the synthesis is built when asked for, behind its placeholder
-    events.clear()
     assert app.steps.next()
-    assert events[0] == ("body", "placeholder:synthese")
-    assert events[-1] == ("body", "page:synthese")
+    assert shown(app) == "placeholder:synthese"
+    assert app.wait_prefetched(timeout=300)
+    assert shown(app) == "page:synthese"
+    assert "7. " in output_text(app.outputs["synthese"])
+
+
+def test_with_pages_built_in_the_background_a_move_answers_at_once(store, output_text):
+    app = open_app(store, prefetch=True)
+    events = record(app)
+    titles = dict(zip(app.step_ids, app.steps.titles, strict=True))
+    # straight to step 5 while the background is still at its first pages: the move does
+    # not wait for it; the placeholder comes first, before the header
+    app.steps.menu.value = 4
+    assert events == [("body", "placeholder:communication"), ("header", titles["communication"])]
+    assert app.wait_prefetched(timeout=300)
+    assert shown(app) == "page:communication"  # the frame shown was filled in place
+    assert "5. " in output_text(app.outputs["communication"])
 
 
 def test_opening_another_wave_drops_what_was_built_ahead_for_the_first(store):
