@@ -60,9 +60,10 @@ __all__ = ["EvaluationApp", "JudgmentForm", "ReportPanel", "evaluation_app"]
 
 #: The judgments' key besides the territory: one appraisal per wave and condition.
 JUDGMENT_KEY = ("territory_id", "wave", "condition")
-#: Steps whose page shows what is stored when it is shown (the appraisals, the action plan):
-#: never built ahead.
-_LIVE_STEPS = ("synthese", "suivi")
+#: The synthesis, drawn again when shown if the stored appraisals changed since it was drawn.
+_SYNTHESIS = "synthese"
+#: Steps whose page shows what is stored when it is first shown (the action plan): never built ahead.
+_NOT_AHEAD = ("suivi",)
 
 
 def _band_chip(fw: Framework, band: str | None, lang: str) -> str:
@@ -516,7 +517,7 @@ class EvaluationApp:
         return box
 
     def _needs_building(self, index: int) -> bool:
-        if self.step_list[index].id == _LIVE_STEPS[0] and index in self._pages:
+        if self.step_list[index].id == _SYNTHESIS and index in self._pages:
             # the synthesis is drawn again when the stored appraisals changed
             return not self._judgments().equals(self._synthesis_judgments)
         return index not in self._pages
@@ -525,7 +526,7 @@ class EvaluationApp:
         current = self.steps.index if self.steps is not None else 0
         # the next step first, then onwards, then back
         order = [*range(current + 1, len(self.step_list)), *range(0, current)]
-        return [index for index in order if self.step_list[index].id not in _LIVE_STEPS]
+        return [index for index in order if self.step_list[index].id not in _NOT_AHEAD]
 
     def _start_prefetch(self) -> None:
         if not self.prefetch or self.data is None:

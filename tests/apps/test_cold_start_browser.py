@@ -34,24 +34,19 @@ def steps_menu(page):
     return page.locator("select", has=page.locator("option", has_text=re.compile(r"^1\.\s")))
 
 
-# Whether everything shown under the header belongs to step ``id``: its page (the output of
-# class ci-step-<id>) or its placeholder (data-step="<id>"), and at least one of them.
-SHOWS_ONLY = """(id) => {
-    let seen = false;
-    for (const e of document.querySelectorAll('[class*="ci-step-"]')) {
-        if (e.offsetParent === null) continue;
-        if (e.classList.contains('ci-step-preparing')) {
-            if (e.dataset.step !== id) return false;
-            seen = true;
-            continue;
-        }
-        for (const c of e.classList) {
-            if (!c.startsWith('ci-step-') || c === 'ci-step-placeholder' || c === 'ci-step-preparing') continue;
-            if (c !== 'ci-step-' + id) return false;
-            seen = true;
-        }
-    }
-    return seen; }"""
+def shows_only(page, step_id: str) -> bool:
+    """Whether everything shown under the header belongs to ``step_id``: its page (the output
+    of class ``ci-step-<id>``) or its placeholder (``data-step="<id>"``), at least one of them."""
+    # one look at the page (it may change between two)
+    seen = page.locator("[class*='ci-step-']").evaluate_all(
+        "els => els.filter(e => e.offsetParent !== null).map(e => [e.className, e.dataset.step || ''])")
+    owners = []
+    for classes, step in seen:
+        if "ci-step-preparing" in classes.split():
+            owners.append(step)
+        owners += [c.removeprefix("ci-step-") for c in classes.split()
+                   if c.startswith("ci-step-") and c not in ("ci-step-placeholder", "ci-step-preparing")]
+    return bool(owners) and set(owners) == {step_id}
 
 
 @pytest.fixture(scope="module")
@@ -128,9 +123,9 @@ def test_guided_steps_show_only_the_step_named(signed_in, cold):
             else:
                 page.get_by_role("button", name="Précédent").last.click()
             page.get_by_text(f"Étape {number} sur 7", exact=True).wait_for()
-            assert page.evaluate(SHOWS_ONLY, STEP_IDS[number - 1]), (kind, number)
+            assert shows_only(page, STEP_IDS[number - 1]), (kind, number)
             page.get_by_role("heading", name=f"{number}. {titles[number - 1]}").wait_for()
-            assert page.evaluate(SHOWS_ONLY, STEP_IDS[number - 1]), (kind, number)
+            assert shows_only(page, STEP_IDS[number - 1]), (kind, number)
         assert page.get_by_text("Préparation de l'étape").count() == 0  # every placeholder replaced
     finally:
         page.close()
