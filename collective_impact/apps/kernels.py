@@ -114,8 +114,8 @@ class CappedKernelManager(AsyncMappingKernelManager):
         # class's first): the pools of the apps after the first are sized 0 for now
         root = Path(self.parent.root_dir)
         names = sorted(str(path.relative_to(root)) for path in root.rglob("*.ipynb"))
-        if self.preheat_first not in names:
-            return
+        if self.preheat_first not in names or not self._notebook_filter(Path(self.preheat_first)):
+            return  # absent, or denied preheating (the partners' server preheats the questionnaire only)
         default = dict(self.kernel_pools_config.get("default", {}))
         if default.get("pool_size", 0) <= 0:
             return
