@@ -251,11 +251,15 @@ class ReportPanel:
     lock
         Held while the report's figures are drawn, one cell at a time (the app's pages are
         drawn under the same lock).
+    drawn
+        Returns the steps shown on the page (by id), whose figures the report takes when
+        its data are the same.
     """
 
     def __init__(self, territory: TerritoryData, *, unsaved: Callable[[], list[str]] | None = None,
-                 lock: threading.RLock | None = None) -> None:
+                 lock: threading.RLock | None = None, drawn: Callable[[], dict[str, Step]] | None = None) -> None:
         self.territory = territory
+        self.drawn = drawn
         self.lang = lang = territory.lang
         self.unsaved = unsaved
         self.lock = lock
@@ -331,7 +335,8 @@ class ReportPanel:
             with tempfile.TemporaryDirectory(prefix="ci-rapport-") as folder:
                 # the wave and the date of what the evaluator went through, so that the report
                 # is what they saw (an appraisal saved today would otherwise move the date)
-                result = report_in_kernel(territory, folder, pdf=False, lock=self.lock, progress=self._progress)
+                result = report_in_kernel(territory, folder, pdf=False, lock=self.lock, progress=self._progress,
+                                          drawn=self.drawn() if self.drawn is not None else None)
                 self.html = data = Path(result.html).read_bytes()
                 seconds = format_number(time.perf_counter() - started, lang, decimals=0)
                 self.link.value = download_link(data, self.filename("html"),
@@ -469,7 +474,7 @@ class EvaluationApp:
             self.data = None
             self.body.children = [html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))]
             return
-        self.report = ReportPanel(self.data, unsaved=self._unsaved_labels, lock=self.lock)
+        self.report = ReportPanel(self.data, unsaved=self._unsaved_labels, lock=self.lock, drawn=self._drawn_steps)
         pages = [lambda index=index: self._page(index) for index in range(len(self.step_list))]
         self.steps = Steps([step.title for step in self.step_list], pages, guard=self._guard, lang=self.lang,
                            menu=True)
@@ -674,6 +679,13 @@ class EvaluationApp:
             render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments
+
+    def _drawn_steps(self) -> dict[str, Step]:
+        """The steps as drawn on the page (the synthesis as last drawn), by id."""
+        steps = {step.id: step for step in self.step_list}
+        if self.synthesis is not None:
+            steps[self.synthesis.id] = self.synthesis
+        return steps
 
     def _judgments(self) -> pd.DataFrame:
         return self.store.load(["judgments"], territories=[self.data.territory_id])["judgments"]

@@ -15,6 +15,8 @@ The differences, none visible in the report: the cells run in a namespace of the
 (a fresh dict, not the kernel's user namespace), outside IPython's cell machinery (no
 ``post_execute`` hooks, no history); the figures are drawn by this process, holding ``lock`` for
 one cell at a time, so that the page's own figures and these are never drawn at once.
+The figures the page has already drawn are taken as they are when the notebook's data are
+the page's (:func:`reuse_figures`): same images, drawn once.
 """
 
 from __future__ import annotations
@@ -23,18 +25,19 @@ import ast
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 
 from collective_impact.errors import RunError
 from collective_impact.files import write_bytes
 from collective_impact.i18n import t
+from collective_impact.report.blocks import Step
 from collective_impact.report.bundle import TerritoryData
 from collective_impact.report.execute import EVALUATION_NOTEBOOK, ReportResult, check_id, describe_error
 from collective_impact.report.export import export_html, export_pdf
 
-__all__ = ["notebook_parameters", "report_in_kernel", "run_cells"]
+__all__ = ["notebook_parameters", "report_in_kernel", "reuse_figures", "run_cells"]
 
 #: ``progress(done, total, phase)``: ``phase`` is ``"cells"`` while the notebook runs, then
 #: ``"html"`` and ``"pdf"``.
@@ -81,12 +84,13 @@ def _run_cell(source: str, namespace: dict, name: str, count: int) -> list:
 
 
 def run_cells(nb, parameters: dict[str, object], *, lock: threading.RLock | None = None,
-              progress: Progress | None = None) -> None:
+              progress: Progress | None = None, after_cell: Callable[[dict], None] | None = None) -> None:
     """Run the code cells of ``nb`` in order, in a fresh namespace, filling their outputs in place.
 
     The cell tagged ``parameters`` runs first as any other, then ``parameters`` are set in
     the namespace (papermill's convention: they override the cell's defaults). ``lock`` is
-    held for one cell at a time. An exception in a cell propagates, naming the cell.
+    held for one cell at a time; ``after_cell(namespace)`` is called after each. An
+    exception in a cell propagates, naming the cell.
     """
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     namespace: dict[str, object] = {"__name__": "__main__"}
@@ -96,18 +100,53 @@ def run_cells(nb, parameters: dict[str, object], *, lock: threading.RLock | None
             cell.execution_count = done + 1
         if "parameters" in cell.metadata.get("tags", []):
             namespace.update(parameters)
+        if after_cell is not None:
+            after_cell(namespace)
         if progress is not None:
             progress(done + 1, len(code), "cells")
 
 
+def reuse_figures(drawn: Mapping[str, Step], opened: TerritoryData, namespace: dict) -> list[str]:
+    """Give the steps the notebook built (``namespace["steps"]``) the figures already drawn in ``drawn``.
+
+    Only when the notebook's territory (``namespace["territory"]``) has the same tables,
+    language, wave, date and framework as ``opened``, the territory the figures were drawn
+    from (a figure is a function of these): then the images are the ones the notebook would
+    draw. The synthesis only when the appraisals are the same too. Returns the steps whose
+    figures were taken.
+    """
+    mine, steps = namespace.get("territory"), namespace.get("steps")
+    if not isinstance(mine, TerritoryData) or not isinstance(steps, Mapping):
+        return []
+    if (mine.lang, mine.wave, mine.as_of, mine.framework) != (opened.lang, opened.wave, opened.as_of, opened.framework):
+        return []
+    differ = {name for name in set(mine.tables) | set(opened.tables)
+              if name not in mine.tables or name not in opened.tables or not mine.tables[name].equals(opened.tables[name])}
+    if differ - {"judgments"}:
+        return []
+    taken = []
+    for step_id, step in steps.items():
+        old = drawn.get(step_id)
+        if old is None or (differ and step_id == "synthese"):
+            continue
+        images = {block.name: block._cache.get("image") for block in old.blocks if block.kind == "figure"}
+        for block in step.blocks:
+            # Block keeps its drawn image in its cache: the notebook's block then shows the same
+            if block.kind == "figure" and images.get(block.name) is not None and "image" not in block._cache:
+                block._cache["image"] = images[block.name]
+                taken.append(step_id)
+    return sorted(set(taken))
+
+
 def report_in_kernel(territory: TerritoryData, out_dir: str | os.PathLike, *, pdf: bool = False,
                      notebook: str | os.PathLike | None = None, lock: threading.RLock | None = None,
-                     progress: Progress | None = None) -> ReportResult:
+                     progress: Progress | None = None, drawn: Mapping[str, Step] | None = None) -> ReportResult:
     """Write ``out_dir/ID.ipynb``, ``out_dir/ID.html`` (and ``ID.pdf``) of ``territory`` from this process.
 
     The same notebook, parameters and export as :func:`~collective_impact.report.execute.run_report`
     (see the module for what differs); ``progress`` is told of each cell, then of the HTML
-    and PDF exports.
+    and PDF exports. ``drawn``: the steps the page has shown (by id), whose figures the
+    report takes instead of drawing them again when the data are the same (:func:`reuse_figures`).
 
     Raises
     ------
@@ -123,8 +162,15 @@ def report_in_kernel(territory: TerritoryData, out_dir: str | os.PathLike, *, pd
     nb_path, html_path = out / f"{territory_id}.ipynb", out / f"{territory_id}.html"
     started = time.perf_counter()
     nb = nbformat.read(notebook or EVALUATION_NOTEBOOK, as_version=4)
+    pending = [drawn] if drawn else []
+
+    def after_cell(namespace: dict) -> None:
+        # once the notebook has built its steps, before it shows their figures
+        if pending and isinstance(namespace.get("steps"), Mapping):
+            reuse_figures(pending.pop(), territory, namespace)
+
     try:
-        run_cells(nb, notebook_parameters(territory), lock=lock, progress=progress)
+        run_cells(nb, notebook_parameters(territory), lock=lock, progress=progress, after_cell=after_cell)
     except Exception as err:
         raise RunError(t("report.failed", lang, territory=territory_id, error=describe_error(err),
                          notebook=nb_path)) from err

@@ -273,7 +273,7 @@ def opened(store: Store):
 
 def fake_reports(calls: list, monkeypatch):
     """Stand-ins for report_in_kernel writing a tiny HTML report, and export_pdf its PDF."""
-    def run(territory, out_dir, *, pdf, lock, progress):
+    def run(territory, out_dir, *, pdf, lock, progress, drawn):
         calls.append((territory.territory_id, Path(territory.store_path), territory.lang, territory.wave,
                       territory.as_of.date().isoformat(), pdf))
         progress(1, 2, "cells")

@@ -10,10 +10,11 @@ import threading
 import nbformat
 import pytest
 
-from collective_impact.apps.kernel_report import notebook_parameters, report_in_kernel, run_cells
+from collective_impact.apps.kernel_report import notebook_parameters, report_in_kernel, reuse_figures, run_cells
 from collective_impact.errors import RunError
 from collective_impact.report.bundle import open_territory
 from collective_impact.report.execute import run_report
+from collective_impact.report.steps import build_steps
 
 TERRITORY = "QPV-NORD"
 
@@ -110,3 +111,30 @@ def test_the_html_report_is_the_batch_report(demo_store, tmp_path):
                        as_of=territory.as_of.date().isoformat())
     assert here.html.read_text(encoding="utf-8") == batch.html.read_text(encoding="utf-8")
     assert here.pdf is None
+
+
+def _drawn_with(territory, marker: bytes) -> dict:
+    """The territory's steps, each figure "drawn" as a small SVG carrying ``marker``."""
+    steps = build_steps(territory)
+    for step in steps.values():
+        for block in step.blocks:
+            if block.kind == "figure":
+                block._cache["image"] = ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" width="10pt">'
+                                         + marker + b"</svg>")
+    return steps
+
+
+def test_figures_drawn_on_the_page_are_taken_when_the_data_are_the_same(demo_store):
+    page = open_territory(demo_store, TERRITORY)
+    drawn = _drawn_with(page, b"PAGE")
+    # what the notebook built: its own territory and steps, nothing drawn yet
+    mine = open_territory(demo_store, TERRITORY)
+    namespace = {"territory": mine, "steps": build_steps(mine)}
+    assert reuse_figures(drawn, page, namespace) == ["activites", "agenda", "communication", "mesure", "pivot",
+                                                     "synthese"]
+    assert b"PAGE" in namespace["steps"]["mesure"].block("indicator_progress").image()[1]
+    # other data (here another date): nothing taken, the notebook draws its own
+    other = open_territory(demo_store, TERRITORY, as_of="2026-01-01")
+    namespace = {"territory": other, "steps": build_steps(other)}
+    assert reuse_figures(drawn, page, namespace) == []
+    assert all("image" not in block._cache for step in namespace["steps"].values() for block in step.blocks)
