@@ -47,7 +47,8 @@ or the other, depending on the data (a sentence replaces a figure that would be 
 - ``synthese``: ``conditions``, ``judgments_note``, ``judgments`` (appraisals of an
   earlier wave), ``radar``, ``wave_change | no_change`` (or ``no_answers``), ``strengths``,
   ``vigilance``, ``next_steps``;
-- comparison: ``territory_heatmap | no_scores``, ``status_counts | no_indicators``, ``ranking``.
+- comparison: ``territory_heatmap | no_scores``, ``trajectories`` and ``first_last_changes``
+  ``| no_trajectories``, ``status_counts | no_indicators``, ``ranking``.
 
 ``items_heading`` and ``item_scores`` appear only when the condition has answers at the wave;
 each condition step ends with ``comments`` (the partners' comments, without their names) when
@@ -87,7 +88,7 @@ __all__ = ["COMPARISON_SECTION_IDS", "STEP_IDS", "build_comparison", "build_step
 #: The steps of a territory's evaluation, in order.
 STEP_IDS: tuple[str, ...] = ("territoire", "agenda", "mesure", "activites", "communication", "pivot", "synthese")
 #: The sections of the comparison report, in order.
-COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "indicateurs", "classement")
+COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "trajectoires", "indicateurs", "classement")
 
 _BUILDERS: dict[str, Callable] = {
     "territoire": territory.build, "agenda": agenda.build, "mesure": measure.build, "activites": activities.build,
@@ -178,12 +179,14 @@ def build_comparison(data: ComparisonData, *, min_respondents: int = MIN_RANKED_
     Returns
     -------
     dict
-        ``conditions`` (heatmap territories × conditions), ``indicateurs`` (indicator
+        ``conditions`` (heatmap territories × conditions), ``trajectoires`` (each
+        territory's trajectory, first-to-last changes), ``indicateurs`` (indicator
         statuses), ``classement`` (ranking with the caveats of small samples), as
         :class:`~collective_impact.report.blocks.Step` objects (shown with ``show_intro``,
         ``show_blocks``, ``show_conclusions``).
     """
     builders = {"conditions": lambda: comparison.conditions_section(data),
+                "trajectoires": lambda: comparison.trajectories_section(data),
                 "indicateurs": lambda: comparison.indicators_section(data),
                 "classement": lambda: comparison.ranking_section(data, min_respondents)}
     sections = {}
