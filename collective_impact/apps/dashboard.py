@@ -72,8 +72,6 @@ class DashboardApp:
     SECTIONS = ("conditions", "trajectory", "indicators", "responses", "meetings", "network")
     #: The title of a section, when it is not ``guided.d.<section>``.
     _TITLES = {"trajectory": "over_time.dashboard.title", "campaign": "campaigns.dashboard.title"}
-    #: The blocks of :func:`~collective_impact.report.steps.trajectory.trajectory_blocks` shown.
-    TRAJECTORY_BLOCKS = ("trajectory", "agreement", "first_last")
 
     def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
                  framework: Framework | None = None, lang: str = "fr") -> None:
@@ -179,7 +177,9 @@ class DashboardApp:
         }
         for name, shown in sections.items():
             self._draw(name, shown)
-        self._draw("trajectory", self._trajectory())
+        # each condition over the waves up to the chosen one, as the report of that wave shows it (with one
+        # wave, the sentence saying what cannot be computed yet)
+        self._draw("trajectory", trajectory_blocks(self.data))
         self._draw("meetings", [self._meetings(ev)])
         self._campaign(territory)
 
@@ -211,17 +211,6 @@ class DashboardApp:
                        + (f'<div class="ci-card-new">{escape_html(new)}</div>' if new else "") + "</div>"
                        for value, label, new in cards)
         return f'<div class="ci-cards">{html}</div>'
-
-    def _trajectory(self) -> list:
-        """Each condition over every wave (the report's own trajectory blocks), or why it cannot be shown yet."""
-        lang = self.lang
-        # the waves up to the one chosen, as the report of that wave shows them
-        waves = [w for w in self.data.waves if self.data.wave is not None and w <= self.data.wave]
-        if not waves:
-            return [Markdown(escape(t("over_time.dashboard.no_answers", lang)))]
-        if len(waves) == 1:
-            return [Markdown(escape(t("over_time.dashboard.single_wave", lang, wave=waves[0])))]
-        return [block for block in trajectory_blocks(self.data) if block.name in self.TRAJECTORY_BLOCKS]
 
     def _campaign(self, territory: str) -> None:
         """The follow-up of the territory's latest questionnaire campaign, per partner kind (hidden without one)."""

@@ -141,7 +141,7 @@ def test_the_dashboard_renders_each_trajectory(waves_store, territory_id):
                                     for item in outputs))
     images = [mime for item in outputs for mime in item["data"] if mime.startswith("image/")]
     if n_waves == 1:
-        assert "Une seule vague de réponses jusqu'ici (vague 1)" in shown
+        assert "Une seule vague de questionnaire (vague 1)" in shown
         assert not images
     else:
         assert "seule vague" not in shown
