@@ -19,6 +19,7 @@ import pytest
 from collective_impact.apps.dashboard import DashboardApp
 from collective_impact.demo import demo_tables
 from collective_impact.framework import load_framework
+from collective_impact.report.batch import run_batch
 from collective_impact.report.bundle import open_comparison, open_territory
 from collective_impact.report.steps import build_comparison, build_steps
 from collective_impact.store import Store
@@ -146,3 +147,25 @@ def test_the_dashboard_renders_each_trajectory(waves_store, territory_id):
     else:
         assert "seule vague" not in shown
         assert images
+
+
+@pytest.mark.slow
+def test_the_batch_reports_say_what_one_wave_cannot_show(waves_store, tmp_path):
+    """The real path: every notebook run by papermill and exported, then summary.csv."""
+    out = tmp_path / "rapports"
+    result = run_batch(store_path=waves_store, out_dir=out, territories=["HAUTS-1", "HAUTS-6"], workers=2,
+                       progress=False)
+    assert result.ok
+    def page(name: str) -> str:
+        return html.unescape(re.sub(r"<[^>]+>", " ", (out / name).read_text(encoding="utf-8")))
+
+    assert "seule vague" in page("HAUTS-1.html")
+    assert "seule vague" not in page("HAUTS-6.html")
+    comparison = page("comparaison.html")
+    assert "Les trajectoires, vague après vague" in comparison and "vague 1 seulement" in comparison
+    summary = pd.read_csv(out / "summary.csv", sep=";", decimal=",", encoding="utf-8-sig").set_index("territory_id")
+    assert set(summary.loc["HAUTS-1", [f"{c.id}_verdict" for c in FW.conditions]]) == {"single_wave"}
+    changes = first_last_changes("HAUTS-6")
+    for condition in FW.condition_ids:
+        assert summary.at["HAUTS-6", f"{condition}_change"] == pytest.approx(changes[condition], abs=1e-9)
+        assert summary.at["HAUTS-6", f"{condition}_verdict"] in {"up", "down", "flat"}
