@@ -133,7 +133,8 @@ def test_the_comparison_renders_the_three_trajectories(waves_store):
     assert "HAUTS-1" not in texts["trajectoires"]  # names, never ids
 
 
-@pytest.mark.parametrize("territory_id", list(WAVES))
+# two waves: the demo's own territories, in tests/apps/test_dashboard.py
+@pytest.mark.parametrize("territory_id", ["HAUTS-1", "HAUTS-6"])
 def test_the_dashboard_renders_each_trajectory(waves_store, territory_id):
     n_waves = WAVES[territory_id][1]
     app = DashboardApp(Store(waves_store), territory=territory_id)
@@ -146,7 +147,9 @@ def test_the_dashboard_renders_each_trajectory(waves_store, territory_id):
         assert not images
     else:
         assert "seule vague" not in shown
-        assert images
+        assert "De la vague 1 à la vague 6 (6 vagues)" in shown
+        # the scores with their interval and n, and agreement over time: two figures
+        assert len(images) == 2
 
 
 @pytest.mark.slow
