@@ -67,6 +67,12 @@ def _wave_axis(ax, waves: list[int], lang: str) -> None:
     ax.set_xlabel(t("plots.trajectory.wave_axis", lang), fontsize=NOTE_SIZE + 0.5)
 
 
+def _no_answer(ax, lang: str) -> None:
+    """"pas de réponse" in the middle of a panel left empty."""
+    ax.text(0.5, 0.5, t("plots.no_answer", lang), transform=ax.transAxes, ha="center", va="center",
+            fontsize=NOTE_SIZE + 0.5, color="#555555", style="italic")
+
+
 def _ordered_conditions(rows: pd.DataFrame, framework: Framework) -> list[str]:
     present = set(rows["condition"])
     return [c for c in framework.condition_ids if c in present] + sorted(present - set(framework.condition_ids))
@@ -121,8 +127,7 @@ def condition_trajectories(
         mine = rows[rows["condition"] == condition].sort_values("wave")
         colour = styles.get(condition, {"color": _DARK})["color"]
         if mine.empty:
-            ax.text(0.5, 0.5, t("plots.no_answer", lang), transform=ax.transAxes, ha="center", va="center",
-                    fontsize=NOTE_SIZE + 0.5, color="#555555", style="italic")
+            _no_answer(ax, lang)
         else:
             x = mine["wave"].to_numpy(dtype="int64")
             mean = mine["mean"].to_numpy(dtype="float64")
@@ -148,7 +153,7 @@ def condition_trajectories(
         *band_handles(framework, lang, alpha=_BAND_ALPHA + 0.2),
     ]
     figure_legend(fig, handles)
-    fig.suptitle(wrap(title, 80), x=0.01, ha="left", fontsize=14, fontweight="bold", color=_DARK)
+    titles(fig, None, title)
     fig.supylabel(t("plots.score_axis", lang), fontsize=NOTE_SIZE + 1, color=_DARK)
     return fig
 
@@ -284,7 +289,7 @@ def indicator_paths(
                label=t("plots.series.target", lang)),
     ]
     figure_legend(fig, handles)
-    fig.suptitle(wrap(title, 80), x=0.01, ha="left", fontsize=14, fontweight="bold", color=_DARK)
+    titles(fig, None, title)
     return fig
 
 
@@ -342,8 +347,7 @@ def territory_trajectories(
             ax.plot(line["wave"].to_numpy(dtype="int64"), line["mean"].to_numpy(dtype="float64"), lw=1.8,
                     markersize=5, zorder=3, label=condition_label(framework, condition, lang), **style)
         if mine.empty:
-            ax.text(0.5, 0.5, t("plots.no_answer", lang), transform=ax.transAxes, ha="center", va="center",
-                    fontsize=NOTE_SIZE, color="#555555", style="italic")
+            _no_answer(ax, lang)
         ax.set_title(wrap(names[territory], 30, max_lines=2), fontsize=SUBTITLE_SIZE, color=_DARK, loc="left")
         _wave_axis(ax, waves, lang)
         ax.set_ylim(lo - 0.1, hi + 0.1)
@@ -354,6 +358,6 @@ def territory_trajectories(
     handles = [Line2D([], [], lw=1.8, markersize=6, label=condition_label(framework, c, lang),
                       **styles.get(c, {"color": _DARK, "marker": "o"})) for c in conditions]
     figure_legend(fig, handles)
-    fig.suptitle(wrap(title, 80), x=0.01, ha="left", fontsize=14, fontweight="bold", color=_DARK)
+    titles(fig, None, title)
     fig.supylabel(t("plots.score_axis", lang), fontsize=NOTE_SIZE + 1, color=_DARK)
     return fig
