@@ -11,7 +11,7 @@ import pytest
 from matplotlib.collections import PathCollection
 
 from collective_impact.demo import demo_tables
-from collective_impact.report.bundle import open_territory
+from collective_impact.report.bundle import TerritoryData, open_territory
 from collective_impact.report.steps import build_step
 from collective_impact.report.steps.trajectory import trajectory_blocks
 from collective_impact.store import Store
@@ -93,6 +93,9 @@ def test_one_wave_says_what_cannot_be_computed(opened):
     assert sorted(set(data.metrics.trajectory["wave"])) == [1]
     english = open_territory(data.store_path, "UNE-VAGUE", lang="en")
     assert "cannot be computed yet" in trajectory_blocks(english)[0].content
+    silent = TerritoryData.from_tables(dict(data.tables, responses=data.table("responses").iloc[0:0]), "UNE-VAGUE")
+    assert [(b.name, b.content) for b in trajectory_blocks(silent)] == [
+        ("no_trajectory", "Aucune réponse au questionnaire : la trajectoire des conditions ne peut pas être tracée.")]
 
 
 def test_two_waves_table_against_pandas(opened, draw_figures):
