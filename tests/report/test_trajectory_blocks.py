@@ -142,6 +142,9 @@ def test_six_waves_first_last_and_summary(opened):
     # the rise is between waves 3 and 4 only
     assert "hausse nette" in raised[4]
     assert all("pas de changement net" in raised[w] for w in (2, 3, 5, 6))
+    english = trajectory_blocks(open_territory(data.store_path, "SIX-VAGUES", lang="en"))
+    assert english[0].content.startswith("From wave 1 to wave 6 (6 waves): net rise for “Common agenda”")
+    assert "no net change (paired: " in english[2].content
     drawn = next(b for b in blocks if b.name == "trajectory").figure()
     agenda = next(ax for ax in drawn.axes if ax.get_title(loc="left") == NAMES[RAISED])
     ys = [list(line.get_ydata()) for line in agenda.get_lines() if len(line.get_xdata()) == 6]
