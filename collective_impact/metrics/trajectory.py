@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -246,37 +247,51 @@ def _units(responses: pd.DataFrame) -> np.ndarray:
     return np.asarray(codes, dtype="int64")
 
 
-def _paired_bootstrap(rows_from: np.ndarray, rows_to: np.ndarray, coded: _Coded, units: np.ndarray,
-                      onehot: np.ndarray, n_boot: int,
-                      rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Units answering each condition in both waves, and (given ``rng``) the paired replicates of the change.
+@dataclass(frozen=True)
+class _PairedWaves:
+    """The answers of two waves over the same units (the union of both waves' units).
 
-    The answers of the two waves become two units × items matrices of sums and counts over
-    the same units (the union of both waves); a replicate draws the units with replacement
-    and the same counts weigh both matrices, so a unit's two waves stay together.
+    ``values`` and ``answered`` are ``(2, units, items)``: sums of the scores and numbers of
+    answers of each unit to each item, in the first wave (0) and the second (1).
     """
-    rows = np.concatenate([rows_from, rows_to])
-    side = np.repeat([0, 1], [len(rows_from), len(rows_to)])
-    _, local = np.unique(units[rows], return_inverse=True)
-    n_units = int(local.max()) + 1
-    n_items = coded.n_items
-    score = coded.score[rows]
-    valid = ~np.isnan(score)
-    cell = ((side * n_units + local) * n_items + coded.item[rows])[valid]
-    size = 2 * n_units * n_items
-    values = np.bincount(cell, weights=score[valid], minlength=size).reshape(2, n_units, n_items)
-    answered = np.bincount(cell, minlength=size).reshape(2, n_units, n_items).astype("float64")
-    in_condition = (answered @ onehot) > 0  # (2, units, conditions)
-    n_paired = (in_condition[0] & in_condition[1]).sum(axis=0)
-    if rng is None:
-        return n_paired, None
-    draws = rng.integers(0, n_units, size=(n_boot, n_units))
-    offsets = (np.arange(n_boot, dtype="int64") * n_units)[:, None]
-    weights = np.bincount((draws + offsets).ravel(), minlength=n_boot * n_units).reshape(n_boot, n_units)
-    weights = weights.astype("float64")
-    replicates = [_condition_from_item_means(_divide(weights @ values[k], weights @ answered[k]), onehot)
-                  for k in (0, 1)]
-    return n_paired, replicates[1] - replicates[0]
+
+    values: np.ndarray
+    answered: np.ndarray
+    onehot: np.ndarray
+
+    @classmethod
+    def of(cls, rows_from: np.ndarray, rows_to: np.ndarray, coded: _Coded, units: np.ndarray,
+           onehot: np.ndarray) -> _PairedWaves:
+        rows = np.concatenate([rows_from, rows_to])
+        side = np.repeat([0, 1], [len(rows_from), len(rows_to)])
+        _, local = np.unique(units[rows], return_inverse=True)
+        n_units = int(local.max()) + 1
+        n_items = coded.n_items
+        score = coded.score[rows]
+        valid = ~np.isnan(score)
+        cell = ((side * n_units + local) * n_items + coded.item[rows])[valid]
+        size = 2 * n_units * n_items
+        values = np.bincount(cell, weights=score[valid], minlength=size).reshape(2, n_units, n_items)
+        answered = np.bincount(cell, minlength=size).reshape(2, n_units, n_items).astype("float64")
+        return cls(values=values, answered=answered, onehot=onehot)
+
+    @property
+    def n_paired(self) -> np.ndarray:
+        """Units with an answer in each condition in both waves."""
+        in_condition = (self.answered @ self.onehot) > 0  # (2, units, conditions)
+        return (in_condition[0] & in_condition[1]).sum(axis=0)
+
+    def replicates(self, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n_boot, conditions)`` changes: units drawn with replacement, the same counts weighing both
+        waves, so that a unit's two waves stay together."""
+        n_units = self.values.shape[1]
+        draws = rng.integers(0, n_units, size=(n_boot, n_units))
+        offsets = (np.arange(n_boot, dtype="int64") * n_units)[:, None]
+        weights = np.bincount((draws + offsets).ravel(), minlength=n_boot * n_units).reshape(n_boot, n_units)
+        weights = weights.astype("float64")
+        scores = [_condition_from_item_means(_divide(weights @ self.values[k], weights @ self.answered[k]),
+                                             self.onehot) for k in (0, 1)]
+        return scores[1] - scores[0]
 
 
 def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | None = None,
@@ -362,16 +377,17 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
     coded = _code_responses(responses, fw)
     onehot = _onehot(coded)
     units = _units(responses)
-    scores = condition_scores(responses, framework=fw).set_index(["territory_id", "wave", "condition"])
     conditions = list(fw.condition_ids)
+    scored = _scores_by_wave(condition_scores(responses, framework=fw), len(conditions))
     parts = []
     for territory, waves in _territory_waves(coded):
         for wave_from, wave_to in choose(sorted(waves)):
-            mean_from, n_from = _wave_scores(scores, territory, wave_from, conditions)
-            mean_to, n_to = _wave_scores(scores, territory, wave_to, conditions)
+            mean_from, n_from = scored[(territory, wave_from)]
+            mean_to, n_to = scored[(territory, wave_to)]
             keep = np.flatnonzero(~np.isnan(mean_from) & ~np.isnan(mean_to))
             rows_from, rows_to = waves[wave_from], waves[wave_to]
-            n_paired, _ = _paired_bootstrap(rows_from, rows_to, coded, units, onehot, n_boot, None)
+            both = _PairedWaves.of(rows_from, rows_to, coded, units, onehot)
+            n_paired = both.n_paired
             paired = n_paired >= MIN_PAIRED
             rng = _rng(seed, territory, wave_from, wave_to)
             ci = np.full((2, len(conditions)), np.nan)
@@ -382,8 +398,7 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
                 enough = (n_from >= MIN_INTERVAL) & (n_to >= MIN_INTERVAL)
                 ci[:, ~paired & enough] = independent[:, ~paired & enough]
             if paired[keep].any():
-                _, replicates = _paired_bootstrap(rows_from, rows_to, coded, units, onehot, n_boot, rng)
-                ci[:, paired] = _percentiles(replicates, level)[:, paired]
+                ci[:, paired] = _percentiles(both.replicates(n_boot, rng), level)[:, paired]
             parts.append(pd.DataFrame({
                 "territory_id": territory,
                 "condition": [conditions[c] for c in keep],
@@ -405,12 +420,17 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
     return pd.concat(parts, ignore_index=True).astype(_CHANGE_DTYPES)
 
 
-def _wave_scores(scores: pd.DataFrame, territory: str, wave: int,
-                 conditions: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Score and respondent count of each condition of one territory and wave (framework order)."""
-    rows = scores.loc[(territory, wave)].reindex(conditions)
-    return (rows["mean"].to_numpy(dtype="float64"),
-            rows["n_respondents"].fillna(0).to_numpy(dtype="int64"))
+def _scores_by_wave(scores: pd.DataFrame, n_conditions: int) -> dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]:
+    """(territory, wave) → score and respondent count of each condition, in framework order.
+
+    :func:`~collective_impact.metrics.assessment.condition_scores` gives every condition of
+    every territory and wave with answers, in framework order: blocks of ``n_conditions`` rows.
+    """
+    means = scores["mean"].to_numpy(dtype="float64").reshape(-1, n_conditions)
+    counts = scores["n_respondents"].to_numpy(dtype="int64").reshape(-1, n_conditions)
+    keys = zip(scores["territory_id"].to_numpy(dtype=object)[::n_conditions],
+               scores["wave"].to_numpy(dtype="int64")[::n_conditions], strict=True)
+    return {(str(territory), int(wave)): (means[i], counts[i]) for i, (territory, wave) in enumerate(keys)}
 
 
 # --------------------------------------------------------------------------------------

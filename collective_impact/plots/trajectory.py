@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from collective_impact.framework import Framework
 from collective_impact.i18n import t
@@ -60,11 +61,31 @@ def _band_rows(ax, framework: Framework) -> None:
         ax.axhspan(low, high, color=BAND_COLOURS.get(band, _GREY), alpha=_BAND_ALPHA, lw=0, zorder=0)
 
 
-def _wave_axis(ax, waves: list[int], lang: str) -> None:
+def _wave_axis(ax, waves: list[int], lang: str, *, label: bool = True) -> None:
     """Waves on the x axis: a tick at each wave with answers, a margin on both sides."""
     ax.set_xticks(waves, [str(w) for w in waves])
     ax.set_xlim(min(waves) - 0.5, max(waves) + 0.5)
-    ax.set_xlabel(t("plots.trajectory.wave_axis", lang), fontsize=NOTE_SIZE + 0.5)
+    if label:
+        ax.set_xlabel(t("plots.trajectory.wave_axis", lang), fontsize=NOTE_SIZE + 0.5)
+
+
+def _score_panel(ax, index: int, n_panels: int, n_cols: int, waves: list[int], framework: Framework,
+                 lang: str) -> None:
+    """The axes of one panel of a grid of 1–5 scores over the waves: the score ticks written
+    on the first column only, "Vague" under the lowest panel of each column only (fewer
+    texts: lighter figures, same reading)."""
+    _wave_axis(ax, waves, lang, label=index + n_cols >= n_panels)
+    lo, hi = framework.scale_min, framework.scale_max
+    # the panels share their y axis: ticks set on one are set on all, labels hidden beside the first column
+    ax.set_yticks(range(lo, hi + 1), [tick_number(v, lang) for v in range(lo, hi + 1)])
+    ax.tick_params(axis="y", labelleft=index % n_cols == 0)
+    ax.grid(axis="y", color=_LIGHT, lw=0.7, zorder=1)
+
+
+def _no_answer(ax, lang: str) -> None:
+    """"pas de réponse" in the middle of a panel left empty."""
+    ax.text(0.5, 0.5, t("plots.no_answer", lang), transform=ax.transAxes, ha="center", va="center",
+            fontsize=NOTE_SIZE + 0.5, color="#555555", style="italic")
 
 
 def _ordered_conditions(rows: pd.DataFrame, framework: Framework) -> list[str]:
@@ -116,13 +137,12 @@ def condition_trajectories(
     axes = fig.subplots(n_rows, n_cols, sharey=True, squeeze=False).ravel()
     styles = _condition_styles(framework)
     lo, hi = framework.scale_min, framework.scale_max
-    for ax, condition in zip(axes, conditions, strict=False):
+    for index, (ax, condition) in enumerate(zip(axes, conditions, strict=False)):
         _band_rows(ax, framework)
         mine = rows[rows["condition"] == condition].sort_values("wave")
         colour = styles.get(condition, {"color": _DARK})["color"]
         if mine.empty:
-            ax.text(0.5, 0.5, t("plots.no_answer", lang), transform=ax.transAxes, ha="center", va="center",
-                    fontsize=NOTE_SIZE + 0.5, color="#555555", style="italic")
+            _no_answer(ax, lang)
         else:
             x = mine["wave"].to_numpy(dtype="int64")
             mean = mine["mean"].to_numpy(dtype="float64")
@@ -136,10 +156,8 @@ def condition_trajectories(
                             ha="center", va="top", fontsize=NOTE_SIZE - 0.5, color="#555555", zorder=4)
         ax.set_title(wrap(condition_label(framework, condition, lang), 28), fontsize=SUBTITLE_SIZE, color=_DARK,
                      loc="left")
-        _wave_axis(ax, waves, lang)
+        _score_panel(ax, index, len(conditions), n_cols, waves, framework, lang)
         ax.set_ylim(lo - 0.35, hi + 0.05)
-        ax.set_yticks(range(lo, hi + 1), [tick_number(v, lang) for v in range(lo, hi + 1)])
-        ax.grid(axis="y", color=_LIGHT, lw=0.7, zorder=1)
     for ax in axes[len(conditions):]:
         ax.set_axis_off()
     handles = [
@@ -148,7 +166,7 @@ def condition_trajectories(
         *band_handles(framework, lang, alpha=_BAND_ALPHA + 0.2),
     ]
     figure_legend(fig, handles)
-    fig.suptitle(wrap(title, 80), x=0.01, ha="left", fontsize=14, fontweight="bold", color=_DARK)
+    titles(fig, None, title)
     fig.supylabel(t("plots.score_axis", lang), fontsize=NOTE_SIZE + 1, color=_DARK)
     return fig
 
@@ -264,7 +282,11 @@ def indicator_paths(
         dates = [start, end, *mine["date"].tolist()]
         first, last = min(dates), max(dates)
         month_axis(ax, lang, first, last)
+        # half a panel's width: five dates at most, every other one when there are more
+        ticks = list(ax.xaxis.get_major_locator().tick_values(0, 0))
+        ax.xaxis.set_major_locator(FixedLocator(ticks[:: max(1, math.ceil(len(ticks) / 5))]))
         ax.set_xlim(first - pd.Timedelta(days=45), last + pd.Timedelta(days=45))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
         number_axis(ax.yaxis, lang)
         ax.grid(axis="y", color=_LIGHT, lw=0.7, zorder=0)
         label = str(line["label"]) if is_missing(line["unit"]) else f"{line['label']} ({line['unit']})"
@@ -284,7 +306,7 @@ def indicator_paths(
                label=t("plots.series.target", lang)),
     ]
     figure_legend(fig, handles)
-    fig.suptitle(wrap(title, 80), x=0.01, ha="left", fontsize=14, fontweight="bold", color=_DARK)
+    titles(fig, None, title)
     return fig
 
 
@@ -333,7 +355,7 @@ def territory_trajectories(
     styles = _condition_styles(framework)
     conditions = _ordered_conditions(rows, framework)
     lo, hi = framework.scale_min, framework.scale_max
-    for ax, territory in zip(axes, territories, strict=False):
+    for index, (ax, territory) in enumerate(zip(axes, territories, strict=False)):
         _band_rows(ax, framework)
         mine = rows[rows["territory_id"] == territory]
         for condition in conditions:
@@ -342,18 +364,15 @@ def territory_trajectories(
             ax.plot(line["wave"].to_numpy(dtype="int64"), line["mean"].to_numpy(dtype="float64"), lw=1.8,
                     markersize=5, zorder=3, label=condition_label(framework, condition, lang), **style)
         if mine.empty:
-            ax.text(0.5, 0.5, t("plots.no_answer", lang), transform=ax.transAxes, ha="center", va="center",
-                    fontsize=NOTE_SIZE, color="#555555", style="italic")
+            _no_answer(ax, lang)
         ax.set_title(wrap(names[territory], 30, max_lines=2), fontsize=SUBTITLE_SIZE, color=_DARK, loc="left")
-        _wave_axis(ax, waves, lang)
+        _score_panel(ax, index, len(territories), n_cols, waves, framework, lang)
         ax.set_ylim(lo - 0.1, hi + 0.1)
-        ax.set_yticks(range(lo, hi + 1), [tick_number(v, lang) for v in range(lo, hi + 1)])
-        ax.grid(axis="y", color=_LIGHT, lw=0.6, zorder=1)
     for ax in axes[len(territories):]:
         ax.set_axis_off()
     handles = [Line2D([], [], lw=1.8, markersize=6, label=condition_label(framework, c, lang),
                       **styles.get(c, {"color": _DARK, "marker": "o"})) for c in conditions]
     figure_legend(fig, handles)
-    fig.suptitle(wrap(title, 80), x=0.01, ha="left", fontsize=14, fontweight="bold", color=_DARK)
+    titles(fig, None, title)
     fig.supylabel(t("plots.score_axis", lang), fontsize=NOTE_SIZE + 1, color=_DARK)
     return fig
