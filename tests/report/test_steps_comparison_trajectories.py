@@ -31,14 +31,14 @@ DESIGN = {
 NAMES = {"A": "Les <b>Aulnes</b>", "B": "Bourg *centre*", "C": "Sans réponse"}
 
 
-def comparison(design: dict, *, lang: str = "fr") -> ComparisonData:
+def comparison(design: dict, *, lang: str = "fr", names: dict[str, str] = NAMES) -> ComparisonData:
     rows = [{"territory_id": territory, "wave": wave, "respondent_id": f"{partner}-{wave}", "partner_id": partner,
              "item_id": f"{condition}_1", "score": score}
             for territory, conditions in design.items() for condition, waves in conditions.items()
             for wave, score in waves.items() for partner in PARTNERS]
-    territories = table("territories", [[tid, NAMES[tid], "demarrage"] for tid in design],
+    territories = table("territories", [[tid, names[tid], "demarrage"] for tid in design],
                         ["territory_id", "name", "phase"])
-    return ComparisonData(names={tid: NAMES[tid] for tid in design},
+    return ComparisonData(names={tid: names[tid] for tid in design},
                           tables={"territories": territories, "responses": table("responses", rows)},
                           framework=FW, as_of=pd.Timestamp("2026-06-30"), lang=lang, store_path=Path("-"))
 
@@ -128,3 +128,11 @@ def test_in_english():
     assert cells[0][2 + FW.condition_ids.index("agenda")] == "+2.00 (net rise)"
     assert cells[1][1] == "wave 1 only"
     assert "Net falls since the first wave" in plain(section.conclusions)
+
+
+def test_many_territories_with_one_wave_are_counted_not_all_named():
+    many = {"A": DESIGN["A"], **{f"B{k}": DESIGN["B"] for k in range(7)}}
+    names = {"A": NAMES["A"], **{f"B{k}": f"Bourg {k}" for k in range(7)}}
+    conclusions = plain(build_comparison(comparison(many, names=names))["trajectoires"].conclusions)
+    assert "Une seule vague pour l'instant pour 7 territoires (« Bourg 0 »" in conclusions
+    assert "« Bourg 3 »" in conclusions and "« Bourg 4 »" not in conclusions  # the first four, then a count

@@ -16,7 +16,7 @@ from collective_impact.i18n.format import escape, format_number, format_percent,
 from collective_impact.plots.palette import BAND_TINTS, DEPART_TINT
 from collective_impact.report.blocks import Block, figure_block, table_block, text_block
 from collective_impact.report.markdown import names
-from collective_impact.report.text import count, number, say
+from collective_impact.report.text import MAX_NAMES, count, number, say
 
 if TYPE_CHECKING:  # pragma: no cover
     from collective_impact.report.bundle import ComparisonData
@@ -240,7 +240,7 @@ def _trajectory_lines(data: ComparisonData, verdicts: pd.DataFrame, shown_ids: l
             if len(hit):
                 ordered = [data.names[tid] for tid in shown_ids if tid in set(hit["territory_id"])]
                 parts.append(say("over_time.compare.part", lang, safe={
-                    "condition": f"**{escape(condition.label(lang))}**", "names": names(ordered, lang)}))
+                    "condition": f"**{escape(condition.label(lang))}**", "names": names(ordered, lang, limit=MAX_NAMES)}))
         if parts:
             lines.append(say(key, lang, safe={"parts": t("over_time.compare.separator", lang).join(parts)}))
     followed = verdicts[verdicts["verdict"] != "single_wave"]
@@ -252,7 +252,8 @@ def _trajectory_lines(data: ComparisonData, verdicts: pd.DataFrame, shown_ids: l
         lines.append(t("over_time.compare.no_net", lang))
     if single:
         lines.append(say("over_time.compare.single_wave", lang, safe={
-            "n": count(len(single), "territory", lang), "names": names([data.names[tid] for tid in single], lang)}))
+            "n": count(len(single), "territory", lang),
+            "names": names([data.names[tid] for tid in single], lang, limit=MAX_NAMES)}))
     spans = {(int(r.wave_from), int(r.wave_to)) for r in followed.itertuples(index=False)}
     if len(spans) > 1 or single:
         lines.append(t("over_time.compare.caution", lang))
