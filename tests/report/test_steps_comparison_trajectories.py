@@ -14,6 +14,7 @@ from support import canonical_table as table
 from collective_impact.framework import load_framework
 from collective_impact.report.bundle import ComparisonData
 from collective_impact.report.steps import build_comparison
+from collective_impact.report.steps.comparison import trajectories_section
 
 FW = load_framework()
 PARTNERS = ("P1", "P2", "P3")
@@ -41,6 +42,18 @@ def comparison(design: dict, *, lang: str = "fr", names: dict[str, str] = NAMES)
     return ComparisonData(names={tid: names[tid] for tid in design},
                           tables={"territories": territories, "responses": table("responses", rows)},
                           framework=FW, as_of=pd.Timestamp("2026-06-30"), lang=lang, store_path=Path("-"))
+
+
+class Section:
+    """The section's blocks by name and its conclusions, built alone (the other sections cost seconds)."""
+
+    def __init__(self, data: ComparisonData) -> None:
+        blocks, lines = trajectories_section(data)
+        self.blocks = blocks
+        self.conclusions = "\n".join(lines)
+
+    def block(self, name: str):
+        return next(block for block in self.blocks if block.name == name)
 
 
 def plain(text: str) -> str:
@@ -77,7 +90,7 @@ def test_the_table_gives_each_change_and_its_verdict():
 
 
 def test_the_conclusions_name_the_net_changes_and_the_territories_with_one_wave():
-    section = build_comparison(comparison(DESIGN))["trajectoires"]
+    section = Section(comparison(DESIGN))
     # names from the data escaped for Markdown and HTML, as every sentence of the report
     conclusions = section.conclusions.replace("\u202f", " ").replace("\u00a0", " ")
     aulnes = "« Les &lt;b&gt;Aulnes&lt;/b&gt; »"
@@ -92,14 +105,14 @@ def test_the_conclusions_name_the_net_changes_and_the_territories_with_one_wave(
 
 
 def test_the_small_multiples_are_drawn_for_the_territories_with_answers():
-    section = build_comparison(comparison(DESIGN))["trajectoires"]
+    section = Section(comparison(DESIGN))
     block = section.block("trajectories")
     assert "2 territoires" in block.alt
     assert isinstance(block.figure(), Figure)
 
 
 def test_no_territory_followed_twice_yet():
-    section = build_comparison(comparison({"B": DESIGN["B"]}))["trajectoires"]
+    section = Section(comparison({"B": DESIGN["B"]}))
     _, cells = table_cells(section.block("first_last_changes").content)
     assert cells[0][1] == "vague 1 seulement"
     conclusions = plain(section.conclusions)
@@ -109,13 +122,13 @@ def test_no_territory_followed_twice_yet():
 
 def test_no_net_change_is_said_so():
     flat = {"A": {"mesure": DESIGN["A"]["mesure"]}}
-    conclusions = plain(build_comparison(comparison(flat))["trajectoires"].conclusions)
+    conclusions = plain(Section(comparison(flat)).conclusions)
     assert "Aucune évolution nette depuis la première vague" in conclusions
     assert "pas tous suivis" not in conclusions  # one territory, one span
 
 
 def test_without_any_answer():
-    section = build_comparison(comparison({"C": {}}))["trajectoires"]
+    section = Section(comparison({"C": {}}))
     assert [b.name for b in section.blocks] == ["no_trajectories"]
     assert "pas de trajectoire à montrer" in section.block("no_trajectories").content
 
@@ -133,6 +146,6 @@ def test_in_english():
 def test_many_territories_with_one_wave_are_counted_not_all_named():
     many = {"A": DESIGN["A"], **{f"B{k}": DESIGN["B"] for k in range(7)}}
     names = {"A": NAMES["A"], **{f"B{k}": f"Bourg {k}" for k in range(7)}}
-    conclusions = plain(build_comparison(comparison(many, names=names))["trajectoires"].conclusions)
+    conclusions = plain(Section(comparison(many, names=names)).conclusions)
     assert "Une seule vague pour l'instant pour 7 territoires (« Bourg 0 »" in conclusions
     assert "« Bourg 3 »" in conclusions and "« Bourg 4 »" not in conclusions  # the first four, then a count
