@@ -34,6 +34,8 @@ SCORE_DECIMALS = 2
 #: Decimals of the durations.
 DURATION_DECIMALS = 1
 _NUMBER_FORMATS = {SCORE_DECIMALS: "0.00", DURATION_DECIMALS: "0.0", 0: "0"}
+#: A change of score shows its sign: +0.38, -0.12, 0.00.
+_CHANGE_FORMAT = "+0.00;-0.00;0.00"
 _DATE_FORMATS = {"fr": "DD/MM/YYYY", "en": "YYYY-MM-DD"}
 _MIN_WIDTH, _MAX_WIDTH = 8, 48
 
@@ -150,8 +152,10 @@ def _column_formats(frame: pd.DataFrame, lang: str) -> list[str | None]:
     for column in frame.columns:
         if column == "as_of":
             formats.append(_DATE_FORMATS.get(lang, _DATE_FORMATS["fr"]))
-        elif column.endswith(("_mean", "_change")):
+        elif column.endswith("_mean"):
             formats.append(_NUMBER_FORMATS[SCORE_DECIMALS])
+        elif column.endswith("_change"):
+            formats.append(_CHANGE_FORMAT)
         elif column == "duration_s":
             formats.append(_NUMBER_FORMATS[DURATION_DECIMALS])
         elif column in ("wave", "first_wave", "n_indicators") or column.startswith("indicators_"):

@@ -151,6 +151,8 @@ def test_the_workbook_is_made_for_excel(summary_files):
     score = sheet.cell(2, headers.index("Agenda commun : score (1 à 5)") + 1)
     assert score.data_type == "n" and isinstance(score.value, float) and score.number_format == "0.00"
     assert score.value == round(score.value, 2)
+    change = sheet.cell(2, headers.index("Agenda commun : évolution depuis la première vague") + 1)
+    assert change.data_type == "n" and change.number_format == "+0.00;-0.00;0.00"  # its sign shown
     date = sheet.cell(2, headers.index("Données au") + 1)
     assert isinstance(date.value, dt.datetime) and date.number_format == "DD/MM/YYYY"
     error = sheet.cell(sheet.max_row, headers.index("Erreur") + 1)

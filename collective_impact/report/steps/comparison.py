@@ -13,6 +13,7 @@ import pandas as pd
 
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape, format_number, format_percent, is_missing
+from collective_impact.metrics.summary import VERDICTS
 from collective_impact.plots.palette import BAND_TINTS, DEPART_TINT
 from collective_impact.report.blocks import Block, figure_block, table_block, text_block
 from collective_impact.report.markdown import names
@@ -184,7 +185,8 @@ def trajectories_section(data: ComparisonData) -> tuple[list[Block], list[str]]:
     if verdicts.empty:
         return [text_block("no_trajectories", t("over_time.compare.no_scores", lang))], []
     shown_ids = [tid for tid in data.names if tid in set(verdicts["territory_id"])]
-    blocks = [figure_block("trajectories", t("over_time.compare.alt", lang, territories=count(len(shown_ids), "territory", lang)),
+    alt = t("over_time.compare.alt", lang, territories=count(len(shown_ids), "territory", lang))
+    blocks = [figure_block("trajectories", alt,
                            lambda: territory_trajectories(cmp.trajectory, framework=fw, lang=lang,
                                                           names={tid: data.names[tid] for tid in shown_ids}))]
     table, tints = _first_last_table(data, verdicts, shown_ids)
@@ -199,7 +201,7 @@ def _first_last_table(data: ComparisonData, verdicts: pd.DataFrame,
                       shown_ids: list[str]) -> tuple[pd.DataFrame, dict[str, list[str | None]]]:
     """The table of first-to-last changes (labels in ``lang``) and the tint of its cells."""
     lang, fw = data.lang, data.framework
-    labels = {verdict: t(f"over_time.verdict.{verdict}", lang) for verdict in ("up", "down", "flat", "single_wave")}
+    labels = {verdict: t(f"over_time.verdict.{verdict}", lang) for verdict in VERDICTS}
     waves_title = t("over_time.compare.col.waves", lang)
     rows: dict[str, list] = {t("narrative.col.territory", lang): [data.names[tid] for tid in shown_ids],
                              waves_title: []}
@@ -240,7 +242,8 @@ def _trajectory_lines(data: ComparisonData, verdicts: pd.DataFrame, shown_ids: l
             if len(hit):
                 ordered = [data.names[tid] for tid in shown_ids if tid in set(hit["territory_id"])]
                 parts.append(say("over_time.compare.part", lang, safe={
-                    "condition": f"**{escape(condition.label(lang))}**", "names": names(ordered, lang, limit=MAX_NAMES)}))
+                    "condition": f"**{escape(condition.label(lang))}**",
+                    "names": names(ordered, lang, limit=MAX_NAMES)}))
         if parts:
             lines.append(say(key, lang, safe={"parts": t("over_time.compare.separator", lang).join(parts)}))
     followed = verdicts[verdicts["verdict"] != "single_wave"]
