@@ -1,5 +1,9 @@
 """The seven steps of a territory's evaluation: explanation, tables, figures, conclusions.
 
+The report opens with ``essentiel`` (:mod:`.essentials`: one page of essentials: the conditions
+at a glance, the points that matter most, ranked, the next steps) and ends with ``glossaire``
+(:mod:`.glossary`: the technical terms in plain words).
+
 The evaluation notebook (run in JupyterLab, or by papermill for the HTML report) and the
 Voila guided evaluation show the same steps. Both get them from here, so the text, the
 figures and the conclusions exist once:
@@ -33,6 +37,8 @@ Block names
 Stable, so that an app can pick one block (``step.block("radar")``); ``a | b`` means one
 or the other, depending on the data (a sentence replaces a figure that would be empty):
 
+- ``essentiel``: ``glance``, ``points``, ``next_steps``;
+- ``glossaire``: ``glossary``;
 - ``territoire``: ``facts``, ``partners | no_partners``, ``partner_kinds`` (only when
   kinds group several partners), ``response_rates``;
 - ``agenda``: ``results_chain | no_outcomes``, ``toc_issues``, ``items_heading``, ``item_scores``;
@@ -70,6 +76,8 @@ from collective_impact.report.steps import (
     backbone,
     communication,
     comparison,
+    essentials,
+    glossary,
     measure,
     synthesis,
     territory,
@@ -85,13 +93,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["COMPARISON_SECTION_IDS", "STEP_IDS", "build_comparison", "build_step", "build_steps"]
 
 #: The steps of a territory's evaluation, in order.
-STEP_IDS: tuple[str, ...] = ("territoire", "agenda", "mesure", "activites", "communication", "pivot", "synthese")
+STEP_IDS: tuple[str, ...] = ("essentiel", "territoire", "agenda", "mesure", "activites", "communication", "pivot",
+                             "synthese", "glossaire")
 #: The sections of the comparison report, in order.
 COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "indicateurs", "classement")
 
 _BUILDERS: dict[str, Callable] = {
     "territoire": territory.build, "agenda": agenda.build, "mesure": measure.build, "activites": activities.build,
     "communication": communication.build, "pivot": backbone.build, "synthese": synthesis.build,
+    "essentiel": essentials.build, "glossaire": glossary.build,
 }
 
 

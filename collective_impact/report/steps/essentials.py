@@ -1,0 +1,141 @@
+"""Step ``essentiel`` (first): one page to hand over — the five conditions at a glance, the points
+that matter most, ranked, and the recommended next steps.
+
+The points are the findings of the synthesis grouped by cause and ranked by the rule of
+:func:`~collective_impact.metrics.synthesis.ranked_points` (``docs/metrics.md``); each names
+the step that holds its detail. The page is short so that it prints on one A4 sheet: at
+most :data:`MAX_POINTS` points of vigilance, :data:`MAX_STRENGTHS` strengths named in one
+line and :data:`MAX_NEXT_STEPS` next steps.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from collective_impact.i18n import t
+from collective_impact.i18n.format import escape, is_missing
+from collective_impact.plots.palette import BAND_TINTS
+from collective_impact.report.blocks import Block, table_block, text_block
+from collective_impact.report.steps.condition import Fact, condition_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collective_impact.report.bundle import TerritoryData
+
+#: Points of vigilance shown on the page (the others are listed in the synthesis).
+MAX_POINTS = 5
+#: Strengths named in the page's one line of strengths.
+MAX_STRENGTHS = 3
+#: Next steps shown: one for each of the weakest conditions.
+MAX_NEXT_STEPS = 3
+
+
+def step_numbers(data: TerritoryData) -> dict[str | None, int]:
+    """The number of the step that holds the detail of each condition (``None``: the territory's step)."""
+    # imported here: the package of the steps imports this module to register it
+    from collective_impact.report.steps import STEP_IDS
+
+    numbers: dict[str | None, int] = {None: STEP_IDS.index("territoire") + 1}
+    for number, step_id in enumerate(STEP_IDS, start=1):
+        condition = condition_of(data.framework, step_id)
+        if condition is not None:
+            numbers[condition] = number
+    return numbers
+
+
+def where(conditions: tuple[str, ...], numbers: dict[str | None, int], lang: str) -> str:
+    """``étape 3`` or ``étapes 3 et 6``: the steps holding the detail of a point."""
+    steps = sorted({numbers.get(c, numbers[None]) for c in conditions} or {numbers[None]})
+    shown = [str(n) for n in steps]
+    if len(shown) == 1:
+        return t("essentials.where", lang, steps=shown[0])
+    return t("essentials.where_many", lang, steps=t("narrative.list_last", lang, names=", ".join(shown[:-1]),
+                                                    last=shown[-1]))
+
+
+def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:
+    """The blocks of the essentials page (it has no conclusions of its own: it is one)."""
+    from collective_impact.report.steps import STEP_IDS
+
+    lang = data.lang
+    blocks = [_glance(data)]
+    numbers = step_numbers(data)
+    synthesis_step = STEP_IDS.index("synthese") + 1
+    points = data.metrics.points
+    blocks.append(text_block("points", _points(points, numbers, synthesis_step, lang)))
+    blocks.append(text_block("next_steps", _next_steps(data, synthesis_step)))
+    return blocks, []
+
+
+def _glance(data: TerritoryData) -> Block:
+    """The conditions at the evaluated wave: score, band, net change since the previous wave."""
+    ev, lang, fw = data.metrics, data.lang, data.framework
+    change = ev.change.set_index("condition") if len(ev.change) else pd.DataFrame()
+    rows, tints = [], []
+    for condition in fw.conditions:
+        row = ev.condition_row(condition.id)
+        band = None if row is None or is_missing(row["band"]) else row["band"]
+        if condition.id in change.index:
+            moved = change.loc[condition.id]
+            net = bool(moved["significant"]) if not is_missing(moved["significant"]) else False
+            key = ("up" if moved["change"] > 0 else "down") if net else "flat"
+        else:
+            key = "none" if ev.previous_wave is None else "flat"
+        rows.append({
+            t("essentials.col.condition", lang): condition.label(lang),
+            t("essentials.col.score", lang): None if row is None else float(row["mean"]),
+            t("essentials.col.band", lang): fw.bands.label(band, lang) if band else None,
+            t("essentials.col.change", lang): t(f"essentials.change.{key}", lang) if row is not None else None,
+        })
+        tints.append(BAND_TINTS.get(band) if band else None)
+    caption = t("essentials.conditions_caption", lang, wave=data.wave if data.wave is not None else "—")
+    if data.wave is None:
+        caption = t("essentials.no_answers", lang)
+    return table_block("glance", pd.DataFrame(rows), lang, caption=caption,
+                       colours={t("essentials.col.band", lang): tints})
+
+
+def _points(points: pd.DataFrame, numbers: dict[str | None, int], synthesis_step: int, lang: str) -> str:
+    """The ranked points of vigilance (at most :data:`MAX_POINTS`), then the strengths in one line."""
+    heading = f"#### {t('essentials.points_heading', lang)}\n\n{t('essentials.points_help', lang)}"
+    vigilance = points[points["kind"] == "vigilance"]
+    if vigilance.empty:
+        lines = [t("essentials.no_points", lang)]
+    else:
+        lines = []
+        for rank, row in enumerate(vigilance.head(MAX_POINTS).itertuples(index=False), start=1):
+            # who it concerns (or the cause, when it concerns several conditions), where its detail is
+            name = row.labels if len(row.conditions) == 1 else (row.title if row.conditions
+                                                                 else t("synthesis.territory_label", lang))
+            lines.append(f"{rank}. **{escape(name)}** ({where(row.conditions, numbers, lang)}) — {escape(row.text)}")
+        rest = len(vigilance) - MAX_POINTS
+        if rest > 0:
+            lines.append("\n" + t("essentials.more_points", lang, n=rest, step=synthesis_step))
+    strengths = points[points["kind"] == "strength"].head(MAX_STRENGTHS)
+    if len(strengths):
+        named = [f"{escape(row.title)} ({escape(row.labels or t('essentials.whole', lang))})"
+                 for row in strengths.itertuples(index=False)]
+        lines.append("\n" + t("essentials.strengths_line", lang, points=" ; ".join(named) if lang == "fr"
+                               else "; ".join(named)))
+    return heading + "\n\n" + "\n".join(lines)
+
+
+def _next_steps(data: TerritoryData, synthesis_step: int) -> str:
+    """The first recommended step of each of the weakest conditions (lowest score first; unscored ones last)."""
+    lang = data.lang
+    heading = f"#### {t('essentials.next_heading', lang)}"
+    profile = data.metrics.profile
+    recommendations = profile.recommendations
+    if recommendations.empty:
+        return f"{heading}\n\n{t('essentials.no_next', lang)}"
+    scores = profile.conditions.set_index("condition")["score"]
+    order = {c.id: i for i, c in enumerate(data.framework.conditions)}
+    firsts = recommendations.drop_duplicates("condition")
+    ranked = sorted(firsts.itertuples(index=False),
+                    key=lambda row: (is_missing(scores.get(row.condition)), scores.get(row.condition, 0),
+                                     order.get(row.condition, 0)))
+    lines = [f"- **{escape(row.label)}** — {escape(row.text)}" for row in ranked[:MAX_NEXT_STEPS]]
+    help_text = t("essentials.next_help", lang, phase=escape(data.phase_label).lower(), step=synthesis_step)
+    return f"{heading}\n\n{help_text}\n\n" + "\n".join(lines)
+
