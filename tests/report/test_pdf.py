@@ -24,7 +24,7 @@ from collective_impact.store import Store
 TERRITORY = "QPV-HAUTS"
 #: A4 in PDF points (210 × 297 mm).
 A4 = (595.28, 841.89)
-#: Pages a demo report may take: a title page, the contents, then seven steps and the
+#: Pages a demo report may take: a title page, the contents, then nine steps and the
 #: "how to" section, each from a new page (21 for QPV-HAUTS when this was written).
 PAGES = range(12, 41)
 

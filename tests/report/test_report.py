@@ -226,11 +226,12 @@ def test_report_shows_the_seven_steps_in_order_in_the_text_and_the_contents(demo
     nav = re.search(r'<nav [^>]*class="ci-toc".*?</nav>', page, flags=re.DOTALL)
     toc = [html.unescape(re.sub(r"<[^>]+>", "", x)).strip()
            for x in re.findall(r"<a [^>]*>(.*?)</a>", nav.group(0))]
-    assert toc == [t("steps.howto", "fr").splitlines()[0].lstrip("# "), *headings]
+    # the essentials page first, then the "how to", then the other steps
+    assert toc == [headings[0], t("steps.howto", "fr").splitlines()[0].lstrip("# "), *headings[1:]]
     body = visible_text(page[nav.end():])
     positions = [body.index(heading) for heading in headings]
     assert positions == sorted(positions)
-    assert body.count("Ce qu'il faut retenir") == len(STEP_IDS)
+    assert body.count("Ce qu'il faut retenir") == len(STEP_IDS) - 2  # not on the essentials page, nor the glossary
     # figures embedded, not linked
     assert page.count("data:image/svg+xml;base64,") + page.count("data:image/png;base64,") >= 10
 

@@ -90,11 +90,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from collective_impact.framework import Framework
     from collective_impact.report.bundle import ComparisonData, TerritoryData
 
-__all__ = ["COMPARISON_SECTION_IDS", "STEP_IDS", "build_comparison", "build_step", "build_steps"]
+__all__ = ["COMPARISON_SECTION_IDS", "STEP_IDS", "SYNTHESIS_STEP", "build_comparison", "build_step", "build_steps"]
 
 #: The steps of a territory's evaluation, in order.
 STEP_IDS: tuple[str, ...] = ("essentiel", "territoire", "agenda", "mesure", "activites", "communication", "pivot",
                              "synthese", "glossaire")
+#: The step that shows the evaluator's appraisals beside the computed bands (not the last one: the glossary is).
+SYNTHESIS_STEP = "synthese"
 #: The sections of the comparison report, in order.
 COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "indicateurs", "classement")
 

@@ -18,7 +18,7 @@ from collective_impact.i18n import t
 from collective_impact.i18n.format import escape, is_missing
 from collective_impact.plots.palette import BAND_TINTS
 from collective_impact.report.blocks import Block, table_block, text_block
-from collective_impact.report.steps.condition import Fact, condition_of
+from collective_impact.report.steps.condition import Fact, step_numbers, where
 
 if TYPE_CHECKING:  # pragma: no cover
     from collective_impact.report.bundle import TerritoryData
@@ -29,29 +29,6 @@ MAX_POINTS = 5
 MAX_STRENGTHS = 3
 #: Next steps shown: one for each of the weakest conditions.
 MAX_NEXT_STEPS = 3
-
-
-def step_numbers(data: TerritoryData) -> dict[str | None, int]:
-    """The number of the step that holds the detail of each condition (``None``: the territory's step)."""
-    # imported here: the package of the steps imports this module to register it
-    from collective_impact.report.steps import STEP_IDS
-
-    numbers: dict[str | None, int] = {None: STEP_IDS.index("territoire") + 1}
-    for number, step_id in enumerate(STEP_IDS, start=1):
-        condition = condition_of(data.framework, step_id)
-        if condition is not None:
-            numbers[condition] = number
-    return numbers
-
-
-def where(conditions: tuple[str, ...], numbers: dict[str | None, int], lang: str) -> str:
-    """``étape 3`` or ``étapes 3 et 6``: the steps holding the detail of a point."""
-    steps = sorted({numbers.get(c, numbers[None]) for c in conditions} or {numbers[None]})
-    shown = [str(n) for n in steps]
-    if len(shown) == 1:
-        return t("essentials.where", lang, steps=shown[0])
-    return t("essentials.where_many", lang, steps=t("narrative.list_last", lang, names=", ".join(shown[:-1]),
-                                                    last=shown[-1]))
 
 
 def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from collective_impact.i18n import t
+from collective_impact.i18n.format import format_number
+from collective_impact.metrics.assessment import RWG_THRESHOLD
 from collective_impact.report.blocks import Block, table_block
 from collective_impact.report.steps.condition import Fact
 from collective_impact.report.text import band_values
@@ -31,7 +33,7 @@ def _sort_key(text: str) -> str:
 def glossary(data: TerritoryData) -> pd.DataFrame:
     """The glossary as a two-column table (term, meaning) in ``data.lang``, sorted alphabetically."""
     lang = data.lang
-    values = band_values(data.framework, lang)
+    values = band_values(data.framework, lang) | {"threshold": format_number(RWG_THRESHOLD, lang)}
     rows = sorted(((t(f"essentials.glossary.{term}.term", lang), t(f"essentials.glossary.{term}.text", lang, **values))
                    for term in TERMS), key=lambda row: _sort_key(row[0]))
     term, meaning = t("essentials.glossary.columns", lang).split(" | ")

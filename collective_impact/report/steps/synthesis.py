@@ -14,8 +14,7 @@ from collective_impact.i18n.format import escape, format_date, is_missing
 from collective_impact.plots.palette import BAND_TINTS, DEPART_TINT
 from collective_impact.report.blocks import Block, figure_block, table_block, text_block
 from collective_impact.report.markdown import names
-from collective_impact.report.steps.condition import Fact
-from collective_impact.report.steps.essentials import step_numbers, where
+from collective_impact.report.steps.condition import Fact, step_numbers, where
 from collective_impact.report.tables import condition_table
 from collective_impact.report.text import count, number, say
 
@@ -128,6 +127,7 @@ def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:
                                                         wave_to=data.wave),
                                        lambda: wave_comparison(ev.change, territory_id=data.territory_id,
                                                                      framework=fw, lang=lang)))
+            blocks.append(text_block("change_help", t("essentials.explain.change", lang)))
         else:
             blocks.append(text_block("no_change", t("steps.synthese.single_wave", lang)))
     else:
