@@ -385,7 +385,7 @@ class EvaluationApp:
         try:
             self.data = open_territory(self.store.path, territory, lang=self.lang, wave=wave,
                                        framework=self.framework)
-            self.step_list = list(evaluation_steps.build_steps(self.data).values())
+            self.step_list = [s for s in evaluation_steps.build_steps(self.data).values() if s.number]
         except CollectiveImpactError as err:
             self.data = None
             self.body.children = [html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))]

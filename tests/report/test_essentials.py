@@ -36,15 +36,15 @@ def test_the_essentials_page_ranks_the_grouped_points_of_vigilance(demo_store):
     assert len(vigilance) == 15 and n_points == 10  # the issue's 15 points become 10, one per cause
 
     step = build_step(territory, "essentiel")
-    assert step.number == 1 and [b.name for b in step.blocks] == ["glance", "points", "next_steps"]
+    assert step.number == 0 and [b.name for b in step.blocks] == ["glance", "points", "next_steps"]
     text = unescaped(step.block("points").content)
     listed = re.findall(r"^(\d+)\. ", text, flags=re.MULTILINE)
     assert listed == [str(n) for n in range(1, MAX_POINTS + 1)]
-    assert f"{n_points - MAX_POINTS} autres points de vigilance sont listés à l'étape 8." in text
+    assert f"{n_points - MAX_POINTS} autres points de vigilance sont listés à l'étape 7." in text
     # first: the band rule, grouped over the two conditions under 3 (Système de mesure partagé, 2,50; the backbone,
     # 2,23), naming both and the steps of their detail
     first = text.split("\n1. ")[1].split("\n")[0]
-    assert first.startswith("**Score sous 3** (étapes 4 et 7) — Score sous 3 sur 2 conditions")
+    assert first.startswith("**Score sous 3** (étapes 3 et 6) — Score sous 3 sur 2 conditions")
     assert "Système de mesure partagé et Structure de soutien (structure pivot)" in first
     # the same order as the synthesis' ranked list, whose first five lines name the same causes
     ranked = unescaped(build_step(territory, "synthese").block("vigilance").content)
@@ -79,7 +79,7 @@ def test_a_territory_without_answers_gets_a_page_that_says_so(open_edge):
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_glossary_explains_every_term_in_alphabetical_order(demo_store, lang):
     step = build_step(open_territory(demo_store, "QPV-NORD", lang=lang), "glossaire")
-    assert step.id == STEP_IDS[-1] and step.number == len(STEP_IDS)
+    assert step.id == STEP_IDS[-1] and step.number == 0
     table = step.block("glossary").content
     terms = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<tr><td[^>]*>(.*?)</td>", table)]
     assert len(terms) == len(TERMS)
@@ -113,4 +113,4 @@ def test_the_theory_of_change_strength_does_not_claim_completeness(demo_store):
     assert "complète" not in strength and strength.startswith("Théorie du changement cohérente")
     # the same territory has targeted outcomes no partner carries: said in other words, with the right step
     agenda = build_step(territory, "agenda").conclusions
-    assert "Qu'aucun partenaire ne porte" in agenda and "étape 5" in agenda
+    assert "Qu'aucun partenaire ne porte" in agenda and "étape 4" in agenda

@@ -33,13 +33,13 @@ def condition_of(framework: Framework, step_id: str) -> str | None:
 def step_numbers(data: TerritoryData) -> dict[str | None, int]:
     """The number of the step that holds the detail of each condition (``None``: the territory's step)."""
     # imported here: the package of the steps imports this module
-    from collective_impact.report.steps import STEP_IDS
+    from collective_impact.report.steps import STEP_IDS, step_number
 
-    numbers: dict[str | None, int] = {None: STEP_IDS.index("territoire") + 1}
-    for position, step_id in enumerate(STEP_IDS, start=1):
+    numbers: dict[str | None, int] = {None: step_number("territoire")}
+    for step_id in STEP_IDS:
         condition = condition_of(data.framework, step_id)
         if condition is not None:
-            numbers[condition] = position
+            numbers[condition] = step_number(step_id)
     return numbers
 
 

@@ -33,12 +33,12 @@ MAX_NEXT_STEPS = 3
 
 def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:
     """The blocks of the essentials page (it has no conclusions of its own: it is one)."""
-    from collective_impact.report.steps import STEP_IDS
+    from collective_impact.report.steps import SYNTHESIS_STEP, step_number
 
     lang = data.lang
     blocks = [_glance(data)]
     numbers = step_numbers(data)
-    synthesis_step = STEP_IDS.index("synthese") + 1
+    synthesis_step = step_number(SYNTHESIS_STEP)
     points = data.metrics.points
     blocks.append(text_block("points", _points(points, numbers, synthesis_step, lang)))
     blocks.append(text_block("next_steps", _next_steps(data, synthesis_step)))
