@@ -114,3 +114,15 @@ def test_the_theory_of_change_strength_does_not_claim_completeness(demo_store):
     # the same territory has targeted outcomes no partner carries: said in other words, with the right step
     agenda = build_step(territory, "agenda").conclusions
     assert "Qu'aucun partenaire ne porte" in agenda and "étape 4" in agenda
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("territory_id", ["QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL"])
+def test_the_essentials_page_fits_one_a4_page_of_the_pdf(demo_reports, territory_id):
+    from pypdf import PdfReader
+
+    pages = [page.extract_text() for page in PdfReader(demo_reports / f"{territory_id}.pdf").pages]
+    start = next(i for i, text in enumerate(pages) if text.startswith("L'essentiel"))
+    # the page holds its three parts, and the next page is already the "how to"
+    assert all(part in pages[start] for part in ("Les points qui comptent le plus", "Prochaines étapes recommandées"))
+    assert pages[start + 1].startswith("Mode d'emploi")
