@@ -44,8 +44,10 @@ def test_the_essentials_page_ranks_the_grouped_points_of_vigilance(demo_store):
     # first: the band rule, grouped over the two conditions under 3 (Système de mesure partagé, 2,50; the backbone,
     # 2,23), naming both and the steps of their detail
     first = text.split("\n1. ")[1].split("\n")[0]
-    assert first.startswith("**Score sous 3** (étapes 3 et 6) — Score sous 3 sur 2 conditions")
-    assert "Système de mesure partagé et Structure de soutien (structure pivot)" in first
+    assert first == ("Score sous 3 sur 2 conditions : Système de mesure partagé et Structure de soutien (structure "
+                     "pivot). *(étapes 3 et 6)*")
+    second = text.split("\n2. ")[1].split("\n")[0]
+    assert second.startswith("**Système de mesure partagé** — Indicateurs en retard") and second.endswith("*(étape 3)*")
     # the same order as the synthesis' ranked list, whose first five lines name the same causes
     ranked = unescaped(build_step(territory, "synthese").block("vigilance").content)
     lines = re.findall(r"^\d+\. \*\*(.+?)\*\*", ranked, flags=re.MULTILINE)

@@ -138,7 +138,7 @@ def items_blocks(data: TerritoryData, condition: str | None) -> list[Block]:
         from collective_impact.metrics.assessment import RWG_THRESHOLD
 
         rwg = t("essentials.explain.rwg", data.lang, threshold=number(RWG_THRESHOLD, data.lang))
-        heading += f"\n\n{rwg}\n\n{t('essentials.explain.dont_know', data.lang)}"
+        heading += f"\n\n{rwg}"
     return [text_block("items_heading", heading), _items_figure(data, condition), *comments_blocks(data, condition)]
 
 

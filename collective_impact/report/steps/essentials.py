@@ -82,10 +82,11 @@ def _points(points: pd.DataFrame, numbers: dict[str | None, int], synthesis_step
     else:
         lines = []
         for rank, row in enumerate(vigilance.head(MAX_POINTS).itertuples(index=False), start=1):
-            # who it concerns (or the cause, when it concerns several conditions), where its detail is
-            name = row.labels if len(row.conditions) == 1 else (row.title if row.conditions
-                                                                 else t("synthesis.territory_label", lang))
-            lines.append(f"{rank}. **{escape(name)}** ({where(row.conditions, numbers, lang)}) — {escape(row.text)}")
+            # the condition it concerns first (a point over several conditions names them itself),
+            # the steps of its detail last
+            lead = "" if len(row.conditions) > 1 else \
+                f"**{escape(row.labels or t('synthesis.territory_label', lang))}** — "
+            lines.append(f"{rank}. {lead}{escape(row.text)} *({where(row.conditions, numbers, lang)})*")
         rest = len(vigilance) - MAX_POINTS
         if rest > 0:
             lines.append("\n" + t("essentials.more_points", lang, n=rest, step=synthesis_step))
