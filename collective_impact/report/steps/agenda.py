@@ -10,7 +10,7 @@ from collective_impact.i18n import t
 from collective_impact.i18n.format import format_number
 from collective_impact.report.blocks import Block, figure_block, table_block, text_block
 from collective_impact.report.markdown import names
-from collective_impact.report.steps.condition import Fact, condition_of, items_blocks, step_numbers
+from collective_impact.report.steps.condition import Fact, condition_of, items_blocks
 from collective_impact.report.text import MAX_NAMES, count, say
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,8 +57,7 @@ def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:
                 "n": count(len(ev.without_indicator), "outcome", lang),
                 "names": names(ev.without_indicator["label"], lang, limit=MAX_NAMES)}))
         if len(ev.without_activity):
-            activities_step = step_numbers(data).get(condition_of(data.framework, "activites"))
-            gaps.append(say("essentials.agenda.gap_activity", lang, step=activities_step, safe={
+            gaps.append(say("steps.agenda.gap_activity", lang, safe={
                 "n": count(len(ev.without_activity), "outcome", lang)}))
         lines.append(" ".join(gaps) if gaps else t("steps.agenda.no_gap", lang))
     blocks += items_blocks(data, condition)

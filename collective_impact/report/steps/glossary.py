@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The terms of the glossary (message keys ``essentials.glossary.<term>.*``).
 TERMS: tuple[str, ...] = ("rwg", "bootstrap", "interval", "net", "band", "dont_know", "score", "wave", "response_rate",
-                          "toc", "density", "centralization", "progress", "backbone", "vigilance")
+                          "toc", "activity", "density", "centralization", "progress", "backbone", "vigilance")
 
 
 def _sort_key(text: str) -> str:
