@@ -117,10 +117,11 @@ def test_the_bookmarks_are_the_headings_and_the_contents_give_their_pages(demo_p
         if depth == 0:
             found = re.search(re.escape(title) + r"[ .]*?(\d+)\b", contents)
             assert found is not None and int(found.group(1)) == page, title
-    # each step starts its page
+    # each step starts its page (the report's closing note, on the last page under the glossary, is extracted first)
+    note = re.compile(r"^Rapport généré le .*? n'est pas montré\. ")
     for depth, title, page in bookmarks:
         if depth == 0:
-            assert pages[page - 1].startswith(title), title
+            assert note.sub("", pages[page - 1]).startswith(title), title
 
 
 @pytest.mark.slow
