@@ -192,7 +192,7 @@ def test_a_fact_flagged_by_a_rule_is_tagged_and_not_repeated(demo_store):
     assert html.unescape(rule["text"].iloc[0]) not in html.unescape(step.conclusions.replace("\\", ""))
     # the synthesis lists every finding by its cause, this one included
     synthesis = build_step(territory, "synthese").block("vigilance").content
-    assert "Résultats visés qu'aucun partenaire ne porte" in synthesis
+    assert "Résultats visés par aucune activité de partenaire" in synthesis
 
 
 # --------------------------------------------------------------------------------------
