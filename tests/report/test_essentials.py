@@ -129,3 +129,25 @@ def test_the_essentials_page_fits_one_a4_page_of_the_pdf(demo_reports, territory
     # the page holds its three parts, and the next page is already the "how to"
     assert all(part in pages[start] for part in ("Les points qui comptent le plus", "Prochaines étapes recommandées"))
     assert pages[start + 1].startswith("Mode d'emploi")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_cause_repeated_over_conditions_is_one_sentence_naming_them(demo_store, lang):
+    territory = open_territory(demo_store, "QPV-HAUTS", lang=lang)
+    findings = territory.metrics.profile.findings
+    disagree = findings[findings["rule_id"] == "disagreement"]
+    assert len(disagree) == 5  # one finding per condition…
+    points = territory.metrics.points
+    point = points[points["rule_id"] == "disagreement"]
+    assert len(point) == 1  # …one point
+    labels = [c.label(lang) for c in territory.framework.conditions]
+    expected = {"fr": f"Les partenaires ne sont pas d'accord entre eux sur certaines questions de 5 conditions : "
+                      f"{', '.join(labels[:-1])} et {labels[-1]} ; les questions sont nommées à chaque étape.",
+                "en": f"Partners disagree among themselves on some items of 5 conditions: {', '.join(labels[:-1])} "
+                      f"and {labels[-1]}; the items are named in each step."}[lang]
+    assert point["text"].iloc[0] == expected
+    assert point["title"].iloc[0] == {"fr": "Désaccord entre partenaires sur certaines questions",
+                                      "en": "Partners disagree on some items"}[lang]
+    # a point about one condition keeps the finding's own sentence
+    behind = points[points["rule_id"] == "indicators_behind"]
+    assert behind["text"].iloc[0] == findings.loc[findings["rule_id"] == "indicators_behind", "text"].iloc[0]
