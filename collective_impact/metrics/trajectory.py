@@ -233,18 +233,39 @@ def _pair_chooser(pairs: Pairs) -> Callable[[list[int]], list[tuple[int, int]]]:
 
 
 def _units(responses: pd.DataFrame) -> np.ndarray:
-    """Each row's unit of pairing: its partner when given, else its respondent id.
+    """Each row's unit of pairing: answers sharing a respondent id or a partner are one unit.
 
     A personal link is drawn anew for every wave, so the same partner answers two waves
-    under two respondent ids: the partner is what recognises them. A respondent without a
-    partner is recognised by its id only.
+    under two respondent ids: the partner recognises them. A respondent id given again
+    recognises a person even when the partner was left blank in one of the waves. Both
+    links are followed (a small union-find over the territory's respondents and partners),
+    so that a unit is all the answers connected by a shared id or partner; respondents of
+    different territories are never joined.
     """
-    respondent = "r:" + responses["respondent_id"].astype("str")
+    territory = responses["territory_id"].astype("str").to_numpy(dtype=object)
+    respondent = responses["respondent_id"].astype("str").to_numpy(dtype=object)
+    r_codes, r_keys = _factorize(territory + "\x1f" + respondent)
+    root = list(range(len(r_keys)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
     if "partner_id" in responses.columns:
         partner = responses["partner_id"]
-        respondent = respondent.where(partner.isna(), "p:" + partner.astype("str"))
-    codes, _ = _factorize(respondent.to_numpy(dtype=object))
-    return np.asarray(codes, dtype="int64")
+        given = partner.notna().to_numpy()
+        keys = pd.DataFrame({"r": r_codes[given], "p": territory[given] + "\x1f" + partner[given].astype("str")
+                             .to_numpy(dtype=object)}).drop_duplicates()
+        first_of_partner: dict[str, int] = {}
+        for r, p in zip(keys["r"], keys["p"], strict=True):
+            other = first_of_partner.setdefault(p, r)
+            a, b = find(r), find(other)
+            if a != b:
+                root[b] = a
+    roots = np.array([find(i) for i in range(len(r_keys))], dtype="int64")
+    return roots[r_codes] if len(r_codes) else np.zeros(0, dtype="int64")
 
 
 @dataclass(frozen=True)
@@ -333,8 +354,8 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
           NaN when it cannot be computed (fewer than :data:`MIN_INTERVAL` respondents in a
           wave, with ``method`` ``"independent"``);
         - ``n_from``, ``n_to``: respondents with an answer in the condition in each wave;
-        - ``n_paired``: partners (or respondents without a partner) with an answer in the
-          condition in **both** waves;
+        - ``n_paired``: units (see Notes: a partner, or a respondent id) with an answer in
+          the condition in **both** waves;
         - ``method``: ``"paired"`` when ``n_paired ≥`` :data:`MIN_PAIRED`, else
           ``"independent"``;
         - ``net``: ``True`` when the interval excludes 0 (:func:`is_net`); an interval
@@ -342,9 +363,11 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
 
     Notes
     -----
-    Percentile bootstrap (Efron). **Who is the same respondent**: a respondent is recognised
-    from one wave to the next by its partner (``partner_id``, since a personal link is drawn
-    anew each wave), or, without partner, by its ``respondent_id``.
+    Percentile bootstrap (Efron). **Who is the same respondent**: answers that share a
+    respondent id or a partner (``partner_id``) belong to the same unit, followed from one
+    to the other (a personal link is drawn anew each wave, so a partner answers two waves
+    under two ids; an id given again recognises a person whose partner was left blank once).
+    Respondents of different territories are never joined.
 
     - **Paired** (at least :data:`MIN_PAIRED` partners or respondents answered the condition
       in both waves): each replicate draws, with replacement, from the union of those
