@@ -105,6 +105,7 @@ def test_the_territory_report_renders_and_says_what_one_wave_cannot_show(waves_s
         assert not said
         assert "seule vague" not in texts["synthese"]
         assert f"vague {n_waves - 1}" in texts["synthese"]  # the latest change is from the wave before
+        assert f"De la vague 1 à la vague {n_waves} ({n_waves} vagues)" in texts["synthese"]  # the trajectory
 
 
 def test_the_comparison_renders_the_three_trajectories(waves_store):
