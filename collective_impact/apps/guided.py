@@ -60,8 +60,6 @@ __all__ = ["EvaluationApp", "JudgmentForm", "ReportPanel", "evaluation_app"]
 
 #: The judgments' key besides the territory: one appraisal per wave and condition.
 JUDGMENT_KEY = ("territory_id", "wave", "condition")
-#: The synthesis, drawn again when shown if the stored appraisals changed since it was drawn.
-_SYNTHESIS = "synthese"
 #: Steps whose page shows what is stored when it is first shown (the action plan): never built ahead.
 _NOT_AHEAD = ("suivi",)
 
@@ -469,7 +467,7 @@ class EvaluationApp:
         try:
             self.data = open_territory(self.store.path, territory, lang=self.lang, wave=wave,
                                        framework=self.framework)
-            self.step_list = list(evaluation_steps.build_steps(self.data).values())
+            self.step_list = [s for s in evaluation_steps.build_steps(self.data).values() if s.number]
         except CollectiveImpactError as err:
             self.data = None
             self.body.children = [html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))]
@@ -522,7 +520,7 @@ class EvaluationApp:
         return box
 
     def _needs_building(self, index: int) -> bool:
-        if self.step_list[index].id == _SYNTHESIS and index in self._pages:
+        if self.step_list[index].id == evaluation_steps.SYNTHESIS_STEP and index in self._pages:
             # the synthesis is drawn again when the stored appraisals changed
             return not self._judgments().equals(self._synthesis_judgments)
         return index not in self._pages
@@ -605,12 +603,12 @@ class EvaluationApp:
         output = widgets.Output(layout=widgets.Layout(width="100%"))
         output.add_class(f"ci-step-{step.id}")
         self.outputs[step.id] = output
-        if step.id != evaluation_steps.STEP_IDS[-1]:
+        if step.id != evaluation_steps.SYNTHESIS_STEP:
             render_step(step, output)
         children: list[widgets.Widget] = [output]
         if step.condition is not None:
             children.append(self._judgment_part(step.condition))
-        if step.id == evaluation_steps.STEP_IDS[-1]:
+        if step.id == evaluation_steps.SYNTHESIS_STEP:
             # drawn with the appraisals stored now, not those of when the territory was opened
             self._synthesis_judgments = None
             self.refresh_synthesis()
@@ -649,7 +647,7 @@ class EvaluationApp:
                     return True  # built (or the synthesis drawn again) by the background thread
                 self.steps.body.children = ((self.placeholder(target),) if self._needs_building(target)
                                             else (self._pages[target],))
-            if self.step_list[target].id == evaluation_steps.STEP_IDS[-1]:
+            if self.step_list[target].id == evaluation_steps.SYNTHESIS_STEP:
                 # drawn before the page shows, so that the old synthesis is not seen first
                 self.refresh_synthesis()
             return True
@@ -663,19 +661,19 @@ class EvaluationApp:
         if self.prefetch:
             self._start_prefetch()
             return
-        if self.step_list[new].id == evaluation_steps.STEP_IDS[-1]:
+        if self.step_list[new].id == evaluation_steps.SYNTHESIS_STEP:
             self.refresh_synthesis()
 
     def refresh_synthesis(self) -> None:
         """Draw the synthesis again if the stored appraisals changed since it was drawn."""
-        output = self.outputs.get(evaluation_steps.STEP_IDS[-1])
+        output = self.outputs.get(evaluation_steps.SYNTHESIS_STEP)
         if output is None or self.data is None:
             return
         judgments = self._judgments()
         if self._synthesis_judgments is not None and judgments.equals(self._synthesis_judgments):
             return
         with self.lock:
-            step = evaluation_steps.build_step(self.data, evaluation_steps.STEP_IDS[-1], judgments=judgments)
+            step = evaluation_steps.build_step(self.data, evaluation_steps.SYNTHESIS_STEP, judgments=judgments)
             render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments
