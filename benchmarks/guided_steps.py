@@ -46,24 +46,21 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 TERRITORY = "QPV-NORD"
-#: Whether what is shown under the header belongs to step ``id`` only: its page (the output
+#: Whether nothing shown under the header belongs to another step than ``id``: only its page (the output
 #: of class ``ci-step-<id>``) or its placeholder (``data-step="<id>"``), and nothing of another.
 SHOWS_ONLY = """(id) => {
-    let seen = false;
     for (const e of document.querySelectorAll('[class*="ci-step-"]')) {
         if (e.offsetParent === null) continue;
         if (e.classList.contains('ci-step-preparing')) {
             if (e.dataset.step !== id) return false;
-            seen = true;
             continue;
         }
         for (const c of e.classList) {
             if (!c.startsWith('ci-step-') || c === 'ci-step-placeholder' || c === 'ci-step-preparing') continue;
             if (c !== 'ci-step-' + id) return false;
-            seen = true;
         }
     }
-    return seen; }"""
+    return true; }"""
 
 
 def percentile(values: list[float], q: float) -> float:
