@@ -218,7 +218,7 @@ def _base64(text: str) -> str:
 # (``--jp-…``) that no kept declaration reads through ``var()``, directly or through another.
 
 _STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL)
-_CLASS_ATTRIBUTE = re.compile(r'\sclass="([^"]*)"')
+_CLASS_ATTRIBUTE = re.compile(r"""\sclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 _VAR = re.compile(r"var\(\s*(--[A-Za-z0-9_-]+)")
 #: At-rules holding rules, pruned inside; any other at-rule (@font-face, @keyframes, @page) is kept whole.
 _GROUPING_AT_RULES = {"media", "supports", "layer", "container"}
@@ -354,7 +354,7 @@ def _css_text(rules: list[_Rule] | tuple[_Rule, ...], read: set[str]) -> str:
 def _without_unused_css(page: str) -> str:
     """``page`` with the CSS it cannot use left out (see above); the rest in the same order."""
     outside = _STYLE.sub("", page)
-    classes = {name for names in _CLASS_ATTRIBUTE.findall(outside) for name in html.unescape(names).split()}
+    classes = {name for found in _CLASS_ATTRIBUTE.findall(outside) for name in html.unescape("".join(found)).split()}
     blocks = list(_STYLE.finditer(page))
     sheets = [_matching(_stylesheet(found.group(2)), classes) for found in blocks]
     # a property may be set in one <style> and read in another: read across all of them

@@ -115,16 +115,20 @@ li:not(.absent) { list-style: none; }
 @media print { .absent { color: green; } .here { border: 0; } }
 @media screen { .absent-too { color: green; } }
 @font-face { font-family: X; src: local(X); }
+b.quoted { color: black; }
+i.bare { color: black; }
 """
-    page = f'<html><head><style>{css}</style></head><body><p class="here too">x</p><ul><li>y</li></ul></body></html>'
+    page = (f'<html><head><style>{css}</style></head><body><p class="here too">x</p><ul><li>y</li></ul>'
+            "<b class='quoted'>z</b><i CLASS=bare>w</i></body></html>")
     kept = re.search(r"<style>(.*)</style>", _without_unused_css(page), flags=re.DOTALL).group(1)
     for used in ("--used: red", "--chained: var(--used)", ".here { color: var(--chained)", "p.here.too",
-                 "li:not(.absent)", ".here { border: 0", "@font-face"):
+                 "li:not(.absent)", ".here { border: 0", "@font-face", "b.quoted", "i.bare"):
         assert used in kept, used
     for unused in ("--unused", "color: blue", ".absent-child", "@media screen", ".absent { color: green"):
         assert unused not in kept, unused
     # the body is untouched
-    assert _without_unused_css(page).endswith('<body><p class="here too">x</p><ul><li>y</li></ul></body></html>')
+    assert _without_unused_css(page).endswith('<body><p class="here too">x</p><ul><li>y</li></ul>'
+                                              "<b class='quoted'>z</b><i CLASS=bare>w</i></body></html>")
 
 
 def test_the_exported_page_carries_no_unused_jupyterlab_css(tmp_path):
