@@ -12,8 +12,8 @@ from collective_impact.store import Store
 SCREEN = {"width": 1280, "height": 800}
 
 
-@pytest.fixture(scope="module")
-def demo_index(demo_store, tmp_path_factory):
+@pytest.fixture(scope="module", params=["fr", "en"])
+def demo_index(demo_store, tmp_path_factory, request):
     """The index of a batch of the four demo territories, each with its HTML and PDF report (empty files), the
     longest name made longer still, and one territory failed with a long error message."""
     out = tmp_path_factory.mktemp("index")
@@ -28,8 +28,8 @@ def demo_index(demo_store, tmp_path_factory):
             results.append(TaskResult(tid, "failed", 12.3, error="La cellule 14 a échoué : " + "détail " * 30))
         else:
             results.append(TaskResult(tid, "ok", 5.4, html=str(out / f"{tid}.html"), pdf=str(out / f"{tid}.pdf")))
-    return write_index(out / "index.html", figures, tuple(results), None, framework=load_framework(), lang="fr",
-                       out_dir=out)
+    return write_index(out / "index.html", figures, tuple(results), None, framework=load_framework(),
+                       lang=request.param, out_dir=out)
 
 
 @pytest.mark.browser
