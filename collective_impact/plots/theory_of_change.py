@@ -1,4 +1,4 @@
-"""The theory of change: the results chain from activities to impact, gaps marked."""
+"""The theory of change: the results chain from outputs (level ``activity``) to impact, gaps marked."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def results_chain(
     without_activity: pd.DataFrame | Iterable[str] | None = None,
     lang: str = "fr",
 ) -> Figure:
-    """The theory of change as a layered diagram, from activities (left) to impact (right).
+    """The theory of change as a layered diagram, from outputs (left) to impact (right).
 
     Parameters
     ----------
@@ -123,9 +123,11 @@ def results_chain(
         :func:`~collective_impact.metrics.theory_of_change.outcomes_without_indicator` /
         :func:`~collective_impact.metrics.theory_of_change.outcomes_without_activity`
         (an ``outcome_id`` column) or plain outcome ids. Outcomes without indicator are
-        hatched, outcomes without activity outlined in dashed vermillion. Choose the levels
-        when computing them (e.g. indicators on ``("intermediate", "impact")`` only, since
-        activities are rarely measured by a shared indicator).
+        hatched, outcomes no partner activity targets outlined in dashed vermillion (the
+        legend says so: the mark is about the ``activities`` table, not about arrows from the
+        first level, named *outputs*). Choose the levels when computing them (e.g. indicators
+        on ``("intermediate", "impact")`` only, since outputs are rarely measured by a shared
+        indicator).
     lang : {"fr", "en"}
 
     Returns
