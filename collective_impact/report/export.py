@@ -18,6 +18,16 @@ rendering, and it starts a browser of a few hundred megabytes per export. WeasyP
 Pango from the system (``apt-get install libpango-1.0-0 libpangoft2-1.0-0``), checked by
 :func:`check_pdf_engine` before any notebook runs.
 
+Where a PDF's time goes (WeasyPrint 68, a demo report of 21 pages, profiled): about half in
+drawing the SVG figures, most of it their text, which WeasyPrint lays out letter by letter
+(8,000 letters); a third in laying out the pages; the rest in CSS and writing the file.
+Figures with their text drawn as paths (matplotlib's ``svg.fonttype = "path"``) are worse:
+five times slower to print and four times heavier, and their words no longer searchable. What
+is done here: the CSS the page cannot use is left out of the HTML (see
+:func:`_without_unused_css`), which spares WeasyPrint parsing and matching 240 kB of
+JupyterLab's styles. ``benchmarks/report_size.py`` prints the seconds and the ratio to the
+HTML export.
+
 nbconvert and WeasyPrint are imported inside the functions that need them: the guided
 evaluation app imports this module through :mod:`~collective_impact.report.execute` in its
 Voila kernel, which should not load them until the evaluator asks for the report.
