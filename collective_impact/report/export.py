@@ -18,7 +18,7 @@ rendering, and it starts a browser of a few hundred megabytes per export. WeasyP
 Pango from the system (``apt-get install libpango-1.0-0 libpangoft2-1.0-0``), checked by
 :func:`check_pdf_engine` before any notebook runs.
 
-Where a PDF's time goes (WeasyPrint 68, a demo report of 21 pages, profiled): about half in
+Where a PDF's time goes (WeasyPrint 70, a demo report of 21 pages, profiled): about half in
 drawing the SVG figures, most of it their text, which WeasyPrint lays out letter by letter
 (8,000 letters); a third in laying out the pages; the rest in CSS and writing the file.
 Figures with their text drawn as paths (matplotlib's ``svg.fonttype = "path"``) are worse:
