@@ -11,7 +11,8 @@ figures and the conclusions exist once:
 5. ``communication`` — meetings, attendance and the partner network;
 6. ``pivot`` — the backbone and its six functions;
 7. ``synthese`` — the five conditions together, change between waves, the evaluator's
-   appraisal beside the computed band, strengths, points of vigilance, next steps.
+   appraisal beside the computed band, strengths, points of vigilance, next steps;
+8. ``suivi`` — the action plan and its follow-up at the next wave (:mod:`.follow_up`).
 
 Each step is one module of this package (:mod:`.territory`, :mod:`.agenda`, :mod:`.measure`,
 :mod:`.activities`, :mod:`.communication`, :mod:`.backbone`, :mod:`.synthesis`) whose
@@ -47,6 +48,7 @@ or the other, depending on the data (a sentence replaces a figure that would be 
 - ``synthese``: ``conditions``, ``judgments_note``, ``judgments`` (appraisals of an
   earlier wave), ``radar``, ``wave_change | no_change`` (or ``no_answers``), ``strengths``,
   ``vigilance``, ``next_steps``;
+- ``suivi``: ``actions``, ``overdue``, ``follow_up`` ``| no_actions``, ``judgments_over_waves | no_judgments``;
 - comparison: ``territory_heatmap | no_scores``, ``status_counts | no_indicators``, ``ranking``.
 
 ``items_heading`` and ``item_scores`` appear only when the condition has answers at the wave;
@@ -70,6 +72,7 @@ from collective_impact.report.steps import (
     backbone,
     communication,
     comparison,
+    follow_up,
     measure,
     synthesis,
     territory,
@@ -85,13 +88,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["COMPARISON_SECTION_IDS", "STEP_IDS", "build_comparison", "build_step", "build_steps"]
 
 #: The steps of a territory's evaluation, in order.
-STEP_IDS: tuple[str, ...] = ("territoire", "agenda", "mesure", "activites", "communication", "pivot", "synthese")
+STEP_IDS: tuple[str, ...] = ("territoire", "agenda", "mesure", "activites", "communication", "pivot", "synthese",
+                             "suivi")
 #: The sections of the comparison report, in order.
 COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "indicateurs", "classement")
 
 _BUILDERS: dict[str, Callable] = {
     "territoire": territory.build, "agenda": agenda.build, "mesure": measure.build, "activites": activities.build,
     "communication": communication.build, "pivot": backbone.build, "synthese": synthesis.build,
+    "suivi": follow_up.build,
 }
 
 
