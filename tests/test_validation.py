@@ -89,6 +89,17 @@ BASE: dict[str, list[dict]] = {
         {"territory_id": "T01", "wave": 1, "respondent_id": "R1", "condition": "Agenda commun",
          "text": "Un exemple :\nle diagnostic partagé."},
     ],
+    "actions": [
+        {"territory_id": "T01", "action_id": "AC1", "title": "Relancer le comité technique", "condition": "Agenda commun",
+         "outcome_id": "O2", "indicator_id": "I1", "partner_id": "P01", "wave": 1,
+         "origin": "Agenda peu partagé", "start_date": "01/04/2024", "due_date": "30/06/2024", "status": "En cours"},
+        {"territory_id": "T01", "action_id": "AC2", "title": "Former les partenaires", "condition": "pivot",
+         "partner_id": "P02", "wave": 1, "due_date": "2030-12-31", "status": "prevue"},
+    ],
+    "action_reviews": [
+        {"territory_id": "T01", "action_id": "AC1", "date": "15/05/2024", "note": "Deux réunions tenues.",
+         "status": "En cours"},
+    ],
 }
 
 

@@ -197,9 +197,11 @@ def test_an_unknown_reference_names_the_mistyped_id_that_causes_it(tmp_path):
     data = base()
     data["partners"][1]["partner_id"] = "P 02"
     problems = problems_of(write_xlsx(tmp_path / "saisie.xlsx", data))
-    # the partner's own cell, then the answer of P02 (row 4), the attendee of M1, the relation's P02
+    # the partner's own cell, then the answer of P02 (row 4), the attendee of M1, the relation's P02,
+    # the action P02 carries
     assert [(p.sheet, p.value) for p in problems] == [
-        ("Partenaires", "P 02"), ("Réponses", "P02"), ("Réunions", "P02"), ("Réseau partenarial", "P02")]
+        ("Partenaires", "P 02"), ("Réponses", "P02"), ("Réunions", "P02"), ("Réseau partenarial", "P02"),
+        ("Plan d'action", "P02")]
     for problem in problems[1:]:
         assert problem.message.endswith(
             "« P 02 » en ligne 3 de la feuille « Partenaires » n'est pas un identifiant valide : "

@@ -114,6 +114,23 @@ class _Network:
 
 
 @dataclass(frozen=True)
+class _Action:
+    """An action of the plan; its dates are days from the as-of date (negative: before it)."""
+
+    id: str
+    title: str
+    condition: str
+    partner: str
+    wave: int  # the wave after which it was decided
+    due: int
+    status: str
+    start: int | None = None
+    outcome: str | None = None
+    indicator: str | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
 class _Profile:
     key: str
     territory_id: str
@@ -138,6 +155,8 @@ class _Profile:
     measure_blank: float  # probability that a measured value is blank (statistical secrecy…)
     measure_drop: float  # probability that a measurement was never entered
     judgments: tuple[tuple[str, str, str], ...] = ()  # wave 1: condition, band, justification
+    actions: tuple[_Action, ...] = ()
+    reviews: tuple[tuple[str, int, str, str | None], ...] = ()  # action, days from the as-of date, note, status
 
 
 _MATURE = _Profile(
@@ -255,6 +274,18 @@ _MATURE = _Profile(
         ("communication", "force", "Réunions régulières et bien suivies ; comptes rendus diffusés à tous."),
         ("pivot", "force", "Équipe du centre social reconnue par tous ; financements pluriannuels obtenus."),
     ),
+    actions=(
+        _Action("AC01", "Ventiler les indicateurs de réussite par âge et par sexe", "mesure", "P01", 1, -30, "faite",
+                start=-330, outcome="imp_reussite", indicator="brevet",
+                origin="Données encore peu ventilées par public"),
+        _Action("AC02", "Associer le conseil citoyen à la relecture de la feuille de route", "agenda", "P12", 1, 90,
+                "en_cours", start=-300, origin="Associer davantage les habitants à l'agenda commun"),
+    ),
+    reviews=(
+        ("AC01", -200, "Tableau de bord ventilé par âge présenté en comité technique.", "en_cours"),
+        ("AC01", -45, "Ventilation par sexe ajoutée ; tableau diffusé à tous les partenaires.", "faite"),
+        ("AC02", -100, "Deux membres du conseil citoyen ont relu le projet de feuille de route.", "en_cours"),
+    ),
 )
 
 _STARTING = _Profile(
@@ -336,6 +367,16 @@ _STARTING = _Profile(
     ),
     measure_blank=0.1,
     measure_drop=0.0,
+    actions=(
+        _Action("AC01", "Relier les maraudes éducatives à un résultat intermédiaire", "activites", "P07", 1, -90,
+                "en_cours", start=-320, outcome="act_jeunes", origin="Théorie du changement encore incomplète"),
+        _Action("AC02", "Définir comment compter les parents venus au café des parents", "mesure", "P09", 1, 60,
+                "prevue", outcome="act_parentalite", indicator="parents_cafe",
+                origin="Indicateurs sans mesure"),
+    ),
+    reviews=(
+        ("AC01", -150, "Atelier sur la théorie du changement prévu avec la mission locale ; date à fixer.", "en_cours"),
+    ),
 )
 
 _WEAK_BACKBONE = _Profile(
@@ -430,6 +471,17 @@ _WEAK_BACKBONE = _Profile(
     ),
     measure_blank=0.25,
     measure_drop=0.25,
+    actions=(
+        _Action("AC01", "Chercher un financement pluriannuel pour l'équipe pivot", "pivot", "P01", 1, -120,
+                "en_cours", start=-330, origin="Structure pivot sans moyens durables"),
+        _Action("AC02", "Mettre en place un tableau de bord partagé des indicateurs", "mesure", "P03", 1, -60,
+                "abandonnee", start=-300, indicator="chantiers", origin="Mesures manquantes"),
+    ),
+    reviews=(
+        ("AC01", -250, "Dossier déposé auprès de l'agglomération ; réponse attendue au printemps.", "en_cours"),
+        ("AC01", -130, "Réponse repoussée au prochain budget ; pas de financement à ce jour.", None),
+        ("AC02", -90, "Abandonnée faute de moyens pour l'outil ; reportée au prochain contrat de ville.", "abandonnee"),
+    ),
 )
 
 _DISAGREEING = _Profile(
@@ -528,6 +580,16 @@ _DISAGREEING = _Profile(
     ),
     measure_blank=0.1,
     measure_drop=0.05,
+    actions=(
+        _Action("AC01", "Organiser un séminaire commun institutions et associations", "agenda", "P03", 1, -200,
+                "faite", start=-320, origin="Deux visions de l'action qui ne se rencontrent pas"),
+        _Action("AC02", "Rédiger ensemble une charte de partenariat", "communication", "P01", 1, 45, "en_cours",
+                start=-180, origin="Faible confiance entre les deux groupes de partenaires"),
+    ),
+    reviews=(
+        ("AC01", -210, "Séminaire tenu avec 11 partenaires sur 12 ; compte rendu diffusé.", "faite"),
+        ("AC02", -60, "Premier jet de la charte discuté en comité technique.", "en_cours"),
+    ),
 )
 
 _PROFILES: tuple[_Profile, ...] = (_MATURE, _STARTING, _WEAK_BACKBONE, _DISAGREEING)
@@ -652,6 +714,7 @@ def _territory(k: int, seed: int, as_of: date, out: _Collector) -> None:
     _activities(profile, tid, start, as_of, out)
     _meetings(profile, tid, partner_ids, kinds, rng, as_of, out)
     _relations(profile, tid, partner_ids, rng, out)
+    _actions(profile, tid, as_of, out)
     for condition, band, justification in profile.judgments:
         recorded = survey_windows[0][1] + timedelta(days=30)
         out.rows["judgments"].append(
@@ -794,6 +857,18 @@ def _meetings(profile: _Profile, tid: str, partner_ids: list[str], kinds: dict, 
     meetings.sort(key=lambda m: (m[0], m[1]))
     for number, (day, _, kind, title, attendees) in enumerate(meetings, start=1):
         out.rows["meetings"].append((tid, f"M{number:03d}", day, kind, title, join_ids(attendees)))
+
+
+def _actions(profile: _Profile, tid: str, as_of: date, out: _Collector) -> None:
+    """The action plan and its review notes, dated from the as-of date."""
+    def day(offset: int | None) -> date | None:
+        return None if offset is None else as_of + timedelta(days=offset)
+
+    for a in profile.actions:
+        out.rows["actions"].append((tid, a.id, a.title, a.condition, a.outcome, a.indicator, a.partner, a.wave,
+                                    a.origin, day(a.start), day(a.due), a.status))
+    for action_id, offset, note, status in profile.reviews:
+        out.rows["action_reviews"].append((tid, action_id, day(offset), note, status))
 
 
 def _ratings(rng: np.random.Generator, mean: np.ndarray, m: int) -> np.ndarray:
