@@ -28,6 +28,7 @@ import pandas as pd
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
+from collective_impact.apps.actions_panel import FOLLOW_UP_STEP, ActionsPanel
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
@@ -54,6 +55,8 @@ from collective_impact.store import Store
 
 __all__ = ["EvaluationApp", "JudgmentForm", "ReportPanel", "evaluation_app"]
 
+#: The step that shows the synthesis (drawn with the appraisals stored when it is shown).
+SYNTHESIS = "synthese"
 #: The judgments' key besides the territory: one appraisal per wave and condition.
 JUDGMENT_KEY = ("territory_id", "wave", "condition")
 
@@ -377,6 +380,7 @@ class EvaluationApp:
         """Show the evaluation of ``territory`` at ``wave`` from its first step."""
         self.data, self.steps, self.report, self.synthesis = None, None, None, None
         self.forms, self.outputs = {}, {}
+        self.actions: ActionsPanel | None = None
         self._synthesis_judgments = None
         self._warned = None
         if territory is None:
@@ -391,6 +395,8 @@ class EvaluationApp:
             self.body.children = [html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))]
             return
         self.report = ReportPanel(self.data, unsaved=self._unsaved_labels)
+        self.actions = ActionsPanel(self.store, self.data, lang=self.lang, today=self.today,
+                                    on_changed=self.report.outdated)
         pages = [lambda step=step: self._build_page(step) for step in self.step_list]
         self.steps = Steps([step.title for step in self.step_list], pages, guard=self._guard, lang=self.lang,
                            menu=True)
@@ -405,15 +411,20 @@ class EvaluationApp:
         output = widgets.Output(layout=widgets.Layout(width="100%"))
         output.add_class(f"ci-step-{step.id}")
         self.outputs[step.id] = output
-        if step.id != evaluation_steps.STEP_IDS[-1]:
+        if step.id not in (SYNTHESIS, FOLLOW_UP_STEP):
             render_step(step, output)
         children: list[widgets.Widget] = [output]
         if step.condition is not None:
             children.append(self._judgment_part(step.condition))
-        if step.id == evaluation_steps.STEP_IDS[-1]:
+        if step.id == SYNTHESIS:
             # drawn with the appraisals stored now, not those of when the territory was opened
             self._synthesis_judgments = None
             self.refresh_synthesis()
+            children.append(self.actions.points_box)
+        if step.id == FOLLOW_UP_STEP:
+            self.actions.show_in(output)  # drawn with the actions stored now, and again after each change
+            children.append(self.actions.list_box)
+        if step.id == evaluation_steps.STEP_IDS[-1]:
             children.append(self.report.box)
         return widgets.VBox(children, layout=widgets.Layout(width="100%"))
 
@@ -440,7 +451,7 @@ class EvaluationApp:
         form = self.form_on_page(current)
         if form is None or not form.changed() or self._warned == current:
             self._warned = None
-            if self.step_list[target].id == evaluation_steps.STEP_IDS[-1]:
+            if self.step_list[target].id == SYNTHESIS:
                 # drawn before the page shows, so that the old synthesis is not seen first
                 self.refresh_synthesis()
             return True
@@ -451,18 +462,18 @@ class EvaluationApp:
 
     def _on_page(self, old: int, new: int) -> None:
         self._warned = None
-        if self.step_list[new].id == evaluation_steps.STEP_IDS[-1]:
+        if self.step_list[new].id == SYNTHESIS:
             self.refresh_synthesis()
 
     def refresh_synthesis(self) -> None:
         """Draw the synthesis again if the stored appraisals changed since it was drawn."""
-        output = self.outputs.get(evaluation_steps.STEP_IDS[-1])
+        output = self.outputs.get(SYNTHESIS)
         if output is None or self.data is None:
             return
         judgments = self._judgments()
         if self._synthesis_judgments is not None and judgments.equals(self._synthesis_judgments):
             return
-        step = evaluation_steps.build_step(self.data, evaluation_steps.STEP_IDS[-1], judgments=judgments)
+        step = evaluation_steps.build_step(self.data, SYNTHESIS, judgments=judgments)
         render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments

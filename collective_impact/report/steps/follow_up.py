@@ -9,6 +9,8 @@ together (actions decided, then a score that moved or not), never that the actio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -24,7 +26,7 @@ from collective_impact.report.text import bullets, code_labels, count, say
 if TYPE_CHECKING:  # pragma: no cover
     from collective_impact.report.bundle import TerritoryData
 
-__all__ = ["action_table", "build", "condition_label", "follow_up_sentence", "judgments_over_waves"]
+__all__ = ["action_table", "build", "condition_label", "follow_up_sentence", "judgments_over_waves", "with_actions"]
 
 
 def condition_label(data: TerritoryData, condition: object) -> str:
@@ -33,6 +35,19 @@ def condition_label(data: TerritoryData, condition: object) -> str:
         if item.id == condition:
             return item.label(data.lang)
     return code_labels("condition", data.lang).get(str(condition), str(condition))
+
+
+def with_actions(data: TerritoryData, tables: Mapping[str, pd.DataFrame]) -> TerritoryData:
+    """``data`` with other ``actions`` and ``action_reviews`` tables (those an app has just stored).
+
+    The copy has metrics of its own (the action plan's are computed anew), but the score
+    changes between waves, which do not depend on the actions, are taken over when already
+    computed, so that the step is drawn again without a new bootstrap.
+    """
+    fresh = replace(data, tables={**data.tables, **{k: v for k, v in tables.items() if k in ("actions", "action_reviews")}})
+    if "changes" in vars(data.metrics):
+        vars(fresh.metrics)["changes"] = data.metrics.changes
+    return fresh
 
 
 def _lookup(data: TerritoryData, table: str, key: str, column: str) -> dict[str, str]:
