@@ -70,7 +70,7 @@ def _options(blank: str, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, st
     return [(blank, ""), *pairs]
 
 
-def _date(value: object) -> date | None:
+def _day_of(value: object) -> date | None:
     return None if is_missing(value) else pd.Timestamp(value).date()
 
 
@@ -82,7 +82,7 @@ def _typed_row(row: Mapping[str, object]) -> dict[str, object]:
         if is_missing(value):
             out[column.id] = None
         elif column.kind == "date":
-            out[column.id] = _date(value)
+            out[column.id] = _day_of(value)
         elif column.kind == "int":
             out[column.id] = int(value)
         else:

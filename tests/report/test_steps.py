@@ -23,10 +23,10 @@ DEMO_IDS = ("QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL")
 EDGE_IDS = ("UN-PARTENAIRE", "SANS-REUNION", "SANS-MESURE", "SANS-RELATION", "SANS-REPONSE", "VIDE")
 TITLES_FR = ("Le territoire et ses partenaires", "Agenda commun et théorie du changement",
              "Système de mesure partagé", "Activités qui se renforcent mutuellement", "Communication continue",
-             "La structure pivot", "Synthèse et prochaines étapes")
+             "La structure pivot", "Synthèse et prochaines étapes", "Plan d'action et suivi")
 TITLES_EN = ("The territory and its partners", "Common agenda and theory of change", "Shared measurement system",
              "Mutually reinforcing activities", "Continuous communication", "The backbone organisation",
-             "Synthesis and next steps")
+             "Synthesis and next steps", "Action plan and follow-up")
 
 
 def _all_markdown(step) -> list[str]:
@@ -47,14 +47,14 @@ def test_every_step_builds_for_every_demo_territory(demo_store, territory_id, dr
     territory = open_territory(demo_store, territory_id)
     steps = build_steps(territory)
     assert tuple(steps) == STEP_IDS
-    assert [s.number for s in steps.values()] == list(range(1, 8))
+    assert [s.number for s in steps.values()] == list(range(1, len(STEP_IDS) + 1))
     assert [s.title for s in steps.values()] == list(TITLES_FR)
     for step in steps.values():
         assert step.intro.startswith(f"## {step.number}. {step.title}\n")
         assert step.conclusions.startswith("#### Ce qu'il faut retenir")
         assert step.blocks
     assert [s.condition for s in steps.values()] == [None, "agenda", "mesure", "activites", "communication",
-                                                      "pivot", None]
+                                                      "pivot", None, None]
     assert draw_figures(steps) >= 10
 
 
