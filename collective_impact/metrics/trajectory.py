@@ -362,13 +362,13 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
     coded = _code_responses(responses, fw)
     onehot = _onehot(coded)
     units = _units(responses)
-    scores = condition_scores(responses, framework=fw).set_index(["territory_id", "wave", "condition"])
     conditions = list(fw.condition_ids)
+    scored = _scores_by_wave(condition_scores(responses, framework=fw), len(conditions))
     parts = []
     for territory, waves in _territory_waves(coded):
         for wave_from, wave_to in choose(sorted(waves)):
-            mean_from, n_from = _wave_scores(scores, territory, wave_from, conditions)
-            mean_to, n_to = _wave_scores(scores, territory, wave_to, conditions)
+            mean_from, n_from = scored[(territory, wave_from)]
+            mean_to, n_to = scored[(territory, wave_to)]
             keep = np.flatnonzero(~np.isnan(mean_from) & ~np.isnan(mean_to))
             rows_from, rows_to = waves[wave_from], waves[wave_to]
             n_paired, _ = _paired_bootstrap(rows_from, rows_to, coded, units, onehot, n_boot, None)
@@ -405,12 +405,17 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
     return pd.concat(parts, ignore_index=True).astype(_CHANGE_DTYPES)
 
 
-def _wave_scores(scores: pd.DataFrame, territory: str, wave: int,
-                 conditions: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Score and respondent count of each condition of one territory and wave (framework order)."""
-    rows = scores.loc[(territory, wave)].reindex(conditions)
-    return (rows["mean"].to_numpy(dtype="float64"),
-            rows["n_respondents"].fillna(0).to_numpy(dtype="int64"))
+def _scores_by_wave(scores: pd.DataFrame, n_conditions: int) -> dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]:
+    """(territory, wave) → score and respondent count of each condition, in framework order.
+
+    :func:`~collective_impact.metrics.assessment.condition_scores` gives every condition of
+    every territory and wave with answers, in framework order: blocks of ``n_conditions`` rows.
+    """
+    means = scores["mean"].to_numpy(dtype="float64").reshape(-1, n_conditions)
+    counts = scores["n_respondents"].to_numpy(dtype="int64").reshape(-1, n_conditions)
+    keys = zip(scores["territory_id"].to_numpy(dtype=object)[::n_conditions],
+               scores["wave"].to_numpy(dtype="int64")[::n_conditions], strict=True)
+    return {(str(territory), int(wave)): (means[i], counts[i]) for i, (territory, wave) in enumerate(keys)}
 
 
 # --------------------------------------------------------------------------------------

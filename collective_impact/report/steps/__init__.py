@@ -37,7 +37,8 @@ or the other, depending on the data (a sentence replaces a figure that would be 
 - ``territoire``: ``facts``, ``partners | no_partners``, ``partner_kinds`` (only when
   kinds group several partners), ``response_rates``;
 - ``agenda``: ``results_chain | no_outcomes``, ``toc_issues``, ``items_heading``, ``item_scores``;
-- ``mesure``: ``indicator_progress``, ``indicator_table`` ``| no_indicators``,
+- ``mesure``: ``indicator_progress``, ``indicator_table``, ``indicator_paths`` (indicators with two
+  measured values or more) ``| no_indicators``,
   ``items_heading``, ``item_scores``;
 - ``activites``: ``coverage``, ``coverage_table`` ``| no_activities | no_outcomes``,
   ``items_heading``, ``item_scores``;
