@@ -229,3 +229,14 @@ def test_in_english(with_actions):
         assert "2 overdue actions on 1 July 2024" in text
     else:
         assert "No action is recorded for this territory yet" in text
+
+
+def test_a_territory_without_any_answer_still_lists_its_actions():
+    data = TerritoryData.from_tables({**tables(), "responses": tables()["responses"].iloc[0:0]}, "T1", as_of=AS_OF)
+    assert data.wave is None
+    step = build_step(data, "suivi")  # the score changes computed from no answer at all
+    actions = tables()["actions"]
+    assert f"Le plan d'action : {len(actions)} actions" in _plain(step.block("actions").content)
+    lines = [line for line in _plain(step.block("follow_up").content).splitlines() if line.startswith("- ")]
+    assert len(lines) == actions["condition"].nunique()
+    assert all("la vague suivante n'a pas encore eu lieu" in line for line in lines)
