@@ -23,9 +23,9 @@ from datetime import date
 import ipywidgets as widgets
 import pandas as pd
 
-from collective_impact.apps.submit import submit_rows, update_record, validate_rows
+from collective_impact.apps.submit import typed_frame, update_record, validate_rows
 from collective_impact.apps.widgets import Field, RowForm, banner, html_box, show_problems
-from collective_impact.errors import CollectiveImpactError, InputError
+from collective_impact.errors import CollectiveImpactError, InputError, Problem
 from collective_impact.i18n import t
 from collective_impact.i18n.format import clean_text, escape_html, format_short_date, is_missing
 from collective_impact.metrics.actions import STATUSES
@@ -36,7 +36,8 @@ from collective_impact.report.steps.follow_up import condition_label, with_actio
 from collective_impact.schema import CODES, TABLES
 from collective_impact.store import Store
 
-__all__ = ["ActionForm", "ActionList", "ActionReview", "ActionsPanel", "action_points", "next_action_id"]
+__all__ = ["ActionForm", "ActionList", "ActionReview", "ActionsPanel", "action_points", "next_action_id",
+           "record_review"]
 
 #: The step of the report that shows the action plan.
 FOLLOW_UP_STEP = "suivi"
@@ -64,6 +65,39 @@ def action_points(data: TerritoryData) -> pd.DataFrame:
     steps = profile.recommendations.assign(kind="recommendation")
     columns = ["kind", "condition", "label", "text"]
     return pd.concat([vigilance[columns], steps[columns]], ignore_index=True)
+
+
+def record_review(store: Store, review: Mapping[str, object], *, status: str | None = None, lang: str = "fr",
+                  today: date | None = None, who: str | None = None) -> None:
+    """Add a dated review note to an action and, with ``status``, change the action's status: in one transaction.
+
+    The note is checked as a row of the ``action_reviews`` sheet would be (same rules, same
+    messages; values to confirm are accepted); a note of the same action already recorded
+    on that date is refused. Both changes are in the audit trail.
+
+    Raises
+    ------
+    InputError
+        With the problems (the date's when it is taken); nothing is written.
+    StoreError
+        When the store refuses the write (the action gone meanwhile); nothing is written.
+    """
+    problems = [p for p in validate_rows(store, "action_reviews", [review], lang=lang, today=today)
+                if not p.is_warning]
+    where = {"territory_id": review["territory_id"], "action_id": review["action_id"]}
+    stored = store.load(["actions", "action_reviews"], territories=[str(review["territory_id"])])
+    notes = stored["action_reviews"]
+    if not problems and isinstance(review.get("date"), date) and (
+            (notes["action_id"] == review["action_id"]) & (notes["date"] == pd.Timestamp(review["date"]))).any():
+        problems = [Problem("formulaire", t("workbook.table.action_reviews", lang), None, "date", review["date"],
+                            t("follow_up.panel.date_taken", lang, date=format_short_date(review["date"], lang)))]
+    if problems:
+        raise InputError(problems, message=t("forms.fix_fields", lang))
+    parts = [("action_reviews", typed_frame("action_reviews", [review]), {**where, "date": review["date"]})]
+    if status is not None:
+        action = stored["actions"][stored["actions"]["action_id"] == review["action_id"]].assign(status=status)
+        parts.append(("actions", action, where))
+    store.replace_many(parts, who=who)
 
 
 def _options(blank: str, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -219,9 +253,10 @@ class ActionForm(RowForm):
 class ActionReview(RowForm):
     """One action of the list: what it is, its status (to change) and a dated review note (to add).
 
-    Saving changes the status (:func:`~collective_impact.apps.submit.update_record`, audited)
-    and adds the note (``action_reviews``, with the new status when it changed), both checked
-    first: a note already recorded on that date for the action is refused, nothing written.
+    Saving adds the note (``action_reviews``, with the new status when it changed) and changes
+    the action's status in one transaction (:func:`record_review`); a status changed without
+    a note goes through :func:`~collective_impact.apps.submit.update_record`. Both are audited;
+    a note already recorded on that date for the action is refused, nothing written.
 
     Parameters
     ----------
@@ -289,28 +324,14 @@ class ActionReview(RowForm):
             return False
         key = {"territory_id": self.data.territory_id, "action_id": self.action_id}
         review = {**key, "date": self.date.value, "note": note, "status": status if changed else None}
-        if note:
-            # checked before anything is written: the status and the note go in together or not at all
-            problems = [p for p in validate_rows(self.store, "action_reviews", [review], lang=lang, today=self.today)
-                        if not p.is_warning]
-            if problems:
-                show_problems(problems, "action_reviews", self.fields, self.status, lang)
-                return False
-            stored = self.store.load(["action_reviews"], territories=[self.data.territory_id])["action_reviews"]
-            taken = stored[(stored["action_id"] == self.action_id) & (stored["date"] == pd.Timestamp(self.date.value))]
-            if len(taken):
-                self.fields["date"].set_error(t("follow_up.panel.date_taken", lang,
-                                                date=format_short_date(self.date.value, lang)))
-                self.status.value = banner(t("forms.fix_fields", lang), "error")
-                return False
         try:
-            if changed:
+            if note:
+                record_review(self.store, review, status=status if changed else None, lang=lang, today=self.today)
+            else:
                 update_record(self.store, "actions", key, {**_typed_row(self.action), "status": status},
                               framework=self.data.framework, lang=lang, today=self.today, accept_warnings=True)
-            if note:
-                submit_rows(self.store, "action_reviews", [review], lang=lang, today=self.today, accept_warnings=True)
         except InputError as err:
-            show_problems(err.problems, "actions" if changed else "action_reviews", self.fields, self.status, lang)
+            show_problems(err.problems, "action_reviews" if note else "actions", self.fields, self.status, lang)
             return False
         except CollectiveImpactError as err:
             self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")

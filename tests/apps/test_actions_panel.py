@@ -122,6 +122,13 @@ def test_change_the_status_and_add_a_dated_note(panel, store):
     assert stored(store, "actions").set_index("action_id").loc["AC02", "status"] == "faite"
     assert len(stored(store, "action_reviews")) == len(reviews)
 
+    # a note dated after the day of entry: refused beside the date, nothing written
+    row.date.value = date(2026, 12, 25)
+    assert not row.save()
+    assert row.fields["date"].error_text
+    assert stored(store, "actions").set_index("action_id").loc["AC02", "status"] == "faite"
+    assert len(stored(store, "action_reviews")) == len(reviews)
+
     # nothing to save
     row.status_choice.value = "faite"
     row.note.value = ""
