@@ -89,7 +89,7 @@ def record_review(store: Store, review: Mapping[str, object], *, status: str | N
     notes = stored["action_reviews"]
     if not problems and isinstance(review.get("date"), date) and (
             (notes["action_id"] == review["action_id"]) & (notes["date"] == pd.Timestamp(review["date"]))).any():
-        problems = [Problem("formulaire", t("workbook.table.action_reviews", lang), None, "date", review["date"],
+        problems = [Problem("formulaire", t("workbook.table.action_reviews", lang), None, "date", None,
                             t("follow_up.panel.date_taken", lang, date=format_short_date(review["date"], lang)))]
     if problems:
         raise InputError(problems, message=t("forms.fix_fields", lang))
