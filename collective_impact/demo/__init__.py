@@ -492,7 +492,7 @@ _WEAK_BACKBONE = _Profile(
     actions=(
         _Action("AC01", "Chercher un financement pluriannuel pour l'équipe pivot", "pivot", "P01", 1, -120,
                 "en_cours", start=-330, origin="Structure pivot sans moyens durables"),
-        _Action("AC02", "Mettre en place un tableau de bord partagé des indicateurs", "mesure", "P03", 1, -60,
+        _Action("AC02", "Mettre en place un tableau de bord partagé des indicateurs", "mesure", "P01", 1, -60,
                 "abandonnee", start=-300, indicator="chantiers", origin="Mesures manquantes"),
     ),
     reviews=(

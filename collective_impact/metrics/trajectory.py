@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -232,51 +233,86 @@ def _pair_chooser(pairs: Pairs) -> Callable[[list[int]], list[tuple[int, int]]]:
 
 
 def _units(responses: pd.DataFrame) -> np.ndarray:
-    """Each row's unit of pairing: its partner when given, else its respondent id.
+    """Each row's unit of pairing: answers sharing a respondent id or a partner are one unit.
 
     A personal link is drawn anew for every wave, so the same partner answers two waves
-    under two respondent ids: the partner is what recognises them. A respondent without a
-    partner is recognised by its id only.
+    under two respondent ids: the partner recognises them. A respondent id given again
+    recognises a person even when the partner was left blank in one of the waves. Both
+    links are followed (a small union-find over the territory's respondents and partners),
+    so that a unit is all the answers connected by a shared id or partner; respondents of
+    different territories are never joined.
     """
-    respondent = "r:" + responses["respondent_id"].astype("str")
+    territory = responses["territory_id"].astype("str").to_numpy(dtype=object)
+    respondent = responses["respondent_id"].astype("str").to_numpy(dtype=object)
+    r_codes, r_keys = _factorize(territory + "\x1f" + respondent)
+    root = list(range(len(r_keys)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
     if "partner_id" in responses.columns:
         partner = responses["partner_id"]
-        respondent = respondent.where(partner.isna(), "p:" + partner.astype("str"))
-    codes, _ = _factorize(respondent.to_numpy(dtype=object))
-    return np.asarray(codes, dtype="int64")
+        given = partner.notna().to_numpy()
+        keys = pd.DataFrame({"r": r_codes[given], "p": territory[given] + "\x1f" + partner[given].astype("str")
+                             .to_numpy(dtype=object)}).drop_duplicates()
+        first_of_partner: dict[str, int] = {}
+        for r, p in zip(keys["r"], keys["p"], strict=True):
+            other = first_of_partner.setdefault(p, r)
+            a, b = find(r), find(other)
+            if a != b:
+                root[b] = a
+    roots = np.array([find(i) for i in range(len(r_keys))], dtype="int64")
+    return roots[r_codes] if len(r_codes) else np.zeros(0, dtype="int64")
 
 
-def _paired_bootstrap(rows_from: np.ndarray, rows_to: np.ndarray, coded: _Coded, units: np.ndarray,
-                      onehot: np.ndarray, n_boot: int,
-                      rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Units answering each condition in both waves, and (given ``rng``) the paired replicates of the change.
+@dataclass(frozen=True)
+class _PairedWaves:
+    """The answers of two waves over the same units (the union of both waves' units).
 
-    The answers of the two waves become two units × items matrices of sums and counts over
-    the same units (the union of both waves); a replicate draws the units with replacement
-    and the same counts weigh both matrices, so a unit's two waves stay together.
+    ``values`` and ``answered`` are ``(2, units, items)``: sums of the scores and numbers of
+    answers of each unit to each item, in the first wave (0) and the second (1).
     """
-    rows = np.concatenate([rows_from, rows_to])
-    side = np.repeat([0, 1], [len(rows_from), len(rows_to)])
-    _, local = np.unique(units[rows], return_inverse=True)
-    n_units = int(local.max()) + 1
-    n_items = coded.n_items
-    score = coded.score[rows]
-    valid = ~np.isnan(score)
-    cell = ((side * n_units + local) * n_items + coded.item[rows])[valid]
-    size = 2 * n_units * n_items
-    values = np.bincount(cell, weights=score[valid], minlength=size).reshape(2, n_units, n_items)
-    answered = np.bincount(cell, minlength=size).reshape(2, n_units, n_items).astype("float64")
-    in_condition = (answered @ onehot) > 0  # (2, units, conditions)
-    n_paired = (in_condition[0] & in_condition[1]).sum(axis=0)
-    if rng is None:
-        return n_paired, None
-    draws = rng.integers(0, n_units, size=(n_boot, n_units))
-    offsets = (np.arange(n_boot, dtype="int64") * n_units)[:, None]
-    weights = np.bincount((draws + offsets).ravel(), minlength=n_boot * n_units).reshape(n_boot, n_units)
-    weights = weights.astype("float64")
-    replicates = [_condition_from_item_means(_divide(weights @ values[k], weights @ answered[k]), onehot)
-                  for k in (0, 1)]
-    return n_paired, replicates[1] - replicates[0]
+
+    values: np.ndarray
+    answered: np.ndarray
+    onehot: np.ndarray
+
+    @classmethod
+    def of(cls, rows_from: np.ndarray, rows_to: np.ndarray, coded: _Coded, units: np.ndarray,
+           onehot: np.ndarray) -> _PairedWaves:
+        rows = np.concatenate([rows_from, rows_to])
+        side = np.repeat([0, 1], [len(rows_from), len(rows_to)])
+        _, local = np.unique(units[rows], return_inverse=True)
+        n_units = int(local.max()) + 1
+        n_items = coded.n_items
+        score = coded.score[rows]
+        valid = ~np.isnan(score)
+        cell = ((side * n_units + local) * n_items + coded.item[rows])[valid]
+        size = 2 * n_units * n_items
+        values = np.bincount(cell, weights=score[valid], minlength=size).reshape(2, n_units, n_items)
+        answered = np.bincount(cell, minlength=size).reshape(2, n_units, n_items).astype("float64")
+        return cls(values=values, answered=answered, onehot=onehot)
+
+    @property
+    def n_paired(self) -> np.ndarray:
+        """Units with an answer in each condition in both waves."""
+        in_condition = (self.answered @ self.onehot) > 0  # (2, units, conditions)
+        return (in_condition[0] & in_condition[1]).sum(axis=0)
+
+    def replicates(self, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n_boot, conditions)`` changes: units drawn with replacement, the same counts weighing both
+        waves, so that a unit's two waves stay together."""
+        n_units = self.values.shape[1]
+        draws = rng.integers(0, n_units, size=(n_boot, n_units))
+        offsets = (np.arange(n_boot, dtype="int64") * n_units)[:, None]
+        weights = np.bincount((draws + offsets).ravel(), minlength=n_boot * n_units).reshape(n_boot, n_units)
+        weights = weights.astype("float64")
+        scores = [_condition_from_item_means(_divide(weights @ self.values[k], weights @ self.answered[k]),
+                                             self.onehot) for k in (0, 1)]
+        return scores[1] - scores[0]
 
 
 def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | None = None,
@@ -318,8 +354,8 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
           NaN when it cannot be computed (fewer than :data:`MIN_INTERVAL` respondents in a
           wave, with ``method`` ``"independent"``);
         - ``n_from``, ``n_to``: respondents with an answer in the condition in each wave;
-        - ``n_paired``: partners (or respondents without a partner) with an answer in the
-          condition in **both** waves;
+        - ``n_paired``: units (see Notes: a partner, or a respondent id) with an answer in
+          the condition in **both** waves;
         - ``method``: ``"paired"`` when ``n_paired ≥`` :data:`MIN_PAIRED`, else
           ``"independent"``;
         - ``net``: ``True`` when the interval excludes 0 (:func:`is_net`); an interval
@@ -327,9 +363,11 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
 
     Notes
     -----
-    Percentile bootstrap (Efron). **Who is the same respondent**: a respondent is recognised
-    from one wave to the next by its partner (``partner_id``, since a personal link is drawn
-    anew each wave), or, without partner, by its ``respondent_id``.
+    Percentile bootstrap (Efron). **Who is the same respondent**: answers that share a
+    respondent id or a partner (``partner_id``) belong to the same unit, followed from one
+    to the other (a personal link is drawn anew each wave, so a partner answers two waves
+    under two ids; an id given again recognises a person whose partner was left blank once).
+    Respondents of different territories are never joined.
 
     - **Paired** (at least :data:`MIN_PAIRED` partners or respondents answered the condition
       in both waves): each replicate draws, with replacement, from the union of those
@@ -371,7 +409,8 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
             mean_to, n_to = scored[(territory, wave_to)]
             keep = np.flatnonzero(~np.isnan(mean_from) & ~np.isnan(mean_to))
             rows_from, rows_to = waves[wave_from], waves[wave_to]
-            n_paired, _ = _paired_bootstrap(rows_from, rows_to, coded, units, onehot, n_boot, None)
+            both = _PairedWaves.of(rows_from, rows_to, coded, units, onehot)
+            n_paired = both.n_paired
             paired = n_paired >= MIN_PAIRED
             rng = _rng(seed, territory, wave_from, wave_to)
             ci = np.full((2, len(conditions)), np.nan)
@@ -382,8 +421,7 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
                 enough = (n_from >= MIN_INTERVAL) & (n_to >= MIN_INTERVAL)
                 ci[:, ~paired & enough] = independent[:, ~paired & enough]
             if paired[keep].any():
-                _, replicates = _paired_bootstrap(rows_from, rows_to, coded, units, onehot, n_boot, rng)
-                ci[:, paired] = _percentiles(replicates, level)[:, paired]
+                ci[:, paired] = _percentiles(both.replicates(n_boot, rng), level)[:, paired]
             parts.append(pd.DataFrame({
                 "territory_id": territory,
                 "condition": [conditions[c] for c in keep],

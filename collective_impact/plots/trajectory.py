@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from collective_impact.framework import Framework
 from collective_impact.i18n import t
@@ -60,11 +61,25 @@ def _band_rows(ax, framework: Framework) -> None:
         ax.axhspan(low, high, color=BAND_COLOURS.get(band, _GREY), alpha=_BAND_ALPHA, lw=0, zorder=0)
 
 
-def _wave_axis(ax, waves: list[int], lang: str) -> None:
+def _wave_axis(ax, waves: list[int], lang: str, *, label: bool = True) -> None:
     """Waves on the x axis: a tick at each wave with answers, a margin on both sides."""
     ax.set_xticks(waves, [str(w) for w in waves])
     ax.set_xlim(min(waves) - 0.5, max(waves) + 0.5)
-    ax.set_xlabel(t("plots.trajectory.wave_axis", lang), fontsize=NOTE_SIZE + 0.5)
+    if label:
+        ax.set_xlabel(t("plots.trajectory.wave_axis", lang), fontsize=NOTE_SIZE + 0.5)
+
+
+def _score_panel(ax, index: int, n_panels: int, n_cols: int, waves: list[int], framework: Framework,
+                 lang: str) -> None:
+    """The axes of one panel of a grid of 1–5 scores over the waves: the score ticks written
+    on the first column only, "Vague" under the lowest panel of each column only (fewer
+    texts: lighter figures, same reading)."""
+    _wave_axis(ax, waves, lang, label=index + n_cols >= n_panels)
+    lo, hi = framework.scale_min, framework.scale_max
+    # the panels share their y axis: ticks set on one are set on all, labels hidden beside the first column
+    ax.set_yticks(range(lo, hi + 1), [tick_number(v, lang) for v in range(lo, hi + 1)])
+    ax.tick_params(axis="y", labelleft=index % n_cols == 0)
+    ax.grid(axis="y", color=_LIGHT, lw=0.7, zorder=1)
 
 
 def _no_answer(ax, lang: str) -> None:
@@ -122,7 +137,7 @@ def condition_trajectories(
     axes = fig.subplots(n_rows, n_cols, sharey=True, squeeze=False).ravel()
     styles = _condition_styles(framework)
     lo, hi = framework.scale_min, framework.scale_max
-    for ax, condition in zip(axes, conditions, strict=False):
+    for index, (ax, condition) in enumerate(zip(axes, conditions, strict=False)):
         _band_rows(ax, framework)
         mine = rows[rows["condition"] == condition].sort_values("wave")
         colour = styles.get(condition, {"color": _DARK})["color"]
@@ -141,10 +156,8 @@ def condition_trajectories(
                             ha="center", va="top", fontsize=NOTE_SIZE - 0.5, color="#555555", zorder=4)
         ax.set_title(wrap(condition_label(framework, condition, lang), 28), fontsize=SUBTITLE_SIZE, color=_DARK,
                      loc="left")
-        _wave_axis(ax, waves, lang)
+        _score_panel(ax, index, len(conditions), n_cols, waves, framework, lang)
         ax.set_ylim(lo - 0.35, hi + 0.05)
-        ax.set_yticks(range(lo, hi + 1), [tick_number(v, lang) for v in range(lo, hi + 1)])
-        ax.grid(axis="y", color=_LIGHT, lw=0.7, zorder=1)
     for ax in axes[len(conditions):]:
         ax.set_axis_off()
     handles = [
@@ -269,7 +282,11 @@ def indicator_paths(
         dates = [start, end, *mine["date"].tolist()]
         first, last = min(dates), max(dates)
         month_axis(ax, lang, first, last)
+        # half a panel's width: five dates at most, every other one when there are more
+        ticks = list(ax.xaxis.get_major_locator().tick_values(0, 0))
+        ax.xaxis.set_major_locator(FixedLocator(ticks[:: max(1, math.ceil(len(ticks) / 5))]))
         ax.set_xlim(first - pd.Timedelta(days=45), last + pd.Timedelta(days=45))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
         number_axis(ax.yaxis, lang)
         ax.grid(axis="y", color=_LIGHT, lw=0.7, zorder=0)
         label = str(line["label"]) if is_missing(line["unit"]) else f"{line['label']} ({line['unit']})"
@@ -338,7 +355,7 @@ def territory_trajectories(
     styles = _condition_styles(framework)
     conditions = _ordered_conditions(rows, framework)
     lo, hi = framework.scale_min, framework.scale_max
-    for ax, territory in zip(axes, territories, strict=False):
+    for index, (ax, territory) in enumerate(zip(axes, territories, strict=False)):
         _band_rows(ax, framework)
         mine = rows[rows["territory_id"] == territory]
         for condition in conditions:
@@ -349,10 +366,8 @@ def territory_trajectories(
         if mine.empty:
             _no_answer(ax, lang)
         ax.set_title(wrap(names[territory], 30, max_lines=2), fontsize=SUBTITLE_SIZE, color=_DARK, loc="left")
-        _wave_axis(ax, waves, lang)
+        _score_panel(ax, index, len(territories), n_cols, waves, framework, lang)
         ax.set_ylim(lo - 0.1, hi + 0.1)
-        ax.set_yticks(range(lo, hi + 1), [tick_number(v, lang) for v in range(lo, hi + 1)])
-        ax.grid(axis="y", color=_LIGHT, lw=0.6, zorder=1)
     for ax in axes[len(territories):]:
         ax.set_axis_off()
     handles = [Line2D([], [], lw=1.8, markersize=6, label=condition_label(framework, c, lang),

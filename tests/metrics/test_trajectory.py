@@ -69,6 +69,8 @@ def _pandas_scores(responses: pd.DataFrame) -> pd.DataFrame:
 
 
 def _units(responses: pd.DataFrame, wave: int, condition: str) -> set[str]:
+    """Who answered ``condition`` at ``wave``: the partner, or the respondent id without one (no respondent
+    id of THREE_WAVES comes back, so nothing else joins two answers)."""
     rows = responses.dropna(subset=["score"])
     rows = rows[(rows["wave"] == wave) & (rows["item_id"].map(CONDITION_OF) == condition)]
     return {f"p:{p}" if not pd.isna(p) else f"r:{r}" for p, r in zip(rows["partner_id"], rows["respondent_id"],
@@ -164,6 +166,19 @@ def test_paired_interval_is_narrower_than_independent_when_answers_correlate():
     # interval carries the spread between people, the paired one only the spread of the moves
     assert paired["ci_high"] - paired["ci_low"] < 0.5 * (independent["ci_high"] - independent["ci_low"])
     assert paired["net"]
+
+
+def test_a_respondent_id_given_again_pairs_even_without_its_partner():
+    rows = [
+        ("T1", 1, "R1", "P1", "agenda_1", 2), ("T1", 2, "R1", NA, "agenda_1", 3),  # same id, partner left blank
+        ("T1", 1, "R2", "P2", "agenda_1", 3), ("T1", 2, "X2", "P2", "agenda_1", 4),  # same partner, new id
+        ("T1", 1, "R3", NA, "agenda_1", 4), ("T1", 2, "R3", NA, "agenda_1", 5),  # same id, no partner
+        ("T1", 1, "R4", NA, "agenda_1", 1), ("T1", 2, "R5", NA, "agenda_1", 2),  # two different people
+        ("T2", 1, "R1", "P9", "agenda_1", 2), ("T2", 2, "R9", "P1", "agenda_1", 2),  # another territory's ids
+    ]
+    result = condition_changes(responses_frame(rows), n_boot=100).set_index("territory_id")
+    assert (result.loc["T1", "n_paired"], result.loc["T1", "method"]) == (3, "paired")
+    assert (result.loc["T2", "n_paired"], result.loc["T2", "method"]) == (0, "independent")
 
 
 def test_fewer_than_min_paired_shared_units_is_independent():

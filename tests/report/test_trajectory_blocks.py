@@ -11,7 +11,7 @@ import pytest
 from matplotlib.collections import PathCollection
 
 from collective_impact.demo import demo_tables
-from collective_impact.report.bundle import open_territory
+from collective_impact.report.bundle import TerritoryData, open_territory
 from collective_impact.report.steps import build_step
 from collective_impact.report.steps.trajectory import trajectory_blocks
 from collective_impact.store import Store
@@ -93,6 +93,9 @@ def test_one_wave_says_what_cannot_be_computed(opened):
     assert sorted(set(data.metrics.trajectory["wave"])) == [1]
     english = open_territory(data.store_path, "UNE-VAGUE", lang="en")
     assert "cannot be computed yet" in trajectory_blocks(english)[0].content
+    silent = TerritoryData.from_tables(dict(data.tables, responses=data.table("responses").iloc[0:0]), "UNE-VAGUE")
+    assert [(b.name, b.content) for b in trajectory_blocks(silent)] == [
+        ("no_trajectory", "Aucune réponse au questionnaire : la trajectoire des conditions ne peut pas être tracée.")]
 
 
 def test_two_waves_table_against_pandas(opened, draw_figures):
@@ -139,6 +142,9 @@ def test_six_waves_first_last_and_summary(opened):
     # the rise is between waves 3 and 4 only
     assert "hausse nette" in raised[4]
     assert all("pas de changement net" in raised[w] for w in (2, 3, 5, 6))
+    english = trajectory_blocks(open_territory(data.store_path, "SIX-VAGUES", lang="en"))
+    assert english[0].content.startswith("From wave 1 to wave 6 (6 waves): net rise for “Common agenda”")
+    assert "no net change (paired: " in english[2].content
     drawn = next(b for b in blocks if b.name == "trajectory").figure()
     agenda = next(ax for ax in drawn.axes if ax.get_title(loc="left") == NAMES[RAISED])
     ys = [list(line.get_ydata()) for line in agenda.get_lines() if len(line.get_xdata()) == 6]
