@@ -173,3 +173,14 @@ def test_hostile_titles_are_shown_as_text(store, hostile):
     panel = ActionsPanel(store, open_territory(store.path, TERRITORY), today=TODAY)
     summary = panel.list.rows["AC01"].summary.value
     assert hostile not in summary and "&lt;img src=x onerror=alert(1)&gt;" in summary
+
+
+def test_in_english(store):
+    panel = ActionsPanel(store, open_territory(store.path, TERRITORY, lang="en"), lang="en", today=TODAY)
+    assert {b.description for b in panel.buttons} == {"Create an action"}
+    panel.create_from(0)
+    assert "New action, decided after wave 2" in panel.form.header.value
+    panel.form.condition.value = ""
+    assert not panel.form.save()
+    assert panel.form.fields["title"].error_text and "obligatoire" not in panel.form.fields["title"].error_text
+    assert panel.list.rows["AC02"].save_button.description == "Save the follow-up"
