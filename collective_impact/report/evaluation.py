@@ -278,6 +278,14 @@ class Evaluation:
         measurements = measurements[measurements["date"] <= self.data.as_of]
         return indicator_paths(self.data.table("indicators"), measurements)
 
+    # --- essentials (the essentials page, the ranked points) -------------------------
+    @cached_property
+    def points(self) -> pd.DataFrame:
+        """The findings grouped by cause and ranked, in words (:func:`~collective_impact.report.findings.point_texts`)."""
+        from collective_impact.report.findings import point_texts
+
+        return point_texts(self.profile, framework=self.data.framework)
+
     # --- follow-up: the action plan (plan d'action et suivi) ----------------------------
     @cached_property
     def actions(self) -> pd.DataFrame:

@@ -27,10 +27,12 @@ from collective_impact.apps.server import VoilaServer, app_url
 from collective_impact.cli import main
 from collective_impact.demo import demo_tables
 from collective_impact.paths import APPS_DIR
-from collective_impact.report.steps import STEP_IDS
+from collective_impact.report.steps import STEP_IDS, UNNUMBERED, step_number
 from collective_impact.store import Store
 
 TERRITORY = "QPV-NORD"
+#: The pages of the guided evaluation: the numbered steps.
+PAGES = len([step for step in STEP_IDS if step not in UNNUMBERED])
 TITLE = "Réunir le comité technique <b>chaque mois</b>"
 NOTE = "Première réunion tenue le 20 novembre"
 pytestmark = pytest.mark.browser
@@ -62,10 +64,10 @@ def page(browser, guided):
 
 
 def go_to_step(page, step_id: str, title: str) -> None:
-    number = STEP_IDS.index(step_id) + 1
+    number = step_number(step_id)
     menu = page.locator("select", has=page.locator("option", has_text=f"{number}. {title}"))
     menu.select_option(label=f"{number}. {title}")
-    page.get_by_text(f"Étape {number} sur {len(STEP_IDS)}", exact=True).wait_for()
+    page.get_by_text(f"Étape {number} sur {PAGES}", exact=True).wait_for()
     page.get_by_role("heading", name=f"{number}. {title}").wait_for()
 
 
@@ -76,7 +78,7 @@ def test_an_action_from_a_point_of_vigilance_to_the_store_the_report_and_the_exp
     before = store.load(["actions"], territories=[TERRITORY])["actions"]
 
     page.goto(app_url(guided.url, "evaluation", territoire=TERRITORY))
-    page.get_by_text(f"Étape 1 sur {len(STEP_IDS)}", exact=True).wait_for()
+    page.get_by_text(f"Étape 1 sur {PAGES}", exact=True).wait_for()
     go_to_step(page, "synthese", "Synthèse et prochaines étapes")
 
     # the first point of vigilance, turned into an action
@@ -132,7 +134,7 @@ def test_an_action_from_a_point_of_vigilance_to_the_store_the_report_and_the_exp
     out = guided.folder / "rapports"
     assert main(["report", TERRITORY, "--store", str(store.path), "--out", str(out)]) == 0
     report = (out / f"{TERRITORY}.html").read_text(encoding="utf-8")
-    section = report[report.index(f"<h2 id=\"{STEP_IDS.index('suivi') + 1}.-Plan-d'action-et-suivi\""):]
+    section = report[report.index(f"<h2 id=\"{step_number('suivi')}.-Plan-d'action-et-suivi\""):]
     cells = re.search(rf"<tr><td class=\"ci-text\">{re.escape(html.escape(TITLE, quote=False))}</td>.*?</tr>",
                       section, re.DOTALL)
     assert cells is not None
