@@ -565,6 +565,11 @@ def test_template_drop_down_lists(tmp_path):
     relations = validations_by_column(workbook["Réseau partenarial"])
     assert relations["F"].formula1 == '"1,2,3,4"'
     assert validations_by_column(workbook["Partenaires"])["E"].formula1 == '"oui,non"'
+    actions = validations_by_column(workbook["Plan d'action"])
+    assert actions["D"].formula1 == '"' + ",".join(code.label.fr for code in CODES["condition"]) + '"'
+    assert actions["L"].formula1 == '"Prévue,En cours,Faite,Abandonnée"'
+    assert actions["H"].type == "whole" and (actions["J"].type, actions["K"].type) == ("date", "date")
+    assert validations_by_column(workbook["Suivi des actions"])["E"].formula1 == '"Prévue,En cours,Faite,Abandonnée"'
     english = tmp_path / "template.xlsx"
     write_template(english, lang="en")
     assert validations_by_column(load_workbook(english)["Partners"])["E"].formula1 == '"yes,no"'
@@ -605,3 +610,27 @@ def test_template_filled_by_a_user_validates(tmp_path):
     with pytest.raises(InputError) as caught:
         load_files([path])
     assert [(p.sheet, p.row, p.column, p.value) for p in caught.value.problems] == [("Réponses", 3, "Réponse", "0")]
+
+
+def test_template_with_an_action_plan_typed_by_a_user(tmp_path):
+    path = tmp_path / "saisie.xlsx"
+    write_template(path)
+    workbook = load_workbook(path)
+    workbook["Territoires"].append(["T01", "Quartier Nord", None, None, None, "Démarrage", None])
+    workbook["Partenaires"].append(["T01", "P01", "Centre social", "Centre social", "oui"])
+    workbook["Plan d'action"].append(["T01", "AC01", "Partager l'agenda", "Agenda commun", None, None, "P01", 1,
+                                      "Agenda peu partagé", "01/03/2024", "30/06/2024", "En cours"])
+    workbook["Suivi des actions"].append(["T01", "AC01", "15/04/2024", "Premier atelier.", "En cours"])
+    workbook["Suivi des actions"].append(["T01", "AC01", "15/02/2024", "Préparation.", None])
+    workbook.save(path)
+    with pytest.raises(InputError) as caught:
+        load_files([path])
+    assert [(p.sheet, p.row, p.column, p.value) for p in caught.value.problems] == [
+        ("Suivi des actions", 3, "Date", "15/02/2024")]
+    workbook["Suivi des actions"]["C3"] = "15/03/2024"
+    workbook.save(path)
+    tables = load_files([path])
+    assert tables["actions"][["action_id", "condition", "status", "wave"]].values.tolist() == [
+        ["AC01", "agenda", "en_cours", 1]]
+    statuses = tables["action_reviews"]["status"]
+    assert statuses.iloc[0] == "en_cours" and statuses.isna().tolist() == [False, True]

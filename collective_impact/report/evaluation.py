@@ -386,3 +386,22 @@ class ComparisonMetrics:
         from collective_impact.metrics.indicators import status_counts
 
         return status_counts(self.progress)
+
+    # --- over time (the comparison's trajectories) -------------------------------------
+    @cached_property
+    def trajectory(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.trajectory.condition_trajectory` of the compared territories, every wave."""
+        from collective_impact.metrics.trajectory import condition_trajectory
+
+        responses = self.data.table("responses")
+        return condition_trajectory(responses[responses["territory_id"].isin(self.data.names)],
+                                    framework=self.data.framework)
+
+    @cached_property
+    def first_last(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.summary.first_last_verdicts` of the compared territories."""
+        from collective_impact.metrics.summary import first_last_verdicts
+
+        responses = self.data.table("responses")
+        return first_last_verdicts(responses[responses["territory_id"].isin(self.data.names)],
+                                   framework=self.data.framework, scores=self.scores)

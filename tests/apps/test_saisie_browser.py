@@ -112,14 +112,15 @@ def test_enter_an_action_then_a_review_note_changing_its_status(desktop, apps, s
     open_editor(page, apps, territory, tab="Plan d'action")
     control(page, "Intitulé", "input").fill("Ouvrir le comité de pilotage aux habitants")
     control(page, "Condition visée", "select").select_option(label="Agenda commun")
-    control(page, "Partenaire porteur", "select").select_option(value="P10")
+    control(page, "Partenaire porteur", "select").select_option(label="Conseil citoyen du Canal (P10)")
     control(page, "Échéance", "input").fill("2027-06-30")
     page.get_by_role("button", name="Enregistrer l'action").click()
     page.get_by_text(f"Action {action_id} « Ouvrir le comité de pilotage aux habitants » enregistrée").wait_for()
     assert sql(apps, "SELECT condition, partner_id, due_date, status FROM actions WHERE territory_id = ? "
                      "AND action_id = ?", (territory, action_id)) == [("agenda", "P10", "2027-06-30", "prevue")]
 
-    control(page, "Action", "select").select_option(value=action_id)
+    control(page, "Action", "select").select_option(
+        label=f"{action_id} · Ouvrir le comité de pilotage aux habitants (Prévue)")
     control(page, "Date", "input").fill("2024-01-15")
     control(page, "Note de suivi", "textarea").fill("Premier comité ouvert : six habitants présents.")
     control(page, "Nouveau statut", "select").select_option(label="En cours")

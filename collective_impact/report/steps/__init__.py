@@ -57,8 +57,13 @@ or the other, depending on the data (a sentence replaces a figure that would be 
   then the trajectory (:mod:`.trajectory`): ``trajectory_summary``, ``trajectory``,
   ``trajectory_table``, ``first_last`` (three waves or more), ``agreement`` ``| no_trajectory``
   (one wave: it replaces ``no_change``), then ``strengths``, ``vigilance``, ``next_steps``;
+<<<<<<< HEAD
 - ``suivi``: ``actions``, ``overdue``, ``follow_up`` ``| no_actions``, ``judgments_over_waves | no_judgments``;
 - comparison: ``territory_heatmap | no_scores``, ``status_counts | no_indicators``, ``ranking``.
+=======
+- comparison: ``territory_heatmap | no_scores``, ``trajectories`` and ``first_last_changes``
+  ``| no_trajectories``, ``status_counts | no_indicators``, ``ranking``.
+>>>>>>> main
 
 ``items_heading`` and ``item_scores`` appear only when the condition has answers at the wave;
 each condition step ends with ``comments`` (the partners' comments, without their names) when
@@ -108,7 +113,7 @@ UNNUMBERED: tuple[str, ...] = ("essentiel", "glossaire")
 #: The step that shows the evaluator's appraisals beside the computed bands (not the last one: the glossary is).
 SYNTHESIS_STEP = "synthese"
 #: The sections of the comparison report, in order.
-COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "indicateurs", "classement")
+COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "trajectoires", "indicateurs", "classement")
 
 _BUILDERS: dict[str, Callable] = {
     "territoire": territory.build, "agenda": agenda.build, "mesure": measure.build, "activites": activities.build,
@@ -209,12 +214,14 @@ def build_comparison(data: ComparisonData, *, min_respondents: int = MIN_RANKED_
     Returns
     -------
     dict
-        ``conditions`` (heatmap territories × conditions), ``indicateurs`` (indicator
+        ``conditions`` (heatmap territories × conditions), ``trajectoires`` (each
+        territory's trajectory, first-to-last changes), ``indicateurs`` (indicator
         statuses), ``classement`` (ranking with the caveats of small samples), as
         :class:`~collective_impact.report.blocks.Step` objects (shown with ``show_intro``,
         ``show_blocks``, ``show_conclusions``).
     """
     builders = {"conditions": lambda: comparison.conditions_section(data),
+                "trajectoires": lambda: comparison.trajectories_section(data),
                 "indicateurs": lambda: comparison.indicators_section(data),
                 "classement": lambda: comparison.ranking_section(data, min_respondents)}
     sections = {}
