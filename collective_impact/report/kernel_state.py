@@ -173,6 +173,9 @@ def snapshot() -> None:
                 snap.caches.append(clear)
     for attributes in snap.classes.values():
         snap.caches += [clear for value in attributes.values() if (clear := _cache_clear(value)) is not None]
+    # every notebook starts with the package's caches empty, the first one too
+    for clear in snap.caches:
+        clear()
     snap.path, snap.meta_path = list(sys.path), list(sys.meta_path)
     snap.cwd, snap.environ = os.getcwd(), dict(os.environ)
     snap.filters, snap.showwarning = list(warnings.filters), warnings.showwarning
