@@ -159,7 +159,9 @@ def _sorted_codes(values, *, runs: bool = False) -> tuple[np.ndarray, np.ndarray
     order = np.argsort(uniques, kind="stable")
     rank = np.empty(len(order), dtype="int64")
     rank[order] = np.arange(len(order))
-    return np.where(codes < 0, -1, rank[codes]), uniques[order]
+    if len(codes) and codes.min() < 0:
+        return np.where(codes < 0, -1, rank[codes]), uniques[order]
+    return rank[codes], uniques[order]
 
 
 @dataclass(frozen=True)
@@ -282,11 +284,14 @@ def _counted_item_stats(cell: np.ndarray, size: int, score: np.ndarray, sigma2: 
     low, high = np.nanmin(score), np.nanmax(score)
     if not (np.isfinite(low) and np.isfinite(high) and high - low < _MAX_COUNTED_OPTIONS):
         return None
-    offset = np.nan_to_num(score - (low - 1.0), nan=0.0)  # 0: "ne sait pas", 1…: the values from low
-    if not np.array_equal(offset, np.floor(offset)):
+    offset = score - (low - 1.0)
+    np.nan_to_num(offset, copy=False, nan=0.0)  # 0: "ne sait pas", 1…: the values from low
+    position = offset.astype("int64")
+    if not np.array_equal(position, offset):  # not whole numbers
         return None
     n_values = int(high - low) + 2
-    counts = np.bincount(cell * n_values + offset.astype("int64"), minlength=size * n_values)
+    position += cell * n_values
+    counts = np.bincount(position, minlength=size * n_values)
     counts = counts.reshape(size, n_values)
     answers = counts[:, 1:]
     n_rows = counts.sum(axis=1)
