@@ -327,7 +327,8 @@ class WarmKernel:
                     self.log_file.parent.mkdir(parents=True, exist_ok=True)
                     output["stdout"] = output["stderr"] = stream = open(self.log_file, "ab")  # noqa: SIM115
                 try:
-                    run_sync(self.km.start_kernel)(**output)
+                    # as nbclient starts its kernels: no history file shared by kernels running at once
+                    run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], **output)
                 finally:
                     if output:
                         stream.close()  # the kernel has its own copy of the descriptor
