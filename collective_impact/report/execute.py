@@ -392,10 +392,13 @@ class WarmKernel:
             attempts = self.start(logger)
         _register_warm_engine()
         try:
+            # the executed notebook is written once at the end (or when a cell fails), not after
+            # every cell: serialising the whole notebook ~25 times cost a quarter of a second
             nb = papermill.execute_notebook(
                 str(notebook), str(output), parameters=parameters, engine_name=WARM_ENGINE,
                 kernel_name=self.kernel_name, progress_bar=False, log_output=log_output,
-                execution_timeout=execution_timeout, warm_kernel=self)
+                execution_timeout=execution_timeout, request_save_on_cell_execute=False,
+                warm_kernel=self, partial_output=str(output))
         except KeyboardInterrupt:
             self.stop(logger)
             raise
@@ -462,6 +465,7 @@ def _register_warm_engine() -> None:
         return
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
     from papermill.log import logger as papermill_logger
     from papermill.utils import merge_kwargs, remove_args
 
@@ -473,16 +477,23 @@ def _register_warm_engine() -> None:
         """
 
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, *, warm_kernel: WarmKernel, log_output=False,
-                                     stdout_file=None, stderr_file=None, start_timeout=60, execution_timeout=None,
-                                     **kwargs):
+        def execute_managed_notebook(cls, nb_man, kernel_name, *, warm_kernel: WarmKernel, partial_output: str,
+                                     log_output=False, stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
             kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
             options = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                                    kernel_name=kernel_name, log=papermill_logger, log_output=log_output,
                                    stdout_file=stdout_file, stderr_file=stderr_file)
             client = PapermillNotebookClient(nb_man, km=warm_kernel.km, **options)
             client.kc = warm_kernel.kc
-            return client.execute()
+            try:
+                return client.execute()
+            except BaseException:
+                # the kernel died or was interrupted: keep what ran, for diagnosis (a cell's
+                # error does not come here: papermill records it and writes the notebook)
+                with contextlib.suppress(Exception):
+                    write_ipynb(nb_man.nb, partial_output)
+                raise
 
     papermill_engines.register(WARM_ENGINE, WarmEngine)
     _WARM_ENGINE_CLASS = WarmEngine

@@ -190,6 +190,9 @@ def test_a_kernel_that_dies_is_replaced_and_only_its_territory_fails(demo_store,
     failed = result.results[1]
     assert "noyau" in failed.error and "Traceback" not in failed.error
     assert not (out / "QPV-HAUTS.html").exists()
+    # what ran before the crash is kept for diagnosis
+    partial = nbformat.read(out / "QPV-HAUTS.ipynb", as_version=4)
+    assert partial.cells[-3].outputs and not partial.cells[-1].outputs
     assert result.comparison.status == "ok"
     pids = {tid: int(printed(nbformat.read(out / f"{tid}.ipynb", as_version=4)).split()[0])
             for tid in ("QPV-GARE", "QPV-NORD", "RURAL-VAL")}
