@@ -12,7 +12,9 @@ Three steps, each collecting every problem instead of stopping at the first:
    outcomes and indicators referred to exist in that territory, answers refer to items of
    the framework, a partner does not rate itself, and the theory of change does not go
    round in a loop (the input error of ``docs/metrics.md``, found by
-   :func:`collective_impact.metrics.theory_of_change.theory_of_change_issues`).
+   :func:`collective_impact.metrics.theory_of_change.theory_of_change_issues`); an action's
+   indicator measures the outcome it aims at, a review note is not dated before its
+   action's start, an action comes after a wave with answers (or is to be confirmed).
 
 Text is cleaned exactly as the forms clean it (:func:`collective_impact.i18n.format.clean_text`:
 control characters, bidirectional overrides and invisible characters removed; line breaks
@@ -87,7 +89,7 @@ DATE_MIN = pd.Timestamp("1900-01-01")
 DATE_MAX = pd.Timestamp("2100-12-31")
 _UNIQUENESS_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness"}
 _KNOWN_SHOWN = 10  # known ids listed in a message before "…"
-_NOUNS = {"partners": "partner", "outcomes": "outcome", "indicators": "indicator"}
+_NOUNS = {"partners": "partner", "outcomes": "outcome", "indicators": "indicator", "actions": "action"}
 #: Messages that do not depend on the value (a number, a date or a yes/no badly written, a
 #: value out of its column's range): the same one in a column is one cause whatever the values.
 _VALUE_KINDS = frozenset({"not_number", "not_integer", "not_date", "not_bool", "date_range", "range", "text_length"})
@@ -440,6 +442,7 @@ def _column_checks(table: Table, column: Column) -> list[pa.Check]:
 _DATE_ORDER = (
     ("activities", "end_before_start", "start_date", "end_date"),
     ("indicators", "target_before_baseline", "baseline_date", "target_date"),
+    ("actions", "action_due_before_start", "start_date", "due_date"),
 )
 
 
@@ -749,8 +752,10 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
                 message = t(f"validation.unknown_{_NOUNS[ref.table]}", lang, territory=territory,
                             sheet=TABLES[ref.table].label(lang))
                 known_ids = by_territory.get(territory, [])
-                message += (t("validation.known", lang, known=_truncated(known_ids, lang)) if known_ids
-                            else t("validation.none_known", lang))
+                # "connues" for the actions (feminine in French), "connus" for the others.
+                noun = "_action" if ref.table == "actions" else ""
+                message += (t(f"validation.known{noun}", lang, known=_truncated(known_ids, lang)) if known_ids
+                            else t(f"validation.none_known{noun}", lang))
                 # The cause may be a mistyped id in the target sheet ("P 02" refused there):
                 # say where, so that one correction there clears every row here.
                 for missing_id in missing:
@@ -786,6 +791,78 @@ def _check_references(frames: dict[str, pd.DataFrame], origins: dict[str, list[_
     _check_loops(outcomes, origins["outcomes"], skip["outcomes"], out)
 
 
+def _by_key(table_id: str, frames: Mapping[str, pd.DataFrame], known: Mapping[str, pd.DataFrame],
+            key: Sequence[str], values: Sequence[str], out: _Collector) -> dict[tuple[str, ...], tuple]:
+    """Some values of a table's rows by (territory, ``key``…), from the stored rows and the data.
+
+    A row of the data replaces a stored row of the same key (it is what the import will
+    store); rows of the data with a problem in their key or in these values are left out,
+    so that a rule built on them says nothing more about a cell already reported.
+    """
+    columns = ["territory_id", *key]
+    found: dict[tuple[str, ...], tuple] = {}
+    for frame, checked in ((known.get(table_id), False), (frames[table_id], True)):
+        if frame is None or frame.empty or not set(columns) | set(values) <= set(frame.columns):
+            continue
+        for index, row in zip(frame.index, frame[[*columns, *values]].itertuples(index=False, name=None),
+                              strict=True):
+            if any(pd.isna(v) for v in row[:len(columns)]):
+                continue
+            if checked and any((table_id, index, c) in out.bad for c in (*columns, *values)):
+                continue
+            found[tuple(str(v) for v in row[:len(columns)])] = row[len(columns):]
+    return found
+
+
+def _check_actions(frames: dict[str, pd.DataFrame], origins: dict[str, list[_Origin]],
+                   known: Mapping[str, pd.DataFrame], out: _Collector) -> None:
+    """The rules of the action plan that join tables (``docs/validation.md``, « Le plan d'action »).
+
+    An action's indicator measures its outcome when both are given (an indicator tied to
+    no outcome may follow any action); a review note is not dated before its action's
+    start; an action decided after a wave at which its territory has no answer, while it
+    has answers at other waves, is a value to confirm (a typo, or an evaluation without
+    questionnaire). A reference already unknown says nothing more here.
+    """
+    lang = out.lang
+    actions, reviews = frames["actions"], frames["action_reviews"]
+    measured = _by_key("indicators", frames, known, ("indicator_id",), ("outcome_id",), out)
+    for index, territory, outcome, indicator in actions[["territory_id", "outcome_id", "indicator_id"]].itertuples():
+        if pd.isna(outcome) or pd.isna(indicator) or any(
+                ("actions", index, c) in out.bad for c in ("territory_id", "outcome_id", "indicator_id")):
+            continue
+        (its_outcome,) = measured.get((str(territory), str(indicator)), (None,))
+        if is_missing(its_outcome) or its_outcome == outcome:
+            continue
+        out.at("actions", origins["actions"][index], index, "indicator_id", indicator,
+               t("validation.action_indicator_outcome", lang, indicator=indicator, measured=its_outcome,
+                 outcome=outcome, sheet=TABLES["indicators"].label(lang)))
+
+    starts = _by_key("actions", frames, known, ("action_id",), ("start_date",), out)
+    for index, territory, action, day in reviews[["territory_id", "action_id", "date"]].itertuples():
+        if pd.isna(day) or any(("action_reviews", index, c) in out.bad for c in ("territory_id", "action_id", "date")):
+            continue
+        (start,) = starts.get((str(territory), str(action)), (pd.NaT,))
+        if pd.notna(start) and day < start:
+            out.at("action_reviews", origins["action_reviews"][index], index, "date", day,
+                   t("validation.action_review_before_start", lang, action=action,
+                     start=_display(start), sheet=TABLES["actions"].label(lang)))
+
+    answered: dict[str, set[int]] = {}
+    for frame in (known.get("responses"), frames["responses"]):
+        if frame is None or frame.empty:
+            continue
+        for (territory, wave), _ in frame.groupby(["territory_id", "wave"]).size().items():
+            answered.setdefault(str(territory), set()).add(int(wave))
+    for index, territory, wave in actions[["territory_id", "wave"]].itertuples():
+        waves = answered.get(str(territory))
+        if not waves or pd.isna(wave) or int(wave) in waves or ("actions", index, "wave") in out.bad:
+            continue
+        out.at("actions", origins["actions"][index], index, "wave", wave,
+               t("validation.action_wave_without_answers", lang, territory=territory, wave=int(wave),
+                 waves=", ".join(str(w) for w in sorted(waves))), severity="warning")
+
+
 def _check_loops(outcomes: pd.DataFrame, origins: list[_Origin], skip: set[int], out: _Collector) -> None:
     """A loop in a territory's theory of change, reported on the "leads to" cell of its first outcome.
 
@@ -818,6 +895,7 @@ PAST_EVENTS: tuple[tuple[str, str], ...] = (
     ("measurements", "date"),
     ("meetings", "date"),
     ("judgments", "recorded_on"),
+    ("action_reviews", "date"),
 )
 #: How many times the planned movement of an indicator (|target − baseline|) a measurement
 #: may lie beyond the baseline and the target before it is asked to be confirmed.
@@ -864,15 +942,7 @@ def _check_plausibility(frames: dict[str, pd.DataFrame], origins: dict[str, list
                 out.at(table_id, origins[table_id][index], index, column_id, value,
                        t("validation.future_date", lang, today=format_short_date(limit, lang)))
 
-    ranges: dict[tuple[str, str], tuple] = {}
-    for frame, checked in ((known.get("indicators"), False), (frames["indicators"], True)):
-        if frame is None or frame.empty:
-            continue
-        for index, row in frame.iterrows():
-            if checked and any(("indicators", index, c) in out.bad for c in ("territory_id", "indicator_id",
-                                                                             "baseline", "target", "unit")):
-                continue
-            ranges[str(row["territory_id"]), str(row["indicator_id"])] = (row["baseline"], row["target"], row["unit"])
+    ranges = _by_key("indicators", frames, known, ("indicator_id",), ("baseline", "target", "unit"), out)
     measurements = frames["measurements"]
     for index, territory, indicator, value in measurements[["territory_id", "indicator_id", "value"]].itertuples():
         if pd.isna(value) or any(("measurements", index, c) in out.bad for c in ("territory_id", "indicator_id", "value")):
@@ -999,6 +1069,7 @@ def validate_sheets(sheets: Sequence[RawSheet], *, framework: Framework | str | 
         frames[table_id] = frame
         origins[table_id] = table_origins
     _check_references(frames, origins, known, fw, out)
+    _check_actions(frames, origins, known, out)
     _check_plausibility(frames, origins, known, _day(today), out)
     return frames, out.problems()
 

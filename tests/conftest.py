@@ -12,7 +12,7 @@ import pytest
 # --- report / batch (tests/test_report.py, tests/test_batch.py) -------------------------
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory) -> Path:
-    """A store file holding the four demo territories, built once per session. Only read it:
+    """A store file holding the five demo territories, built once per session. Only read it:
     a test that writes to a store (batch records its runs) works on ``copy_store(demo_store)``."""
     from collective_impact.demo import demo_tables
     from collective_impact.store import Store

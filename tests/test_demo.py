@@ -21,6 +21,7 @@ from collective_impact.schema import CODES, ID_PATTERN, MAX_TEXT, QPV_PATTERN, T
 
 AS_OF = pd.Timestamp("2026-10-01")
 MATURE, STARTING, WEAK, DISAGREEING = "QPV-NORD", "QPV-GARE", "QPV-HAUTS", "RURAL-VAL"
+FOLLOWED = "QPV-CANAL"
 SEEDS = (2026, 1, 7, 42)
 
 
@@ -135,11 +136,12 @@ def test_leads_to_and_indicator_outcomes_are_known_outcomes(tables):
 # --- territories and partners ------------------------------------------------------------
 
 
-def test_four_territories_with_the_four_profiles(tables):
+def test_five_territories_the_four_profiles_and_the_followed_one(tables):
     territories = tables["territories"].set_index("territory_id")
-    assert list(territories.index) == [MATURE, STARTING, WEAK, DISAGREEING]
+    assert list(territories.index) == [MATURE, STARTING, WEAK, DISAGREEING, FOLLOWED]
     assert territories["phase"].to_dict() == {
         MATURE: "maturite", STARTING: "demarrage", WEAK: "mise_en_oeuvre", DISAGREEING: "mise_en_oeuvre",
+        FOLLOWED: "mise_en_oeuvre",
     }
     age = (AS_OF - territories["start_date"]).dt.days / 365.25
     assert age[MATURE] >= 6
@@ -157,7 +159,7 @@ def test_each_territory_has_8_to_20_partners_and_a_centre_social_backbone(tables
     sizes = partners.groupby("territory_id").size()
     assert sizes.between(8, 20).all()
     backbones = partners[partners["is_backbone"]]
-    assert backbones["territory_id"].is_unique and len(backbones) == 4
+    assert backbones["territory_id"].is_unique and len(backbones) == 5
     assert (backbones["kind"] == "centre_social").all()
     kinds = partners.groupby("territory_id")["kind"].nunique()
     assert (kinds >= 7).all()
@@ -168,7 +170,7 @@ def test_each_territory_has_8_to_20_partners_and_a_centre_social_backbone(tables
 
 
 def test_two_waves_a_year_apart(tables):
-    responses = tables["responses"]
+    responses = tables["responses"][tables["responses"]["territory_id"] != FOLLOWED]
     assert set(responses["wave"]) == {1, 2}
     assert (responses.groupby("territory_id")["wave"].nunique() == 2).all()
     dates = responses.groupby("wave")["answered_on"].agg(["min", "max"])
@@ -314,13 +316,15 @@ def test_some_partners_absent_from_every_meeting_of_the_last_six_months(tables):
     before = set(zip(attended.loc[~recent, "territory_id"], attended.loc[~recent, "attendees"], strict=True))
     lately = set(zip(attended.loc[recent, "territory_id"], attended.loc[recent, "attendees"], strict=True))
     dropped = pd.Series([t for t, _ in before - lately]).value_counts()
-    assert set(dropped.index) == {MATURE, STARTING, WEAK, DISAGREEING}
+    assert set(dropped.index) == {MATURE, STARTING, WEAK, DISAGREEING, FOLLOWED}
 
 
 def test_network_denser_and_more_trusting_in_the_mature_territory(tables):
     relations = tables["relations"]
     partners = tables["partners"].groupby("territory_id").size()
-    ties = relations.groupby(["territory_id", "wave"]).size().unstack()
+    # The first and the second network survey of each territory (waves 4 and 5 for the followed one).
+    rank = relations.groupby("territory_id")["wave"].rank(method="dense").astype(int)
+    ties = relations.groupby(["territory_id", rank]).size().unstack()
     density = ties.div(partners * (partners - 1), axis=0)
     assert (density.idxmax() == MATURE).all()
     trust = relations[["trust_reliability", "trust_mission", "trust_openness"]].mean(axis=1)
@@ -379,6 +383,76 @@ def test_weak_backbone_functions_3_and_6_are_the_weakest(tables):
     assert set(means.index[:2]) == {"pivot_3", "pivot_6"}
 
 
+# --- the territory followed over five waves, and the action plans -----------------------
+
+
+def _followed(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    frame = tables[name]
+    return frame[frame["territory_id"] == FOLLOWED]
+
+
+def test_the_followed_territory_answers_once_a_year_for_five_years(tables):
+    responses = _followed(tables, "responses")
+    dates = responses.groupby("wave")["answered_on"].agg(["min", "max"])
+    assert list(dates.index) == [1, 2, 3, 4, 5]
+    assert dates["max"].dt.year.tolist() == [2022, 2023, 2024, 2025, 2026]
+    assert dates.loc[5, "max"] < AS_OF
+    gaps = dates["min"].diff().dropna().dt.days
+    assert gaps.between(330, 400).all()
+    # The same respondents come back: at least five in each pair of consecutive waves.
+    ids = responses.groupby("wave")["respondent_id"].apply(set)
+    assert all(len(ids[w] & ids[w + 1]) >= 5 for w in range(1, 5))
+    # A returning respondent speaks for the same partner (or stays anonymous).
+    named = responses.dropna(subset=["partner_id"]).drop_duplicates(["respondent_id", "partner_id"])
+    assert named["respondent_id"].is_unique
+    assert set(_followed(tables, "relations")["wave"]) == {4, 5}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_two_conditions_rise_over_the_waves_and_three_stay_flat(seed):
+    responses = _followed(demo_tables(seed=seed), "responses")
+    means = responses.groupby([responses["wave"], _condition(responses)])["score"].mean().unstack()
+    change = means.loc[5] - means.loc[1]
+    assert change["mesure"] >= 0.8 and change["pivot"] >= 0.6
+    assert (change[["agenda", "activites", "communication"]].abs() <= 0.35).all()
+    assert (means["mesure"].diff().dropna() > -0.15).all()  # it rises, wave after wave
+
+
+def test_the_followed_territory_is_judged_at_three_waves(tables):
+    judgments = _followed(tables, "judgments")
+    assert sorted(set(judgments["wave"])) == [1, 3, 5]
+    assert (judgments["recorded_on"] < AS_OF).all()
+    mesure = judgments[judgments["condition"] == "mesure"].sort_values("wave")["band"].tolist()
+    assert mesure == ["vigilance", "a_consolider", "force"]
+
+
+def test_action_plans_in_every_territory_and_every_status(tables):
+    actions, reviews = tables["actions"], tables["action_reviews"]
+    assert set(actions["territory_id"]) == set(tables["territories"]["territory_id"])
+    assert set(actions["status"]) == {"prevue", "en_cours", "faite", "abandonnee"}
+    followed = _followed(tables, "actions")
+    assert set(followed["status"]) == {"prevue", "en_cours", "faite", "abandonnee"}
+    assert sorted(set(followed["wave"])) == [2, 3, 4]
+    # Overdue at the evaluation date: planned or under way, with a deadline before it.
+    overdue = followed[followed["status"].isin(["prevue", "en_cours"]) & (followed["due_date"] < AS_OF)]
+    assert overdue["action_id"].tolist() == ["AC04", "AC06"]
+    started = actions.dropna(subset=["start_date"])
+    assert (started["due_date"] >= started["start_date"]).all()
+    assert (started["start_date"] <= AS_OF).all()
+    # An action starts after the wave it was decided after had closed.
+    closed = tables["responses"].groupby(["territory_id", "wave"])["answered_on"].max().rename("closed")
+    decided = started.join(closed, on=["territory_id", "wave"])
+    assert (decided["start_date"] > decided["closed"]).all()
+    # Review notes: in the past, not before their action's start, several for the followed territory.
+    assert (reviews["date"] <= AS_OF).all()
+    noted = reviews.merge(actions[["territory_id", "action_id", "start_date"]])
+    assert len(noted) == len(reviews)
+    assert (noted["start_date"].isna() | (noted["date"] >= noted["start_date"])).all()
+    assert _followed(tables, "action_reviews")["action_id"].nunique() >= 6
+    # Conditions aimed at by actions include the two that move.
+    assert {"mesure", "pivot"} <= set(followed["condition"])
+
+
 # --- more territories --------------------------------------------------------------------
 
 
@@ -386,9 +460,11 @@ def test_24_territories_are_distinct_and_valid(many, tables):
     territories = many["territories"]
     assert len(territories) == 24
     assert territories["territory_id"].is_unique and territories["name"].is_unique
-    assert territories["phase"].value_counts().to_dict() == {"mise_en_oeuvre": 12, "maturite": 6, "demarrage": 6}
+    # Territory k follows profile k % 4, but for territory 4, the followed one.
+    assert territories["phase"].value_counts().to_dict() == {"mise_en_oeuvre": 13, "demarrage": 6, "maturite": 5}
+    assert territories["territory_id"].iloc[4] == FOLLOWED and territories["territory_id"].iloc[8] == "QPV-NORD-0009"
     _check_valid(many)
-    # The first four are the demo territories, unchanged by the number of territories.
+    # The first five are the demo territories, unchanged by the number of territories.
     for name, frame in tables.items():
         first = many[name][many[name]["territory_id"].isin(frame["territory_id"])].reset_index(drop=True)
         assert_frame_equal(first, frame)
@@ -397,8 +473,8 @@ def test_24_territories_are_distinct_and_valid(many, tables):
 def test_extra_territories_draw_their_own_answers(many):
     responses = many["responses"]
     a = responses.loc[responses["territory_id"] == MATURE, "score"].reset_index(drop=True)
-    b = responses.loc[responses["territory_id"] == "QPV-NORD-0005", "score"].reset_index(drop=True)
-    assert not a.equals(b)
+    b = responses.loc[responses["territory_id"] == "QPV-NORD-0009", "score"].reset_index(drop=True)
+    assert len(b) > 0 and not a.equals(b)
 
 
 def test_as_of_moves_every_date():
@@ -410,6 +486,8 @@ def test_as_of_moves_every_date():
     assert (data["meetings"]["date"] >= limit - pd.Timedelta(days=366)).all()
     assert (data["measurements"]["date"] <= limit).all()
     assert (data["territories"]["start_date"] < limit).all()
+    assert (data["action_reviews"]["date"] <= limit).all() and (data["judgments"]["recorded_on"] < limit).all()
+    assert (data["actions"]["start_date"].dropna() < limit).all()
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True])

@@ -438,6 +438,21 @@ def every_kind() -> dict[str, pd.DataFrame]:
             {"territory_id": "T01", "wave": 2, "respondent_id": "R1", "condition": "pivot",
              "text": "=SOMME(A1)\n<b>gras</b>"},
         ]),
+        "actions": typed("actions", [
+            {"territory_id": "T01", "action_id": "AC-1", "title": "Relancer le comité", "condition": "agenda",
+             "outcome_id": "O2", "indicator_id": "I1", "partner_id": "0042", "wave": 1,
+             "origin": "=Agenda peu partagé", "start_date": D("2024-03-01"), "due_date": D("2024-06-30"),
+             "status": "en_cours"},
+            {"territory_id": "T01", "action_id": "AC_2", "title": "Former", "condition": "pivot", "outcome_id": np.nan,
+             "indicator_id": np.nan, "partner_id": "P01", "wave": 2, "origin": np.nan, "start_date": pd.NaT,
+             "due_date": D("2025-01-31"), "status": "abandonnee"},
+        ]),
+        "action_reviews": typed("action_reviews", [
+            {"territory_id": "T01", "action_id": "AC-1", "date": D("2024-04-15"), "note": "Point d'étape",
+             "status": "en_cours"},
+            {"territory_id": "T01", "action_id": "AC-1", "date": D("2024-05-15"), "note": "Rien de neuf",
+             "status": np.nan},
+        ]),
     }
 
 
@@ -550,6 +565,11 @@ def test_template_drop_down_lists(tmp_path):
     relations = validations_by_column(workbook["Réseau partenarial"])
     assert relations["F"].formula1 == '"1,2,3,4"'
     assert validations_by_column(workbook["Partenaires"])["E"].formula1 == '"oui,non"'
+    actions = validations_by_column(workbook["Plan d'action"])
+    assert actions["D"].formula1 == '"' + ",".join(code.label.fr for code in CODES["condition"]) + '"'
+    assert actions["L"].formula1 == '"Prévue,En cours,Faite,Abandonnée"'
+    assert actions["H"].type == "whole" and (actions["J"].type, actions["K"].type) == ("date", "date")
+    assert validations_by_column(workbook["Suivi des actions"])["E"].formula1 == '"Prévue,En cours,Faite,Abandonnée"'
     english = tmp_path / "template.xlsx"
     write_template(english, lang="en")
     assert validations_by_column(load_workbook(english)["Partners"])["E"].formula1 == '"yes,no"'
@@ -590,3 +610,27 @@ def test_template_filled_by_a_user_validates(tmp_path):
     with pytest.raises(InputError) as caught:
         load_files([path])
     assert [(p.sheet, p.row, p.column, p.value) for p in caught.value.problems] == [("Réponses", 3, "Réponse", "0")]
+
+
+def test_template_with_an_action_plan_typed_by_a_user(tmp_path):
+    path = tmp_path / "saisie.xlsx"
+    write_template(path)
+    workbook = load_workbook(path)
+    workbook["Territoires"].append(["T01", "Quartier Nord", None, None, None, "Démarrage", None])
+    workbook["Partenaires"].append(["T01", "P01", "Centre social", "Centre social", "oui"])
+    workbook["Plan d'action"].append(["T01", "AC01", "Partager l'agenda", "Agenda commun", None, None, "P01", 1,
+                                      "Agenda peu partagé", "01/03/2024", "30/06/2024", "En cours"])
+    workbook["Suivi des actions"].append(["T01", "AC01", "15/04/2024", "Premier atelier.", "En cours"])
+    workbook["Suivi des actions"].append(["T01", "AC01", "15/02/2024", "Préparation.", None])
+    workbook.save(path)
+    with pytest.raises(InputError) as caught:
+        load_files([path])
+    assert [(p.sheet, p.row, p.column, p.value) for p in caught.value.problems] == [
+        ("Suivi des actions", 3, "Date", "15/02/2024")]
+    workbook["Suivi des actions"]["C3"] = "15/03/2024"
+    workbook.save(path)
+    tables = load_files([path])
+    assert tables["actions"][["action_id", "condition", "status", "wave"]].values.tolist() == [
+        ["AC01", "agenda", "en_cours", 1]]
+    statuses = tables["action_reviews"]["status"]
+    assert statuses.iloc[0] == "en_cours" and statuses.isna().tolist() == [False, True]

@@ -41,7 +41,7 @@ def test_export_then_import_keeps_the_judgments(store, tmp_path):
                  justification="Réunions « mensuelles » ; compte rendu\nenvoyé à tous — 100 % des partenaires."),
     ])
     before = sorted_judgments(store)
-    assert len(before) == 7  # the demo's five, and the two above
+    assert len(before) == 16  # the demo's fourteen (five of QPV-NORD, nine of QPV-CANAL), and the two above
 
     workbook = tmp_path / "export.xlsx"
     store.export_workbook(workbook)

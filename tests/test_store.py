@@ -99,6 +99,18 @@ def territory_rows(tid: str, *, name: str | None = None) -> dict[str, list[dict]
         "comments": [
             {"territory_id": tid, "wave": 1, "respondent_id": "R1", "condition": "agenda", "text": "Un exemple."},
         ],
+        "actions": [
+            {"territory_id": tid, "action_id": "AC1", "title": "Partager l'agenda", "condition": "agenda",
+             "outcome_id": "O2", "indicator_id": "I1", "partner_id": "P01", "wave": 1, "origin": "Agenda peu partagé",
+             "start_date": D("2023-03-01"), "due_date": D("2023-12-31"), "status": "en_cours"},
+            {"territory_id": tid, "action_id": "AC2", "title": "Recruter", "condition": "pivot", "outcome_id": NAN,
+             "indicator_id": NAN, "partner_id": "P02", "wave": 1, "origin": NAN, "start_date": pd.NaT,
+             "due_date": D("2024-06-30"), "status": "prevue"},
+        ],
+        "action_reviews": [
+            {"territory_id": tid, "action_id": "AC1", "date": D("2023-06-01"), "note": "Premier atelier.",
+             "status": "en_cours"},
+        ],
     }
 
 

@@ -89,6 +89,17 @@ BASE: dict[str, list[dict]] = {
         {"territory_id": "T01", "wave": 1, "respondent_id": "R1", "condition": "Agenda commun",
          "text": "Un exemple :\nle diagnostic partagé."},
     ],
+    "actions": [
+        {"territory_id": "T01", "action_id": "AC1", "title": "Relancer le comité technique", "condition": "Agenda commun",
+         "outcome_id": "O2", "indicator_id": "I1", "partner_id": "P01", "wave": 1,
+         "origin": "Agenda peu partagé", "start_date": "01/04/2024", "due_date": "30/06/2024", "status": "En cours"},
+        {"territory_id": "T01", "action_id": "AC2", "title": "Former les partenaires", "condition": "pivot",
+         "partner_id": "P02", "wave": 1, "due_date": "2030-12-31", "status": "prevue"},
+    ],
+    "action_reviews": [
+        {"territory_id": "T01", "action_id": "AC1", "date": "15/05/2024", "note": "Deux réunions tenues.",
+         "status": "En cours"},
+    ],
 }
 
 
@@ -193,6 +204,20 @@ RULES = [
     ("self-relation", "relations", 0, "to_partner", "P01", "P03", "ne se note pas lui-même"),
     ("end-before-start", "activities", 0, "end_date", "31/05/2024", "01/06/2024", "antérieure"),
     ("target-before-baseline", "indicators", 0, "target_date", "01/09/2021", "02/09/2022", "postérieure"),
+    ("action-required-title", "actions", 1, "title", None, "Former", "obligatoire"),
+    ("action-required-due", "actions", 1, "due_date", None, "31/12/2024", "obligatoire"),
+    ("action-due-before-start", "actions", 0, "due_date", "31/03/2024", "01/04/2024", "antérieure à la date de début"),
+    ("action-status", "actions", 1, "status", "terminée", "Abandonnée", "Prévue, En cours, Faite, Abandonnée"),
+    ("action-condition", "actions", 1, "condition", "budget", "Communication continue", "Agenda commun"),
+    ("action-wave-zero", "actions", 1, "wave", 0, 3, "vague"),
+    ("unknown-action-partner", "actions", 1, "partner_id", "P9", "P03", "partenaire inconnu"),
+    ("unknown-action-outcome", "actions", 1, "outcome_id", "O9", "O1", "résultat inconnu"),
+    ("unknown-action-indicator", "actions", 1, "indicator_id", "I9", "I2", "indicateur inconnu"),
+    ("unknown-action-territory", "actions", 1, "territory_id", "T9", "T01", "territoire inconnu"),
+    ("unknown-review-action", "action_reviews", 0, "action_id", "AC9", "AC2", "action inconnue"),
+    ("review-before-start", "action_reviews", 0, "date", "31/03/2024", "01/04/2024", "avant le début de l'action AC1"),
+    ("review-status", "action_reviews", 0, "status", "ok", "Faite", "Prévue, En cours"),
+    ("review-required-note", "action_reviews", 0, "note", "  ", "Rien de neuf.", "obligatoire"),
 ]
 
 
@@ -530,8 +555,9 @@ def test_every_message_key_used_in_the_code_exists():
     dynamic = {f"validation.{k}" for k in ("not_number", "not_integer", "not_date", "not_bool", "date_range",
                                            "id_pattern", "id_length", "idlist_pattern", "qpv_code",
                                            "end_before_start", "target_before_baseline", "impossible_day",
-                                           "impossible_month")}
-    dynamic |= {f"validation.unknown_{n}" for n in ("partner", "outcome", "indicator")}
+                                           "impossible_month", "action_due_before_start", "known_action",
+                                           "none_known_action")}
+    dynamic |= {f"validation.unknown_{n}" for n in ("partner", "outcome", "indicator", "action")}
     dynamic |= {f"io.kind_{c.kind}" for table in TABLES.values() for c in table.columns}
     missing = sorted(key for key in literal | dynamic if key not in catalogue())
     assert missing == []

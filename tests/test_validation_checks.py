@@ -197,9 +197,11 @@ def test_an_unknown_reference_names_the_mistyped_id_that_causes_it(tmp_path):
     data = base()
     data["partners"][1]["partner_id"] = "P 02"
     problems = problems_of(write_xlsx(tmp_path / "saisie.xlsx", data))
-    # the partner's own cell, then the answer of P02 (row 4), the attendee of M1, the relation's P02
+    # the partner's own cell, then the answer of P02 (row 4), the attendee of M1, the relation's P02,
+    # the action P02 carries
     assert [(p.sheet, p.value) for p in problems] == [
-        ("Partenaires", "P 02"), ("Réponses", "P02"), ("Réunions", "P02"), ("Réseau partenarial", "P02")]
+        ("Partenaires", "P 02"), ("Réponses", "P02"), ("Réunions", "P02"), ("Réseau partenarial", "P02"),
+        ("Plan d'action", "P02")]
     for problem in problems[1:]:
         assert problem.message.endswith(
             "« P 02 » en ligne 3 de la feuille « Partenaires » n'est pas un identifiant valide : "
@@ -413,3 +415,92 @@ def test_validate_prints_errors_then_values_to_confirm_apart(tmp_path, capsys):
     assert lines[2:4] == ["1 problème à corriger.", "À confirmer (valeurs vraisemblables mais inhabituelles) :"]
     assert lines[4].startswith("  - saisie.xlsx, feuille « Réunions », ligne 2, colonne « Participants »")
     assert len(lines) == 6
+
+
+# ---------------------------------------------------------------------------- the action plan
+
+
+def test_an_actions_indicator_must_measure_the_outcome_it_aims_at(tmp_path):
+    data = base()
+    data["indicators"].append({"territory_id": "T01", "indicator_id": "I3", "label": "Parents aux ateliers",
+                               "outcome_id": "O1", "baseline": 5, "baseline_date": "01/09/2022", "target": 20,
+                               "target_date": "01/09/2026"})
+    data["actions"][0]["indicator_id"] = "I3"  # I3 measures O1; the action aims at O2
+    (problem,) = problems_of(write_xlsx(tmp_path / "saisie.xlsx", data))
+    assert (problem.sheet, problem.row, problem.column, problem.value, problem.severity) == (
+        "Plan d'action", 2, "Indicateur suivi", "I3", "error")
+    assert problem.message == (
+        "l'indicateur I3 mesure le résultat O1 (feuille « Indicateurs »), pas le résultat visé O2 : choisissez un "
+        "indicateur de ce résultat, corrigez le résultat visé, ou laissez l'une des deux cases vide.")
+    for outcome, indicator in (("O1", "I3"), (None, "I3"), ("O2", None), ("O2", "I2")):  # I2 measures no outcome
+        data["actions"][0].update(outcome_id=outcome, indicator_id=indicator)
+        assert problems_of(write_xlsx(tmp_path / "bon.xlsx", data)) == [], (outcome, indicator)
+
+
+def test_an_actions_indicator_is_checked_against_a_stored_indicator(tmp_path):
+    stored = load_files([write_xlsx(tmp_path / "base.xlsx", BASE)], today=TODAY)
+    entry = typed("actions", [{"territory_id": "T01", "action_id": "AC3", "title": "Suivre la réussite",
+                               "condition": "mesure", "outcome_id": "O1", "indicator_id": "I1", "partner_id": "P03",
+                               "wave": 1, "due_date": pd.Timestamp("2025-06-30"), "status": "prevue"}])
+    (problem,) = check_tables({"actions": entry}, known=stored, today=TODAY)
+    assert (problem.sheet, problem.row, problem.column) == ("Plan d'action", 2, "Indicateur suivi")
+    assert "mesure le résultat O2" in problem.message
+    assert check_tables({"actions": entry.assign(outcome_id="O2")}, known=stored, today=TODAY) == []
+
+
+def test_a_review_note_is_not_dated_before_its_actions_start(tmp_path):
+    stored = load_files([write_xlsx(tmp_path / "base.xlsx", BASE)], today=TODAY)  # AC1 starts on 01/04/2024
+    note = typed("action_reviews", [{"territory_id": "T01", "action_id": "AC1", "date": pd.Timestamp("2024-03-31"),
+                                     "note": "Réunion de préparation."}])
+    (problem,) = check_tables({"action_reviews": note}, known=stored, today=TODAY, lang="en")
+    assert (problem.sheet, problem.row, problem.column, problem.value) == ("Action reviews", 2, "Date", "31/03/2024")
+    assert problem.message == ("this review note is dated before the start of action AC1 (01/04/2024, 'Action plan' "
+                               "sheet): check the date of the note, or the start of the action.")
+    assert check_tables({"action_reviews": note.assign(date=pd.Timestamp("2024-04-01"))}, known=stored,
+                        today=TODAY) == []
+    # AC2 has no start date: any past date will do.
+    assert check_tables({"action_reviews": note.assign(action_id="AC2", date=pd.Timestamp("2001-01-01"))},
+                        known=stored, today=TODAY) == []
+    # The start being corrected in the same file is what counts.
+    data = base()
+    data["actions"][0]["start_date"] = "01/06/2024"
+    (problem,) = problems_of(write_xlsx(tmp_path / "saisie.xlsx", data))  # the note of 15/05/2024
+    assert (problem.sheet, problem.row, problem.column) == ("Suivi des actions", 2, "Date")
+    assert "avant le début de l'action AC1 (01/06/2024" in problem.message
+
+
+def test_an_unknown_action_is_named_with_the_known_ones(tmp_path):
+    data = base()
+    data["action_reviews"][0]["action_id"] = "AC3"
+    (problem,) = problems_of(write_xlsx(tmp_path / "saisie.xlsx", data))
+    assert (problem.sheet, problem.row, problem.column, problem.value) == ("Suivi des actions", 2, "Action", "AC3")
+    assert problem.message == ("action inconnue dans ce territoire (T01) : ajoutez-la à la feuille « Plan d'action » ; "
+                               "connues : AC1, AC2.")
+
+
+def test_an_action_decided_after_a_wave_without_answers_is_to_confirm(tmp_path):
+    data = base()  # T01 has answers at wave 1 only
+    data["actions"][1]["wave"] = 2
+    (problem,) = problems_of(write_xlsx(tmp_path / "saisie.xlsx", data))
+    assert (problem.sheet, problem.row, problem.column, problem.value, problem.severity) == (
+        "Plan d'action", 3, "Vague d'origine", "2", "warning")
+    assert problem.message == (
+        "le territoire T01 n'a aucune réponse au questionnaire à la vague 2 (vagues avec des réponses : 1) ; vérifiez "
+        "le numéro de vague, ou confirmez si l'action vient d'une évaluation faite sans questionnaire.")
+    tables = load_files([tmp_path / "saisie.xlsx"], today=TODAY, accept_warnings=True)
+    assert tables["actions"]["wave"].tolist() == [1, 2]
+    # Answers at wave 2 already stored: nothing to confirm.
+    stored = {"responses": typed("responses", [{"territory_id": "T01", "wave": 2, "respondent_id": "R1",
+                                                "item_id": "agenda_1", "score": 4}])}
+    assert problems_of(write_xlsx(tmp_path / "saisie.xlsx", data), known=stored) == []
+    # A territory without any answer: no wave to compare with, nothing said.
+    del data["responses"]
+    data["actions"][1]["wave"] = 7
+    assert problems_of(write_xlsx(tmp_path / "sans.xlsx", data)) == []
+
+
+def test_due_dates_in_the_future_are_allowed_whatever_the_status(tmp_path):
+    data = base()
+    for status in ("Faite", "Abandonnée", "Prévue"):
+        data["actions"][0].update(status=status, due_date="31/12/2040")
+        assert problems_of(write_xlsx(tmp_path / "bon.xlsx", data)) == [], status

@@ -27,7 +27,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_IDS = ["QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL"]
+DEMO_IDS = ["QPV-CANAL", "QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL"]
 
 # Started by the test with the environment's Python: workers are processes of that Python,
 # which know only the installed wheel.
@@ -115,7 +115,7 @@ def local_batch(installed, demo_store):
 def test_batch_on_local_processes(local_batch):
     summary = read_summary(local_batch / "summary.csv")
     assert list(summary.index) == DEMO_IDS
-    assert list(summary["status"]) == ["ok"] * 4
+    assert list(summary["status"]) == ["ok"] * len(DEMO_IDS)
     for territory_id in DEMO_IDS:
         assert (local_batch / f"{territory_id}.html").is_file()
     assert (local_batch / "comparaison.html").is_file()
@@ -140,7 +140,7 @@ def test_batch_on_a_dask_cluster_of_the_environment(installed, demo_store, local
             cluster.wait()
         cluster.stdout.close()
     local, dask = read_summary(local_batch / "summary.csv"), read_summary(work / "dask" / "summary.csv")
-    assert list(dask["status"]) == ["ok"] * 4
+    assert list(dask["status"]) == ["ok"] * len(DEMO_IDS)
     figures = [c for c in local.columns if c not in ("status", "duration_s", "error", "report")]
     pd.testing.assert_frame_equal(dask[figures], local[figures])
     assert (work / "dask" / "comparaison.html").is_file()

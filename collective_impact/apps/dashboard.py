@@ -1,9 +1,10 @@
 """The steering committee's dashboard (``notebooks/apps/tableau_de_bord.ipynb``).
 
 :func:`dashboard_app` is what the notebook calls; :class:`DashboardApp` shows the radar of
-the five conditions and their bands, indicator statuses, response rate, latest meetings
-and the partner network of one territory and wave, with a refresh button that reads the
-store again. The figures and tables are the evaluation steps' own blocks
+the five conditions and their bands, each condition's trajectory over all the waves (with
+its interval, n and agreement), indicator statuses, response rate, latest meetings and the
+partner network of one territory and wave, with a refresh button that reads the store
+again. The figures and tables are the evaluation steps' own blocks
 (:mod:`collective_impact.report.steps`): nothing here computes a metric or draws a figure.
 """
 
@@ -46,6 +47,7 @@ from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.blocks import show_in
 from collective_impact.report.bundle import TerritoryData, open_territory
 from collective_impact.report.evaluation import Evaluation
+from collective_impact.report.steps.trajectory import trajectory_blocks
 from collective_impact.report.tables import show_table
 from collective_impact.schema import CODES, split_ids
 from collective_impact.store import Store
@@ -60,13 +62,16 @@ class DashboardApp:
     """The steering committee's dashboard of one territory and wave, refreshed on demand.
 
     Key figures (respondents, response rate, partners, indicators on track, latest
-    meeting), the radar of the five conditions with their bands, indicator statuses, the
+    meeting), the radar of the five conditions with their bands, their trajectory over
+    every wave (or, with one wave, what cannot be shown yet), indicator statuses, the
     response rates, the latest meetings and the partner network; the figures and tables are
     the evaluation steps' own blocks. "Actualiser" reads the store again and says what
     came in since.
     """
 
-    SECTIONS = ("conditions", "indicators", "responses", "meetings", "network")
+    SECTIONS = ("conditions", "trajectory", "indicators", "responses", "meetings", "network")
+    #: The title of a section, when it is not ``guided.d.<section>``.
+    _TITLES = {"trajectory": "over_time.dashboard.title", "campaign": "campaigns.dashboard.title"}
 
     def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
                  framework: Framework | None = None, lang: str = "fr") -> None:
@@ -90,7 +95,7 @@ class DashboardApp:
         self.titles = {}
         for name, output in self.outputs.items():
             output.add_class(f"ci-dash-{name}")
-            title = t("campaigns.dashboard.title" if name == "campaign" else f"guided.d.{name}", lang)
+            title = t(self._TITLES.get(name, f"guided.d.{name}"), lang)
             self.titles[name] = html_box(f'<h3 class="ci-section-title">{escape_html(title)}</h3>')
             parts += [self.titles[name], output]
         self.content = widgets.VBox(parts, layout=widgets.Layout(width="100%"))
@@ -172,6 +177,9 @@ class DashboardApp:
         }
         for name, shown in sections.items():
             self._draw(name, shown)
+        # each condition over the waves up to the chosen one, as the report of that wave shows it (with one
+        # wave, the sentence saying what cannot be computed yet)
+        self._draw("trajectory", trajectory_blocks(self.data))
         self._draw("meetings", [self._meetings(ev)])
         self._campaign(territory)
 

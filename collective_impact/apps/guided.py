@@ -385,7 +385,7 @@ class EvaluationApp:
         try:
             self.data = open_territory(self.store.path, territory, lang=self.lang, wave=wave,
                                        framework=self.framework)
-            self.step_list = list(evaluation_steps.build_steps(self.data).values())
+            self.step_list = [s for s in evaluation_steps.build_steps(self.data).values() if s.number]
         except CollectiveImpactError as err:
             self.data = None
             self.body.children = [html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))]
@@ -405,12 +405,12 @@ class EvaluationApp:
         output = widgets.Output(layout=widgets.Layout(width="100%"))
         output.add_class(f"ci-step-{step.id}")
         self.outputs[step.id] = output
-        if step.id != evaluation_steps.STEP_IDS[-1]:
+        if step.id != evaluation_steps.SYNTHESIS_STEP:
             render_step(step, output)
         children: list[widgets.Widget] = [output]
         if step.condition is not None:
             children.append(self._judgment_part(step.condition))
-        if step.id == evaluation_steps.STEP_IDS[-1]:
+        if step.id == evaluation_steps.SYNTHESIS_STEP:
             # drawn with the appraisals stored now, not those of when the territory was opened
             self._synthesis_judgments = None
             self.refresh_synthesis()
@@ -440,7 +440,7 @@ class EvaluationApp:
         form = self.form_on_page(current)
         if form is None or not form.changed() or self._warned == current:
             self._warned = None
-            if self.step_list[target].id == evaluation_steps.STEP_IDS[-1]:
+            if self.step_list[target].id == evaluation_steps.SYNTHESIS_STEP:
                 # drawn before the page shows, so that the old synthesis is not seen first
                 self.refresh_synthesis()
             return True
@@ -451,18 +451,18 @@ class EvaluationApp:
 
     def _on_page(self, old: int, new: int) -> None:
         self._warned = None
-        if self.step_list[new].id == evaluation_steps.STEP_IDS[-1]:
+        if self.step_list[new].id == evaluation_steps.SYNTHESIS_STEP:
             self.refresh_synthesis()
 
     def refresh_synthesis(self) -> None:
         """Draw the synthesis again if the stored appraisals changed since it was drawn."""
-        output = self.outputs.get(evaluation_steps.STEP_IDS[-1])
+        output = self.outputs.get(evaluation_steps.SYNTHESIS_STEP)
         if output is None or self.data is None:
             return
         judgments = self._judgments()
         if self._synthesis_judgments is not None and judgments.equals(self._synthesis_judgments):
             return
-        step = evaluation_steps.build_step(self.data, evaluation_steps.STEP_IDS[-1], judgments=judgments)
+        step = evaluation_steps.build_step(self.data, evaluation_steps.SYNTHESIS_STEP, judgments=judgments)
         render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments

@@ -81,8 +81,10 @@ def territory_states(store: Store, *, reports_dir: str | os.PathLike, lang: str 
     as_of = evaluation_dates(tables).reindex(ids)
     rates = response_rate(tables["responses"], tables["partners"])
     rates = rates[rates["wave"].notna()]
-    latest = rates[rates["wave"] == rates.groupby("territory_id")["wave"].transform("max")].set_index("territory_id")
     answered = tables["responses"].groupby("territory_id")["wave"].max()
+    # each territory's own latest wave (the rates hold every wave of any territory, 0 where it has none)
+    latest = rates[rates["wave"].eq(rates["territory_id"].map(answered)).fillna(False).astype(bool)]
+    latest = latest.set_index("territory_id")
     rows = []
     for tid, name in zip(ids, territories["name"], strict=True):
         has_wave = tid in answered.index and tid in latest.index

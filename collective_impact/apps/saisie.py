@@ -1,15 +1,19 @@
 """The evaluator's data entry (``notebooks/apps/saisie.ipynb``): enter, correct, delete, and see every change.
 
 :func:`saisie_app` is what the notebook calls; :class:`SaisieApp` holds, for the chosen
-territory, a :class:`MeasurementForm` and a :class:`MeetingForm` (new entries), a
-:class:`RecordEditor` (pick any measurement, meeting, activity, partner, indicator or
-outcome, correct it in a :class:`RecordForm` or delete it after a confirmation), a
+territory, a :class:`MeasurementForm` and a :class:`MeetingForm` (new entries), an
+:class:`ActionPlan` (a new action in an :class:`ActionForm`, a dated review note that may
+change the action's status in an :class:`ActionReviewForm`, the list of actions), a
+:class:`RecordEditor` (pick any measurement, meeting, action, review note, activity,
+partner, indicator or outcome, correct it in a :class:`RecordForm` or delete it after a
+confirmation), a
 :class:`TerritoryRemoval` (the territory and everything of it, after a confirmation that
 names what goes) and an :class:`AuditView` (the territory's audit trail, most recent
 first). Each save is checked as a file import would be and written in one audited
 transaction (:mod:`~collective_impact.apps.submit`): an error is shown next to its field
 and what was typed stays; values that are only unusual (warnings) are shown the same way
-with a "Confirmer malgré tout" button.
+with a "Confirmer malgré tout" button. Every write names ``who`` makes it in the audit
+trail (the app's ``who``, default the system user).
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
 
-from collective_impact.apps.submit import submit_rows, typed_frame, update_record
+from collective_impact.apps.submit import submit_rows, typed_frame, update_record, validate_rows
 from collective_impact.apps.widgets import (
     Field,
     RowForm,
@@ -55,11 +59,11 @@ from collective_impact.i18n.format import (
 from collective_impact.schema import CODES, TABLES, Column, join_ids, split_ids
 from collective_impact.store import Store
 
-__all__ = ["EDITABLE", "AuditView", "Confirmation", "MeasurementForm", "MeetingForm", "RecordEditor", "RecordForm", "SaisieApp",
-           "TerritoryRemoval", "saisie_app"]
+__all__ = ["EDITABLE", "ActionForm", "ActionPlan", "ActionReviewForm", "AuditView", "Confirmation", "MeasurementForm",
+           "MeetingForm", "RecordEditor", "RecordForm", "SaisieApp", "TerritoryRemoval", "saisie_app"]
 
 #: The tables whose rows the app corrects and deletes, in the order offered.
-EDITABLE = ("measurements", "meetings", "activities", "partners", "indicators", "outcomes")
+EDITABLE = ("measurements", "meetings", "actions", "action_reviews", "activities", "partners", "indicators", "outcomes")
 
 
 def _measured(value: object, lang: str) -> str:
@@ -88,6 +92,10 @@ class ConfirmingForm(RowForm):
 
     #: The day of entry, after which a past event cannot be dated (``None``: the machine's date).
     today: date | None = None
+    #: Who makes the changes, for the audit trail (``None``: the system user).
+    who: str | None = None
+    #: Called after a row is stored (the action plan lists its actions again).
+    on_saved: Callable[[], object] | None = None
 
     def _confirming_init(self) -> None:
         self.confirm_button = widgets.Button(description=t("records.forms.confirm_anyway", self.lang),
@@ -131,7 +139,8 @@ class ConfirmingForm(RowForm):
     def store_row(self, table: str, row: Mapping[str, object], *, refused=None, **options: object) -> bool:
         """Store ``row`` in ``table`` (see :meth:`RowForm.store_row`), warnings confirmed by the button."""
         return self.write(table, lambda accept: submit_rows(self.store, table, [row], lang=self.lang, today=self.today,
-                                                            accept_warnings=accept, **options), refused=refused)
+                                                            accept_warnings=accept, who=self.who, **options),
+                          refused=refused)
 
 
 class MeasurementForm(ConfirmingForm):
@@ -315,6 +324,280 @@ class MeetingForm(ConfirmingForm):
         return True
 
 
+_WIDE = {"width": "100%", "max_width": "30rem"}
+
+
+def _options(frame: pd.DataFrame, own: str) -> list[tuple[str, str]]:
+    """A territory's rows as the options of a drop-down: "label (id)" → id."""
+    label = _label_column(frame.columns)
+    return [(f"{row[label]} ({row[own]})", str(row[own])) for row in frame.to_dict("records")]
+
+
+def _status_labels(lang: str) -> dict[str, str]:
+    return {code.id: code.label(lang) for code in CODES["action_status"]}
+
+
+class ActionForm(ConfirmingForm):
+    """Enter one action of the territory's plan: what, for which condition (and outcome or indicator), who, when, status.
+
+    Its id is the next free ``ACnn`` of the territory. The indicators offered are those of
+    the outcome chosen (and those tied to no outcome), as validation requires; the waves
+    offered are those with answers, and the one after.
+    """
+
+    def __init__(self, store: Store, *, lang: str = "fr") -> None:
+        self.store = store
+        self.lang = lang
+        self.territory: str | None = None
+        self.indicators = pd.DataFrame(columns=["indicator_id", "label", "outcome_id"])
+        self.title = widgets.Text(layout=widgets.Layout(**_WIDE))
+        self.condition = widgets.Dropdown(options=[(code.label(lang), code.id) for code in CODES["condition"]],
+                                          layout=widgets.Layout(**_WIDE))
+        self.partner = widgets.Dropdown(layout=widgets.Layout(**_WIDE))
+        self.outcome = widgets.Dropdown(layout=widgets.Layout(**_WIDE))
+        self.indicator = widgets.Dropdown(layout=widgets.Layout(**_WIDE))
+        self.wave = widgets.Dropdown(layout=widgets.Layout(width="12rem"))
+        self.origin = widgets.Text(layout=widgets.Layout(**_WIDE))
+        self.start = _date_picker()
+        self.due = _date_picker()
+        statuses = [(label, code) for code, label in _status_labels(lang).items()]
+        self.status_choice = widgets.Dropdown(options=statuses, value="prevue", layout=widgets.Layout(width="12rem"))
+        column = TABLES["actions"].column
+        self.fields = {
+            "title": Field(column("title").label(lang), self.title, help=t("saisie.actions.title_help", lang)),
+            "condition": Field(column("condition").label(lang), self.condition),
+            "outcome_id": Field(column("outcome_id").label(lang), self.outcome,
+                                help=t("saisie.actions.outcome_help", lang)),
+            "indicator_id": Field(column("indicator_id").label(lang), self.indicator,
+                                  help=t("saisie.actions.indicator_help", lang)),
+            "partner_id": Field(column("partner_id").label(lang), self.partner),
+            "wave": Field(column("wave").label(lang), self.wave, help=column("wave").help(lang)),
+            "origin": Field(column("origin").label(lang), self.origin, help=column("origin").help(lang)),
+            "start_date": Field(column("start_date").label(lang), self.start),
+            "due_date": Field(column("due_date").label(lang), self.due),
+            "status": Field(column("status").label(lang), self.status_choice),
+        }
+        super().__init__(t("saisie.actions.save", lang), t("forms.saving", lang))
+        self.outcome.observe(lambda _: self._offer_indicators(), names="value")
+        self.clear_on_edit("title", "origin", "start_date", "due_date", "indicator_id", "outcome_id")
+        self._confirming_init()
+        self.box = widgets.VBox([html_box(f"<h4>{escape_html(t('saisie.actions.new', lang))}</h4>"),
+                                 *(f.box for f in self.fields.values()), self.save_button, self.status,
+                                 self.confirm_button], layout=widgets.Layout(width="100%"))
+
+    def set_territory(self, territory: str | None) -> None:
+        """Offer the partners, outcomes, indicators and waves of ``territory``."""
+        self.territory = territory
+        none = [(t("records.forms.none", self.lang), "")]
+        partners = outcomes = []
+        waves: list[int] = []
+        if territory is not None:
+            tables = self.store.load(["partners", "outcomes", "indicators", "responses"], territories=[territory])
+            partners = _options(tables["partners"].sort_values("name"), "partner_id")
+            outcomes = _options(tables["outcomes"], "outcome_id")
+            self.indicators = tables["indicators"]
+            waves = sorted(int(w) for w in tables["responses"]["wave"].dropna().unique())
+        self.partner.options = partners
+        self.partner.value = partners[0][1] if partners else None
+        self.outcome.options = none + outcomes
+        self.outcome.value = ""
+        self._offer_indicators()
+        # the waves with answers, and the next one (an evaluation may be made without questionnaire)
+        offered = list(range(1, (waves[-1] if waves else 0) + 2))
+        self.wave.options = [(t("saisie.actions.wave", self.lang, wave=w), w) for w in offered]
+        self.wave.value = waves[-1] if waves else 1
+        self.status.value = ""
+
+    def _offer_indicators(self) -> None:
+        """The indicators of the outcome chosen, and those tied to no outcome (all of them when no outcome is)."""
+        frame = self.indicators
+        outcome = self.outcome.value
+        if outcome:
+            frame = frame[frame["outcome_id"].isna() | (frame["outcome_id"] == outcome)]
+        kept = self.indicator.value
+        options = [(t("records.forms.none", self.lang), ""), *_options(frame, "indicator_id")]
+        self.indicator.options = options
+        self.indicator.value = kept if kept in {v for _, v in options} else ""
+
+    def next_id(self) -> str:
+        """The next free action id of the territory: ``AC01``, ``AC02``…"""
+        taken = set(self.store.load(["actions"], territories=[self.territory])["actions"]["action_id"])
+        number = len(taken) + 1
+        while f"AC{number:02d}" in taken:
+            number += 1
+        return f"AC{number:02d}"
+
+    def _save(self) -> bool:
+        lang = self.lang
+        self.clear_errors()
+        if self.territory is None:
+            return False
+        row = {"territory_id": self.territory, "action_id": self.next_id(), "title": clean_text(self.title.value),
+               "condition": self.condition.value, "outcome_id": self.outcome.value or None,
+               "indicator_id": self.indicator.value or None, "partner_id": self.partner.value, "wave": self.wave.value,
+               "origin": clean_text(self.origin.value) or None, "start_date": self.start.value,
+               "due_date": self.due.value, "status": self.status_choice.value}
+        if not self.store_row("actions", row):
+            return False
+        self.status.value = banner(t("saisie.actions.saved", lang, action=row["action_id"], title=row["title"],
+                                     due=format_short_date(row["due_date"], lang)), "ok")
+        # a new action starts blank, but for the condition, partner and wave (often the same series)
+        self.title.value = self.origin.value = ""
+        self.start.value = self.due.value = None
+        self.outcome.value = ""
+        self.status_choice.value = "prevue"
+        if self.on_saved is not None:
+            self.on_saved()
+        return True
+
+
+class ActionReviewForm(ConfirmingForm):
+    """Add a dated review note to one of the territory's actions, changing its status if need be.
+
+    The note and the new status are written in one transaction (:meth:`Store.replace_many`):
+    the note is added, the action's status updated, both in the audit trail.
+    """
+
+    def __init__(self, store: Store, *, lang: str = "fr") -> None:
+        self.store = store
+        self.lang = lang
+        self.territory: str | None = None
+        self.actions = pd.DataFrame()
+        self.action = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="40rem"))
+        self.date = _date_picker()
+        self.note = widgets.Textarea(layout=widgets.Layout(width="100%", max_width="40rem", height="5rem"))
+        unchanged = [(t("saisie.actions.status_unchanged", lang), "")]
+        self.new_status = widgets.Dropdown(options=unchanged + [(label, code) for code, label
+                                                                in _status_labels(lang).items()],
+                                           value="", layout=widgets.Layout(width="16rem"))
+        column = TABLES["action_reviews"].column
+        self.fields = {
+            "action_id": Field(column("action_id").label(lang), self.action),
+            "date": Field(column("date").label(lang), self.date, help=t("saisie.actions.review_date_help", lang)),
+            "note": Field(column("note").label(lang), self.note),
+            "status": Field(t("saisie.actions.new_status", lang), self.new_status,
+                            help=t("saisie.actions.new_status_help", lang)),
+        }
+        super().__init__(t("saisie.actions.save_review", lang), t("forms.saving", lang))
+        self.clear_on_edit("date", "note", "status")
+        self._confirming_init()
+        self.box = widgets.VBox([html_box(f"<h4>{escape_html(t('saisie.actions.review', lang))}</h4>"),
+                                 *(f.box for f in self.fields.values()), self.save_button, self.status,
+                                 self.confirm_button], layout=widgets.Layout(width="100%"))
+
+    def set_territory(self, territory: str | None) -> None:
+        """Offer the actions of ``territory``."""
+        self.territory = territory
+        self.status.value = ""
+        self.refresh()
+
+    def refresh(self) -> None:
+        """List the territory's actions again (a new one, a status changed), keeping the one chosen."""
+        kept = self.action.value
+        self.actions = (self.store.load(["actions"], territories=[self.territory])["actions"]
+                        if self.territory is not None else pd.DataFrame(columns=TABLES["actions"].column_ids))
+        labels = _status_labels(self.lang)
+        options = [(f"{a.action_id} · {_shortened(a.title)} ({labels.get(a.status, a.status)})", str(a.action_id))
+                   for a in self.actions.itertuples()]
+        self.action.options = options
+        self.action.value = kept if kept in {v for _, v in options} else (options[0][1] if options else None)
+
+    def _save(self) -> bool:
+        lang = self.lang
+        self.clear_errors()
+        if self.territory is None or self.action.value is None:
+            return False
+        note = {"territory_id": self.territory, "action_id": self.action.value, "date": self.date.value,
+                "note": clean_text(self.note.value), "status": self.new_status.value or None}
+        if self._noted_already(note):
+            return False
+        if not self.write("action_reviews", lambda accept: self._store(note, accept)):
+            return False
+        status = _status_labels(lang).get(note["status"] or "", "")
+        self.status.value = banner(t("saisie.actions.review_saved" if not status else "saisie.actions.status_changed",
+                                     lang, action=note["action_id"], date=format_short_date(note["date"], lang),
+                                     status=status), "ok")
+        self.note.value = ""
+        self.new_status.value = ""
+        self.refresh()
+        if self.on_saved is not None:
+            self.on_saved()
+        return True
+
+    def _store(self, note: Mapping[str, object], accept: bool) -> None:
+        """Check the note as a file's row; write it, and the action's new status, in one transaction."""
+        problems = validate_rows(self.store, "action_reviews", [note], lang=self.lang, today=self.today)
+        if any(not p.is_warning for p in problems) or (problems and not accept):
+            raise InputError(problems, message=t("forms.fix_fields", self.lang))
+        where = {"territory_id": self.territory, "action_id": note["action_id"]}
+        parts = [("action_reviews", typed_frame("action_reviews", [note]), {**where, "date": note["date"]})]
+        if note["status"]:
+            action = self.actions[self.actions["action_id"] == note["action_id"]].assign(status=note["status"])
+            parts.append(("actions", action, where))
+        self.store.replace_many(parts, who=self.who)
+
+    def _noted_already(self, note: Mapping[str, object]) -> bool:
+        """A note of this action at this date is already stored: said beside the date (one note a day)."""
+        if not isinstance(note["date"], date):
+            return False
+        stored = self.store.load(["action_reviews"], territories=[self.territory])["action_reviews"]
+        if not ((stored["action_id"] == note["action_id"]) & (stored["date"] == pd.Timestamp(note["date"]))).any():
+            return False
+        self.fields["date"].set_error(t("saisie.actions.review_exists", self.lang))
+        self.status.value = banner(t("forms.fix_fields", self.lang), "error")
+        return True
+
+
+class ActionPlan:
+    """The territory's action plan: the actions and their latest note, a new action, a review note."""
+
+    def __init__(self, store: Store, *, lang: str = "fr") -> None:
+        self.store = store
+        self.lang = lang
+        self.territory: str | None = None
+        self.form = ActionForm(store, lang=lang)
+        self.review = ActionReviewForm(store, lang=lang)
+        self.table = html_box()
+        self.form.on_saved = self.review.on_saved = self.refresh
+        self.box = widgets.VBox([html_box(f"<p>{escape_html(t('saisie.actions.intro', lang))}</p>"), self.table,
+                                 self.review.box, self.form.box], layout=widgets.Layout(width="100%"))
+
+    @property
+    def forms(self) -> tuple[ActionForm, ActionReviewForm]:
+        return self.form, self.review
+
+    def set_territory(self, territory: str | None) -> None:
+        self.territory = territory
+        self.form.set_territory(territory)
+        self.review.set_territory(territory)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """The list of actions read again (after a write here or elsewhere in the app)."""
+        self.review.refresh()
+        if self.territory is None:
+            self.table.value = ""
+            return
+        lang = self.lang
+        tables = self.store.load(["actions", "action_reviews", "partners"], territories=[self.territory])
+        actions = tables["actions"].sort_values(["due_date", "action_id"])
+        if actions.empty:
+            self.table.value = banner(t("saisie.actions.none", lang), "info")
+            return
+        partners = dict(zip(tables["partners"]["partner_id"], tables["partners"]["name"], strict=True))
+        last = tables["action_reviews"].sort_values("date").groupby("action_id")["date"].last()
+        conditions = {code.id: code.label(lang) for code in CODES["condition"]}
+        labels = _status_labels(lang)
+        rows = [(a.action_id, a.title, conditions.get(a.condition, a.condition), partners.get(a.partner_id, a.partner_id),
+                 format_short_date(a.due_date, lang), labels.get(a.status, a.status),
+                 format_short_date(last[a.action_id], lang) if a.action_id in last.index else "—")
+                for a in actions.itertuples()]
+        headers = [t(f"saisie.actions.col_{c}", lang) for c in ("id", "title", "condition", "partner", "due", "status",
+                                                                 "last_note")]
+        self.table.value = (f"<p><b>{escape_html(t('saisie.actions.list', lang))}</b></p>"
+                            + html_table(headers, rows, nowrap=(0, 4, 6)))
+
+
 class Confirmation:
     """A dangerous action: its button, then a question with "yes" and "cancel"; nothing happens before "yes".
 
@@ -373,9 +656,21 @@ def _row_label(table: str, row: Mapping[str, object], names: Mapping[str, Mappin
         kinds = {code.id: code.label(lang) for code in CODES["meeting_kind"]}
         title = row["title"] if isinstance(row["title"], str) else ""
         return " · ".join(part for part in (date_of("date"), kinds.get(row["kind"], str(row["kind"])), title) if part)
-    label = row.get("label", row.get("name"))
+    if table == "action_reviews":
+        return f"{date_of('date')} · {row['action_id']} : {_shortened(row['note'])}"
+    label = row[_label_column(row)]
     own = str(row[TABLES[table].key[-1]])
     return f"{label} ({own})"
+
+
+def _label_column(columns) -> str:
+    """The column naming a row of a table: its label, its name, or (an action) its title."""
+    return next(c for c in ("label", "name", "title") if c in columns)
+
+
+def _shortened(text: object, length: int = 60) -> str:
+    text = "" if is_missing(text) else str(text)
+    return text if len(text) <= length else text[:length - 1] + "…"
 
 
 class RecordForm(ConfirmingForm):
@@ -423,7 +718,7 @@ class RecordForm(ConfirmingForm):
                 continue
             target = self.store.load([ref.table], territories=[self.territory])[ref.table]
             own = ref.target[-1]
-            label = "label" if "label" in target.columns else "name"
+            label = _label_column(target.columns)
             choices[column] = [(f"{r[label]} ({r[own]})", str(r[own])) for r in target.to_dict("records")]
         return choices
 
@@ -503,7 +798,7 @@ class RecordForm(ConfirmingForm):
 
         def write(accept: bool) -> None:
             changed[0] = update_record(self.store, self.table, self.key, self.typed_row(), lang=self.lang,
-                                       today=self.today, accept_warnings=accept)
+                                       today=self.today, accept_warnings=accept, who=self.who)
 
         if not self.write(self.table, write):
             return False
@@ -519,10 +814,12 @@ class RecordForm(ConfirmingForm):
 class RecordEditor:
     """Pick a table and one of the territory's rows; correct it (:class:`RecordForm`) or delete it after a confirmation."""
 
-    def __init__(self, store: Store, *, lang: str = "fr", on_change=None, today: date | None = None) -> None:
+    def __init__(self, store: Store, *, lang: str = "fr", on_change=None, today: date | None = None,
+                 who: str | None = None) -> None:
         self.store = store
         self.lang = lang
         self.today = today
+        self.who = who
         self.on_change = on_change
         self.territory: str | None = None
         self.keys: list[dict[str, object]] = []
@@ -565,7 +862,7 @@ class RecordEditor:
                 options.append((_row_label(table, row, names, self.lang), len(options)))
         self.form = None if self.territory is None else RecordForm(self.store, table, self.territory, lang=self.lang)
         if self.form is not None:
-            self.form.today = self.today
+            self.form.today, self.form.who = self.today, self.who
             # after the form's own handler (registered first): list the rows again, tell the app
             self.form.save_button.on_click(lambda _: self._after_save())
             self.form.confirm_button.on_click(lambda _: self._after_save())
@@ -624,7 +921,7 @@ class RecordEditor:
             return False
         label = dict((v, k) for k, v in self.record.options)[index]
         try:
-            self.store.delete_rows(self.table.value, self.keys[index])
+            self.store.delete_rows(self.table.value, self.keys[index], who=self.who)
         except CollectiveImpactError as err:
             self._close_delete()
             self.status.value = _message(str(err), "error")
@@ -648,9 +945,10 @@ class RecordEditor:
 class TerritoryRemoval:
     """Remove the territory and everything of it, after a confirmation that counts what goes, table by table."""
 
-    def __init__(self, store: Store, *, lang: str = "fr", on_removed=None) -> None:
+    def __init__(self, store: Store, *, lang: str = "fr", on_removed=None, who: str | None = None) -> None:
         self.store = store
         self.lang = lang
+        self.who = who
         self.on_removed = on_removed
         self.territory: str | None = None
         self.confirmation = Confirmation(t("records.remove.button", lang), "", lang=lang, on_ask=self.ask,
@@ -691,7 +989,7 @@ class TerritoryRemoval:
         if territory is None:
             return False
         try:
-            removed = self.store.remove_territory(territory)
+            removed = self.store.remove_territory(territory, who=self.who)
         except CollectiveImpactError as err:
             self.status.value = _message(str(err), "error")
             self._close()
@@ -759,31 +1057,36 @@ class AuditView:
 
 
 class SaisieApp:
-    """The evaluator's data entry for one territory: new measurements and meetings, corrections, removal, audit trail.
+    """The evaluator's data entry for one territory: new measurements, meetings, actions and review notes,
+    corrections, removal, audit trail.
 
-    ``today`` is the day of entry (default: the machine's date): a meeting or a
-    measurement cannot be dated after it.
+    ``today`` is the day of entry (default: the machine's date): a meeting, a
+    measurement or a review note cannot be dated after it. ``who`` is recorded in the
+    audit trail with every change (default: the system user).
     """
 
     def __init__(self, store: Store, *, territory: str | None = None, lang: str = "fr",
-                 today: date | None = None) -> None:
+                 today: date | None = None, who: str | None = None) -> None:
         self.store = store
         self.lang = lang
         names = store.territory_names()
         self.territory = TerritoryPicker(names, territory=territory, lang=lang)
         self.measurements = MeasurementForm(store, lang=lang)
         self.meetings = MeetingForm(store, lang=lang)
-        self.measurements.today = self.meetings.today = today
-        self.editor = RecordEditor(store, lang=lang, on_change=lambda: self._data_changed(editor=False), today=today)
+        self.actions = ActionPlan(store, lang=lang)
+        for form in (self.measurements, self.meetings, *self.actions.forms):
+            form.today, form.who = today, who
+        self.editor = RecordEditor(store, lang=lang, on_change=lambda: self._data_changed(editor=False), today=today,
+                                   who=who)
         self.audit = AuditView(store, lang=lang)
-        self.removal = TerritoryRemoval(store, lang=lang, on_removed=self._removed)
-        self.tabs = widgets.Tab(children=[self.measurements.box, self.meetings.box, self.editor.box, self.audit.box,
-                                          self.removal.box], layout=widgets.Layout(width="100%"))
+        self.removal = TerritoryRemoval(store, lang=lang, on_removed=self._removed, who=who)
+        self.tabs = widgets.Tab(children=[self.measurements.box, self.meetings.box, self.actions.box, self.editor.box,
+                                          self.audit.box, self.removal.box], layout=widgets.Layout(width="100%"))
         self.tabs.titles = (t("forms.s.measurements", lang), t("forms.s.meetings", lang),
-                            t("records.tabs.correct", lang), t("records.tabs.audit", lang),
-                            t("records.tabs.remove", lang))
+                            t("saisie.actions.tab", lang), t("records.tabs.correct", lang),
+                            t("records.tabs.audit", lang), t("records.tabs.remove", lang))
         self.tabs.observe(self._on_tab, names="selected_index")
-        for form in (self.measurements, self.meetings):
+        for form in (self.measurements, self.meetings, *self.actions.forms):
             # a new measurement or meeting shows in the list of rows to correct and in the trail
             form.save_button.on_click(lambda _: self._data_changed())
             form.confirm_button.on_click(lambda _: self._data_changed())
@@ -804,11 +1107,11 @@ class SaisieApp:
         if territory is not None:
             self.territory.field.set_error(None)
             self.notice.value = ""
-        for part in (self.measurements, self.meetings, self.editor, self.audit, self.removal):
+        for part in (self.measurements, self.meetings, self.actions, self.editor, self.audit, self.removal):
             part.set_territory(territory)
 
     def _on_tab(self, change: dict) -> None:
-        if change["new"] == 3:  # the trail: what other pages of the app wrote meanwhile too
+        if self.tabs.children[change["new"]] is self.audit.box:  # what other pages of the app wrote meanwhile too
             self.audit.refresh()
 
     def _data_changed(self, *, editor: bool = True) -> None:
@@ -818,6 +1121,8 @@ class SaisieApp:
         """
         self.measurements._refresh_recent()
         self.meetings._refresh_recent()
+        if not editor:  # a correction in the editor may have changed an action (its own tab lists them after its writes)
+            self.actions.refresh()
         if editor and self.territory.value is not None:
             self.editor.refresh()
         self.audit.refresh()

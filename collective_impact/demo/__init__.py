@@ -15,10 +15,25 @@ Four profiles, each a realistic French setting with fictional names and numbers:
               QPV): partners split in two camps, answers spread over the whole scale around a
               mean of 3 (low agreement), low trust between the camps.
 
+and a territory followed over five yearly waves:
+
+``QPV-CANAL`` *Quartier du Canal* (``mise_en_oeuvre``), questionnaire waves 1 to 5, one a
+              year (2022 to 2026 with the default as-of date), the same respondents (ids
+              ``R01``, ``R01b``…, one per partner) answering again from wave to wave so that
+              changes can be paired; shared measurement and the backbone rise from wave to
+              wave, the other conditions stay flat; the network surveyed at waves 4 and 5;
+              the evaluator's judgments at waves 1, 3 and 5; an action plan decided after
+              waves 2, 3 and 4, with actions in every status, two of them overdue at the
+              as-of date, and dated review notes.
+
+Every territory has a small action plan (actions decided after its wave 1 elsewhere), dated
+in days from the as-of date; it draws nothing at random.
+
 With more territories (benchmarks), territory ``k`` (0-based) follows profile ``k % 4`` with
-its own id, name and random stream: territory ``k`` draws from
-``numpy.random.default_rng([seed, k])`` only, so it is the same whatever ``n_territories``,
-and the whole set is identical on every run (no global random state, no clock).
+its own id, name and random stream, except territory 4, the followed one: the first five
+are the demo territories. Territory ``k`` draws from ``numpy.random.default_rng([seed, k])``
+only, so it is the same whatever ``n_territories``, and the whole set is identical on every
+run (no global random state, no clock).
 """
 
 from __future__ import annotations
@@ -86,6 +101,9 @@ class _Survey:
     sd_answer: float
     dont_know: dict  # condition -> probability of "ne sait pas"
     camp_shift: float = 0.0  # camp 0 answers +shift, camp 1 -shift
+    waves: int = 2  # yearly waves, the last one closing two weeks before the as-of date
+    trend: tuple[tuple[str, float], ...] = ()  # condition, change of its means at each wave (beyond ``gain``)
+    panel: bool = False  # a partner's respondent keeps the same id from wave to wave
 
 
 @dataclass(frozen=True)
@@ -114,6 +132,23 @@ class _Network:
 
 
 @dataclass(frozen=True)
+class _Action:
+    """An action of the plan; its dates are days from the as-of date (negative: before it)."""
+
+    id: str
+    title: str
+    condition: str
+    partner: str
+    wave: int  # the wave after which it was decided
+    due: int
+    status: str
+    start: int | None = None
+    outcome: str | None = None
+    indicator: str | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
 class _Profile:
     key: str
     territory_id: str
@@ -137,7 +172,9 @@ class _Profile:
     network: _Network
     measure_blank: float  # probability that a measured value is blank (statistical secrecy…)
     measure_drop: float  # probability that a measurement was never entered
-    judgments: tuple[tuple[str, str, str], ...] = ()  # wave 1: condition, band, justification
+    judgments: tuple[tuple[int, str, str, str], ...] = ()  # wave, condition, band, justification
+    actions: tuple[_Action, ...] = ()
+    reviews: tuple[tuple[str, int, str, str | None], ...] = ()  # action, days from the as-of date, note, status
 
 
 _MATURE = _Profile(
@@ -249,11 +286,23 @@ _MATURE = _Profile(
     measure_blank=0.08,
     measure_drop=0.0,
     judgments=(
-        ("agenda", "force", "Vision partagée, feuille de route écrite et relue chaque année en comité de pilotage."),
-        ("mesure", "a_consolider", "Indicateurs suivis régulièrement ; données encore peu ventilées par public."),
-        ("activites", "force", "Plan d'action tenu à jour ; nouvelles coopérations autour de l'emploi des jeunes."),
-        ("communication", "force", "Réunions régulières et bien suivies ; comptes rendus diffusés à tous."),
-        ("pivot", "force", "Équipe du centre social reconnue par tous ; financements pluriannuels obtenus."),
+        (1, "agenda", "force", "Vision partagée, feuille de route écrite et relue chaque année en comité de pilotage."),
+        (1, "mesure", "a_consolider", "Indicateurs suivis régulièrement ; données encore peu ventilées par public."),
+        (1, "activites", "force", "Plan d'action tenu à jour ; nouvelles coopérations autour de l'emploi des jeunes."),
+        (1, "communication", "force", "Réunions régulières et bien suivies ; comptes rendus diffusés à tous."),
+        (1, "pivot", "force", "Équipe du centre social reconnue par tous ; financements pluriannuels obtenus."),
+    ),
+    actions=(
+        _Action("AC01", "Ventiler les indicateurs de réussite par âge et par sexe", "mesure", "P01", 1, -30, "faite",
+                start=-330, outcome="imp_reussite", indicator="brevet",
+                origin="Données encore peu ventilées par public"),
+        _Action("AC02", "Associer le conseil citoyen à la relecture de la feuille de route", "agenda", "P12", 1, 90,
+                "en_cours", start=-300, origin="Associer davantage les habitants à l'agenda commun"),
+    ),
+    reviews=(
+        ("AC01", -200, "Tableau de bord ventilé par âge présenté en comité technique.", "en_cours"),
+        ("AC01", -45, "Ventilation par sexe ajoutée ; tableau diffusé à tous les partenaires.", "faite"),
+        ("AC02", -100, "Deux membres du conseil citoyen ont relu le projet de feuille de route.", "en_cours"),
     ),
 )
 
@@ -336,6 +385,16 @@ _STARTING = _Profile(
     ),
     measure_blank=0.1,
     measure_drop=0.0,
+    actions=(
+        _Action("AC01", "Relier les maraudes éducatives à un résultat intermédiaire", "activites", "P07", 1, -90,
+                "en_cours", start=-320, outcome="act_jeunes", origin="Théorie du changement encore incomplète"),
+        _Action("AC02", "Définir comment compter les parents venus au café des parents", "mesure", "P09", 1, 60,
+                "prevue", outcome="act_parentalite", indicator="parents_cafe",
+                origin="Indicateurs sans mesure"),
+    ),
+    reviews=(
+        ("AC01", -150, "Atelier sur la théorie du changement prévu avec la mission locale ; date à fixer.", "en_cours"),
+    ),
 )
 
 _WEAK_BACKBONE = _Profile(
@@ -430,6 +489,17 @@ _WEAK_BACKBONE = _Profile(
     ),
     measure_blank=0.25,
     measure_drop=0.25,
+    actions=(
+        _Action("AC01", "Chercher un financement pluriannuel pour l'équipe pivot", "pivot", "P01", 1, -120,
+                "en_cours", start=-330, origin="Structure pivot sans moyens durables"),
+        _Action("AC02", "Mettre en place un tableau de bord partagé des indicateurs", "mesure", "P01", 1, -60,
+                "abandonnee", start=-300, indicator="chantiers", origin="Mesures manquantes"),
+    ),
+    reviews=(
+        ("AC01", -250, "Dossier déposé auprès de l'agglomération ; réponse attendue au printemps.", "en_cours"),
+        ("AC01", -130, "Réponse repoussée au prochain budget ; pas de financement à ce jour.", None),
+        ("AC02", -90, "Abandonnée faute de moyens pour l'outil ; reportée au prochain contrat de ville.", "abandonnee"),
+    ),
 )
 
 _DISAGREEING = _Profile(
@@ -528,10 +598,169 @@ _DISAGREEING = _Profile(
     ),
     measure_blank=0.1,
     measure_drop=0.05,
+    actions=(
+        _Action("AC01", "Organiser un séminaire commun institutions et associations", "agenda", "P03", 1, -200,
+                "faite", start=-320, origin="Deux visions de l'action qui ne se rencontrent pas"),
+        _Action("AC02", "Rédiger ensemble une charte de partenariat", "communication", "P01", 1, 45, "en_cours",
+                start=-180, origin="Faible confiance entre les deux groupes de partenaires"),
+    ),
+    reviews=(
+        ("AC01", -210, "Séminaire tenu avec 11 partenaires sur 12 ; compte rendu diffusé.", "faite"),
+        ("AC02", -60, "Premier jet de la charte discuté en comité technique.", "en_cours"),
+    ),
+)
+
+# Wave w of the followed territory closes 14 + 364 × (5 − w) days before the as-of date:
+# waves 2, 3 and 4 close 1106, 742 and 378 days before it; its actions are dated from there.
+_FOLLOWED = _Profile(
+    key="followed",
+    territory_id="QPV-CANAL",
+    name="Quartier du Canal",
+    quartier="du Canal",
+    commune="Saint-Firmin-sur-Loire",
+    department="Loiret",
+    department_code="045",
+    qpv_code="QN04512M",
+    qpv_format="QN",
+    phase="mise_en_oeuvre",
+    age_years=(5.3, 5.7),
+    partners=(
+        ("P01", "Centre social {quartier}", "centre_social"),
+        ("P02", "Mairie de {commune}", "mairie"),
+        ("P03", "Communauté de communes Loire et Canal", "epci"),
+        ("P04", "Préfecture du Loiret – déléguée du préfet", "etat"),
+        ("P05", "CAF du Loiret", "caf"),
+        ("P06", "Collège Jules-Verne", "college"),
+        ("P07", "École élémentaire des Mariniers", "ecole"),
+        ("P08", "Mission locale de l'Orléanais", "mission_locale"),
+        ("P09", "France Travail – agence de {commune}", "france_travail"),
+        ("P10", "Conseil citoyen {quartier}", "conseil_citoyen"),
+        ("P11", "Loire Habitat", "bailleur_social"),
+        ("P12", "Amicale des locataires des Écluses", "association_locataires"),
+        ("P13", "Association Les Bateliers", "association"),
+        ("P14", "Maison de santé {quartier}", "sante"),
+    ),
+    backbone="P01",
+    camps={},
+    survey=_Survey(
+        means={"agenda": 3.6, "mesure": 2.4, "activites": 3.4, "communication": 3.5, "pivot": 2.5},
+        items={},
+        gain=0.0,
+        sd_respondent=0.3,
+        sd_answer=0.5,
+        dont_know={"agenda": 0.04, "mesure": 0.1, "activites": 0.06, "communication": 0.04, "pivot": 0.08},
+        waves=5,
+        # Shared measurement and the backbone rise from wave to wave (the actions on them);
+        # the other three conditions stay where they are.
+        trend=(("mesure", 0.3), ("pivot", 0.28)),
+        panel=True,
+    ),
+    outcomes=(
+        ("act_scolarite", "Accompagnement à la scolarité et ateliers parents", "activity", ("int_decrochage",)),
+        ("act_insertion", "Accompagnement des jeunes vers l'emploi", "activity", ("int_insertion",)),
+        ("act_participation", "Projets d'habitants et fonds de participation", "activity", ("int_participation",)),
+        ("int_decrochage", "Moins de décrochage scolaire au collège", "intermediate", ("imp_avenir",)),
+        ("int_insertion", "Les jeunes accèdent à une formation ou à un emploi", "intermediate", ("imp_avenir",)),
+        ("int_participation", "Les habitants prennent part aux décisions du quartier", "intermediate",
+         ("imp_avenir",)),
+        ("imp_avenir", "Un avenir plus ouvert pour les jeunes et les familles du quartier", "impact", ()),
+    ),
+    indicators=(
+        _Indicator("sans_solution", "Élèves de 3e sans solution à la rentrée", "élèves", "int_decrochage", 22, 10, 5, 2,
+                   "Éducation nationale", 0.9, (9, 30)),
+        _Indicator("brevet", "Taux de réussite au diplôme national du brevet", "%", "imp_avenir", 66.0, 76.0, 5, 2,
+                   "Éducation nationale", 0.7, (7, 5), 1),
+        _Indicator("jeunes_emploi", "Jeunes suivis entrés en emploi ou en formation dans l'année", "jeunes",
+                   "int_insertion", 35, 80, 5, 2, "Mission locale", 1.1),
+        _Indicator("chomage_jeunes", "Taux de chômage des 16–25 ans", "%", "imp_avenir", 37.0, 30.0, 5, 3, "INSEE", 0.6,
+                   decimals=1),
+        _Indicator("participation", "Habitants ayant pris part à un projet d'habitants", "habitants",
+                   "int_participation", 80, 200, 5, 2, "Centre social", 0.8),
+        _Indicator("reunions_publiques", "Habitants présents aux réunions publiques du conseil citoyen", "habitants",
+                   "int_participation", 25, 60, 4, 2, "Conseil citoyen", 0.5, (6, 30)),
+    ),
+    activities=(
+        ("A01", "Accompagnement à la scolarité", "P01", "act_scolarite", 0.0, None),
+        ("A02", "Ateliers parents au collège", "P06", "act_scolarite", 0.2, None),
+        ("A03", "Permanences de la mission locale au centre social", "P08", "act_insertion", 0.1, None),
+        ("A04", "Job dating du Canal", "P09", "act_insertion", 0.4, None),
+        ("A05", "Fonds de participation des habitants", "P10", "act_participation", 0.3, None),
+        ("A06", "Chantiers d'embellissement des berges", "P11", "act_participation", 0.5, 0.9),
+        ("A07", "Programme de réussite éducative", "P02", "int_decrochage", 0.15, None),
+        ("A08", "Parrainage vers l'emploi avec les entreprises du territoire", "P03", "int_insertion", 0.6, None),
+    ),
+    meetings=_Meetings(
+        counts={"comite_pilotage": 3, "comite_technique": 8, "groupe_travail": 6, "pleniere": 2, "rencontre_habitants": 3},
+        attend=0.75,
+        backbone_attend=1.0,
+        absent=("P14",),
+        groups=(
+            ("Réussite éducative", ("P01", "P02", "P06", "P07", "P13")),
+            ("Emploi des jeunes", ("P01", "P03", "P08", "P09", "P11")),
+            ("Participation des habitants", ("P01", "P10", "P12", "P13")),
+        ),
+    ),
+    network=_Network(
+        respond=0.8, tie=(0.35, 0.4), backbone_tie=0.35, trust=3.1, value=2.9, missing=0.06,
+        levels=(0.03, 0.2, 0.35, 0.27, 0.15), level_gain=0.1, trust_gain=0.1,
+    ),
+    measure_blank=0.08,
+    measure_drop=0.0,
+    judgments=(
+        (1, "mesure", "vigilance", "Pas d'indicateur commun : chaque partenaire suit ses propres chiffres."),
+        (1, "pivot", "vigilance", "Le centre social coordonne sans moyens dédiés ni mandat écrit."),
+        (1, "agenda", "a_consolider", "Un diagnostic partagé, mais des priorités encore floues."),
+        (3, "mesure", "a_consolider", "Un tableau de bord commun existe ; données encore peu ventilées."),
+        (3, "pivot", "a_consolider", "Une coordinatrice en poste depuis un an ; financement encore annuel."),
+        (3, "agenda", "a_consolider", "Priorités écrites ; les habitants restent peu associés."),
+        (5, "mesure", "force", "Tableau de bord trimestriel, discuté en comité technique et ventilé par public."),
+        (5, "pivot", "force", "Convention pluriannuelle signée ; la coordination est reconnue par tous."),
+        (5, "agenda", "a_consolider", "Feuille de route partagée ; la place des habitants reste à construire."),
+    ),
+    actions=(
+        _Action("AC01", "Construire un tableau de bord partagé des indicateurs", "mesure", "P01", 2, -800, "faite",
+                start=-1060, origin="Pas d'indicateur commun entre les partenaires"),
+        _Action("AC02", "Recruter une coordinatrice à temps plein pour la structure pivot", "pivot", "P02", 2, -700,
+                "faite", start=-1050, origin="Une coordination sans moyens dédiés"),
+        _Action("AC03", "Publier une lettre d'information trimestrielle", "communication", "P01", 2, -640,
+                "abandonnee", start=-1000, origin="Les partenaires absents des réunions sont mal informés"),
+        _Action("AC04", "Ventiler les données de décrochage par âge et par sexe", "mesure", "P06", 3, -200,
+                "en_cours", start=-700, outcome="int_decrochage", indicator="sans_solution",
+                origin="Données encore peu ventilées par public"),
+        _Action("AC05", "Obtenir un financement pluriannuel de la coordination", "pivot", "P03", 3, -30, "faite",
+                start=-690, origin="Un financement encore annuel"),
+        _Action("AC06", "Associer les habitants au comité de pilotage", "agenda", "P10", 4, -45, "prevue",
+                start=-340, outcome="int_participation", origin="Les habitants restent peu associés"),
+        _Action("AC07", "Compter les habitants prenant part aux projets", "mesure", "P01", 4, 180, "en_cours",
+                start=-300, outcome="int_participation", indicator="participation",
+                origin="La participation des habitants n'est pas mesurée"),
+        _Action("AC08", "Former les partenaires à l'évaluation partagée", "activites", "P04", 4, 240, "prevue",
+                origin="Des activités qui se renforcent peu"),
+    ),
+    reviews=(
+        ("AC01", -950, "Premier tableau de bord présenté en comité technique.", "en_cours"),
+        ("AC01", -820, "Tableau de bord adopté par le comité de pilotage.", "faite"),
+        ("AC02", -900, "Fiche de poste validée ; financement de la CAF et de la ville.", "en_cours"),
+        ("AC02", -720, "Coordinatrice en poste depuis le 1er du mois.", "faite"),
+        ("AC03", -700, "Abandonnée : les comptes rendus du comité technique, diffusés à tous, en tiennent lieu.",
+         "abandonnee"),
+        ("AC04", -500, "Le collège transmet ses données par âge ; le sexe manque encore.", "en_cours"),
+        ("AC04", -250, "Données des écoles toujours attendues ; échéance dépassée.", None),
+        ("AC05", -60, "Convention pluriannuelle signée pour trois ans avec la communauté de communes.", "faite"),
+        ("AC06", -100, "Pas encore commencée : le conseil citoyen est en cours de renouvellement.", "prevue"),
+        ("AC07", -120, "Fiche de comptage testée sur deux projets.", "en_cours"),
+    ),
 )
 
 _PROFILES: tuple[_Profile, ...] = (_MATURE, _STARTING, _WEAK_BACKBONE, _DISAGREEING)
 """The four designed profiles, in the order territories cycle through them."""
+_DEMO: tuple[_Profile, ...] = (*_PROFILES, _FOLLOWED)
+"""The demo territories: the four profiles, then the territory followed over five waves."""
+
+
+def _profile(k: int) -> _Profile:
+    """The profile of territory ``k``: the demo's own for the first five, then the four in turn."""
+    return _DEMO[k] if k < len(_DEMO) else _PROFILES[k % len(_PROFILES)]
 
 # Names of the extra territories (benchmarks): fictional neighbourhoods and communes.
 _EXTRA_QUARTIERS = (
@@ -581,8 +810,8 @@ class _Identity:
 
 
 def _identity(profile: _Profile, k: int, rng: np.random.Generator) -> _Identity:
-    """Id, name and place of territory ``k``: the profile's own for the first four, new ones after."""
-    if k < len(_PROFILES):
+    """Id, name and place of territory ``k``: the profile's own for the first five, new ones after."""
+    if k < len(_DEMO):
         return _Identity(profile.territory_id, profile.name, profile.quartier, profile.commune, profile.qpv_code)
     j = k - len(_PROFILES)
     # Every (neighbourhood, commune) pair comes once in the first 600 extra territories.
@@ -628,7 +857,7 @@ class _Collector:
 
 
 def _territory(k: int, seed: int, as_of: date, out: _Collector) -> None:
-    profile = _PROFILES[k % len(_PROFILES)]
+    profile = _profile(k)
     rng = np.random.default_rng([seed, k])
     who = _identity(profile, k, rng)
     tid = who.territory_id
@@ -652,15 +881,17 @@ def _territory(k: int, seed: int, as_of: date, out: _Collector) -> None:
     _activities(profile, tid, start, as_of, out)
     _meetings(profile, tid, partner_ids, kinds, rng, as_of, out)
     _relations(profile, tid, partner_ids, rng, out)
-    for condition, band, justification in profile.judgments:
-        recorded = survey_windows[0][1] + timedelta(days=30)
+    _actions(profile, tid, as_of, out)
+    for wave, condition, band, justification in profile.judgments:
+        # A month after the wave closed, and never after the as-of date (the last wave closes two weeks before it).
+        recorded = min(survey_windows[wave - 1][1] + timedelta(days=30), as_of - timedelta(days=1))
         out.rows["judgments"].append(
-            (tid, 1, condition, band, justification, "Équipe d'évaluation", recorded)
+            (tid, wave, condition, band, justification, "Équipe d'évaluation", recorded)
         )
 
 
 def _responses(profile: _Profile, tid: str, rng: np.random.Generator, as_of: date, out: _Collector):
-    """Two waves of questionnaire answers, drawn at once per wave (one array per respondent × item)."""
+    """The waves of questionnaire answers, drawn at once per wave (one array per respondent × item)."""
     framework = load_framework()
     items = framework.items
     item_ids = np.array([item.id for item in items], dtype=object)
@@ -669,6 +900,8 @@ def _responses(profile: _Profile, tid: str, rng: np.random.Generator, as_of: dat
         [survey.items.get(item.id, survey.means[item.condition]) + _ITEM_OFFSETS.get(item.id, 0.0) for item in items]
     )
     dont_know = np.array([survey.dont_know[item.condition] for item in items])
+    trend = dict(survey.trend)
+    step = np.array([survey.gain + trend.get(item.condition, 0.0) for item in items])
     partners = np.array([p[0] for p in profile.partners], dtype=object)
     camps = np.array([profile.camps.get(pid, 0) for pid in partners])
     n = len(partners)
@@ -679,9 +912,9 @@ def _responses(profile: _Profile, tid: str, rng: np.random.Generator, as_of: dat
     # camps (if any) are represented in proportion to their size.
     eagerness = rng.random(n)
     windows = []
-    for wave in (1, 2):
-        # Wave 2 closes two weeks before the as-of date, wave 1 exactly 52 weeks earlier.
-        end = as_of - timedelta(days=14 + 364 * (2 - wave))
+    for wave in range(1, survey.waves + 1):
+        # The last wave closes two weeks before the as-of date, each one before it exactly 52 weeks earlier.
+        end = as_of - timedelta(days=14 + 364 * (survey.waves - wave))
         begin = end - timedelta(days=28)
         windows.append((begin, end))
         n_twice = 1 + int(n >= 12)
@@ -697,7 +930,7 @@ def _responses(profile: _Profile, tid: str, rng: np.random.Generator, as_of: dat
         r = len(who)
         anonymous = rng.random(r) < 0.15
         effect = outlook[who] + rng.normal(0.0, 0.15, size=r)
-        latent = mean[None, :] + survey.gain * (wave - 1) + effect[:, None]
+        latent = mean[None, :] + step[None, :] * (wave - 1) + effect[:, None]
         latent = latent + rng.normal(0.0, survey.sd_answer, size=(r, len(items)))
         score = np.clip(np.rint(latent), 1, 5)
         score[rng.random((r, len(items))) < dont_know[None, :]] = np.nan
@@ -705,7 +938,13 @@ def _responses(profile: _Profile, tid: str, rng: np.random.Generator, as_of: dat
         answered = np.datetime64(begin, "D") + days.astype("timedelta64[D]")
         order = rng.permutation(r)  # respondent numbers follow the answer dates, not the partner list
         partner_of = np.where(anonymous, None, partners[who])[order]
-        respondents = np.array([f"R{wave}-{j + 1:02d}" for j in range(r)], dtype=object)
+        if survey.panel:
+            # The same person answers for a partner at every wave ("b": its second respondent).
+            second = np.arange(r) >= len(answering)
+            respondents = np.array([f"R{p + 1:02d}" + ("b" if s else "") for p, s in zip(who, second, strict=True)],
+                                   dtype=object)[order]
+        else:
+            respondents = np.array([f"R{wave}-{j + 1:02d}" for j in range(r)], dtype=object)
         m = len(items)
         out.arrays["responses"].append({
             "territory_id": np.full(r * m, tid, dtype=object),
@@ -796,6 +1035,18 @@ def _meetings(profile: _Profile, tid: str, partner_ids: list[str], kinds: dict, 
         out.rows["meetings"].append((tid, f"M{number:03d}", day, kind, title, join_ids(attendees)))
 
 
+def _actions(profile: _Profile, tid: str, as_of: date, out: _Collector) -> None:
+    """The action plan and its review notes, dated from the as-of date."""
+    def day(offset: int | None) -> date | None:
+        return None if offset is None else as_of + timedelta(days=offset)
+
+    for a in profile.actions:
+        out.rows["actions"].append((tid, a.id, a.title, a.condition, a.outcome, a.indicator, a.partner, a.wave,
+                                    a.origin, day(a.start), day(a.due), a.status))
+    for action_id, offset, note, status in profile.reviews:
+        out.rows["action_reviews"].append((tid, action_id, day(offset), note, status))
+
+
 def _ratings(rng: np.random.Generator, mean: np.ndarray, m: int) -> np.ndarray:
     """Three 1–4 ratings for each of ``m`` relations around each relation's mean."""
     return np.clip(np.rint(mean[:, None] + rng.normal(0.0, 0.45, size=(m, 3))), 1, 4)
@@ -803,10 +1054,10 @@ def _ratings(rng: np.random.Generator, mean: np.ndarray, m: int) -> np.ndarray:
 
 def _relations(profile: _Profile, tid: str, partner_ids: list[str], rng: np.random.Generator,
                out: _Collector) -> None:
-    """The partner network at both waves.
+    """The partner network at the last two waves of the questionnaire (1 and 2 but where it has more).
 
-    Partners answering at wave 1 answer again at wave 2 (a few more join), and each pair keeps
-    its propensity to be tied and its own warmth, so a relation of wave 1 stays at wave 2 when
+    Partners answering at the first answer again at the second (a few more join), and each pair keeps
+    its propensity to be tied and its own warmth, so a relation of the first stays at the second when
     the tie rate does not fall and its ratings move by the designed gain plus noise.
     """
     net = profile.network
@@ -824,6 +1075,7 @@ def _relations(profile: _Profile, tid: str, partner_ids: list[str], rng: np.rand
     value_mean = net.value + regard
     boost = np.where(backbone[:, None] | backbone[None, :], net.backbone_tie, 0.0)
     tie_rate = (np.array(net.tie)[:, None, None] + boost) * np.where(cross, net.cross_camp_tie, 1.0)
+    first = profile.survey.waves - 1  # the network is surveyed at the last two waves of the questionnaire
     for wave in (1, 2):
         answering = (eagerness < net.respond + 0.05 * (wave - 1)) | backbone
         tie = (propensity < tie_rate[wave - 1]) & answering[:, None] & ~np.eye(n, dtype=bool)
@@ -844,7 +1096,7 @@ def _relations(profile: _Profile, tid: str, partner_ids: list[str], rng: np.rand
         ratings[level == 0] = np.nan  # no interaction: nothing to rate
         part = {
             "territory_id": np.full(m, tid, dtype=object),
-            "wave": np.full(m, wave, dtype=np.int64),
+            "wave": np.full(m, first + wave - 1, dtype=np.int64),
             "from_partner": ids[src],
             "to_partner": ids[dst],
             "interaction": _LEVELS[level],
@@ -855,7 +1107,7 @@ def _relations(profile: _Profile, tid: str, partner_ids: list[str], rng: np.rand
 
 
 def demo_tables(
-    *, seed: int = DEFAULT_SEED, n_territories: int = len(_PROFILES), as_of: date = DEFAULT_AS_OF
+    *, seed: int = DEFAULT_SEED, n_territories: int = len(_DEMO), as_of: date = DEFAULT_AS_OF
 ) -> dict[str, pd.DataFrame]:
     """Return the demo data set: canonical typed tables for every table of the schema.
 
@@ -864,12 +1116,14 @@ def demo_tables(
     seed
         Seed of the random streams; the same seed gives the same tables on every run.
     n_territories
-        Number of territories; territory ``k`` (0-based) follows profile ``k % 4``
-        (mature, starting, weak backbone, disagreeing). The first four are the designed
-        demo territories; the others get their own ids (``QPV-NORD-0005``…), names and seeds.
+        Number of territories (default 5, the demo). Territory ``k`` (0-based) follows
+        profile ``k % 4`` (mature, starting, weak backbone, disagreeing), except territory 4,
+        the one followed over five waves (``QPV-CANAL``). The first five are the designed
+        demo territories; the others get their own ids (``QPV-NORD-0009``…), names and seeds.
     as_of
-        The date the data set describes: wave 2 closes two weeks before it, meetings cover
-        the year before it, measurements stop at it.
+        The date the data set describes: the last wave closes two weeks before it, meetings
+        cover the year before it, measurements and review notes stop at it, actions are
+        dated from it.
 
     Returns
     -------
@@ -886,7 +1140,7 @@ def demo_tables(
 
 
 def write_demo_workbook(path: str | os.PathLike, *, lang: str = "fr", seed: int = DEFAULT_SEED) -> Path:
-    """Write the demo workbook (the four demo territories) to ``path`` and return the path.
+    """Write the demo workbook (the five demo territories) to ``path`` and return the path.
 
     The cell content is the same on every run; the header labels are in ``lang``.
     """

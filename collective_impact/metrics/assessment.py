@@ -25,7 +25,6 @@ in seconds (``benchmarks/metrics_scale.py``).
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -775,73 +774,22 @@ def wave_change(responses: pd.DataFrame, *, framework: Framework | str | None = 
 
     Notes
     -----
-    Percentile bootstrap (Efron): in each replicate the respondents of each wave are drawn
-    with replacement, independently in the two waves (the waves are treated as independent
-    samples, which is cautious when the same people answer both), the condition score is
-    recomputed as the mean of item means and the change taken. The interval is made of the
-    ``(1 − level) / 2`` and ``(1 + level) / 2`` percentiles of the changes; replicates in
-    which nobody answered the condition are left out. With few respondents the interval is
-    wide and rough: read it with ``n_from`` and ``n_to``.
+    A thin call of :func:`collective_impact.metrics.trajectory.condition_changes` with
+    ``pairs=(wave_from, wave_to)``, whose ``net`` is ``significant`` here: percentile
+    bootstrap (Efron), **paired** when at least ``trajectory.MIN_PAIRED`` partners (or
+    respondents without a partner) answered the condition in both waves (the draws keep
+    each one's two waves together), else the respondents of each wave are drawn
+    independently; the condition score is recomputed as the mean of item means and the
+    change taken. The interval is made of the ``(1 − level) / 2`` and ``(1 + level) / 2``
+    percentiles of the changes; replicates in which nobody answered the condition are left
+    out; no interval (NaN, not significant) with fewer than two respondents in a wave. With
+    few respondents the interval is wide and rough: read it with ``n_from`` and ``n_to``.
     """
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, not {level!r}")
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be at least 1, not {n_boot!r}")
-    if wave_from is not None and wave_to is not None and wave_from == wave_to:
-        raise ValueError(f"wave_from and wave_to must differ (both are {wave_from})")
-    fw = resolve_framework(framework)
-    columns = ("territory_id", "condition", "wave_from", "wave_to", "mean_from", "mean_to", "change",
-               "ci_low", "ci_high", "n_from", "n_to", "significant")
-    dtypes = {"territory_id": "str", "condition": "str", "wave_from": "Int64", "wave_to": "Int64",
-              "n_from": "int64", "n_to": "int64", "significant": "bool"}
-    if responses.empty:
-        return _empty(columns, dtypes)
-    coded = _code_responses(responses, fw)
-    n_conditions = len(fw.conditions)
-    onehot = np.zeros((coded.n_items, n_conditions))
-    onehot[np.arange(coded.n_items), coded.condition_of_item] = 1.0
-    n_waves = len(coded.waves)
-    order = np.argsort(coded.tw, kind="stable")
-    bounds = np.searchsorted(coded.tw[order], np.arange(coded.n_tw + 1))
-    quantiles = [(1 - level) / 2, (1 + level) / 2]
+    # Imported here: trajectory builds on this module's helpers, a top-level import would be circular.
+    from collective_impact.metrics.trajectory import condition_changes
 
-    parts = []
-    for t_index, territory in enumerate(coded.territories):
-        present = [w for w in range(n_waves) if bounds[t_index * n_waves + w + 1] > bounds[t_index * n_waves + w]]
-        present_waves = [int(coded.waves[w]) for w in present]
-        first = wave_from if wave_from is not None else min(present_waves)
-        last = wave_to if wave_to is not None else max(present_waves)
-        if first == last or first not in present_waves or last not in present_waves:
-            continue
-        rng = np.random.default_rng([seed, zlib.crc32(str(territory).encode("utf-8"))])
-        results = []
-        for wave in (first, last):
-            tw = t_index * n_waves + int(np.flatnonzero(coded.waves == wave)[0])
-            rows = order[bounds[tw]:bounds[tw + 1]]
-            results.append(_wave_bootstrap(rows, coded, onehot, n_boot, rng))
-        (point_from, n_from, boot_from), (point_to, n_to, boot_to) = results
-        changes = boot_to - boot_from
-        keep = np.flatnonzero(~np.isnan(point_from) & ~np.isnan(point_to))
-        ci = np.full((2, n_conditions), np.nan)
-        for c in keep:
-            finite = changes[:, c][~np.isnan(changes[:, c])]
-            if len(finite):
-                ci[:, c] = np.quantile(finite, quantiles)
-        parts.append(pd.DataFrame({
-            "territory_id": territory,
-            "condition": [fw.condition_ids[c] for c in keep],
-            "wave_from": first,
-            "wave_to": last,
-            "mean_from": point_from[keep],
-            "mean_to": point_to[keep],
-            "change": point_to[keep] - point_from[keep],
-            "ci_low": ci[0, keep],
-            "ci_high": ci[1, keep],
-            "n_from": n_from[keep].astype("int64"),
-            "n_to": n_to[keep].astype("int64"),
-            "significant": (ci[0, keep] > 0) | (ci[1, keep] < 0),
-        }))
-    if not parts:
-        return _empty(columns, dtypes)
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.astype({k: v for k, v in dtypes.items() if k != "significant"})
+    changes = condition_changes(responses, framework=framework, pairs=(wave_from, wave_to), n_boot=n_boot,
+                                seed=seed, level=level)
+    columns = ["territory_id", "condition", "wave_from", "wave_to", "mean_from", "mean_to", "change", "ci_low",
+               "ci_high", "n_from", "n_to", "net"]
+    return changes[columns].rename(columns={"net": "significant"})

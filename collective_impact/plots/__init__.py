@@ -9,6 +9,8 @@
 - :mod:`~collective_impact.plots.backbone`: the backbone's six functions;
 - :mod:`~collective_impact.plots.conditions`: radar, change between waves, items;
 - :mod:`~collective_impact.plots.comparison`: territories side by side;
+- :mod:`~collective_impact.plots.trajectory`: conditions, agreement and indicators over the
+  waves, territories' trajectories side by side;
 - :mod:`~collective_impact.plots.palette`: every colour (pure constants, no matplotlib),
   shared with the report tables and the apps; ``_style`` holds the sizes, the rc settings
   and the drawing helpers the figures share.

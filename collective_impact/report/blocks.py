@@ -178,7 +178,8 @@ class Step:
     Attributes
     ----------
     id, number
-        The step id (:data:`~collective_impact.report.steps.STEP_IDS`) and its number (1–7).
+        The step id (:data:`~collective_impact.report.steps.STEP_IDS`) and its number (from 1; 0 for a page
+        without number: the essentials, the glossary).
     title
         The title in ``lang`` (plain text, no number).
     intro
@@ -207,8 +208,8 @@ class Step:
 
     @property
     def heading(self) -> str:
-        """The heading line without its ``##``: ``3. Système de mesure partagé``."""
-        return t("steps.heading_text", self.lang, number=self.number, title=self.title)
+        """The heading line without its ``##``: ``3. Système de mesure partagé`` (the title alone for number 0)."""
+        return t("steps.heading_text", self.lang, number=self.number, title=self.title) if self.number else self.title
 
     def block(self, name: str) -> Block:
         """The block called ``name``; ``KeyError`` naming the blocks there are."""

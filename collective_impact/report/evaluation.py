@@ -239,6 +239,53 @@ class Evaluation:
         """Every canonical table, empty ones included (as the synthesis expects them)."""
         return {name: self.data.table(name) for name in TABLES}
 
+    # --- trajectory (issue 14: any number of waves) ------------------------------------
+    @cached_property
+    def _responses_to_wave(self) -> pd.DataFrame:
+        """The territory's answers up to the bundle's ``wave`` (a report of wave 3 shows nothing of wave 4)."""
+        responses = self.data.table("responses")
+        if self.data.wave is None:
+            return responses.iloc[0:0]
+        return responses[responses["wave"] <= self.data.wave].reset_index(drop=True)
+
+    @cached_property
+    def trajectory(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.trajectory.condition_trajectory` over the waves up to ``wave``."""
+        from collective_impact.metrics.trajectory import condition_trajectory
+
+        return condition_trajectory(self._responses_to_wave, framework=self.data.framework)
+
+    @cached_property
+    def changes(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.trajectory.condition_changes` between consecutive waves up to ``wave``."""
+        from collective_impact.metrics.trajectory import condition_changes
+
+        return condition_changes(self._responses_to_wave, framework=self.data.framework, pairs="consecutive")
+
+    @cached_property
+    def first_last(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.trajectory.condition_changes` from the first wave to ``wave``."""
+        from collective_impact.metrics.trajectory import condition_changes
+
+        return condition_changes(self._responses_to_wave, framework=self.data.framework, pairs="first_last")
+
+    @cached_property
+    def indicator_paths(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.trajectory.indicator_paths` of the measurements up to ``as_of``."""
+        from collective_impact.metrics.trajectory import indicator_paths
+
+        measurements = self.data.table("measurements")
+        measurements = measurements[measurements["date"] <= self.data.as_of]
+        return indicator_paths(self.data.table("indicators"), measurements)
+
+    # --- essentials (the essentials page, the ranked points) -------------------------
+    @cached_property
+    def points(self) -> pd.DataFrame:
+        """The findings grouped by cause and ranked, in words (:func:`~collective_impact.report.findings.point_texts`)."""
+        from collective_impact.report.findings import point_texts
+
+        return point_texts(self.profile, framework=self.data.framework)
+
 
 class ComparisonMetrics:
     """The metrics of the comparison of several territories, each computed on first use.
@@ -295,3 +342,22 @@ class ComparisonMetrics:
         from collective_impact.metrics.indicators import status_counts
 
         return status_counts(self.progress)
+
+    # --- over time (the comparison's trajectories) -------------------------------------
+    @cached_property
+    def trajectory(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.trajectory.condition_trajectory` of the compared territories, every wave."""
+        from collective_impact.metrics.trajectory import condition_trajectory
+
+        responses = self.data.table("responses")
+        return condition_trajectory(responses[responses["territory_id"].isin(self.data.names)],
+                                    framework=self.data.framework)
+
+    @cached_property
+    def first_last(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.summary.first_last_verdicts` of the compared territories."""
+        from collective_impact.metrics.summary import first_last_verdicts
+
+        responses = self.data.table("responses")
+        return first_last_verdicts(responses[responses["territory_id"].isin(self.data.names)],
+                                   framework=self.data.framework, scores=self.scores)

@@ -7,6 +7,7 @@ with the catalogue (``i18n/messages/report_findings.yaml``) and the formatters o
 
 - :func:`territory_profile`: the :class:`Profile` of one or several territories, the
   object the report steps, the guided evaluation and the dashboard show;
+- :func:`point_texts`: the findings grouped by cause and ranked (the essentials page);
 - :func:`recommendation_catalogue`: the recommended next steps, keyed by condition role,
   band and phase (messages ``synthesis.next_step.<role>.<band>.<phase>.<n>``);
 - :func:`rules_table` / :func:`rules_markdown`: the rules for readers (``docs/metrics.md``);
@@ -27,7 +28,7 @@ import pandas as pd
 from collective_impact.errors import UnknownTerritoryError
 from collective_impact.framework import Framework, resolve_framework
 from collective_impact.i18n import catalogue, check_lang, t
-from collective_impact.i18n.format import format_number, format_percent, is_missing
+from collective_impact.i18n.format import format_count, format_number, format_percent, is_missing
 from collective_impact.metrics.synthesis import (
     ABSENT_MONTHS,
     FINDING_KINDS,
@@ -35,6 +36,7 @@ from collective_impact.metrics.synthesis import (
     RECENT_MONTHS,
     ROLES,
     RULES,
+    ranked_points,
     resolve_threshold,
     territory_synthesis,
 )
@@ -42,6 +44,7 @@ from collective_impact.metrics.synthesis import (
 __all__ = [
     "MAX_NAMES",
     "Profile",
+    "point_texts",
     "recommendation_catalogue",
     "rules_markdown",
     "rules_table",
@@ -437,6 +440,63 @@ def territory_profile(
 
 
 # --------------------------------------------------------------------------------------
+# points: findings grouped by cause and ranked
+# --------------------------------------------------------------------------------------
+
+
+def _joined(values: list[str], lang: str) -> str:
+    """``A, B et C`` (plain text: the display layer escapes it)."""
+    if len(values) <= 1:
+        return "".join(values)
+    return t("narrative.list_last", lang, names=", ".join(values[:-1]), last=values[-1])
+
+
+def point_texts(profile: Profile, *, framework: Framework | str | None = None) -> pd.DataFrame:
+    """The findings of ``profile`` grouped into points and ranked, in words.
+
+    Parameters
+    ----------
+    profile
+        What :func:`territory_profile` returned.
+    framework
+        The framework of the profile (conditions, bands); default ``ci2011``.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`~collective_impact.metrics.synthesis.ranked_points` (the
+        rule of the ranking is documented there), then ``labels`` (the labels of the
+        conditions concerned, joined; "" for the whole territory), ``title`` (a few words
+        naming the cause) and ``text``: the finding's own sentence when it concerns one
+        condition or the whole territory, else one sentence naming every condition
+        concerned. Plain text: the display layer escapes it.
+    """
+    fw = resolve_framework(framework)
+    lang = profile.lang
+    points = ranked_points(profile.findings, profile.conditions, framework=fw)
+    labels = {c.id: c.label(lang) for c in fw.conditions}
+    found = profile.findings
+    rules = {rule.id: rule for rule in RULES}
+    joined, titles, texts = [], [], []
+    for row in points.itertuples(index=False):
+        mine = found[(found["territory_id"] == row.territory_id) & (found["rule_id"] == row.rule_id)]
+        named = [labels[c] for c in row.conditions]
+        joined.append(_joined(named, lang))
+        titles.append(t(f"essentials.short.{row.rule_id}", lang))
+        if len(row.conditions) <= 1:
+            if row.conditions:
+                mine = mine[mine["condition"] == row.conditions[0]]
+            texts.append(str(mine["text"].iloc[0]))
+            continue
+        rule = rules[row.rule_id]
+        threshold = _threshold_display(rule.measure, mine["threshold"].iloc[0], lang)
+        texts.append(t(f"essentials.group.{row.rule_id}", lang, threshold=threshold,
+                       n=format_count(len(named), "noun.condition", lang), conditions=joined[-1]))
+    return points.assign(labels=pd.array(joined, dtype="str"), title=pd.array(titles, dtype="str"),
+                         text=pd.array(texts, dtype="str"))
+
+
+# --------------------------------------------------------------------------------------
 # the theory of change
 # --------------------------------------------------------------------------------------
 
@@ -449,8 +509,9 @@ def theory_of_change_messages(issues: pd.DataFrame, outcomes: pd.DataFrame, *, l
     issues
         The issues (codes and outcome ids).
     outcomes
-        The canonical ``outcomes`` table they come from: each outcome is named with its
-        label, ``O1 (« label »)``, for a reader who does not know the ids.
+        The canonical ``outcomes`` table they come from: each outcome is named by its
+        label, ``« label »`` (a reader does not know the ids; the id only when the outcome
+        has no label, or is not in the table).
     lang
         Language of the sentences.
 
@@ -467,7 +528,7 @@ def theory_of_change_messages(issues: pd.DataFrame, outcomes: pd.DataFrame, *, l
         parts = []
         for oid in ids:
             label = labels.get((tid, oid))
-            parts.append(f"{oid} (« {label} »)" if isinstance(label, str) and label else oid)
+            parts.append(t("synthesis.quoted", lang, text=label) if isinstance(label, str) and label.strip() else oid)
         return ", ".join(parts)
 
     messages = []
@@ -477,7 +538,7 @@ def theory_of_change_messages(issues: pd.DataFrame, outcomes: pd.DataFrame, *, l
         if kind == "cycle":
             path = str(row.path).split(";")
             key = "theory_of_change.self_loop" if len(involved) == 1 else "theory_of_change.cycle"
-            message = t("theory_of_change.issue_cycle", lang, path=" → ".join([*path, path[0]]),
+            message = t("theory_of_change.issue_cycle", lang, path=" → ".join(named(tid, [step]) for step in [*path, path[0]]),
                         message=t(key, lang, outcomes=named(tid, involved)))
         elif kind == "unknown_outcome":
             message = t("theory_of_change.unknown_outcome", lang, outcome=named(tid, [row.outcome_id]),

@@ -3,7 +3,8 @@
 ``summary.csv`` is the machine's file (column ids, codes, unrounded numbers) and stays
 so for scripts. ``summary.xlsx`` holds the same rows, read by a person in Excel or
 LibreOffice: French column titles (English with ``lang="en"``), the labels of the codes
-(phase, reading band, report status), scores rounded to two decimals and durations to
+(phase, reading band, verdict of the change since the first wave, report status), scores
+and their changes rounded to two decimals and durations to
 one, kept as real numbers with a number format (so that they sort and add up), dates as
 dates, the header row frozen and bold, the columns wide enough to read.
 """
@@ -23,6 +24,7 @@ from collective_impact.files import atomic_path
 from collective_impact.framework import Framework
 from collective_impact.i18n import t
 from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
+from collective_impact.metrics.summary import VERDICTS
 from collective_impact.report.labels import status_labels
 
 __all__ = ["SCORE_DECIMALS", "summary_sheet", "write_summary_workbook"]
@@ -32,6 +34,8 @@ SCORE_DECIMALS = 2
 #: Decimals of the durations.
 DURATION_DECIMALS = 1
 _NUMBER_FORMATS = {SCORE_DECIMALS: "0.00", DURATION_DECIMALS: "0.0", 0: "0"}
+#: A change of score shows its sign: +0.38, -0.12, 0.00.
+_CHANGE_FORMAT = "+0.00;-0.00;0.00"
 _DATE_FORMATS = {"fr": "DD/MM/YYYY", "en": "YYYY-MM-DD"}
 _MIN_WIDTH, _MAX_WIDTH = 8, 48
 
@@ -58,17 +62,21 @@ def summary_sheet(frame: pd.DataFrame, *, framework: Framework, lang: str = "fr"
     phases = {p.id: p.label(lang) for p in framework.phases}
     runs = {status: t(f"batch.status.{status}", lang) for status in ("ok", "failed", "skipped", "cancelled")}
     indicator_labels = status_labels(lang)
+    verdicts = {verdict: t(f"over_time.verdict.{verdict}", lang) for verdict in VERDICTS}
     columns: dict[str, tuple[str, object]] = {
         "territory_id": (t("summary_xlsx.col.territory_id", lang), None),
         "name": (t("summary_xlsx.col.name", lang), None),
         "phase": (t("summary_xlsx.col.phase", lang), phases),
         "wave": (t("summary_xlsx.col.wave", lang), 0),
+        "first_wave": (t("over_time.xlsx.first_wave", lang), 0),
         "as_of": (t("summary_xlsx.col.as_of", lang), "date"),
     }
     for condition in framework.conditions:
         label = condition.label(lang)
         columns[f"{condition.id}_mean"] = (t("summary_xlsx.col.mean", lang, condition=label), SCORE_DECIMALS)
         columns[f"{condition.id}_band"] = (t("summary_xlsx.col.band", lang, condition=label), "band")
+        columns[f"{condition.id}_change"] = (t("over_time.xlsx.change", lang, condition=label), SCORE_DECIMALS)
+        columns[f"{condition.id}_verdict"] = (t("over_time.xlsx.verdict", lang, condition=label), verdicts)
     columns["n_indicators"] = (t("summary_xlsx.col.n_indicators", lang), 0)
     for status in INDICATOR_STATUSES:
         columns[f"indicators_{status}"] = (t("summary_xlsx.col.indicators", lang, status=indicator_labels[status]), 0)
@@ -146,9 +154,11 @@ def _column_formats(frame: pd.DataFrame, lang: str) -> list[str | None]:
             formats.append(_DATE_FORMATS.get(lang, _DATE_FORMATS["fr"]))
         elif column.endswith("_mean"):
             formats.append(_NUMBER_FORMATS[SCORE_DECIMALS])
+        elif column.endswith("_change"):
+            formats.append(_CHANGE_FORMAT)
         elif column == "duration_s":
             formats.append(_NUMBER_FORMATS[DURATION_DECIMALS])
-        elif column in ("wave", "n_indicators") or column.startswith("indicators_"):
+        elif column in ("wave", "first_wave", "n_indicators") or column.startswith("indicators_"):
             formats.append(_NUMBER_FORMATS[0])
         else:
             formats.append(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from collective_impact.apps.dashboard import DashboardApp
@@ -64,3 +65,17 @@ def test_dashboard_without_territory(store, respondents):
     app.chooser.picker.value = TERRITORY
     assert app.content.layout.display is None
     assert app.respondents == respondents(store, 2)
+
+
+def test_dashboard_shows_each_condition_over_the_waves_up_to_the_chosen_one(store, output_text):
+    app = DashboardApp(store, territory=TERRITORY)
+    assert app.titles["trajectory"].value.endswith("Évolution vague après vague</h3>")
+    at_two = output_text(app.outputs["trajectory"])
+    assert "seule vague" not in at_two
+    images = [meta for item in app.outputs["trajectory"].outputs for mime, meta in item["metadata"].items()
+              if mime.startswith("image/")]
+    assert images  # the report's trajectory figure, waves 1 and 2
+    app.chooser.wave.value = 1
+    at_one = html.unescape(output_text(app.outputs["trajectory"]))
+    assert "Une seule vague de questionnaire (vague 1)" in at_one
+    assert not any(mime.startswith("image/") for item in app.outputs["trajectory"].outputs for mime in item["data"])

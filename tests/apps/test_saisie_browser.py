@@ -96,3 +96,44 @@ def test_remove_a_territory(desktop, apps, shot):
     assert sql(apps, "SELECT COUNT(*) FROM audit WHERE territory_id = ? AND action = 'remove_territory'",
                (territory,)) == [(total,)]
     assert page.dialogs == []
+
+
+def control(page, label: str, kind: str):
+    """The visible ``kind`` element (input, textarea, select) of the field titled ``label``."""
+    return page.locator(".ci-field").filter(has=page.get_by_text(label, exact=True)).locator(f"{kind}:visible")
+
+
+@pytest.mark.browser
+def test_enter_an_action_then_a_review_note_changing_its_status(desktop, apps, shot):
+    page = desktop
+    territory = "QPV-CANAL"
+    (count,) = sql(apps, "SELECT COUNT(*) FROM actions WHERE territory_id = ?", (territory,))[0]
+    action_id = f"AC{count + 1:02d}"
+    open_editor(page, apps, territory, tab="Plan d'action")
+    control(page, "Intitulé", "input").fill("Ouvrir le comité de pilotage aux habitants")
+    control(page, "Condition visée", "select").select_option(label="Agenda commun")
+    control(page, "Partenaire porteur", "select").select_option(label="Conseil citoyen du Canal (P10)")
+    control(page, "Échéance", "input").fill("2027-06-30")
+    page.get_by_role("button", name="Enregistrer l'action").click()
+    page.get_by_text(f"Action {action_id} « Ouvrir le comité de pilotage aux habitants » enregistrée").wait_for()
+    assert sql(apps, "SELECT condition, partner_id, due_date, status FROM actions WHERE territory_id = ? "
+                     "AND action_id = ?", (territory, action_id)) == [("agenda", "P10", "2027-06-30", "prevue")]
+
+    control(page, "Action", "select").select_option(
+        label=f"{action_id} · Ouvrir le comité de pilotage aux habitants (Prévue)")
+    control(page, "Date", "input").fill("2024-01-15")
+    control(page, "Note de suivi", "textarea").fill("Premier comité ouvert : six habitants présents.")
+    control(page, "Nouveau statut", "select").select_option(label="En cours")
+    page.get_by_role("button", name="Enregistrer la note").click()
+    page.get_by_text(f"Note du 15/01/2024 enregistrée pour l'action {action_id}, désormais « En cours »").wait_for()
+    shot(page, "saisie_actions_1_review")
+    assert sql(apps, "SELECT status FROM actions WHERE territory_id = ? AND action_id = ?",
+               (territory, action_id)) == [("en_cours",)]
+    assert sql(apps, "SELECT date, note, status FROM action_reviews WHERE territory_id = ? AND action_id = ?",
+               (territory, action_id)) == [("2024-01-15", "Premier comité ouvert : six habitants présents.", "en_cours")]
+    changes = sql(apps, "SELECT action, \"table\" FROM audit WHERE territory_id = ? AND key LIKE ? ORDER BY audit_id",
+                  (territory, f'%"{action_id}"%'))
+    assert changes == [("insert", "actions"), ("insert", "action_reviews"), ("update", "actions")]
+    row = page.locator("tbody tr:visible", has_text=action_id)
+    assert "En cours" in row.inner_text() and "15/01/2024" in row.inner_text()
+    assert page.dialogs == []

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 from support import canonical_table as table
 
-from collective_impact.metrics.summary import territory_summary
+from collective_impact.metrics.summary import VERDICTS, first_last_verdicts, territory_summary
 
 D = pd.Timestamp
 NA = None
@@ -49,24 +50,31 @@ AS_OF = pd.Series([D("2020-02-20"), D("2020-02-20"), pd.NaT], index=["T1", "T2",
 
 
 def expected_frame(ids: list[str]) -> pd.DataFrame:
+    # (mean, band, change since the condition's first wave, verdict)
     rows = {
-        "T1": {"wave": 2, "as_of": D("2020-02-20"),
-               "agenda": (4.0, "force"), "pivot": ((2 + 3.5) / 2, "vigilance"),
+        # agenda: 1 at wave 1 (one respondent: no interval, so no net change), 4.0 at wave 2
+        "T1": {"wave": 2, "first_wave": 1, "as_of": D("2020-02-20"),
+               "agenda": (4.0, "force", 4.0 - 1, "flat"), "pivot": ((2 + 3.5) / 2, "vigilance", math.nan, "single_wave"),
                "indicators": [3, 1, 0, 1, 0, 1]},
-        "T2": {"wave": 1, "as_of": D("2020-02-20"), "communication": (3.0, "a_consolider"),
+        "T2": {"wave": 1, "first_wave": 1, "as_of": D("2020-02-20"),
+               "communication": (3.0, "a_consolider", math.nan, "single_wave"),
                "indicators": [1, 0, 0, 0, 1, 0]},
-        "T3": {"wave": NA, "as_of": pd.NaT, "indicators": [1, 0, 0, 0, 0, 1]},
+        "T3": {"wave": NA, "first_wave": NA, "as_of": pd.NaT, "indicators": [1, 0, 0, 0, 0, 1]},
     }
     data: dict[str, list] = {"territory_id": ids, "wave": [rows[t]["wave"] for t in ids],
+                             "first_wave": [rows[t]["first_wave"] for t in ids],
                              "as_of": [rows[t]["as_of"] for t in ids]}
+    nothing = (math.nan, None, math.nan, None)
     for condition in CONDITIONS:
-        data[f"{condition}_mean"] = [rows[t].get(condition, (math.nan, None))[0] for t in ids]
-        data[f"{condition}_band"] = [rows[t].get(condition, (math.nan, None))[1] for t in ids]
+        for k, part in enumerate(("mean", "band", "change", "verdict")):
+            data[f"{condition}_{part}"] = [rows[t].get(condition, nothing)[k] for t in ids]
     data["n_indicators"] = [rows[t]["indicators"][0] for t in ids]
     for i, status in enumerate(STATUSES, start=1):
         data[f"indicators_{status}"] = [rows[t]["indicators"][i] for t in ids]
-    dtypes = {"territory_id": "str", "wave": "Int64", "as_of": "datetime64[ns]", "n_indicators": "int64"}
-    dtypes |= {f"{c}_mean": "float64" for c in CONDITIONS} | {f"{c}_band": "str" for c in CONDITIONS}
+    dtypes = {"territory_id": "str", "wave": "Int64", "first_wave": "Int64", "as_of": "datetime64[ns]",
+              "n_indicators": "int64"}
+    for c in CONDITIONS:
+        dtypes |= {f"{c}_mean": "float64", f"{c}_band": "str", f"{c}_change": "float64", f"{c}_verdict": "str"}
     dtypes |= {f"indicators_{s}": "int64" for s in STATUSES}
     return pd.DataFrame(data).astype(dtypes)
 
@@ -95,7 +103,79 @@ def test_an_item_unknown_to_the_framework_blanks_only_its_territory():
                                                              "score"])], ignore_index=True)
     got = territory_summary(data, AS_OF, ["T1", "T2"])
     expected = expected_frame(["T1", "T2"])
-    expected.loc[1, "wave"] = pd.NA
-    expected.loc[1, "communication_mean"] = math.nan
-    expected.loc[1, "communication_band"] = None
+    expected.loc[1, ["wave", "first_wave"]] = pd.NA
+    expected.loc[1, ["communication_mean", "communication_change"]] = math.nan
+    expected.loc[1, ["communication_band", "communication_verdict"]] = None
     pd.testing.assert_frame_equal(got, expected)
+
+
+# --- first-to-last changes ------------------------------------------------------------
+# Three partners answer each item the same way within a wave: every bootstrap replicate
+# gives the same change, so the interval is the change itself and the verdict is known by
+# hand (an interval [0, 0] touches 0: no net change).
+PARTNERS = ("P1", "P2", "P3")
+# territory → condition → {wave: score of every partner on the condition's first item}
+DESIGN = {
+    "A": {"agenda": {1: 2, 2: 3, 3: 4},     # +2 from wave 1 to 3: up
+          "mesure": {1: 3, 2: 5, 3: 3},     # back where it started: flat
+          "pivot": {1: 4, 3: 2},            # −2: down
+          "activites": {2: 4},              # only wave 2: single wave
+          "communication": {2: 3, 3: 5}},   # its own first wave is 2: +2, up
+    "B": {"agenda": {1: 3}},                # a territory with one wave
+}
+
+
+def design_responses() -> pd.DataFrame:
+    rows = []
+    for territory, conditions in DESIGN.items():
+        for condition, waves in conditions.items():
+            for wave, score in waves.items():
+                for partner in PARTNERS:
+                    rows.append({"territory_id": territory, "wave": wave, "respondent_id": f"{partner}-{wave}",
+                                 "partner_id": partner, "item_id": f"{condition}_1", "score": score})
+    return table("responses", rows)
+
+
+def test_first_last_verdicts_against_changes_computed_by_hand():
+    responses = design_responses()
+    got = first_last_verdicts(responses, n_boot=200)
+    # the expected change, straight from the answers: last scored wave minus first
+    means = responses.assign(condition=responses["item_id"].str.removesuffix("_1")).groupby(
+        ["territory_id", "condition", "wave"])["score"].mean()
+    expected_verdicts = {("A", "agenda"): "up", ("A", "mesure"): "flat", ("A", "pivot"): "down",
+                         ("A", "activites"): "single_wave", ("A", "communication"): "up", ("B", "agenda"): "single_wave"}
+    order = [(t, c) for t in ("A", "B") for c in CONDITIONS if c in DESIGN[t]]
+    assert list(zip(got["territory_id"], got["condition"], strict=True)) == order
+    for row in got.itertuples(index=False):
+        waves = means.loc[(row.territory_id, row.condition)]
+        assert row.verdict == expected_verdicts[(row.territory_id, row.condition)]
+        assert row.wave_to == waves.index.max()
+        assert row.mean_to == waves.iloc[-1]
+        if len(waves) == 1:
+            assert pd.isna(row.wave_from) and math.isnan(row.change) and pd.isna(row.method)
+        else:
+            assert row.wave_from == waves.index.min()
+            assert row.change == pytest.approx(waves.iloc[-1] - waves.iloc[0])
+            assert row.ci_low == pytest.approx(row.change) and row.ci_high == pytest.approx(row.change)
+            assert row.method == "paired"  # the same three partners at both waves
+    assert set(got["verdict"]) <= set(VERDICTS)
+
+
+def test_summary_columns_carry_the_changes_and_verdicts():
+    responses = design_responses()
+    territories = table("territories", [["A", "Alpha", "demarrage"], ["B", "Bêta", "demarrage"]],
+                        ["territory_id", "name", "phase"])
+    data = {"territories": territories, "responses": responses, "indicators": table("indicators", []),
+            "measurements": table("measurements", [])}
+    got = territory_summary(data, pd.Series([pd.NaT, pd.NaT], index=["A", "B"], dtype="datetime64[ns]"), n_boot=200)
+    assert list(got["first_wave"]) == [1, 1] and list(got["wave"]) == [3, 1]
+    assert got.loc[0, "agenda_change"] == 4 - 2 and got.loc[0, "agenda_verdict"] == "up"
+    assert got.loc[0, "pivot_change"] == 2 - 4 and got.loc[0, "pivot_verdict"] == "down"
+    assert got.loc[0, "mesure_change"] == 0 and got.loc[0, "mesure_verdict"] == "flat"
+    assert got.loc[0, "communication_change"] == 5 - 3 and got.loc[0, "communication_verdict"] == "up"
+    assert math.isnan(got.loc[0, "activites_change"]) and got.loc[0, "activites_verdict"] == "single_wave"
+    assert got.loc[1, "agenda_verdict"] == "single_wave"
+    assert got.loc[1, [f"{c}_verdict" for c in CONDITIONS if c != "agenda"]].isna().all()
+    columns = list(got.columns)
+    assert columns[columns.index("agenda_band") + 1:columns.index("agenda_band") + 3] == ["agenda_change",
+                                                                                        "agenda_verdict"]

@@ -35,6 +35,7 @@ from collective_impact.plots import (
 )
 from collective_impact.plots import communication as communication_figures
 from collective_impact.plots import network as network_figures
+from collective_impact.plots import trajectory as trajectory_figures
 from collective_impact.plots.palette import BAND_COLOURS, STATUS_COLOURS
 from collective_impact.report.labels import status_labels
 
@@ -167,6 +168,14 @@ def hostile_figures(gare, metric_inputs, framework) -> dict[str, tuple[Figure, l
                               [f"{POWER} (vague {latest})"]),
         "status_counts_bars": (comparison.status_counts_bars(indicators.status_counts(d["progress"]),
                                                              statuses=statuses, names=names), [POWER]),
+        "condition_trajectories": (trajectory_figures.condition_trajectories(
+            scores.assign(ci_low=scores["mean"], ci_high=scores["mean"]), framework=framework), [POWER]),
+        "agreement_trajectories": (trajectory_figures.agreement_trajectories(
+            scores, framework=framework, threshold=RWG_THRESHOLD), [POWER]),
+        "indicator_paths": (trajectory_figures.indicator_paths(
+            gare["measurements"].assign(ahead=None), indicators_table), [f"{MATH} ({UNIT})"]),
+        "territory_trajectories": (trajectory_figures.territory_trajectories(scores, framework=framework, names=names),
+                                   [POWER]),
     }
 
 

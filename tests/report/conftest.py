@@ -64,6 +64,8 @@ def _edge_tables() -> dict[str, pd.DataFrame]:
     one["partners"] = one["partners"][one["partners"]["partner_id"] == keep]
     one["responses"] = one["responses"][one["responses"]["partner_id"] == keep]
     one["activities"] = one["activities"][one["activities"]["partner_id"] == keep]
+    one["actions"] = one["actions"][one["actions"]["partner_id"] == keep]  # actions carried by a removed partner go
+    one["action_reviews"] = one["action_reviews"][one["action_reviews"]["action_id"].isin(one["actions"]["action_id"])]
     one["relations"] = _empty_like(one["relations"])
     one["meetings"]["attendees"] = [keep if keep in str(a).split(";") else np.nan
                                     for a in one["meetings"]["attendees"]]

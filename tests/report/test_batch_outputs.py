@@ -34,6 +34,8 @@ BANDS = {"force": "Point fort", "a_consolider": "À consolider", "vigilance": "P
 RUNS = {"ok": "à jour", "failed": "en échec", "skipped": "inchangé", "cancelled": "interrompu"}
 INDICATORS = {"achieved": "Cible atteinte", "on_track": "En bonne voie", "behind": "En retard",
               "regressing": "En recul", "no_data": "Pas de donnée"}
+VERDICTS = {"up": "hausse nette", "down": "baisse nette", "flat": "pas de changement net",
+            "single_wave": "une seule vague"}
 
 
 def test_report_state_without_a_batch(demo_store, copy_store, tmp_path):
@@ -82,6 +84,7 @@ def test_the_workbook_equals_the_csv_after_decoding_and_rounding(summary_files):
         "Territoire": csv["name"],
         "Phase": csv["phase"].map(phases),
         "Dernière vague du questionnaire": csv["wave"],
+        "Première vague du questionnaire": csv["first_wave"],
         "Données au": pd.to_datetime(csv["as_of"]),
     }
     for cid, label in conditions.items():
@@ -89,6 +92,8 @@ def test_the_workbook_equals_the_csv_after_decoding_and_rounding(summary_files):
         # 3,25); numpy's would scale first (325.5, then 326)
         expected[f"{label} : score (1 à 5)"] = csv[f"{cid}_mean"].map(lambda v: round(v, 2))
         expected[f"{label} : lecture"] = csv[f"{cid}_band"].map(BANDS)
+        expected[f"{label} : évolution depuis la première vague"] = csv[f"{cid}_change"].map(lambda v: round(v, 2))
+        expected[f"{label} : verdict de l'évolution"] = csv[f"{cid}_verdict"].map(VERDICTS)
     expected["Indicateurs"] = csv["n_indicators"]
     for status, label in INDICATORS.items():
         expected[f"Indicateurs : {label}"] = csv[f"indicators_{status}"]
@@ -116,6 +121,28 @@ def test_the_workbook_equals_the_csv_after_decoding_and_rounding(summary_files):
                 assert mine == theirs, title
 
 
+def test_the_csv_gives_each_conditions_first_to_last_change_computed_from_the_answers(summary_files):
+    csv = read_csv(summary_files / "summary.csv").set_index("territory_id")
+    responses = demo_tables()["responses"].dropna(subset=["score"])
+    responses = responses.assign(condition=responses["item_id"].str.rsplit("_", n=1).str[0])
+    # a condition's score: the mean of its items' means, at each wave
+    scores = (responses.groupby(["territory_id", "wave", "condition", "item_id"])["score"].mean()
+              .groupby(["territory_id", "wave", "condition"]).mean().unstack("wave"))
+    checked = 0
+    for (territory, condition), by_wave in scores.iterrows():
+        by_wave = by_wave.dropna()
+        change, verdict = csv.at[territory, f"{condition}_change"], csv.at[territory, f"{condition}_verdict"]
+        assert csv.at[territory, "first_wave"] == by_wave.index.min() and csv.at[territory, "wave"] == by_wave.index.max()
+        assert change == pytest.approx(by_wave.iloc[-1] - by_wave.iloc[0], abs=1e-9)
+        # a net rise is a rise, a net fall a fall (the interval decides whether it is net)
+        assert verdict in {"up", "down", "flat"}
+        assert verdict != "up" or change > 0
+        assert verdict != "down" or change < 0
+        checked += 1
+    assert checked == len(csv) * len(FW.conditions)
+    assert "up" in set(csv[[f"{c.id}_verdict" for c in FW.conditions]].stack())  # the demo's designed gains
+
+
 def test_the_workbook_is_made_for_excel(summary_files):
     sheet = openpyxl.load_workbook(summary_files / "summary.xlsx").active
     headers = [cell.value for cell in sheet[1]]
@@ -124,6 +151,8 @@ def test_the_workbook_is_made_for_excel(summary_files):
     score = sheet.cell(2, headers.index("Agenda commun : score (1 à 5)") + 1)
     assert score.data_type == "n" and isinstance(score.value, float) and score.number_format == "0.00"
     assert score.value == round(score.value, 2)
+    change = sheet.cell(2, headers.index("Agenda commun : évolution depuis la première vague") + 1)
+    assert change.data_type == "n" and change.number_format == "+0.00;-0.00;0.00"  # its sign shown
     date = sheet.cell(2, headers.index("Données au") + 1)
     assert isinstance(date.value, dt.datetime) and date.number_format == "DD/MM/YYYY"
     error = sheet.cell(sheet.max_row, headers.index("Erreur") + 1)
@@ -140,9 +169,13 @@ def test_the_workbook_in_english(tmp_path):
                            framework=FW, lang="en")
     sheet = openpyxl.load_workbook(tmp_path / "summary.xlsx").active
     headers = [cell.value for cell in sheet[1]]
-    assert headers[:5] == ["Territory id", "Territory", "Phase", "Latest questionnaire wave", "Data as of"]
+    assert headers[:6] == ["Territory id", "Territory", "Phase", "Latest questionnaire wave",
+                           "First questionnaire wave", "Data as of"]
     assert "Common agenda: reading" in headers
-    assert sheet.cell(2, 5).number_format == "YYYY-MM-DD"
+    assert sheet.cell(2, 6).number_format == "YYYY-MM-DD"
+    verdicts = {sheet.cell(r, headers.index("Common agenda: verdict on the change") + 1).value
+                for r in range(2, sheet.max_row + 1)}
+    assert verdicts and verdicts <= {"net rise", "net fall", "no net change", "a single wave"}
     assert {sheet.cell(r, headers.index("Report") + 1).value for r in range(2, sheet.max_row + 1)} == {"up to date"}
 
 

@@ -286,19 +286,21 @@ def test_theory_of_change_issues_in_words():
     got = theory_of_change_messages(theory_of_change_issues(outcomes), outcomes)
     others = got[got["kind"] != "cycle"]
     assert others[["territory_id", "kind", "message"]].values.tolist() == [
-        ["T1", "unknown_outcome", "Le résultat R1 (« Résultat R1 ») conduit à « ZZ », qui n'est pas un résultat "
+        ["T1", "unknown_outcome", "Le résultat « Résultat R1 » conduit à « ZZ », qui n'est pas un résultat "
                                   "de ce territoire : ce lien est ignoré."],
-        ["T1", "unreachable_impact", "Aucun résultat ne conduit à l'impact I2 (« Résultat I2 »)."],
-        ["T1", "dead_end", "Le résultat A2 (« Résultat A2 ») ne conduit à aucun autre alors qu'il n'est pas un "
+        ["T1", "unreachable_impact", "Aucun résultat ne conduit à l'impact « Résultat I2 »."],
+        ["T1", "dead_end", "Le résultat « Résultat A2 » ne conduit à aucun autre alors qu'il n'est pas un "
                            "impact : à quoi contribue-t-il ?"],
         ["T2", "no_impact", NO_IMPACT],
         ["T3", "no_impact", NO_IMPACT],
-        ["T3", "dead_end", "Le résultat A1 (« Résultat A1 ») ne conduit à aucun autre alors qu'il n'est pas un "
+        ["T3", "dead_end", "Le résultat « Résultat A1 » ne conduit à aucun autre alors qu'il n'est pas un "
                            "impact : à quoi contribue-t-il ?"],
     ]
     loops = got.loc[got["kind"] == "cycle", "message"].tolist()
-    assert loops[0].startswith("Boucle R1 → R2 → R1 : les résultats R1 (« Résultat R1 »), R2 (« Résultat R2 »)")
-    assert loops[1].startswith("Boucle X → X : le résultat X (« Résultat X ») conduit à lui-même")
+    # outcomes are named by their labels, never by their ids (an unknown target has only the id it was given)
+    assert loops[0].startswith("Boucle « Résultat R1 » → « Résultat R2 » → « Résultat R1 » : les résultats "
+                               "« Résultat R1 », « Résultat R2 »")
+    assert loops[1].startswith("Boucle « Résultat X » → « Résultat X » : le résultat « Résultat X » conduit à lui-même")
     english = theory_of_change_messages(theory_of_change_issues(outcomes), outcomes, lang="en")
     assert "leads to itself" in english.loc[english["kind"] == "cycle", "message"].iloc[1]
     assert list(english.columns) == ["territory_id", "kind", "outcome_id", "outcomes", "path", "message"]

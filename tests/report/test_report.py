@@ -219,18 +219,21 @@ def test_report_of_each_demo_territory(demo_reports, demo_store, territory_id):
 @pytest.mark.parametrize("territory_id", DEMO_IDS)
 def test_report_shows_the_seven_steps_in_order_in_the_text_and_the_contents(demo_reports, territory_id):
     from collective_impact.i18n import t
-    from collective_impact.report.steps import STEP_IDS
+    from collective_impact.report.steps import STEP_IDS, step_number
 
     page = (demo_reports / f"{territory_id}.html").read_text(encoding="utf-8")
-    headings = [f"{number}. {t(f'steps.title.{step_id}', 'fr')}" for number, step_id in enumerate(STEP_IDS, 1)]
+    # the essentials page and the glossary have no number
+    headings = [f"{step_number(step_id)}. {t(f'steps.title.{step_id}', 'fr')}" if step_number(step_id)
+                else t(f"steps.title.{step_id}", "fr") for step_id in STEP_IDS]
     nav = re.search(r'<nav [^>]*class="ci-toc".*?</nav>', page, flags=re.DOTALL)
     toc = [html.unescape(re.sub(r"<[^>]+>", "", x)).strip()
            for x in re.findall(r"<a [^>]*>(.*?)</a>", nav.group(0))]
-    assert toc == [t("steps.howto", "fr").splitlines()[0].lstrip("# "), *headings]
+    # the essentials page first, then the "how to", then the other steps
+    assert toc == [headings[0], t("steps.howto", "fr").splitlines()[0].lstrip("# "), *headings[1:]]
     body = visible_text(page[nav.end():])
     positions = [body.index(heading) for heading in headings]
     assert positions == sorted(positions)
-    assert body.count("Ce qu'il faut retenir") == len(STEP_IDS)
+    assert body.count("Ce qu'il faut retenir") == len(STEP_IDS) - 2  # not on the essentials page, nor the glossary
     # figures embedded, not linked
     assert page.count("data:image/svg+xml;base64,") + page.count("data:image/png;base64,") >= 10
 

@@ -21,12 +21,14 @@ from collective_impact.store import Store
 
 DEMO_IDS = ("QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL")
 EDGE_IDS = ("UN-PARTENAIRE", "SANS-REUNION", "SANS-MESURE", "SANS-RELATION", "SANS-REPONSE", "VIDE")
-TITLES_FR = ("Le territoire et ses partenaires", "Agenda commun et théorie du changement",
+TITLES_FR = ("L'essentiel", "Le territoire et ses partenaires", "Agenda commun et théorie du changement",
              "Système de mesure partagé", "Activités qui se renforcent mutuellement", "Communication continue",
-             "La structure pivot", "Synthèse et prochaines étapes")
-TITLES_EN = ("The territory and its partners", "Common agenda and theory of change", "Shared measurement system",
+             "La structure pivot", "Synthèse et prochaines étapes", "Glossaire")
+#: Steps that are pages of their own, without "key points".
+PAGES_WITHOUT_CONCLUSIONS = ("essentiel", "glossaire")
+TITLES_EN = ("The essentials", "The territory and its partners", "Common agenda and theory of change", "Shared measurement system",
              "Mutually reinforcing activities", "Continuous communication", "The backbone organisation",
-             "Synthesis and next steps")
+             "Synthesis and next steps", "Glossary")
 
 
 def _all_markdown(step) -> list[str]:
@@ -47,14 +49,16 @@ def test_every_step_builds_for_every_demo_territory(demo_store, territory_id, dr
     territory = open_territory(demo_store, territory_id)
     steps = build_steps(territory)
     assert tuple(steps) == STEP_IDS
-    assert [s.number for s in steps.values()] == list(range(1, 8))
+    # the essentials page and the glossary have no number: the steps keep theirs, 1 to 7
+    assert [s.number for s in steps.values()] == [0, 1, 2, 3, 4, 5, 6, 7, 0]
     assert [s.title for s in steps.values()] == list(TITLES_FR)
     for step in steps.values():
-        assert step.intro.startswith(f"## {step.number}. {step.title}\n")
-        assert step.conclusions.startswith("#### Ce qu'il faut retenir")
+        assert step.intro.startswith(f"## {step.number}. {step.title}\n" if step.number else f"## {step.title}\n")
+        # the essentials page and the glossary have no conclusions of their own
+        assert step.conclusions.startswith("#### Ce qu'il faut retenir") or step.id in PAGES_WITHOUT_CONCLUSIONS
         assert step.blocks
-    assert [s.condition for s in steps.values()] == [None, "agenda", "mesure", "activites", "communication",
-                                                      "pivot", None]
+    assert [s.condition for s in steps.values()] == [None, None, "agenda", "mesure", "activites", "communication",
+                                                      "pivot", None, None]
     assert draw_figures(steps) >= 10
 
 
@@ -65,7 +69,7 @@ def test_every_step_builds_for_thin_territories(territory_id, draw_figures, open
     assert tuple(steps) == STEP_IDS
     draw_figures(steps)
     for step in steps.values():
-        assert step.conclusions.strip()
+        assert step.conclusions.strip() or step.id in PAGES_WITHOUT_CONCLUSIONS
 
 
 def test_thin_territories_say_what_is_missing_instead_of_drawing_empty_figures(edge_store, open_edge):
@@ -186,9 +190,9 @@ def test_a_fact_flagged_by_a_rule_is_tagged_and_not_repeated(demo_store):
     assert len(rule) == 1
     assert "**Point de vigilance** — Sans aucune activité" in step.conclusions
     assert html.unescape(rule["text"].iloc[0]) not in html.unescape(step.conclusions.replace("\\", ""))
-    # the synthesis lists every finding, this one included
+    # the synthesis lists every finding by its cause, this one included
     synthesis = build_step(territory, "synthese").block("vigilance").content
-    assert "Résultats visés sur lesquels aucune activité ne porte" in synthesis
+    assert "Résultats visés par aucune activité de partenaire" in synthesis
 
 
 # --------------------------------------------------------------------------------------
@@ -225,7 +229,7 @@ def test_steps_in_english(demo_store):
     assert [s.title for s in steps.values()] == list(TITLES_EN)
     for step in steps.values():
         assert step.lang == "en"
-        assert step.conclusions.startswith("#### Key points")
+        assert step.conclusions.startswith("#### Key points") or step.id in PAGES_WITHOUT_CONCLUSIONS
         for french in ("Comment lire", "Ce qu'il faut retenir", "répondants", "Point de vigilance", " sur 5"):
             assert french not in step.markdown(), (step.id, french)
     assert "How to read it." in steps["mesure"].intro

@@ -1,5 +1,9 @@
 """The seven steps of a territory's evaluation: explanation, tables, figures, conclusions.
 
+The report opens with ``essentiel`` (:mod:`.essentials`: one page of essentials: the conditions
+at a glance, the points that matter most, ranked, the next steps) and ends with ``glossaire``
+(:mod:`.glossary`: the technical terms in plain words).
+
 The evaluation notebook (run in JupyterLab, or by papermill for the HTML report) and the
 Voila guided evaluation show the same steps. Both get them from here, so the text, the
 figures and the conclusions exist once:
@@ -33,10 +37,13 @@ Block names
 Stable, so that an app can pick one block (``step.block("radar")``); ``a | b`` means one
 or the other, depending on the data (a sentence replaces a figure that would be empty):
 
+- ``essentiel``: ``glance``, ``points``, ``next_steps``;
+- ``glossaire``: ``glossary``;
 - ``territoire``: ``facts``, ``partners | no_partners``, ``partner_kinds`` (only when
   kinds group several partners), ``response_rates``;
 - ``agenda``: ``results_chain | no_outcomes``, ``toc_issues``, ``items_heading``, ``item_scores``;
-- ``mesure``: ``indicator_progress``, ``indicator_table`` ``| no_indicators``,
+- ``mesure``: ``indicator_progress``, ``indicator_table``, ``indicator_paths`` (indicators with two
+  measured values or more) ``| no_indicators``,
   ``items_heading``, ``item_scores``;
 - ``activites``: ``coverage``, ``coverage_table`` ``| no_activities | no_outcomes``,
   ``items_heading``, ``item_scores``;
@@ -45,9 +52,12 @@ or the other, depending on the data (a sentence replaces a figure that would be 
   ``item_scores``;
 - ``pivot``: ``backbone``, ``backbone_functions | no_answers``;
 - ``synthese``: ``conditions``, ``judgments_note``, ``judgments`` (appraisals of an
-  earlier wave), ``radar``, ``wave_change | no_change`` (or ``no_answers``), ``strengths``,
-  ``vigilance``, ``next_steps``;
-- comparison: ``territory_heatmap | no_scores``, ``status_counts | no_indicators``, ``ranking``.
+  earlier wave), ``radar``, ``wave_change`` and ``change_help`` ``| no_change`` (or ``no_answers``),
+  then the trajectory (:mod:`.trajectory`): ``trajectory_summary``, ``trajectory``,
+  ``trajectory_table``, ``first_last`` (three waves or more), ``agreement`` ``| no_trajectory``
+  (one wave: it replaces ``no_change``), then ``strengths``, ``vigilance``, ``next_steps``;
+- comparison: ``territory_heatmap | no_scores``, ``trajectories`` and ``first_last_changes``
+  ``| no_trajectories``, ``status_counts | no_indicators``, ``ranking``.
 
 ``items_heading`` and ``item_scores`` appear only when the condition has answers at the wave;
 each condition step ends with ``comments`` (the partners' comments, without their names) when
@@ -70,6 +80,8 @@ from collective_impact.report.steps import (
     backbone,
     communication,
     comparison,
+    essentials,
+    glossary,
     measure,
     synthesis,
     territory,
@@ -82,17 +94,32 @@ if TYPE_CHECKING:  # pragma: no cover
     from collective_impact.framework import Framework
     from collective_impact.report.bundle import ComparisonData, TerritoryData
 
-__all__ = ["COMPARISON_SECTION_IDS", "STEP_IDS", "build_comparison", "build_step", "build_steps"]
+__all__ = ["COMPARISON_SECTION_IDS", "STEP_IDS", "SYNTHESIS_STEP", "UNNUMBERED", "build_comparison", "build_step",
+           "build_steps", "step_number"]
 
 #: The steps of a territory's evaluation, in order.
-STEP_IDS: tuple[str, ...] = ("territoire", "agenda", "mesure", "activites", "communication", "pivot", "synthese")
+STEP_IDS: tuple[str, ...] = ("essentiel", "territoire", "agenda", "mesure", "activites", "communication", "pivot",
+                             "synthese", "glossaire")
+#: Pages of the report without a number, around the numbered steps of the evaluation: the essentials before
+#: them, the glossary after them (so that "step 4" stays the shared measurement wherever it is said).
+UNNUMBERED: tuple[str, ...] = ("essentiel", "glossaire")
+#: The step that shows the evaluator's appraisals beside the computed bands (not the last one: the glossary is).
+SYNTHESIS_STEP = "synthese"
 #: The sections of the comparison report, in order.
-COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "indicateurs", "classement")
+COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "trajectoires", "indicateurs", "classement")
 
 _BUILDERS: dict[str, Callable] = {
     "territoire": territory.build, "agenda": agenda.build, "mesure": measure.build, "activites": activities.build,
     "communication": communication.build, "pivot": backbone.build, "synthese": synthesis.build,
+    "essentiel": essentials.build, "glossaire": glossary.build,
 }
+
+
+def step_number(step_id: str) -> int:
+    """The number of a step in the report (1 for ``territoire``), 0 for a page of :data:`UNNUMBERED`."""
+    if step_id in UNNUMBERED:
+        return 0
+    return [s for s in STEP_IDS if s not in UNNUMBERED].index(step_id) + 1
 
 
 def build_steps(territory: TerritoryData, *, judgments: pd.DataFrame | None = None) -> dict[str, Step]:
@@ -147,16 +174,17 @@ def _build(data: TerritoryData, step_id: str) -> Step:
         text = section("steps.conclusions_title", data.lang, facts)
     else:
         text = conclusions(data, condition, facts, territory_level=step_id == "territoire")
-    return _step(step_id, STEP_IDS.index(step_id) + 1, "steps.title", "steps.intro", data.framework, data.lang,
+    return _step(step_id, step_number(step_id), "steps.title", "steps.intro", data.framework, data.lang,
                  blocks=blocks, conclusions=text, condition=condition)
 
 
 def _step(step_id: str, number: int, title_key: str, intro_key: str, framework: Framework, lang: str, *,
           blocks: list[Block], conclusions: str, condition: str | None, **intro_values: object) -> Step:
-    """A :class:`Step` with its heading (numbered, for the table of contents) and introduction, typeset."""
+    """A :class:`Step` with its heading (numbered, but for a page of :data:`UNNUMBERED`; for the table of
+    contents) and introduction, typeset."""
     title = t(f"{title_key}.{step_id}", lang)
     intro = "\n\n".join([
-        "## " + t("steps.heading_text", lang, number=number, title=title),
+        "## " + (t("steps.heading_text", lang, number=number, title=title) if number else title),
         t(f"{intro_key}.{step_id}", lang, **intro_values, **band_values(framework, lang)),
     ])
     return Step(id=step_id, number=number, title=title, intro=typo(intro, lang),
@@ -178,12 +206,14 @@ def build_comparison(data: ComparisonData, *, min_respondents: int = MIN_RANKED_
     Returns
     -------
     dict
-        ``conditions`` (heatmap territories × conditions), ``indicateurs`` (indicator
+        ``conditions`` (heatmap territories × conditions), ``trajectoires`` (each
+        territory's trajectory, first-to-last changes), ``indicateurs`` (indicator
         statuses), ``classement`` (ranking with the caveats of small samples), as
         :class:`~collective_impact.report.blocks.Step` objects (shown with ``show_intro``,
         ``show_blocks``, ``show_conclusions``).
     """
     builders = {"conditions": lambda: comparison.conditions_section(data),
+                "trajectoires": lambda: comparison.trajectories_section(data),
                 "indicateurs": lambda: comparison.indicators_section(data),
                 "classement": lambda: comparison.ranking_section(data, min_respondents)}
     sections = {}

@@ -1,4 +1,4 @@
-"""The sections of the comparison report: conditions side by side, indicator statuses, ranking.
+"""The sections of the comparison report: conditions side by side, trajectories, indicator statuses, ranking.
 
 Each ``*_section(data)`` returns its blocks and the lines of its conclusions;
 :func:`collective_impact.report.steps.build_comparison` adds headings and introductions.
@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from collective_impact.i18n import t
-from collective_impact.i18n.format import escape, format_percent, is_missing
-from collective_impact.plots.palette import DEPART_TINT
+from collective_impact.i18n.format import escape, format_number, format_percent, is_missing
+from collective_impact.metrics.summary import VERDICTS
+from collective_impact.plots.palette import BAND_TINTS, DEPART_TINT
 from collective_impact.report.blocks import Block, figure_block, table_block, text_block
 from collective_impact.report.markdown import names
-from collective_impact.report.text import count, number, say
+from collective_impact.report.text import MAX_NAMES, count, number, say
 
 if TYPE_CHECKING:  # pragma: no cover
     from collective_impact.report.bundle import ComparisonData
@@ -162,3 +163,101 @@ def ranking_section(data: ComparisonData, min_respondents: int) -> tuple[list[Bl
     if len(waves) > 1:
         lines.append(t("steps.compare.different_waves", lang))
     return blocks, lines
+
+
+#: The tint of a net change in the table of first-to-last changes (its text says the same).
+_VERDICT_TINTS = {"up": BAND_TINTS["force"], "down": BAND_TINTS["vigilance"]}
+
+
+def trajectories_section(data: ComparisonData) -> tuple[list[Block], list[str]]:
+    """Every territory's condition trajectory side by side, and its first-to-last changes with their verdict.
+
+    Blocks: ``trajectories`` (small multiples, one panel per territory, same axes; a
+    territory with one wave drawn as points) and ``first_last_changes`` (one row per
+    territory: the waves compared and, per condition, the change and its verdict), or
+    ``no_trajectories`` without any answer.
+    """
+    from collective_impact.plots.trajectory import territory_trajectories
+
+    cmp = data.metrics
+    lang, fw = data.lang, data.framework
+    verdicts = cmp.first_last
+    if verdicts.empty:
+        return [text_block("no_trajectories", t("over_time.compare.no_scores", lang))], []
+    shown_ids = [tid for tid in data.names if tid in set(verdicts["territory_id"])]
+    alt = t("over_time.compare.alt", lang, territories=count(len(shown_ids), "territory", lang))
+    blocks = [figure_block("trajectories", alt,
+                           lambda: territory_trajectories(cmp.trajectory, framework=fw, lang=lang,
+                                                          names={tid: data.names[tid] for tid in shown_ids}))]
+    table, tints = _first_last_table(data, verdicts, shown_ids)
+    blocks.append(table_block("first_last_changes", table, lang, colours=tints,
+                              right=[t("over_time.compare.col.waves", lang)],
+                              nowrap=[t("over_time.compare.col.waves", lang)],
+                              caption=t("over_time.compare.caption", lang)))
+    return blocks, _trajectory_lines(data, verdicts, shown_ids)
+
+
+def _first_last_table(data: ComparisonData, verdicts: pd.DataFrame,
+                      shown_ids: list[str]) -> tuple[pd.DataFrame, dict[str, list[str | None]]]:
+    """The table of first-to-last changes (labels in ``lang``) and the tint of its cells."""
+    lang, fw = data.lang, data.framework
+    labels = {verdict: t(f"over_time.verdict.{verdict}", lang) for verdict in VERDICTS}
+    waves_title = t("over_time.compare.col.waves", lang)
+    rows: dict[str, list] = {t("narrative.col.territory", lang): [data.names[tid] for tid in shown_ids],
+                             waves_title: []}
+    tints: dict[str, list[str | None]] = {}
+    by_key = {(r.territory_id, r.condition): r for r in verdicts.itertuples(index=False)}
+    for territory_id in shown_ids:
+        mine = verdicts[verdicts["territory_id"] == territory_id]
+        first = int(mine["wave_from"].fillna(mine["wave_to"]).min())
+        last = int(mine["wave_to"].max())
+        rows[waves_title].append(t("over_time.compare.one_wave", lang, wave=last) if first == last
+                                 else t("over_time.compare.waves", lang, first=first, last=last))
+    for condition in fw.conditions:
+        title = condition.label(lang)
+        cells, shades = [], []
+        for territory_id in shown_ids:
+            row = by_key.get((territory_id, condition.id))
+            if row is None:
+                cells.append(None)
+            elif row.verdict == "single_wave":
+                cells.append(labels["single_wave"])
+            else:
+                cells.append(t("over_time.compare.cell", lang, verdict=labels[row.verdict],
+                               change=format_number(row.change, lang, decimals=2, signed=True)))
+            shades.append(None if row is None else _VERDICT_TINTS.get(row.verdict))
+        rows[title] = cells
+        tints[title] = shades
+    return pd.DataFrame(rows), tints
+
+
+def _trajectory_lines(data: ComparisonData, verdicts: pd.DataFrame, shown_ids: list[str]) -> list[str]:
+    """What to retain: net rises and falls by condition, territories with a single wave, spans that differ."""
+    lang, fw = data.lang, data.framework
+    lines = []
+    for verdict, key in (("up", "over_time.compare.rises"), ("down", "over_time.compare.falls")):
+        parts = []
+        for condition in fw.conditions:
+            hit = verdicts[(verdicts["condition"] == condition.id) & (verdicts["verdict"] == verdict)]
+            if len(hit):
+                ordered = [data.names[tid] for tid in shown_ids if tid in set(hit["territory_id"])]
+                parts.append(say("over_time.compare.part", lang, safe={
+                    "condition": f"**{escape(condition.label(lang))}**",
+                    "names": names(ordered, lang, limit=MAX_NAMES)}))
+        if parts:
+            lines.append(say(key, lang, safe={"parts": t("over_time.compare.separator", lang).join(parts)}))
+    followed = verdicts[verdicts["verdict"] != "single_wave"]
+    single = [tid for tid in shown_ids if tid not in set(followed["territory_id"])]
+    if followed.empty:
+        lines.append(t("over_time.compare.none_followed", lang))
+        return lines
+    if not lines:
+        lines.append(t("over_time.compare.no_net", lang))
+    if single:
+        lines.append(say("over_time.compare.single_wave", lang, safe={
+            "n": count(len(single), "territory", lang),
+            "names": names([data.names[tid] for tid in single], lang, limit=MAX_NAMES)}))
+    spans = {(int(r.wave_from), int(r.wave_to)) for r in followed.itertuples(index=False)}
+    if len(spans) > 1 or single:
+        lines.append(t("over_time.compare.caution", lang))
+    return lines

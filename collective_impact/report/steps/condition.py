@@ -30,6 +30,29 @@ def condition_of(framework: Framework, step_id: str) -> str | None:
     return framework.conditions[role].id
 
 
+def step_numbers(data: TerritoryData) -> dict[str | None, int]:
+    """The number of the step that holds the detail of each condition (``None``: the territory's step)."""
+    # imported here: the package of the steps imports this module
+    from collective_impact.report.steps import STEP_IDS, step_number
+
+    numbers: dict[str | None, int] = {None: step_number("territoire")}
+    for step_id in STEP_IDS:
+        condition = condition_of(data.framework, step_id)
+        if condition is not None:
+            numbers[condition] = step_number(step_id)
+    return numbers
+
+
+def where(conditions: tuple[str, ...], numbers: dict[str | None, int], lang: str) -> str:
+    """``étape 3`` or ``étapes 3 et 6``: the steps holding the detail of a point."""
+    steps = sorted({numbers.get(c, numbers[None]) for c in conditions} or {numbers[None]})
+    shown = [str(n) for n in steps]
+    if len(shown) == 1:
+        return t("essentials.where", lang, steps=shown[0])
+    return t("essentials.where_many", lang, steps=t("narrative.list_last", lang, names=", ".join(shown[:-1]),
+                                                    last=shown[-1]))
+
+
 #: A fact of a step's conclusions: its Markdown, and the synthesis rules that say the same
 #: thing (when one of them fired, the fact is tagged "strength" or "point of vigilance"
 #: and the rule's own sentence is not repeated below it).
@@ -108,8 +131,15 @@ def items_blocks(data: TerritoryData, condition: str | None) -> list[Block]:
     """The partners' answers to the condition's questions (nothing when nobody answered), then their comments."""
     if not _has_answers(data, condition):
         return comments_blocks(data, condition)
-    return [text_block("items_heading", f"#### {t('steps.items_heading', data.lang)}\n\n{t('steps.items_help', data.lang)}"),
-            _items_figure(data, condition), *comments_blocks(data, condition)]
+    heading = f"#### {t('steps.items_heading', data.lang)}\n\n{t('steps.items_help', data.lang)}"
+    first = next(c.id for c in data.framework.conditions if _has_answers(data, c.id))
+    if condition == first:
+        # the terms of the answers are explained once, where they first appear
+        from collective_impact.metrics.assessment import RWG_THRESHOLD
+
+        rwg = t("essentials.explain.rwg", data.lang, threshold=number(RWG_THRESHOLD, data.lang))
+        heading += f"\n\n{rwg}"
+    return [text_block("items_heading", heading), _items_figure(data, condition), *comments_blocks(data, condition)]
 
 
 def comments_blocks(data: TerritoryData, condition: str | None) -> list[Block]:

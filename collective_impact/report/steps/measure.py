@@ -13,6 +13,7 @@ from collective_impact.plots.palette import STATUS_TINTS
 from collective_impact.report.blocks import Block, figure_block, table_block, text_block
 from collective_impact.report.markdown import names
 from collective_impact.report.steps.condition import Fact, condition_of, items_blocks
+from collective_impact.report.steps.trajectory import indicator_path_blocks
 from collective_impact.report.text import MAX_NAMES, count, indicator_value, say
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,6 +52,7 @@ def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:
                                   colours={t("steps.col.status", lang): [STATUS_TINTS.get(s) for s in ordered["status"]]},
                                   formats={t("steps.col.progress", lang): lambda v: format_percent(v, lang)},
                                   right=dated, nowrap=[*dated, t("steps.col.status", lang)]))
+        blocks += indicator_path_blocks(data)
         n = len(progress)
         good = int(counts.get("achieved", 0) + counts.get("on_track", 0))
         parts = [say("steps.mesure.good", lang, safe={

@@ -14,7 +14,8 @@ from collective_impact.i18n.format import escape, format_date, is_missing
 from collective_impact.plots.palette import BAND_TINTS, DEPART_TINT
 from collective_impact.report.blocks import Block, figure_block, table_block, text_block
 from collective_impact.report.markdown import names
-from collective_impact.report.steps.condition import Fact
+from collective_impact.report.steps.condition import Fact, step_numbers, where
+from collective_impact.report.steps.trajectory import trajectory_blocks
 from collective_impact.report.tables import condition_table
 from collective_impact.report.text import count, number, say
 
@@ -127,16 +128,24 @@ def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:
                                                         wave_to=data.wave),
                                        lambda: wave_comparison(ev.change, territory_id=data.territory_id,
                                                                      framework=fw, lang=lang)))
+            blocks.append(text_block("change_help", t("essentials.explain.change", lang)))
         else:
             blocks.append(text_block("no_change", t("steps.synthese.single_wave", lang)))
     else:
         blocks.append(text_block("no_answers", t("steps.synthese.no_answers", lang)))
+    # every wave: the trajectory; with one wave it says itself what cannot be computed yet
+    trajectory = trajectory_blocks(data)
+    if any(b.name == "no_trajectory" for b in trajectory):
+        blocks = [b for b in blocks if b.name != "no_change"]
+    blocks += trajectory
 
-    found = ev.profile.findings
+    # one point per cause, ranked as on the essentials page; the full sentences are in the steps
+    found = ev.points
+    numbers = step_numbers(data)
     for kind, name, key in (("strength", "strengths", "steps.synthese.strengths"),
                             ("vigilance", "vigilance", "steps.synthese.vigilance")):
         chosen = found[found["kind"] == kind]
-        blocks.append(text_block(name, _grouped(chosen, key, "steps.synthese.none_" + name, lang)))
+        blocks.append(text_block(name, _ranked(chosen, key, "steps.synthese.none_" + name, numbers, lang)))
     recommendations = ev.profile.recommendations
     phase = data.phase_label
     blocks.append(text_block("next_steps", _grouped(recommendations, "steps.synthese.next_steps",
@@ -220,6 +229,19 @@ def _judgments_note(data: TerritoryData, judged: pd.DataFrame, same_wave: bool) 
     key = "steps.synthese.judgments_same_wave" if same_wave else "steps.synthese.judgments_other_wave"
     return say(key, lang, wave=int(judged["wave"].iloc[0]), current=data.wave if data.wave is not None else "—",
                safe={"who": who, "when": when})
+
+
+def _ranked(points: pd.DataFrame, heading_key: str, none_key: str, numbers: dict[str | None, int], lang: str) -> str:
+    """Ranked points as a numbered Markdown list: the cause, the conditions concerned, the step of the detail."""
+    heading = f"#### {t(heading_key, lang)}"
+    if points.empty:
+        return f"{heading}\n\n{t(none_key, lang)}"
+    lines = [t("essentials.ranked_line", lang, title=escape(row.title),
+               conditions=escape(row.labels or t("essentials.whole", lang)),
+               where=where(row.conditions, numbers, lang))
+             for row in points.itertuples(index=False)]
+    return f"{heading}\n\n{t('essentials.ranked_help', lang)}\n\n" + "\n".join(
+        f"{rank}. {line}" for rank, line in enumerate(lines, start=1))
 
 
 def _grouped(frame: pd.DataFrame, heading_key: str, none_key: str, lang: str,
