@@ -171,7 +171,7 @@ def test_a_kernel_over_its_memory_cap_is_replaced(tmp_path):
 
 
 def test_a_kernel_that_dies_is_replaced_and_only_its_territory_fails(demo_store, tmp_path):
-    """One worker runs the four demo territories in turn; the kernel dies in the second."""
+    """One worker runs four demo territories in turn; the kernel dies in the second."""
     parameters = 'territory_id = "X"\nstore_path = None\nlang = "fr"\nwave = None\nas_of = None'
     dying = notebook(tmp_path / "dying.ipynb", parameters,
                      "import os\nprint(os.getpid())",
@@ -183,7 +183,8 @@ def test_a_kernel_that_dies_is_replaced_and_only_its_territory_fails(demo_store,
     store.write_bytes(Path(demo_store).read_bytes())
     out = tmp_path / "reports"
     result = run_batch(store_path=store, out_dir=out, workers=1, progress=False, notebook=dying,
-                       comparison_notebook=comparison)
+                       comparison_notebook=comparison,
+                       territories=["QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL"])
 
     statuses = {r.territory_id: r.status for r in result.results}
     assert statuses == {"QPV-GARE": "ok", "QPV-HAUTS": "failed", "QPV-NORD": "ok", "RURAL-VAL": "ok"}
