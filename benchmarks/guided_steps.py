@@ -33,6 +33,7 @@ from pathlib import Path
 
 from collective_impact.apps.server import VoilaServer, app_url
 from collective_impact.demo import demo_tables
+from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.bundle import open_territory
 from collective_impact.report.execute import run_report
 from collective_impact.store import Store
@@ -46,6 +47,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 TERRITORY = "QPV-NORD"
+#: The guided evaluation's pages: the numbered steps.
+STEP_IDS = [step for step in evaluation_steps.STEP_IDS if step not in evaluation_steps.UNNUMBERED]
 #: Whether nothing shown under the header belongs to another step than ``id``: only its page (the output
 #: of class ``ci-step-<id>``) or its placeholder (``data-step="<id>"``), and nothing of another.
 SHOWS_ONLY = """(id) => {
@@ -78,7 +81,7 @@ MOVES = {
 
 def change(page, move, number: int, title: str, step_id: str) -> tuple[float, float, bool]:
     """Seconds from ``move`` to a sign of the new step and to its content; whether it was clean."""
-    header = page.get_by_text(f"Étape {number} sur 7", exact=True)
+    header = page.get_by_text(f"Étape {number} sur {len(STEP_IDS)}", exact=True)
     start = time.perf_counter()
     move(page, number)
     header.wait_for(timeout=120_000)
@@ -121,12 +124,13 @@ def main(argv: list[str] | None = None) -> int:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.on("console", lambda message: message.type == "error" and print("browser:", message.text))
                 page.goto(app_url(server.url, "evaluation", territoire=TERRITORY))
-                page.get_by_text("Étape 1 sur 7", exact=True).wait_for(timeout=180_000)
+                page.get_by_text(f"Étape 1 sur {len(STEP_IDS)}", exact=True).wait_for(timeout=180_000)
                 titles = [text.replace("\xa0", " ").split(". ", 1)[1]
                   for text in steps_menu(page).locator("option").all_text_contents()]
-                ids = ["territoire", "agenda", "mesure", "activites", "communication", "pivot", "synthese"]
+                ids = STEP_IDS
                 page.get_by_role("heading", name=f"1. {titles[0]}").wait_for(timeout=120_000)
-                moves = [("next", n) for n in range(2, 8)] + [("previous", n) for n in range(6, 0, -1)]
+                last = len(STEP_IDS)
+                moves = [("next", n) for n in range(2, last + 1)] + [("previous", n) for n in range(last - 1, 0, -1)]
                 moves += [("menu", n) for n in (4, 2, 6, 3)]
                 for kind, number in moves:
                     page.wait_for_timeout(args.think * 1000)
@@ -137,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"run {run + 1}: {kind:>8} to step {number}: sign {sign:.2f} s, content {content:.2f} s"
                           f"{'' if clean else '  (previous content under the new header!)'}", flush=True)
                 if run == 0:
-                    steps_menu(page).select_option(index=6)
-                    page.get_by_role("heading", name=f"7. {titles[6]}").wait_for(timeout=120_000)
+                    # the report is offered on the last page
+                    steps_menu(page).select_option(index=last - 1)
+                    page.get_by_role("heading", name=f"{last}. {titles[-1]}").wait_for(timeout=120_000)
                     start = time.perf_counter()
                     page.get_by_role("button", name="Produire le rapport").click()
                     page.get_by_role("link", name="Télécharger le rapport", exact=False).wait_for(timeout=300_000)

@@ -624,7 +624,7 @@ class Store:
                 columns = ", ".join(table.column(src[i]).label(self.lang) for i in shown)
                 problems.append(t("store.broken_reference", self.lang, table=table.label(self.lang), key=key,
                                   columns=columns, value=value, parent=TABLES[parent].label(self.lang)))
-        problems[:0] = [t("store.missing_territory", self.lang, territory=tid, n=n,
+        problems[:0] = [t("store.missing_territory", self.lang, territory=tid, n=format_count(n, "noun.row", self.lang),
                           table=TABLES["territories"].label(self.lang)) for tid, n in sorted(orphans.items())]
         if problems:
             shown_problems = problems[:10]
@@ -765,7 +765,7 @@ class Store:
     def _counted(self, counts: Mapping[str, int]) -> str:
         """``« Réponses » (2 158 lignes), …`` for a message."""
         return ", ".join(t("store.table_rows", self.lang, table=TABLES[name].label(self.lang),
-                           n=format_number(n, self.lang, decimals=0)) for name, n in counts.items())
+                           n=format_count(n, "noun.row", self.lang)) for name, n in counts.items())
 
     def add_rows(self, table: str, frame: pd.DataFrame, *, who: str | None = None) -> int:
         """Append ``frame``'s rows to ``table`` in one transaction; return how many.

@@ -230,6 +230,9 @@ _CODE_LOOKUP = {
     name: {normalize_label(text): code.id for code in codes for text in (code.id, code.label.fr, code.label.en)}
     for name, codes in CODES.items()
 }
+# A label a code had before, still read so that workbooks filled then import as they are:
+# the theory of change's first level was « Activité » before it became « Réalisation ».
+_CODE_LOOKUP["outcome_level"][normalize_label("Activité")] = "activity"
 
 
 def _invisible(text: str) -> list[str]:

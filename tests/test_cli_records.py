@@ -38,7 +38,7 @@ def test_remove_names_what_goes_and_asks(path, monkeypatch, capsys):
     monkeypatch.setattr("builtins.input", lambda prompt: "oui")
     assert main(["remove", T, "--store", str(path)]) == 0
     out, _ = capsys.readouterr()
-    assert f"{sum(before.values())} lignes supprimée(s)" in out
+    assert f"({sum(before.values())} lignes en moins)" in out
     assert all(count(path, name, T) == 0 for name in TABLE_ORDER)
     assert count(path, "audit", T) >= sum(before.values())
 

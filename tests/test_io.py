@@ -440,11 +440,11 @@ def every_kind() -> dict[str, pd.DataFrame]:
         ]),
         "actions": typed("actions", [
             {"territory_id": "T01", "action_id": "AC-1", "title": "Relancer le comité", "condition": "agenda",
-             "outcome_id": "O2", "indicator_id": "I1", "partner_id": "0042", "wave": 1,
+             "outcome_id": "O3", "indicator_id": "I1", "partner_id": "0042", "wave": 1,
              "origin": "=Agenda peu partagé", "start_date": D("2024-03-01"), "due_date": D("2024-06-30"),
              "status": "en_cours"},
             {"territory_id": "T01", "action_id": "AC_2", "title": "Former", "condition": "pivot", "outcome_id": np.nan,
-             "indicator_id": np.nan, "partner_id": "P01", "wave": 2, "origin": np.nan, "start_date": pd.NaT,
+             "indicator_id": np.nan, "partner_id": "P01", "wave": 1, "origin": np.nan, "start_date": pd.NaT,
              "due_date": D("2025-01-31"), "status": "abandonnee"},
         ]),
         "action_reviews": typed("action_reviews", [

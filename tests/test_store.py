@@ -321,7 +321,7 @@ def test_territory_missing_from_its_own_sheet_is_refused(store: Store) -> None:
     data["territories"] = typed("territories", [])
     citing = sum(len(frame) for frame in data.values())
     with pytest.raises(StoreError, match=r"le territoire A n'a pas de ligne dans la table « Territoires », "
-                                         rf"alors que {citing} ligne\(s\) d'autres tables le citent"):
+                                         rf"alors que d'autres tables le citent \({citing} lignes\)"):
         store.import_tables(data)
     assert store.territories() == []
 

@@ -32,6 +32,7 @@ import pandas as pd
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
+from collective_impact.apps.actions_panel import FOLLOW_UP_STEP, ActionsPanel
 from collective_impact.apps.kernel_report import report_in_kernel
 from collective_impact.apps.widgets import (
     BusyButton,
@@ -61,7 +62,7 @@ __all__ = ["EvaluationApp", "JudgmentForm", "ReportPanel", "evaluation_app"]
 #: The judgments' key besides the territory: one appraisal per wave and condition.
 JUDGMENT_KEY = ("territory_id", "wave", "condition")
 #: Steps whose page shows what is stored when it is first shown (the action plan): never built ahead.
-_NOT_AHEAD = ("suivi",)
+_NOT_AHEAD = (FOLLOW_UP_STEP,)
 
 
 def _band_chip(fw: Framework, band: str | None, lang: str) -> str:
@@ -459,6 +460,7 @@ class EvaluationApp:
         self.data, self.steps, self.report, self.synthesis = None, None, None, None
         self.forms, self.outputs = {}, {}
         self._pages, self._frames, self._wanted = {}, {}, None
+        self.actions: ActionsPanel | None = None
         self._synthesis_judgments = None
         self._warned = None
         if territory is None:
@@ -473,6 +475,8 @@ class EvaluationApp:
             self.body.children = [html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))]
             return
         self.report = ReportPanel(self.data, unsaved=self._unsaved_labels, lock=self.lock, drawn=self._drawn_steps)
+        self.actions = ActionsPanel(self.store, self.data, lang=self.lang, today=self.today,
+                                    on_changed=self.report.outdated)
         pages = [lambda index=index: self._page(index) for index in range(len(self.step_list))]
         self.steps = Steps([step.title for step in self.step_list], pages, guard=self._guard, lang=self.lang,
                            menu=True)
@@ -603,7 +607,7 @@ class EvaluationApp:
         output = widgets.Output(layout=widgets.Layout(width="100%"))
         output.add_class(f"ci-step-{step.id}")
         self.outputs[step.id] = output
-        if step.id != evaluation_steps.SYNTHESIS_STEP:
+        if step.id not in (evaluation_steps.SYNTHESIS_STEP, FOLLOW_UP_STEP):
             render_step(step, output)
         children: list[widgets.Widget] = [output]
         if step.condition is not None:
@@ -612,6 +616,11 @@ class EvaluationApp:
             # drawn with the appraisals stored now, not those of when the territory was opened
             self._synthesis_judgments = None
             self.refresh_synthesis()
+            children.append(self.actions.points_box)
+        if step.id == FOLLOW_UP_STEP:
+            self.actions.show_in(output)  # drawn with the actions stored now, and again after each change
+            children.append(self.actions.list_box)
+        if step.id == self.step_list[-1].id:  # the last page shown (the glossary is not one)
             children.append(self.report.box)
         return widgets.VBox(children, layout=widgets.Layout(width="100%"))
 

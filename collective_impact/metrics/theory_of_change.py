@@ -1,9 +1,13 @@
-"""The theory of change: the chain of outcomes from activities to impact, as a graph.
+"""The theory of change: the chain of outcomes from outputs to impact, as a graph.
 
 Each row of the ``outcomes`` table is an outcome with a level (``activity``,
 ``intermediate``, ``impact``) and the outcomes it leads to (``leads_to``, an idlist). The
 outcomes of one territory form a directed graph with an edge ``outcome → leads_to``; a
-sound theory of change is acyclic and runs from activities to at least one impact.
+sound theory of change is acyclic and runs from outputs to at least one impact.
+
+The first level keeps the code ``activity``, but readers see it as *outputs* (« réalisations »:
+what the actions produce directly), apart from the partners' *activities* (the ``activities``
+table: who does what toward which outcome), which :func:`outcomes_without_activity` checks.
 
 Source: ``REFERENCE.md`` — the théorie du changement belongs to the common agenda; FSG's
 results chain runs from the initiative's activities through intermediate outcomes
@@ -301,7 +305,7 @@ def outcomes_without_activity(
     *,
     levels: Iterable[str] | None = ("activity", "intermediate"),
 ) -> pd.DataFrame:
-    """Outcomes that no activity targets (``activities.outcome_id``).
+    """Outcomes that no partner activity targets (``activities.outcome_id``), whatever leads to them in the chain.
 
     Parameters
     ----------

@@ -11,7 +11,7 @@ from matplotlib import patches as mpatches
 from matplotlib.figure import Figure
 
 from collective_impact.i18n import t
-from collective_impact.i18n.format import is_missing
+from collective_impact.i18n.format import format_count, is_missing
 from collective_impact.plots._style import (
     NOTE_SIZE,
     TICK_SIZE,
@@ -142,7 +142,8 @@ def coverage_heatmap(
                               label=t("plots.coverage.outcome_gap", lang)),
                mpatches.Patch(facecolor="white", edgecolor=_GREY, hatch="\\\\", label=t("plots.coverage.partner_gap", lang))]
     figure_legend(fig, handles, handleheight=1.4, handlelength=2.4)
-    titles(fig, ax, title, t("plots.coverage.subtitle", lang, outcomes=len(empty_rows), partners=len(empty_cols)),
-            beside=4.6)
+    subtitle = t("plots.coverage.subtitle", lang, outcomes=len(empty_rows),
+                 partners=format_count(len(empty_cols), "noun.partner", lang))
+    titles(fig, ax, title, subtitle, beside=4.6)
     return fig
 

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from collective_impact.i18n import t
-from collective_impact.i18n.format import format_percent, format_short_date, is_missing
+from collective_impact.i18n.format import format_count, format_percent, format_short_date, is_missing
 from collective_impact.plots._style import (
     NOTE_SIZE,
     WIDTH,
@@ -126,8 +126,9 @@ def meeting_timeline(
     if as_of is not None:
         handles.append(Line2D([], [], color=_DARK, ls=":", lw=1.2, label=t("plots.timeline.as_of", lang)))
     figure_legend(fig, handles, labelspacing=1.2, borderpad=0.8)
-    titles(fig, ax, title, t("plots.timeline.subtitle", lang, n=len(rows), start=format_short_date(rows["date"].min(), lang),
-                                 end=format_short_date(rows["date"].max(), lang)))
+    titles(fig, ax, title, t("plots.timeline.subtitle", lang, meetings=format_count(len(rows), "noun.meeting", lang),
+                             start=format_short_date(rows["date"].min(), lang),
+                             end=format_short_date(rows["date"].max(), lang)))
     return fig
 
 
@@ -229,6 +230,6 @@ def attendance_heatmap(
     fig.legend(handles=kind_handles, loc="outside lower right", ncol=2, title=t("plots.attendance.kind", lang),
                title_fontsize=NOTE_SIZE + 0.5)
     # the subtitle above the strip, the column of rates on the right
-    titles(fig, strip, title, t("plots.attendance.subtitle", lang, n=n_m), pad=8, beside=4.2)
+    titles(fig, strip, title, t("plots.attendance.subtitle", lang, meetings=format_count(n_m, "noun.meeting", lang)), pad=8, beside=4.2)
     return fig
 

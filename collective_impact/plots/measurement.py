@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator
 
 from collective_impact.i18n import t
-from collective_impact.i18n.format import format_number, format_percent, format_short_date, is_missing
+from collective_impact.i18n.format import format_count, format_number, format_percent, format_short_date, is_missing
 from collective_impact.plots._style import (
     NOTE_SIZE,
     WIDTH,
@@ -139,8 +139,8 @@ def indicator_progress(
     handles.append(Line2D([], [], color="black", lw=0, marker="|", markersize=14, markeredgewidth=2.6,
                           label=t("plots.progress.elapsed", lang)))
     figure_legend(fig, handles)
-    subtitle = (t("plots.progress.subtitle_as_of", lang, n=n, date=format_short_date(as_of, lang)) if as_of is not None
-                else t("plots.progress.subtitle", lang, n=n))
+    subtitle = (t("plots.progress.subtitle_as_of", lang, indicators=format_count(n, "noun.indicator", lang), date=format_short_date(as_of, lang)) if as_of is not None
+                else t("plots.progress.subtitle", lang, indicators=format_count(n, "noun.indicator", lang)))
     titles(fig, ax, title, subtitle, pad=22, beside=3.4)  # pad: room for "départ" and "cible" above the axes
     return fig
 

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from collective_impact.i18n import t
-from collective_impact.i18n.format import format_number
+from collective_impact.i18n.format import format_count, format_number
 from collective_impact.plots._style import (
     NOTE_SIZE,
     WIDTH,
@@ -215,7 +215,8 @@ def network_graph(
             handles.append(Line2D([], [], color="#5E5E5E", alpha=0.6, lw=_INTERACTION_WIDTHS[code.id],
                                   label=code.label(lang)))
     figure_legend(fig, handles)
-    subtitle = t("plots.network.subtitle", lang, n=n, ties=n_ties, density=format_number(density, lang, decimals=2),
+    subtitle = t("plots.network.subtitle", lang, partners=format_count(n, "noun.partner", lang),
+                 ties=format_count(n_ties, "noun.tie", lang), density=format_number(density, lang, decimals=2),
                  centralization=format_number(centralization, lang, decimals=2))
     titles(fig, ax, title, subtitle, beside=3.6)
     return fig

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from collective_impact.i18n import t
+from collective_impact.i18n.format import format_count
 from collective_impact.plots._style import (
     TICK_SIZE,
     WIDTH,
@@ -80,6 +81,7 @@ def partner_kinds(partners: pd.DataFrame, *, territory_id: str | None = None, la
     ax.tick_params(axis="y", length=0)
     if backbone.sum() > 0:
         ax.legend(loc="lower right")
-    titles(fig, ax, title, t("plots.partner_kinds.subtitle", lang, n=len(rows), k=len(counts)))
+    titles(fig, ax, title, t("plots.partner_kinds.subtitle", lang, partners=format_count(len(rows), "noun.partner", lang),
+                                             kinds=format_count(len(counts), "noun.kind", lang)))
     return fig
 

@@ -1,4 +1,4 @@
-"""The theory of change: the results chain from activities to impact, gaps marked."""
+"""The theory of change: the results chain from outputs (level ``activity``) to impact, gaps marked."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from matplotlib import patches as mpatches
 from matplotlib.figure import Figure
 
 from collective_impact.i18n import t
-from collective_impact.i18n.format import is_missing
+from collective_impact.i18n.format import format_count, is_missing
 from collective_impact.plots._style import (
     LABEL_SIZE,
     NOTE_SIZE,
@@ -106,7 +106,7 @@ def results_chain(
     without_activity: pd.DataFrame | Iterable[str] | None = None,
     lang: str = "fr",
 ) -> Figure:
-    """The theory of change as a layered diagram, from activities (left) to impact (right).
+    """The theory of change as a layered diagram, from outputs (left) to impact (right).
 
     Parameters
     ----------
@@ -123,9 +123,11 @@ def results_chain(
         :func:`~collective_impact.metrics.theory_of_change.outcomes_without_indicator` /
         :func:`~collective_impact.metrics.theory_of_change.outcomes_without_activity`
         (an ``outcome_id`` column) or plain outcome ids. Outcomes without indicator are
-        hatched, outcomes without activity outlined in dashed vermillion. Choose the levels
-        when computing them (e.g. indicators on ``("intermediate", "impact")`` only, since
-        activities are rarely measured by a shared indicator).
+        hatched, outcomes no partner activity targets outlined in dashed vermillion (the
+        legend says so: the mark is about the ``activities`` table, not about arrows from the
+        first level, named *outputs*). Choose the levels when computing them (e.g. indicators
+        on ``("intermediate", "impact")`` only, since outputs are rarely measured by a shared
+        indicator).
     lang : {"fr", "en"}
 
     Returns
@@ -250,14 +252,16 @@ def results_chain(
               ncol=min(len(handles), 5), handlelength=2.2, handleheight=1.4, fontsize=NOTE_SIZE + 0.5)
     notes = []
     if n_unknown:
-        notes.append(t("plots.chain.unknown_links", lang, n=n_unknown))
+        notes.append(t("plots.chain.unknown_links", lang, links=format_count(n_unknown, "noun.link", lang)))
     if nodes["layer"].isna().any():
         notes.append(t("plots.chain.loop_note", lang))
     if notes:
         ax.text(margin, 0.62, " ".join(notes), ha="left", va="bottom", fontsize=NOTE_SIZE, color=OKABE_ITO["vermillion"])
     fig.suptitle(wrap(title, 90), x=margin / fig_w, y=1 - 0.22 / fig_h, ha="left", va="top", fontsize=TITLE_SIZE,
                  fontweight="bold", color=_DARK)
-    ax.text(margin, fig_h - 0.62, wrap(t("plots.chain.subtitle", lang, n=len(nodes), links=len(edges)), 130),
+    subtitle = t("plots.chain.subtitle", lang, outcomes=format_count(len(nodes), "noun.outcome", lang),
+                 links=format_count(len(edges), "noun.link", lang))
+    ax.text(margin, fig_h - 0.62, wrap(subtitle, 130),
             ha="left", va="top", fontsize=SUBTITLE_SIZE, color="#555555")
     return fig
 

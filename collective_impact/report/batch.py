@@ -23,17 +23,29 @@ How it runs
 Locally, territories are tasks of a :class:`~concurrent.futures.ProcessPoolExecutor`
 whose workers are *spawned* (not forked: ZMQ contexts do not survive a fork,
 jupyter_client#437) and stay alive for the whole batch, so papermill and nbconvert are
-imported once per worker, not once per territory. Each task starts its **own kernel**
-(papermill/nbclient), runs the notebook, shuts the kernel down and exports the HTML in
-the worker. Processes rather than threads: papermill changes the process's working
-directory (papermill#473) and kernel output handling is per process. Kernels talk to
-their worker over Unix sockets (no TCP port to collide on) and a kernel start that still
-fails is retried (:func:`collective_impact.report.execute.execute_notebook`).
+imported once per worker, not once per territory. Each worker keeps a **warm kernel**
+(:class:`collective_impact.report.execute.WarmKernel`) that has already imported the
+package, pandas and matplotlib, and runs territory after territory in it through
+papermill, each in a fresh namespace: after each notebook the kernel puts back the state
+it had after its imports (:mod:`collective_impact.report.kernel_state`: names, the
+package's caches and module state, modules imported, figures, rcParams, warning filters,
+options, working directory, environment). A kernel that died, timed out, could not put
+its state back or grew beyond its memory cap (``kernel_max_mb``,
+``$COLLECTIVE_IMPACT_KERNEL_MAX_MB``) is replaced before the next territory; the territory
+it was running is reported failed. ``warm=False`` gives every territory its own new
+kernel (:func:`collective_impact.report.execute.execute_notebook`), as before.
+Processes rather than threads: papermill changes the process's working directory
+(papermill#473) and kernel output handling is per process. Kernels talk to their worker
+over Unix sockets (no TCP port to collide on) and a kernel start that still fails is
+retried. What a warm kernel prints outside any cell goes to ``logs/kernels.log``.
 
 With ``--scheduler tcp://HOST:PORT`` the same tasks go to an existing Dask distributed
 cluster (``client.submit(run_one, task)``); the workers need the installed package (not
 the checkout: a task names the package's notebooks, each worker runs its own copy) and
 must read the store and write the output folder at the same paths (a shared folder).
+There each task starts its own kernel (cold): a Dask worker is not the batch's to keep,
+it may serve other clients and outlive the batch, and nothing would stop a kernel left
+waiting in it.
 
 The store is only written by this parent process: one ``report_runs`` row per finished
 territory (:meth:`Store.record_run`), with a fingerprint of the territory's data
@@ -55,6 +67,7 @@ Dask cluster, tasks already running finish on their worker; pending ones are can
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import io
@@ -92,7 +105,9 @@ from collective_impact.metrics.summary import territory_summary
 from collective_impact.paths import NOTEBOOKS_DIR, TEMPLATES_DIR, resolve_store, safe_name
 from collective_impact.report.execute import (
     COMPARISON_NOTEBOOK,
+    DEFAULT_KERNEL,
     EVALUATION_NOTEBOOK,
+    WarmKernel,
     check_id,
     describe_error,
     execute_notebook,
@@ -207,6 +222,9 @@ class TaskResult:
 _IN_POOL_WORKER = False
 _RUNNING = False
 _INTERRUPTED = False
+_WARM = False  # keep a warm kernel in this worker
+_KERNEL_MAX_MB: float | None = None
+_KERNEL: WarmKernel | None = None
 
 
 def _on_sigint(signum, frame) -> None:
@@ -225,16 +243,38 @@ def _on_sigint(signum, frame) -> None:
         raise KeyboardInterrupt
 
 
-def _init_worker(lang: str = "fr") -> None:
+def _init_worker(lang: str = "fr", warm: bool = False, kernel_max_mb: float | None = None) -> None:
     """Initialise a local worker process: Ctrl-C handling, and the imports and HTML exporter
     every task needs, made once here rather than inside the first task (whose timing
-    would otherwise include them)."""
-    global _IN_POOL_WORKER
+    would otherwise include them); with ``warm``, the worker keeps a warm kernel, stopped
+    when the worker ends."""
+    global _IN_POOL_WORKER, _WARM, _KERNEL_MAX_MB
     _IN_POOL_WORKER = True
+    _WARM, _KERNEL_MAX_MB = warm, kernel_max_mb
     signal.signal(signal.SIGINT, _on_sigint)
+    atexit.register(_stop_kernel)
     import papermill  # noqa: F401  (execute imports it lazily, for the guided app's kernel)
 
     _exporter(lang)
+
+
+def _warm_kernel(task: Task) -> WarmKernel:
+    """The worker's warm kernel for ``task`` (a new one when none runs, or for another kernel name)."""
+    global _KERNEL
+    name = task.kernel_name or DEFAULT_KERNEL
+    if _KERNEL is not None and _KERNEL.kernel_name != name:
+        _stop_kernel()
+    if _KERNEL is None:
+        _KERNEL = WarmKernel(kernel_name=name, max_mb=_KERNEL_MAX_MB,
+                             log_file=Path(task.out_dir) / "logs" / "kernels.log")
+    return _KERNEL
+
+
+def _stop_kernel() -> None:
+    global _KERNEL
+    kernel, _KERNEL = _KERNEL, None
+    if kernel is not None:
+        kernel.stop()
 
 
 @contextlib.contextmanager
@@ -309,8 +349,12 @@ def run_one(task: Task) -> TaskResult:
         _RUNNING = True
         try:
             with redirect:
-                nb, attempts = execute_notebook(task.source, task.notebook_path, task.parameters,
-                                                kernel_name=task.kernel_name, log_output=True, logger=logger)
+                if _WARM and _IN_POOL_WORKER:
+                    nb, attempts = _warm_kernel(task).execute(task.source, task.notebook_path, task.parameters,
+                                                              log_output=True, logger=logger)
+                else:
+                    nb, attempts = execute_notebook(task.source, task.notebook_path, task.parameters,
+                                                    kernel_name=task.kernel_name, log_output=True, logger=logger)
                 timings["execute"] = time.perf_counter() - started
                 timings["cells"] = sum(float(cell.get("metadata", {}).get("papermill", {}).get("duration") or 0)
                                        for cell in nb.cells)
@@ -322,15 +366,19 @@ def run_one(task: Task) -> TaskResult:
                     export_pdf(task.html_path, task.pdf_path, lang=task.lang)
                     timings["pdf"] = time.perf_counter() - before_pdf
         except KeyboardInterrupt:
+            _stop_kernel()  # no territory will run after this one
             logger.warning("interrupted (Ctrl-C): kernel shut down")
             return TaskResult(task.territory_id, "cancelled", time.perf_counter() - started,
                               notebook=_existing(task.notebook_path), attempts=attempts)
         except Exception as err:
             logger.exception("failed")
+            error = describe_error(err)
+            if type(err).__name__ == "DeadKernelError":
+                error = t("batch_warm.kernel_died", task.lang, detail=error)
             for stale in (task.html_path, task.pdf_path):
                 with contextlib.suppress(FileNotFoundError):
                     stale.unlink()
-            return TaskResult(task.territory_id, "failed", time.perf_counter() - started, error=describe_error(err),
+            return TaskResult(task.territory_id, "failed", time.perf_counter() - started, error=error,
                               notebook=_existing(task.notebook_path), attempts=attempts)
         finally:
             _RUNNING = False
@@ -506,10 +554,10 @@ ResultHandler = Callable[[Task, TaskResult], None]
 class _LocalRunner:
     """Runs tasks on a pool of spawned worker processes that live as long as the runner."""
 
-    def __init__(self, workers: int, lang: str) -> None:
+    def __init__(self, workers: int, lang: str, *, warm: bool = True, kernel_max_mb: float | None = None) -> None:
         self.lang = lang
         self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init_worker, initargs=(lang,))
+                                            initializer=_init_worker, initargs=(lang, warm, kernel_max_mb))
 
     def run(self, tasks: list[Task], on_result: ResultHandler) -> bool:
         """Run ``tasks``, calling ``on_result`` as each finishes; return True when interrupted (Ctrl-C)."""
@@ -601,7 +649,8 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
               scheduler: str | None = None, lang: str = "fr", progress: bool = True, kernel_name: str | None = None,
               notebook: str | os.PathLike | None = None,
               comparison_notebook: str | os.PathLike | None = None, pdf: bool = False,
-              on_progress: ProgressHandler | None = None) -> BatchResult:
+              on_progress: ProgressHandler | None = None, warm: bool = True,
+              kernel_max_mb: float | None = None) -> BatchResult:
     """Run the evaluation notebook of many territories, then the comparison; write the summary and index.
 
     Parameters
@@ -634,6 +683,13 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         Called with a :class:`Progress` before the first notebook runs and after each one
         finishes (in this process, from the thread that called ``run_batch``). An error
         it raises is logged and does not stop the batch.
+    warm
+        Each local worker keeps one kernel and runs its territories in it, each in a fresh
+        namespace (see the module's docstring); ``False``: a new kernel per territory.
+        A Dask cluster always starts a kernel per territory.
+    kernel_max_mb
+        Memory cap of a warm kernel in MiB, beyond which it is replaced after its
+        territory; default ``$COLLECTIVE_IMPACT_KERNEL_MAX_MB`` or 1024.
 
     Raises
     ------
@@ -728,7 +784,11 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         done += 1
         tell(result, is_comparison=task.territory_id == _COMPARISON_KEY)
 
-    runner = _DaskRunner(scheduler, lang) if scheduler else _LocalRunner(min(workers, max(len(tasks), 1)), lang)
+    if tasks and warm and not scheduler:
+        # what the warm kernels print outside any cell, for this batch only
+        write_bytes(out / "logs" / "kernels.log", b"", lang=lang)
+    runner = _DaskRunner(scheduler, lang) if scheduler else _LocalRunner(
+        min(workers, max(len(tasks), 1)), lang, warm=warm, kernel_max_mb=kernel_max_mb)
     try:
         interrupted = runner.run(tasks, on_result) if tasks else False
         # The comparison runs once, at the end, over the territories whose report is

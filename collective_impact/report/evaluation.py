@@ -286,6 +286,50 @@ class Evaluation:
 
         return point_texts(self.profile, framework=self.data.framework)
 
+    # --- follow-up: the action plan (plan d'action et suivi) ----------------------------
+    @cached_property
+    def actions(self) -> pd.DataFrame:
+        """The territory's actions decided up to the bundle's ``wave`` (all of them without answers)."""
+        actions = self.data.table("actions")
+        if self.data.wave is None:
+            return actions.reset_index(drop=True)
+        return actions[(actions["wave"] <= self.data.wave).fillna(True)].reset_index(drop=True)
+
+    @cached_property
+    def action_counts(self) -> dict[str, int]:
+        """:func:`~collective_impact.metrics.actions.action_status_counts` of :attr:`actions`, as a dict."""
+        from collective_impact.metrics.actions import STATUSES, action_status_counts
+
+        counts = action_status_counts(self.actions)
+        if counts.empty:
+            return {"n_actions": 0, **{f"n_{status}": 0 for status in STATUSES}}
+        return {column: int(value) for column, value in counts.iloc[0].items() if column != "territory_id"}
+
+    @cached_property
+    def overdue_actions(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.actions.overdue_actions` of :attr:`actions` at the bundle's ``as_of``."""
+        from collective_impact.metrics.actions import overdue_actions
+
+        return overdue_actions(self.actions, as_of=self.data.as_of)
+
+    @cached_property
+    def action_reviews(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.actions.latest_reviews`: each action's last note up to ``as_of``."""
+        from collective_impact.metrics.actions import latest_reviews
+
+        return latest_reviews(self.data.table("action_reviews"), as_of=self.data.as_of)
+
+    @cached_property
+    def action_follow_up(self) -> pd.DataFrame:
+        """:func:`~collective_impact.metrics.actions.action_follow_up` of :attr:`actions`, on the
+        consecutive changes (:attr:`changes`) up to the bundle's ``wave``."""
+        from collective_impact.metrics.actions import action_follow_up
+
+        waves = [w for w in self.data.waves if self.data.wave is not None and w <= self.data.wave]
+        changes = self.changes
+        changes = changes[(changes["wave_to"] <= (self.data.wave or 0)).fillna(False)]
+        return action_follow_up(self.actions, changes, as_of=self.data.as_of, waves={self.data.territory_id: waves})
+
 
 class ComparisonMetrics:
     """The metrics of the comparison of several territories, each computed on first use.

@@ -18,6 +18,16 @@ rendering, and it starts a browser of a few hundred megabytes per export. WeasyP
 Pango from the system (``apt-get install libpango-1.0-0 libpangoft2-1.0-0``), checked by
 :func:`check_pdf_engine` before any notebook runs.
 
+Where a PDF's time goes (WeasyPrint 70, a demo report of 21 pages, profiled): about half in
+drawing the SVG figures, most of it their text, which WeasyPrint lays out letter by letter
+(8,000 letters); a third in laying out the pages; the rest in CSS and writing the file.
+Figures with their text drawn as paths (matplotlib's ``svg.fonttype = "path"``) are worse:
+five times slower to print and four times heavier, and their words no longer searchable. What
+is done here: the CSS the page cannot use is left out of the HTML (see
+:func:`_without_unused_css`), which spares WeasyPrint parsing and matching 240 kB of
+JupyterLab's styles. ``benchmarks/report_size.py`` prints the seconds and the ratio to the
+HTML export.
+
 nbconvert and WeasyPrint are imported inside the functions that need them: the guided
 evaluation app imports this module through :mod:`~collective_impact.report.execute` in its
 Voila kernel, which should not load them until the evaluator asks for the report.
@@ -28,10 +38,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import functools
+import html
 import io
 import os
 import re
 import threading
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -194,13 +207,170 @@ def export_html(nb, html_path: str | os.PathLike, *, title: str, lang: str = "fr
         }
     }
     body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
-    write_bytes(html_path, body.encode("utf-8"), lang=lang)
+    write_bytes(html_path, _without_unused_css(body).encode("utf-8"), lang=lang)
     return Path(html_path)
 
 
 def _base64(text: str) -> str:
     """The template's ``base64`` filter: an SVG figure's text as the base64 of a ``data:`` address."""
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+# --------------------------------------------------------------------------------------
+# CSS the page does not use
+# --------------------------------------------------------------------------------------
+# nbconvert's lab template inlines JupyterLab's whole stylesheet (240 kB: thousands of rules
+# for the editor, widgets, menus, and a thousand custom properties, icons included), which a
+# static report almost never uses: a third of every report's weight, and CPU time in every
+# PDF for WeasyPrint to parse and match. Two things can be left out without changing how the
+# page looks, since it runs no script that could add a class: a rule every selector of which
+# names a class that no element of the page has (it matches nothing), and a custom property
+# (``--jp-…``) that no kept declaration reads through ``var()``, directly or through another.
+
+_STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL)
+_CLASS_ATTRIBUTE = re.compile(r"""\sclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_VAR = re.compile(r"var\(\s*(--[A-Za-z0-9_-]+)")
+#: At-rules holding rules, pruned inside; any other at-rule (@font-face, @keyframes, @page) is kept whole.
+_GROUPING_AT_RULES = {"media", "supports", "layer", "container"}
+
+
+@dataclass(frozen=True)
+class _Declaration:
+    """One declaration of a rule: its text, the custom property it sets (or ``""``) and those it reads."""
+
+    text: str
+    sets: str
+    reads: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A rule of a stylesheet, parsed once. A style rule has ``head`` (its selectors), ``needs`` (the
+    classes each selector needs) and ``declarations``; a grouping at-rule (@media…) has ``head`` and
+    ``inner``; any other rule only ``text``, kept as it is."""
+
+    head: str = ""
+    needs: tuple[frozenset[str], ...] | None = None
+    declarations: tuple[_Declaration, ...] = ()
+    inner: tuple[_Rule, ...] | None = None
+    text: str = ""
+
+
+def _needed_classes(selector: list) -> frozenset[str]:
+    """Classes a selector needs on some element: ``.a.b > .c`` needs a, b and c; a class inside a
+    pseudo-class function (``:not(.x)``, ``:is(.x, .y)``) is not needed, nor one in ``[class~=x]``."""
+    return frozenset(token.value for before, token in zip(selector, selector[1:], strict=False)
+                     if before.type == "literal" and before.value == "." and token.type == "ident")
+
+
+def _style_rule(rule) -> _Rule:
+    import tinycss2
+
+    selectors, current = [], []
+    for token in rule.prelude:
+        if token.type == "literal" and token.value == ",":
+            selectors.append(current)
+            current = []
+        elif token.type not in ("whitespace", "comment"):
+            current.append(token)
+    selectors.append(current)
+    declarations = []
+    for item in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True):
+        if item.type == "declaration":
+            text = item.serialize()
+            declarations.append(_Declaration(text, item.name if item.name.startswith("--") else "",
+                                             frozenset(_VAR.findall(text))))
+        elif item.type != "error":  # a nested rule: kept with its parent, read as a whole
+            text = item.serialize()
+            declarations.append(_Declaration(text, "", frozenset(_VAR.findall(text))))
+    return _Rule(head=tinycss2.serialize(rule.prelude).strip(),
+                 needs=tuple(_needed_classes(selector) for selector in selectors), declarations=tuple(declarations))
+
+
+def _rules(tokens) -> tuple[_Rule, ...]:
+    import tinycss2
+
+    parsed = []
+    for rule in tokens:
+        if rule.type == "qualified-rule":
+            parsed.append(_style_rule(rule))
+        elif rule.type == "at-rule" and rule.lower_at_keyword in _GROUPING_AT_RULES and rule.content is not None:
+            inner = tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True)
+            parsed.append(_Rule(head=f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}", inner=_rules(inner)))
+        elif rule.type != "error":
+            parsed.append(_Rule(text=rule.serialize()))
+    return tuple(parsed)
+
+
+@functools.lru_cache(maxsize=16)
+def _stylesheet(css: str) -> tuple[_Rule, ...]:
+    """The rules of ``css``, parsed once per process: the template's stylesheets are the same on every page."""
+    import tinycss2
+
+    return _rules(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+
+
+def _matching(rules: tuple[_Rule, ...], classes: set[str]) -> list[_Rule]:
+    """The rules that may match an element with ``classes`` (grouping rules keep only such rules inside)."""
+    kept = []
+    for rule in rules:
+        if rule.inner is not None:
+            inner = tuple(_matching(rule.inner, classes))
+            if inner:
+                kept.append(_Rule(head=rule.head, inner=inner))
+        elif rule.needs is None or any(needed <= classes for needed in rule.needs):
+            kept.append(rule)
+    return kept
+
+
+def _declarations(rules) -> list[_Declaration]:
+    return [d for rule in rules for d in (_declarations(rule.inner) if rule.inner is not None else rule.declarations)]
+
+
+def _read_properties(sheets: list[list[_Rule]]) -> set[str]:
+    """The custom properties the kept rules read, directly or through other custom properties."""
+    declarations = [d for rules in sheets for d in _declarations(rules)]
+    read = {name for d in declarations if not d.sets for name in d.reads}
+    read |= {name for rules in sheets for rule in rules if rule.text for name in _VAR.findall(rule.text)}
+    sets: dict[str, set[str]] = {}
+    for d in declarations:
+        if d.sets:
+            sets.setdefault(d.sets, set()).update(d.reads)
+    todo = list(read)
+    while todo:
+        for name in sets.get(todo.pop(), ()):
+            if name not in read:
+                read.add(name)
+                todo.append(name)
+    return read
+
+
+def _css_text(rules: list[_Rule] | tuple[_Rule, ...], read: set[str]) -> str:
+    out = []
+    for rule in rules:
+        if rule.inner is not None:
+            inner = _css_text(rule.inner, read)
+            if inner:
+                out.append(f"{rule.head}{{\n{inner}\n}}")
+        elif rule.text:
+            out.append(rule.text)
+        else:
+            body = "; ".join(d.text for d in rule.declarations if not d.sets or d.sets in read)
+            if body:
+                out.append(f"{rule.head} {{ {body} }}")
+    return "\n".join(out)
+
+
+def _without_unused_css(page: str) -> str:
+    """``page`` with the CSS it cannot use left out (see above); the rest in the same order."""
+    outside = _STYLE.sub("", page)
+    classes = {name for found in _CLASS_ATTRIBUTE.findall(outside) for name in html.unescape("".join(found)).split()}
+    blocks = list(_STYLE.finditer(page))
+    sheets = [_matching(_stylesheet(found.group(2)), classes) for found in blocks]
+    # a property may be set in one <style> and read in another: read across all of them
+    read = _read_properties(sheets) | set(_VAR.findall(outside))
+    texts = iter([_css_text(rules, read) for rules in sheets])
+    return _STYLE.sub(lambda found: f"{found.group(1)}\n{next(texts)}\n{found.group(3)}", page)
 
 
 # --------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def step_titles() -> list[str]:
     """The French titles of the seven evaluation steps, as a reader sees them."""
     return ["Le territoire et ses partenaires", "Agenda commun et théorie du changement", "Système de mesure partagé",
             "Activités qui se renforcent mutuellement", "Communication continue", "La structure pivot",
-            "Synthèse et prochaines étapes"]
+            "Synthèse et prochaines étapes", "Plan d'action et suivi"]
 
 
 @pytest.fixture(scope="session")

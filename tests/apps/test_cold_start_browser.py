@@ -21,12 +21,15 @@ from collective_impact.apps.access import evaluator_server
 from collective_impact.apps.server import app_url
 from collective_impact.demo import demo_tables
 from collective_impact.i18n import t
+from collective_impact.report import steps as evaluation_steps
 from collective_impact.store import Store
 from collective_impact.tokens import new_token
 
 pytestmark = pytest.mark.browser
 TERRITORY = "QPV-NORD"
-STEP_IDS = ["territoire", "agenda", "mesure", "activites", "communication", "pivot", "synthese"]
+#: The guided evaluation's pages: the numbered steps.
+STEP_IDS = [step for step in evaluation_steps.STEP_IDS if step not in evaluation_steps.UNNUMBERED]
+TOTAL = len(STEP_IDS)
 
 
 def steps_menu(page):
@@ -89,7 +92,7 @@ def test_first_page_after_the_start_is_the_home_app(signed_in, cold):
 
 
 @pytest.mark.parametrize(("app", "first"), [
-    ("evaluation", lambda page: page.get_by_text("Étape 1 sur 7", exact=True)),
+    ("evaluation", lambda page: page.get_by_text(f"Étape 1 sur {TOTAL}", exact=True)),
     ("questionnaire", lambda page: page.get_by_role("button", name="Commencer")),
     ("saisie", lambda page: page.get_by_role("heading", name=t("forms.s.title", "fr"))),
     ("tableau_de_bord", lambda page: page.get_by_role("heading", name=t("guided.d.title", "fr"))),
@@ -109,7 +112,7 @@ def test_guided_steps_show_only_the_step_named(signed_in, cold):
     page.set_default_timeout(180_000)
     try:
         page.goto(app_url(cold.url, "evaluation", territoire=TERRITORY))
-        page.get_by_text("Étape 1 sur 7", exact=True).wait_for()
+        page.get_by_text(f"Étape 1 sur {TOTAL}", exact=True).wait_for()
         titles = [text.replace("\xa0", " ").split(". ", 1)[1]
                   for text in steps_menu(page).locator("option").all_text_contents()]
         page.get_by_role("heading", name=f"1. {titles[0]}").wait_for()
@@ -122,7 +125,7 @@ def test_guided_steps_show_only_the_step_named(signed_in, cold):
                 page.get_by_role("button", name="Suivant").click()
             else:
                 page.get_by_role("button", name="Précédent").last.click()
-            page.get_by_text(f"Étape {number} sur 7", exact=True).wait_for()
+            page.get_by_text(f"Étape {number} sur {TOTAL}", exact=True).wait_for()
             # the new step's placeholder or page, or for an instant nothing while the browser
             # draws it: never the previous step's
             assert set(shown_steps(page)) <= {STEP_IDS[number - 1]}, (kind, number)

@@ -42,7 +42,7 @@ def home_server(tmp_path_factory):
 
 
 def planted_workbook(path, fixed: bool):
-    """The demo workbook (four territories); unless ``fixed``, QPV-NORD's answers by P02 say "P011"."""
+    """The demo workbook (five territories); unless ``fixed``, QPV-NORD's answers by P02 say "P011"."""
     write_demo_workbook(path)
     book = openpyxl.load_workbook(path)
     sheet = book["Réponses"]
@@ -117,14 +117,14 @@ def test_home_upload_import_run_and_take_the_reports_away(browser, home_server, 
         page.get_by_role("button", name="Importer").click()
         page.get_by_text("Import terminé.").wait_for()
         table.locator('tr[data-territory="QPV-GARE"]').wait_for()
-        assert table.locator("tr[data-territory]").count() == 4
-        assert sorted(home_server.store.territories()) == ["QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL"]
+        assert table.locator("tr[data-territory]").count() == 5
+        assert sorted(home_server.store.territories()) == ["QPV-CANAL", "QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL"]
 
         # a batch of two territories, followed on the page
         run = page.locator(".ci-run")
         # the panel offers the imported territories once the page has refreshed after the import
         run.get_by_text("(QPV-GARE)").wait_for()
-        assert run.get_by_role("checkbox").count() == 5  # four territories and the PDF choice
+        assert run.get_by_role("checkbox").count() == 6  # five territories and the PDF choice
         for checkbox in run.get_by_role("checkbox").all():
             label = checkbox.locator("xpath=..").inner_text()
             if "PDF" not in label and not any(f"({tid})" in label for tid in KEPT):

@@ -359,3 +359,58 @@ def test_blank_required_id_is_refused_not_mistaken_for_another():
     responses = responses_frame([("T1", 1, "R1", NA, "agenda_1", 3), (NA, 1, "R2", NA, "agenda_2", 3)])
     with pytest.raises(ValueError, match="territory_id"):
         item_scores(responses)
+
+
+# --------------------------------------------------------------------------------------
+# the fast paths of the scoring (whole-number answers counted value by value, periodic items)
+# --------------------------------------------------------------------------------------
+
+
+def test_an_exact_tie_at_the_rwg_threshold_is_not_below_it():
+    # 15 answers: six 2, six 3, three 4 (in this order). Σx = 42, Σx² = 126,
+    # s² = (15·126 − 42²) / (15·14) = 126 / 210 = 0.6 exactly, r_wg = 1 − 0.6 / 2 = 0.70:
+    # not below the 0.70 threshold. Summing squared deviations from the rounded mean 2.8
+    # row by row in this order gives 0.6999999999999998, which would count it as disagreement.
+    values = [2, 3, 4, 4, 2, 2, 2, 4, 2, 2, 3, 3, 3, 3, 3]
+    responses = responses_frame([("T1", 1, f"R{i:02d}", NA, "agenda_1", v) for i, v in enumerate(values)])
+    item = item_scores(responses).iloc[0]
+    assert item["rwg"] == pytest.approx(0.7, abs=1e-15) and item["rwg"] >= 0.7
+    assert item["sd"] == pytest.approx(math.sqrt(0.6), rel=1e-15)
+    assert item["mean"] == 42 / 15
+    agenda = condition_scores(responses).set_index("condition").loc["agenda"]
+    assert agenda["n_items_disagree"] == 0
+
+
+def test_half_point_scores_take_the_row_by_row_path_with_the_same_statistics():
+    from collective_impact.metrics.assessment import _item_stats
+
+    # two groups × two items; scores in half points (not whole numbers)
+    group = np.array([0, 0, 0, 1, 1, 0, 0])
+    item = np.array([0, 0, 0, 0, 0, 1, 1])
+    score = np.array([1.5, 2.5, np.nan, 4.0, 4.5, 3.0, 3.0])
+    stats = _item_stats(group, 2, item, 2, score, 2.0)
+    frame = pd.DataFrame({"cell": group * 2 + item, "x": score})
+    direct = frame.groupby("cell")["x"].agg(["mean", "var", "count", "size"]).reindex(range(4))
+    np.testing.assert_allclose(stats.mean, direct["mean"], rtol=1e-15)
+    np.testing.assert_allclose(stats.var, direct["var"], rtol=1e-15)
+    np.testing.assert_array_equal(stats.n_answers, direct["count"].fillna(0))
+    np.testing.assert_array_equal(stats.n_rows, direct["size"].fillna(0))
+    # cell 3 (group 1, item 1) has no row; group 0 item 1 agrees perfectly
+    assert stats.rwg[1] == 1.0 and np.isnan(stats.rwg[3])
+
+
+@pytest.mark.parametrize("values", [
+    ["a", "b", "c"] * 6,  # a perfect period
+    ["a", "b", "c", "a", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c"],  # a skipped item shifts the rest
+    ["a", "b", None, "a", "b", "a", "b", "z", "a", "b", "a", "b", "a", "b", "a", "b"],  # blank, late newcomer
+    ["b", "a"] * 3 + ["a", "b"] * 5,  # the pattern changes phase
+    list("abcdefgh"),  # no period: hashed as usual
+])
+def test_item_codes_of_repeating_questionnaires_equal_pandas_factorize(values):
+    from collective_impact.metrics.assessment import _factorize
+
+    array = np.array(values, dtype=object)
+    codes, uniques = _factorize(array, periodic=True)
+    expected_codes, expected_uniques = pd.factorize(array)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert list(uniques) == list(expected_uniques)

@@ -46,8 +46,8 @@ DEMO_TERRITORIES = ("QPV-NORD", "QPV-GARE", "QPV-HAUTS", "RURAL-VAL")
 # indicator_series is titled with the indicator (tests/plots/test_measurement.py)
 TITLES = {
     "partner_kinds": ("Les partenaires par type de structure", "Partners by kind of organisation"),
-    "results_chain": ("La théorie du changement : des activités à l'impact",
-                      "The theory of change: from activities to impact"),
+    "results_chain": ("La théorie du changement : des réalisations à l'impact",
+                      "The theory of change: from outputs to impact"),
     "indicator_progress": ("Les indicateurs partagés : progression vers la cible",
                            "Shared indicators: progress toward target"),
     "coverage_heatmap": ("Qui agit sur quel résultat ?", "Who works toward which outcome?"),

@@ -95,3 +95,45 @@ def test_export_html_in_english(tmp_path):
 
 # --------------------------------------------------------------------------------------
 # the report command's checks (no kernel)
+
+
+# --------------------------------------------------------------------------------------
+# CSS the page does not use
+# --------------------------------------------------------------------------------------
+
+
+def test_the_css_keeps_what_the_page_can_use_and_leaves_out_the_rest():
+    from collective_impact.report.export import _without_unused_css
+
+    css = """
+:root { --used: red; --chained: var(--used); --unused: url(data:image/svg+xml;base64,AAAA); }
+.here { color: var(--chained); }
+.absent { color: blue; }
+.absent, p.here.too { margin: 1px; }
+.here .absent-child { padding: 2px; }
+li:not(.absent) { list-style: none; }
+@media print { .absent { color: green; } .here { border: 0; } }
+@media screen { .absent-too { color: green; } }
+@font-face { font-family: X; src: local(X); }
+b.quoted { color: black; }
+i.bare { color: black; }
+"""
+    page = (f'<html><head><style>{css}</style></head><body><p class="here too">x</p><ul><li>y</li></ul>'
+            "<b class='quoted'>z</b><i CLASS=bare>w</i></body></html>")
+    kept = re.search(r"<style>(.*)</style>", _without_unused_css(page), flags=re.DOTALL).group(1)
+    for used in ("--used: red", "--chained: var(--used)", ".here { color: var(--chained)", "p.here.too",
+                 "li:not(.absent)", ".here { border: 0", "@font-face", "b.quoted", "i.bare"):
+        assert used in kept, used
+    for unused in ("--unused", "color: blue", ".absent-child", "@media screen", ".absent { color: green"):
+        assert unused not in kept, unused
+    # the body is untouched
+    assert _without_unused_css(page).endswith('<body><p class="here too">x</p><ul><li>y</li></ul>'
+                                              "<b class='quoted'>z</b><i CLASS=bare>w</i></body></html>")
+
+
+def test_the_exported_page_carries_no_unused_jupyterlab_css(tmp_path):
+    page = export_html(_synthetic_notebook(), tmp_path / "r.html", title="T", lang="fr").read_text(encoding="utf-8")
+    styles = "".join(re.findall(r"<style[^>]*>(.*?)</style>", page, flags=re.DOTALL))
+    assert len(styles) < 60_000  # JupyterLab's own stylesheet alone is 240 kB
+    assert ".jp-RenderedHTMLCommon" in styles and "--jp-content-font-color1" in styles  # what the page uses stays
+    assert ".jp-Dialog" not in styles and "--jp-icon-caret-down" not in styles  # editor chrome and icons go

@@ -120,8 +120,8 @@ def test_demo_weak_backbone_territory_names_its_weak_function(demo):
 def test_band_threshold_and_score_are_written_with_the_reader_decimals():
     # item means 3.0 and (9 × 3 + 2) / 10 = 2.9: condition (3.0 + 2.9) / 2 = 2.95, 10 respondents.
     tables = small(answers={"agenda_1": [3, 3, 3], "agenda_2": [3] * 9 + [2]})
-    assert texts(tables, "band_vigilance") == ["Score moyen de 2,95 sur 5 (10 répondants), sous 3."]
-    assert texts(tables, "band_vigilance", "en") == ["Mean score of 2.95 out of 5 (10 respondents), below 3."]
+    assert texts(tables, "band_vigilance") == ["Score moyen de 2,95 sur 5 (répondants : 10), sous 3."]
+    assert texts(tables, "band_vigilance", "en") == ["Mean score of 2.95 out of 5 (respondents: 10), below 3."]
 
 
 def test_disagreement_names_the_items_with_their_agreement_lowest_first():
@@ -157,9 +157,9 @@ def test_percentages_follow_the_language():
     # 1 respondent of 4 partners: 25 %
     tables = small(answers={"agenda_1": [4]})
     assert texts(tables, "response_rate_low") == [
-        "Taux de réponse de 25\u202f% (1 répondants pour 4 partenaires), sous 50\u202f% : "
+        "Taux de réponse de 25\u202f% (répondants : 1 ; partenaires : 4), sous 50\u202f% : "
         "les résultats peuvent ne pas refléter l'ensemble du partenariat."]
-    assert "25% (1 respondents for 4 partners), below 50%" in texts(tables, "response_rate_low", "en")[0]
+    assert "25% (respondents: 1; partners: 4), below 50%" in texts(tables, "response_rate_low", "en")[0]
 
 
 def test_evidence_sums_up_the_facts_of_each_condition():

@@ -23,12 +23,12 @@ DEMO_IDS = ("QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL")
 EDGE_IDS = ("UN-PARTENAIRE", "SANS-REUNION", "SANS-MESURE", "SANS-RELATION", "SANS-REPONSE", "VIDE")
 TITLES_FR = ("L'essentiel", "Le territoire et ses partenaires", "Agenda commun et théorie du changement",
              "Système de mesure partagé", "Activités qui se renforcent mutuellement", "Communication continue",
-             "La structure pivot", "Synthèse et prochaines étapes", "Glossaire")
+             "La structure pivot", "Synthèse et prochaines étapes", "Plan d'action et suivi", "Glossaire")
 #: Steps that are pages of their own, without "key points".
 PAGES_WITHOUT_CONCLUSIONS = ("essentiel", "glossaire")
 TITLES_EN = ("The essentials", "The territory and its partners", "Common agenda and theory of change", "Shared measurement system",
              "Mutually reinforcing activities", "Continuous communication", "The backbone organisation",
-             "Synthesis and next steps", "Glossary")
+             "Synthesis and next steps", "Action plan and follow-up", "Glossary")
 
 
 def _all_markdown(step) -> list[str]:
@@ -49,8 +49,8 @@ def test_every_step_builds_for_every_demo_territory(demo_store, territory_id, dr
     territory = open_territory(demo_store, territory_id)
     steps = build_steps(territory)
     assert tuple(steps) == STEP_IDS
-    # the essentials page and the glossary have no number: the steps keep theirs, 1 to 7
-    assert [s.number for s in steps.values()] == [0, 1, 2, 3, 4, 5, 6, 7, 0]
+    # the essentials page and the glossary have no number: the steps keep theirs, 1 to 8
+    assert [s.number for s in steps.values()] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 0]
     assert [s.title for s in steps.values()] == list(TITLES_FR)
     for step in steps.values():
         assert step.intro.startswith(f"## {step.number}. {step.title}\n" if step.number else f"## {step.title}\n")
@@ -58,7 +58,7 @@ def test_every_step_builds_for_every_demo_territory(demo_store, territory_id, dr
         assert step.conclusions.startswith("#### Ce qu'il faut retenir") or step.id in PAGES_WITHOUT_CONCLUSIONS
         assert step.blocks
     assert [s.condition for s in steps.values()] == [None, None, "agenda", "mesure", "activites", "communication",
-                                                      "pivot", None, None]
+                                                      "pivot", None, None, None]
     assert draw_figures(steps) >= 10
 
 

@@ -15,7 +15,8 @@ figures and the conclusions exist once:
 5. ``communication`` — meetings, attendance and the partner network;
 6. ``pivot`` — the backbone and its six functions;
 7. ``synthese`` — the five conditions together, change between waves, the evaluator's
-   appraisal beside the computed band, strengths, points of vigilance, next steps.
+   appraisal beside the computed band, strengths, points of vigilance, next steps;
+8. ``suivi`` — the action plan and its follow-up at the next wave (:mod:`.follow_up`).
 
 Each step is one module of this package (:mod:`.territory`, :mod:`.agenda`, :mod:`.measure`,
 :mod:`.activities`, :mod:`.communication`, :mod:`.backbone`, :mod:`.synthesis`) whose
@@ -56,8 +57,13 @@ or the other, depending on the data (a sentence replaces a figure that would be 
   then the trajectory (:mod:`.trajectory`): ``trajectory_summary``, ``trajectory``,
   ``trajectory_table``, ``first_last`` (three waves or more), ``agreement`` ``| no_trajectory``
   (one wave: it replaces ``no_change``), then ``strengths``, ``vigilance``, ``next_steps``;
+<<<<<<< HEAD
+- ``suivi``: ``actions``, ``overdue``, ``follow_up`` ``| no_actions``, ``judgments_over_waves | no_judgments``;
+- comparison: ``territory_heatmap | no_scores``, ``status_counts | no_indicators``, ``ranking``.
+=======
 - comparison: ``territory_heatmap | no_scores``, ``trajectories`` and ``first_last_changes``
   ``| no_trajectories``, ``status_counts | no_indicators``, ``ranking``.
+>>>>>>> main
 
 ``items_heading`` and ``item_scores`` appear only when the condition has answers at the wave;
 each condition step ends with ``comments`` (the partners' comments, without their names) when
@@ -81,6 +87,7 @@ from collective_impact.report.steps import (
     communication,
     comparison,
     essentials,
+    follow_up,
     glossary,
     measure,
     synthesis,
@@ -99,7 +106,7 @@ __all__ = ["COMPARISON_SECTION_IDS", "STEP_IDS", "SYNTHESIS_STEP", "UNNUMBERED",
 
 #: The steps of a territory's evaluation, in order.
 STEP_IDS: tuple[str, ...] = ("essentiel", "territoire", "agenda", "mesure", "activites", "communication", "pivot",
-                             "synthese", "glossaire")
+                             "synthese", "suivi", "glossaire")
 #: Pages of the report without a number, around the numbered steps of the evaluation: the essentials before
 #: them, the glossary after them (so that "step 4" stays the shared measurement wherever it is said).
 UNNUMBERED: tuple[str, ...] = ("essentiel", "glossaire")
@@ -111,6 +118,7 @@ COMPARISON_SECTION_IDS: tuple[str, ...] = ("conditions", "trajectoires", "indica
 _BUILDERS: dict[str, Callable] = {
     "territoire": territory.build, "agenda": agenda.build, "mesure": measure.build, "activites": activities.build,
     "communication": communication.build, "pivot": backbone.build, "synthese": synthesis.build,
+    "suivi": follow_up.build,
     "essentiel": essentials.build, "glossaire": glossary.build,
 }
 

@@ -47,7 +47,7 @@ def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:
             "steering": count(summary.get("n_steering_recent", 0), "steering", lang)})
         interval = summary.get("median_steering_interval_days")
         if not is_missing(interval):
-            line += " " + say("steps.communication.interval", lang, days=format_number(interval, lang, decimals=0))
+            line += " " + say("steps.communication.interval", lang, days=format_number(interval, lang, decimals=1, trim=True))
         last = summary.get("last_steering_date")
         if not is_missing(last):
             line += " " + say("steps.communication.last_steering", lang, date=format_date(last, lang))

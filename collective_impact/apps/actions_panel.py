@@ -1,0 +1,470 @@
+"""Actions from the guided evaluation: a point of vigilance or a recommendation becomes an action, then is followed.
+
+On the synthesis page of the guided evaluation, :class:`ActionsPanel` lists the points of
+vigilance and the recommendations of the synthesis, each with a "Créer une action" button
+opening :class:`ActionForm` prefilled (its origin is the point's text, its condition the
+point's condition). On the page "Plan d'action et suivi", :class:`ActionList` lists the
+territory's actions: each one's status can be changed and a dated review note added
+(:class:`ActionReview`). Every write goes through the audited store after the checks and
+French messages of a file import (:mod:`collective_impact.apps.submit`); the step
+"Plan d'action et suivi" shown on that page is drawn again after each change.
+
+Nothing here computes a metric or words a finding: the points come from the synthesis
+(its ``findings`` and ``recommendations`` frames, read by their stable columns ``kind``,
+``condition``, ``label`` and ``text``), the step from :mod:`collective_impact.report.steps`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+
+import ipywidgets as widgets
+import pandas as pd
+
+from collective_impact.apps.submit import typed_frame, update_record, validate_rows
+from collective_impact.apps.widgets import Field, RowForm, banner, html_box, show_problems
+from collective_impact.errors import CollectiveImpactError, InputError, Problem
+from collective_impact.i18n import t
+from collective_impact.i18n.format import clean_text, escape_html, format_short_date, is_missing
+from collective_impact.metrics.actions import STATUSES
+from collective_impact.report.blocks import Step, render_step
+from collective_impact.report.bundle import TerritoryData
+from collective_impact.report.steps import build_step
+from collective_impact.report.steps.follow_up import condition_label, with_actions
+from collective_impact.schema import CODES, TABLES
+from collective_impact.store import Store
+
+__all__ = ["ActionForm", "ActionList", "ActionReview", "ActionsPanel", "action_points", "next_action_id",
+           "record_review"]
+
+#: The step of the report that shows the action plan.
+FOLLOW_UP_STEP = "suivi"
+_ID = re.compile(r"AC(\d+)")
+_WIDE = {"width": "100%", "max_width": "36rem"}
+
+
+def next_action_id(existing: Iterable[object]) -> str:
+    """A new action id: ``AC`` and the number after the highest ``ACnn`` already used (two digits at least)."""
+    numbers = [int(m.group(1)) for v in existing if isinstance(v, str) and (m := _ID.fullmatch(v))]
+    return f"AC{max(numbers, default=0) + 1:02d}"
+
+
+def action_points(data: TerritoryData) -> pd.DataFrame:
+    """The points of the synthesis an action can come from: points of vigilance, then recommendations.
+
+    Returns
+    -------
+    DataFrame
+        ``kind`` (``vigilance`` or ``recommendation``), ``condition`` (NaN for the whole
+        initiative), ``label`` (the condition's label, or the whole initiative's) and ``text``.
+    """
+    profile = data.metrics.profile
+    vigilance = profile.findings[profile.findings["kind"] == "vigilance"].assign(kind="vigilance")
+    steps = profile.recommendations.assign(kind="recommendation")
+    columns = ["kind", "condition", "label", "text"]
+    return pd.concat([vigilance[columns], steps[columns]], ignore_index=True)
+
+
+def record_review(store: Store, review: Mapping[str, object], *, status: str | None = None, lang: str = "fr",
+                  today: date | None = None, who: str | None = None) -> None:
+    """Add a dated review note to an action and, with ``status``, change the action's status: in one transaction.
+
+    The note is checked as a row of the ``action_reviews`` sheet would be (same rules, same
+    messages; values to confirm are accepted); a note of the same action already recorded
+    on that date is refused. Both changes are in the audit trail.
+
+    Raises
+    ------
+    InputError
+        With the problems (the date's when it is taken); nothing is written.
+    StoreError
+        When the store refuses the write (the action gone meanwhile); nothing is written.
+    """
+    problems = [p for p in validate_rows(store, "action_reviews", [review], lang=lang, today=today)
+                if not p.is_warning]
+    where = {"territory_id": review["territory_id"], "action_id": review["action_id"]}
+    stored = store.load(["actions", "action_reviews"], territories=[str(review["territory_id"])])
+    notes = stored["action_reviews"]
+    if not problems and isinstance(review.get("date"), date) and (
+            (notes["action_id"] == review["action_id"]) & (notes["date"] == pd.Timestamp(review["date"]))).any():
+        problems = [Problem("formulaire", t("workbook.table.action_reviews", lang), None, "date", None,
+                            t("follow_up.panel.date_taken", lang, date=format_short_date(review["date"], lang)))]
+    if problems:
+        raise InputError(problems, message=t("forms.fix_fields", lang))
+    parts = [("action_reviews", typed_frame("action_reviews", [review]), {**where, "date": review["date"]})]
+    if status is not None:
+        action = stored["actions"][stored["actions"]["action_id"] == review["action_id"]].assign(status=status)
+        parts.append(("actions", action, where))
+    store.replace_many(parts, who=who)
+
+
+def _options(blank: str, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(blank, ""), *pairs]
+
+
+def _day_of(value: object) -> date | None:
+    return None if is_missing(value) else pd.Timestamp(value).date()
+
+
+def _typed_row(row: Mapping[str, object]) -> dict[str, object]:
+    """A stored row as a form types it (dates as ``date``, blanks as ``None``), for :func:`update_record`."""
+    out: dict[str, object] = {}
+    for column in TABLES["actions"].columns:
+        value = row.get(column.id)
+        if is_missing(value):
+            out[column.id] = None
+        elif column.kind == "date":
+            out[column.id] = _day_of(value)
+        elif column.kind == "int":
+            out[column.id] = int(value)
+        else:
+            out[column.id] = value
+    return out
+
+
+class ActionForm(RowForm):
+    """A new action of one territory, decided after the evaluated wave.
+
+    Fields: title, condition aimed at, partner carrying it (by name), outcome or indicator
+    aimed at (optional), start (optional), deadline, status, and the point it comes from.
+    Saving checks the row with the rules and messages of a file import, then adds it to the
+    store (audited); each problem is shown beside its field.
+
+    Parameters
+    ----------
+    store
+        The evaluation store.
+    data
+        The territory as opened (its wave is the action's ``wave``; its partners, outcomes
+        and indicators are offered).
+    lang, today
+        Language; the day of entry (default: today).
+    on_saved
+        Called with the stored row after each save.
+    """
+
+    def __init__(self, store: Store, data: TerritoryData, *, lang: str = "fr", today: date | None = None,
+                 on_saved: Callable[[dict], None] | None = None) -> None:
+        self.store = store
+        self.data = data
+        self.lang = lang
+        self.today = today
+        self.on_saved = on_saved
+        fw = data.framework
+        none = t("follow_up.panel.none", lang)
+        choose = t("follow_up.panel.choose", lang)
+
+        def names(table: str, key: str, column: str) -> list[tuple[str, str]]:
+            frame = data.table(table)
+            return sorted(((str(v), str(k)) for k, v in zip(frame[key], frame[column], strict=True)),
+                          key=lambda pair: pair[0].casefold())
+
+        wide = widgets.Layout(**_WIDE)
+        self.title = widgets.Text(layout=wide)
+        self.condition = widgets.Dropdown(options=_options(choose, ((c.label(lang), c.id) for c in fw.conditions)),
+                                          value="", layout=widgets.Layout(**_WIDE))
+        self.partner = widgets.Dropdown(options=_options(choose, names("partners", "partner_id", "name")), value="",
+                                        layout=widgets.Layout(**_WIDE))
+        self.outcome = widgets.Dropdown(options=_options(none, names("outcomes", "outcome_id", "label")), value="",
+                                        layout=widgets.Layout(**_WIDE))
+        self.indicator = widgets.Dropdown(options=_options(none, names("indicators", "indicator_id", "label")),
+                                          value="", layout=widgets.Layout(**_WIDE))
+        self.start = widgets.DatePicker(value=None, layout=widgets.Layout(width="12rem"))
+        self.due = widgets.DatePicker(value=None, layout=widgets.Layout(width="12rem"))
+        statuses = [(code.label(lang), code.id) for code in CODES["action_status"]]
+        self.status_choice = widgets.Dropdown(options=statuses, value=STATUSES[0], layout=widgets.Layout(width="14rem"))
+        self.origin = widgets.Textarea(rows=3, layout=widgets.Layout(**_WIDE))
+        self.fields = {
+            "title": Field(t("follow_up.panel.title", lang), self.title, help=t("follow_up.panel.title_help", lang)),
+            "condition": Field(t("follow_up.col.condition", lang), self.condition),
+            "partner_id": Field(t("follow_up.col.partner", lang), self.partner,
+                                help=t("follow_up.panel.partner_help", lang)),
+            "outcome_id": Field(t("follow_up.panel.outcome", lang), self.outcome),
+            "indicator_id": Field(t("follow_up.panel.indicator", lang), self.indicator),
+            "start_date": Field(t("follow_up.col.start", lang), self.start),
+            "due_date": Field(t("follow_up.col.due", lang), self.due),
+            "status": Field(t("follow_up.col.status", lang), self.status_choice),
+            "origin": Field(t("follow_up.panel.origin", lang), self.origin, help=t("follow_up.panel.origin_help", lang)),
+        }
+        super().__init__(t("follow_up.panel.save", lang), t("follow_up.panel.saving", lang), align_self="flex-start")
+        self.clear_on_edit(*self.fields)
+        self.cancel_button = widgets.Button(description=t("follow_up.panel.cancel", lang), icon="times",
+                                            layout=widgets.Layout(width="auto"))
+        self.cancel_button.on_click(lambda _: self.close())
+        self.header = html_box()
+        self.form = widgets.VBox([self.header, *(f.box for f in self.fields.values()),
+                                  widgets.HBox([self.save_button, self.cancel_button])],
+                                 layout=widgets.Layout(width="100%", display="none"))
+        self.form.add_class("ci-judgment")
+        self.form.add_class("ci-action-form")
+        self.box = widgets.VBox([self.form, self.status], layout=widgets.Layout(width="100%"))
+
+    # ------------------------------------------------------------ opening
+    def open(self, *, origin: str = "", condition: object = None) -> None:
+        """Show the form, empty but for ``origin`` (the point's text) and ``condition`` (its condition, if any)."""
+        self.clear_errors()
+        self.title.value = ""
+        self.origin.value = origin
+        ids = {c.id for c in self.data.framework.conditions}
+        self.condition.value = condition if isinstance(condition, str) and condition in ids else ""
+        self.partner.value = self.outcome.value = self.indicator.value = ""
+        self.start.value, self.due.value = None, None
+        self.status_choice.value = STATUSES[0]
+        self.header.value = (f"<h4>{escape_html(t('follow_up.panel.form_title', self.lang, wave=self.data.wave))}</h4>"
+                             f"<p>{escape_html(t('follow_up.panel.form_help', self.lang))}</p>")
+        self.form.layout.display = None
+        self.title.focus()  # brings the form into view
+
+    def close(self) -> None:
+        self.form.layout.display = "none"
+        self.clear_errors()
+
+    @property
+    def is_open(self) -> bool:
+        return self.form.layout.display != "none"
+
+    # ------------------------------------------------------------ saving
+    def row(self) -> dict[str, object]:
+        """The ``actions`` row the form would store (a new id, the evaluated wave)."""
+        stored = self.store.load(["actions"], territories=[self.data.territory_id])["actions"]
+        return {
+            "territory_id": self.data.territory_id, "action_id": next_action_id(stored["action_id"]),
+            "title": clean_text(self.title.value), "condition": self.condition.value or None,
+            "outcome_id": self.outcome.value or None, "indicator_id": self.indicator.value or None,
+            "partner_id": self.partner.value or None, "wave": self.data.wave,
+            "origin": clean_text(self.origin.value, multiline=True) or None, "start_date": self.start.value,
+            "due_date": self.due.value, "status": self.status_choice.value,
+        }
+
+    def _save(self) -> bool:
+        self.clear_errors()
+        row = self.row()
+        if not self.store_row("actions", row, framework=self.data.framework, today=self.today):
+            return False
+        self.form.layout.display = "none"
+        self.status.value = banner(t("follow_up.panel.saved", self.lang, title=row["title"]), "ok")
+        if self.on_saved is not None:
+            self.on_saved(row)
+        return True
+
+
+class ActionReview(RowForm):
+    """One action of the list: what it is, its status (to change) and a dated review note (to add).
+
+    Saving adds the note (``action_reviews``, with the new status when it changed) and changes
+    the action's status in one transaction (:func:`record_review`); a status changed without
+    a note goes through :func:`~collective_impact.apps.submit.update_record`. Both are audited;
+    a note already recorded on that date for the action is refused, nothing written.
+
+    Parameters
+    ----------
+    store, data
+        The store and the territory as opened.
+    action
+        The stored row of the action.
+    lang, today
+        Language; the day of entry, the note's date by default (default: today).
+    on_saved
+        Called after each save.
+    """
+
+    def __init__(self, store: Store, data: TerritoryData, action: Mapping[str, object], *, lang: str = "fr",
+                 today: date | None = None, on_saved: Callable[[], None] | None = None) -> None:
+        self.store = store
+        self.data = data
+        self.lang = lang
+        self.today = today
+        self.on_saved = on_saved
+        self.action = dict(action)
+        statuses = [(code.label(lang), code.id) for code in CODES["action_status"]]
+        self.status_choice = widgets.Dropdown(options=statuses, value=self.action["status"],
+                                              layout=widgets.Layout(width="14rem"))
+        self.note = widgets.Textarea(rows=2, layout=widgets.Layout(**_WIDE))
+        self.date = widgets.DatePicker(value=today or date.today(), layout=widgets.Layout(width="12rem"))
+        self.fields = {
+            "status": Field(t("follow_up.col.status", lang), self.status_choice),
+            "note": Field(t("follow_up.panel.note", lang), self.note, help=t("follow_up.panel.note_help", lang)),
+            "date": Field(t("follow_up.panel.note_date", lang), self.date),
+        }
+        super().__init__(t("follow_up.panel.review_save", lang), t("follow_up.panel.saving", lang),
+                         align_self="flex-start")
+        self.clear_on_edit(*self.fields)
+        self.summary = html_box()
+        self.box = widgets.VBox([self.summary, *(f.box for f in self.fields.values()), self.save_button, self.status],
+                                layout=widgets.Layout(width="100%"))
+        self.box.add_class("ci-item")
+        self.box.add_class("ci-action")
+        self._summarise()
+
+    @property
+    def action_id(self) -> str:
+        return str(self.action["action_id"])
+
+    def _summarise(self) -> None:
+        lang, action = self.lang, self.action
+        partners = self.data.table("partners")
+        partner = dict(zip(partners["partner_id"], partners["name"], strict=True)).get(action["partner_id"],
+                                                                                       action["partner_id"])
+        status = {code.id: code.label(lang) for code in CODES["action_status"]}.get(action["status"], action["status"])
+        detail = t("follow_up.panel.summary", lang, condition=condition_label(self.data, action["condition"]),
+                   partner=partner, due=format_short_date(action["due_date"], lang), status=status)
+        self.summary.value = (f"<div><strong>{escape_html(action['title'])}</strong></div>"
+                              f'<div class="ci-help">{escape_html(detail)}</div>')
+
+    def _save(self) -> bool:
+        lang = self.lang
+        self.clear_errors()
+        status = self.status_choice.value
+        note = clean_text(self.note.value, multiline=True)
+        changed = status != self.action["status"]
+        if not changed and not note:
+            self.status.value = banner(t("follow_up.panel.nothing", lang), "info")
+            return False
+        key = {"territory_id": self.data.territory_id, "action_id": self.action_id}
+        review = {**key, "date": self.date.value, "note": note, "status": status if changed else None}
+        try:
+            if note:
+                record_review(self.store, review, status=status if changed else None, lang=lang, today=self.today)
+            else:
+                update_record(self.store, "actions", key, {**_typed_row(self.action), "status": status},
+                              framework=self.data.framework, lang=lang, today=self.today, accept_warnings=True)
+        except InputError as err:
+            show_problems(err.problems, "action_reviews" if note else "actions", self.fields, self.status, lang)
+            return False
+        except CollectiveImpactError as err:
+            self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
+            return False
+        if changed:
+            self.action["status"] = status
+            self._summarise()
+        self.note.value = ""
+        key_text = "follow_up.panel.review_saved" if note else "follow_up.panel.status_saved"
+        self.status.value = banner(t(key_text, lang, title=self.action["title"],
+                                     status=self.status_choice.label), "ok")
+        if self.on_saved is not None:
+            self.on_saved()
+        return True
+
+
+class ActionList:
+    """The territory's actions (by status, then deadline), each an :class:`ActionReview`.
+
+    :meth:`refresh` reads the store again: a new action gets its line, the lines already
+    shown stay as they are (with what is typed in them).
+    """
+
+    def __init__(self, store: Store, data: TerritoryData, *, lang: str = "fr", today: date | None = None,
+                 on_saved: Callable[[], None] | None = None) -> None:
+        self.store = store
+        self.data = data
+        self.lang = lang
+        self.today = today
+        self.on_saved = on_saved
+        self.rows: dict[str, ActionReview] = {}
+        self.heading = html_box(f"<h3>{escape_html(t('follow_up.panel.list_title', lang))}</h3>"
+                                f"<p>{escape_html(t('follow_up.panel.list_help', lang))}</p>")
+        self.empty = html_box()
+        self.lines = widgets.VBox(layout=widgets.Layout(width="100%"))
+        self.box = widgets.VBox([self.heading, self.empty, self.lines], layout=widgets.Layout(width="100%"))
+        self.box.add_class("ci-action-list")
+        self.refresh()
+
+    def refresh(self) -> None:
+        actions = self.store.load(["actions"], territories=[self.data.territory_id])["actions"]
+        order = {status: i for i, status in enumerate(STATUSES)}
+        actions = actions.assign(_rank=actions["status"].map(order).fillna(len(order))).sort_values(
+            ["_rank", "due_date", "action_id"], kind="stable")
+        for record in actions.drop(columns="_rank").to_dict("records"):
+            if str(record["action_id"]) not in self.rows:
+                self.rows[str(record["action_id"])] = ActionReview(self.store, self.data, record, lang=self.lang,
+                                                                    today=self.today, on_saved=self.on_saved)
+        ids = [str(a) for a in actions["action_id"]]
+        self.lines.children = [self.rows[a].box for a in ids]
+        self.empty.value = "" if ids else banner(t("follow_up.panel.no_actions", self.lang), "info")
+
+
+class ActionsPanel:
+    """The action plan in the guided evaluation: points to turn into actions, the form, the list, the step.
+
+    Parameters
+    ----------
+    store
+        The evaluation store.
+    data
+        The territory as opened.
+    lang, today
+        Language; the day of entry (default: today).
+    on_changed
+        Called after an action is created, or its status or notes change.
+
+    Attributes
+    ----------
+    points_box
+        For the synthesis page: each point of vigilance and recommendation with its
+        "Créer une action" button, then the form.
+    list_box
+        For the page "Plan d'action et suivi": the territory's actions to follow.
+    """
+
+    def __init__(self, store: Store, data: TerritoryData, *, lang: str = "fr", today: date | None = None,
+                 on_changed: Callable[[], None] | None = None) -> None:
+        self.store = store
+        self.data = data
+        self.lang = lang
+        self.on_changed = on_changed
+        self.output: widgets.Output | None = None
+        self.step: Step | None = None
+        self.form = ActionForm(store, data, lang=lang, today=today, on_saved=lambda _: self._changed(new=True))
+        self.list = ActionList(store, data, lang=lang, today=today, on_saved=self._changed)
+        self.points = action_points(data) if data.wave is not None else action_points(data).iloc[0:0]
+        self.buttons: list[widgets.Button] = []
+        lines: list[widgets.Widget] = []
+        for index, point in enumerate(self.points.itertuples(index=False)):
+            button = widgets.Button(description=t("follow_up.panel.create", lang), icon="plus",
+                                    layout=widgets.Layout(width="auto", flex="0 0 auto"))
+            button.on_click(lambda _, i=index: self.create_from(i))
+            self.buttons.append(button)
+            kind = t(f"follow_up.panel.kind.{point.kind}", lang)
+            text = html_box(f'<div class="ci-help">{escape_html(kind)} · {escape_html(point.label)}</div>'
+                            f"<div>{escape_html(point.text)}</div>", width="100%")
+            line = widgets.HBox([text, button], layout=widgets.Layout(width="100%", align_items="center"))
+            line.add_class("ci-action-point")
+            lines.append(line)
+        intro = "follow_up.panel.points_help" if data.wave is not None else "follow_up.panel.no_wave"
+        self.blank_button = widgets.Button(description=t("follow_up.panel.create_blank", lang), icon="plus",
+                                           layout=widgets.Layout(width="auto"))
+        self.blank_button.on_click(lambda _: self.form.open())
+        self.blank_button.layout.display = None if data.wave is not None else "none"
+        self.points_box = widgets.VBox([
+            html_box(f"<h3>{escape_html(t('follow_up.panel.points_title', lang))}</h3>"
+                     f"<p>{escape_html(t(intro, lang))}</p>"),
+            *lines, self.blank_button, self.form.box], layout=widgets.Layout(width="100%"))
+        self.points_box.add_class("ci-action-points")
+        self.list_box = self.list.box
+
+    def create_from(self, index: int) -> None:
+        """Open the form for the ``index``-th point (as its button does): origin and condition filled in."""
+        point = self.points.iloc[index]
+        self.form.open(origin=str(point["text"]), condition=None if is_missing(point["condition"]) else point["condition"])
+
+    # ------------------------------------------------------------ the step
+    def follow_up_step(self) -> Step:
+        """The step "Plan d'action et suivi" with the actions and notes the store holds now."""
+        stored = self.store.load(["actions", "action_reviews"], territories=[self.data.territory_id])
+        return build_step(with_actions(self.data, stored), FOLLOW_UP_STEP)
+
+    def show_in(self, output: widgets.Output) -> None:
+        """Draw the step into ``output`` now and again after each change."""
+        self.output = output
+        self.step = self.follow_up_step()
+        render_step(self.step, output)
+
+    def _changed(self, *, new: bool = False) -> None:
+        if new:
+            self.list.refresh()
+        if self.output is not None:
+            self.show_in(self.output)
+        if self.on_changed is not None:
+            self.on_changed()
