@@ -16,16 +16,15 @@ Nothing here computes a metric or words a finding: the points come from the synt
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
 import ipywidgets as widgets
 import pandas as pd
 
-from collective_impact.apps.submit import typed_frame, update_record, validate_rows
+from collective_impact.apps.submit import next_action_id, record_review, update_record
 from collective_impact.apps.widgets import Field, RowForm, banner, html_box, show_problems
-from collective_impact.errors import CollectiveImpactError, InputError, Problem
+from collective_impact.errors import CollectiveImpactError, InputError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import clean_text, escape_html, format_short_date, is_missing
 from collective_impact.metrics.actions import STATUSES
@@ -36,19 +35,11 @@ from collective_impact.report.steps.follow_up import condition_label, with_actio
 from collective_impact.schema import CODES, TABLES
 from collective_impact.store import Store
 
-__all__ = ["ActionForm", "ActionList", "ActionReview", "ActionsPanel", "action_points", "next_action_id",
-           "record_review"]
+__all__ = ["ActionForm", "ActionList", "ActionReview", "ActionsPanel", "action_points"]
 
 #: The step of the report that shows the action plan.
 FOLLOW_UP_STEP = "suivi"
-_ID = re.compile(r"AC(\d+)")
 _WIDE = {"width": "100%", "max_width": "36rem"}
-
-
-def next_action_id(existing: Iterable[object]) -> str:
-    """A new action id: ``AC`` and the number after the highest ``ACnn`` already used (two digits at least)."""
-    numbers = [int(m.group(1)) for v in existing if isinstance(v, str) and (m := _ID.fullmatch(v))]
-    return f"AC{max(numbers, default=0) + 1:02d}"
 
 
 def action_points(data: TerritoryData) -> pd.DataFrame:
@@ -65,39 +56,6 @@ def action_points(data: TerritoryData) -> pd.DataFrame:
     steps = profile.recommendations.assign(kind="recommendation")
     columns = ["kind", "condition", "label", "text"]
     return pd.concat([vigilance[columns], steps[columns]], ignore_index=True)
-
-
-def record_review(store: Store, review: Mapping[str, object], *, status: str | None = None, lang: str = "fr",
-                  today: date | None = None, who: str | None = None) -> None:
-    """Add a dated review note to an action and, with ``status``, change the action's status: in one transaction.
-
-    The note is checked as a row of the ``action_reviews`` sheet would be (same rules, same
-    messages; values to confirm are accepted); a note of the same action already recorded
-    on that date is refused. Both changes are in the audit trail.
-
-    Raises
-    ------
-    InputError
-        With the problems (the date's when it is taken); nothing is written.
-    StoreError
-        When the store refuses the write (the action gone meanwhile); nothing is written.
-    """
-    problems = [p for p in validate_rows(store, "action_reviews", [review], lang=lang, today=today)
-                if not p.is_warning]
-    where = {"territory_id": review["territory_id"], "action_id": review["action_id"]}
-    stored = store.load(["actions", "action_reviews"], territories=[str(review["territory_id"])])
-    notes = stored["action_reviews"]
-    if not problems and isinstance(review.get("date"), date) and (
-            (notes["action_id"] == review["action_id"]) & (notes["date"] == pd.Timestamp(review["date"]))).any():
-        problems = [Problem("formulaire", t("workbook.table.action_reviews", lang), None, "date", None,
-                            t("follow_up.panel.date_taken", lang, date=format_short_date(review["date"], lang)))]
-    if problems:
-        raise InputError(problems, message=t("forms.fix_fields", lang))
-    parts = [("action_reviews", typed_frame("action_reviews", [review]), {**where, "date": review["date"]})]
-    if status is not None:
-        action = stored["actions"][stored["actions"]["action_id"] == review["action_id"]].assign(status=status)
-        parts.append(("actions", action, where))
-    store.replace_many(parts, who=who)
 
 
 def _options(blank: str, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -326,7 +284,8 @@ class ActionReview(RowForm):
         review = {**key, "date": self.date.value, "note": note, "status": status if changed else None}
         try:
             if note:
-                record_review(self.store, review, status=status if changed else None, lang=lang, today=self.today)
+                record_review(self.store, review, status=status if changed else None, lang=lang, today=self.today,
+                              accept_warnings=True)
             else:
                 update_record(self.store, "actions", key, {**_typed_row(self.action), "status": status},
                               framework=self.data.framework, lang=lang, today=self.today, accept_warnings=True)

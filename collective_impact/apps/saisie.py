@@ -28,7 +28,13 @@ from pathlib import Path
 import ipywidgets as widgets
 import pandas as pd
 
-from collective_impact.apps.submit import submit_rows, typed_frame, update_record, validate_rows
+from collective_impact.apps.submit import (
+    next_action_id,
+    record_review,
+    submit_rows,
+    typed_frame,
+    update_record,
+)
 from collective_impact.apps.widgets import (
     Field,
     RowForm,
@@ -421,11 +427,7 @@ class ActionForm(ConfirmingForm):
 
     def next_id(self) -> str:
         """The next free action id of the territory: ``AC01``, ``AC02``…"""
-        taken = set(self.store.load(["actions"], territories=[self.territory])["actions"]["action_id"])
-        number = len(taken) + 1
-        while f"AC{number:02d}" in taken:
-            number += 1
-        return f"AC{number:02d}"
+        return next_action_id(self.store.load(["actions"], territories=[self.territory])["actions"]["action_id"])
 
     def _save(self) -> bool:
         lang = self.lang
@@ -509,8 +511,6 @@ class ActionReviewForm(ConfirmingForm):
             return False
         note = {"territory_id": self.territory, "action_id": self.action.value, "date": self.date.value,
                 "note": clean_text(self.note.value), "status": self.new_status.value or None}
-        if self._noted_already(note):
-            return False
         if not self.write("action_reviews", lambda accept: self._store(note, accept)):
             return False
         status = _status_labels(lang).get(note["status"] or "", "")
@@ -526,26 +526,9 @@ class ActionReviewForm(ConfirmingForm):
 
     def _store(self, note: Mapping[str, object], accept: bool) -> None:
         """Check the note as a file's row; write it, and the action's new status, in one transaction."""
-        problems = validate_rows(self.store, "action_reviews", [note], lang=self.lang, today=self.today)
-        if any(not p.is_warning for p in problems) or (problems and not accept):
-            raise InputError(problems, message=t("forms.fix_fields", self.lang))
-        where = {"territory_id": self.territory, "action_id": note["action_id"]}
-        parts = [("action_reviews", typed_frame("action_reviews", [note]), {**where, "date": note["date"]})]
-        if note["status"]:
-            action = self.actions[self.actions["action_id"] == note["action_id"]].assign(status=note["status"])
-            parts.append(("actions", action, where))
-        self.store.replace_many(parts, who=self.who)
+        record_review(self.store, note, status=note["status"] or None, lang=self.lang, today=self.today,
+                      accept_warnings=accept, who=self.who)
 
-    def _noted_already(self, note: Mapping[str, object]) -> bool:
-        """A note of this action at this date is already stored: said beside the date (one note a day)."""
-        if not isinstance(note["date"], date):
-            return False
-        stored = self.store.load(["action_reviews"], territories=[self.territory])["action_reviews"]
-        if not ((stored["action_id"] == note["action_id"]) & (stored["date"] == pd.Timestamp(note["date"]))).any():
-            return False
-        self.fields["date"].set_error(t("saisie.actions.review_exists", self.lang))
-        self.status.value = banner(t("forms.fix_fields", self.lang), "error")
-        return True
 
 
 class ActionPlan:

@@ -6,6 +6,8 @@
   values to confirm (warnings) are refused unless ``accept_warnings``;
 * :func:`submit_responses` for one respondent's :class:`QuestionnaireAnswers`,
   idempotent by respondent id (a double click stores nothing more);
+* :func:`next_action_id` and :func:`record_review` (a dated note on an action, with its new
+  status, in one transaction) for the action plan;
 * :func:`typed_frame` and :func:`raw_frame`: plain Python values as a table's frame;
 * :func:`open_store`: the store an app works on.
 """
@@ -13,7 +15,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,13 +26,15 @@ import pandas as pd
 from collective_impact.errors import InputError, Problem, StoreError
 from collective_impact.framework import Framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import parse_decimal
+from collective_impact.i18n.format import format_short_date, parse_decimal
 from collective_impact.paths import resolve_store
 from collective_impact.schema import TABLES
 from collective_impact.store import Store
 from collective_impact.validation import check_tables
 
 __all__ = [
+    "next_action_id",
+    "record_review",
     "QuestionnaireAnswers",
     "Receipt",
     "Rows",
@@ -140,6 +145,48 @@ def submit_rows(store: Store, table: str, rows: Rows, *, replace: Mapping[str, o
     if replace:
         return store.replace_rows(table, frame, where=replace, who=who)[1]
     return store.add_rows(table, frame, who=who)
+
+
+_ACTION_ID = re.compile(r"AC(\d+)")
+
+
+def next_action_id(existing: Iterable[object]) -> str:
+    """A new action id: ``AC`` and the number after the highest ``ACnn`` already used (two digits at least)."""
+    numbers = [int(m.group(1)) for v in existing if isinstance(v, str) and (m := _ACTION_ID.fullmatch(v))]
+    return f"AC{max(numbers, default=0) + 1:02d}"
+
+
+def record_review(store: Store, review: Mapping[str, object], *, status: str | None = None, lang: str = "fr",
+                  today: date | None = None, accept_warnings: bool = False, who: str | None = None) -> None:
+    """Add a dated review note to an action and, with ``status``, change the action's status: in one transaction.
+
+    The note is checked as a row of the ``action_reviews`` sheet would be (same rules, same
+    messages); a note of the same action already recorded on that date is refused (one
+    note a day, the key of the table), with the problem on the date. Both changes are in
+    the audit trail. The guided evaluation and the data-entry app both write notes here.
+
+    Raises
+    ------
+    InputError
+        With the problems (the date's when it is taken), or values to confirm unless
+        ``accept_warnings``; nothing is written.
+    StoreError
+        When the store refuses the write (the action gone meanwhile); nothing is written.
+    """
+    problems = validate_rows(store, "action_reviews", [review], lang=lang, today=today)
+    where = {"territory_id": review["territory_id"], "action_id": review["action_id"]}
+    stored = store.load(["actions", "action_reviews"], territories=[str(review["territory_id"])])
+    notes = stored["action_reviews"]
+    if not any(not p.is_warning for p in problems) and isinstance(review.get("date"), date) and (
+            (notes["action_id"] == review["action_id"]) & (notes["date"] == pd.Timestamp(review["date"]))).any():
+        problems = [Problem("formulaire", t("workbook.table.action_reviews", lang), None, "date", None,
+                            t("follow_up.panel.date_taken", lang, date=format_short_date(review["date"], lang)))]
+    _checked(problems, accept_warnings=accept_warnings, lang=lang)
+    parts = [("action_reviews", typed_frame("action_reviews", [review]), {**where, "date": review["date"]})]
+    if status:
+        action = stored["actions"][stored["actions"]["action_id"] == review["action_id"]].assign(status=status)
+        parts.append(("actions", action, where))
+    store.replace_many(parts, who=who)
 
 
 def update_record(store: Store, table: str, key: Mapping[str, object], row: Mapping[str, object], *,

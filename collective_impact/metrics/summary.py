@@ -19,7 +19,7 @@ from collective_impact.framework import Framework, load_framework
 from collective_impact.metrics.assessment import condition_scores
 from collective_impact.metrics.indicators import STATUSES as INDICATOR_STATUSES
 from collective_impact.metrics.indicators import indicator_progress, status_counts
-from collective_impact.metrics.trajectory import condition_changes
+from collective_impact.metrics.trajectory import change_verdict, condition_changes
 
 __all__ = ["VERDICTS", "first_last_verdicts", "territory_summary"]
 
@@ -132,7 +132,8 @@ def first_last_verdicts(responses: pd.DataFrame, *, framework: Framework | None 
             rows.append([span.territory_id, span.condition, None, int(span.max), math.nan, float(last), math.nan,
                          math.nan, math.nan, None, "single_wave"])
             continue
-        verdict = ("up" if change.change > 0 else "down") if bool(change.net) else "flat"
+        # no interval (too few respondents) cannot be called net either: "flat" in the summary
+        verdict = {"none": "flat", "no_interval": "flat"}.get(code := change_verdict(change._asdict()), code)
         rows.append([span.territory_id, span.condition, int(change.wave_from), int(change.wave_to),
                      float(change.mean_from), float(change.mean_to), float(change.change), float(change.ci_low),
                      float(change.ci_high), str(change.method), verdict])

@@ -38,6 +38,7 @@ from collective_impact.metrics.assessment import (
 
 __all__ = [
     "CHANGE_COLUMNS",
+    "change_verdict",
     "MIN_INTERVAL",
     "MIN_PAIRED",
     "PATH_COLUMNS",
@@ -528,3 +529,16 @@ def indicator_paths(indicators: pd.DataFrame, measurements: pd.DataFrame) -> pd.
         "expected": expected,
         "ahead": ahead,
     }).astype(_PATH_DTYPES)
+
+
+def change_verdict(change: pd.Series | dict) -> str:
+    """The verdict code of a change row of :func:`~collective_impact.metrics.trajectory.condition_changes`.
+
+    ``"up"`` (net rise), ``"down"`` (net fall), ``"none"`` (interval including 0: no net
+    change) or ``"no_interval"`` (too few respondents for an interval).
+    """
+    if pd.isna(change["ci_low"]) or pd.isna(change["ci_high"]):
+        return "no_interval"
+    if bool(change["net"]):
+        return "up" if float(change["change"]) > 0 else "down"
+    return "none"

@@ -161,7 +161,7 @@ def test_a_review_note_is_refused_in_the_future_before_the_start_or_twice_a_day(
     assert "datée d'avant le début de l'action AC07 (05/12/2025" in review.fields["date"].error_text
     review.date.value = date(2026, 6, 3)  # the day of an existing note (120 days before the as-of date)
     assert not review.save()
-    assert review.fields["date"].error_text.startswith("Cette action a déjà une note à cette date")
+    assert review.fields["date"].error_text.startswith("Une note de suivi de cette action existe déjà le 03/06/2026")
     review.date.value = date(2026, 5, 25)
     review.note.value = " "
     assert not review.save()

@@ -58,9 +58,9 @@ def _lookup(data: TerritoryData, table: str, key: str, column: str) -> dict[str,
 def action_table(data: TerritoryData) -> pd.DataFrame:
     """The territory's actions, by status (planned, in progress, done, abandoned), then deadline.
 
-    Columns (labels in ``data.lang``): action, condition aimed at, outcome or indicator
-    aimed at (only when an action names one), partner carrying it (by name), the wave it
-    was decided after, start, deadline, status ("— en retard" added when overdue at the
+    Columns (labels in ``data.lang``): action, condition aimed at (followed by the outcome or
+    indicator aimed at when the action names one), partner carrying it (by name), the wave
+    it was decided after, start and deadline, status ("— en retard" added when overdue at the
     evaluation date), latest review note (dated). Values from the data are left as they are
     (the table is escaped when shown).
     """
@@ -84,22 +84,22 @@ def action_table(data: TerritoryData) -> pd.DataFrame:
                 else None]
         records.append({
             t("follow_up.col.action", lang): row.title,
-            t("follow_up.col.condition", lang): condition_label(data, row.condition),
-            t("follow_up.col.aim", lang): " · ".join(a for a in aims if a) or None,
+            # the outcome or indicator aimed at goes under its condition, and the start before the
+            # deadline, so that the table fits the page's width (nine columns did not)
+            t("follow_up.col.condition", lang): " · ".join(
+                [condition_label(data, row.condition)] + [a for a in aims if a]),
             t("follow_up.col.partner", lang): partners.get(str(row.partner_id), row.partner_id),
             t("follow_up.col.wave", lang): None if is_missing(row.wave) else str(int(row.wave)),
-            t("follow_up.col.start", lang): format_short_date(row.start_date, lang),
-            t("follow_up.col.due", lang): format_short_date(row.due_date, lang),
+            t("follow_up.col.dates", lang): t("follow_up.dates", lang, due=format_short_date(row.due_date, lang))
+            if is_missing(row.start_date) else t("follow_up.dates_from", lang, start=format_short_date(row.start_date, lang),
+                                                  due=format_short_date(row.due_date, lang)),
             t("follow_up.col.status", lang): t("follow_up.overdue_mark", lang, status=status)
             if row.action_id in late else status,
             t("follow_up.col.review", lang): None if review is None else t(
                 "follow_up.review", lang, date=format_short_date(review.date, lang), note=review.note),
         })
     table = pd.DataFrame(records, columns=[
-        t(f"follow_up.col.{c}", lang) for c in ("action", "condition", "aim", "partner", "wave", "start", "due",
-                                                  "status", "review")])
-    if table[t("follow_up.col.aim", lang)].isna().all():
-        table = table.drop(columns=[t("follow_up.col.aim", lang)])
+        t(f"follow_up.col.{c}", lang) for c in ("action", "condition", "partner", "wave", "dates", "status", "review")])
     return table
 
 
@@ -197,7 +197,7 @@ def build(data: TerritoryData) -> tuple[list[Block], list[Fact]]:
     else:
         caption = t("follow_up.table_caption", lang, n=count(counts["n_actions"], "follow_up.action", lang))
         blocks.append(table_block("actions", action_table(data), lang, caption=caption,
-                                  nowrap=[t("follow_up.col.start", lang), t("follow_up.col.due", lang)]))
+                                  nowrap=[t("follow_up.col.dates", lang)]))
         blocks.append(_overdue_block(data))
         follow = _ordered_follow_up(data)
         lines = [follow_up_sentence(data, row) for row in follow.itertuples(index=False)]

@@ -16,6 +16,7 @@ import pandas as pd
 from collective_impact.i18n import t
 from collective_impact.i18n.format import format_number, is_missing
 from collective_impact.metrics.assessment import RWG_THRESHOLD
+from collective_impact.metrics.trajectory import change_verdict
 from collective_impact.plots.palette import BAND_TINTS
 from collective_impact.report.blocks import Block, figure_block, table_block, text_block
 from collective_impact.report.markdown import names
@@ -23,23 +24,10 @@ from collective_impact.report.markdown import names
 if TYPE_CHECKING:  # pragma: no cover
     from collective_impact.report.bundle import TerritoryData
 
-__all__ = ["change_verdict", "indicator_path_blocks", "trajectory_blocks"]
+__all__ = ["indicator_path_blocks", "trajectory_blocks"]
 
 #: Block names, in the order they come (``no_trajectory`` alone when fewer than two waves).
 BLOCK_NAMES = ("trajectory_summary", "trajectory", "trajectory_table", "first_last", "agreement")
-
-
-def change_verdict(change: pd.Series | dict) -> str:
-    """The verdict code of a change row of :func:`~collective_impact.metrics.trajectory.condition_changes`.
-
-    ``"up"`` (net rise), ``"down"`` (net fall), ``"none"`` (interval including 0: no net
-    change) or ``"no_interval"`` (too few respondents for an interval).
-    """
-    if is_missing(change["ci_low"]) or is_missing(change["ci_high"]):
-        return "no_interval"
-    if bool(change["net"]):
-        return "up" if float(change["change"]) > 0 else "down"
-    return "none"
 
 
 def _signed(value: float, lang: str) -> str:
