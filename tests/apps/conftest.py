@@ -132,7 +132,10 @@ def apps(tmp_path_factory):
     Store(path).import_tables(demo_tables())
     # one page per app (seven apps, each with a preheated kernel refilled after use) outgrows
     # the default cap of 12 kernels within a module: the cap is tested on its own server
-    with VoilaServer(path, log_path=folder / "voila.log", max_kernels=24, max_kernels_per_app=12) as server:
+    # every app's kernel preheated at once (preheat_first=None): these tests open any app
+    # first, not the home page that staged preheating waits for
+    with VoilaServer(path, log_path=folder / "voila.log", max_kernels=24, max_kernels_per_app=12,
+                     preheat_first=None) as server:
         # the first page would otherwise wait for the kernels of the four apps to start together
         server.wait_preheated(settle=2)
         yield type("Apps", (), {"url": server.url, "store": Store(path), "shots": folder / "shots"})
