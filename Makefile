@@ -33,8 +33,10 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check collective_impact tests benchmarks
 
+# two processes (the tests wait much on kernels, Voila and chromium): a module's tests, and those
+# reading the demo reports, stay in one process (tests/conftest.py: run_group), the slow groups first
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 app: venv
 	@# the first time, an empty store: the home app imports the evaluator's workbook into it

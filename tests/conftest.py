@@ -2,11 +2,61 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+
+TESTS = Path(__file__).resolve().parent
+
+
+# --- running on two processes (``make test``: ``pytest -n 2 --dist loadgroup``) ----------
+@functools.cache
+def _demo_report_modules() -> frozenset[str]:
+    """The test modules (as in test ids) reading ``demo_reports``, built once per worker."""
+    return frozenset(path.relative_to(TESTS.parent).as_posix() for path in TESTS.rglob("test_*.py")
+                     if "demo_reports" in path.read_text(encoding="utf-8"))
+
+
+def run_group(nodeid: str) -> str:
+    """The tests that run in one xdist worker: those of one module, so that a module's fixture (a
+    Voila server, a batch run) is built once, and together those reading the costly session
+    fixture ``demo_reports`` (four reports and their PDFs)."""
+    module = nodeid.split("::", 1)[0]
+    return "demo_reports" if module in _demo_report_modules() else module
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` hands out :func:`run_group` groups whole (xdist's own ``xdist_group``
+    marks do not reach the test ids under pytest 9)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return run_group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """In an xdist worker: the groups holding slow or browser tests first (the controller hands
+    groups out in this order, with ``--no-loadscope-reorder``), so that the quick ones fill the
+    end of the run on both workers instead of one worker finishing a long module alone."""
+    if not hasattr(config, "workerinput"):
+        return
+    groups: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        groups.setdefault(run_group(item.nodeid), []).append(item)
+
+    def light(group: list[pytest.Item]) -> bool:
+        return not any(item.get_closest_marker("slow") or item.get_closest_marker("browser") for item in group)
+
+    # a stable sort: each group in the order it was collected
+    items[:] = [item for group in sorted(groups.values(), key=light) for item in group]
 
 
 # --- report / batch (tests/test_report.py, tests/test_batch.py) -------------------------
