@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -13,19 +14,23 @@ TESTS = Path(__file__).resolve().parent
 
 
 # --- running on two processes (``make test``: ``pytest -n 2 --dist loadgroup``) ----------
+#: Session fixtures too costly to build once in each process: the modules reading one run in one process.
+SHARED_SESSION_FIXTURES = ("demo_reports",)
+
+
 @functools.cache
-def _demo_report_modules() -> frozenset[str]:
-    """The test modules (as in test ids) reading ``demo_reports``, built once per worker."""
+def _modules_reading(fixture: str) -> frozenset[str]:
+    """The test modules (as in test ids) that name ``fixture``."""
     return frozenset(path.relative_to(TESTS.parent).as_posix() for path in TESTS.rglob("test_*.py")
-                     if "demo_reports" in path.read_text(encoding="utf-8"))
+                     if re.search(rf"\b{fixture}\b", path.read_text(encoding="utf-8")))
 
 
 def run_group(nodeid: str) -> str:
-    """The tests that run in one xdist worker: those of one module, so that a module's fixture (a
-    Voila server, a batch run) is built once, and together those reading the costly session
-    fixture ``demo_reports`` (four reports and their PDFs)."""
+    """The tests that run in one xdist process: those of one module, so that a module's fixture (a
+    Voila server, a batch run) is built once, and together the modules reading a fixture of
+    :data:`SHARED_SESSION_FIXTURES` (``demo_reports``: four reports and their PDFs)."""
     module = nodeid.split("::", 1)[0]
-    return "demo_reports" if module in _demo_report_modules() else module
+    return next((fixture for fixture in SHARED_SESSION_FIXTURES if module in _modules_reading(fixture)), module)
 
 
 def pytest_xdist_make_scheduler(config, log):
