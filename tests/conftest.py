@@ -14,23 +14,25 @@ TESTS = Path(__file__).resolve().parent
 
 
 # --- running on two processes (``make test``: ``pytest -n 2 --dist loadgroup``) ----------
-#: Session fixtures too costly to build once in each process: the modules reading one run in one process.
-SHARED_SESSION_FIXTURES = ("demo_reports",)
+#: Names whose test modules run in one process: a session fixture too costly to build in each process
+#: (``demo_reports``: four reports and their PDFs), and Dask's ``LocalCluster``, whose scheduler always binds
+#: the dashboard's port 8787 first (two clusters at once: a warning, made an error by the suite).
+SHARED_IN_ONE_PROCESS = ("demo_reports", "LocalCluster")
 
 
 @functools.cache
-def _modules_reading(fixture: str) -> frozenset[str]:
-    """The test modules (as in test ids) that name ``fixture``."""
+def _modules_naming(name: str) -> frozenset[str]:
+    """The test modules (as in test ids) that name ``name``."""
     return frozenset(path.relative_to(TESTS.parent).as_posix() for path in TESTS.rglob("test_*.py")
-                     if re.search(rf"\b{fixture}\b", path.read_text(encoding="utf-8")))
+                     if re.search(rf"\b{name}\b", path.read_text(encoding="utf-8")))
 
 
 def run_group(nodeid: str) -> str:
     """The tests that run in one xdist process: those of one module, so that a module's fixture (a
-    Voila server, a batch run) is built once, and together the modules reading a fixture of
-    :data:`SHARED_SESSION_FIXTURES` (``demo_reports``: four reports and their PDFs)."""
+    Voila server, a batch run) is built once, and together the modules naming one of
+    :data:`SHARED_IN_ONE_PROCESS`."""
     module = nodeid.split("::", 1)[0]
-    return next((fixture for fixture in SHARED_SESSION_FIXTURES if module in _modules_reading(fixture)), module)
+    return next((name for name in SHARED_IN_ONE_PROCESS if module in _modules_naming(name)), module)
 
 
 def pytest_xdist_make_scheduler(config, log):
