@@ -36,6 +36,7 @@ FORBIDDEN = [
 LAYERS = {
     "store": ("sql", "connection", "audit", "tables", "importing", "editing", "reading"),
     "validation": ("parsing", "suggestions", "schemas", "problems", "references", "plausibility", "checks"),
+    "io": ("sheets", "limits", "rows", "survey", "workbooks", "csv_files", "reading", "writing"),
 }
 
 

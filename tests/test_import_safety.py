@@ -191,7 +191,7 @@ def test_a_declared_huge_member_is_refused_before_openpyxl_reads(tmp_path, monke
     def refuse(*args, **kwargs):
         raise AssertionError("openpyxl must not open the file")
 
-    monkeypatch.setattr("collective_impact.io.load_workbook", refuse)
+    monkeypatch.setattr("collective_impact.io.workbooks.load_workbook", refuse)
     tracemalloc.start()
     sheets, problems = read_sources([bomb])
     peak = tracemalloc.get_traced_memory()[1]
