@@ -37,6 +37,8 @@ LAYERS = {
     "store": ("sql", "connection", "audit", "tables", "importing", "editing", "reading"),
     "validation": ("parsing", "suggestions", "schemas", "problems", "references", "plausibility", "checks"),
     "io": ("sheets", "limits", "rows", "survey", "workbooks", "csv_files", "reading", "writing"),
+    "demo": ("model", "mature", "starting", "weak_backbone", "disagreeing", "followed", "tables", "builder"),
+    "report.batch": ("tasks", "planning", "worker", "runners", "outputs", "run"),
 }
 
 
