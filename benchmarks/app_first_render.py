@@ -10,8 +10,11 @@ cached, as for a partner opening the link once):
   temporary folder) visible;
 * **questionnaire, first render**: navigation (``?territoire=…``) → the first page of the
   questionnaire visible (its "Commencer" button);
-* **questionnaire, first item**: navigation → first item's radio buttons visible, the
-  "Commencer" button being clicked as soon as it shows.
+* **questionnaire, first item**: navigation → first item's radio buttons visible (they are
+  on the first page, under the introduction: no click).
+
+The bare page is served like the apps (same template, same options, a server of its own
+so that its kernel pool is the notebook's alone).
 
 Each run waits for Voila to refill its pool of preheated kernels before the next one.
 Prints the median of each and the ratios to the bare notebook (target ≤ 1.0).
@@ -165,7 +168,6 @@ def main(argv: list[str] | None = None) -> int:
                     pg.get_by_role("button", name="Commencer").wait_for(timeout=120_000)
 
                 def first_item(pg):
-                    pg.get_by_role("button", name="Commencer").click()
                     pg.get_by_role("radio").first.wait_for(timeout=120_000)
 
                 before = pool_count(apps_server, "questionnaire.ipynb")

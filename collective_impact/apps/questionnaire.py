@@ -62,6 +62,25 @@ def new_reference(prefix: str = "R") -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
+class _LightField(Field):
+    """A :class:`~collective_impact.apps.widgets.Field` of fewer widget models, for the first page.
+
+    The same parts, look and methods, but label, help and error are ``HTML`` widgets made by
+    ``html`` (sharing the app's layout and style) and the box takes ``layout``: a ``Field``
+    gives each of them a layout and a style model of its own.
+    """
+
+    def __init__(self, html: Callable[[str], widgets.HTML], layout: widgets.Layout, label: str,
+                 control: widgets.Widget, *, help: str) -> None:
+        # Field.__init__ is not called: it would make the models this class saves
+        self.control = control
+        self.label = html(f'<div class="ci-field-label">{escape_html(label)}</div>')
+        self.help = html(f'<div class="ci-help">{escape_html(help)}</div>')
+        self.error = html("")
+        self.box = widgets.VBox([self.label, control, self.help, self.error], layout=layout)
+        self.box.add_class("ci-field")
+
+
 class QuestionnaireApp:
     """The partners' self-assessment questionnaire.
 
@@ -113,7 +132,7 @@ class QuestionnaireApp:
         self._layout = widgets.Layout(width="auto")
         self._wide = widgets.Layout(width="100%")
         self._html_style = HTMLStyle()
-        self._radio_style = DescriptionStyle()
+        self._input_style = DescriptionStyle()  # the radio buttons' and the inputs'
 
         # -- who answers. With a link there is nothing to choose: no list of territories or
         # partners reaches the page, and no widget holds what is written where.
@@ -140,12 +159,15 @@ class QuestionnaireApp:
             if wave is not None and 1 <= wave <= 99:
                 self._fixed_wave = wave
             else:
-                self.wave = widgets.BoundedIntText(value=1, min=1, max=99, layout=widgets.Layout(width="7rem"))
-                self.wave_field = Field(t("forms.q.wave", lang), self.wave, help=t("forms.q.wave_help", lang))
+                self.wave = widgets.BoundedIntText(value=1, min=1, max=99, layout=widgets.Layout(width="7rem"),
+                                                   style=self._input_style)
+                self.wave_field = _LightField(self._html, self._wide, t("forms.q.wave", lang), self.wave,
+                                              help=t("forms.q.wave_help", lang))
                 fields.append(self.wave_field.box)
-            self.organisation = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="30rem"))
-            self.organisation_field = Field(t("forms.q.organisation", lang), self.organisation,
-                                            help=t("forms.q.organisation_help", lang))
+            self.organisation = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="30rem"),
+                                                 style=self._input_style)
+            self.organisation_field = _LightField(self._html, self._wide, t("forms.q.organisation", lang),
+                                                  self.organisation, help=t("forms.q.organisation_help", lang))
             if not names:
                 fields.insert(0, self._html(banner(t("forms.no_territory", lang), "error")))
             fields.append(self.organisation_field.box)
@@ -163,7 +185,8 @@ class QuestionnaireApp:
         self._options.append((self.dont_know, DONT_KNOW))
         self.radios: dict[str, widgets.RadioButtons] = {}
         self.item_boxes: dict[str, widgets.VBox] = {}
-        self.item_errors: dict[str, widgets.HTML] = {}
+        #: item id → the text above its radio buttons, and under it "Réponse manquante" once flagged
+        self.item_texts: dict[str, widgets.HTML] = {}
         self.item_number = {item.id: n for n, item in enumerate(fw.items, start=1)}
         #: condition index → the message at the top of its page (pages built only)
         self.page_messages: dict[int, widgets.HTML] = {}
@@ -278,17 +301,13 @@ class QuestionnaireApp:
                     message]
         for item in condition.items:
             radios = widgets.RadioButtons(options=self._options, value=self._initial(item.id),
-                                          layout=self._layout, style=self._radio_style)
+                                          layout=self._layout, style=self._input_style)
             radios.observe(self._answered(item.id), names="value")
-            error = self._html()
-            box = widgets.VBox([
-                self._html(f"<div><b>{self.item_number[item.id]}.</b> {escape_html(item.text(lang))}</div>"
-                           f"<div class='ci-help'>{escape_html(item.help(lang))}</div>"),
-                radios, error], layout=self._wide)
+            self.item_texts[item.id] = text = self._html(self._item_html(item.id))
+            box = widgets.VBox([text, radios], layout=self._wide)
             box.add_class("ci-item")
             self.radios[item.id] = radios
             self.item_boxes[item.id] = box
-            self.item_errors[item.id] = error
             children.append(box)
         if self.link is not None:
             text = widgets.Textarea(value=self._previous_comments.get(condition.id, ""), rows=3,
@@ -310,6 +329,16 @@ class QuestionnaireApp:
         self._sending = BusyButton(self.send_button, t("forms.sending", lang))
         self.status = self._html()
         return widgets.VBox([self.review, self.review_buttons, self.send_button, self.status], layout=self._wide)
+
+    def _item_html(self, item_id: str, *, flagged: bool = False) -> str:
+        """An item's number, text and help; with ``flagged``, the missing answer's message."""
+        item = self.framework.item(item_id)
+        text = (f"<div><b>{self.item_number[item_id]}.</b> {escape_html(item.text(self.lang))}</div>"
+                f"<div class='ci-help'>{escape_html(item.help(self.lang))}</div>")
+        if flagged:
+            message = t("forms.q.missing", self.lang, dont_know=self.dont_know)
+            text += f'<div class="ci-error">⚠ {escape_html(message)}</div>'
+        return text
 
     def _initial(self, item_id: str) -> int | None:
         """The value shown first: the partner's stored answer (with a link), else none."""
@@ -344,7 +373,7 @@ class QuestionnaireApp:
     def _answered(self, item_id: str) -> Callable[[dict], None]:
         def callback(change: dict) -> None:
             if change["new"] is not None:
-                self.item_errors[item_id].value = ""
+                self.item_texts[item_id].value = self._item_html(item_id)
                 self.item_boxes[item_id].remove_class("ci-missing")
             self._update_progress()
         return callback
@@ -382,10 +411,9 @@ class QuestionnaireApp:
         raise KeyError(item_id)
 
     def _flag(self, item_ids: Iterable[str]) -> None:
-        message = t("forms.q.missing", self.lang, dont_know=self.dont_know)
         for item_id in item_ids:
             self.radio(item_id)
-            self.item_errors[item_id].value = f'<div class="ci-error">⚠ {escape_html(message)}</div>'
+            self.item_texts[item_id].value = self._item_html(item_id, flagged=True)
             self.item_boxes[item_id].add_class("ci-missing")
 
     # ------------------------------------------------------------ navigation

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from datetime import date
 
+import ipywidgets as widgets
 import pandas as pd
+from ipywidgets.widgets.widget import _instances
 
 from collective_impact.apps.questionnaire import DONT_KNOW, QuestionnaireApp, questionnaire_app
 from collective_impact.framework import load_framework
@@ -110,14 +112,14 @@ def test_questionnaire_missing_answer_is_flagged_and_answers_kept(store, stored)
     before = len(stored(store, "responses"))
     assert app.send() is None
     assert app.steps.index == 1  # the page of the missing item is shown
-    assert "Réponse manquante" in app.item_errors[missing].value
+    assert "Réponse manquante" in app.item_texts[missing].value
     assert "ci-missing" in app.item_boxes[missing]._dom_classes
     assert "Il manque 1 réponse." in app.page_messages[1].value
     assert app.answers() == {**chosen, missing: None}  # nothing typed is lost
     assert len(stored(store, "responses")) == before
     assert not app.send_button.disabled
     app.radio(missing).value = 2
-    assert app.item_errors[missing].value == ""
+    assert "Réponse manquante" not in app.item_texts[missing].value
     assert app.send() is not None
 
 
@@ -126,8 +128,8 @@ def test_questionnaire_leaving_a_page_flags_its_unanswered_items(store):
     first = FW.conditions[0].items
     app.radio(first[0].id).value = 5
     app.steps.next()
-    assert "Réponse manquante" in app.item_errors[first[1].id].value
-    assert app.item_errors[first[0].id].value == ""
+    assert "Réponse manquante" in app.item_texts[first[1].id].value
+    assert "Réponse manquante" not in app.item_texts[first[0].id].value
     assert f"sans réponse encore : {len(first) - 1} questions" in app.page_messages[0].value
 
 
@@ -155,3 +157,19 @@ def test_questionnaire_app_without_store(tmp_path, monkeypatch):
     panel = questionnaire_app(query="")
     text = html.unescape(panel.children[-1].value)
     assert "Le formulaire ne peut pas s'ouvrir" in text and "absent.sqlite" in text
+
+
+def test_questionnaire_first_page_is_small(store):
+    """The browser creates every widget model the kernel made before the first question shows:
+    the first page makes few, and never one Layout per widget."""
+    before = set(_instances)
+    app = QuestionnaireApp(store, territory="QPV-NORD")
+    made = [w for key, w in _instances.items() if key not in before]
+    layouts = sum(isinstance(w, widgets.Layout) for w in made)
+    shown = sum(isinstance(w, widgets.DOMWidget) for w in made)
+    assert set(app.radios) == {item.id for item in FW.conditions[0].items}
+    assert layouts < shown / 2  # texts, item boxes and radio buttons share theirs
+    # the first condition's items on the page, and not the other pages' (nor review or end page)
+    assert sum(isinstance(w, widgets.RadioButtons) for w in made) == len(FW.conditions[0].items)
+    assert not any(isinstance(w, widgets.Button) and w.description == "Envoyer mes réponses" for w in made)
+    assert len(made) <= 80  # 113, plus the first condition's 60 after "Commencer", before sharing
