@@ -46,7 +46,7 @@ from collective_impact.apps.widgets import (
 )
 from collective_impact.errors import CampaignError, CollectiveImpactError, InputError
 from collective_impact.framework import Framework, load_framework
-from collective_impact.i18n import t
+from collective_impact.i18n import LANGS, t
 from collective_impact.i18n.format import clean_text, escape_html, format_count, format_date, format_number
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
@@ -55,6 +55,12 @@ __all__ = ["DONT_KNOW", "QuestionnaireApp", "link_questionnaire", "new_reference
 
 #: The value of the "ne sait pas / sans objet" radio button (stored as a blank score).
 DONT_KNOW = 0
+
+# Babel reads a language's plural rules, number and date formats from disk on first use
+# (a third of a second, more on a loaded machine): in a Voila preheated kernel this import
+# runs before anyone opens the page, the questionnaire after the request; read them now.
+for _lang in LANGS:
+    format_count(0, "noun.answer", _lang), format_number(1.5, _lang), format_date(date(2026, 1, 1), _lang)
 
 
 def new_reference(prefix: str = "R") -> str:
