@@ -46,7 +46,8 @@ from collective_impact.store import Store
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SETTLE = 6.0  # seconds for a refilled kernel to run the notebook up to the request
+SETTLE = 6.0  # seconds for a refilled kernel to run the notebook up to the request (the least)
+QUIET_CPU = 0.05  # a server is idle when its processes use less than this many CPU seconds a second
 
 
 def write_bare_notebook(folder: Path) -> None:
@@ -61,11 +62,45 @@ def pool_count(server: VoilaServer, name: str) -> int:
     return server.log_tail(lines=100_000).count(f"Kernel pool of {name} is filled")
 
 
+def cpu_seconds(server: VoilaServer) -> float:
+    """CPU seconds used so far by the server and its kernels."""
+    import psutil
+
+    root = psutil.Process(server.process.pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # stopped meanwhile
+            continue
+        total += times.user + times.system
+    return total
+
+
+def wait_quiet(server: VoilaServer, timeout: float = 120.0) -> None:
+    """Wait until the server and its kernels are idle twice in a row (a second each).
+
+    A refilled kernel imports the app's modules and runs the notebook up to the request:
+    on a loaded machine that can outlast any fixed delay, and a page asked for meanwhile
+    waits for it. The bare notebook's kernel has less to import: without this wait the
+    comparison would measure the imports, not the pages.
+    """
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    before = cpu_seconds(server)
+    while quiet < 2 and time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = cpu_seconds(server)
+        quiet = quiet + 1 if now - before < QUIET_CPU else 0
+        before = now
+
+
 def wait_refilled(server: VoilaServer, name: str, before: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while pool_count(server, name) <= before and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(SETTLE)
+    wait_quiet(server)
 
 
 def measure(browser, url: str, steps) -> list[float]:
@@ -77,6 +112,8 @@ def measure(browser, url: str, steps) -> list[float]:
     for step in steps:
         step(page)
         times.append(time.perf_counter() - start)
+    # when the page's HTML had arrived (the server's part; the rest is the browser's)
+    times.append(page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd") / 1000)
     context.close()
     return times
 
@@ -155,12 +192,15 @@ def main(argv: list[str] | None = None) -> int:
             if preheat:
                 bare_server.wait_preheated(settle=0)
                 apps_server.wait_preheated(settle=SETTLE)
+                wait_quiet(bare_server)
+                wait_quiet(apps_server)
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             bare_url = app_url(bare_server.url, "bare")
             q_url = app_url(apps_server.url, "questionnaire", territoire=territory)
             for run in range(args.runs):
                 before = pool_count(bare_server, "bare.ipynb")
-                (bare,) = measure(browser, bare_url, [lambda pg: pg.get_by_text("Bonjour").wait_for(timeout=120_000)])
+                bare, bare_html = measure(browser, bare_url,
+                                          [lambda pg: pg.get_by_text("Bonjour").wait_for(timeout=120_000)])
                 if preheat:
                     wait_refilled(bare_server, "bare.ipynb", before)
 
@@ -171,14 +211,14 @@ def main(argv: list[str] | None = None) -> int:
                     pg.get_by_role("radio").first.wait_for(timeout=120_000)
 
                 before = pool_count(apps_server, "questionnaire.ipynb")
-                render, item = measure(browser, q_url, [start, first_item])
+                render, item, q_html = measure(browser, q_url, [start, first_item])
                 if preheat:
                     wait_refilled(apps_server, "questionnaire.ipynb", before)
                 results["bare"].append(bare)
                 results["first_render"].append(render)
                 results["first_item"].append(item)
-                print(f"run {run + 1}: bare {bare:.2f} s, questionnaire first render {render:.2f} s, "
-                      f"first item {item:.2f} s", flush=True)
+                print(f"run {run + 1}: bare {bare:.2f} s (HTML at {bare_html:.2f} s), questionnaire first render "
+                      f"{render:.2f} s, first item {item:.2f} s (HTML at {q_html:.2f} s)", flush=True)
             browser.close()
     median = {k: statistics.median(v) for k, v in results.items()}
     print(f"\npreheated kernels: {'yes' if preheat else 'no'}; {args.runs} runs, medians:")
