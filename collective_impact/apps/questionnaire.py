@@ -228,7 +228,11 @@ class QuestionnaireApp:
             # must not keep the partner from answering (sending says if the store is down)
             with contextlib.suppress(CollectiveImpactError):
                 mark_opened(self.store, self.link)
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        # ipywidgets' text stand-in is the repr of every widget of the page, made after the
+        # request and sent in the page: the title says as much where widgets cannot show
+        bundle["text/plain"] = t("forms.q.title", self.lang)
+        return bundle
 
     # ------------------------------------------------------------ who answers
     @staticmethod
