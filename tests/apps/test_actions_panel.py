@@ -8,8 +8,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from collective_impact.apps.actions_panel import ActionsPanel, next_action_id
+from collective_impact.apps.actions_panel import ActionsPanel
 from collective_impact.apps.guided import EvaluationApp
+from collective_impact.apps.submit import next_action_id
 from collective_impact.report.bundle import open_territory
 from collective_impact.store import Store
 
