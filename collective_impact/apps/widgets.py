@@ -620,16 +620,24 @@ class RowForm:
         given) may tell the user the reason in plain words and return true, else the store's
         own message goes under the button.
         """
+        return self.write(table, lambda: submit_rows(self.store, table, [row], lang=self.lang, **options),
+                          refused=refused)
+
+    def write(self, table: str, write: Callable[[], object], *, refused: Callable[[], bool] | None = None) -> bool:
+        """Run ``write()`` (a submit function writing to ``table``); show why it refused; return whether it wrote."""
         try:
-            submit_rows(self.store, table, [row], lang=self.lang, **options)
+            write()
         except InputError as err:
-            show_problems(err.problems, table, self.fields, self.status, self.lang)
+            self._show_input_error(err, table)
             return False
         except CollectiveImpactError as err:
             if refused is None or not refused():
-                self.status.value = banner(t("forms.store_failed", self.lang, detail=str(err)), "error")
+                self.status.value = multiline_banner(t("forms.store_failed", self.lang, detail=str(err)), "error")
             return False
         return True
+
+    def _show_input_error(self, err: InputError, table: str) -> None:
+        show_problems(err.problems, table, self.fields, self.status, self.lang)
 
 
 def multiline_banner(text: str, kind: str = "info") -> str:
@@ -684,20 +692,14 @@ class ConfirmingForm(RowForm):
     def write(self, table: str, write: Callable[[bool], object], *, refused: Callable[[], bool] | None = None) -> bool:
         """Run ``write(accept_warnings)`` (a submit function); show its problems; return whether it wrote."""
         self._hide_confirm()
-        try:
-            write(self._accepting)
-        except InputError as err:
-            show_problems(err.problems, table, self.fields, self.status, self.lang)
-            if not err.errors:
-                self.status.value = banner(t("records.forms.confirm_needed", self.lang), "info") + "<ul>" + "".join(
-                    f"<li>{escape_html(problem_text(p, self.lang))}</li>" for p in err.warnings) + "</ul>"
-                self.confirm_button.layout.display = None
-            return False
-        except CollectiveImpactError as err:
-            if refused is None or not refused():
-                self.status.value = multiline_banner(t("forms.store_failed", self.lang, detail=str(err)), "error")
-            return False
-        return True
+        return super().write(table, lambda: write(self._accepting), refused=refused)
+
+    def _show_input_error(self, err: InputError, table: str) -> None:
+        super()._show_input_error(err, table)
+        if not err.errors:  # only values to confirm: listed, with the button
+            self.status.value = banner(t("records.forms.confirm_needed", self.lang), "info") + "<ul>" + "".join(
+                f"<li>{escape_html(problem_text(p, self.lang))}</li>" for p in err.warnings) + "</ul>"
+            self.confirm_button.layout.display = None
 
     def store_row(self, table: str, row: Mapping[str, object], *, refused: Callable[[], bool] | None = None,
                   **options: object) -> bool:
