@@ -769,7 +769,6 @@ class ActionForm(ConfirmingForm):
         self.today, self.who, self.on_saved = today, who, on_saved
         self.territory: str | None = None
         self.indicators = pd.DataFrame(columns=["indicator_id", "label", "outcome_id"])
-        self.last_saved: dict[str, object] | None = None
         wide, narrow = {"width": "100%", "max_width": "36rem"}, {"width": "12rem"}
         conditions = ([(c.label(lang), c.id) for c in framework.conditions] if framework is not None
                       else [(code.label(lang), code.id) for code in CODES["condition"]])
@@ -919,7 +918,6 @@ class ActionForm(ConfirmingForm):
         row = self.row()
         if not self.store_row("actions", row, framework=self.framework):
             return False
-        self.last_saved = row
         if self.closable:
             self.form.layout.display = "none"
             message = t("follow_up.panel.saved", lang, title=row["title"])
