@@ -90,5 +90,5 @@ def test_the_cards_format_their_counts(store):
     progress = ev.progress
     good = int(progress["status"].isin(["achieved", "on_track"]).sum())
     assert f'<div class="ci-card-value">{good} sur {len(progress)}</div>' in cards
-    english = DashboardApp(store, territory=TERRITORY, lang="en")
-    assert "+1,234 since the previous reading" in english._cards(english.data.metrics, current, gained=1234)
+    app.lang = "en"  # the cards are worded at each reading, in the app's language
+    assert "+1,234 since the previous reading" in app._cards(ev, current, gained=1234)
