@@ -56,7 +56,7 @@ from collective_impact.errors import RunError
 from collective_impact.i18n import t
 from collective_impact.paths import APPS_DIR, STORE_ENV, TEMPLATES_DIR
 
-__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_PORT", "HOME_APP", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
+__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_PORT", "HOME_APP", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "TERRITORY_APPS", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
            "free_port", "kernel_limits", "list_apps", "port_is_free", "serve_apps", "voila_command"]
 
 DEFAULT_PORT = 8866
@@ -78,6 +78,8 @@ MAX_KERNELS_PER_APP_ENV = "COLLECTIVE_IMPACT_MAX_KERNELS_PER_APP"
 VOILA_TEMPLATE = "collective_impact"
 #: The Voila application run by default (ours: error pages, French loading page).
 VOILA_MODULE = "collective_impact.apps.voila_app"
+#: The apps opened for one territory from its row of the home page (and of the first page), in this order.
+TERRITORY_APPS = ("saisie", "evaluation", "tableau_de_bord", "questionnaire")
 #: What runs the Voila application: skips imports no server uses (:mod:`~collective_impact.apps.launch`).
 LAUNCH_MODULE = "collective_impact.apps.launch"
 #: The app ``/`` opens when the apps folder has it (``accueil.ipynb``).
