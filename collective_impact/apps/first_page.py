@@ -105,7 +105,7 @@ def first_page(store_path: str | os.PathLike | None, *, lang: str = "fr", base_u
     if territories is None:
         table = ""
     elif not territories:
-        table = f'<p class="ci-info">{escape_html(t("home.t.none", lang))}</p>'
+        table = f'<p class="ci-info">{escape_html(t("first.none", lang))}</p>'
     else:
         head = "".join(f"<th>{escape_html(t(f'home.t.col.{name}', lang))}</th>" for name in ("territory", "open"))
         rows = "".join(

@@ -166,7 +166,7 @@ def evaluator(tmp_path_factory, demo_store):
 
 
 # every page and API of the evaluator's server, and the sources
-EVALUATOR_ADDRESSES = ["/", "/voila/tree", "/voila/tree/", "/voila/api/contents", "/voila/api/contents/saisie.ipynb",
+EVALUATOR_ADDRESSES = ["/", "/accueil/pret", "/voila/tree", "/voila/tree/", "/voila/api/contents", "/voila/api/contents/saisie.ipynb",
                        "/api/kernels", "/api/sessions", "/api/kernelspecs", "/api/contents", "/files/saisie.ipynb",
                        "/voila/files/saisie.ipynb", "/voila/render/saisie.ipynb", "/voila/render/questionnaire.ipynb",
                        "/voila/render/tableau_de_bord.ipynb?territoire=QPV-NORD", "/voila/render/evaluation.ipynb",
@@ -199,6 +199,8 @@ def test_the_start_token_then_the_cookie_open_everything(evaluator):
     # the cookie alone, afterwards
     assert fetch(evaluator.url + "/voila/tree", opener=opener)[0] == 200
     assert fetch(evaluator.url + "/api/kernels", opener=opener)[0] in (200, 404)
+    # nothing preheated here: the first page's question is answered "open the home app"
+    assert fetch(evaluator.url + "/accueil/pret", opener=opener) == (200, '{"ready": true}')
 
 
 @pytest.mark.slow
