@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -212,8 +213,10 @@ def home_app(*, store: str | os.PathLike | Store | None = None, query: str | Non
     The store is ``store`` or ``$COLLECTIVE_IMPACT_STORE``; the language comes from the
     page's address (``?lang=en``). When the store cannot be opened, a panel explains why.
     """
-    # before the request: in a preheated kernel nobody waits yet, and the page's first
-    # question to the machine (can it print PDFs?) is then answered at once
-    _load_pdf_engine()
+    # in the background, from before the request: a preheated kernel is ready for its page
+    # (and the first page of apps/first_page.py opens this one) without waiting for it, and
+    # the page's first question to the machine (can it print PDFs?) is answered at once, or
+    # waits for this import to end (Python's import lock) rather than starting it again
+    threading.Thread(target=_load_pdf_engine, name="pdf-engine", daemon=True).start()
     return open_app(lambda opened, params: HomeApp(opened, lang=params.lang, reports_dir=reports_dir),
                     store=store, query=query, title="home.title", unavailable="home.unavailable")
