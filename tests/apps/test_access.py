@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -139,6 +141,16 @@ def test_grants_of_stopped_kernels_are_forgotten():
     grants = _grants()
     grants.bind("1" * 8 + "-0000-0000-0000-" + "0" * 12, "g-new", alive=lambda: [KERNEL])
     assert set(grants.owners) == {KERNEL, "1" * 8 + "-0000-0000-0000-" + "0" * 12}
+
+
+def test_the_command_line_reads_the_credentials_without_loading_voila():
+    # `collective-impact app` reads them before the server starts: Voila and jupyter_server's
+    # application (seconds to import) are the server process's own business
+    code = ("import sys, collective_impact.apps.credentials as c; "
+            "print(sorted(m for m in ('voila', 'jupyter_server.serverapp', 'jupyter_events', 'rfc3987_syntax') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 # ---------------------------------------------------------------- the evaluator's server
