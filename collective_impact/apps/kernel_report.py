@@ -129,11 +129,10 @@ def reuse_figures(drawn: Mapping[str, Step], opened: TerritoryData, namespace: d
         old = drawn.get(step_id)
         if old is None or (differ and step_id == "synthese"):
             continue
-        images = {block.name: block._cache.get("image") for block in old.blocks if block.kind == "figure"}
+        images = {block.name: block.cached_image() for block in old.blocks if block.kind == "figure"}
         for block in step.blocks:
-            # Block keeps its drawn image in its cache: the notebook's block then shows the same
-            if block.kind == "figure" and images.get(block.name) is not None and "image" not in block._cache:
-                block._cache["image"] = images[block.name]
+            # the notebook's block then shows the image the page drew
+            if block.kind == "figure" and images.get(block.name) is not None and block.reuse_image(images[block.name]):
                 taken.append(step_id)
     return sorted(set(taken))
 

@@ -119,8 +119,8 @@ def _drawn_with(territory, marker: bytes) -> dict:
     for step in steps.values():
         for block in step.blocks:
             if block.kind == "figure":
-                block._cache["image"] = ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" width="10pt">'
-                                         + marker + b"</svg>")
+                block.reuse_image(("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" width="10pt">'
+                                   + marker + b"</svg>"))
     return steps
 
 
@@ -137,4 +137,5 @@ def test_figures_drawn_on_the_page_are_taken_when_the_data_are_the_same(demo_sto
     other = open_territory(demo_store, TERRITORY, as_of="2026-01-01")
     namespace = {"territory": other, "steps": build_steps(other)}
     assert reuse_figures(drawn, page, namespace) == []
-    assert all("image" not in block._cache for step in namespace["steps"].values() for block in step.blocks)
+    assert all(block.cached_image() is None for step in namespace["steps"].values() for block in step.blocks
+               if block.kind == "figure")
