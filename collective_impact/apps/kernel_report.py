@@ -43,11 +43,11 @@ __all__ = ["PDF_PER_PAGE", "expected_pdf_seconds", "notebook_parameters", "repor
 
 #: Seconds of the PDF per second of the web report made before it in the same kernel, with the
 #: page's figures taken: both are bounded by the same CPU, so the web report's time says what the
-#: machine can do right now. Measured on a two-core machine: 1.6 in the served app (web report
-#: 3.4 s, PDF 5.4 s more, ``benchmarks/guided_steps.py``), 2.4 to 2.6 in CPU time when both are
-#: made in one process (``report_in_kernel`` then ``export_pdf``), whose web report waits for
-#: nothing else; 2 announces neither much too long nor too short.
-PDF_PER_PAGE = 2.0
+#: machine can do right now. Measured in the served app on a loaded two-core machine
+#: (``benchmarks/guided_steps.py``): 1.6 (web report 3.4 s, PDF 5.4 s more) and 1.4 (8.6 s, then
+#: 12.3 s, load average 10 to 14); 2.4 to 2.6 in CPU time when both are made in one process
+#: (``report_in_kernel`` then ``export_pdf``), whose web report waits for nothing else.
+PDF_PER_PAGE = 1.6
 
 #: ``progress(done, total, phase)``: ``phase`` is ``"cells"`` while the notebook runs, then
 #: ``"html"`` and ``"pdf"``.
