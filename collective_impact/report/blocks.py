@@ -123,6 +123,25 @@ class Block:
             self._cache["image"] = image
         return self._cache["image"]
 
+    def cached_image(self) -> tuple[str, bytes] | None:
+        """The figure's image as :meth:`image` gives it if it was rendered already, else ``None`` (nothing is drawn)."""
+        return self._cache.get("image")
+
+    def reuse_image(self, image: tuple[str, bytes]) -> bool:
+        """Take ``image`` (``(mime type, bytes)``, as another block's :meth:`image` gave it) as this figure's image.
+
+        For a figure whose data are known to be those of the block that drew ``image``: the
+        guided evaluation's report takes the figures the page has shown. Only when this block
+        has no image yet (what was shown stays shown); returns whether ``image`` was taken.
+        Raises ``TypeError`` for a text or table block.
+        """
+        if self.make is None:
+            raise TypeError(f"block {self.name!r} is a {self.kind}, not a figure")
+        if "image" in self._cache:
+            return False
+        self._cache["image"] = image
+        return True
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
         """What Jupyter shows: Markdown, HTML, or an image (SVG text or base64 PNG, with its alt text and display
         width)."""
