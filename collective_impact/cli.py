@@ -339,7 +339,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         return 1
     print(t("cli.app.starting", lang), flush=True)
     # the evaluator's credential: a token made for this start (shown once), or the password
-    from collective_impact.apps.access import AccessFile, access_path, evaluator_server
+    from collective_impact.apps.credentials import AccessFile, access_path, evaluator_server
     from collective_impact.tokens import new_token
 
     token = None if AccessFile(access_path(store.path)).has_password else new_token()
@@ -401,7 +401,7 @@ def _app_credentials(args: argparse.Namespace, store) -> int:
     """``app --set-password`` / ``app --dashboard-link TERRITORY``: change a credential, serve nothing."""
     import getpass
 
-    from collective_impact.apps.access import AccessFile, access_path
+    from collective_impact.apps.credentials import AccessFile, access_path
 
     lang = args.lang
     access = AccessFile(access_path(store.path))

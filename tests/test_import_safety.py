@@ -191,7 +191,7 @@ def test_a_declared_huge_member_is_refused_before_openpyxl_reads(tmp_path, monke
     def refuse(*args, **kwargs):
         raise AssertionError("openpyxl must not open the file")
 
-    monkeypatch.setattr("collective_impact.io.load_workbook", refuse)
+    monkeypatch.setattr("collective_impact.io.workbooks.load_workbook", refuse)
     tracemalloc.start()
     sheets, problems = read_sources([bomb])
     peak = tracemalloc.get_traced_memory()[1]
@@ -374,7 +374,7 @@ def test_a_read_only_store_is_said_to_be_read_only(store_path, workbook, monkeyp
             path, uri = Path(path).resolve().as_uri() + "?mode=ro", True
         return connect(path, *args, uri=uri, **kwargs)
 
-    monkeypatch.setattr("collective_impact.store.sqlite3.connect", read_only)
+    monkeypatch.setattr("collective_impact.store.connection.sqlite3.connect", read_only)
     code, _, err = run(["import", str(workbook), "--store", str(store_path)], capsys)
     assert code == 1
     assert "est en lecture seule" in err and "n'est pas une base" not in err

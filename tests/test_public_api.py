@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
@@ -74,3 +75,32 @@ def test_usage_error_exits_2():
     done = subprocess.run([sys.executable, "-m", "collective_impact", "import"], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 2
+
+
+# The modules split into packages of rooms by job keep every name others import from them
+# (their __all__, and the few names the command line and the tests take besides).
+OLD_PATHS = {
+    "collective_impact.store": ["AUDIT_ACTIONS", "AUDIT_COLUMNS", "AUDIT_DETAIL_LIMIT", "IMPORT_MODES", "SCHEMA_VERSION",
+                                "ImportMode", "ImportSummary", "RunRecord", "Store", "_text_table", "system_user"],
+    "collective_impact.validation": ["MULTILINE", "PAST_EVENTS", "check_files", "check_tables", "empty_table",
+                                     "group_problems", "load_files", "plausible_range", "suggest", "table_schema",
+                                     "validate_sheets", "_CellError", "_parse"],
+    "collective_impact.io": ["DEFAULT_LIMITS", "MAX_FILE_BYTES", "MAX_RATIO", "MAX_ROWS", "MAX_UNPACKED_BYTES",
+                             "RATIO_FLOOR", "RawSheet", "ReadLimits", "match_column", "match_table", "normalize_label",
+                             "read_sources", "write_template", "write_workbook"],
+    "collective_impact.demo": ["DEFAULT_AS_OF", "DEFAULT_SEED", "demo_tables", "write_demo_workbook"],
+    "collective_impact.report.batch": ["COMPARISON_NAME", "REPORT_STATES", "STATUSES", "BatchResult", "Progress",
+                                       "Task", "TaskResult", "default_workers", "report_fingerprint", "report_state",
+                                       "reports_archive", "run_batch", "run_one", "summary_frame", "territory_figures",
+                                       "write_index", "write_summary"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(OLD_PATHS))
+def test_split_modules_keep_their_import_paths(module):
+    imported = importlib.import_module(module)
+    missing = [name for name in OLD_PATHS[module] if not hasattr(imported, name)]
+    assert missing == []
+    # every name of __all__ is there, and __all__ lists only public names of this list
+    assert [name for name in imported.__all__ if not hasattr(imported, name)] == []
+    assert set(imported.__all__) <= set(OLD_PATHS[module])

@@ -254,7 +254,7 @@ def test_a_store_from_before_the_audit_trail_gets_one(path):
 
 
 def test_a_reimport_beyond_the_limit_records_counts_only(path, monkeypatch):
-    monkeypatch.setattr("collective_impact.store.AUDIT_DETAIL_LIMIT", 10)
+    monkeypatch.setattr("collective_impact.store.importing.AUDIT_DETAIL_LIMIT", 10)
     tables = demo_tables()
     meetings = tables["meetings"]
     first = meetings.index[meetings["territory_id"] == T][0]

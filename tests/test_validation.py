@@ -550,7 +550,7 @@ def test_the_pandera_schema_names_checks_after_messages():
 def test_every_message_key_used_in_the_code_exists():
     from collective_impact.i18n import catalogue
 
-    source = "\n".join((PACKAGE / name).read_text(encoding="utf-8") for name in ("io/__init__.py", "validation.py"))
+    source = "\n".join(path.read_text(encoding="utf-8") for name in ("io", "validation") for path in sorted((PACKAGE / name).glob("*.py")))
     literal = set(re.findall(r"""t\(\s*["']((?:io|validation)\.\w+)["']""", source))
     dynamic = {f"validation.{k}" for k in ("not_number", "not_integer", "not_date", "not_bool", "date_range",
                                            "id_pattern", "id_length", "idlist_pattern", "qpv_code",

@@ -2,8 +2,9 @@
 
 On the synthesis page of the guided evaluation, :class:`ActionsPanel` lists the points of
 vigilance and the recommendations of the synthesis, each with a "Créer une action" button
-opening :class:`ActionForm` prefilled (its origin is the point's text, its condition the
-point's condition). On the page "Plan d'action et suivi", :class:`ActionList` lists the
+opening the shared :class:`~collective_impact.apps.widgets.ActionForm` (the one of the
+data-entry app, in its closable layout) prefilled: its origin is the point's text, its
+condition the point's condition. On the page "Plan d'action et suivi", :class:`ActionList` lists the
 territory's actions: each one's status can be changed and a dated review note added
 (:class:`ActionReview`). Every write goes through the audited store after the checks and
 French messages of a file import (:mod:`collective_impact.apps.submit`); the step
@@ -16,14 +17,14 @@ Nothing here computes a metric or words a finding: the points come from the synt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 
 import ipywidgets as widgets
 import pandas as pd
 
-from collective_impact.apps.submit import next_action_id, record_review, update_record
-from collective_impact.apps.widgets import Field, RowForm, banner, html_box, show_problems
+from collective_impact.apps.submit import record_review, update_record
+from collective_impact.apps.widgets import ActionForm, Field, RowForm, banner, html_box, show_problems
 from collective_impact.errors import CollectiveImpactError, InputError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import clean_text, escape_html, format_short_date, is_missing
@@ -35,7 +36,7 @@ from collective_impact.report.steps.follow_up import condition_label, with_actio
 from collective_impact.schema import CODES, TABLES
 from collective_impact.store import Store
 
-__all__ = ["ActionForm", "ActionList", "ActionReview", "ActionsPanel", "action_points"]
+__all__ = ["ActionList", "ActionReview", "ActionsPanel", "action_points"]
 
 #: The step of the report that shows the action plan.
 FOLLOW_UP_STEP = "suivi"
@@ -58,10 +59,6 @@ def action_points(data: TerritoryData) -> pd.DataFrame:
     return pd.concat([vigilance[columns], steps[columns]], ignore_index=True)
 
 
-def _options(blank: str, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(blank, ""), *pairs]
-
-
 def _day_of(value: object) -> date | None:
     return None if is_missing(value) else pd.Timestamp(value).date()
 
@@ -80,132 +77,6 @@ def _typed_row(row: Mapping[str, object]) -> dict[str, object]:
         else:
             out[column.id] = value
     return out
-
-
-class ActionForm(RowForm):
-    """A new action of one territory, decided after the evaluated wave.
-
-    Fields: title, condition aimed at, partner carrying it (by name), outcome or indicator
-    aimed at (optional), start (optional), deadline, status, and the point it comes from.
-    Saving checks the row with the rules and messages of a file import, then adds it to the
-    store (audited); each problem is shown beside its field.
-
-    Parameters
-    ----------
-    store
-        The evaluation store.
-    data
-        The territory as opened (its wave is the action's ``wave``; its partners, outcomes
-        and indicators are offered).
-    lang, today
-        Language; the day of entry (default: today).
-    on_saved
-        Called with the stored row after each save.
-    """
-
-    def __init__(self, store: Store, data: TerritoryData, *, lang: str = "fr", today: date | None = None,
-                 on_saved: Callable[[dict], None] | None = None) -> None:
-        self.store = store
-        self.data = data
-        self.lang = lang
-        self.today = today
-        self.on_saved = on_saved
-        fw = data.framework
-        none = t("follow_up.panel.none", lang)
-        choose = t("follow_up.panel.choose", lang)
-
-        def names(table: str, key: str, column: str) -> list[tuple[str, str]]:
-            frame = data.table(table)
-            return sorted(((str(v), str(k)) for k, v in zip(frame[key], frame[column], strict=True)),
-                          key=lambda pair: pair[0].casefold())
-
-        wide = widgets.Layout(**_WIDE)
-        self.title = widgets.Text(layout=wide)
-        self.condition = widgets.Dropdown(options=_options(choose, ((c.label(lang), c.id) for c in fw.conditions)),
-                                          value="", layout=widgets.Layout(**_WIDE))
-        self.partner = widgets.Dropdown(options=_options(choose, names("partners", "partner_id", "name")), value="",
-                                        layout=widgets.Layout(**_WIDE))
-        self.outcome = widgets.Dropdown(options=_options(none, names("outcomes", "outcome_id", "label")), value="",
-                                        layout=widgets.Layout(**_WIDE))
-        self.indicator = widgets.Dropdown(options=_options(none, names("indicators", "indicator_id", "label")),
-                                          value="", layout=widgets.Layout(**_WIDE))
-        self.start = widgets.DatePicker(value=None, layout=widgets.Layout(width="12rem"))
-        self.due = widgets.DatePicker(value=None, layout=widgets.Layout(width="12rem"))
-        statuses = [(code.label(lang), code.id) for code in CODES["action_status"]]
-        self.status_choice = widgets.Dropdown(options=statuses, value=STATUSES[0], layout=widgets.Layout(width="14rem"))
-        self.origin = widgets.Textarea(rows=3, layout=widgets.Layout(**_WIDE))
-        self.fields = {
-            "title": Field(t("follow_up.panel.title", lang), self.title, help=t("follow_up.panel.title_help", lang)),
-            "condition": Field(t("follow_up.col.condition", lang), self.condition),
-            "partner_id": Field(t("follow_up.col.partner", lang), self.partner,
-                                help=t("follow_up.panel.partner_help", lang)),
-            "outcome_id": Field(t("follow_up.panel.outcome", lang), self.outcome),
-            "indicator_id": Field(t("follow_up.panel.indicator", lang), self.indicator),
-            "start_date": Field(t("follow_up.col.start", lang), self.start),
-            "due_date": Field(t("follow_up.col.due", lang), self.due),
-            "status": Field(t("follow_up.col.status", lang), self.status_choice),
-            "origin": Field(t("follow_up.panel.origin", lang), self.origin, help=t("follow_up.panel.origin_help", lang)),
-        }
-        super().__init__(t("follow_up.panel.save", lang), t("follow_up.panel.saving", lang), align_self="flex-start")
-        self.clear_on_edit(*self.fields)
-        self.cancel_button = widgets.Button(description=t("follow_up.panel.cancel", lang), icon="times",
-                                            layout=widgets.Layout(width="auto"))
-        self.cancel_button.on_click(lambda _: self.close())
-        self.header = html_box()
-        self.form = widgets.VBox([self.header, *(f.box for f in self.fields.values()),
-                                  widgets.HBox([self.save_button, self.cancel_button])],
-                                 layout=widgets.Layout(width="100%", display="none"))
-        self.form.add_class("ci-judgment")
-        self.form.add_class("ci-action-form")
-        self.box = widgets.VBox([self.form, self.status], layout=widgets.Layout(width="100%"))
-
-    # ------------------------------------------------------------ opening
-    def open(self, *, origin: str = "", condition: object = None) -> None:
-        """Show the form, empty but for ``origin`` (the point's text) and ``condition`` (its condition, if any)."""
-        self.clear_errors()
-        self.title.value = ""
-        self.origin.value = origin
-        ids = {c.id for c in self.data.framework.conditions}
-        self.condition.value = condition if isinstance(condition, str) and condition in ids else ""
-        self.partner.value = self.outcome.value = self.indicator.value = ""
-        self.start.value, self.due.value = None, None
-        self.status_choice.value = STATUSES[0]
-        self.header.value = (f"<h4>{escape_html(t('follow_up.panel.form_title', self.lang, wave=self.data.wave))}</h4>"
-                             f"<p>{escape_html(t('follow_up.panel.form_help', self.lang))}</p>")
-        self.form.layout.display = None
-        self.title.focus()  # brings the form into view
-
-    def close(self) -> None:
-        self.form.layout.display = "none"
-        self.clear_errors()
-
-    @property
-    def is_open(self) -> bool:
-        return self.form.layout.display != "none"
-
-    # ------------------------------------------------------------ saving
-    def row(self) -> dict[str, object]:
-        """The ``actions`` row the form would store (a new id, the evaluated wave)."""
-        stored = self.store.load(["actions"], territories=[self.data.territory_id])["actions"]
-        return {
-            "territory_id": self.data.territory_id, "action_id": next_action_id(stored["action_id"]),
-            "title": clean_text(self.title.value), "condition": self.condition.value or None,
-            "outcome_id": self.outcome.value or None, "indicator_id": self.indicator.value or None,
-            "partner_id": self.partner.value or None, "wave": self.data.wave,
-            "origin": clean_text(self.origin.value, multiline=True) or None, "start_date": self.start.value,
-            "due_date": self.due.value, "status": self.status_choice.value,
-        }
-
-    def _save(self) -> bool:
-        self.clear_errors()
-        row = self.row()
-        if not self.store_row("actions", row, framework=self.data.framework, today=self.today):
-            return False
-        self.form.layout.display = "none"
-        self.status.value = banner(t("follow_up.panel.saved", self.lang, title=row["title"]), "ok")
-        if self.on_saved is not None:
-            self.on_saved(row)
-        return True
 
 
 class ActionReview(RowForm):
@@ -375,7 +246,9 @@ class ActionsPanel:
         self.on_changed = on_changed
         self.output: widgets.Output | None = None
         self.step: Step | None = None
-        self.form = ActionForm(store, data, lang=lang, today=today, on_saved=lambda _: self._changed(new=True))
+        self.form = ActionForm(store, lang=lang, framework=data.framework, wave=data.wave, closable=True, today=today,
+                               on_saved=lambda: self._changed(new=True))
+        self.form.set_territory(data.territory_id)
         self.list = ActionList(store, data, lang=lang, today=today, on_saved=self._changed)
         self.points = action_points(data) if data.wave is not None else action_points(data).iloc[0:0]
         self.buttons: list[widgets.Button] = []

@@ -193,7 +193,7 @@ class DashboardApp:
             row = current.iloc[0]
             cards.append((format_number(row["n_respondents"], lang, decimals=0),
                           t("guided.d.card.respondents", lang, wave=self.data.wave),
-                          t("guided.d.card.gained", lang, n=gained) if gained else ""))
+                          t("guided.d.card.gained", lang, n=format_number(gained, lang, decimals=0)) if gained else ""))
             rate = row["rate"]
             cards.append((format_percent(rate, lang),
                           t("guided.d.card.rate", lang), ""))
@@ -201,7 +201,8 @@ class DashboardApp:
         progress = ev.progress
         if len(progress):
             good = int(progress["status"].isin(["achieved", "on_track"]).sum())
-            cards.append((t("guided.d.of", lang, n=good, total=len(progress)), t("guided.d.card.indicators", lang),
+            cards.append((t("guided.d.of", lang, n=format_number(good, lang, decimals=0),
+                            total=format_number(len(progress), lang, decimals=0)), t("guided.d.card.indicators", lang),
                           ""))
         meetings = ev.meetings
         if len(meetings):

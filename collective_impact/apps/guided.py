@@ -33,7 +33,7 @@ import pandas as pd
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
 from collective_impact.apps.actions_panel import FOLLOW_UP_STEP, ActionsPanel
-from collective_impact.apps.kernel_report import report_in_kernel
+from collective_impact.apps.kernel_report import expected_pdf_seconds, report_in_kernel
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
@@ -344,7 +344,9 @@ class ReportPanel:
                     self.bar.value = 90
                     self.status.value = (warning + banner(t("guided.r.ready", lang, seconds=seconds), "ok")
                                          + '<div class="ci-banner ci-banner-info"><span class="ci-spinner"></span>'
-                                         + escape_html(t("speed.report.pdf", lang)) + "</div>")
+                                         + escape_html(t("pdf.report.preparing", lang, seconds=format_number(
+                                             expected_pdf_seconds(time.perf_counter() - started), lang, decimals=0)))
+                                         + "</div>")
                     try:
                         pdf_path = export_pdf(result.html, Path(folder) / f"{result.territory_id}.pdf", lang=lang)
                         self.pdf = Path(pdf_path).read_bytes()

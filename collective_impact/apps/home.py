@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
 
 from collective_impact.apps.campaign_panel import CampaignPanel
+from collective_impact.apps.first_page import apps_list, territory_links
 from collective_impact.apps.reports import DownloadPanel, RunPanel
-from collective_impact.apps.server import HOME_APP, app_url, list_apps
+from collective_impact.apps.server import HOME_APP, TERRITORY_APPS, list_apps
 from collective_impact.apps.upload import UploadPanel
 from collective_impact.apps.widgets import BusyButton, app_container, banner, html_box, open_app
 from collective_impact.errors import CollectiveImpactError
@@ -42,8 +44,6 @@ from collective_impact.store import Store
 
 __all__ = ["TERRITORY_APPS", "HomeApp", "home_app", "page_base", "reports_folder", "territory_states"]
 
-#: The apps opened for one territory from its row, in this order (when they are installed).
-TERRITORY_APPS = ("saisie", "evaluation", "tableau_de_bord", "questionnaire")
 #: The folder of the reports, beside the store.
 REPORTS_FOLDER = "rapports"
 
@@ -147,7 +147,7 @@ class HomeApp:
             self.territories, self.refresh_button], layout=widgets.Layout(width="100%"))
         territories.add_class("ci-territories")
         self.widget = app_container([header, territories, self.upload.box, self.run.box, self.downloads.box,
-                                     self.campaigns.box, html_box(self._apps_list())])
+                                     self.campaigns.box, html_box(apps_list(self.base_url, self.apps, lang))])
         self.widget.add_class("ci-wide")
         self.show_states()
 
@@ -176,10 +176,11 @@ class HomeApp:
         headers = [t(f"home.t.col.{name}", lang) for name in ("territory", "as_of", "wave", "rate", "report", "open")]
         body = []
         for row in states.itertuples(index=False):
-            if pd.isna(row.wave):
+            wave_number = None if pd.isna(row.wave) else int(row.wave)
+            if wave_number is None:
                 wave, rate = t("home.t.no_wave", lang), "—"
             else:
-                wave = t("home.t.wave", lang, wave=int(row.wave))
+                wave = t("home.t.wave", lang, wave=wave_number)
                 rate = t("home.t.rate", lang, rate=format_percent(row.rate, lang), n=row.n_respondents,
                          partners=row.n_partners)
             css = {"current": "ci-ok", "failed": "ci-error"}.get(row.report, "")
@@ -191,34 +192,12 @@ class HomeApp:
                 f'<td class="ci-nowrap">{escape_html(rate)}</td>',
                 f'<td class="{css}" data-state="{escape_html(row.report)}">'
                 f'{escape_html(t(f"home.t.report.{row.report}", lang))}</td>',
-                f"<td>{self._links(row.territory_id, None if pd.isna(row.wave) else int(row.wave))}</td>",
+                f"<td>{territory_links(self.base_url, row.territory_id, self.apps, lang, wave=wave_number)}</td>",
             ]
             body.append(f'<tr data-territory="{escape_html(row.territory_id)}">' + "".join(cells) + "</tr>")
         head = "".join(f"<th>{escape_html(h)}</th>" for h in headers)
         self.territories.value = (f'<table class="ci-territory-table"><thead><tr>{head}</tr></thead>'
                                   f"<tbody>{''.join(body)}</tbody></table>")
-
-    def _link(self, app: str, text: str, **params: object) -> str:
-        if self.lang != "fr":
-            params["lang"] = self.lang
-        url = app_url(self.base_url, app, **params)
-        return f'<a href="{escape_html(url)}" target="_blank" rel="noopener">{escape_html(text)}</a>'
-
-    def _links(self, territory: str, wave: int | None) -> str:
-        links = []
-        for app in TERRITORY_APPS:
-            if app not in self.apps:
-                continue
-            params: dict[str, object] = {"territoire": territory}
-            if app in ("questionnaire", "evaluation", "tableau_de_bord") and wave is not None:
-                params["vague"] = wave
-            links.append(self._link(app, t(f"home.link.{app}", self.lang), **params))
-        return " · ".join(links)
-
-    def _apps_list(self) -> str:
-        items = "".join(f"<li>{self._link(name, app.title(self.lang))}</li>" for name, app in self.apps.items())
-        return (f'<h3 class="ci-section-title">{escape_html(t("home.apps.title", self.lang))}</h3>'
-                f'<ul class="ci-apps">{items}</ul>')
 
 
 def _load_pdf_engine() -> None:
@@ -234,8 +213,10 @@ def home_app(*, store: str | os.PathLike | Store | None = None, query: str | Non
     The store is ``store`` or ``$COLLECTIVE_IMPACT_STORE``; the language comes from the
     page's address (``?lang=en``). When the store cannot be opened, a panel explains why.
     """
-    # before the request: in a preheated kernel nobody waits yet, and the page's first
-    # question to the machine (can it print PDFs?) is then answered at once
-    _load_pdf_engine()
+    # in the background, from before the request: a preheated kernel is ready for its page
+    # (and the first page of apps/first_page.py opens this one) without waiting for it, and
+    # the page's first question to the machine (can it print PDFs?) is answered at once, or
+    # waits for this import to end (Python's import lock) rather than starting it again
+    threading.Thread(target=_load_pdf_engine, name="pdf-engine", daemon=True).start()
     return open_app(lambda opened, params: HomeApp(opened, lang=params.lang, reports_dir=reports_dir),
                     store=store, query=query, title="home.title", unavailable="home.unavailable")

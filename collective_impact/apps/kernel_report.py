@@ -22,6 +22,7 @@ the page's (:func:`reuse_figures`): same images, drawn once.
 from __future__ import annotations
 
 import ast
+import math
 import os
 import threading
 import time
@@ -37,11 +38,25 @@ from collective_impact.report.bundle import TerritoryData
 from collective_impact.report.execute import EVALUATION_NOTEBOOK, ReportResult, check_id, describe_error
 from collective_impact.report.export import export_html, export_pdf
 
-__all__ = ["notebook_parameters", "report_in_kernel", "reuse_figures", "run_cells"]
+__all__ = ["PDF_PER_PAGE", "expected_pdf_seconds", "notebook_parameters", "report_in_kernel", "reuse_figures",
+           "run_cells"]
+
+#: Seconds of the PDF per second of the web report made before it in the same kernel, with the
+#: page's figures taken: both are bounded by the same CPU, so the web report's time says what the
+#: machine can do right now. Measured in the served app on a loaded two-core machine
+#: (``benchmarks/guided_steps.py``): 1.6 (web report 3.4 s, PDF 5.4 s more) and 1.4 (8.6 s, then
+#: 12.3 s, load average 10 to 14); 2.4 to 2.6 in CPU time when both are made in one process
+#: (``report_in_kernel`` then ``export_pdf``), whose web report waits for nothing else.
+PDF_PER_PAGE = 1.6
 
 #: ``progress(done, total, phase)``: ``phase`` is ``"cells"`` while the notebook runs, then
 #: ``"html"`` and ``"pdf"``.
 Progress = Callable[[int, int, str], None]
+
+
+def expected_pdf_seconds(page_seconds: float) -> int:
+    """Whole seconds the PDF should take after a web report made in ``page_seconds`` (rounded up, at least 2)."""
+    return max(2, math.ceil(PDF_PER_PAGE * page_seconds))
 
 
 def notebook_parameters(territory: TerritoryData) -> dict[str, object]:
@@ -129,11 +144,10 @@ def reuse_figures(drawn: Mapping[str, Step], opened: TerritoryData, namespace: d
         old = drawn.get(step_id)
         if old is None or (differ and step_id == "synthese"):
             continue
-        images = {block.name: block._cache.get("image") for block in old.blocks if block.kind == "figure"}
+        images = {block.name: block.cached_image() for block in old.blocks if block.kind == "figure"}
         for block in step.blocks:
-            # Block keeps its drawn image in its cache: the notebook's block then shows the same
-            if block.kind == "figure" and images.get(block.name) is not None and "image" not in block._cache:
-                block._cache["image"] = images[block.name]
+            # the notebook's block then shows the image the page drew
+            if block.kind == "figure" and images.get(block.name) is not None and block.reuse_image(images[block.name]):
                 taken.append(step_id)
     return sorted(set(taken))
 

@@ -128,21 +128,33 @@ class CappedKernelManager(AsyncMappingKernelManager):
         # runs once the server's loop runs (as Voila's own first filling of the pools)
         asyncio.get_event_loop().create_task(self._fill_in_stages())
 
+    def pool_state(self, name: str) -> str:
+        """The state of the first kernel of ``name``'s pool (``accueil.ipynb``).
+
+        ``"ready"``: it waits for its page's request (see the module) or has run its whole
+        notebook; ``"starting"``: it is starting or running its notebook up to the request;
+        ``"none"``: no kernel to wait for (an empty pool, a kernel that failed or stopped, or
+        no preheating), a page asked for now gets a kernel of its own.
+        """
+        pool = getattr(self, "_pools", {}).get(name, [])
+        if not pool:
+            return "none"
+        task = pool[0]
+        if not task.done():
+            return "starting"
+        if task.cancelled() or task.exception() is not None:
+            return "none"
+        content = task.result()
+        if content["kernel_id"] not in self:
+            return "none"
+        if content["kernel_id"] in RequestInfoSocketHandler._waiters or content["task"].done():
+            return "ready"
+        return "starting"
+
     async def _kernel_ready(self, name: str) -> None:
         """Wait until the kernel of ``name``'s pool is ready (see the module), has failed, or a timeout."""
         deadline = time.monotonic() + PREHEAT_READY_TIMEOUT
-        while time.monotonic() < deadline and not self._stopping:
-            pool = getattr(self, "_pools", {}).get(name, [])
-            if not pool:
-                return  # taken by a page meanwhile (or never filled): nothing to wait for
-            task = pool[0]
-            if task.done():
-                if task.cancelled() or task.exception() is not None:
-                    return
-                content = task.result()
-                if (content["kernel_id"] in RequestInfoSocketHandler._waiters or content["task"].done()
-                        or content["kernel_id"] not in self):
-                    return
+        while time.monotonic() < deadline and not self._stopping and self.pool_state(name) == "starting":
             await asyncio.sleep(0.2)
 
     async def _fill_in_stages(self) -> None:

@@ -27,6 +27,8 @@ from datetime import date
 
 import ipywidgets as widgets
 import pandas as pd
+from ipywidgets.widgets.widget_description import DescriptionStyle
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from collective_impact.apps.campaigns import Link, mark_opened, record_answers, resolve_link
 from collective_impact.apps.results import ResultsApp, partner_answers, results_page
@@ -44,7 +46,7 @@ from collective_impact.apps.widgets import (
 )
 from collective_impact.errors import CampaignError, CollectiveImpactError, InputError
 from collective_impact.framework import Framework, load_framework
-from collective_impact.i18n import t
+from collective_impact.i18n import LANGS, t
 from collective_impact.i18n.format import clean_text, escape_html, format_count, format_date, format_number
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
@@ -54,29 +56,60 @@ __all__ = ["DONT_KNOW", "QuestionnaireApp", "link_questionnaire", "new_reference
 #: The value of the "ne sait pas / sans objet" radio button (stored as a blank score).
 DONT_KNOW = 0
 
+# Babel reads a language's plural rules, number and date formats from disk on first use
+# (a third of a second, more on a loaded machine): in a Voila preheated kernel this import
+# runs before anyone opens the page, the questionnaire after the request; read them now.
+for _lang in LANGS:
+    format_count(0, "noun.answer", _lang), format_number(1.5, _lang), format_date(date(2026, 1, 1), _lang)
+
 
 def new_reference(prefix: str = "R") -> str:
     """A fresh identifier such as ``R-3f9a2c1b7d4e5f60`` (64 random bits; fits the id pattern)."""
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
+class _LightField(Field):
+    """A :class:`~collective_impact.apps.widgets.Field` of fewer widget models, for the first page.
+
+    The same parts, look and methods, but label, help and error are ``HTML`` widgets made by
+    ``html`` (sharing the app's layout and style) and the box takes ``layout``: a ``Field``
+    gives each of them a layout and a style model of its own.
+    """
+
+    def __init__(self, html: Callable[[str], widgets.HTML], layout: widgets.Layout, label: str,
+                 control: widgets.Widget, *, help: str) -> None:
+        # Field.__init__ is not called: it would make the models this class saves
+        self.control = control
+        self.label = html(f'<div class="ci-field-label">{escape_html(label)}</div>')
+        self.help = html(f'<div class="ci-help">{escape_html(help)}</div>')
+        self.error = html("")
+        self.box = widgets.VBox([self.label, control, self.help, self.error], layout=layout)
+        self.box.add_class("ci-field")
+
+
 class QuestionnaireApp:
     """The partners' self-assessment questionnaire.
 
-    Pages: about you (territory, wave, organisation; with a link, what the link says), one
-    page per condition with the items (radio buttons 1–5 and "ne sait pas") and, with a
-    link, a comment box, then review and send. Nothing is stored before "Envoyer"; then
+    The first page shows the introduction, who answers (territory, wave, organisation;
+    with a link, what the link says), a "Commencer" button and, below it, the first
+    condition's items (radio buttons 1–5 and "ne sait pas"): a partner sees the first
+    question without a click. Then one page per other condition and, with a link, a
+    comment box on each, then review and send. Nothing is stored before "Envoyer"; then
     the answers go to the store in one transaction.
 
-    The pages of the conditions are built when first shown: the browser then creates the
-    widgets of the first page only, which is what the partner waits for.
+    What the partner waits for is the browser creating the first page's widget models,
+    so the page is kept small: the other pages (conditions, review) are built when first
+    shown, fixed facts (the link's, or a territory and wave given in the address) are text
+    in one ``HTML`` widget, and the texts and radio buttons share one ``Layout`` and one
+    style model (each widget would otherwise bring its own two).
 
     Parameters
     ----------
     store
         The evaluation store.
     territory, wave
-        From the address (open mode); the territory is then fixed, the wave pre-filled.
+        From the address (open mode); a known territory and a wave of 1–99 are then fixed
+        and shown as text; an unknown territory is flagged on a list to choose from.
     link
         A partner's resolved, open personal link: territory, wave, structure and respondent
         are the link's (``territory`` and ``wave`` are then ignored), the partner's stored
@@ -100,82 +133,93 @@ class QuestionnaireApp:
         self.receipt: Receipt | None = None
         self.dont_know = fw.dont_know(lang)
         self._marked = False
-        intro = t("forms.q.intro", lang, n=len(fw.items), conditions=len(fw.conditions), dont_know=self.dont_know)
-        about = [html_box(f"<p>{escape_html(intro)}</p><p class='ci-help'>{escape_html(t('forms.q.privacy', lang))}</p>")]
+        # one Layout and one style model for every text and radio group whose look never
+        # changes alone (a layout changed for one widget would change for all of them)
+        self._layout = widgets.Layout(width="auto")
+        self._wide = widgets.Layout(width="100%")
+        self._html_style = HTMLStyle()
+        self._input_style = DescriptionStyle()  # the radio buttons' and the inputs'
 
-        # -- page 0: about you. With a link there is nothing to choose: no list of
-        # territories or partners reaches the page, and no widget holds what is written where.
+        # -- who answers. With a link there is nothing to choose: no list of territories or
+        # partners reaches the page, and no widget holds what is written where.
         self.territory: TerritoryPicker | None = None
         self.wave: widgets.BoundedIntText | None = None
         self.organisation: widgets.Dropdown | None = None
+        self._fixed_territory: str | None = None
+        self._fixed_wave: int | None = None
         self._previous: dict[str, int | None] = {}
         self._previous_comments: dict[str, str] = {}
+        fields: list[widgets.Widget] = []
         if link is not None:
             self.respondent_id = link.respondent
             self._previous, self._previous_comments = partner_answers(store, link)
             self.link_names = self._link_names(store, link)
-            self.link_box = html_box(self._link_html())
-            about.append(self.link_box)
         else:
             self.respondent_id = new_reference("R")
-            names = store.territory_names()
-            self.territory = TerritoryPicker(names, territory=territory, lang=lang)
-            self.wave = widgets.BoundedIntText(value=wave or 1, min=1, max=99, layout=widgets.Layout(width="7rem"))
-            self.wave_field = Field(t("forms.q.wave", lang), self.wave, help=t("forms.q.wave_help", lang))
-            self._wave_from_link = wave is not None
-            if self._wave_from_link:
-                self.wave_field.control.layout.display = "none"
-                self.wave_field.help.value = f"<div>{wave}</div>"
-            self.organisation = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="30rem"))
-            self.organisation_field = Field(t("forms.q.organisation", lang), self.organisation,
-                                            help=t("forms.q.organisation_help", lang))
+            self._names = names = store.territory_names()
+            if territory in names:
+                self._fixed_territory = territory
+            else:
+                self.territory = TerritoryPicker(names, territory=territory, lang=lang)
+                fields.append(self.territory.box)
+            if wave is not None and 1 <= wave <= 99:
+                self._fixed_wave = wave
+            else:
+                self.wave = widgets.BoundedIntText(value=1, min=1, max=99, layout=widgets.Layout(width="7rem"),
+                                                   style=self._input_style)
+                self.wave_field = _LightField(self._html, self._wide, t("forms.q.wave", lang), self.wave,
+                                              help=t("forms.q.wave_help", lang))
+                fields.append(self.wave_field.box)
+            self.organisation = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="30rem"),
+                                                 style=self._input_style)
+            self.organisation_field = _LightField(self._html, self._wide, t("forms.q.organisation", lang),
+                                                  self.organisation, help=t("forms.q.organisation_help", lang))
             if not names:
-                about.append(html_box(banner(t("forms.no_territory", lang), "error")))
-            about += [self.territory.box, self.wave_field.box, self.organisation_field.box]
-        about_page = widgets.VBox(about, layout=widgets.Layout(width="100%"))
+                fields.insert(0, self._html(banner(t("forms.no_territory", lang), "error")))
+            fields.append(self.organisation_field.box)
+        self.head = self._html(self._head_html(full=True))
+        self.start_button = widgets.Button(description=t("forms.q.start", lang), button_style="primary",
+                                           layout=widgets.Layout(width="auto", margin="0.4rem 0 0.8rem 0"))
+        self.start_button.on_click(lambda _: self.start())
+        #: what the first page shows above the questions: the fields to fill and "Commencer"
+        self.about = widgets.VBox([*fields, self.start_button], layout=widgets.Layout(width="100%"))
 
-        # -- one page per condition, built on first display
+        # -- one page per condition (the first one's built now), then review and send
         labels = fw.scale_labels.get(lang) or fw.scale_labels["fr"]
         self._options = [(f"{i} – {label}", i)
                          for i, label in zip(range(fw.scale_min, fw.scale_max + 1), labels, strict=True)]
         self._options.append((self.dont_know, DONT_KNOW))
         self.radios: dict[str, widgets.RadioButtons] = {}
         self.item_boxes: dict[str, widgets.VBox] = {}
-        self.item_errors: dict[str, widgets.HTML] = {}
+        #: item id → the text above its radio buttons, and under it "Réponse manquante" once flagged
+        self.item_texts: dict[str, widgets.HTML] = {}
         self.item_number = {item.id: n for n, item in enumerate(fw.items, start=1)}
-        self.page_messages = [html_box() for _ in fw.conditions]
+        #: condition index → the message at the top of its page (pages built only)
+        self.page_messages: dict[int, widgets.HTML] = {}
         #: condition id → its comment box (with a link only: the comments go with the link's answers)
         self.comment_fields: dict[str, Field] = {}
+        self.review: widgets.HTML | None = None
+        self.send_button: widgets.Button | None = None
+        self.status: widgets.HTML | None = None
+        self.done: widgets.HTML | None = None
+        self.edit_button: widgets.Button | None = None
 
-        # -- review and send
-        self.review = html_box()
-        self.review_buttons = widgets.VBox(layout=widgets.Layout(width="100%"))
-        self.send_button = widgets.Button(description=t("forms.q.send", lang), button_style="success", icon="check",
-                                          layout=widgets.Layout(width="auto", margin="0.8rem 0"))
-        self.send_button.on_click(self._on_send)
-        self._sending = BusyButton(self.send_button, t("forms.sending", lang))
-        self.status = html_box()
-        review_page = widgets.VBox([self.review, self.review_buttons, self.send_button, self.status],
-                                   layout=widgets.Layout(width="100%"))
-
-        titles = [t("forms.q.about_you", lang), *(c.label(lang) for c in fw.conditions), t("forms.q.review", lang)]
-        pages = [about_page, *(lambda i=i: self._build_condition(i) for i in range(len(fw.conditions))), review_page]
-        self.steps = Steps(titles, pages, guard=self._guard, lang=lang)
-        self.steps.next_button.description = t("forms.q.start", lang)
-        self.steps.observe(self._on_page)
+        titles = [*(c.label(lang) for c in fw.conditions), t("forms.q.review", lang)]
+        pages = [*(lambda i=i: self._build_condition(i) for i in range(len(fw.conditions))), self._build_review]
         self.progress = widgets.Label()
-        self.progress.layout.display = "none"
         self._update_progress()
-        self.done = html_box()
-        self.edit_button = widgets.Button(description=t("questionnaire.edit", lang), icon="pencil",
-                                          layout=widgets.Layout(width="auto", display="none"))
-        self.edit_button.on_click(lambda _: self.edit())
-        self.widget = app_container([html_box(f"<h2>{escape_html(t('forms.q.title', lang))}</h2>"), self.progress,
-                                     self.steps.widget, self.done, self.edit_button])
+        self.steps = Steps(titles, pages, guard=self._guard, lang=lang)
+        self.steps.observe(self._on_page)
+        self.widget = app_container([self.head, self.about, self.progress, self.steps.widget])
 
-        if self.territory is not None:
-            self.territory.observe(self._on_territory)
-            self._on_territory(self.territory.value)
+        if self.link is None:
+            self._on_territory(self._territory_id())
+            if self.territory is not None:
+                self.territory.observe(self._on_territory)
+
+    def _html(self, text: str = "") -> widgets.HTML:
+        """An ``HTML`` widget with the app's shared layout and style (``text`` is HTML)."""
+        return widgets.HTML(text, layout=self._layout, style=self._html_style)
 
     def _repr_mimebundle_(self, **kwargs):
         if self.link is not None and not self._marked:
@@ -184,9 +228,13 @@ class QuestionnaireApp:
             # must not keep the partner from answering (sending says if the store is down)
             with contextlib.suppress(CollectiveImpactError):
                 mark_opened(self.store, self.link)
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        # ipywidgets' text stand-in is the repr of every widget of the page, made after the
+        # request and sent in the page: the title says as much where widgets cannot show
+        bundle["text/plain"] = t("forms.q.title", self.lang)
+        return bundle
 
-    # ------------------------------------------------------------ the link's partner
+    # ------------------------------------------------------------ who answers
     @staticmethod
     def _link_names(store: Store, link: Link) -> tuple[str, str]:
         """The link's territory and structure names (the structure's only, not the list)."""
@@ -195,40 +243,81 @@ class QuestionnaireApp:
         mine = partners.loc[partners["partner_id"] == link.partner_id, "name"] if link.partner_id else []
         return territory, (str(mine.iloc[0]) if len(mine) else "")
 
-    def _link_html(self) -> str:
-        lang, link = self.lang, self.link
-        territory, organisation = self.link_names
-        rows = [(t("forms.territory", lang), territory), (t("forms.q.wave", lang), str(link.wave))]
-        if organisation:
-            rows.append((t("forms.q.organisation", lang), organisation))
-        text = "".join(f"<div class='ci-field'><div class='ci-field-label'>{escape_html(label)}</div>"
-                       f"<div>{escape_html(value)}</div></div>" for label, value in rows)
-        closes = format_date(link.closes, lang)
-        text += f"<p>{escape_html(t('questionnaire.link.until', lang, closes=closes))}</p>"
-        if self._previous:
-            text += banner(t("questionnaire.link.again", lang, closes=closes), "ok")
+    def _head_html(self, *, full: bool) -> str:
+        """The title; with ``full``, the introduction and what is fixed about who answers."""
+        lang = self.lang
+        text = f"<h2>{escape_html(t('forms.q.title', lang))}</h2>"
+        if not full:
+            return text
+        fw = self.framework
+        intro = t("forms.q.intro", lang, n=len(fw.items), conditions=len(fw.conditions), dont_know=self.dont_know)
+        text += f"<p>{escape_html(intro)}</p><p class='ci-help'>{escape_html(t('forms.q.privacy', lang))}</p>"
+        rows = []
+        if self.link is not None:
+            territory, organisation = self.link_names
+            rows = [(t("forms.territory", lang), territory), (t("forms.q.wave", lang), str(self.link.wave))]
+            if organisation:
+                rows.append((t("forms.q.organisation", lang), organisation))
+        else:
+            if self._fixed_territory is not None:
+                rows.append((t("forms.territory", lang), self._territory_name()))
+            if self._fixed_wave is not None:
+                rows.append((t("forms.q.wave", lang), str(self._fixed_wave)))
+        text += "".join(f"<div class='ci-field'><div class='ci-field-label'>{escape_html(label)}</div>"
+                        f"<div>{escape_html(value)}</div></div>" for label, value in rows)
+        if self.link is not None:
+            closes = format_date(self.link.closes, lang)
+            text += f"<p>{escape_html(t('questionnaire.link.until', lang, closes=closes))}</p>"
+            if self._previous:
+                text += banner(t("questionnaire.link.again", lang, closes=closes), "ok")
         return text
+
+    def _show_intro(self, show: bool) -> None:
+        self.head.value = self._head_html(full=show)
+        self.about.layout.display = None if show else "none"
+
+    def start(self) -> bool:
+        """What "Commencer" does: check who answers, then fold the introduction away.
+
+        The first questions are then at the top of the page; returns whether they are.
+        """
+        if not self._check_who():
+            return False
+        self._show_intro(False)
+        return True
+
+    def _territory_id(self) -> str | None:
+        if self.link is not None:
+            return self.link.territory_id
+        return self._fixed_territory if self.territory is None else self.territory.value
+
+    def _territory_name(self) -> str:
+        if self.link is not None:
+            return self.link_names[0]
+        return self._names.get(self._territory_id() or "", "")
+
+    def _wave_value(self) -> int:
+        if self.link is not None:
+            return self.link.wave
+        return self._fixed_wave if self.wave is None else int(self.wave.value)
 
     # ------------------------------------------------------------ building
     def _build_condition(self, index: int) -> widgets.VBox:
         lang = self.lang
         condition = self.framework.conditions[index]
-        children = [html_box(f"<h3>{escape_html(condition.label(lang))}</h3>"
-                          f"<p class='ci-help'>{escape_html(condition.definition(lang))}</p>"),
-                    self.page_messages[index]]
+        self.page_messages[index] = message = self._html()
+        children = [self._html(f"<h3>{escape_html(condition.label(lang))}</h3>"
+                               f"<p class='ci-help'>{escape_html(condition.definition(lang))}</p>"),
+                    message]
         for item in condition.items:
             radios = widgets.RadioButtons(options=self._options, value=self._initial(item.id),
-                                          layout=widgets.Layout(width="auto"))
+                                          layout=self._layout, style=self._input_style)
             radios.observe(self._answered(item.id), names="value")
-            error = html_box()
-            box = widgets.VBox([
-                html_box(f"<div><b>{self.item_number[item.id]}.</b> {escape_html(item.text(lang))}</div>"
-                      f"<div class='ci-help'>{escape_html(item.help(lang))}</div>"),
-                radios, error], layout=widgets.Layout(width="100%"))
+            self.item_texts[item.id] = text = self._html(self._item_html(item.id))
+            box = widgets.VBox([text, radios], layout=self._wide)
             box.add_class("ci-item")
             self.radios[item.id] = radios
             self.item_boxes[item.id] = box
-            self.item_errors[item.id] = error
             children.append(box)
         if self.link is not None:
             text = widgets.Textarea(value=self._previous_comments.get(condition.id, ""), rows=3,
@@ -238,7 +327,28 @@ class QuestionnaireApp:
             text.observe(lambda _, f=field: f.set_error(None), names="value")
             self.comment_fields[condition.id] = field
             children.append(field.box)
-        return widgets.VBox(children, layout=widgets.Layout(width="100%"))
+        return widgets.VBox(children, layout=self._wide)
+
+    def _build_review(self) -> widgets.VBox:
+        lang = self.lang
+        self.review = self._html()
+        self.review_buttons = widgets.VBox(layout=self._wide)
+        self.send_button = widgets.Button(description=t("forms.q.send", lang), button_style="success", icon="check",
+                                          layout=widgets.Layout(width="auto", margin="0.8rem 0"))
+        self.send_button.on_click(self._on_send)
+        self._sending = BusyButton(self.send_button, t("forms.sending", lang))
+        self.status = self._html()
+        return widgets.VBox([self.review, self.review_buttons, self.send_button, self.status], layout=self._wide)
+
+    def _item_html(self, item_id: str, *, flagged: bool = False) -> str:
+        """An item's number, text and help; with ``flagged``, the missing answer's message."""
+        item = self.framework.item(item_id)
+        text = (f"<div><b>{self.item_number[item_id]}.</b> {escape_html(item.text(self.lang))}</div>"
+                f"<div class='ci-help'>{escape_html(item.help(self.lang))}</div>")
+        if flagged:
+            message = t("forms.q.missing", self.lang, dont_know=self.dont_know)
+            text += f'<div class="ci-error">⚠ {escape_html(message)}</div>'
+        return text
 
     def _initial(self, item_id: str) -> int | None:
         """The value shown first: the partner's stored answer (with a link), else none."""
@@ -255,23 +365,25 @@ class QuestionnaireApp:
 
     # ------------------------------------------------------------ state
     def _on_territory(self, territory: str | None) -> None:
+        """Offer the territory's partners; propose its latest wave unless the address fixed one."""
         options = [(t("forms.q.anonymous", self.lang), "")]
         if territory is not None:
             tables = self.store.load(["partners", "responses"], territories=[territory])
             partners = tables["partners"].sort_values("name")
             options += [(str(row.name), str(row.partner_id)) for row in partners.itertuples()]
-            if not self._wave_from_link:
+            if self.wave is not None:
                 # the wave being collected is, most of the time, the latest one started
                 waves = tables["responses"]["wave"]
                 self.wave.value = int(waves.max()) if len(waves) else 1
-            self.territory.field.set_error(None)
+            if self.territory is not None:
+                self.territory.field.set_error(None)
         self.organisation.options = options
         self.organisation.value = ""
 
     def _answered(self, item_id: str) -> Callable[[dict], None]:
         def callback(change: dict) -> None:
             if change["new"] is not None:
-                self.item_errors[item_id].value = ""
+                self.item_texts[item_id].value = self._item_html(item_id)
                 self.item_boxes[item_id].remove_class("ci-missing")
             self._update_progress()
         return callback
@@ -295,7 +407,7 @@ class QuestionnaireApp:
     def comment(self, condition_id: str) -> widgets.Textarea:
         """The comment box of a condition (its page is built if it was not yet); with a link only."""
         if condition_id not in self.comment_fields:
-            self.steps.page(1 + self.framework.condition_ids.index(condition_id))
+            self.steps.page(self.framework.condition_ids.index(condition_id))
         return self.comment_fields[condition_id].control
 
     def missing(self) -> list[str]:
@@ -305,14 +417,13 @@ class QuestionnaireApp:
     def _condition_page(self, item_id: str) -> int:
         for i, condition in enumerate(self.framework.conditions):
             if any(item.id == item_id for item in condition.items):
-                return i + 1
+                return i
         raise KeyError(item_id)
 
     def _flag(self, item_ids: Iterable[str]) -> None:
-        message = t("forms.q.missing", self.lang, dont_know=self.dont_know)
         for item_id in item_ids:
             self.radio(item_id)
-            self.item_errors[item_id].value = f'<div class="ci-error">⚠ {escape_html(message)}</div>'
+            self.item_texts[item_id].value = self._item_html(item_id, flagged=True)
             self.item_boxes[item_id].add_class("ci-missing")
 
     # ------------------------------------------------------------ navigation
@@ -323,10 +434,8 @@ class QuestionnaireApp:
 
     def _check_who(self) -> bool:
         """Whether territory and wave are known (always, with a link: they are the link's)."""
-        if self.link is not None:
-            return True
-        territory_ok = self.territory.check()
-        return self._check_wave() and territory_ok
+        territory_ok = self.territory is None or self.territory.check()
+        return (self.wave is None or self._check_wave()) and territory_ok
 
     def _check_wave(self) -> bool:
         if not 1 <= (self.wave.value or 0) <= 99:
@@ -336,16 +445,15 @@ class QuestionnaireApp:
         return True
 
     def _on_page(self, old: int, new: int) -> None:
-        self.steps.next_button.description = t("forms.q.start" if new == 0 else "forms.next", self.lang)
-        self.progress.layout.display = "none" if new == 0 else None
+        self._show_intro(new == 0)
         conditions = self.framework.conditions
-        if 1 <= old <= len(conditions) and new > old:
+        if old < len(conditions) and new > old:
             # leaving a page forward with unanswered items: mark them for when the partner
             # comes back, without holding them up (they may want to think it over)
             answers = self.answers()
-            missing = [i.id for i in conditions[old - 1].items if answers[i.id] is None]
+            missing = [i.id for i in conditions[old].items if answers[i.id] is None]
             self._flag(missing)
-            self.page_messages[old - 1].value = (
+            self.page_messages[old].value = (
                 banner(t("forms.q.page_missing", self.lang, n=format_count(len(missing), "noun.question", self.lang)), "error") if missing else "")
         if new == len(self.steps) - 1:
             self._refresh_review()
@@ -357,15 +465,15 @@ class QuestionnaireApp:
 
     def _refresh_review(self) -> None:
         lang = self.lang
-        if self.link is not None:
-            territory, wave = self.link_names[0], self.link.wave
-        else:
-            territory, wave = self.territory.name, self.wave.value
-        who = t("forms.q.review_who", lang, territory=territory, wave=wave, organisation=self._organisation_name())
+        who = t("forms.q.review_who", lang, territory=self._territory_name(), wave=self._wave_value(),
+                organisation=self._organisation_name())
         self.review.value = (f"<p>{escape_html(t('forms.q.review_intro', lang, send=t('forms.q.send', lang)))}</p>"
                              f"<p><b>{escape_html(who)}</b></p>")
         answers = self.answers()
         rows = []
+        button_layout = widgets.Layout(width="auto")
+        row_layout = widgets.Layout(flex_flow="row wrap", align_items="center", justify_content="space-between",
+                                    width="100%")
         for i, condition in enumerate(self.framework.conditions):
             ids = [item.id for item in condition.items]
             missing = [self.item_number[x] for x in ids if answers[x] is None]
@@ -375,13 +483,11 @@ class QuestionnaireApp:
             if missing:
                 text += " — " + t("forms.q.review_missing", lang, items=", ".join(map(str, missing)))
             css, mark = ("ci-error", "⚠") if missing else ("ci-ok", "✓")
-            button = widgets.Button(description=t("forms.q.go_to", lang), layout=widgets.Layout(width="auto"))
-            button.on_click(lambda _, page=i + 1: self.steps.go(page))
+            button = widgets.Button(description=t("forms.q.go_to", lang), layout=button_layout)
+            button.on_click(lambda _, page=i: self.steps.go(page))
             # 100%: the text takes the whole row, its button goes under it
             text_box = html_box(f'<span class="{css}">{mark}</span> {escape_html(text)}', width="100%")
-            rows.append(widgets.HBox([text_box, button],
-                                     layout=widgets.Layout(flex_flow="row wrap", align_items="center",
-                                                           justify_content="space-between", width="100%")))
+            rows.append(widgets.HBox([text_box, button], layout=row_layout))
         self.review_buttons.children = rows
 
     # ------------------------------------------------------------ sending
@@ -399,7 +505,7 @@ class QuestionnaireApp:
         """The answers as they stand, in open mode (every item must be answered)."""
         scores = self.scores()
         return QuestionnaireAnswers(
-            territory_id=self.territory.value, wave=int(self.wave.value), respondent_id=self.respondent_id,
+            territory_id=self._territory_id(), wave=self._wave_value(), respondent_id=self.respondent_id,
             partner_id=self.organisation.value or None, scores=scores, answered_on=self.today or date.today())
 
     def send(self) -> Receipt | None:
@@ -408,6 +514,7 @@ class QuestionnaireApp:
         Returns the receipt, or ``None`` when something is to fix (shown next to the items
         or under the button) or when a click is already being handled.
         """
+        self.steps.page(len(self.steps) - 1)  # the review page holds the button and the status line
         return self._on_send(self.send_button)
 
     def _on_send(self, _button: widgets.Button) -> Receipt | None:
@@ -427,6 +534,7 @@ class QuestionnaireApp:
         self.status.value = ""
         if not self._check_who():
             self.steps.go(0, force=True)
+            self._show_intro(True)  # where the fields to fix are (also when already on the first page)
             return None
         missing = self.missing()
         if missing:
@@ -434,11 +542,12 @@ class QuestionnaireApp:
             message = banner(t("forms.q.missing_total", lang, n=format_count(len(missing), "noun.answer", lang)), "error")
             self.status.value = message
             answers = self.answers()
-            for i, condition in enumerate(self.framework.conditions):
-                n = sum(answers[item.id] is None for item in condition.items)
-                self.page_messages[i].value = banner(t("forms.q.page_missing", lang, n=format_count(n, "noun.question", lang)), "error") if n else ""
+            conditions = self.framework.conditions
+            for i, page_message in self.page_messages.items():  # the pages built: those flagged, and any seen
+                n = sum(answers[item.id] is None for item in conditions[i].items)
+                page_message.value = banner(t("forms.q.page_missing", lang, n=format_count(n, "noun.question", lang)), "error") if n else ""
             first_page = self._condition_page(missing[0])
-            self.page_messages[first_page - 1].value = message
+            self.page_messages[first_page].value = message
             self.steps.go(first_page, force=True)
             return None
         if not self._check_comments():
@@ -468,12 +577,19 @@ class QuestionnaireApp:
         self.receipt = receipt
         self.steps.widget.layout.display = "none"
         self.progress.layout.display = "none"
+        self._show_intro(False)
+        if self.done is None:
+            # the end page's widgets, made when first needed (the first page stays small)
+            self.done = self._html()
+            self.edit_button = widgets.Button(description=t("questionnaire.edit", lang), icon="pencil",
+                                              layout=widgets.Layout(width="auto", display="none"))
+            self.edit_button.on_click(lambda _: self.edit())
+            self.widget.children = (*self.widget.children, self.done, self.edit_button)
         again = ""
         if self.link is not None:
             again = f"<p>{escape_html(t('questionnaire.link.change', lang, closes=format_date(self.link.closes, lang)))}</p>"
             self.edit_button.layout.display = None
             self._previous = self.scores()  # what the store now holds: the first page says so
-            self.link_box.value = self._link_html()
         self.done.value = (banner(t("forms.q.thanks", lang), "ok")
                            + f"<p>{escape_html(t('forms.q.reference', lang, reference=receipt.reference))}</p>"
                            + again + f"<p>{escape_html(t('forms.q.close', lang))}</p>")
@@ -487,7 +603,7 @@ class QuestionnaireApp:
                 field.set_error(t("questionnaire.comment.too_long", self.lang,
                                   max=format_number(MAX_TEXT, self.lang, decimals=0)))
                 self.status.value = banner(t("forms.fix_fields", self.lang), "error")
-                self.steps.go(i + 1, force=True)
+                self.steps.go(i, force=True)
                 return False
         return True
 
@@ -500,7 +616,9 @@ class QuestionnaireApp:
         self.edit_button.layout.display = "none"
         self.send_button.disabled = False
         self.steps.widget.layout.display = None
+        self.progress.layout.display = None
         self.steps.go(0, force=True)
+        self._show_intro(True)  # also when the answers were sent from the first page
 
 
 def link_questionnaire(store: Store, token: str, *, framework: Framework | None = None, lang: str = "fr",

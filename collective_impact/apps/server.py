@@ -56,7 +56,7 @@ from collective_impact.errors import RunError
 from collective_impact.i18n import t
 from collective_impact.paths import APPS_DIR, STORE_ENV, TEMPLATES_DIR
 
-__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_PORT", "HOME_APP", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
+__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_PORT", "HOME_APP", "MAX_KERNELS_ENV", "MAX_KERNELS_PER_APP_ENV", "TERRITORY_APPS", "AppInfo", "ServerUsage", "VoilaServer", "app_url",
            "free_port", "kernel_limits", "list_apps", "port_is_free", "serve_apps", "voila_command"]
 
 DEFAULT_PORT = 8866
@@ -78,6 +78,10 @@ MAX_KERNELS_PER_APP_ENV = "COLLECTIVE_IMPACT_MAX_KERNELS_PER_APP"
 VOILA_TEMPLATE = "collective_impact"
 #: The Voila application run by default (ours: error pages, French loading page).
 VOILA_MODULE = "collective_impact.apps.voila_app"
+#: The apps opened for one territory from its row of the home page (and of the first page), in this order.
+TERRITORY_APPS = ("saisie", "evaluation", "tableau_de_bord", "questionnaire")
+#: What runs the Voila application: skips imports no server uses (:mod:`~collective_impact.apps.launch`).
+LAUNCH_MODULE = "collective_impact.apps.launch"
 #: The app ``/`` opens when the apps folder has it (``accueil.ipynb``).
 HOME_APP = "accueil"
 #: Seconds after a page took a preheated kernel before its pool starts another one (Voila's
@@ -205,13 +209,14 @@ def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, prehe
         Seconds before the kernel of a closed page is stopped, and between two looks.
     module, ip, extra
         The Voila application run (``python -m module``: ours by default, the evaluator's
-        server behind its credential or the partners' server), the address it listens on,
+        server behind its credential or the partners' server; run through
+        :mod:`~collective_impact.apps.launch`), the address it listens on,
         and options added at the end.
     """
     folder = Path(apps_dir) if apps_dir is not None else APPS_DIR
     max_kernels, max_kernels_per_app = kernel_limits(max_kernels, max_kernels_per_app)
     command = [
-        sys.executable, "-m", module, str(folder),
+        sys.executable, "-m", LAUNCH_MODULE, module, str(folder),
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={ip}",

@@ -101,13 +101,19 @@ def validate_rows(store: Store, table: str, rows: Rows, *, framework: Framework 
     problems of the new rows are returned. A key already stored is not looked for here:
     the store refuses it in the same transaction as the write (see :func:`submit_rows`).
     The problems include the values to confirm (``severity="warning"``: a measurement far
-    from its indicator's range, a meeting without attendees); ``today`` is the day of
+    from its indicator's range, a meeting without attendees, an action decided after a
+    wave at which its territory has no answers while it has some at others); ``today`` is the day of
     entry, after which a past event cannot be dated (default: the machine's date).
     """
     frame = rows if isinstance(rows, pd.DataFrame) else raw_frame(table, rows)
     territories = sorted({str(tid) for tid in frame["territory_id"] if isinstance(tid, str) and tid})
     # every row names its territory: "territories" is always referred to
-    referenced = sorted(({ref.table for ref in TABLES[table].references} | {"territories"}) - {table})
+    referenced = ({ref.table for ref in TABLES[table].references} | {"territories"}) - {table}
+    if table == "actions":
+        # the waves at which the territory has answers: an action decided after a wave without
+        # any, while others have some, is a value to confirm (``docs/validation.md``)
+        referenced.add("responses")
+    referenced = sorted(referenced)
     known = store.load(referenced, territories=territories) if territories and referenced else {}
     return check_tables({table: frame}, source="formulaire", framework=framework, known=known, lang=lang,
                         today=today)

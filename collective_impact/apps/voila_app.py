@@ -17,7 +17,10 @@ application is Voila's own, configured the same way, except that:
   it; the list of the apps (Voila's "tree", ``tree.html``/``tree-lab.html`` of the
   template) in the language of the address, with the apps' titles (:func:`listing`);
 * ``/`` opens the home app (:data:`server.HOME_APP
-  <collective_impact.apps.server.HOME_APP>`) when the folder has it, the list otherwise.
+  <collective_impact.apps.server.HOME_APP>`) when the folder has it, the list otherwise;
+  while the home app's kernel starts, it shows the first page drawn by the server
+  (:mod:`~collective_impact.apps.first_page`), which opens the home app once
+  ``/accueil/pret`` (:class:`HomeReady`) says it is ready.
 
 This module runs in the server process only (it imports Voila and tornado); the kernels
 never import it.
@@ -25,21 +28,25 @@ never import it.
 
 from __future__ import annotations
 
+import os
 import posixpath
 from pathlib import Path
 
 import tornado.web
+from jupyter_server.utils import url_path_join
 from voila.app import Voila
 from voila.handler import BaseVoilaHandler
 from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
+from collective_impact.apps.first_page import READY_PATH, first_page
 from collective_impact.apps.params import parse_query
 from collective_impact.apps.server import HOME_APP, app_url, list_apps
 from collective_impact.i18n import LANGS, t
 from collective_impact.i18n.format import escape_html
+from collective_impact.paths import STORE_ENV
 
-__all__ = ["AppsVoila", "error_page", "listing", "loading_texts", "main", "page_texts"]
+__all__ = ["AppsVoila", "HomeReady", "error_page", "home_state", "listing", "loading_texts", "main", "page_texts"]
 
 #: Seconds a page beyond the kernel caps is told to wait (``Retry-After``).
 RETRY_AFTER = 60
@@ -153,16 +160,50 @@ class _Listing(_PageErrors, TornadoVoilaTreeHandler):
 
 
 class _Home(_Listing):
-    """``/``: the home app when the folder has it, else the list of the apps."""
+    """``/``: the home app when the folder has it, else the list of the apps.
+
+    While the home app's preheated kernel is still starting (right after the server
+    starts), the first page of :mod:`~collective_impact.apps.first_page` instead: it opens
+    the home app as soon as :class:`HomeReady` says its kernel is ready.
+    """
 
     @tornado.web.authenticated  # as Voila's list: whoever may see it may be sent on
     async def get(self, path: str = "") -> None:
         if (Path(self.contents_manager.root_dir) / f"{HOME_APP}.ipynb").is_file():
             # the address keeps what it says (the language, a territory) for the home app to read
             query = self.request.query
+            if home_state(self.settings.get("kernel_manager")) == "starting":
+                self.set_header("Cache-Control", "no-store")
+                self.finish(first_page(os.environ.get(STORE_ENV), lang=parse_query(query).lang,
+                                       base_url=self.base_url, query=query, apps_dir=self.contents_manager.root_dir))
+                return
             self.redirect(app_url(self.base_url, HOME_APP) + (f"?{query}" if query else ""))
             return
         await super().get(path)
+
+
+def home_state(kernel_manager: object) -> str:
+    """The state of the home app's preheated kernel (``"ready"``, ``"starting"``, ``"none"``).
+
+    See :meth:`CappedKernelManager.pool_state
+    <collective_impact.apps.kernels.CappedKernelManager.pool_state>`; ``"none"`` for
+    another kernel manager.
+    """
+    pool_state = getattr(kernel_manager, "pool_state", None)
+    return pool_state(f"{HOME_APP}.ipynb") if pool_state is not None else "none"
+
+
+class HomeReady(tornado.web.RequestHandler):
+    """``/accueil/pret``: ``{"ready": true}`` once the home app can be opened without waiting for its kernel.
+
+    Asked by the first page (:mod:`~collective_impact.apps.first_page`); ``ready`` is
+    false while the home app's preheated kernel is starting, true otherwise (also when
+    nothing is preheated: the page then shows Voila's loading page).
+    """
+
+    def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.finish({"ready": home_state(self.settings.get("kernel_manager")) != "starting"})
 
 
 def _with_page_errors(handler: type) -> type:
@@ -189,7 +230,8 @@ class AppsVoila(Voila):
         # Voila serves its list of the folder at the root address as well
         home = [(rule[0], _Home, *rule[2:]) if rule[0] == self.server_url and rule[1] is _Listing else rule
                 for rule in handlers]
-        return [*home, (r"/.*", NotFoundPage)]
+        ready = (url_path_join(self.server_url, READY_PATH), HomeReady)
+        return [*home, ready, (r"/.*", NotFoundPage)]
 
 
 def main() -> None:

@@ -55,7 +55,9 @@ from collective_impact.errors import Problem
 from collective_impact.framework import Framework, resolve_framework
 from collective_impact.i18n import t
 from collective_impact.i18n.format import format_number
-from collective_impact.io import MAX_ROWS, RawSheet, _blank, _missing_columns, match_column, normalize_label
+from collective_impact.io.limits import MAX_ROWS
+from collective_impact.io.rows import _blank, _missing_columns
+from collective_impact.io.sheets import RawSheet, match_column, normalize_label
 from collective_impact.schema import TABLES
 
 __all__ = ["DONT_KNOW", "METADATA", "RESPONSE_NUMBER", "SurveyLayout", "SurveyReading"]

@@ -26,6 +26,7 @@ __all__ = [
     "communication_summary",
     "meetings_per_quarter",
     "steering_interval",
+    "summary_and_absent",
 ]
 
 #: The meeting kind of the steering committee (comité de pilotage).
@@ -317,6 +318,13 @@ def communication_summary(
         Read ``mean_attendance_rate`` with ``n_meetings_recent``: it may rest on very few
         meetings (see :func:`attendance`).
     """
+    return summary_and_absent(meetings, partners, as_of=as_of, months=months, absent_months=absent_months)[0]
+
+
+def summary_and_absent(meetings: pd.DataFrame, partners: pd.DataFrame, *, as_of: pd.Timestamp | str, months: int = 12,
+                        absent_months: int = 6) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`communication_summary` and the :func:`absent_partners` it counts, computed once for both
+    (the synthesis and the report need the two)."""
     as_of = _timestamp(as_of, "as_of")
     since = as_of - pd.DateOffset(months=months)
     territories = sorted(set(meetings["territory_id"].dropna()) | set(partners["territory_id"].dropna()))
@@ -341,4 +349,4 @@ def communication_summary(
     out["n_steering"] = steering["n_meetings"].fillna(0).to_numpy()
     out["median_steering_interval_days"] = steering["median_interval_days"].to_numpy()
     out["last_steering_date"] = steering["last_date"].to_numpy()
-    return out[list(_SUMMARY_DTYPES)].astype(_SUMMARY_DTYPES)
+    return out[list(_SUMMARY_DTYPES)].astype(_SUMMARY_DTYPES), absent

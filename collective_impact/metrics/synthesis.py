@@ -57,7 +57,7 @@ from collective_impact.metrics.assessment import (
     wave_change,
 )
 from collective_impact.metrics.backbone import backbone_functions
-from collective_impact.metrics.communication import absent_partners, communication_summary
+from collective_impact.metrics.communication import summary_and_absent
 from collective_impact.metrics.dates import evaluation_dates
 from collective_impact.metrics.indicators import data_completeness, indicator_progress
 from collective_impact.metrics.network import network_summary, partner_network
@@ -619,8 +619,8 @@ def _communication_facts(facts, tables, selection, ids, min_group) -> pd.DataFra
 
     def compute(group, stamp):
         mine, who = _of(meetings, group), _of(partners, group)
-        summary = communication_summary(mine, who, as_of=stamp, months=RECENT_MONTHS, absent_months=ABSENT_MONTHS)
-        absent = absent_partners(mine, who, as_of=stamp, months=ABSENT_MONTHS)
+        summary, absent = summary_and_absent(mine, who, as_of=stamp, months=RECENT_MONTHS,
+                                             absent_months=ABSENT_MONTHS)
         summary["absent_ids"] = _id_lists(summary, absent, "partner_id")
         held = mine[mine["date"] <= stamp].groupby("territory_id").size()
         summary["n_meetings_total"] = summary["territory_id"].map(held)

@@ -13,7 +13,9 @@
   waves, territories' trajectories side by side;
 - :mod:`~collective_impact.plots.palette`: every colour (pure constants, no matplotlib),
   shared with the report tables and the apps; ``_style`` holds the sizes, the rc settings
-  and the drawing helpers the figures share.
+  and the drawing helpers the figures share;
+- :mod:`~collective_impact.plots.images`: a drawn figure as SVG or PNG bytes, laid out and
+  cropped once for both.
 
 Import the module you need (``from collective_impact.plots import conditions``): this
 package imports nothing itself, so that the palette stays light.

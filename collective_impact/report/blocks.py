@@ -20,13 +20,13 @@ import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html
+from collective_impact.plots import images
 from collective_impact.report.markdown import Markdown
 from collective_impact.report.tables import show_table
 from collective_impact.report.text import band_values, typo
@@ -55,28 +55,15 @@ _SVG_FONTS = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif"
 
 def _svg(figure: Figure) -> bytes:
     """``figure`` as SVG: text kept as text (selectable, searchable, sharp at any zoom), no date (same bytes each run)."""
-    import matplotlib
-
-    buffer = BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "collective-impact"}):
-        figure.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.12, facecolor="white",
-                       metadata={"Date": None})
+    svg = images.svg(figure)
     # matplotlib names only the font the figure was drawn with, which a viewer may lack
-    return buffer.getvalue().replace(b"font-family: 'DejaVu Sans'", b"font-family: " + _SVG_FONTS.encode())
+    return svg.replace(b"font-family: 'DejaVu Sans'", b"font-family: " + _SVG_FONTS.encode())
 
 
 def _png(figure: Figure) -> bytes:
     """``figure`` as a PNG at :data:`FIGURE_DPI`, reduced to a palette of 256 colours (without dithering,
     which would blur the text's edges): three times smaller than full colour, the same to the eye."""
-    from PIL import Image
-
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight", pad_inches=0.12, facecolor="white")
-    image = Image.open(BytesIO(buffer.getvalue())).convert("RGB")
-    out = BytesIO()
-    image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, format="png",
-                                                                                          optimize=True)
-    return out.getvalue()
+    return images.png(figure, dpi=FIGURE_DPI)
 
 
 def _shown_width(mime: str, data: bytes) -> int:
@@ -135,6 +122,25 @@ class Block:
                     image = ("image/png", png)
             self._cache["image"] = image
         return self._cache["image"]
+
+    def cached_image(self) -> tuple[str, bytes] | None:
+        """The figure's image as :meth:`image` gives it if it was rendered already, else ``None`` (nothing is drawn)."""
+        return self._cache.get("image")
+
+    def reuse_image(self, image: tuple[str, bytes]) -> bool:
+        """Take ``image`` (``(mime type, bytes)``, as another block's :meth:`image` gave it) as this figure's image.
+
+        For a figure whose data are known to be those of the block that drew ``image``: the
+        guided evaluation's report takes the figures the page has shown. Only when this block
+        has no image yet (what was shown stays shown); returns whether ``image`` was taken.
+        Raises ``TypeError`` for a text or table block.
+        """
+        if self.make is None:
+            raise TypeError(f"block {self.name!r} is a {self.kind}, not a figure")
+        if "image" in self._cache:
+            return False
+        self._cache["image"] = image
+        return True
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
         """What Jupyter shows: Markdown, HTML, or an image (SVG text or base64 PNG, with its alt text and display

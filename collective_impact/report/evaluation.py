@@ -183,17 +183,24 @@ class Evaluation:
 
     # --- communication -----------------------------------------------------------------
     @cached_property
-    def communication(self) -> dict | None:
-        from collective_impact.metrics.communication import communication_summary
+    def _communication_and_absent(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:func:`~collective_impact.metrics.communication.summary_and_absent`: the summary counts the absent
+        partners, computed once for both."""
+        from collective_impact.metrics.communication import summary_and_absent
 
-        summary = communication_summary(self.data.table("meetings"), self.data.table("partners"), as_of=self.data.as_of)
+        return summary_and_absent(self.data.table("meetings"), self.data.table("partners"), as_of=self.data.as_of)
+
+    @cached_property
+    def communication(self) -> dict | None:
+        """:func:`~collective_impact.metrics.communication.communication_summary` (``None`` without meeting or
+        partner)."""
+        summary = self._communication_and_absent[0]
         return summary.iloc[0].to_dict() if len(summary) else None
 
     @cached_property
     def absent(self) -> pd.DataFrame:
-        from collective_impact.metrics.communication import absent_partners
-
-        return absent_partners(self.data.table("meetings"), self.data.table("partners"), as_of=self.data.as_of)
+        """:func:`~collective_impact.metrics.communication.absent_partners` at the bundle's ``as_of``."""
+        return self._communication_and_absent[1]
 
     @cached_property
     def meetings(self) -> pd.DataFrame:
@@ -267,6 +274,10 @@ class Evaluation:
         """:func:`~collective_impact.metrics.trajectory.condition_changes` from the first wave to ``wave``."""
         from collective_impact.metrics.trajectory import condition_changes
 
+        if self._responses_to_wave["wave"].nunique() <= 2:
+            # the first and last waves are then the only consecutive pair: the same rows as ``changes`` (each pair
+            # of waves has its own random generator), not a second bootstrap
+            return self.changes
         return condition_changes(self._responses_to_wave, framework=self.data.framework, pairs="first_last")
 
     @cached_property

@@ -18,15 +18,32 @@ rendering, and it starts a browser of a few hundred megabytes per export. WeasyP
 Pango from the system (``apt-get install libpango-1.0-0 libpangoft2-1.0-0``), checked by
 :func:`check_pdf_engine` before any notebook runs.
 
-Where a PDF's time goes (WeasyPrint 70, a demo report of 21 pages, profiled): about half in
-drawing the SVG figures, most of it their text, which WeasyPrint lays out letter by letter
-(8,000 letters); a third in laying out the pages; the rest in CSS and writing the file.
-Figures with their text drawn as paths (matplotlib's ``svg.fonttype = "path"``) are worse:
-five times slower to print and four times heavier, and their words no longer searchable. What
-is done here: the CSS the page cannot use is left out of the HTML (see
-:func:`_without_unused_css`), which spares WeasyPrint parsing and matching 240 kB of
-JupyterLab's styles. ``benchmarks/report_size.py`` prints the seconds and the ratio to the
-HTML export.
+Where a PDF's time goes (WeasyPrint 70, the demo report of QPV-NORD: 30 pages, 13 SVG and 3
+PNG figures; CPU seconds on a two-core machine loaded by other programs, load average 10 to
+14): 3.2 to 3.5 s, 24 times the HTML export (0.14 s). Laying out the pages (parsing, styles,
+line breaking, tables, page boxes) takes 1.5 to 1.8 s; drawing and writing 1.6 to 1.8 s, of
+which 0.6 to 0.8 s for the figures' text (the same page with the SVG text removed: 2.6 s),
+which WeasyPrint lays out letter by letter, about 0.5 s for their other marks and 0.2 s to
+re-encode the PNG figures. What is done here: the CSS the page cannot use is left out of the
+HTML (see :func:`_without_unused_css`), which spares WeasyPrint parsing and matching 240 kB
+of JupyterLab's styles. ``benchmarks/report_size.py`` prints the seconds and the ratio to
+the HTML export.
+
+What was measured and not adopted, so that the figures stay vectors with their words as text
+(selectable, searchable, sharp when printed and zoomed):
+
+* Raster figures for the PDF. WeasyPrint decodes and re-encodes every PNG (an alpha channel
+  twice), so the same page with its figures as matplotlib PNGs at print resolution takes
+  2.9 s (RGBA) or 2.6 to 2.8 s (RGB), no better than SVG; only JPEGs pass through as they
+  are (2.0 s, but a PDF of 3.6 MB instead of 0.76 MB, and blurred edges on the text). And
+  drawing the rasters costs more than it saves: the 16 figures as 140-dpi JPEGs take 3.3 s
+  of matplotlib (their SVG 2.1 to 2.6 s), in the kernel of every report, PDF or not (the
+  batch must not slow down); rasterising the SVG at PDF time with resvg took 2.3 s for the
+  13 figures at 1,400 pixels.
+* Text drawn as paths (matplotlib's ``svg.fonttype = "path"``): five times slower to print,
+  four times heavier, and the words no longer searchable.
+* A ``FontConfiguration`` shared between documents, or one font family in the figures
+  instead of the fallback list: no gain measured.
 
 nbconvert and WeasyPrint are imported inside the functions that need them: the guided
 evaluation app imports this module through :mod:`~collective_impact.report.execute` in its

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -141,6 +143,16 @@ def test_grants_of_stopped_kernels_are_forgotten():
     assert set(grants.owners) == {KERNEL, "1" * 8 + "-0000-0000-0000-" + "0" * 12}
 
 
+def test_the_command_line_reads_the_credentials_without_loading_voila():
+    # `collective-impact app` reads them before the server starts: Voila and jupyter_server's
+    # application (seconds to import) are the server process's own business
+    code = ("import sys, collective_impact.apps.credentials as c; "
+            "print(sorted(m for m in ('voila', 'jupyter_server.serverapp', 'jupyter_events', 'rfc3987_syntax') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 # ---------------------------------------------------------------- the evaluator's server
 def fetch(url: str, *, opener=None, data: bytes | None = None) -> tuple[int, str]:
     opener = opener or urllib.request.build_opener()
@@ -166,7 +178,7 @@ def evaluator(tmp_path_factory, demo_store):
 
 
 # every page and API of the evaluator's server, and the sources
-EVALUATOR_ADDRESSES = ["/", "/voila/tree", "/voila/tree/", "/voila/api/contents", "/voila/api/contents/saisie.ipynb",
+EVALUATOR_ADDRESSES = ["/", "/accueil/pret", "/voila/tree", "/voila/tree/", "/voila/api/contents", "/voila/api/contents/saisie.ipynb",
                        "/api/kernels", "/api/sessions", "/api/kernelspecs", "/api/contents", "/files/saisie.ipynb",
                        "/voila/files/saisie.ipynb", "/voila/render/saisie.ipynb", "/voila/render/questionnaire.ipynb",
                        "/voila/render/tableau_de_bord.ipynb?territoire=QPV-NORD", "/voila/render/evaluation.ipynb",
@@ -199,6 +211,8 @@ def test_the_start_token_then_the_cookie_open_everything(evaluator):
     # the cookie alone, afterwards
     assert fetch(evaluator.url + "/voila/tree", opener=opener)[0] == 200
     assert fetch(evaluator.url + "/api/kernels", opener=opener)[0] in (200, 404)
+    # nothing preheated here: the first page's question is answered "open the home app"
+    assert fetch(evaluator.url + "/accueil/pret", opener=opener) == (200, '{"ready": true}')
 
 
 @pytest.mark.slow

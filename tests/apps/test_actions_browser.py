@@ -90,9 +90,10 @@ def test_an_action_from_a_point_of_vigilance_to_the_store_the_report_and_the_exp
     form = page.locator(".ci-action-form")
     form.wait_for()
     assert form.locator("textarea").input_value() == text  # the origin is the point's text
-    form.locator(".ci-field", has_text="Intitulé de l'action").locator("input").fill(TITLE)
+    form.locator(".ci-field", has_text="Intitulé").locator("input").fill(TITLE)
     form.locator(".ci-field", has_text="Condition visée").locator("select").select_option(label="Agenda commun")
-    form.locator(".ci-field", has_text="Porteur").locator("select").select_option(label=partner["name"])
+    form.locator(".ci-field", has_text="Partenaire porteur").locator("select").select_option(
+        label=f"{partner['name']} ({partner['partner_id']})")
     form.locator(".ci-field", has_text="Échéance").locator("input").fill("2027-03-31")
     form.get_by_role("button", name="Enregistrer l'action").click()
     page.get_by_text("enregistrée : elle figure à l'étape").wait_for()
@@ -119,7 +120,8 @@ def test_an_action_from_a_point_of_vigilance_to_the_store_the_report_and_the_exp
     page.get_by_text("enregistré (statut : En cours)").wait_for()
     step = page.locator(".ci-step-suivi")
     row = step.locator("tr", has_text="Réunir le comité technique")
-    expect(row).to_contain_text("En cours")  # the step is drawn again after the change
+    # the step is drawn again after the change: built after the banner, it may take seconds on a loaded machine
+    expect(row).to_contain_text("En cours", timeout=30_000)
     expect(row).to_contain_text(NOTE)
     assert page.locator("b", has_text="chaque mois").count() == 0  # the title shown as text
     assert page.dialogs == []

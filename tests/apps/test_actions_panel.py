@@ -8,8 +8,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from collective_impact.apps.actions_panel import ActionsPanel, next_action_id
+from collective_impact.apps.actions_panel import ActionsPanel
 from collective_impact.apps.guided import EvaluationApp
+from collective_impact.apps.saisie import SaisieApp
+from collective_impact.apps.submit import next_action_id
+from collective_impact.apps.widgets import ActionForm
 from collective_impact.report.bundle import open_territory
 from collective_impact.store import Store
 
@@ -184,3 +187,16 @@ def test_in_english(store):
     assert not panel.form.save()
     assert panel.form.fields["title"].error_text and "obligatoire" not in panel.form.fields["title"].error_text
     assert panel.list.rows["AC02"].save_button.description == "Save the follow-up"
+
+
+def test_the_guided_form_is_the_data_entry_apps_with_its_wave_fixed(panel, store):
+    entry = SaisieApp(store, territory=TERRITORY, today=TODAY).actions.form
+    assert type(panel.form) is type(entry) is ActionForm
+    latest = int(stored(store, "responses")["wave"].max())
+    # the guided one: closed until a point opens it, decided after the evaluated wave (not offered)
+    assert not panel.form.is_open and panel.form.fields["wave"].box.layout.display == "none"
+    assert panel.form.wave.value == latest
+    # the data-entry one: always open, the wave offered
+    assert entry.is_open and entry.fields["wave"].box.layout.display is None
+    assert entry.cancel_button.layout.display == "none"
+    assert list(panel.form.fields) == list(entry.fields)

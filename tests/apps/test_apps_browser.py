@@ -102,7 +102,7 @@ def test_questionnaire_missing_answer_flagged_and_answers_kept(phone, apps, shot
     page.get_by_text("Réponse manquante").wait_for()
     shot(page, "questionnaire_5_missing")
     assert page.get_by_text("Il manque 1 réponse.").first.is_visible()
-    assert page.get_by_text("Étape 3 sur 7").is_visible()
+    assert page.get_by_text("Étape 2 sur 6").is_visible()
     items = page.locator(".ci-item")
     flagged = items.filter(has_text="Réponse manquante")
     assert flagged.count() == 1

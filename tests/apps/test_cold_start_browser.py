@@ -13,7 +13,12 @@ benchmarks/guided_steps.py measure).
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
+import urllib.error
+import urllib.request
+from contextlib import closing
 
 import pytest
 
@@ -52,9 +57,23 @@ def shown_steps(page) -> list[str]:
     return owners
 
 
+def fetch(url: str) -> tuple[int, str]:
+    """Status and body of ``url``, without following a redirection nor keeping a cookie."""
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(Stay).open(url, timeout=60) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8", errors="replace")
+
+
 @pytest.fixture(scope="module")
 def cold(tmp_path_factory):
-    """The evaluator's server, started for this module; ``cold.url`` and ``cold.token``."""
+    """The evaluator's server, started for this module; ``cold.url``, ``cold.token``, and what
+    ``/`` and ``/accueil/pret`` answered at once, without then with the start token."""
     folder = tmp_path_factory.mktemp("cold")
     store = folder / "evaluation.sqlite"
     Store(store).import_tables(demo_tables())
@@ -62,7 +81,12 @@ def cold(tmp_path_factory):
     server = evaluator_server(store, token=token, log_path=folder / "voila.log")
     server.start()  # returns as soon as it answers: the kernels are still starting
     try:
-        yield type("Cold", (), {"url": server.url, "token": token, "server": server})
+        # right away: the home app's kernel (a Python process importing pandas) cannot be ready yet
+        answers = {"/": fetch(server.url), "/accueil/pret": fetch(server.url + "accueil/pret"),
+                   "/?token": fetch(f"{server.url}?token={token}"),
+                   "/accueil/pret?token": fetch(f"{server.url}accueil/pret?token={token}")}
+        yield type("Cold", (), {"url": server.url, "token": token, "server": server, "answers": answers,
+                                "store": store})
     finally:
         server.stop()
 
@@ -78,12 +102,31 @@ def signed_in(browser, cold):
     context.close()
 
 
-def test_first_page_after_the_start_is_the_home_app(signed_in, cold):
+def test_first_page_is_drawn_by_the_server_behind_the_credential(cold):
+    # without the credential: the login form, nothing of the store, no state of the kernels
+    for address in ("/", "/accueil/pret"):
+        status, body = cold.answers[address]
+        assert status == 401 and 'name="password"' in body, address
+        assert TERRITORY not in body and "ready" not in body, address
+    # with it, while the home app's kernel starts: the first page, with every territory of the store
+    status, body = cold.answers["/?token"]
+    assert status == 200 and 'class="ci-first-page"' in body
+    with closing(sqlite3.connect(cold.store)) as con:
+        territories = [tid for (tid,) in con.execute("SELECT territory_id FROM territories ORDER BY 1")]
+    assert re.findall(r'<tr data-territory="([^"]+)">', body) == territories
+    assert cold.answers["/accueil/pret?token"][0] == 200
+    assert json.loads(cold.answers["/accueil/pret?token"][1]) == {"ready": False}
+
+
+def test_first_page_after_the_start_then_the_home_app(signed_in, cold):
     page = signed_in
     page.get_by_role("heading", name=t("home.title", "fr")).wait_for()
-    # the home app, with the territories of the store
+    # the first page (or the home app, had its kernel been ready first), with the territories of the store
     page.locator(f'tr[data-territory="{TERRITORY}"]').wait_for()
+    # then the home app itself opens, with its territories' state
+    page.locator(f'tr[data-territory="{TERRITORY}"] td[data-state]').wait_for()
     assert "accueil.ipynb" in page.url
+    assert page.locator(".ci-first-page").count() == 0
     log = cold.server.log_tail(lines=10_000)
     # its kernel was preheated alone first: no other app's preheating started before it was filled
     filled = log.find("Kernel pool of accueil.ipynb is filled")

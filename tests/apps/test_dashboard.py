@@ -79,3 +79,16 @@ def test_dashboard_shows_each_condition_over_the_waves_up_to_the_chosen_one(stor
     at_one = html.unescape(output_text(app.outputs["trajectory"]))
     assert "Une seule vague de questionnaire (vague 1)" in at_one
     assert not any(mime.startswith("image/") for item in app.outputs["trajectory"].outputs for mime in item["data"])
+
+
+def test_the_cards_format_their_counts(store):
+    app = DashboardApp(store, territory=TERRITORY)
+    ev = app.data.metrics
+    current = ev.response_rates[ev.response_rates["wave"] == app.data.wave]
+    cards = app._cards(ev, current, gained=1234)
+    assert '<div class="ci-card-new">+1\u202f234 depuis la lecture précédente</div>' in cards
+    progress = ev.progress
+    good = int(progress["status"].isin(["achieved", "on_track"]).sum())
+    assert f'<div class="ci-card-value">{good} sur {len(progress)}</div>' in cards
+    app.lang = "en"  # the cards are worded at each reading, in the app's language
+    assert "+1,234 since the previous reading" in app._cards(ev, current, gained=1234)

@@ -119,8 +119,8 @@ def _drawn_with(territory, marker: bytes) -> dict:
     for step in steps.values():
         for block in step.blocks:
             if block.kind == "figure":
-                block._cache["image"] = ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" width="10pt">'
-                                         + marker + b"</svg>")
+                block.reuse_image(("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" width="10pt">'
+                                   + marker + b"</svg>"))
     return steps
 
 
@@ -137,4 +137,55 @@ def test_figures_drawn_on_the_page_are_taken_when_the_data_are_the_same(demo_sto
     other = open_territory(demo_store, TERRITORY, as_of="2026-01-01")
     namespace = {"territory": other, "steps": build_steps(other)}
     assert reuse_figures(drawn, page, namespace) == []
-    assert all("image" not in block._cache for step in namespace["steps"].values() for block in step.blocks)
+    assert all(block.cached_image() is None for step in namespace["steps"].values() for block in step.blocks
+               if block.kind == "figure")
+
+
+# --------------------------------------------------------------------------------------
+# the web report first, then the PDF with the time it should take
+# --------------------------------------------------------------------------------------
+
+
+def test_the_pdf_is_expected_in_proportion_to_the_web_report_rounded_up():
+    from collective_impact.apps.kernel_report import PDF_PER_PAGE, expected_pdf_seconds
+
+    assert PDF_PER_PAGE == 1.6  # measured by benchmarks/guided_steps.py: change both together
+    assert expected_pdf_seconds(5) == 8  # 1.6 × 5
+    assert expected_pdf_seconds(5.1) == 9  # 8.16, rounded up: never less than announced
+    assert expected_pdf_seconds(0.5) == 2  # a PDF never takes less than a couple of seconds
+
+
+def test_the_web_report_is_offered_while_the_pdf_is_prepared_with_its_expected_time(demo_store, tmp_path,
+                                                                                      monkeypatch):
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from collective_impact.apps import guided
+
+    clock = iter([100.0])  # the report starts at 100 s, and every later reading is 110 s: 10 s for the web report
+    monkeypatch.setattr(guided, "time", SimpleNamespace(perf_counter=lambda: next(clock, 110.0)))
+    monkeypatch.setattr(guided, "check_pdf_engine", lambda lang: None)
+
+    def web_report(territory, out_dir, **options):
+        html_path = Path(out_dir) / f"{territory.territory_id}.html"
+        html_path.write_text("<html>rapport</html>", encoding="utf-8")
+        return SimpleNamespace(html=html_path, territory_id=territory.territory_id)
+
+    seen = {}
+
+    def pdf(html_path, pdf_path, *, lang):
+        # what the evaluator sees while the PDF is being prepared
+        seen["status"], seen["link"] = panel.status.value, panel.link.value
+        Path(pdf_path).write_bytes(b"%PDF-1.7")
+        return Path(pdf_path)
+
+    monkeypatch.setattr(guided, "report_in_kernel", web_report)
+    monkeypatch.setattr(guided, "export_pdf", pdf)
+    panel = guided.ReportPanel(open_territory(demo_store, TERRITORY))
+    assert panel.produce(wait=True)
+    assert 'download="rapport-QPV-NORD.html"' in seen["link"] and ".pdf" not in seen["link"]
+    assert "Le rapport est prêt (préparé en 10 s)" in seen["status"]
+    # 1.6 × 10 s
+    assert "Préparation du PDF : environ 16 secondes de plus sur cette machine" in seen["status"]
+    assert 'class="ci-spinner"' in seen["status"]
+    assert 'download="rapport-QPV-NORD.pdf"' in panel.link.value and "Préparation du PDF" not in panel.status.value

@@ -11,7 +11,7 @@ from collective_impact.apps.home import TERRITORY_APPS
 from collective_impact.i18n import catalogue
 from collective_impact.report.batch import REPORT_STATES, STATUSES
 
-SOURCES = [Path(collective_impact.apps.__file__).parent / name for name in ("home.py", "upload.py", "reports.py")]
+SOURCES = [Path(collective_impact.apps.__file__).parent / name for name in ("home.py", "first_page.py", "upload.py", "reports.py")]
 SOURCES.append(Path(collective_impact.report.summary_xlsx.__file__))
 PREFIXES = ("home.", "summary_xlsx.", "noun.home_")
 

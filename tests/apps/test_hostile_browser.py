@@ -183,7 +183,7 @@ def test_questionnaire_shows_the_data_as_text(hostile_apps, page):
     page.goto(app_url(hostile_apps, "questionnaire", territoire=TERRITORY, vague=2))
     page.get_by_role("button", name="Commencer").wait_for()
     assert_inert(page, shown=[HREF, "<script>alert(1)</script>"], within=".ci-app")  # the territory's name
-    # territories' and partners' names, as typed (option texts show spaces as no-break spaces)
+    # the partners' names, as typed (option texts show spaces as no-break spaces)
     options = " ".join(page.locator(".ci-app select option").all_inner_texts()).replace("\xa0", " ")
     assert [payload for payload in VISIBLE if payload not in options] == []
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from datetime import date
 
+import ipywidgets as widgets
 import pandas as pd
+from ipywidgets.widgets.widget import _instances
 
 from collective_impact.apps.questionnaire import DONT_KNOW, QuestionnaireApp, questionnaire_app
 from collective_impact.framework import load_framework
@@ -28,28 +30,55 @@ def answer_all(app: QuestionnaireApp, *, skip: tuple[str, ...] = ()) -> dict[str
 
 def test_questionnaire_from_link(store, stored):
     app = QuestionnaireApp(store, territory="QPV-NORD", wave=3)
-    assert app.territory.fixed and app.territory.value == "QPV-NORD"
-    assert app.territory.dropdown.layout.display == "none"
-    assert app.wave.value == 3
+    # territory and wave given by the address: text on the first page, nothing to choose
+    assert app.territory is None and app.wave is None
+    head = html.unescape(app.head.value)
+    assert "Quartier Nord – Les Tilleuls" in head and "<div>3</div>" in head
     partners = stored(store, "partners")
     expected = ["Je préfère ne pas l'indiquer (réponse anonyme)", *sorted(partners["name"])]
     assert [label for label, _ in app.organisation.options] == expected
     assert app.organisation.value == ""  # anonymous unless chosen
-    assert app.radios == {}  # the condition pages are built when shown
-    app.steps.next()
+    # the first page asks the first condition's items; the other pages are built when shown
     assert set(app.radios) == {item.id for item in FW.conditions[0].items}
+    assert app.steps.body.children[0].children[2] is app.item_boxes[FW.conditions[0].items[0].id]
+    assert app.send_button is None and app.done is None
+    app.steps.next()
+    assert set(app.radios) == {item.id for item in FW.conditions[0].items + FW.conditions[1].items}
+
+
+def test_questionnaire_start_folds_the_introduction(store):
+    app = QuestionnaireApp(store, territory="QPV-NORD")
+    assert "quinzaine de minutes" in app.head.value and app.about.layout.display is None
+    assert app.start_button.description == "Commencer"
+    app.start_button.click()
+    assert app.steps.index == 0  # the first questions were already on the page
+    assert html.unescape(app.head.value) == "<h2>Questionnaire d'auto-évaluation de l'impact collectif</h2>"
+    assert app.about.layout.display == "none"
+    app.steps.next()
+    app.steps.previous()  # back on the first page: the introduction and the fields again
+    assert "quinzaine de minutes" in app.head.value and app.about.layout.display is None
+
+
+def test_questionnaire_wave_out_of_range_in_address_is_asked(store, stored):
+    app = QuestionnaireApp(store, territory="QPV-NORD", wave=150)
+    assert app.wave is not None  # not taken as given: the field shows the latest wave started
+    assert app.wave.value == int(stored(store, "responses", "QPV-NORD")["wave"].max())
 
 
 def test_questionnaire_unknown_territory_in_link(store, stored):
     app = QuestionnaireApp(store, territory="QPV-INCONNU")
     assert app.territory.value is None and not app.territory.fixed
     assert "« QPV-INCONNU », qui n'existe pas" in app.territory.field.error_text
-    app.steps.next_button.click()  # "Commencer" without a territory
-    assert app.steps.index == 0
+    app.start_button.click()  # "Commencer" without a territory
+    assert app.about.layout.display is None
     assert app.territory.field.error_text == "Choisissez un territoire."
+    app.steps.next_button.click()  # nor further
+    assert app.steps.index == 0
     app.territory.value = "QPV-GARE"
     assert app.territory.field.error_text == ""
     assert app.wave.value == int(stored(store, "responses", "QPV-GARE")["wave"].max())
+    app.start_button.click()
+    assert app.about.layout.display == "none"
     app.steps.next_button.click()
     assert app.steps.index == 1
 
@@ -82,32 +111,32 @@ def test_questionnaire_missing_answer_is_flagged_and_answers_kept(store, stored)
     chosen = answer_all(app, skip=(missing,))
     before = len(stored(store, "responses"))
     assert app.send() is None
-    assert app.steps.index == 2  # the page of the missing item is shown
-    assert "Réponse manquante" in app.item_errors[missing].value
+    assert app.steps.index == 1  # the page of the missing item is shown
+    assert "Réponse manquante" in app.item_texts[missing].value
     assert "ci-missing" in app.item_boxes[missing]._dom_classes
     assert "Il manque 1 réponse." in app.page_messages[1].value
     assert app.answers() == {**chosen, missing: None}  # nothing typed is lost
     assert len(stored(store, "responses")) == before
     assert not app.send_button.disabled
     app.radio(missing).value = 2
-    assert app.item_errors[missing].value == ""
+    assert "Réponse manquante" not in app.item_texts[missing].value
     assert app.send() is not None
 
 
 def test_questionnaire_leaving_a_page_flags_its_unanswered_items(store):
     app = QuestionnaireApp(store, territory="QPV-NORD")
-    app.steps.next()
     first = FW.conditions[0].items
     app.radio(first[0].id).value = 5
     app.steps.next()
-    assert "Réponse manquante" in app.item_errors[first[1].id].value
-    assert app.item_errors[first[0].id].value == ""
+    assert "Réponse manquante" in app.item_texts[first[1].id].value
+    assert "Réponse manquante" not in app.item_texts[first[0].id].value
     assert f"sans réponse encore : {len(first) - 1} questions" in app.page_messages[0].value
 
 
 def test_questionnaire_second_click_while_sending_does_nothing(store, stored):
     app = QuestionnaireApp(store, territory="QPV-NORD", wave=3)
     answer_all(app)
+    app.steps.go(len(app.steps) - 1)
     assert app._sending.acquire()  # a first click is being handled
     assert app.send() is None
     app._sending.release()
@@ -118,8 +147,7 @@ def test_questionnaire_second_click_while_sending_does_nothing(store, stored):
 
 def test_questionnaire_in_english(store):
     app = questionnaire_app(store=store, query="territoire=QPV-NORD&lang=en")
-    assert app.steps.next_button.description == "Start"
-    app.steps.next()
+    assert app.start_button.description == "Start"
     assert app.radio(ITEMS[0]).options[-1] == ("Don't know / not applicable", DONT_KNOW)
     assert "Common agenda" in app.steps.indicator.value
 
@@ -129,3 +157,19 @@ def test_questionnaire_app_without_store(tmp_path, monkeypatch):
     panel = questionnaire_app(query="")
     text = html.unescape(panel.children[-1].value)
     assert "Le formulaire ne peut pas s'ouvrir" in text and "absent.sqlite" in text
+
+
+def test_questionnaire_first_page_is_small(store):
+    """The browser creates every widget model the kernel made before the first question shows:
+    the first page makes few, and never one Layout per widget."""
+    before = set(_instances)
+    app = QuestionnaireApp(store, territory="QPV-NORD")
+    made = [w for key, w in _instances.items() if key not in before]
+    layouts = sum(isinstance(w, widgets.Layout) for w in made)
+    shown = sum(isinstance(w, widgets.DOMWidget) for w in made)
+    assert set(app.radios) == {item.id for item in FW.conditions[0].items}
+    assert layouts < shown / 2  # texts, item boxes and radio buttons share theirs
+    # the first condition's items on the page, and not the other pages' (nor review or end page)
+    assert sum(isinstance(w, widgets.RadioButtons) for w in made) == len(FW.conditions[0].items)
+    assert not any(isinstance(w, widgets.Button) and w.description == "Envoyer mes réponses" for w in made)
+    assert len(made) <= 80  # 113, plus the first condition's 60 after "Commencer", before sharing

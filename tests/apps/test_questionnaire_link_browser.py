@@ -90,3 +90,28 @@ def test_personal_link_answer_reload_change(phone, apps, shot, fill_questionnair
     assert page.get_by_role("button", name="Commencer").count() == 0
     assert page.get_by_text("non montré (trop peu de répondants)").count() == len(FW.conditions)
     assert page.dialogs == []
+
+
+@pytest.mark.browser
+def test_first_question_on_the_first_page(phone, apps, fill_questionnaire):
+    """The first item's radio buttons show with the first page, no click; answered there, the
+    answer reaches the kernel (the count moves) and is the one stored on sending."""
+    page = phone
+    page.goto(app_url(apps.url, "questionnaire", territoire=TERRITORY, vague=3))
+    first = page.locator(".ci-item").first
+    first.get_by_role("radio").first.wait_for()
+    assert page.get_by_role("button", name="Commencer").is_visible()  # nothing clicked yet
+    assert page.get_by_text("Quartier Nord – Les Tilleuls", exact=True).is_visible()
+    assert page.get_by_text(f"Étape 1 sur {len(FW.conditions) + 1}").is_visible()
+    assert re.match(r"\s*1\.", first.inner_text())
+    assert first.get_by_role("radio").count() == len(LABELS) + 1  # 1–5 and "ne sait pas"
+    first.get_by_role("radio", name=LABELS[3], exact=True).check()
+    page.get_by_text(f"1 réponse sur {len(FW.items)}", exact=True).wait_for()
+    assert first.get_by_role("radio", name=LABELS[3], exact=True).is_checked()
+
+    chosen = fill_questionnaire(page, lambda number: None if number == 1 else label_for(number))
+    assert 1 not in chosen and len(chosen) == len(FW.items) - 1
+    page.get_by_role("button", name="Envoyer mes réponses").click()
+    page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
+    reference = re.search(r"R-[0-9a-f]{16}", page.get_by_text("Référence de votre envoi").inner_text()).group(0)
+    assert stored(apps.store, reference)[FW.items[0].id] == 4  # the fourth label, answered on the first page

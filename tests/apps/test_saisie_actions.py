@@ -40,13 +40,15 @@ def app_of(store) -> SaisieApp:
 def test_the_form_offers_the_territorys_partners_outcomes_indicators_and_waves(store):
     form = app_of(store).actions.form
     partners = sql(store, "SELECT partner_id FROM partners WHERE territory_id = ?", (T,))
-    assert sorted(v for _, v in form.partner.options) == sorted(p for (p,) in partners)
+    # the partner and the condition are required: chosen, never a silent default
+    assert sorted(v for _, v in form.partner.options) == sorted(["", *(p for (p,) in partners)])
+    assert form.partner.value == "" and form.condition.value == ""
     outcomes = sql(store, "SELECT outcome_id FROM outcomes WHERE territory_id = ?", (T,))
     assert sorted(v for _, v in form.outcome.options) == sorted(["", *(o for (o,) in outcomes)])
     # waves with answers (1 to 5), and the next one; the last with answers chosen
     assert [v for _, v in form.wave.options] == [1, 2, 3, 4, 5, 6] and form.wave.value == 5
     assert [v for _, v in form.status_choice.options] == ["prevue", "en_cours", "faite", "abandonnee"]
-    assert {v for _, v in form.condition.options} == {"agenda", "mesure", "activites", "communication", "pivot"}
+    assert {v for _, v in form.condition.options} == {"", "agenda", "mesure", "activites", "communication", "pivot"}
     # an outcome chosen: only its indicators, and those tied to no outcome
     form.outcome.value = "int_participation"
     expected = sql(store, "SELECT indicator_id FROM indicators WHERE territory_id = ? AND "
@@ -88,6 +90,8 @@ def test_enter_an_action_with_every_field(store):
 def test_a_bad_action_is_refused_beside_its_fields_and_kept(store, stored, hostile):
     form = app_of(store).actions.form
     before = stored(store, "actions", T)
+    form.condition.value = "mesure"
+    form.partner.value = "P01"
     form.title.value = hostile
     form.start.value = date(2026, 10, 5)
     form.due.value = date(2026, 10, 4)
@@ -226,6 +230,10 @@ def test_the_action_plan_tab_in_english_and_without_actions(store):
     assert app.actions.review.action.options == ()
     assert not app.actions.review.save()  # nothing to follow up
     form = app.actions.form
+    assert not form.save()
+    assert form.fields["condition"].error_text and form.fields["partner_id"].error_text
+    form.condition.value = "agenda"
+    form.partner.value = form.partner.options[1][1]
     form.title.value = "Share the agenda"
     form.due.value = date(2027, 3, 31)
     assert form.save()
@@ -233,3 +241,33 @@ def test_the_action_plan_tab_in_english_and_without_actions(store):
     stored_row = store.load(["actions"], territories=["QPV-NORD"])["actions"]
     assert stored_row[["action_id", "status", "wave"]].values.tolist() == [["AC01", "prevue", 2]]
     assert pd.isna(stored_row["start_date"].iloc[0])
+
+
+def test_an_action_after_a_wave_without_answers_asks_for_a_confirmation(store, stored):
+    app = app_of(store)
+    form = app.actions.form
+    answered = sorted(int(w) for w in stored(store, "responses", T)["wave"].unique())
+    assert [v for _, v in form.wave.options] == [*answered, answered[-1] + 1]  # the next one is offered
+    before = stored(store, "actions", T)
+    form.title.value = "Atelier sans questionnaire"
+    form.condition.value = "pivot"
+    form.partner.value = "P10"
+    form.due.value = date(2027, 3, 31)
+    form.wave.value = answered[-1] + 1
+    assert not form.save()
+    # the same rule and message as a workbook's import, beside the wave, with the button
+    assert form.fields["wave"].error_text == (
+        f"valeur « 6 » : le territoire {T} n'a aucune réponse au questionnaire à la vague 6 (vagues avec des réponses "
+        ": 1, 2, 3, 4, 5) ; vérifiez le numéro de vague, ou confirmez si l'action vient d'une évaluation faite sans "
+        "questionnaire.")
+    assert "Confirmer malgré tout" in form.status.value and form.asks_confirmation
+    assert not any(field.error_text for name, field in form.fields.items() if name != "wave")
+    assert_frame_equal(stored(store, "actions", T), before)
+    # changing a field withdraws the button; the same values confirmed are stored
+    form.title.value = "Atelier sans questionnaire (habitants)"
+    assert not form.asks_confirmation
+    assert not form.save() and form.asks_confirmation
+    assert form.confirm()
+    assert sql(store, "SELECT title, wave FROM actions WHERE territory_id = ? AND action_id = 'AC09'", (T,)) == [
+        ("Atelier sans questionnaire (habitants)", 6)]
+    assert not form.asks_confirmation and "AC09" in app.actions.table.value

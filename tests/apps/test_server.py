@@ -36,7 +36,7 @@ def test_app_url():
 
 def test_voila_command_hides_sources():
     command = voila_command(port=8899)
-    assert command[1:4] == ["-m", "collective_impact.apps.voila_app", str(APPS_DIR)]
+    assert command[1:5] == ["-m", "collective_impact.apps.launch", "collective_impact.apps.voila_app", str(APPS_DIR)]
     for option in ("--no-browser", "--port=8899", "--Voila.ip=127.0.0.1", "--strip_sources=True",
                    "--VoilaConfiguration.file_denylist=.*", "--preheat_kernel=True"):
         assert option in command

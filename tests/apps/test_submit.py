@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from collective_impact.apps.submit import QuestionnaireAnswers, submit_responses, submit_rows, typed_frame
+from collective_impact.apps.submit import (
+    QuestionnaireAnswers,
+    submit_responses,
+    submit_rows,
+    typed_frame,
+    validate_rows,
+)
 from collective_impact.errors import InputError, StoreError
 from collective_impact.framework import load_framework
 from collective_impact.i18n.format import clean_text, parse_decimal
@@ -131,3 +137,31 @@ def test_submit_rows_replace_edits_what_was_saved(store, stored):
     chosen = judgments[(judgments["wave"] == 2) & (judgments["condition"] == "agenda")]
     assert chosen["band"].tolist() == ["vigilance"]
     assert chosen["justification"].tolist() == ["Vu en comité de pilotage"]
+
+
+# ---------------------------------------------------------------------------- an action's wave
+def action_at(wave: int, territory: str = "QPV-CANAL") -> dict[str, object]:
+    return {"territory_id": territory, "action_id": "AC99", "title": "Ouvrir le comité", "condition": "agenda",
+            "partner_id": "P01", "wave": wave, "due_date": date(2027, 6, 30), "status": "prevue"}
+
+
+def test_an_action_after_a_wave_without_answers_is_to_confirm(store, stored):
+    answered = sorted(int(w) for w in stored(store, "responses", "QPV-CANAL")["wave"].unique())
+    assert answered == [1, 2, 3, 4, 5]
+    assert validate_rows(store, "actions", [action_at(5)]) == []
+    (problem,) = validate_rows(store, "actions", [action_at(6)])
+    assert (problem.severity, problem.column, problem.value) == ("warning", "Vague d'origine", "6")
+    assert problem.message == ("le territoire QPV-CANAL n'a aucune réponse au questionnaire à la vague 6 (vagues avec "
+                               "des réponses : 1, 2, 3, 4, 5) ; vérifiez le numéro de vague, ou confirmez si l'action "
+                               "vient d'une évaluation faite sans questionnaire.")
+    before = stored(store, "actions", "QPV-CANAL")
+    with pytest.raises(InputError, match="Ces valeurs sont inhabituelles") as refused:
+        submit_rows(store, "actions", [action_at(6)], today=date(2026, 10, 20))
+    assert not refused.value.errors and len(refused.value.warnings) == 1
+    assert_frame_equal(stored(store, "actions", "QPV-CANAL"), before)
+    assert submit_rows(store, "actions", [action_at(6)], today=date(2026, 10, 20), accept_warnings=True) == 1
+
+
+def test_an_action_of_a_territory_without_any_answer_is_not_questioned(store):
+    store.delete_rows("responses", {"territory_id": "QPV-GARE"})
+    assert validate_rows(store, "actions", [action_at(3, "QPV-GARE")]) == []

@@ -151,6 +151,22 @@ def test_root_opens_the_home_app_else_the_listing(served):
         aside.rename(home)
 
 
+def test_app_page_loads_only_the_extensions_the_apps_use(served):
+    # installed in the environment (the test means nothing otherwise)
+    from jupyterlab_server.config import get_federated_extensions
+    from voila.paths import jupyter_path
+
+    installed = get_federated_extensions(jupyter_path("labextensions"))
+    assert {"jupyterlab_pygments", "@jupyter-widgets/jupyterlab-manager"} <= set(installed)
+    status, _, html = _get(served.url + "voila/render/accueil.ipynb")
+    assert status == 200
+    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                  html, re.DOTALL).group(1))
+    names = {extension["name"] for extension in config["federated_extensions"]}
+    assert "@jupyter-widgets/jupyterlab-manager" in names  # the widgets are drawn by it
+    assert "jupyterlab_pygments" not in names  # no code is shown: no highlighting script or style
+
+
 # --- in chromium ----------------------------------------------------------------------------
 _WATCH_LOADING = """
 window.ciSeen = [];

@@ -14,6 +14,7 @@ from collective_impact.apps.widgets import (
     Steps,
     app_container,
     html_table,
+    multiline_banner,
     open_app,
 )
 from collective_impact.errors import StoreError
@@ -175,3 +176,10 @@ def test_row_form_stores_a_valid_row(store):
     stored = store.load(["measurements"], territories=["QPV-NORD"])["measurements"]
     mine = stored[(stored["indicator_id"] == row["indicator_id"]) & (stored["date"] == "2024-05-02")]
     assert mine["value"].tolist() == [12.5]
+
+
+def test_multiline_banner_keeps_the_lines_and_escapes_them(hostile):
+    text = f"La base refuse :\n\n  ligne 3 : {hostile}\nligne 4"
+    assert multiline_banner(text, "error") == (
+        '<div class="ci-banner ci-banner-error">La base refuse :<br>  ligne 3 : &lt;img src=x onerror=alert(1)&gt;'
+        "<br>ligne 4</div>")

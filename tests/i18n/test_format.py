@@ -273,9 +273,9 @@ FORBIDDEN = {
 # Machine formats (storage, file metadata, identifiers), never shown as a date or number to
 # a user: (file, text of the line) -> why.
 EXCEPTIONS = {
-    ("store.py", "series.dt.strftime(_DATE_FORMAT)"): "dates stored in SQLite as ISO text",
-    ("io/__init__.py", '_FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")'): "the workbook's XML metadata time stamp",
-    ("apps/saisie.py", 'stamp = f"{day:%Y%m%d}-"'): "part of a record reference, not a date shown",
+    ("store/sql.py", "series.dt.strftime(_DATE_FORMAT)"): "dates stored in SQLite as ISO text",
+    ("io/writing.py", '_FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")'): "the workbook's XML metadata time stamp",
+    ("apps/saisie_entries.py", 'stamp = f"{day:%Y%m%d}-"'): "part of a record reference, not a date shown",
     ("report/text.py", "_BEFORE_PERCENT.sub("):
         "French typography of a sentence already written (a \"80 %\" of the catalogue), no number formatted",
 }

@@ -73,6 +73,31 @@ def test_a_figure_of_many_marks_is_a_palette_png_when_smaller_than_its_svg():
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[25] == 3  # colour type 3: a palette
 
 
+def test_a_figure_s_image_can_be_read_without_drawing_and_taken_from_another_block():
+    drawn = []
+
+    def make():
+        drawn.append(1)
+        return _figure()
+
+    block = Block("figure", "bars", alt="Barres", make=make)
+    assert block.cached_image() is None and drawn == []  # asking draws nothing
+    given = ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" width="10pt">given</svg>')
+    assert block.reuse_image(given) is True
+    assert block.image() == given and block.cached_image() == given and drawn == []  # shown as given, never drawn
+    # an image already there stays: what was shown is not replaced
+    assert block.reuse_image(("image/png", b"other")) is False
+    assert block.image() == given
+    # a block that drew its own keeps it, and gives it to another
+    own = Block("figure", "bars", alt="Barres", make=_figure)
+    mime, data = own.image()
+    assert own.cached_image() == (mime, data) and mime in ("image/svg+xml", "image/png") and data
+    other = Block("figure", "bars", alt="Barres", make=make)
+    assert other.reuse_image(own.cached_image()) is True and other.image() == (mime, data) and drawn == []
+    with pytest.raises(TypeError, match="'intro' is a text, not a figure"):
+        Block("text", "intro", content="x").reuse_image(given)
+
+
 def test_render_step_draws_the_whole_step_into_an_output(demo_store):
     import ipywidgets
 

@@ -3,6 +3,7 @@ PDF finds in it, read back with pypdf; and the messages when the PDF engine is m
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import sys
@@ -122,6 +123,20 @@ def test_the_bookmarks_are_the_headings_and_the_contents_give_their_pages(demo_p
     for depth, title, page in bookmarks:
         if depth == 0:
             assert note.sub("", pages[page - 1]).startswith(title), title
+
+
+@pytest.mark.slow
+def test_the_html_figures_are_vectors_and_their_words_are_text_in_the_pdf(demo_pdf):
+    _, pages, page_html = demo_pdf
+    # the page's figures: SVG (the few of many marks may be PNG), their labels as <text>
+    svgs = [base64.b64decode(encoded).decode("utf-8")
+            for encoded in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page_html)]
+    assert len(svgs) >= 8
+    labels = {plain(html.unescape(label)) for svg in svgs for label in re.findall(r"<text\b[^>]*>([^<]{8,})</text>", svg)}
+    assert len(labels) >= 50
+    # printed as vectors: every label of eight letters or more is found in the PDF's text (searchable, selectable)
+    text = " ".join(pages)
+    assert [label for label in labels if label not in text] == []
 
 
 @pytest.mark.slow

@@ -313,7 +313,8 @@ def test_every_message_key_used_by_reports_exists():
     from collective_impact.i18n import catalogue
     from collective_impact.report.batch import STATUSES
 
-    sources = [(_PACKAGE / name).read_text(encoding="utf-8") for name in ("report/execute.py", "report/bundle.py", "report/batch.py", "report/markdown.py",
+    batch = sorted(path.relative_to(_PACKAGE).as_posix() for path in (_PACKAGE / "report" / "batch").glob("*.py"))
+    sources = [(_PACKAGE / name).read_text(encoding="utf-8") for name in ("report/execute.py", "report/bundle.py", *batch, "report/markdown.py",
                                                                       "report/tables.py")]
     sources.append((_PACKAGE.parent / "templates" / "report" / "batch_index.html.j2").read_text(encoding="utf-8"))
     sources += [cell.source for name in ("evaluation_territoire.ipynb", "comparaison_territoires.ipynb")
