@@ -1,7 +1,7 @@
-"""The guided evaluation (``notebooks/apps/evaluation.ipynb``): the seven steps, the evaluator's appraisals, the report.
+"""The guided evaluation (``notebooks/apps/evaluation.ipynb``): its steps, the evaluator's appraisals, the report.
 
 :func:`evaluation_app` is what the notebook calls. The evaluator picks a territory and a
-wave, then goes through the seven steps of the evaluation one page at a time
+wave, then goes through the steps of the evaluation one page at a time
 (:class:`EvaluationApp`). Each page shows a step of :mod:`collective_impact.report.steps`
 (its introduction, blocks and conclusions, as the report does). On the five condition
 steps a :class:`JudgmentForm` records the evaluator's own appraisal in the ``judgments``
@@ -382,7 +382,7 @@ class ReportPanel:
 
 # ============================================================================ the guided evaluation
 class EvaluationApp:
-    """The guided evaluation of one territory: the seven steps, the evaluator's appraisals, the report.
+    """The guided evaluation of one territory: its steps, the evaluator's appraisals, the report.
 
     Parameters
     ----------

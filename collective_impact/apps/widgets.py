@@ -249,7 +249,7 @@ class Steps:
         Language of the buttons and the indicator.
     menu
         Also offer a list of the pages, to go straight to one (long sequences such as the
-        seven steps of an evaluation).
+        steps of an evaluation).
     """
 
     def __init__(self, titles: Sequence[str], pages: Sequence[PageSpec], *,

@@ -1,4 +1,4 @@
-"""The seven steps of a territory's evaluation: explanation, tables, figures, conclusions.
+"""The steps of a territory's evaluation: explanation, tables, figures, conclusions.
 
 The report opens with ``essentiel`` (:mod:`.essentials`: one page of essentials: the conditions
 at a glance, the points that matter most, ranked, the next steps) and ends with ``glossaire``
@@ -28,7 +28,7 @@ from the data is escaped (:mod:`collective_impact.report.markdown`).
 
 The metrics of a territory are computed once, on first use, by its
 :attr:`TerritoryData.metrics <collective_impact.report.bundle.TerritoryData.metrics>`, and
-shared by its seven steps and the apps.
+shared by its steps and the apps.
 
 The comparison notebook's sections (:mod:`.comparison`) are built the same way by
 :func:`build_comparison`.
