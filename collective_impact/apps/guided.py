@@ -10,8 +10,9 @@ territory's report, HTML and PDF, in the page's own kernel
 (:func:`~collective_impact.apps.kernel_report.report_in_kernel`: the batch's notebook and
 export), and offers both for download (:class:`ReportPanel`).
 
-The pages are built when first shown, behind a placeholder naming the step, and the next
-ones ahead in the background (:class:`EvaluationApp`'s notes).
+The pages are built when first shown, behind a placeholder naming the step while their
+figures are drawn; the next steps' figures are drawn ahead in the background
+(:class:`EvaluationApp`'s notes).
 
 Nothing here computes a metric or draws a figure: the steps' blocks do.
 """
@@ -397,17 +398,18 @@ class EvaluationApp:
     today
         The date recorded with the appraisals (default: today).
     prefetch
-        Build the pages of the steps not shown yet in a background thread, the next step
-        first, so that moving to a step shows it at once (the Voila app does; see
-        :meth:`wait_prefetched`).
+        Draw the figures of the steps not shown yet in a background thread, the next step
+        first, then the synthesis with the appraisals stored now, so that moving to a step
+        shows it at once (the Voila app does; see :meth:`wait_prefetched`).
 
     Notes
     -----
     What is on the page always belongs to the step named in the header: moving to a step
-    whose page is not built yet first shows a placeholder naming that step, with a moving
-    sign, then the page. Pages and figures are built once per territory opened, one at a
-    time (:attr:`lock`: matplotlib draws in one thread at a time), whether by the page, the
-    background thread or the report.
+    whose figures are not all drawn yet first shows a placeholder naming that step, with a
+    moving sign, then the page, built as soon as the header names the step. Figures are
+    drawn once per territory opened, one at a time (:attr:`lock`: matplotlib draws in one
+    thread at a time), whether for the page, by the background thread or for the report.
+    Widgets are created and changed by the kernel's own thread only (see :meth:`_prefetch`).
     """
 
     def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
@@ -431,9 +433,11 @@ class EvaluationApp:
         #: Held while a page, a figure or the report is built (one at a time, see the notes).
         self.lock = threading.RLock()
         self._pages: dict[int, widgets.Widget] = {}  # the pages built (shown, or built ahead)
-        self._frames: dict[int, widgets.VBox] = {}  # with prefetch: what the steps widget shows per step
-        self._wanted: int | None = None  # with prefetch: the page asked for, built first
-        self._frame_lock = threading.Lock()  # the pages built and the frames showing them
+        self._frames: dict[int, widgets.VBox] = {}  # what the steps widget shows per step (page or placeholder)
+        self._pending: int | None = None  # the step whose placeholder shows, built once the header names it
+        self._prepared: int | None = None  # the step the guard prepared, for the move under way
+        #: The synthesis drawn ahead, with the appraisals it was drawn with.
+        self._synthesis_ahead: tuple[pd.DataFrame, Step] | None = None
         self._opened = 0  # bumped by each opening: a background build of an earlier opening stops
         self._prefetcher: threading.Thread | None = None
 
@@ -461,7 +465,7 @@ class EvaluationApp:
     def _open(self, territory: str | None, wave: int | None) -> None:
         self.data, self.steps, self.report, self.synthesis = None, None, None, None
         self.forms, self.outputs = {}, {}
-        self._pages, self._frames, self._wanted = {}, {}, None
+        self._pages, self._frames, self._pending, self._synthesis_ahead = {}, {}, None, None
         self.actions: ActionsPanel | None = None
         self._synthesis_judgments = None
         self._warned = None
@@ -479,11 +483,13 @@ class EvaluationApp:
         self.report = ReportPanel(self.data, unsaved=self._unsaved_labels, lock=self.lock, drawn=self._drawn_steps)
         self.actions = ActionsPanel(self.store, self.data, lang=self.lang, today=self.today,
                                     on_changed=self.report.outdated)
-        pages = [lambda index=index: self._page(index) for index in range(len(self.step_list))]
+        pages = [lambda index=index: self._frame(index) for index in range(len(self.step_list))]
         self.steps = Steps([step.title for step in self.step_list], pages, guard=self._guard, lang=self.lang,
                            menu=True)
         self.steps.observe(self._on_page)
+        self._prepare(0)
         self.body.children = [self.steps.widget]
+        self._fill_pending()
         self._start_prefetch()
 
     @property
@@ -491,31 +497,48 @@ class EvaluationApp:
         return [step.id for step in self.step_list]
 
     # ------------------------------------------------------------ building the pages
-    def _page(self, index: int) -> widgets.Widget:
-        """Page ``index`` for the steps widget.
-
-        Without ``prefetch``, the page, built now if needed. With it, at once, the step's
-        frame: its page when built, else its placeholder, replaced by the background thread
-        (which builds the page asked for first). The page's own thread then never waits for
-        a figure: it answers the browser at once (header and placeholder), and every change
-        of the frame reaches the browser as soon as it is made.
-        """
-        if not self.prefetch:
-            with self.lock:
-                if index not in self._pages:
-                    self._pages[index] = self._build_page(self.step_list[index])
-                return self._pages[index]
-        with self._frame_lock:  # never held while drawing: the page's thread does not wait here
-            frame = self._frames.get(index)
-            if frame is None:
-                frame = self._frames[index] = widgets.VBox(layout=widgets.Layout(width="100%"))
-            if self._needs_building(index):
-                frame.children = (self.placeholder(index),)
-                self._wanted = index
-            elif frame.children != (self._pages[index],):
-                frame.children = (self._pages[index],)
-        self._start_prefetch()
+    def _frame(self, index: int) -> widgets.VBox:
+        """What the steps widget shows for step ``index``: a box holding its page or its placeholder."""
+        frame = self._frames.get(index)
+        if frame is None:
+            frame = self._frames[index] = widgets.VBox(layout=widgets.Layout(width="100%"))
         return frame
+
+    def _prepare(self, index: int) -> None:
+        """Put in the frame of step ``index`` its page if it can be shown at once, else its placeholder.
+
+        A page can be shown at once when it is built (and, for the synthesis, drawn with the
+        appraisals stored now) or when every figure it needs is drawn already: building it
+        is then quick. Otherwise the placeholder names the step and the page is built by
+        :meth:`_fill_pending`, once the header names the step.
+        """
+        frame = self._frame(index)
+        if self._needs_building(index) and not self._ready(index):
+            frame.children = (self.placeholder(index),)
+            self._pending = index
+        else:
+            self._fill(index)
+
+    def _fill_pending(self) -> None:
+        index, self._pending = self._pending, None
+        if index is not None:
+            self._fill(index)
+
+    def _fill(self, index: int) -> None:
+        """Build page ``index`` now if needed (the synthesis drawn again if the appraisals changed) and show it."""
+        step = self.step_list[index]
+        try:
+            with self.lock:  # waits at most for the figure the background thread is drawing
+                if index not in self._pages:
+                    self._pages[index] = self._build_page(step)
+                elif step.id == evaluation_steps.SYNTHESIS_STEP:
+                    self.refresh_synthesis()
+            shown: widgets.Widget = self._pages[index]
+        except Exception as err:  # noqa: BLE001 - said on the page, whatever failed, instead of a placeholder left
+            shown = html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error"))
+        frame = self._frame(index)
+        if frame.children != (shown,):
+            frame.children = (shown,)
 
     def placeholder(self, index: int) -> widgets.Widget:
         """What stands for page ``index`` while it is built: its name and a moving sign."""
@@ -531,75 +554,77 @@ class EvaluationApp:
             return not self._judgments().equals(self._synthesis_judgments)
         return index not in self._pages
 
+    def _ready(self, index: int) -> bool:
+        """Whether page ``index`` can be built at once: every figure it needs is drawn."""
+        step = self.step_list[index]
+        if step.id == evaluation_steps.SYNTHESIS_STEP:
+            ahead = self._synthesis_ahead
+            return ahead is not None and ahead[0].equals(self._judgments())
+        if step.id in _NOT_AHEAD:
+            return False
+        return all(block.cached_image() is not None for block in step.blocks if block.kind == "figure")
+
     def _prefetch_order(self) -> list[int]:
         current = self.steps.index if self.steps is not None else 0
         # the next step first, then onwards, then back
         order = [*range(current + 1, len(self.step_list)), *range(0, current)]
-        return [index for index in order if self.step_list[index].id not in _NOT_AHEAD]
+        return [index for index in order
+                if self.step_list[index].id not in (*_NOT_AHEAD, evaluation_steps.SYNTHESIS_STEP)]
 
     def _start_prefetch(self) -> None:
         if not self.prefetch or self.data is None:
             return
         if self._prefetcher is not None and self._prefetcher.is_alive() and self._prefetcher.opened == self._opened:
-            return  # it reads the page asked for before each figure (one of an earlier opening stops by itself)
+            return  # it reads the appraisals again after drawing the synthesis
         self._prefetcher = threading.Thread(target=self._prefetch, args=(self._opened,), name="ci-steps", daemon=True)
         self._prefetcher.opened = self._opened
         self._prefetcher.start()
 
-    def _next_to_build(self) -> int | None:
-        with self._frame_lock:
-            wanted = self._wanted
-            if wanted is not None and self._needs_building(wanted):
-                return wanted
-            self._wanted = None
-        todo = [index for index in self._prefetch_order() if index not in self._pages]
-        return todo[0] if todo else None
-
     def _prefetch(self, opened: int) -> None:
-        while opened == self._opened:
-            index = self._next_to_build()
-            if index is None:
-                return
-            step = self.step_list[index]
-            try:
-                # figure by figure: a page asked for meanwhile is taken up after one figure
-                interrupted = False
-                for block in step.blocks:
+        """Draw ahead the figures of the steps not shown yet, then the synthesis with the appraisals stored now.
+
+        Only figures and steps (data): never a widget. A widget created or changed from
+        this thread while the browser loads the page's widgets is lost to it (their states
+        are asked all at once, and what changes meanwhile breaks the page, as seen in
+        chromium: "widget model not found"); the pages are built by the kernel's own thread,
+        when a step is shown.
+        """
+        try:
+            for index in self._prefetch_order():
+                for block in self.step_list[index].blocks:
                     if opened != self._opened:
                         return
-                    if self._wanted is not None and self._wanted != index:
-                        interrupted = True
-                        break
-                    if block.kind == "figure":
+                    if block.kind == "figure" and block.cached_image() is None:
                         with self.lock:
+                            if opened != self._opened:
+                                return
                             block.image()
-                if interrupted:
-                    continue
-                with self.lock:
-                    if opened != self._opened:
-                        return
-                    if index in self._pages:  # the synthesis, drawn again with the appraisals stored now
-                        self.refresh_synthesis()
-                        page = self._pages[index]
-                    else:
-                        page = self._build_page(step)
-                with self._frame_lock:
-                    if opened != self._opened:
-                        return
-                    self._pages[index] = page
-                    frame = self._frames.get(index)
-                    if frame is not None:
-                        frame.children = (page,)
-                    if self._wanted == index:
-                        self._wanted = None
-            except Exception as err:  # said on the page asked for, if any
-                frame = self._frames.get(self._wanted if self._wanted is not None else index)
-                if frame is not None:
-                    frame.children = (html_box(banner(t("guided.open_failed", self.lang, detail=str(err)), "error")),)
-                return
+            while opened == self._opened and self._draw_synthesis_ahead(opened):
+                pass  # drawn: again if the appraisals changed meanwhile
+        except Exception:  # noqa: BLE001 - the page shown builds it again and says what failed
+            return
+
+    def _draw_synthesis_ahead(self, opened: int) -> bool:
+        """Draw the synthesis with the appraisals stored now unless drawn already; return whether it drew."""
+        data = self.data
+        if data is None or evaluation_steps.SYNTHESIS_STEP not in self.step_ids:
+            return False
+        judgments = self.store.load(["judgments"], territories=[data.territory_id])["judgments"]
+        ahead = self._synthesis_ahead
+        if ahead is not None and ahead[0].equals(judgments):
+            return False
+        with self.lock:
+            if opened != self._opened:
+                return False
+            step = evaluation_steps.build_step(data, evaluation_steps.SYNTHESIS_STEP, judgments=judgments)
+            for block in step.blocks:
+                if block.kind == "figure":
+                    block.image()
+            self._synthesis_ahead = (judgments, step)
+        return True
 
     def wait_prefetched(self, timeout: float = 120.0) -> bool:
-        """Wait until the background thread has built every page it builds; return whether it has."""
+        """Wait until the background thread has drawn every figure it draws; return whether it has."""
         thread = self._prefetcher
         if thread is not None:
             thread.join(timeout)
@@ -653,14 +678,9 @@ class EvaluationApp:
                 # before the header changes, the page under it becomes the new step's (or
                 # its placeholder, naming it, while it is built): never the previous step's
                 # content under the new step's name
-                if self.prefetch:
-                    self.steps.body.children = (self._page(target),)
-                    return True  # built (or the synthesis drawn again) by the background thread
-                self.steps.body.children = ((self.placeholder(target),) if self._needs_building(target)
-                                            else (self._pages[target],))
-            if self.step_list[target].id == evaluation_steps.SYNTHESIS_STEP:
-                # drawn before the page shows, so that the old synthesis is not seen first
-                self.refresh_synthesis()
+                self._prepare(target)
+                self._prepared = target
+                self.steps.body.children = (self._frame(target),)
             return True
         # once: a second move goes on (what was typed stays on the page)
         self._warned = current
@@ -669,11 +689,11 @@ class EvaluationApp:
 
     def _on_page(self, old: int, new: int) -> None:
         self._warned = None
-        if self.prefetch:
-            self._start_prefetch()
-            return
-        if self.step_list[new].id == evaluation_steps.SYNTHESIS_STEP:
-            self.refresh_synthesis()
+        if self._prepared != new:  # a forced move (the guard not asked)
+            self._prepare(new)
+        self._prepared = None
+        self._fill_pending()  # the header names the step: its page, if it was not ready
+        self._start_prefetch()
 
     def refresh_synthesis(self) -> None:
         """Draw the synthesis again if the stored appraisals changed since it was drawn."""
@@ -684,7 +704,11 @@ class EvaluationApp:
         if self._synthesis_judgments is not None and judgments.equals(self._synthesis_judgments):
             return
         with self.lock:
-            step = evaluation_steps.build_step(self.data, evaluation_steps.SYNTHESIS_STEP, judgments=judgments)
+            ahead = self._synthesis_ahead
+            if ahead is not None and ahead[0].equals(judgments):
+                step = ahead[1]  # drawn ahead by the background thread
+            else:
+                step = evaluation_steps.build_step(self.data, evaluation_steps.SYNTHESIS_STEP, judgments=judgments)
             render_step(step, output)
         self.synthesis = step
         self._synthesis_judgments = judgments
@@ -709,6 +733,7 @@ class EvaluationApp:
                     other.evaluator.value = name
         if self.report is not None:
             self.report.outdated()
+        self._start_prefetch()  # the synthesis drawn ahead with this appraisal
 
     def _unsaved_labels(self) -> list[str]:
         return [self.framework.condition(c).label(self.lang) for c, form in self.forms.items() if form.changed()]

@@ -151,12 +151,13 @@ def test_the_status_alone_changes_without_a_note(panel, store):
 def test_the_follow_up_step_is_drawn_again_after_a_change(store, output_text):
     app = EvaluationApp(store, territory=TERRITORY, today=TODAY)
     app.steps.go(app.step_ids.index("synthese"), force=True)
-    page = app.steps.page(app.step_ids.index("synthese"))
+    (page,) = app.steps.page(app.step_ids.index("synthese")).children  # the step's frame holds its page
     assert app.actions.points_box in page.children
     app.steps.go(app.step_ids.index("suivi"), force=True)
     output = app.outputs["suivi"]
     assert "Plan d'action et suivi" in output_text(output)
-    assert app.actions.list_box in app.steps.page(app.step_ids.index("suivi")).children
+    (page,) = app.steps.page(app.step_ids.index("suivi")).children
+    assert app.actions.list_box in page.children
 
     panel = app.actions
     panel.create_from(0)

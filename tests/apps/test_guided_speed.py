@@ -1,5 +1,6 @@
 """The guided evaluation answers at once: a step not built yet shows a placeholder naming it
-before the header changes, then its page; pages are built ahead in the background.
+before the header changes, then its page; figures are drawn ahead in the background, never
+a widget (widgets are created and changed by the kernel's own thread only).
 
 Driven through the widgets (the browser sees the same sequence of widget updates, see
 test_cold_start_browser.py).
@@ -45,10 +46,18 @@ def record(app: EvaluationApp) -> list[tuple[str, str]]:
     or ``("body", what the page shows: "placeholder:<step id>" or "page:<step id>")``."""
     events: list[tuple[str, str]] = []
     steps = app.steps
+    watched: set[int] = set()
+
+    def frame(change):  # a step's page filled in place while the header names it
+        if steps.body.children == (change["owner"],):
+            events.append(("body", describe(change["owner"])))
 
     def body(change):
         (child,) = change["new"]
         events.append(("body", describe(child)))
+        if id(child) not in watched:
+            watched.add(id(child))
+            child.observe(frame, names="children")
 
     def header(change):
         title = next(t for t in steps.titles if f"· {t}" in change["new"].replace("&#x27;", "'"))
@@ -84,19 +93,38 @@ def test_the_placeholder_names_the_step_in_french_and_english(store):
     assert f"Preparing the step “{english.steps.titles[2]}”…" in english.placeholder(2).value
 
 
-def test_pages_are_built_ahead_and_shown_at_once(store, output_text):
+def at_once_or_behind_its_placeholder(events: list[tuple[str, str]], step_id: str, title: str) -> bool:
+    """A move to ``step_id``: its page then its header, or its placeholder, its header, its page."""
+    return events in ([("body", f"page:{step_id}"), ("header", title)],
+                      [("body", f"placeholder:{step_id}"), ("header", title), ("body", f"page:{step_id}")])
+
+
+def figures(step) -> list:
+    return [block for block in step.blocks if block.kind == "figure"]
+
+
+def test_figures_are_drawn_ahead_and_pages_shown_at_once(store, output_text):
     app = open_app(store, prefetch=True)
     assert app.wait_prefetched(timeout=300)
-    # every step but the action plan's follow-up (drawn with the actions stored when shown)
-    assert sorted(app.outputs) == sorted(set(app.step_ids) - {FOLLOW_UP_STEP})
+    # every figure of every step but the action plan's follow-up (drawn with the actions
+    # stored when shown) and the synthesis (drawn with the appraisals stored now, below)
+    ahead = [step for step in app.step_list if step.id not in (FOLLOW_UP_STEP, "synthese")]
+    assert sum(len(figures(step)) for step in ahead) > 5
+    assert all(block.cached_image() is not None for step in ahead for block in figures(step))
+    # the pages themselves are not built ahead: only the first one shown
+    assert set(app.outputs) == {app.step_ids[0]}
+    events = record(app)
     titles = dict(zip(app.step_ids, app.steps.titles, strict=True))
     for index, step_id in enumerate(app.step_ids[1:], start=1):
-        if step_id == FOLLOW_UP_STEP:
-            continue
+        events.clear()
         assert app.steps.go(index)
-        assert shown(app) == f"page:{step_id}"  # at once: built ahead
+        if step_id == FOLLOW_UP_STEP:
+            assert at_once_or_behind_its_placeholder(events, step_id, titles[step_id])
+            continue
+        # built when asked, its figures drawn: no placeholder
+        assert events == [("body", f"page:{step_id}"), ("header", titles[step_id])]
         assert f"{index + 1}. {titles[step_id]}" in output_text(app.outputs[step_id])
-    # a name typed in one appraisal reaches the forms built ahead, as it would forms built later
+    # a name typed in one appraisal reaches the other forms, as it would forms built later
     first, *others = list(app.forms.values())
     assert others and all(form.evaluator.value == "" for form in others)
     first.band.value = "force"
@@ -105,26 +133,72 @@ def test_pages_are_built_ahead_and_shown_at_once(store, output_text):
     assert first.save()
     assert [form.evaluator.value for form in others] == ["Camille Martin"] * len(others)
     assert not any(form.changed() for form in others)  # a name alone is nothing to save
-    # the synthesis drawn before that appraisal is drawn again, behind its placeholder
+    # the synthesis drawn before that appraisal is drawn again with it: ahead, then at once
     assert "Vu en comité." not in output_text(app.outputs["synthese"])
-    app.steps.go(0)
-    assert app.steps.go(app.step_ids.index("synthese"))
-    assert shown(app) == "placeholder:synthese"
     assert app.wait_prefetched(timeout=300)
-    assert shown(app) == "page:synthese"
+    app.steps.go(0)
+    events.clear()
+    assert app.steps.go(app.step_ids.index("synthese"))
+    assert events == [("body", "page:synthese"), ("header", titles["synthese"])]
     assert "Vu en comité." in output_text(app.outputs["synthese"])
 
 
-def test_with_pages_built_in_the_background_a_move_answers_at_once(store, output_text):
+def test_a_synthesis_not_drawn_ahead_shows_its_placeholder_then_the_new_appraisal(store, output_text):
+    app = open_app(store)  # nothing drawn ahead
+    titles = dict(zip(app.step_ids, app.steps.titles, strict=True))
+    synthesis = app.step_ids.index("synthese")
+    assert app.steps.go(synthesis)
+    assert app.steps.go(1)
+    form = app.forms[app.step_list[1].condition]
+    form.band.value = "vigilance"
+    form.justification.value = "Revu en comité."
+    assert form.save()
+    events = record(app)
+    assert app.steps.go(synthesis)
+    assert events == [("body", "placeholder:synthese"), ("header", titles["synthese"]), ("body", "page:synthese")]
+    assert "Revu en comité." in output_text(app.outputs["synthese"])
+
+
+def test_the_background_thread_never_touches_a_widget(store, monkeypatch):
+    """Widgets are created and changed by the kernel's thread only: in Voila, a widget created
+    or changed by another thread while the browser loads the page's widgets broke the page
+    ("widget model not found" in chromium, the step's content never shown)."""
+    import threading
+
+    import ipywidgets
+
+    threads: list[str] = []
+    send = ipywidgets.Widget._send
+    monkeypatch.setattr(ipywidgets.Widget, "_send",
+                        lambda self, *args, **kwargs: (threads.append(threading.current_thread().name),
+                                                       send(self, *args, **kwargs))[1])
+    ipywidgets.Widget.on_widget_constructed(lambda widget: threads.append(threading.current_thread().name))
+    try:
+        app = open_app(store, prefetch=True)
+        assert app.wait_prefetched(timeout=300)
+        for index in range(1, len(app.step_ids)):
+            assert app.steps.go(index)
+        form = next(iter(app.forms.values()))
+        form.band.value = "force"
+        form.justification.value = "Vu."
+        assert form.save()
+        assert app.wait_prefetched(timeout=300)  # the synthesis drawn ahead again, with that appraisal
+        assert app._synthesis_ahead is not None and "Vu." in app._synthesis_ahead[0]["justification"].tolist()
+    finally:
+        ipywidgets.Widget.on_widget_constructed(None)
+    assert len(threads) > 100  # widgets were created and changed
+    assert set(threads) == {threading.main_thread().name}
+
+
+def test_with_figures_drawn_in_the_background_a_move_answers_at_once(store, output_text):
     app = open_app(store, prefetch=True)
     events = record(app)
     titles = dict(zip(app.step_ids, app.steps.titles, strict=True))
-    # straight to step 5 while the background is still at its first pages: the move does
-    # not wait for it; the placeholder comes first, before the header
+    # straight to step 5 while the background is still at its first figures: the
+    # placeholder and the header come first, then the page, built by the move
     app.steps.menu.value = 4
-    assert events == [("body", "placeholder:communication"), ("header", titles["communication"])]
-    assert app.wait_prefetched(timeout=300)
-    assert shown(app) == "page:communication"  # the frame shown was filled in place
+    assert at_once_or_behind_its_placeholder(events, "communication", titles["communication"])
+    assert shown(app) == "page:communication"
     assert "5. " in output_text(app.outputs["communication"])
 
 
