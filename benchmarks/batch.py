@@ -1,6 +1,6 @@
 """Benchmark of ``collective-impact batch`` against what a user would do without it (a script, not a test).
 
-    .venv/bin/python benchmarks/batch.py [--territories 24] [--workers 2] [--no-cold] [--keep]
+    .venv/bin/python benchmarks/batch.py [--territories 24] [--workers 2] [--no-cold] [--pdf] [--keep]
 
 Builds a store of 24 territories (``demo_tables(n_territories=24)``) in a temporary folder,
 then measures in the same run:
@@ -12,7 +12,10 @@ then measures in the same run:
 (b') the same batch with a new kernel per territory (``run_batch(warm=False)``, as before
     the warm kernels; skipped with ``--no-cold``);
 (c) **the floor**: the ``papermill`` command line on an empty notebook, 24 times serially
-    (a process, a kernel start, nothing executed).
+    (a process, a kernel start, nothing executed);
+(d) with ``--pdf``: the same batch as (b) with ``--pdf``, and what the PDFs add per
+    territory in wall time, (d - b) / territories (the target for one report's PDF after its
+    HTML is 2 s, ``benchmarks/report_size.py`` measures it report by report).
 
 Prints the times, b/a (target ≤ 0.25 on 2 cores) and b/c (target ≤ 1.1), then where a
 territory's time goes: kernel start (first territory of each worker only), papermill and
@@ -65,9 +68,9 @@ def by_hand(ids: list[str], store: Path, out: Path) -> None:
         subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)], **QUIET)
 
 
-def with_the_tool(store: Path, out: Path, workers: int) -> None:
+def with_the_tool(store: Path, out: Path, workers: int, *, pdf: bool = False) -> None:
     subprocess.run([str(BIN / "collective-impact"), "batch", "--store", str(store), "--out", str(out),
-                    "--workers", str(workers)], **QUIET)
+                    "--workers", str(workers), *(["--pdf"] if pdf else [])], **QUIET)
 
 
 def cold_batch(store: Path, out: Path, workers: int) -> None:
@@ -154,6 +157,7 @@ def main() -> None:
     parser.add_argument("--territories", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-cold", action="store_true", help="skip (b'), the batch with a new kernel per territory")
+    parser.add_argument("--pdf", action="store_true", help="also (d), the batch with --pdf")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
     args = parser.parse_args()
 
@@ -173,6 +177,9 @@ def main() -> None:
             lambda: cold_batch(store, work / "cold", args.workers))
         c = timed(f"(c) papermill CLI on an empty notebook, {len(ids)} times",
                   lambda: floor(len(ids), work / "floor"))
+        d = None if not args.pdf else timed(
+            f"(d) collective-impact batch --workers {args.workers} --pdf",
+            lambda: with_the_tool(store, work / "batch_pdf", args.workers, pdf=True))
 
         print(f"\n(a)  {a:7.1f} s   {a / len(ids):5.2f} s per territory")
         print(f"(b)  {b:7.1f} s   {b / len(ids):5.2f} s per territory")
@@ -183,6 +190,10 @@ def main() -> None:
         print(f"b/c = {b / c:.2f}   (target ≤ 1.1)")
         if cold is not None:
             print(f"b'/a = {cold / a:.2f}, b'/c = {cold / c:.2f}   (cold kernels)")
+        if d is not None:
+            pdfs = len(list((work / "batch_pdf").rglob("*.pdf")))
+            print(f"(d)  {d:7.1f} s   {d / len(ids):5.2f} s per territory, {pdfs} PDF; "
+                  f"the PDFs add {(d - b) / len(ids):.2f} s per territory in the batch, {d / b:.2f}× (b)")
 
         breakdown(work / "batch", ids)
         papermill_cli = process_start("import papermill")
