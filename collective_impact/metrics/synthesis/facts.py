@@ -30,7 +30,7 @@ from collective_impact.metrics.theory_of_change import (
 
 
 def facts_per_condition(tables, selection, fw: Framework, roles: dict[str, str | None], *,
-                     min_group: int) -> pd.DataFrame:
+                        min_group: int) -> pd.DataFrame:
     """One row per territory and condition: questionnaire results, agreement, change."""
     responses = tables["responses"]
     chosen = selected_rows(responses, selection)

@@ -29,7 +29,7 @@ def _is_number(value) -> bool:
 
 
 def rule_findings(condition_facts: pd.DataFrame, territory_facts: pd.DataFrame, fw: Framework,
-              roles: dict[str, str | None], *, min_group: int) -> pd.DataFrame:
+                  roles: dict[str, str | None], *, min_group: int) -> pd.DataFrame:
     """Apply every rule: one row per finding, sorted as :class:`Synthesis` says."""
     by_role = {role: cid for cid, role in roles.items() if role is not None}
     # Questionnaire rules see the territory's facts too (e.g. n_respondents_total).
