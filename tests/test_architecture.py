@@ -39,6 +39,7 @@ LAYERS = {
     "io": ("sheets", "limits", "rows", "survey", "workbooks", "csv_files", "reading", "writing"),
     "demo": ("model", "mature", "starting", "weak_backbone", "disagreeing", "followed", "tables", "builder"),
     "report.batch": ("tasks", "planning", "worker", "runners", "outputs", "run"),
+    "apps.widgets": ("page", "buttons", "opening", "fields", "steps", "forms", "action_form"),
 }
 
 
