@@ -96,6 +96,11 @@ OLD_PATHS = {
                                        "Task", "TaskResult", "default_workers", "report_fingerprint", "report_state",
                                        "reports_archive", "run_batch", "run_one", "summary_frame", "territory_figures",
                                        "write_index", "write_summary"],
+    "collective_impact.apps.widgets": ["ActionForm", "BusyButton", "ConfirmingForm", "Field", "RowForm", "Steps",
+                                       "TerritoryPicker", "TerritoryWaveChooser", "app_container", "banner",
+                                       "download_link", "html_box", "html_table", "label_column", "message_panel",
+                                       "multiline_banner", "open_app", "problem_text", "row_options",
+                                       "show_problems"],
 }
 
 

@@ -13,7 +13,7 @@ APPS = Path(collective_impact.apps.__file__).parent
 
 
 def test_every_app_message_is_defined_in_both_languages_and_used():
-    source = "".join(path.read_text(encoding="utf-8") for path in sorted(APPS.glob("*.py")))
+    source = "".join(path.read_text(encoding="utf-8") for path in sorted(APPS.rglob("*.py")))
     literal = set(re.findall(r"""["']((?:forms|guided)\.[a-z0-9_.]+)["']""", source))
     # keys built at run time
     dynamic = ({f"forms.s.col_{c}" for c in ("date", "value", "kind", "title", "attendees")}
