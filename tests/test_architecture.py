@@ -38,6 +38,7 @@ LAYERS = {
     "validation": ("parsing", "suggestions", "schemas", "problems", "references", "plausibility", "checks"),
     "io": ("sheets", "limits", "rows", "survey", "workbooks", "csv_files", "reading", "writing"),
     "demo": ("model", "mature", "starting", "weak_backbone", "disagreeing", "followed", "tables", "builder"),
+    "metrics.synthesis": ("rules", "result", "selection", "facts", "findings", "ranking"),
     "report.batch": ("tasks", "planning", "worker", "runners", "outputs", "run"),
     "apps.widgets": ("page", "buttons", "opening", "fields", "steps", "forms", "action_form"),
 }
