@@ -59,7 +59,7 @@ def _svg(figure: Figure) -> bytes:
     """``figure`` as SVG: text kept as text (selectable, searchable, sharp at any zoom), no date (same bytes each run)."""
     svg = images.svg(figure)
     # matplotlib names only the font the figure was drawn with, which a viewer may lack
-    return svg.replace(b"font-family: 'DejaVu Sans'", b"font-family: " + _SVG_FONTS.encode())
+    return svg.replace(b"font-family=\"'DejaVu Sans'", b'font-family="' + _SVG_FONTS.encode())
 
 
 def _png(figure: Figure) -> bytes:

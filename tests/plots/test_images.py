@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from xml.etree import ElementTree
 
 import matplotlib.pyplot as plt
 from PIL import Image
@@ -52,3 +53,50 @@ def test_the_png_shows_the_same_crop_and_the_layout_engine_is_put_back():
     assert fig.get_layout_engine() is engine
     # the crop was measured once and kept: saving again gives the same bytes
     assert images.svg(fig) == images.svg(fig)
+
+
+
+_SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _declarations(style: str) -> dict[str, str]:
+    return {name.strip(): value.strip() for name, value in
+            (item.split(":", 1) for item in style.split(";") if item.strip())}
+
+
+def _hundredths(value: str) -> str:
+    return re.sub(r"(\d\.\d\d)\d+", r"\1", value)
+
+
+def _marks(root) -> list:
+    """The elements of an SVG that draw something: no metadata, no style sheet, no empty definitions."""
+    skipped = {id(e) for m in root.iter(f"{_SVG}metadata") for e in m.iter()}
+    return [e for e in root.iter() if id(e) not in skipped and e.tag != f"{_SVG}style"
+            and not (e.tag == f"{_SVG}defs" and not [c for c in e if c.tag != f"{_SVG}style"])]
+
+
+def test_styles_become_attributes_of_the_same_values_and_the_text_from_data_stays_as_typed():
+    hostile = 'x style="fill: red" <b>gras</b> & font-size: 90px'
+    fig = _figure(title=hostile)
+    fig.axes[0].bar([0.2], [2], hatch="//", alpha=0.5)  # a hatch and an opacity: more kinds of marks
+    ours = ElementTree.fromstring(images.svg(fig))
+    raw = io.BytesIO()  # matplotlib's own SVG of the same figure and crop
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "collective-impact"}):
+        images._save(fig, raw, format="svg", metadata={"Date": None})
+    theirs = ElementTree.fromstring(raw.getvalue())
+    assert theirs.find(f"{_SVG}metadata") is not None and ours.find(f"{_SVG}metadata") is None
+    assert [e for e in ours.iter() if e.tag == f"{_SVG}style" or "style" in e.attrib] == []
+    # matplotlib's one style rule (joins and caps of every mark) is now inherited from the root
+    assert ours.get("stroke-linejoin") == "round" and ours.get("stroke-linecap") == "butt"
+    ours_marks, theirs_marks = _marks(ours), _marks(theirs)
+    assert [e.tag for e in ours_marks] == [e.tag for e in theirs_marks]
+    styled = 0
+    for mine, original in zip(ours_marks[1:], theirs_marks[1:], strict=True):
+        declared = _declarations(original.get("style", ""))
+        styled += bool(declared)
+        assert {name: mine.get(name) for name in declared} == {k: _hundredths(v) for k, v in declared.items()}
+        others = {k: _hundredths(v) for k, v in original.attrib.items() if k != "style"}
+        assert {k: v for k, v in mine.attrib.items() if k not in declared} == others
+        assert mine.text == original.text  # text from data, as typed
+    assert styled > 20
+    assert [e.text for e in ours.iter(f"{_SVG}text") if e.text == hostile] == [hostile]

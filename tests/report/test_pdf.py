@@ -4,9 +4,11 @@ PDF finds in it, read back with pypdf; and the messages when the PDF engine is m
 from __future__ import annotations
 
 import base64
+import gc
 import html
 import re
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from collective_impact.i18n import t
 from collective_impact.i18n.format import format_number
 from collective_impact.metrics.assessment import condition_scores
 from collective_impact.report.execute import run_report
+from collective_impact.report import export
 from collective_impact.report.export import check_pdf_engine, export_pdf
 from collective_impact.report.steps import STEP_IDS, step_number
 from collective_impact.store import Store
@@ -177,7 +180,7 @@ def test_a_missing_pango_is_a_message_naming_what_to_install_before_any_notebook
     out = tmp_path / "out"
     assert main(["report", TERRITORY, "--store", str(demo_store), "--out", str(out), "--pdf"]) == 1
     captured = capsys.readouterr()
-    assert "apt-get install libpango-1.0-0 libpangoft2-1.0-0" in captured.err
+    assert "apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0" in captured.err
     assert "Impossible d'écrire le PDF" in captured.err and "Traceback" not in captured.err
     assert "WeasyPrint could not import" not in captured.out + captured.err  # its English help is not shown
     assert not (out / f"{TERRITORY}.ipynb").exists()  # refused before the notebook ran
@@ -198,6 +201,74 @@ def test_a_failed_pdf_export_leaves_the_previous_pdf(tmp_path):
         export_pdf(tmp_path / "missing.html", previous)
     assert previous.read_bytes() == b"%PDF-1.7 previous"
     assert [p.name for p in Path(tmp_path).iterdir()] == ["T.pdf"]  # no temporary file left behind
+
+
+class RecordingEngine:
+    """A stand-in for WeasyPrint recording whether the garbage collector ran while it wrote each PDF; a document
+    whose name is in ``wait`` blocks until that event is set, one named ``broken.html`` fails."""
+
+    def __init__(self):
+        self.collector_on = {}
+        self.wait = {}
+        self.started = {}
+
+    def HTML(self, filename, **_):  # noqa: N802 (WeasyPrint's name)
+        engine, name = self, Path(filename).name
+
+        class Document:
+            def write_pdf(self):
+                engine.started.setdefault(name, threading.Event()).set()
+                if name in engine.wait:
+                    assert engine.wait[name].wait(10)
+                engine.collector_on[name] = gc.isenabled()
+                if name == "broken.html":
+                    raise ValueError("a layout error")
+                return b"%PDF-1.7 " + name.encode()
+
+        return Document()
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    recording = RecordingEngine()
+    monkeypatch.setattr(export, "check_pdf_engine", lambda lang: recording)
+    yield recording
+    gc.enable()
+
+
+def test_the_collector_is_paused_during_an_export_and_back_after_it_even_after_a_failure(engine, tmp_path):
+    assert gc.isenabled()
+    assert export_pdf(tmp_path / "a.html", tmp_path / "a.pdf").read_bytes() == b"%PDF-1.7 a.html"
+    assert engine.collector_on == {"a.html": False}
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="a layout error"):
+        export_pdf(tmp_path / "broken.html", tmp_path / "broken.pdf")
+    assert engine.collector_on["broken.html"] is False
+    assert gc.isenabled()
+    assert not (tmp_path / "broken.pdf").exists()
+
+
+def test_a_collector_turned_off_before_an_export_stays_off(engine, tmp_path):
+    gc.disable()
+    export_pdf(tmp_path / "a.html", tmp_path / "a.pdf")
+    assert not gc.isenabled()
+
+
+def test_concurrent_exports_bring_the_collector_back_only_when_the_last_one_ends(engine, tmp_path):
+    engine.wait["slow.html"] = threading.Event()
+    slow = threading.Thread(target=export_pdf, args=(tmp_path / "slow.html", tmp_path / "slow.pdf"))
+    slow.start()
+    try:
+        assert engine.started.setdefault("slow.html", threading.Event()).wait(10)
+        export_pdf(tmp_path / "quick.html", tmp_path / "quick.pdf")  # starts and ends while the slow one runs
+        assert engine.collector_on["quick.html"] is False
+        assert not gc.isenabled()  # the slow export is still writing
+    finally:
+        engine.wait["slow.html"].set()
+        slow.join(10)
+    assert engine.collector_on["slow.html"] is False
+    assert gc.isenabled()
+    assert (tmp_path / "slow.pdf").read_bytes() == b"%PDF-1.7 slow.html"
 
 
 @pytest.mark.slow
