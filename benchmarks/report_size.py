@@ -31,9 +31,9 @@ import nbformat
 from pypdf import PdfReader
 
 from collective_impact.demo import demo_tables
+from collective_impact.report import export, svg_text
 from collective_impact.report.bundle import open_territory
 from collective_impact.report.execute import run_report
-from collective_impact.report import export, svg_text
 from collective_impact.report.export import check_pdf_engine, export_html, export_pdf
 from collective_impact.store import Store
 

@@ -24,10 +24,23 @@ PNG figures; CPU seconds on a two-core machine loaded by other programs, load av
 line breaking, tables, page boxes) takes 1.5 to 1.8 s; drawing and writing 1.6 to 1.8 s, of
 which 0.6 to 0.8 s for the figures' text (the same page with the SVG text removed: 2.6 s),
 which WeasyPrint lays out letter by letter, about 0.5 s for their other marks and 0.2 s to
-re-encode the PNG figures. What is done here: the CSS the page cannot use is left out of the
-HTML (see :func:`_without_unused_css`), which spares WeasyPrint parsing and matching 240 kB
-of JupyterLab's styles. ``benchmarks/report_size.py`` prints the seconds and the ratio to
-the HTML export.
+re-encode the PNG figures (since then the figures are all SVG). What is done here:
+
+* the CSS the page cannot use is left out of the HTML (see :func:`_without_unused_css`),
+  which spares WeasyPrint parsing and matching 240 kB of JupyterLab's styles;
+* a figure's texts are drawn in one piece instead of letter by letter
+  (:mod:`~collective_impact.report.svg_text`, installed by :func:`check_pdf_engine`);
+* the garbage collector is paused while WeasyPrint works (see :func:`_collector_paused`);
+* the figures' styles are SVG attributes rather than CSS declarations (see
+  :func:`collective_impact.plots.images.svg`), which WeasyPrint reads without its CSS parser;
+* HarfBuzz's subsetter (``libharfbuzz-subset0``), when present, embeds the fonts' letters
+  (0.4 s less than fontTools, which WeasyPrint uses otherwise).
+
+Together, on the demo reports (2026-12, a two-core machine): 2.2 to 2.9 s of CPU per PDF
+against 3.2 to 4.1 s for WeasyPrint as it comes, 0.68 to 0.71 times, interleaved in the same
+run by ``benchmarks/report_size.py``, which also prints the ratio to the HTML export (14 to
+18 times). The rest is WeasyPrint's layout of the pages (about half) and the figures' other
+marks.
 
 What was measured and not adopted, so that the figures stay vectors with their words as text
 (selectable, searchable, sharp when printed and zoomed):
@@ -43,7 +56,10 @@ What was measured and not adopted, so that the figures stay vectors with their w
 * Text drawn as paths (matplotlib's ``svg.fonttype = "path"``): five times slower to print,
   four times heavier, and the words no longer searchable.
 * A ``FontConfiguration`` shared between documents, or one font family in the figures
-  instead of the fallback list: no gain measured.
+  instead of the fallback list: no gain measured. Nor from caching WeasyPrint's layout of
+  each letter, or from unwrapping matplotlib's groups that carry only an id (0.05 s).
+* Headless Chromium (Playwright's ``page.pdf``): 0.7 to 0.8 s per report plus 0.5 s to start
+  it, but a PDF three times heavier, and the contents' page numbers would need a second pass.
 
 nbconvert and WeasyPrint are imported inside the functions that need them: the guided
 evaluation app imports this module through :mod:`~collective_impact.report.execute` in its

@@ -19,8 +19,8 @@ from collective_impact.errors import RunError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import format_number
 from collective_impact.metrics.assessment import condition_scores
-from collective_impact.report.execute import run_report
 from collective_impact.report import export
+from collective_impact.report.execute import run_report
 from collective_impact.report.export import check_pdf_engine, export_pdf
 from collective_impact.report.steps import STEP_IDS, step_number
 from collective_impact.store import Store
