@@ -46,8 +46,10 @@ __all__ = ["PDF_PER_PAGE", "expected_pdf_seconds", "notebook_parameters", "repor
 #: machine can do right now. Measured in the served app on a loaded two-core machine
 #: (``benchmarks/guided_steps.py``): 1.6 (web report 3.4 s, PDF 5.4 s more) and 1.4 (8.6 s, then
 #: 12.3 s, load average 10 to 14); 2.4 to 2.6 in CPU time when both are made in one process
-#: (``report_in_kernel`` then ``export_pdf``), whose web report waits for nothing else.
-PDF_PER_PAGE = 1.6
+#: (``report_in_kernel`` then ``export_pdf``), whose web report waits for nothing else. Since the
+#: PDF takes 0.7 times as long (figures' texts drawn in one piece, see ``report/svg_text.py``):
+#: 1.2 on a quiet machine (2.4 s, then 2.8 s); 1.3 leaves the margin the loaded machine needed.
+PDF_PER_PAGE = 1.3
 
 #: ``progress(done, total, phase)``: ``phase`` is ``"cells"`` while the notebook runs, then
 #: ``"html"`` and ``"pdf"``.
