@@ -31,15 +31,17 @@ re-encode the PNG figures (since then the figures are all SVG). What is done her
 * a figure's texts are drawn in one piece instead of letter by letter
   (:mod:`~collective_impact.report.svg_text`, installed by :func:`check_pdf_engine`);
 * the garbage collector is paused while WeasyPrint works (see :func:`_collector_paused`);
-* the figures' styles are SVG attributes rather than CSS declarations (see
-  :func:`collective_impact.plots.images.svg`), which WeasyPrint reads without its CSS parser;
+* the figures' styles are SVG attributes rather than CSS declarations, which WeasyPrint
+  reads without its CSS parser, and the groups that only name what they hold are left out
+  (two thousand in a report: see :func:`collective_impact.plots.images.svg`);
 * HarfBuzz's subsetter (``libharfbuzz-subset0``), when present, embeds the fonts' letters
   (0.4 s less than fontTools, which WeasyPrint uses otherwise).
 
-Together, on the demo reports (2026-12, a two-core machine): 2.2 to 2.9 s of CPU per PDF
-against 3.2 to 4.1 s for WeasyPrint as it comes, 0.68 to 0.71 times, interleaved in the same
-run by ``benchmarks/report_size.py``, which also prints the ratio to the HTML export (14 to
-18 times). The rest is WeasyPrint's layout of the pages (about half) and the figures' other
+Together, on the demo reports (2026-12, a two-core machine whose speed drifts by a fifth
+from one run to the next): 1.7 to 2.3 s of CPU per PDF, 0.60 to 0.73 times WeasyPrint as it
+comes (letter by letter, collector running) interleaved in the same run by
+``benchmarks/report_size.py``, which also prints the ratio to the HTML export (12 to 17
+times). What is left is WeasyPrint's own layout of the pages (two thirds) and the figures'
 marks.
 
 What was measured and not adopted, so that the figures stay vectors with their words as text
@@ -57,7 +59,7 @@ What was measured and not adopted, so that the figures stay vectors with their w
   four times heavier, and the words no longer searchable.
 * A ``FontConfiguration`` shared between documents, or one font family in the figures
   instead of the fallback list: no gain measured. Nor from caching WeasyPrint's layout of
-  each letter, or from unwrapping matplotlib's groups that carry only an id (0.05 s).
+  each letter.
 * Headless Chromium (Playwright's ``page.pdf``): 0.7 to 0.8 s per report plus 0.5 s to start
   it, but a PDF three times heavier, and the contents' page numbers would need a second pass.
 

@@ -68,11 +68,38 @@ def _hundredths(value: str) -> str:
     return re.sub(r"(\d\.\d\d)\d+", r"\1", value)
 
 
+def _plain_group(element) -> bool:
+    return element.tag == f"{_SVG}g" and set(element.attrib) <= {"id"}
+
+
 def _marks(root) -> list:
-    """The elements of an SVG that draw something: no metadata, no style sheet, no empty definitions."""
+    """The elements of an SVG that draw something or pass something on: no metadata, no style sheet, no empty
+    definitions, no group without attributes but its id."""
     skipped = {id(e) for m in root.iter(f"{_SVG}metadata") for e in m.iter()}
-    return [e for e in root.iter() if id(e) not in skipped and e.tag != f"{_SVG}style"
+    return [e for e in root.iter() if id(e) not in skipped and e.tag != f"{_SVG}style" and not _plain_group(e)
             and not (e.tag == f"{_SVG}defs" and not [c for c in e if c.tag != f"{_SVG}style"])]
+
+
+def _inherited(root) -> dict:
+    """For each element (by id()), the tags and attributes of the ancestors that are not plain groups, root first."""
+    chains = {}
+
+    def walk(element, chain):
+        chains[id(element)] = chain
+        below = chain if _plain_group(element) else chain + [(element.tag, dict(element.attrib))]
+        for child in element:
+            walk(child, below)
+
+    walk(root, [])
+    return chains
+
+
+def test_a_group_something_points_at_is_kept_and_text_that_looks_like_a_group_is_left_alone():
+    data = (b'<svg><g id="a"><g id="b"><path d="M 0 0"/></g><g clip-path="url(#c)"><g id="x"><text>&lt;g&gt;'
+            b'</text></g></g></g><g id="e"/><g id="k"><path/></g><use xlink:href="#k"/></svg>')
+    assert images._without_plain_groups(data) == (
+        b'<svg><g id="a"><path d="M 0 0"/><g clip-path="url(#c)"><text>&lt;g&gt;</text></g></g>'
+        b'<g id="k"><path/></g><use xlink:href="#k"/></svg>')
 
 
 def test_styles_become_attributes_of_the_same_values_and_the_text_from_data_stays_as_typed():
@@ -90,6 +117,13 @@ def test_styles_become_attributes_of_the_same_values_and_the_text_from_data_stay
     assert ours.get("stroke-linejoin") == "round" and ours.get("stroke-linecap") == "butt"
     ours_marks, theirs_marks = _marks(ours), _marks(theirs)
     assert [e.tag for e in ours_marks] == [e.tag for e in theirs_marks]
+    # the groups that only name their content are gone; every mark is under the same styled or clipped groups
+    theirs_plain = [e for e in theirs.iter() if _plain_group(e)]
+    assert len(theirs_plain) > 20 and [e for e in ours.iter() if _plain_group(e)] == []
+    our_chains, their_chains = _inherited(ours), _inherited(theirs)
+    assert ([[tag for tag, _ in our_chains[id(e)]] for e in ours_marks]
+            == [[tag for tag, _ in their_chains[id(e)]] for e in theirs_marks])
+    assert sum(len(our_chains[id(e)]) > 1 for e in ours_marks) > 5  # marks inside clipped or styled groups
     styled = 0
     for mine, original in zip(ours_marks[1:], theirs_marks[1:], strict=True):
         declared = _declarations(original.get("style", ""))
