@@ -475,11 +475,11 @@ def _collector_paused():
     """Pause Python's cyclic garbage collector while WeasyPrint lays out and writes a PDF.
 
     WeasyPrint allocates millions of small objects that live until the PDF is written (boxes,
-    styles, one Pango layout per letter of the figures' text); every 700 of them starts a
-    collection, and the older generations' collections then walk the whole heap of the
-    process (nbconvert, pandas, matplotlib and the document itself) again and again: about
-    a tenth of a PDF's time (1.98 against 1.76 s best of three on the demo report of
-    QPV-CANAL). Memory is not held longer: the document's objects are freed by reference
+    styles, text layouts); every 700 of them starts a collection, and the older generations'
+    collections then walk the whole heap of the process (nbconvert, pandas, matplotlib and
+    the document itself) again and again: about a tenth of a PDF's time (2.80 against 2.57 s,
+    best of four taken in turn on the demo report of QPV-CANAL, the final young collection
+    counted). Memory is not held longer: the document's objects are freed by reference
     counting as soon as the PDF is written, and the youngest generation is collected when the
     pause ends. Exports in several threads (the guided evaluation's report runs in one)
     share the pause: the collector comes back when the last of them ends, even on an error,

@@ -4,11 +4,11 @@ WeasyPrint (up to 70 at least) draws an SVG ``<text>`` code point by code point,
 lets each letter have its own position: every letter gets its own Pango layout and its own
 text operator in the PDF. matplotlib's figures never position letters one by one (a label is
 one ``<text>`` with one ``x`` and one ``y``), so this costs the report's 16 figures about
-12,000 layouts for nothing, a sixth of a PDF's time (2.59 against 2.21 s best of three on the
-demo report of QPV-CANAL, WeasyPrint 70), and it splits what should stay together: a letter
-and its combining accent (``e`` + U+0301, as names typed on some systems are stored), kerning
-pairs, ligatures. This is WeasyPrint's open issue 2249, whose maintainer proposes the same
-workaround: draw the whole text when no letter is positioned on its own.
+10,000 layouts for nothing, a fifth of a PDF's time (3.18 against 2.51 s, best of six taken
+in turn on the demo report of QPV-CANAL, WeasyPrint 70), and it splits what should stay
+together: a letter and its combining accent (``e`` + U+0301, as names typed on some systems
+are stored), kerning pairs, ligatures. This is WeasyPrint's open issue 2249, whose maintainer
+proposes the same workaround: draw the whole text when no letter is positioned on its own.
 
 :func:`install` wraps WeasyPrint's SVG text drawing so that a ``<text>`` or ``<tspan>`` with a
 single ``x`` and ``y`` and no ``dx``, ``dy``, ``rotate``, ``letter-spacing`` or ``textLength``
