@@ -3,6 +3,7 @@ the PDF's content streams with pypdf (which text operators, where, with how many
 
 from __future__ import annotations
 
+import contextlib
 import types
 import unicodedata
 from pathlib import Path
@@ -54,14 +55,14 @@ def figure_page(tmp_path):
     return page
 
 
-@pytest.fixture
-def letter_by_letter(monkeypatch):
-    """WeasyPrint's own drawing, letter by letter, for the length of a test."""
+@contextlib.contextmanager
+def weasyprint_alone():
+    """WeasyPrint's own drawing, letter by letter, inside the block; ours again after it."""
     check_pdf_engine()
     svg_text.uninstall()
-    monkeypatch.setattr(svg_text, "install", lambda weasyprint: False)
-    yield
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(svg_text, "install", lambda weasyprint: False)
+        yield
     check_pdf_engine()
     assert svg_text.installed()
 
@@ -81,20 +82,18 @@ def test_each_simple_text_is_one_show_and_positioned_letters_stay_apart(figure_p
     assert words == ["Score", "moyen", "Créteil", "A", "B", "C", "D", "Total", "12"]
 
 
-def test_weasyprint_alone_draws_every_code_point_apart(figure_page, tmp_path, letter_by_letter):
-    letters = text_operations(export_pdf(figure_page, tmp_path / "letters.pdf"))
+def test_weasyprint_alone_draws_every_code_point_apart(figure_page, tmp_path):
+    with weasyprint_alone():
+        letters = text_operations(export_pdf(figure_page, tmp_path / "letters.pdf"))
     # one show per code point but spaces (not drawn): "Score moyen" 10, "Créteil" 8 (the accent apart from its
     # letter), "ABCD" 4, "Total " 5, "12" 2
     assert len(shows(letters)) == 10 + 8 + 4 + 5 + 2
 
 
-def test_texts_start_where_weasyprint_alone_starts_them(figure_page, tmp_path, monkeypatch):
+def test_texts_start_where_weasyprint_alone_starts_them(figure_page, tmp_path):
     whole = text_operations(export_pdf(figure_page, tmp_path / "whole.pdf"))
-    svg_text.uninstall()
-    monkeypatch.setattr(svg_text, "install", lambda weasyprint: False)
-    letters = text_operations(export_pdf(figure_page, tmp_path / "letters.pdf"))
-    monkeypatch.undo()
-    check_pdf_engine()
+    with weasyprint_alone():
+        letters = text_operations(export_pdf(figure_page, tmp_path / "letters.pdf"))
 
     def starts(operations):
         return [place for operator, place in operations if operator == "Tm"]
@@ -108,7 +107,7 @@ def test_texts_start_where_weasyprint_alone_starts_them(figure_page, tmp_path, m
     assert len([p for p in whole_starts if p[1] == 60.0]) == 4
 
 
-def test_an_unchecked_weasyprint_version_is_left_as_it_is(monkeypatch):
+def test_an_unchecked_weasyprint_version_is_left_as_it_is():
     check_pdf_engine()
     import weasyprint.svg
 
