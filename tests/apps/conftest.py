@@ -145,7 +145,9 @@ def _new_page(browser, viewport):
     """A fresh page; JavaScript dialogs (an injected alert) are recorded in ``page.dialogs``."""
     context = browser.new_context(viewport=viewport, locale="fr-FR", accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(90_000)
+    # generous: a Voila page's load event waits for its notebook to run, which took more than
+    # 90 s on a slower 2-core machine busy with the other test worker's kernels and browser
+    page.set_default_timeout(180_000)
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     return page

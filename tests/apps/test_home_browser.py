@@ -74,7 +74,7 @@ def link_bytes(page, selector: str) -> tuple[str, bytes]:
 def test_home_upload_import_run_and_take_the_reports_away(browser, home_server, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
     page = context.new_page()
-    page.set_default_timeout(90_000)
+    page.set_default_timeout(180_000)
     try:
         page.goto(home_server.url)  # the server's own address opens the home page
         page.wait_for_url(app_url(home_server.url, "accueil"))

@@ -113,7 +113,7 @@ def page(browser):
     """A desktop page that records dialogs and every request, and lets none leave the machine."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     page = context.new_page()
-    page.set_default_timeout(90_000)
+    page.set_default_timeout(180_000)
     page.dialogs, page.requests = [], []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     context.on("request", lambda request: page.requests.append(request.url))
