@@ -29,6 +29,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 from collective_impact.framework import Framework
 from collective_impact.i18n import check_lang, t
 from collective_impact.i18n.format import format_month, format_number, format_percent, is_missing
+from collective_impact.plots.images import SETTINGS_LOCK
 from collective_impact.plots.palette import _DARK, _GREY, _PALE, BAND_COLOURS
 from collective_impact.schema import CODES
 
@@ -72,7 +73,7 @@ def styled(func: Callable[..., Figure]) -> Callable[..., Figure]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Figure:
         check_lang(kwargs.get("lang", "fr"))
-        with mpl.rc_context(_RC):
+        with SETTINGS_LOCK, mpl.rc_context(_RC):
             return func(*args, **kwargs)
 
     return wrapper
@@ -102,8 +103,9 @@ def figure_legend(fig: Figure, handles: list, *, loc: str = "outside lower cente
     """A figure legend with as many columns as fit in the figure's width (long French labels
     would otherwise run off the sides)."""
     room = fig.get_figwidth() - 0.7  # a margin: text is a little wider at low resolutions
-    size = kwargs.get("fontsize", mpl.rcParams["legend.fontsize"])
-    font = FontProperties(family=mpl.rcParams["font.family"], size=size)
+    # points, also when the size is a name ("medium")
+    font = FontProperties(family=mpl.rcParams["font.family"], size=kwargs.get("fontsize", mpl.rcParams["legend.fontsize"]))
+    size = font.get_size_in_points()
     widths = [_TEXT_PATH.get_text_width_height_descent(h.get_label(), font, ismath=False)[0] / 72 for h in handles]
     ncol = 1
     for candidate in range(len(handles), 0, -1):

@@ -9,7 +9,9 @@ so that each save, the SVG and then, for a figure of many marks, the PNG, only d
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from io import BytesIO
 from typing import Any
 
@@ -40,8 +42,24 @@ _PLAIN_GROUP = re.compile(rb'<g(?: id="([^"]*)")?>((?:(?!<g[\s>/]).)*?)</g>|<g(?
 _POINTED_AT = re.compile(rb"#([^\"\s)]+)")
 # set_layout_engine(None) falls back on these rcParams: both off, it removes the engine
 _NO_ENGINE = {"figure.autolayout": False, "figure.constrained_layout.use": False}
+# matplotlib's rc_context saves every setting when it opens and puts them all back when it
+# closes: two threads building or saving figures at once undo each other's settings (a figure
+# built with matplotlib's defaults, an SVG with its text as paths). The guided evaluation
+# draws the next steps' figures in a thread while its own thread may draw one: every use of
+# settings in this package (building a figure, measuring it, saving it) holds this lock.
+SETTINGS_LOCK = threading.RLock()
 
 
+def _holding_settings(func):
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any):
+        with SETTINGS_LOCK:
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_holding_settings
 def svg(figure: Figure) -> bytes:
     """``figure`` as SVG: text kept as text, no date (the same bytes at every run), coordinates to the hundredth
     of a point (a seventieth of a pixel on screen: the same picture, a sixth lighter), styles as attributes
@@ -93,6 +111,7 @@ def _as_attributes(tag: bytes) -> bytes:
     return tag[:match.start()] + attributes + tag[match.end():]
 
 
+@_holding_settings
 def png(figure: Figure, *, dpi: float) -> bytes:
     """``figure`` as a PNG at ``dpi``, reduced to a palette of 256 colours (without dithering, which would blur
     the text's edges): three times smaller than full colour, the same to the eye."""
@@ -108,6 +127,7 @@ def png(figure: Figure, *, dpi: float) -> bytes:
     return out.getvalue()
 
 
+@_holding_settings
 def crop(figure: Figure) -> Bbox:
     """The part of ``figure`` an image shows (inches): the bounds of its content after its layout, plus
     :data:`PAD_INCHES`; measured once, at the figure's own resolution, then kept on the figure."""

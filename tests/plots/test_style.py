@@ -231,3 +231,55 @@ def test_palette_does_not_load_matplotlib():
     code = "import sys, collective_impact.plots.palette; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_figure_built_in_another_thread_does_not_undo_this_figures_settings():
+    """matplotlib's rc_context puts back, when it closes, every setting as it was when it opened: a
+    figure finished in one thread would give the figure being built in another matplotlib's defaults.
+    Here the second figure starts while the first is still being built, and reads its settings
+    only once the first is done."""
+    import threading
+    import time
+
+    from collective_impact.plots._style import NOTE_SIZE, styled
+
+    first_in, first_may_end, first_done = threading.Event(), threading.Event(), threading.Event()
+
+    @styled
+    def first():
+        first_in.set()
+        first_may_end.wait(30)
+
+    @styled
+    def second():
+        first_done.wait(30)
+        return mpl.rcParams["legend.fontsize"]
+
+    def build_first():
+        first()
+        first_done.set()
+
+    seen = {}
+    one = threading.Thread(target=build_first)
+    one.start()
+    assert first_in.wait(30)
+    two = threading.Thread(target=lambda: seen.setdefault("legend", second()))
+    two.start()
+    time.sleep(0.3)  # time for the second figure to open its settings, if nothing holds it back
+    first_may_end.set()
+    one.join(30)
+    two.join(30)
+    assert seen["legend"] == NOTE_SIZE + 0.5  # matplotlib's own default is "medium"
+
+
+def test_a_legend_outside_the_style_measures_a_named_font_size():
+    from matplotlib.patches import Patch
+
+    from collective_impact.plots._style import figure_legend
+
+    fig = Figure(figsize=(3, 2))
+    names = ["Une étiquette assez longue pour la légende", "Une autre, tout aussi longue que la première"]
+    with mpl.rc_context({"legend.fontsize": "medium"}):  # matplotlib's default, as outside a figure function
+        legend = figure_legend(fig, [Patch(label=name) for name in names])
+    assert [text.get_text() for text in legend.get_texts()] == names
+    assert legend._ncols == 1  # two columns of such labels do not fit three inches
