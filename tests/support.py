@@ -12,6 +12,25 @@ from openpyxl import Workbook
 
 from collective_impact.schema import TABLES
 
+# how long a browser test waits for a page or an element: generous, since a Voila page's load
+# event waits for its notebook to run, which took more than 90 s on a slower 2-core machine
+# busy with the other test worker's kernels and browser (a wait, never a timed check)
+PAGE_WAIT_MS = 180_000
+
+
+def browser_page(context, *, dialogs: bool = True):
+    """A new page of the browser ``context`` that waits up to ``PAGE_WAIT_MS``.
+
+    With ``dialogs``, JavaScript dialogs (an injected alert) are dismissed and their messages
+    recorded in ``page.dialogs``.
+    """
+    page = context.new_page()
+    page.set_default_timeout(PAGE_WAIT_MS)
+    if dialogs:
+        page.dialogs = []
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    return page
+
 
 def canonical_table(name: str, rows: Sequence[Sequence | Mapping], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A canonical table ``name`` with the schema's columns and dtypes, built by hand.

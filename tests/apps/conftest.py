@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import browser_page
 
 from collective_impact.framework import load_framework
 from collective_impact.store import Store
@@ -143,14 +144,7 @@ def apps(tmp_path_factory):
 
 def _new_page(browser, viewport):
     """A fresh page; JavaScript dialogs (an injected alert) are recorded in ``page.dialogs``."""
-    context = browser.new_context(viewport=viewport, locale="fr-FR", accept_downloads=True)
-    page = context.new_page()
-    # generous: a Voila page's load event waits for its notebook to run, which took more than
-    # 90 s on a slower 2-core machine busy with the other test worker's kernels and browser
-    page.set_default_timeout(180_000)
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    return page
+    return browser_page(browser.new_context(viewport=viewport, locale="fr-FR", accept_downloads=True))
 
 
 @pytest.fixture

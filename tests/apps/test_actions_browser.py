@@ -17,6 +17,7 @@ import shutil
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from support import browser_page
 
 try:
     from playwright.sync_api import expect
@@ -55,10 +56,7 @@ def guided(tmp_path_factory):
 @pytest.fixture
 def page(browser, guided):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(180_000)
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page = browser_page(context)
     yield page
     context.close()
 

@@ -21,6 +21,7 @@ import urllib.request
 from contextlib import closing
 
 import pytest
+from support import browser_page
 
 from collective_impact.apps.access import evaluator_server
 from collective_impact.apps.server import app_url
@@ -95,8 +96,7 @@ def cold(tmp_path_factory):
 def signed_in(browser, cold):
     """A browser page signed in with the start token; the first page asked for at once."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(180_000)
+    page = browser_page(context, dialogs=False)
     page.goto(f"{cold.url}?token={cold.token}")
     yield page
     context.close()
@@ -141,8 +141,7 @@ def test_first_page_after_the_start_then_the_home_app(signed_in, cold):
     ("tableau_de_bord", lambda page: page.get_by_role("heading", name=t("guided.d.title", "fr"))),
 ])
 def test_each_app_shows_its_first_widget(signed_in, cold, app, first):
-    page = signed_in.context.new_page()
-    page.set_default_timeout(180_000)
+    page = browser_page(signed_in.context, dialogs=False)
     try:
         page.goto(app_url(cold.url, app, territoire=TERRITORY))
         first(page).first.wait_for()
@@ -151,8 +150,7 @@ def test_each_app_shows_its_first_widget(signed_in, cold, app, first):
 
 
 def test_guided_steps_show_only_the_step_named(signed_in, cold):
-    page = signed_in.context.new_page()
-    page.set_default_timeout(180_000)
+    page = browser_page(signed_in.context, dialogs=False)
     try:
         page.goto(app_url(cold.url, "evaluation", territoire=TERRITORY))
         page.get_by_text(f"Étape 1 sur {TOTAL}", exact=True).wait_for()

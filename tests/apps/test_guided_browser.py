@@ -88,7 +88,7 @@ def test_guided_evaluation_walk_judgment_synthesis_and_report(desktop, apps, sho
     page.get_by_role("button", name="Produire le rapport").click()
     page.get_by_text("Préparation du rapport").wait_for()
     link = page.get_by_role("link", name=re.compile("Télécharger le rapport"))
-    link.wait_for(timeout=180_000)
+    link.wait_for()  # the page's wait (support.PAGE_WAIT_MS)
     shot(page, "evaluation_7_synthesis_desktop")
     with page.expect_download() as info:
         link.click()

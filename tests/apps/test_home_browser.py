@@ -15,7 +15,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from support import home_only_server
+from support import browser_page, home_only_server
 
 try:
     from playwright.sync_api import expect
@@ -73,8 +73,7 @@ def link_bytes(page, selector: str) -> tuple[str, bytes]:
 
 def test_home_upload_import_run_and_take_the_reports_away(browser, home_server, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(180_000)
+    page = browser_page(context, dialogs=False)
     try:
         page.goto(home_server.url)  # the server's own address opens the home page
         page.wait_for_url(app_url(home_server.url, "accueil"))

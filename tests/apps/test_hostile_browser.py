@@ -19,6 +19,7 @@ import csv
 import re
 
 import pytest
+from support import browser_page
 
 from collective_impact.apps.server import VoilaServer, app_url
 from collective_impact.demo import demo_tables
@@ -112,10 +113,8 @@ def hostile_apps(hostile_store, tmp_path_factory):
 def page(browser):
     """A desktop page that records dialogs and every request, and lets none leave the machine."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(180_000)
-    page.dialogs, page.requests = [], []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page = browser_page(context)
+    page.requests = []
     context.on("request", lambda request: page.requests.append(request.url))
     context.route(lambda url: not LOCAL.match(url), lambda route: route.abort())
     yield page
