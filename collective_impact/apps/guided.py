@@ -19,6 +19,7 @@ Nothing here computes a metric or draws a figure: the steps' blocks do.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import threading
@@ -408,7 +409,8 @@ class EvaluationApp:
     whose figures are not all drawn yet first shows a placeholder naming that step, with a
     moving sign, then the page, built as soon as the header names the step. Figures are
     drawn once per territory opened, one at a time (:attr:`lock`: matplotlib draws in one
-    thread at a time), whether for the page, by the background thread or for the report.
+    thread at a time), whether for the page, by the background thread or for the report; a
+    page whose figures are all drawn is built without waiting for the one being drawn.
     Widgets are created and changed by the kernel's own thread only (see :meth:`_prefetch`).
     """
 
@@ -528,7 +530,10 @@ class EvaluationApp:
         """Build page ``index`` now if needed (the synthesis drawn again if the appraisals changed) and show it."""
         step = self.step_list[index]
         try:
-            with self.lock:  # waits at most for the figure the background thread is drawing
+            # a page whose figures are all drawn is built without the lock: building it draws
+            # nothing, and the figure the background thread is drawing for another step took
+            # up to 1.7 s on a slow 2-core machine (the wait was most of a step change)
+            with contextlib.nullcontext() if self._drawn_already(index) else self.lock:
                 if index not in self._pages:
                     self._pages[index] = self._build_page(step)
                 elif step.id == evaluation_steps.SYNTHESIS_STEP:
@@ -561,6 +566,14 @@ class EvaluationApp:
             ahead = self._synthesis_ahead
             return ahead is not None and ahead[0].equals(self._judgments())
         if step.id in _NOT_AHEAD:
+            return False
+        return all(block.cached_image() is not None for block in step.blocks if block.kind == "figure")
+
+    def _drawn_already(self, index: int) -> bool:
+        """Whether showing page ``index`` needs nothing drawn: a step drawn ahead (not the synthesis,
+        which is drawn again with the appraisals) whose figures are all drawn."""
+        step = self.step_list[index]
+        if step.id in (*_NOT_AHEAD, evaluation_steps.SYNTHESIS_STEP):
             return False
         return all(block.cached_image() is not None for block in step.blocks if block.kind == "figure")
 

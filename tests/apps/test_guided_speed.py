@@ -143,6 +143,41 @@ def test_figures_are_drawn_ahead_and_pages_shown_at_once(store, output_text):
     assert "Vu en comité." in output_text(app.outputs["synthese"])
 
 
+def test_a_step_whose_figures_are_drawn_is_shown_while_a_figure_is_being_drawn(store, output_text):
+    """The page of a step drawn ahead is built without waiting for the figure the background
+    thread is drawing for another step (that wait was most of a step change)."""
+    import threading
+
+    app = open_app(store)  # nothing drawn ahead: the next step's figures drawn here
+    step = app.step_list[1]
+    assert figures(step)
+    for block in figures(step):
+        block.image()
+    # another thread holds the figures' lock, as the background thread does while it draws
+    held, release, released = threading.Event(), threading.Event(), threading.Event()
+
+    def drawing() -> None:
+        with app.lock:
+            held.set()
+            release.wait(timeout=60)
+        released.set()
+
+    holder = threading.Thread(target=drawing, daemon=True)
+    holder.start()
+    assert held.wait(timeout=60)
+    events = record(app)
+    titles = dict(zip(app.step_ids, app.steps.titles, strict=True))
+    try:
+        assert app.steps.next()
+        shown_while_held = not released.is_set()
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert shown_while_held  # the move did not wait for the lock
+    assert events == [("body", f"page:{step.id}"), ("header", titles[step.id])]
+    assert f"2. {titles[step.id]}" in output_text(app.outputs[step.id])
+
+
 def test_a_synthesis_not_drawn_ahead_shows_its_placeholder_then_the_new_appraisal(store, output_text):
     app = open_app(store)  # nothing drawn ahead
     titles = dict(zip(app.step_ids, app.steps.titles, strict=True))
