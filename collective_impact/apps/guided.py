@@ -565,9 +565,7 @@ class EvaluationApp:
         if step.id == evaluation_steps.SYNTHESIS_STEP:
             ahead = self._synthesis_ahead
             return ahead is not None and ahead[0].equals(self._judgments())
-        if step.id in _NOT_AHEAD:
-            return False
-        return all(block.cached_image() is not None for block in step.blocks if block.kind == "figure")
+        return self._drawn_already(index)
 
     def _drawn_already(self, index: int) -> bool:
         """Whether showing page ``index`` needs nothing drawn: a step drawn ahead (not the synthesis,
