@@ -18,17 +18,14 @@ from collective_impact.schema import TABLES
 PAGE_WAIT_MS = 180_000
 
 
-def browser_page(context, *, dialogs: bool = True):
-    """A new page of the browser ``context`` that waits up to ``PAGE_WAIT_MS``.
-
-    With ``dialogs``, JavaScript dialogs (an injected alert) are dismissed and their messages
-    recorded in ``page.dialogs``.
-    """
+def browser_page(context):
+    """A new page of the browser ``context`` that waits up to ``PAGE_WAIT_MS``; JavaScript dialogs
+    (an injected alert) are dismissed, as Playwright does without a handler, and their messages
+    recorded in ``page.dialogs``."""
     page = context.new_page()
     page.set_default_timeout(PAGE_WAIT_MS)
-    if dialogs:
-        page.dialogs = []
-        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     return page
 
 

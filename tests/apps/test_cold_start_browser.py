@@ -96,7 +96,7 @@ def cold(tmp_path_factory):
 def signed_in(browser, cold):
     """A browser page signed in with the start token; the first page asked for at once."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = browser_page(context, dialogs=False)
+    page = browser_page(context)
     page.goto(f"{cold.url}?token={cold.token}")
     yield page
     context.close()
@@ -141,7 +141,7 @@ def test_first_page_after_the_start_then_the_home_app(signed_in, cold):
     ("tableau_de_bord", lambda page: page.get_by_role("heading", name=t("guided.d.title", "fr"))),
 ])
 def test_each_app_shows_its_first_widget(signed_in, cold, app, first):
-    page = browser_page(signed_in.context, dialogs=False)
+    page = browser_page(signed_in.context)
     try:
         page.goto(app_url(cold.url, app, territoire=TERRITORY))
         first(page).first.wait_for()
@@ -150,7 +150,7 @@ def test_each_app_shows_its_first_widget(signed_in, cold, app, first):
 
 
 def test_guided_steps_show_only_the_step_named(signed_in, cold):
-    page = browser_page(signed_in.context, dialogs=False)
+    page = browser_page(signed_in.context)
     try:
         page.goto(app_url(cold.url, "evaluation", territoire=TERRITORY))
         page.get_by_text(f"Étape 1 sur {TOTAL}", exact=True).wait_for()

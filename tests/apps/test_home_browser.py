@@ -73,7 +73,7 @@ def link_bytes(page, selector: str) -> tuple[str, bytes]:
 
 def test_home_upload_import_run_and_take_the_reports_away(browser, home_server, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
-    page = browser_page(context, dialogs=False)
+    page = browser_page(context)
     try:
         page.goto(home_server.url)  # the server's own address opens the home page
         page.wait_for_url(app_url(home_server.url, "accueil"))
