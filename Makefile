@@ -14,8 +14,9 @@ PORT ?=  # `make app PORT=8900`; default 8866, or a free port when 8866 is taken
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	@# uv installs from the package index what pip would, in seconds rather than minutes
+	$(BIN)/python -m pip install --quiet "uv>=0.5"
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[test,lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 

@@ -114,7 +114,8 @@ class CappedKernelManager(AsyncMappingKernelManager):
         # class's first): the pools of the apps after the first are sized 0 for now
         root = Path(self.parent.root_dir)
         names = sorted(str(path.relative_to(root)) for path in root.rglob("*.ipynb"))
-        if self.preheat_first not in names or not self._notebook_filter(Path(self.preheat_first)):
+        # Voila's deny-list patterns are matched against the notebook's full path
+        if self.preheat_first not in names or not self._notebook_filter(root / self.preheat_first):
             return  # absent, or denied preheating (the partners' server preheats the questionnaire only)
         default = dict(self.kernel_pools_config.get("default", {}))
         if default.get("pool_size", 0) <= 0:
@@ -174,7 +175,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
         for name in self.staged:
             if self._stopping:
                 return
-            if not self._notebook_filter(Path(name)):
+            if not self._notebook_filter(Path(self.parent.root_dir) / name):
                 continue  # denied preheating
             self.kernel_pools_config = {**self.kernel_pools_config,
                                         name: {**self.kernel_pools_config[name], "pool_size": self._staged_size}}

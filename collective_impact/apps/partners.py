@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 from pathlib import Path
 
 from collective_impact.apps.access import (
@@ -42,7 +41,7 @@ from collective_impact.apps.access import (
     partner_may,
     render_kwargs,
 )
-from collective_impact.apps.server import VoilaServer, free_port, list_apps
+from collective_impact.apps.server import VoilaServer, free_port
 from collective_impact.apps.voila_app import AppsVoila
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.paths import STORE_ENV
@@ -143,25 +142,12 @@ class PartnersServer(VoilaServer):
                  lang: str = "fr", **kwargs: object) -> None:
         port = port or free_port()
         # only the questionnaire's kernels are kept ready: the other notebooks of the folder
-        # are denied preheating (one option per pattern: traitlets adds each to the list)
-        # (Voila matches them against the notebook's full path)
-        others = [f".*/{re.escape(app.path.name)}$" for app in list_apps(apps_dir) if app.path.name != QUESTIONNAIRE]
+        # start a kernel when a page asks for one
         super().__init__(store_path, port, apps_dir=apps_dir, preheat=preheat, pool_size=pool_size,
+                         preheat_only=[Path(QUESTIONNAIRE).stem],
                          log_path=log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"collective-impact-partners-{port}.log",
                          timeout=timeout, lang=lang, max_kernels=max_kernels, max_kernels_per_app=max_kernels,
-                         module="collective_impact.apps.partners", ip=host,
-                         extra_args=[f"--VoilaKernelManager.preheat_denylist={pattern}" for pattern in others],
-                         **kwargs)
-
-    def wait_preheated(self, *, timeout: float = 120.0, settle: float = 0.0) -> bool:
-        """Wait until the questionnaire's kernel pool is filled; return whether it is."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if f"Kernel pool of {QUESTIONNAIRE} is filled" in self.log_tail(lines=10_000):
-                time.sleep(settle)
-                return True
-            time.sleep(0.2)
-        return False
+                         module="collective_impact.apps.partners", ip=host, **kwargs)
 
 
 def main() -> None:

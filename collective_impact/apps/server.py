@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -185,8 +186,8 @@ def kernel_limits(max_kernels: int | None = None, max_kernels_per_app: int | Non
 
 
 def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, preheat: bool = True,
-                  pool_size: int = 1, preheat_first: str | None = HOME_APP, max_kernels: int | None = None, max_kernels_per_app: int | None = None,
-                  cull_idle: int = CULL_IDLE, cull_interval: int = CULL_INTERVAL, module: str = VOILA_MODULE,
+                  pool_size: int = 1, preheat_first: str | None = HOME_APP, preheat_only: Sequence[str] | None = None,
+                  max_kernels: int | None = None, max_kernels_per_app: int | None = None, cull_idle: int = CULL_IDLE, cull_interval: int = CULL_INTERVAL, module: str = VOILA_MODULE,
                   ip: str = "127.0.0.1", extra: Sequence[str] = ()) -> list[str]:
     """The command line that serves ``apps_dir`` with Voila on ``127.0.0.1:port``.
 
@@ -203,6 +204,9 @@ def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, prehe
     preheat_first
         The app whose kernels are preheated first and alone (the others after its first
         page, one at a time); ``None``: every app's at once, as Voila does.
+    preheat_only
+        The apps (names without ``.ipynb``) whose kernels are preheated; the other apps of
+        the folder start a kernel when a page asks for one. ``None``: every app.
     max_kernels, max_kernels_per_app
         The kernel caps, in total and per app (default per app: :func:`kernel_limits`).
     cull_idle, cull_interval
@@ -236,7 +240,12 @@ def voila_command(apps_dir: str | os.PathLike | None = None, *, port: int, prehe
     ]
     if preheat:
         command += ["--preheat_kernel=True", f"--pool_size={pool_size}", f"--VoilaKernelManager.fill_delay={FILL_DELAY}"]
-        if preheat_first:
+        if preheat_only is not None:
+            # one option per pattern (traitlets adds each to the list), matched by Voila
+            # against the notebook's full path
+            command += [f"--VoilaKernelManager.preheat_denylist=.*/{re.escape(app.path.name)}$"
+                        for app in list_apps(folder) if app.name not in preheat_only]
+        if preheat_first and (preheat_only is None or preheat_first in preheat_only):
             command.append(f"--CappedKernelManager.preheat_first={preheat_first}.ipynb")
     return command + list(extra)
 
@@ -250,7 +259,7 @@ class VoilaServer:
         The store the apps read and write (passed as ``$COLLECTIVE_IMPACT_STORE``).
     port
         The port on 127.0.0.1 (default: a free one).
-    apps_dir, preheat, pool_size, preheat_first, max_kernels, max_kernels_per_app, cull_idle, cull_interval
+    apps_dir, preheat, pool_size, preheat_first, preheat_only, max_kernels, max_kernels_per_app, cull_idle, cull_interval
         See :func:`voila_command`; the caps default to :func:`kernel_limits`.
     log_path
         Where Voila's own log goes (default: a file in the temporary folder).
@@ -266,7 +275,8 @@ class VoilaServer:
 
     def __init__(self, store_path: str | os.PathLike, port: int | None = None, *,
                  apps_dir: str | os.PathLike | None = None, preheat: bool = True, pool_size: int = 1,
-                 preheat_first: str | None = HOME_APP, log_path: str | os.PathLike | None = None, timeout: float = _START_TIMEOUT, lang: str = "fr",
+                 preheat_first: str | None = HOME_APP, preheat_only: Sequence[str] | None = None,
+                 log_path: str | os.PathLike | None = None, timeout: float = _START_TIMEOUT, lang: str = "fr",
                  max_kernels: int | None = None, max_kernels_per_app: int | None = None, cull_idle: int = CULL_IDLE,
                  cull_interval: int = CULL_INTERVAL, module: str = VOILA_MODULE, ip: str = "127.0.0.1",
                  extra_args: Sequence[str] = (), extra_env: Mapping[str, str] | None = None) -> None:
@@ -275,10 +285,14 @@ class VoilaServer:
         self.apps_dir = Path(apps_dir) if apps_dir is not None else APPS_DIR
         self.max_kernels, self.max_kernels_per_app = kernel_limits(max_kernels, max_kernels_per_app, lang=lang)
         self.command = voila_command(self.apps_dir, port=self.port, preheat=preheat, pool_size=pool_size,
-                                     preheat_first=preheat_first, max_kernels=self.max_kernels, max_kernels_per_app=self.max_kernels_per_app,
+                                     preheat_first=preheat_first, preheat_only=preheat_only,
+                                     max_kernels=self.max_kernels, max_kernels_per_app=self.max_kernels_per_app,
                                      cull_idle=cull_idle, cull_interval=cull_interval, module=module, ip=ip,
                                      extra=extra_args)
         self.extra_env = dict(extra_env or {})
+        #: The apps whose kernels are preheated (names without ``.ipynb``).
+        self.preheated = [app.name for app in list_apps(self.apps_dir)
+                          if preheat and (preheat_only is None or app.name in preheat_only)]
         self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"collective-impact-voila-{self.port}.log"
         self.timeout = timeout
         self.lang = lang
@@ -329,8 +343,8 @@ class VoilaServer:
         return "\n".join(text.splitlines()[-lines:])
 
     def wait_preheated(self, *, timeout: float = 120.0, settle: float = 0.0) -> bool:
-        """Wait until every app's kernel pool is filled (as Voila logs it); return whether it is."""
-        expected = {app.path.name for app in list_apps(self.apps_dir)}
+        """Wait until the pool of every app preheated is filled (as Voila logs it); return whether it is."""
+        expected = {f"{name}.ipynb" for name in self.preheated}
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             log = self.log_tail(lines=10_000)

@@ -119,11 +119,12 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def apps(tmp_path_factory):
+def apps(request, tmp_path_factory):
     """The apps served by Voila for one test module, on a store of the demo territories.
 
     ``apps.url`` is the base address, ``apps.store`` the store, ``apps.shots`` the folder of
-    the screenshots.
+    the screenshots. A module naming the apps it opens in ``OPENED_APPS`` gets only their
+    kernels preheated (the others are served all the same, each page starting its kernel).
     """
     from collective_impact.apps.server import VoilaServer
     from collective_impact.demo import demo_tables
@@ -136,8 +137,8 @@ def apps(tmp_path_factory):
     # every app's kernel preheated at once (preheat_first=None): these tests open any app
     # first, not the home page that staged preheating waits for
     with VoilaServer(path, log_path=folder / "voila.log", max_kernels=24, max_kernels_per_app=12,
-                     preheat_first=None) as server:
-        # the first page would otherwise wait for the kernels of the four apps to start together
+                     preheat_first=None, preheat_only=getattr(request.module, "OPENED_APPS", None)) as server:
+        # the first page would otherwise wait for the kernels of the apps to start together
         server.wait_preheated(settle=2)
         yield type("Apps", (), {"url": server.url, "store": Store(path), "shots": folder / "shots"})
 

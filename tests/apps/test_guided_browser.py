@@ -24,6 +24,8 @@ except ImportError:  # the browser fixture skips (or fails under CI=true) with t
 from collective_impact.apps.server import app_url
 from collective_impact.framework import load_framework
 
+#: The apps this module opens: only their kernels are preheated (conftest.py: ``apps``).
+OPENED_APPS = ("evaluation", "questionnaire", "tableau_de_bord")
 FW = load_framework()
 TERRITORY = "QPV-NORD"
 SCALE = [f"{i} – {label}" for i, label in enumerate(FW.scale_labels["fr"], start=1)]

@@ -15,6 +15,8 @@ from collective_impact.apps.campaigns import close_wave, open_wave, resolve_link
 from collective_impact.apps.server import app_url
 from collective_impact.framework import load_framework
 
+#: The apps this module opens: only their kernels are preheated (conftest.py: ``apps``).
+OPENED_APPS = ("questionnaire",)
 FW = load_framework()
 LABELS = [f"{i} – {label}" for i, label in enumerate(FW.scale_labels["fr"], start=1)]
 DONT_KNOW = FW.dont_know("fr")

@@ -14,6 +14,9 @@ import pytest
 from collective_impact.apps.server import app_url
 from collective_impact.schema import TABLE_ORDER
 
+#: The apps this module opens: only their kernels are preheated (conftest.py: ``apps``).
+OPENED_APPS = ("saisie",)
+
 
 def sql(apps, query: str, params: tuple = ()) -> list[tuple]:
     with closing(sqlite3.connect(apps.store.path)) as con:

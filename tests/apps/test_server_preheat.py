@@ -1,12 +1,14 @@
 """Preheating in stages (``apps.kernels.CappedKernelManager.preheat_first``): at start only the
 first app's kernel is preheated; the others follow one at a time, each once the previous one
-is ready, and a page of an app not preheated yet is served all the same.
+is ready, and a page of an app not preheated yet is served all the same. An app left out of
+the preheated ones (``preheat_only``) is never preheated, in stages or not.
 
 One real server on a folder of three small notebooks (kernels start: about 15 s).
 """
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.request
 
@@ -25,6 +27,20 @@ def test_voila_command_preheats_the_home_app_first():
     assert not any("preheat_first" in option for option in voila_command(port=8899, preheat_first=None))
     assert not any("preheat_first" in option or "fill_delay" in option
                    for option in voila_command(port=8899, preheat=False))
+
+
+def test_voila_command_denies_preheating_to_the_apps_left_out(tmp_path):
+    for name in ("accueil", "bravo", "charlie"):
+        _notebook(tmp_path, name, name)
+    command = voila_command(tmp_path, port=8899, preheat_only=["charlie"])
+    patterns = [option.split("=", 1)[1] for option in command
+                if option.startswith("--VoilaKernelManager.preheat_denylist=")]
+    paths = [f"/srv/apps/{name}.ipynb" for name in ("accueil", "bravo", "charlie")]
+    assert {path for path in paths if any(re.fullmatch(pattern, path) for pattern in patterns)} == set(paths[:2])
+    # the home app is not preheated: no stage waits for it
+    assert not any("preheat_first" in option for option in command)
+    staged = voila_command(tmp_path, port=8899, preheat_only=["accueil", "charlie"])
+    assert "--CappedKernelManager.preheat_first=accueil.ipynb" in staged
 
 
 def _notebook(folder, name: str, text: str) -> None:
@@ -82,3 +98,27 @@ def test_a_page_before_its_pool_is_filled_gets_a_kernel_of_its_own(tmp_path):
         assert time.monotonic() - started < 60
         assert "Preheating the kernel of bravo.ipynb" not in log
         assert "started for bravo.ipynb" in log  # a kernel of its own, started for the page
+
+
+@pytest.mark.slow
+def test_an_app_left_out_is_not_preheated_in_the_stages(tmp_path):
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    for name in ("accueil", "bravo", "charlie"):
+        _notebook(apps, name, f"page {name}")
+    store = tmp_path / "evaluation.sqlite"
+    Store(store)
+    # bravo comes before charlie in the stages: left out, it must be passed over
+    with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log", preheat_only=["accueil", "charlie"],
+                     extra_args=["--CappedKernelManager.preheat_pause=1",
+                                 "--CappedKernelManager.preheat_page_time=0"]) as server:
+        assert server.preheated == ["accueil", "charlie"]
+        assert server.wait_preheated(timeout=120)
+        log = server.log_tail(lines=10_000)
+        assert "Preheating the kernel of charlie.ipynb" in log, log
+        assert "bravo" not in log, log
+        assert log.count("Kernel started:") == 2
+        # its page is served all the same, by a kernel started for it
+        with urllib.request.urlopen(app_url(server.url, "bravo"), timeout=120) as response:
+            assert "page bravo" in response.read().decode("utf-8")
+        assert "started for bravo.ipynb" in server.log_tail(lines=10_000)

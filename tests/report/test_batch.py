@@ -380,14 +380,17 @@ def test_the_same_batch_on_a_dask_cluster_gives_the_same_summary(demo_batch, dem
 
     store = copy_file_store(demo_store, tmp_path / "evaluation.sqlite")
     out = tmp_path / "reports"
+    # three of the five (the one over five waves among them): more than one task per worker
+    chosen = ["QPV-CANAL", "QPV-HAUTS", "RURAL-VAL"]
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        result = run_batch(store_path=store, out_dir=out, scheduler=cluster.scheduler_address, progress=False)
-    assert [r.status for r in result.results] == ["ok"] * len(DEMO_IDS)
+        result = run_batch(store_path=store, out_dir=out, scheduler=cluster.scheduler_address, territories=chosen,
+                           progress=False)
+    assert [r.status for r in result.results] == ["ok"] * len(chosen)
     assert result.comparison.status == "ok"
     local = read_summary(demo_batch[1] / "summary.csv").drop(columns="duration_s")
     dask = read_summary(out / "summary.csv").drop(columns="duration_s")
-    pd.testing.assert_frame_equal(dask, local)
-    for territory_id in DEMO_IDS:
+    pd.testing.assert_frame_equal(dask, local[local["territory_id"].isin(chosen)].reset_index(drop=True))
+    for territory_id in chosen:
         assert (out / f"{territory_id}.html").exists()
         assert (out / "logs" / f"{territory_id}.log").exists()
 
