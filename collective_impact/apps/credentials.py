@@ -20,7 +20,7 @@ from pathlib import Path
 
 from jupyter_server.auth.security import passwd, passwd_check
 
-from collective_impact.apps.server import VoilaServer
+from collective_impact.apps.server import VoilaServer, list_apps
 from collective_impact.errors import InputError, Problem
 from collective_impact.files import atomic_path
 from collective_impact.i18n import t
@@ -150,7 +150,7 @@ def evaluator_server(store_path: str | os.PathLike, port: int | None = None, *, 
     """
     env = {TOKEN_HASH_ENV: token_hash(token) if token else ""}
     # the results page only serves partners' links (on the partners' server): no kernel kept ready for it here
-    args = [f"--EvaluatorVoila.access_file={access_path(store_path)}",
-            "--VoilaKernelManager.preheat_denylist=.*/resultats\\.ipynb$"]
+    kwargs.setdefault("preheat_only", [app.name for app in list_apps(kwargs.get("apps_dir")) if app.name != "resultats"])
+    args = [f"--EvaluatorVoila.access_file={access_path(store_path)}"]
     return VoilaServer(store_path, port, module="collective_impact.apps.access", extra_args=args, extra_env=env,
                        **kwargs)

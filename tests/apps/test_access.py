@@ -33,6 +33,7 @@ from collective_impact.apps.access import (
     partner_may,
 )
 from collective_impact.errors import InputError
+from collective_impact.paths import APPS_DIR
 from collective_impact.tokens import new_token
 
 KERNEL = "0b5c5a4e-1c7f-4d3e-9a55-0a1b2c3d4e5f"
@@ -354,3 +355,6 @@ def test_the_evaluator_server_keeps_no_kernel_ready_for_the_partners_results(tmp
     paths = [f"/srv/apps/{name}" for name in ("resultats.ipynb", "accueil.ipynb", "questionnaire.ipynb")]
     denied = {path for path in paths for pattern in patterns if _re.fullmatch(pattern, path)}
     assert denied == {"/srv/apps/resultats.ipynb"}
+    # the others are kept ready, the home app's first (what wait_preheated waits for)
+    assert server.preheated == sorted(p.stem for p in APPS_DIR.glob("*.ipynb") if p.stem != "resultats")
+    assert "--CappedKernelManager.preheat_first=accueil.ipynb" in server.command
