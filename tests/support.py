@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +27,27 @@ def browser_page(context):
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     return page
+
+
+def close_page(page) -> None:
+    """Close ``page`` as a reader closing the tab does.
+
+    Playwright closes a page without its ``beforeunload`` event, where Voila asks its server
+    to stop the page's kernel: the kernel would live on until culled minutes later (the
+    guided evaluation's still drawing the figures of its next steps), taking the two cores
+    from the tests that follow.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    with suppress(PlaywrightError), page.expect_event("close", timeout=10_000):
+        page.close(run_before_unload=True)
+
+
+def close_context(context) -> None:
+    """Close the pages of the browser ``context`` as :func:`close_page` does, then the context."""
+    for page in context.pages:
+        close_page(page)
+    context.close()
 
 
 def canonical_table(name: str, rows: Sequence[Sequence | Mapping], columns: Sequence[str] | None = None) -> pd.DataFrame:

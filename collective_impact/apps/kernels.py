@@ -15,7 +15,7 @@ and count toward both caps. A page beyond a cap gets an HTTP 503 (the Voila appl
 :mod:`collective_impact.apps.voila_app` turns it into a page in the reader's language);
 nothing is queued.
 
-When a kernel stops (page closed and culled), the pools emptied while the server was full
+When a kernel stops (page closed, or culled), the pools emptied while the server was full
 are filled again, so that the next partner gets a preheated kernel.
 
 **Preheating in stages** (``preheat_first``). Voila fills every app's pool at once when the

@@ -20,8 +20,10 @@ The server is Voila in its folder mode, bound to ``127.0.0.1``:
 * what one stranger can make the server spend is bounded: kernels are capped in total and
   per app (:mod:`collective_impact.apps.kernels`, preheated kernels included; see
   :func:`kernel_limits`), a page beyond the caps is answered 503 with a page asking to come
-  back in a minute, and the kernels of closed pages are culled after :data:`CULL_IDLE`
-  seconds (a page still open keeps its kernel, however long the partner takes);
+  back in a minute; closing a page stops its kernel at once
+  (:class:`~collective_impact.apps.voila_app.BeaconShutdown`), and the kernel of a page
+  left without saying so (a browser killed, a network gone) is culled after
+  :data:`CULL_IDLE` seconds (a page still open keeps its kernel, however long the partner takes);
 * Voila runs as :mod:`collective_impact.apps.voila_app`: every error is a short page in
   the reader's language (404 for anything absent, never a 500 or a traceback);
 * the pages use our template (``templates/voila``, found through ``$JUPYTER_PATH``), which
@@ -66,7 +68,7 @@ DEFAULT_PORT = 8866
 #: :mod:`~collective_impact.apps.kernels` (which re-exports it): that module loads
 #: jupyter_server (1.5 s), and the home app's kernel imports this module for its links.
 DEFAULT_MAX_KERNELS = 12
-#: Seconds before the kernel of a closed page is stopped. Only kernels no page is connected
+#: Seconds before the kernel of a page gone without closing is stopped. Only kernels no page is connected
 #: to are culled (``cull_connected`` stays off): a partner slowly filling a questionnaire
 #: keeps theirs.
 CULL_IDLE = 120

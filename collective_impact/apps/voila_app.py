@@ -20,7 +20,10 @@ application is Voila's own, configured the same way, except that:
   <collective_impact.apps.server.HOME_APP>`) when the folder has it, the list otherwise;
   while the home app's kernel starts, it shows the first page drawn by the server
   (:mod:`~collective_impact.apps.first_page`), which opens the home app once
-  ``/accueil/pret`` (:class:`HomeReady`) says it is ready.
+  ``/accueil/pret`` (:class:`HomeReady`) says it is ready;
+* closing an app's tab stops its kernel at once (:class:`BeaconShutdown`), where Voila's
+  own handler refuses the request its page sends and leaves the kernel running until the
+  idle kernels are culled, holding a place under the kernel caps.
 
 This module runs in the server process only (it imports Voila and tornado); the kernels
 never import it.
@@ -36,6 +39,7 @@ import tornado.web
 from jupyter_server.utils import url_path_join
 from voila.app import Voila
 from voila.handler import BaseVoilaHandler
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
@@ -46,7 +50,7 @@ from collective_impact.i18n import LANGS, t
 from collective_impact.i18n.format import escape_html
 from collective_impact.paths import STORE_ENV
 
-__all__ = ["AppsVoila", "HomeReady", "error_page", "home_state", "listing", "loading_texts", "main", "page_texts"]
+__all__ = ["AppsVoila", "BeaconShutdown", "HomeReady", "error_page", "home_state", "listing", "loading_texts", "main", "page_texts"]
 
 #: Seconds a page beyond the kernel caps is told to wait (``Retry-After``).
 RETRY_AFTER = 60
@@ -206,12 +210,44 @@ class HomeReady(tornado.web.RequestHandler):
         self.finish({"ready": home_state(self.settings.get("kernel_manager")) != "starting"})
 
 
+class BeaconShutdown(VoilaShutdownKernelHandler):
+    """Voila's ``voila/api/shutdown/<kernel>``, accepting the request a closing page sends.
+
+    Voila's page sends it from its ``beforeunload`` event with ``navigator.sendBeacon``,
+    which can carry neither jupyter_server's XSRF header nor its ``_xsrf`` argument: on a
+    server with a login, Voila's handler answers 403 (voila-dashboards/voila issue 1458) and
+    the kernel of a closed tab lives on until culled. A forged cross-site request is what
+    the XSRF token guards against; the browser says where a request comes from in headers a
+    page cannot set (``Sec-Fetch-Site``, ``Origin``), so this handler accepts a request
+    without the token when those say it comes from a page of this very server, and refuses
+    it otherwise (a request with neither header, or from another site). Which kernel a
+    visitor may stop is still decided by the gate of :mod:`~collective_impact.apps.access`
+    (the page's own kernel only).
+    """
+
+    def check_xsrf_cookie(self) -> None:
+        try:
+            super().check_xsrf_cookie()
+        except tornado.web.HTTPError:
+            headers = self.request.headers
+            site = headers.get("Sec-Fetch-Site")
+            if site is not None:
+                from_here = site == "same-origin"
+            else:  # an older browser: its Origin must name this server (check_origin lets a missing one through)
+                from_here = bool(headers.get("Origin") and headers.get("Host")) and self.check_origin()
+            if not from_here:
+                raise
+
+
 def _with_page_errors(handler: type) -> type:
-    """``handler`` answering errors with our pages, if it serves pages (not an API, not a websocket)."""
+    """``handler`` answering errors with our pages, if it serves pages (not an API, not a websocket);
+    Voila's kernel shutdown as :class:`BeaconShutdown`."""
     if handler is TemplateStaticFileHandler:
         return _TemplateStatic
     if handler is TornadoVoilaTreeHandler:
         return _Listing
+    if handler is VoilaShutdownKernelHandler:
+        return BeaconShutdown
     if issubclass(handler, (tornado.web.StaticFileHandler, BaseVoilaHandler)):
         return type(handler.__name__, (_PageErrors, handler), {"__module__": __name__})
     return handler

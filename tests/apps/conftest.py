@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import browser_page
+from support import browser_page, close_context
 
 from collective_impact.framework import load_framework
 from collective_impact.store import Store
@@ -123,7 +123,7 @@ def apps(request, tmp_path_factory):
     """The apps served by Voila for one test module, on a store of the demo territories.
 
     ``apps.url`` is the base address, ``apps.store`` the store, ``apps.shots`` the folder of
-    the screenshots. A module naming the apps it opens in ``OPENED_APPS`` gets only their
+    the screenshots, ``apps.server`` the server. A module naming the apps it opens in ``OPENED_APPS`` gets only their
     kernels preheated (the others are served all the same, each page starting its kernel).
     """
     from collective_impact.apps.server import VoilaServer
@@ -140,7 +140,7 @@ def apps(request, tmp_path_factory):
                      preheat_first=None, preheat_only=getattr(request.module, "OPENED_APPS", None)) as server:
         # the first page would otherwise wait for the kernels of the apps to start together
         server.wait_preheated(settle=2)
-        yield type("Apps", (), {"url": server.url, "store": Store(path), "shots": folder / "shots"})
+        yield type("Apps", (), {"url": server.url, "store": Store(path), "shots": folder / "shots", "server": server})
 
 
 def _new_page(browser, viewport):
@@ -153,7 +153,7 @@ def desktop(browser, apps):
     """A page at a desktop's width."""
     page = _new_page(browser, DESKTOP)
     yield page
-    page.context.close()
+    close_context(page.context)
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def phone(browser, apps):
     """A page at a phone's width (390 px)."""
     page = _new_page(browser, PHONE)
     yield page
-    page.context.close()
+    close_context(page.context)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import shutil
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
-from support import browser_page
+from support import browser_page, close_context
 
 try:
     from playwright.sync_api import expect
@@ -58,7 +58,7 @@ def page(browser, guided):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     page = browser_page(context)
     yield page
-    context.close()
+    close_context(context)
 
 
 def go_to_step(page, step_id: str, title: str) -> None:

@@ -13,7 +13,7 @@ import io
 
 import pytest
 from campaign_support import small_store
-from support import home_only_server
+from support import close_context, home_only_server
 
 from collective_impact.apps import campaigns
 
@@ -60,4 +60,4 @@ def test_open_a_wave_from_the_home_page(browser, home_server):
             "P1", "Mairie de Nord", "Mairie / commune", "1", "0", "0"]
         assert "Vague 1 : ouverte jusqu'au 31 décembre 2099 inclus" in section.inner_text()
     finally:
-        context.close()
+        close_context(context)

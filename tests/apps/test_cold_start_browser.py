@@ -21,7 +21,7 @@ import urllib.request
 from contextlib import closing
 
 import pytest
-from support import browser_page
+from support import browser_page, close_context, close_page
 
 from collective_impact.apps.access import evaluator_server
 from collective_impact.apps.server import app_url
@@ -99,7 +99,7 @@ def signed_in(browser, cold):
     page = browser_page(context)
     page.goto(f"{cold.url}?token={cold.token}")
     yield page
-    context.close()
+    close_context(context)
 
 
 def test_first_page_is_drawn_by_the_server_behind_the_credential(cold):
@@ -146,7 +146,7 @@ def test_each_app_shows_its_first_widget(signed_in, cold, app, first):
         page.goto(app_url(cold.url, app, territoire=TERRITORY))
         first(page).first.wait_for()
     finally:
-        page.close()
+        close_page(page)
 
 
 def test_guided_steps_show_only_the_step_named(signed_in, cold):
@@ -174,4 +174,4 @@ def test_guided_steps_show_only_the_step_named(signed_in, cold):
             assert set(shown_steps(page)) == {STEP_IDS[number - 1]}, (kind, number)
         assert page.get_by_text("Préparation de l'étape").count() == 0  # every placeholder replaced
     finally:
-        page.close()
+        close_page(page)

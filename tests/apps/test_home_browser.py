@@ -15,7 +15,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from support import browser_page, home_only_server
+from support import browser_page, close_context, home_only_server
 
 try:
     from playwright.sync_api import expect
@@ -153,4 +153,4 @@ def test_home_upload_import_run_and_take_the_reports_away(browser, home_server, 
         assert sheet.cell(1, 1).value == "Identifiant du territoire"
         assert sorted(sheet.cell(r, 1).value for r in range(2, sheet.max_row + 1)) == list(KEPT)
     finally:
-        context.close()
+        close_context(context)

@@ -19,7 +19,7 @@ import csv
 import re
 
 import pytest
-from support import browser_page
+from support import browser_page, close_context
 
 from collective_impact.apps.server import VoilaServer, app_url
 from collective_impact.demo import demo_tables
@@ -118,7 +118,7 @@ def page(browser):
     context.on("request", lambda request: page.requests.append(request.url))
     context.route(lambda url: not LOCAL.match(url), lambda route: route.abort())
     yield page
-    context.close()
+    close_context(context)
 
 
 def assert_inert(page, *, shown: list[str], within: str = "body") -> None:

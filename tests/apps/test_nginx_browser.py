@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import sqlite3
 import ssl
@@ -28,6 +29,7 @@ from pathlib import Path
 from string import Template
 
 import pytest
+from support import close_context, close_page
 
 from collective_impact.apps import campaigns
 from collective_impact.apps.partners import PartnersServer
@@ -160,8 +162,15 @@ def test_partner_answers_through_nginx_with_tls(proxied, browser, fill_questionn
         chosen = fill_questionnaire(page, lambda number: LABELS[number % 5])
         page.get_by_role("button", name="Envoyer mes réponses").click()
         page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
+        # closing the tab stops the page's kernel at once, through nginx and the gate
+        kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.content())[1]
+        close_page(page)
+        deadline = time.monotonic() + 60
+        while f"Kernel shutdown: {kernel}" not in proxied.server.log_tail(lines=10_000) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert f"Kernel shutdown: {kernel}" in proxied.server.log_tail(lines=10_000)
     finally:
-        context.close()
+        close_context(context)
     # the widgets talked to their kernel through nginx, over TLS
     assert any(url.startswith("wss://") and "/channels" in url for url in sockets)
     responses = proxied.store.load(["responses"], territories=["QPV-NORD"])["responses"]
@@ -195,7 +204,7 @@ def test_second_partner_then_close_then_results_through_nginx(proxied, browser, 
         page.get_by_text("Résultats du questionnaire").wait_for()
         assert page.get_by_role("button", name="Commencer").count() == 0
     finally:
-        context.close()
+        close_context(context)
     responses = proxied.store.load(["responses"], territories=["QPV-NORD"])["responses"]
     wave = responses[responses["wave"] == 9]
     assert link.respondent in set(wave["respondent_id"])

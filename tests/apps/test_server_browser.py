@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
+from support import browser_page, close_context, close_page
 
 from collective_impact.apps.server import app_url, list_apps
 
@@ -85,3 +88,34 @@ def test_loading_text_in_french_and_english(desktop, apps):
     # Voila's own text exists only until our script, parsed right after it, replaces it
     after = shown[shown.index("Opening the page…"):]
     assert not any("Running" in text or "Executing" in text for text in after), shown
+
+
+def test_closing_the_page_stops_its_kernel(browser, apps):
+    """A reader closing the tab frees the page's kernel at once (Voila's ``beforeunload`` beacon,
+    accepted by ``voila_app.BeaconShutdown``), not minutes later when idle kernels are culled;
+    the same request from elsewhere is refused."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = browser_page(context)
+    try:
+        page.goto(app_url(apps.url, "saisie", territoire="QPV-NORD"))
+        page.locator(".ci-app").first.wait_for()
+        found = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.content())
+        assert found, "no kernel id in the page"
+        kernel = found[1]
+        # a request from another site, or one that says nothing of where it comes from, is refused
+        for headers in ({"Origin": "https://ailleurs.example", "Sec-Fetch-Site": "cross-site"},
+                        {"Origin": "https://ailleurs.example"}, {}):
+            request = urllib.request.Request(f"{apps.url}/voila/api/shutdown/{kernel}", data=b"", method="POST",
+                                             headers=headers)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            assert refused.value.code in (403, 404), headers  # 404: jupyter_server names no other origin
+        assert f"Kernel shutdown: {kernel}" not in apps.server.log_tail(lines=10_000)
+        assert page.locator(".ci-app").first.is_visible()
+        close_page(page)
+        deadline = time.monotonic() + 60
+        while f"Kernel shutdown: {kernel}" not in apps.server.log_tail(lines=10_000) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert f"Kernel shutdown: {kernel}" in apps.server.log_tail(lines=10_000)
+    finally:
+        close_context(context)
