@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -41,6 +43,23 @@ def close_page(page) -> None:
 
     with suppress(PlaywrightError), page.expect_event("close", timeout=10_000):
         page.close(run_before_unload=True)
+
+
+def page_kernel(page) -> str:
+    """The id of the kernel of the Voila ``page`` (written in the page by Voila)."""
+    found = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.content())
+    assert found, "no kernel id in the page"
+    return found[1]
+
+
+def logged(server, text: str, timeout: float = 60.0) -> bool:
+    """Whether ``text`` is in the log of the Voila ``server`` (a :class:`VoilaServer`) within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while text not in server.log_tail(lines=10_000):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def close_context(context) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import re
 import shutil
 import sqlite3
 import ssl
@@ -29,7 +28,7 @@ from pathlib import Path
 from string import Template
 
 import pytest
-from support import close_context, close_page
+from support import close_context, close_page, logged, page_kernel
 
 from collective_impact.apps import campaigns
 from collective_impact.apps.partners import PartnersServer
@@ -163,12 +162,9 @@ def test_partner_answers_through_nginx_with_tls(proxied, browser, fill_questionn
         page.get_by_role("button", name="Envoyer mes réponses").click()
         page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
         # closing the tab stops the page's kernel at once, through nginx and the gate
-        kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.content())[1]
+        kernel = page_kernel(page)
         close_page(page)
-        deadline = time.monotonic() + 60
-        while f"Kernel shutdown: {kernel}" not in proxied.server.log_tail(lines=10_000) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert f"Kernel shutdown: {kernel}" in proxied.server.log_tail(lines=10_000)
+        assert logged(proxied.server, f"Kernel shutdown: {kernel}")
     finally:
         close_context(context)
     # the widgets talked to their kernel through nginx, over TLS

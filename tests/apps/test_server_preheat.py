@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 import urllib.request
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -50,18 +51,24 @@ def _notebook(folder, name: str, text: str) -> None:
     nbformat.write(nb, folder / f"{name}.ipynb")
 
 
+def _folder(tmp_path: Path, *names: str) -> tuple[Path, Path]:
+    """A folder of apps ``names`` (each page says "page <name>") and an empty store."""
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    for name in names:
+        _notebook(apps, name, f"page {name}")
+    store = tmp_path / "evaluation.sqlite"
+    Store(store)
+    return apps, store
+
+
 def _order(log: str, lines: list[str]) -> list[int]:
     return [log.find(line) for line in lines]
 
 
 @pytest.mark.slow
 def test_pools_fill_one_at_a_time_home_first(tmp_path):
-    apps = tmp_path / "apps"
-    apps.mkdir()
-    for name in ("accueil", "bravo", "charlie"):
-        _notebook(apps, name, f"page {name}")
-    store = tmp_path / "evaluation.sqlite"
-    Store(store)
+    apps, store = _folder(tmp_path, "accueil", "bravo", "charlie")
     # no page will take the home app's kernel: the others wait one second for it, not twenty
     with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log",
                      extra_args=["--CappedKernelManager.preheat_pause=1",
@@ -82,12 +89,7 @@ def test_pools_fill_one_at_a_time_home_first(tmp_path):
 
 @pytest.mark.slow
 def test_a_page_before_its_pool_is_filled_gets_a_kernel_of_its_own(tmp_path):
-    apps = tmp_path / "apps"
-    apps.mkdir()
-    for name in ("accueil", "bravo"):
-        _notebook(apps, name, f"page {name}")
-    store = tmp_path / "evaluation.sqlite"
-    Store(store)
+    apps, store = _folder(tmp_path, "accueil", "bravo")
     # the other pools wait a minute for a page of the home app: bravo is asked for meanwhile
     with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log",
                      extra_args=["--CappedKernelManager.preheat_pause=60"]) as server:
@@ -102,12 +104,7 @@ def test_a_page_before_its_pool_is_filled_gets_a_kernel_of_its_own(tmp_path):
 
 @pytest.mark.slow
 def test_an_app_left_out_is_not_preheated_in_the_stages(tmp_path):
-    apps = tmp_path / "apps"
-    apps.mkdir()
-    for name in ("accueil", "bravo", "charlie"):
-        _notebook(apps, name, f"page {name}")
-    store = tmp_path / "evaluation.sqlite"
-    Store(store)
+    apps, store = _folder(tmp_path, "accueil", "bravo", "charlie")
     # bravo comes before charlie in the stages: left out, it must be passed over
     with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log", preheat_only=["accueil", "charlie"],
                      extra_args=["--CappedKernelManager.preheat_pause=1",
