@@ -240,14 +240,11 @@ class BeaconShutdown(VoilaShutdownKernelHandler):
 
 
 def _with_page_errors(handler: type) -> type:
-    """``handler`` answering errors with our pages, if it serves pages (not an API, not a websocket);
-    Voila's kernel shutdown as :class:`BeaconShutdown`."""
+    """``handler`` answering errors with our pages, if it serves pages (not an API, not a websocket)."""
     if handler is TemplateStaticFileHandler:
         return _TemplateStatic
     if handler is TornadoVoilaTreeHandler:
         return _Listing
-    if handler is VoilaShutdownKernelHandler:
-        return BeaconShutdown
     if issubclass(handler, (tornado.web.StaticFileHandler, BaseVoilaHandler)):
         return type(handler.__name__, (_PageErrors, handler), {"__module__": __name__})
     return handler
@@ -262,7 +259,8 @@ class AppsVoila(Voila):
         self.config.VoilaConfiguration.resources = {"ci_loading": loading_texts(), "ci_page": page_texts()}
 
     def init_handlers(self) -> list:
-        handlers = [(rule[0], _with_page_errors(rule[1]), *rule[2:]) for rule in super().init_handlers()]
+        handlers = [(rule[0], BeaconShutdown if rule[1] is VoilaShutdownKernelHandler else _with_page_errors(rule[1]),
+                     *rule[2:]) for rule in super().init_handlers()]
         # Voila serves its list of the folder at the root address as well
         home = [(rule[0], _Home, *rule[2:]) if rule[0] == self.server_url and rule[1] is _Listing else rule
                 for rule in handlers]

@@ -123,8 +123,9 @@ def apps(request, tmp_path_factory):
     """The apps served by Voila for one test module, on a store of the demo territories.
 
     ``apps.url`` is the base address, ``apps.store`` the store, ``apps.shots`` the folder of
-    the screenshots, ``apps.server`` the server. A module naming the apps it opens in ``OPENED_APPS`` gets only their
-    kernels preheated (the others are served all the same, each page starting its kernel).
+    the screenshots, ``apps.server`` the server. A module naming the apps it opens in
+    ``OPENED_APPS`` gets only their kernels preheated (the others are served all the same,
+    each page starting its kernel).
     """
     from collective_impact.apps.server import VoilaServer
     from collective_impact.demo import demo_tables
