@@ -87,8 +87,8 @@ def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _factorize(values: pd.Series | np.ndarray, *, runs: bool = False,
-               periodic: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _factorize(values: pd.Series | np.ndarray, *, runs: bool = False, periodic: bool = False,
+               sort: bool = False, recode=None) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize`` tuned for the responses table (codes in order of first appearance).
 
     Ids are factorized as a plain object array, which skips the string-array checks. With
@@ -96,71 +96,94 @@ def _factorize(values: pd.Series | np.ndarray, *, runs: bool = False,
     each run is hashed: the store returns responses sorted by territory, wave and respondent,
     so these columns come in long runs. With ``periodic=True``, a value equal to the one a
     period earlier takes its code (:func:`_periodic_factorize`): sorted that way, the items
-    repeat with each respondent's questionnaire. The result is the same in any row order.
+    repeat with each respondent's questionnaire. With ``sort=True``, the codes are numbered
+    in the sorted order of the distinct values instead (:func:`_ranked`); with ``recode``, a
+    function of the distinct values giving the code each should have, in those codes (the
+    uniques are still returned in order of first appearance). The result is the same in any
+    row order.
     """
     arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values)
     if periodic:
-        found = _periodic_factorize(arr)
+        found = _periodic_factorize(arr, sort=sort, recode=recode)
         if found is not None:
             return found
     if runs and len(arr) > 1:
         starts = np.empty(len(arr), dtype=bool)
         starts[0] = True
-        starts[1:] = arr[1:] != arr[:-1]
+        np.not_equal(arr[1:], arr[:-1], out=starts[1:])
         heads = np.flatnonzero(starts)
         if len(heads) < len(arr) // 4:
-            codes, uniques = pd.factorize(arr[heads])
+            codes, uniques = _ranked(*pd.factorize(arr[heads]), sort=sort, recode=recode)
             # each head's code repeated over its run (cheaper than a cumulative sum and a gather)
-            return np.repeat(codes, np.diff(heads, append=len(arr))), np.asarray(uniques)
-    codes, uniques = pd.factorize(arr)
+            return np.repeat(codes, np.diff(heads, append=len(arr))), uniques
+    if recode is not None:
+        return _ranked(*pd.factorize(arr), sort=sort, recode=recode)
+    codes, uniques = pd.factorize(arr, sort=sort)
     return codes, np.asarray(uniques)
 
 
-def _periodic_factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _ranked(codes: np.ndarray, uniques, *, sort: bool, recode=None) -> tuple[np.ndarray, np.ndarray]:
+    """``codes`` and ``uniques`` as they are, or (``sort=True``) renumbered in the sorted order of ``uniques``,
+    or (``recode``) renumbered with the codes ``recode(uniques)`` gives each unique.
+
+    ``pd.factorize`` hashes (fast) but numbers in order of appearance; sorting only the few
+    distinct values afterwards, and renumbering only the codes of the runs' or periods' first
+    values, gives sorted codes without sorting or renumbering millions of rows.
+    """
+    uniques = np.asarray(uniques)
+    if recode is not None:
+        rank = np.asarray(recode(uniques), dtype="int64")
+    elif sort:
+        order = np.argsort(uniques, kind="stable")
+        rank = np.empty(len(order), dtype="int64")
+        rank[order] = np.arange(len(order))
+        uniques = uniques[order]
+    else:
+        return codes, uniques
+    if len(codes) and codes.min() < 0:  # a missing value keeps the code -1
+        return np.where(codes < 0, -1, rank[codes]), uniques
+    return rank[codes], uniques
+
+
+def _periodic_factorize(arr: np.ndarray, *, sort: bool = False, recode=None) -> tuple[np.ndarray, np.ndarray] | None:
     """``pd.factorize(arr)`` for values that mostly repeat with a period; ``None`` when they do not.
 
     The period ``p`` is the distance to the first repeat of the first value. An element equal
     to the one ``p`` places before takes that element's code; only the others (the first
     period, and wherever the pattern breaks, e.g. a respondent who skipped an item) are
     hashed. Every value appears first at such an element, so the codes and the order of
-    the uniques are those of ``pd.factorize``.
+    the uniques are those of ``pd.factorize``. When the pattern never breaks (every
+    questionnaire answered in full), the first period's codes are simply repeated.
     """
     n = len(arr)
     hits = np.flatnonzero(arr[1:min(n, 4097)] == arr[0]) if n > 1 else np.zeros(0, dtype="int64")
     if not len(hits) or hits[0] + 1 > n // 4:
         return None
     period = int(hits[0]) + 1
+    same = arr[period:] == arr[:-period]
+    n_same = int(same.sum())
+    if n_same < n // 2:
+        return None
+    if n_same == n - period:
+        head_codes, uniques = _ranked(*pd.factorize(arr[:period]), sort=sort, recode=recode)
+        return np.resize(head_codes, n), uniques
     # source[i]: the element whose code i takes (itself, or the source of the one a period before)
     source = np.arange(n, dtype="int64")
-    same = arr[period:] == arr[:-period]
-    if same.sum() < n // 2:
-        return None
     source[period:][same] = -1
     rows = -(-n // period)
     grid = np.concatenate([source, np.full(rows * period - n, -1, dtype="int64")]).reshape(rows, period)
     np.maximum.accumulate(grid, axis=0, out=grid)
     source = grid.ravel()[:n]
     heads = np.flatnonzero(source == np.arange(n))
-    head_codes, uniques = pd.factorize(arr[heads])
+    head_codes, uniques = _ranked(*pd.factorize(arr[heads]), sort=sort, recode=recode)
     codes = np.empty(n, dtype="int64")
     codes[heads] = head_codes
-    return codes[source], np.asarray(uniques)
+    return codes[source], uniques
 
 
 def _sorted_codes(values, *, runs: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of ``values`` numbered in the sorted order of the distinct values.
-
-    ``pd.factorize`` hashes (fast) but numbers in order of appearance; sorting only the few
-    distinct values afterwards gives sorted codes without sorting millions of rows.
-    """
-    codes, uniques = _factorize(values, runs=runs)
-    uniques = np.asarray(uniques)
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty(len(order), dtype="int64")
-    rank[order] = np.arange(len(order))
-    if len(codes) and codes.min() < 0:
-        return np.where(codes < 0, -1, rank[codes]), uniques[order]
-    return rank[codes], uniques[order]
+    """Integer codes of ``values`` numbered in the sorted order of the distinct values (see :func:`_ranked`)."""
+    return _factorize(values, runs=runs, sort=True)
 
 
 @dataclass(frozen=True)
@@ -174,7 +197,10 @@ class _Coded:
     respondent: np.ndarray  # row → respondent code (global)
     n_respondent_codes: int
     score: np.ndarray  # float64, NaN for "ne sait pas"
+    valid: np.ndarray  # bool, True where the row has an answer (not "ne sait pas")
     framework: Framework
+    #: the scores as int64 (0 for "ne sait pas") when the column holds whole numbers, else None
+    whole: np.ndarray | None = None
 
     @property
     def n_tw(self) -> int:
@@ -206,15 +232,20 @@ def _code_responses(responses: pd.DataFrame, framework: Framework) -> _Coded:
     """Turn the responses into integer codes; raise if an item is not in the framework."""
     items = framework.items
     position = {item.id: i for i, item in enumerate(items)}
-    item_codes, item_uniques = _factorize(responses["item_id"], periodic=True)
-    unknown = sorted(str(u) for u in item_uniques if u not in position)
-    if unknown:
-        # validation refuses such answers, in words, before they reach a metric
-        raise FrameworkError(f"item(s) not in framework {framework.id}: {', '.join(unknown)}")
-    item_map = np.array([position[u] for u in item_uniques], dtype="int64")
+
+    def item_positions(uniques: np.ndarray) -> list[int]:
+        unknown = sorted(str(u) for u in uniques if u not in position)
+        if unknown:
+            # validation refuses such answers, in words, before they reach a metric
+            raise FrameworkError(f"item(s) not in framework {framework.id}: {', '.join(unknown)}")
+        return [position[u] for u in uniques]
+
+    # item codes are the items' positions in the framework
+    item_codes, _ = _factorize(responses["item_id"], periodic=True, recode=item_positions)
     t_codes, territories = _sorted_codes(responses["territory_id"], runs=True)
     w_codes, waves = _sorted_codes(responses["wave"].to_numpy(dtype="int64"), runs=True)
     r_codes, r_uniques = _factorize(responses["respondent_id"], runs=True)
+    score, valid, whole = _score_arrays(responses["score"])
     for column, codes in (("territory_id", t_codes), ("item_id", item_codes), ("respondent_id", r_codes)):
         # factorize codes a missing value -1, which would silently index the last id
         if len(codes) and codes.min() < 0:
@@ -223,12 +254,24 @@ def _code_responses(responses: pd.DataFrame, framework: Framework) -> _Coded:
         territories=territories.astype(object),
         waves=waves.astype("int64"),
         tw=t_codes * len(waves) + w_codes,
-        item=item_map[item_codes] if len(item_codes) else np.zeros(0, dtype="int64"),
+        item=np.asarray(item_codes, dtype="int64"),
         respondent=np.asarray(r_codes, dtype="int64"),
         n_respondent_codes=max(len(r_uniques), 1),
-        score=responses["score"].to_numpy(dtype="float64", na_value=np.nan),
+        score=score,
+        valid=valid,
         framework=framework,
+        whole=whole,
     )
+
+
+def _score_arrays(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The scores as float64 (NaN for "ne sait pas"), the mask of answers, and the int64 scores (0 for
+    "ne sait pas") when the column has an integer dtype (``Int64``, the canonical one), else ``None``."""
+    score = column.to_numpy(dtype="float64", na_value=np.nan)
+    if pd.api.types.is_integer_dtype(column.dtype):
+        valid = ~column.isna().to_numpy(dtype=bool)
+        return score, valid, column.to_numpy(dtype="int64", na_value=0)
+    return score, ~np.isnan(score), None
 
 
 @dataclass(frozen=True)
@@ -247,21 +290,24 @@ _MAX_COUNTED_OPTIONS = 16
 
 
 def _item_stats(group: np.ndarray, n_groups: int, item: np.ndarray, n_items: int, score: np.ndarray,
-                sigma2: float) -> _ItemStats:
+                sigma2: float, *, valid: np.ndarray | None = None, whole: np.ndarray | None = None) -> _ItemStats:
     """Mean, sample variance (ddof=1) and r_wg of each (group, item) cell, by bincount.
 
     Answers on a scale of whole numbers (the questionnaire's 1–5) are counted value by
     value in one pass over the rows: the cell statistics then come from a small
     cells × values table, with the same two-pass variance (squared deviations from the
-    cell's mean, computed exactly). Other scores take the row-by-row path.
+    cell's mean, computed exactly). Other scores take the row-by-row path. ``valid`` (the rows
+    with an answer) and ``whole`` (the scores as integers, see :class:`_Coded`) spare
+    recomputing them.
     """
     size = n_groups * n_items
     cell = group * n_items + item
-    counted = _counted_item_stats(cell, size, score, sigma2)
+    if valid is None:
+        valid = ~np.isnan(score)
+    counted = _counted_item_stats(cell, size, score, valid, whole, sigma2)
     if counted is not None:
         return counted
     n_rows = np.bincount(cell, minlength=size)
-    valid = ~np.isnan(score)
     cell_v = cell[valid]
     score_v = score[valid]
     n_answers = np.bincount(cell_v, minlength=size)
@@ -276,18 +322,28 @@ def _item_stats(group: np.ndarray, n_groups: int, item: np.ndarray, n_items: int
     return _ItemStats(n_rows=n_rows, n_answers=n_answers, mean=mean, var=var, rwg=rwg)
 
 
-def _counted_item_stats(cell: np.ndarray, size: int, score: np.ndarray, sigma2: float) -> _ItemStats | None:
+def _counted_item_stats(cell: np.ndarray, size: int, score: np.ndarray, valid: np.ndarray,
+                        whole: np.ndarray | None, sigma2: float) -> _ItemStats | None:
     """:func:`_item_stats` for whole-number scores on a narrow scale; ``None`` for other scores."""
-    if not len(score) or np.isnan(score).all():
+    if not len(valid) or not valid.any():
         return None
-    low, high = np.nanmin(score), np.nanmax(score)
-    if not (np.isfinite(low) and np.isfinite(high) and high - low < _MAX_COUNTED_OPTIONS):
-        return None
-    offset = score - (low - 1.0)
-    np.nan_to_num(offset, copy=False, nan=0.0)  # 0: "ne sait pas", 1…: the values from low
-    position = offset.astype("int64")
-    if not np.array_equal(position, offset):  # not whole numbers
-        return None
+    if whole is not None:
+        # integer column: no NaN to clean and nothing to check, the values are whole already
+        low = int(np.min(whole, where=valid, initial=np.iinfo("int64").max))
+        high = int(np.max(whole, where=valid, initial=np.iinfo("int64").min))
+        if high - low >= _MAX_COUNTED_OPTIONS:
+            return None
+        position = whole - (low - 1)
+        position[~valid] = 0  # 0: "ne sait pas", 1…: the values from low
+    else:
+        low, high = np.nanmin(score), np.nanmax(score)
+        if not (np.isfinite(low) and np.isfinite(high) and high - low < _MAX_COUNTED_OPTIONS):
+            return None
+        offset = score - (low - 1.0)
+        np.nan_to_num(offset, copy=False, nan=0.0)  # 0: "ne sait pas", 1…: the values from low
+        position = offset.astype("int64")
+        if not np.array_equal(position, offset):  # not whole numbers
+            return None
     n_values = int(high - low) + 2
     position += cell * n_values
     counts = np.bincount(position, minlength=size * n_values)
@@ -329,7 +385,8 @@ def _condition_stats(group: np.ndarray, n_groups: int, coded: _Coded, threshold:
     n_items = coded.n_items
     n_conditions = len(fw.conditions)
     size = n_groups * n_conditions
-    items = _item_stats(group, n_groups, coded.item, n_items, coded.score, expected_variance(fw))
+    items = _item_stats(group, n_groups, coded.item, n_items, coded.score, expected_variance(fw),
+                        valid=coded.valid, whole=coded.whole)
 
     # item cell → condition cell
     cell_group = np.repeat(np.arange(n_groups, dtype="int64"), n_items)
@@ -347,13 +404,7 @@ def _condition_stats(group: np.ndarray, n_groups: int, coded: _Coded, threshold:
 
     # Respondent level: each respondent's mean over the condition's answered items, then
     # the number of such respondents and the sample sd of their means.
-    valid = ~np.isnan(coded.score)
-    row_ccell = group[valid] * n_conditions + coded.condition_of_item[coded.item[valid]]
-    key = row_ccell * coded.n_respondent_codes + coded.respondent[valid]
-    rcodes, rkeys = _factorize(key, runs=True)
-    r_count = np.bincount(rcodes)
-    r_mean = np.bincount(rcodes, weights=coded.score[valid]) / r_count
-    r_ccell = np.asarray(rkeys, dtype="int64") // coded.n_respondent_codes
+    r_ccell, r_mean = _respondent_means(group, n_conditions, coded)
     n_respondents = np.bincount(r_ccell, minlength=size)
     r_centre = _divide(np.bincount(r_ccell, weights=r_mean, minlength=size), n_respondents)
     r_dev = r_mean - r_centre[r_ccell]
@@ -363,6 +414,48 @@ def _condition_stats(group: np.ndarray, n_groups: int, coded: _Coded, threshold:
         n_rows=n_rows, mean=mean, n_respondents=n_respondents, n_answers=n_answers, sd=sd,
         n_items=n_items_used, rwg=rwg, n_items_disagree=n_disagree,
     )
+
+
+def _respondent_means(group: np.ndarray, n_conditions: int, coded: _Coded) -> tuple[np.ndarray, np.ndarray]:
+    """Each respondent's mean answer in each (group, condition) cell: the cells (``group × n_conditions
+    + condition``) and the means, one entry per respondent and cell with at least one answer (a
+    respondent who only said "ne sait pas" in a condition gives no entry there).
+
+    The rows are cut into runs of consecutive rows of one respondent, group and condition
+    (the store returns each respondent's answers together, so a run is one respondent's
+    items of one condition); each run's sum and count of answers are taken in one pass. Only
+    the first row of each respondent's stretch is hashed, to number the (group, respondent)
+    pairs; the runs of the same pair and condition are then added up in a dense table. In
+    any other row order the runs are shorter and the result the same.
+    """
+    n = len(group)
+    pair = group * coded.n_respondent_codes + coded.respondent
+    condition = coded.condition_of_item[coded.item]
+    new_pair = np.empty(n, dtype=bool)
+    new_pair[:1] = True
+    np.not_equal(pair[1:], pair[:-1], out=new_pair[1:])
+    starts = new_pair.copy()
+    starts[1:] |= condition[1:] != condition[:-1]
+    heads = np.flatnonzero(starts)
+    # the answers with 0 for "ne sait pas" (the integer scores have it already)
+    answers = coded.whole if coded.whole is not None else np.where(coded.valid, coded.score, 0.0)
+    if len(heads) > n // 4:
+        # rows not grouped by respondent (runs too short to gain anything): row by row
+        pair_codes, pair_keys = pd.factorize(pair)
+        cell = pair_codes * n_conditions + condition
+        run_sum, run_count = answers, coded.valid
+    else:
+        run_sum = np.add.reduceat(answers, heads)
+        run_count = np.add.reduceat(coded.valid, heads, dtype="int64")
+        pair_starts = new_pair[heads]
+        pair_codes, pair_keys = pd.factorize(pair[heads][pair_starts])  # one value per stretch of a pair
+        cell = pair_codes[np.cumsum(pair_starts) - 1] * n_conditions + condition[heads]
+    size = len(pair_keys) * n_conditions
+    counts = np.bincount(cell, weights=run_count, minlength=size)
+    answered = np.flatnonzero(counts)
+    r_mean = np.bincount(cell, weights=run_sum, minlength=size)[answered] / counts[answered]
+    r_group = np.asarray(pair_keys, dtype="int64")[answered // n_conditions] // coded.n_respondent_codes
+    return r_group * n_conditions + answered % n_conditions, r_mean
 
 
 def _empty(columns: tuple[str, ...], dtypes: dict[str, str]) -> pd.DataFrame:
@@ -428,7 +521,8 @@ def item_scores(responses: pd.DataFrame, *, framework: Framework | str | None = 
         return _empty(ITEM_COLUMNS, _ITEM_DTYPES)
     coded = _code_responses(responses, fw)
     n_items = coded.n_items
-    stats = _item_stats(coded.tw, coded.n_tw, coded.item, n_items, coded.score, expected_variance(fw))
+    stats = _item_stats(coded.tw, coded.n_tw, coded.item, n_items, coded.score, expected_variance(fw),
+                        valid=coded.valid, whole=coded.whole)
     cells = np.flatnonzero(stats.n_rows)
     item_pos = cells % n_items
     item_ids = np.array([item.id for item in fw.items], dtype=object)

@@ -190,17 +190,46 @@ def test_scores_match_a_direct_pandas_computation_in_any_row_order():
     items = with_condition.groupby([*keys, "item_id"])["x"].agg(["mean", "var"]).reset_index()
     items["rwg"] = (1 - items["var"] / 2.0).clip(0, 1)
     direct = items.groupby(keys).agg(mean=("mean", "mean"), rwg=("rwg", "mean"))
-    direct["n_respondents"] = with_condition.dropna(subset=["x"]).groupby(keys)["respondent_id"].nunique()
+    answered = with_condition.dropna(subset=["x"])
+    direct["n_respondents"] = answered.groupby(keys)["respondent_id"].nunique()
+    # sd: of the respondents' own condition means (ddof = 1)
+    direct["sd"] = answered.groupby([*keys, "respondent_id"])["x"].mean().groupby(keys).std()
+    # the same scores as plain floats (NaN for "ne sait pas") instead of the canonical Int64
+    as_float = responses.astype({"score": "float64"})
+    assert as_float["score"].isna().sum() == responses["score"].isna().sum() > 0
 
-    for frame in (responses, shuffled):
+    for frame in (responses, shuffled, as_float):
         result = condition_scores(frame).set_index(keys)
         result = result[result["n_answers"] > 0]
         expected = direct.reindex(result.index)
         np.testing.assert_allclose(result["mean"], expected["mean"], rtol=1e-12)
         np.testing.assert_allclose(result["rwg"], expected["rwg"], rtol=1e-12)
+        np.testing.assert_allclose(result["sd"], expected["sd"], rtol=1e-12)
         np.testing.assert_array_equal(result["n_respondents"], expected["n_respondents"])
     pd.testing.assert_frame_equal(condition_scores(shuffled), condition_scores(responses))
     pd.testing.assert_frame_equal(item_scores(shuffled), item_scores(responses))
+    pd.testing.assert_frame_equal(condition_scores(as_float), condition_scores(responses))
+    pd.testing.assert_frame_equal(item_scores(as_float), item_scores(responses))
+
+
+def test_a_respondents_answers_split_in_several_runs_count_once():
+    # R1 answers agenda_1, then R2, then R1 again (agenda_2, agenda_3) with a "ne sait pas"
+    # between; R3 only says "ne sait pas" in the condition. R1's own mean: (2 + 4 + 3) / 3 = 3,
+    # R2's: (5 + 5) / 2 = 5 → two respondents, sd = sqrt(((3 − 4)² + (5 − 4)²) / 1) = sqrt(2).
+    rows = [
+        ("T1", 1, "R1", NA, "agenda_1", 2),
+        ("T1", 1, "R2", NA, "agenda_1", 5),
+        ("T1", 1, "R2", NA, "agenda_2", 5),
+        ("T1", 1, "R1", NA, "agenda_2", 4),
+        ("T1", 1, "R1", NA, "agenda_4", NA),
+        ("T1", 1, "R1", NA, "agenda_3", 3),
+        ("T1", 1, "R3", NA, "agenda_1", NA),
+        ("T1", 1, "R3", NA, "agenda_2", NA),
+    ]
+    agenda = condition_scores(responses_frame(rows)).set_index("condition").loc["agenda"]
+    assert agenda["n_respondents"] == 2
+    assert agenda["sd"] == pytest.approx(math.sqrt(2), rel=1e-15)
+    assert agenda["n_answers"] == 5
 
 
 def test_unknown_item_raises_with_the_item_named():
