@@ -25,6 +25,8 @@ in seconds (``benchmarks/metrics_scale.py``).
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,19 +109,57 @@ def _factorize(values: pd.Series | np.ndarray, *, runs: bool = False, periodic: 
         found = _periodic_factorize(arr, sort=sort, recode=recode)
         if found is not None:
             return found
-    if runs and len(arr) > 1:
-        starts = np.empty(len(arr), dtype=bool)
-        starts[0] = True
-        np.not_equal(arr[1:], arr[:-1], out=starts[1:])
-        heads = np.flatnonzero(starts)
-        if len(heads) < len(arr) // 4:
-            codes, uniques = _ranked(*pd.factorize(arr[heads]), sort=sort, recode=recode)
-            # each head's code repeated over its run (cheaper than a cumulative sum and a gather)
-            return np.repeat(codes, np.diff(heads, append=len(arr))), uniques
+    heads = _run_heads(arr) if runs else None
+    if heads is not None:
+        codes, uniques = _ranked(*pd.factorize(arr[heads]), sort=sort, recode=recode)
+        return _spread(codes, heads, len(arr)), uniques
     if recode is not None:
         return _ranked(*pd.factorize(arr), sort=sort, recode=recode)
     codes, uniques = pd.factorize(arr, sort=sort)
     return codes, np.asarray(uniques)
+
+
+def _run_heads(arr: np.ndarray) -> np.ndarray | None:
+    """The first row of each run of equal consecutive values, or ``None`` when runs are too short to gain
+    anything (more runs than a quarter of the rows)."""
+    if len(arr) < 2:
+        return None
+    starts = np.empty(len(arr), dtype=bool)
+    starts[0] = True
+    np.not_equal(arr[1:], arr[:-1], out=starts[1:])
+    heads = np.flatnonzero(starts)
+    return heads if len(heads) < len(arr) // 4 else None
+
+
+def _spread(codes: np.ndarray, heads: np.ndarray, n: int) -> np.ndarray:
+    """Each run's code repeated over its rows (cheaper than a cumulative sum and a gather)."""
+    return np.repeat(codes, np.diff(heads, append=n))
+
+
+def _tw_codes(territory: pd.Series, wave: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's index in the sorted territories × sorted waves grid, the territories and the waves.
+
+    When both columns come in runs (the store's order), the grid index is computed once
+    per run of either and spread over the rows; otherwise row by row.
+    """
+    t_arr, w_arr = territory.to_numpy(dtype=object), wave.to_numpy(dtype="int64")
+    t_heads, w_heads = _run_heads(t_arr), _run_heads(w_arr)
+    if t_heads is not None and w_heads is not None:
+        heads = np.union1d(t_heads, w_heads)
+        t_codes, territories = _ranked(*pd.factorize(t_arr[heads]), sort=True)
+        w_codes, waves = _ranked(*pd.factorize(w_arr[heads]), sort=True)
+        _check_no_blanks("territory_id", t_codes)
+        return _spread(t_codes * len(waves) + w_codes, heads, len(t_arr)), territories, waves
+    t_codes, territories = _factorize(t_arr, sort=True)
+    w_codes, waves = _factorize(w_arr, sort=True)
+    _check_no_blanks("territory_id", t_codes)
+    return t_codes * len(waves) + w_codes, territories, waves
+
+
+def _check_no_blanks(column: str, codes: np.ndarray) -> None:
+    # factorize codes a missing value -1, which would silently index the last id
+    if len(codes) and codes.min() < 0:
+        raise ValueError(f"responses: the required column {column!r} has blanks; validate the data first")
 
 
 def _ranked(codes: np.ndarray, uniques, *, sort: bool, recode=None) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +206,9 @@ def _periodic_factorize(arr: np.ndarray, *, sort: bool = False, recode=None) -> 
         return None
     if n_same == n - period:
         head_codes, uniques = _ranked(*pd.factorize(arr[:period]), sort=sort, recode=recode)
-        return np.resize(head_codes, n), uniques
+        # repeated as 16-bit integers when they fit (a quarter of the memory to write)
+        small = len(head_codes) and -1 <= head_codes.min() and head_codes.max() < np.iinfo("int16").max
+        return np.resize(head_codes.astype("int16") if small else head_codes, n), uniques
     # source[i]: the element whose code i takes (itself, or the source of the one a period before)
     source = np.arange(n, dtype="int64")
     source[period:][same] = -1
@@ -181,11 +223,6 @@ def _periodic_factorize(arr: np.ndarray, *, sort: bool = False, recode=None) -> 
     return codes[source], uniques
 
 
-def _sorted_codes(values, *, runs: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of ``values`` numbered in the sorted order of the distinct values (see :func:`_ranked`)."""
-    return _factorize(values, runs=runs, sort=True)
-
-
 @dataclass(frozen=True)
 class _Coded:
     """The responses as integer codes: one array per column, one entry per row."""
@@ -193,14 +230,24 @@ class _Coded:
     territories: np.ndarray  # sorted distinct territory ids
     waves: np.ndarray  # sorted distinct waves (int64)
     tw: np.ndarray  # row → index of its (territory, wave) in the territories × waves grid
-    item: np.ndarray  # row → position of its item in framework.items
+    item: np.ndarray  # row → position of its item in framework.items (int64, or int16 for a repeated questionnaire)
     respondent: np.ndarray  # row → respondent code (global)
     n_respondent_codes: int
-    score: np.ndarray  # float64, NaN for "ne sait pas"
     valid: np.ndarray  # bool, True where the row has an answer (not "ne sait pas")
     framework: Framework
     #: the scores as int64 (0 for "ne sait pas") when the column holds whole numbers, else None
     whole: np.ndarray | None = None
+    #: the scores as float64 when the column is not of an integer type (see ``score``)
+    float_score: np.ndarray | None = None
+
+    @functools.cached_property
+    def score(self) -> np.ndarray:
+        """The scores as float64, NaN for "ne sait pas" (made from ``whole`` when first asked for)."""
+        if self.float_score is not None:
+            return self.float_score
+        score = self.whole.astype("float64")
+        score[~self.valid] = np.nan
+        return score
 
     @property
     def n_tw(self) -> int:
@@ -242,36 +289,29 @@ def _code_responses(responses: pd.DataFrame, framework: Framework) -> _Coded:
 
     # item codes are the items' positions in the framework
     item_codes, _ = _factorize(responses["item_id"], periodic=True, recode=item_positions)
-    t_codes, territories = _sorted_codes(responses["territory_id"], runs=True)
-    w_codes, waves = _sorted_codes(responses["wave"].to_numpy(dtype="int64"), runs=True)
+    tw, territories, waves = _tw_codes(responses["territory_id"], responses["wave"])
     r_codes, r_uniques = _factorize(responses["respondent_id"], runs=True)
-    score, valid, whole = _score_arrays(responses["score"])
-    for column, codes in (("territory_id", t_codes), ("item_id", item_codes), ("respondent_id", r_codes)):
-        # factorize codes a missing value -1, which would silently index the last id
-        if len(codes) and codes.min() < 0:
-            raise ValueError(f"responses: the required column {column!r} has blanks; validate the data first")
+    _check_no_blanks("item_id", item_codes)
+    _check_no_blanks("respondent_id", r_codes)
+    column = responses["score"]
+    if pd.api.types.is_integer_dtype(column.dtype):
+        # the canonical Int64: the whole numbers as they are; the float scores only if asked for
+        valid, whole, float_score = ~column.isna().to_numpy(dtype=bool), column.to_numpy("int64", na_value=0), None
+    else:
+        float_score = column.to_numpy(dtype="float64", na_value=np.nan)
+        valid, whole = ~np.isnan(float_score), None
     return _Coded(
         territories=territories.astype(object),
         waves=waves.astype("int64"),
-        tw=t_codes * len(waves) + w_codes,
-        item=np.asarray(item_codes, dtype="int64"),
+        tw=tw,
+        item=item_codes,
         respondent=np.asarray(r_codes, dtype="int64"),
         n_respondent_codes=max(len(r_uniques), 1),
-        score=score,
         valid=valid,
         framework=framework,
         whole=whole,
+        float_score=float_score,
     )
-
-
-def _score_arrays(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The scores as float64 (NaN for "ne sait pas"), the mask of answers, and the int64 scores (0 for
-    "ne sait pas") when the column has an integer dtype (``Int64``, the canonical one), else ``None``."""
-    score = column.to_numpy(dtype="float64", na_value=np.nan)
-    if pd.api.types.is_integer_dtype(column.dtype):
-        valid = ~column.isna().to_numpy(dtype=bool)
-        return score, valid, column.to_numpy(dtype="int64", na_value=0)
-    return score, ~np.isnan(score), None
 
 
 @dataclass(frozen=True)
@@ -289,7 +329,7 @@ class _ItemStats:
 _MAX_COUNTED_OPTIONS = 16
 
 
-def _item_stats(group: np.ndarray, n_groups: int, item: np.ndarray, n_items: int, score: np.ndarray,
+def _item_stats(group: np.ndarray, n_groups: int, item: np.ndarray, n_items: int, score: np.ndarray | None,
                 sigma2: float, *, valid: np.ndarray | None = None, whole: np.ndarray | None = None) -> _ItemStats:
     """Mean, sample variance (ddof=1) and r_wg of each (group, item) cell, by bincount.
 
@@ -298,7 +338,7 @@ def _item_stats(group: np.ndarray, n_groups: int, item: np.ndarray, n_items: int
     cells × values table, with the same two-pass variance (squared deviations from the
     cell's mean, computed exactly). Other scores take the row-by-row path. ``valid`` (the rows
     with an answer) and ``whole`` (the scores as integers, see :class:`_Coded`) spare
-    recomputing them.
+    recomputing them; with both, ``score`` may be ``None``.
     """
     size = n_groups * n_items
     cell = group * n_items + item
@@ -307,6 +347,8 @@ def _item_stats(group: np.ndarray, n_groups: int, item: np.ndarray, n_items: int
     counted = _counted_item_stats(cell, size, score, valid, whole, sigma2)
     if counted is not None:
         return counted
+    if score is None:
+        score = np.where(valid, whole, np.nan)
     n_rows = np.bincount(cell, minlength=size)
     cell_v = cell[valid]
     score_v = score[valid]
@@ -385,7 +427,7 @@ def _condition_stats(group: np.ndarray, n_groups: int, coded: _Coded, threshold:
     n_items = coded.n_items
     n_conditions = len(fw.conditions)
     size = n_groups * n_conditions
-    items = _item_stats(group, n_groups, coded.item, n_items, coded.score, expected_variance(fw),
+    items = _item_stats(group, n_groups, coded.item, n_items, coded.float_score, expected_variance(fw),
                         valid=coded.valid, whole=coded.whole)
 
     # item cell → condition cell
@@ -521,7 +563,7 @@ def item_scores(responses: pd.DataFrame, *, framework: Framework | str | None = 
         return _empty(ITEM_COLUMNS, _ITEM_DTYPES)
     coded = _code_responses(responses, fw)
     n_items = coded.n_items
-    stats = _item_stats(coded.tw, coded.n_tw, coded.item, n_items, coded.score, expected_variance(fw),
+    stats = _item_stats(coded.tw, coded.n_tw, coded.item, n_items, coded.float_score, expected_variance(fw),
                         valid=coded.valid, whole=coded.whole)
     cells = np.flatnonzero(stats.n_rows)
     item_pos = cells % n_items

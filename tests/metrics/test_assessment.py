@@ -388,6 +388,15 @@ def test_blank_required_id_is_refused_not_mistaken_for_another():
     responses = responses_frame([("T1", 1, "R1", NA, "agenda_1", 3), (NA, 1, "R2", NA, "agenda_2", 3)])
     with pytest.raises(ValueError, match="territory_id"):
         item_scores(responses)
+    # the same in long runs, as the store returns rows (the runs' first rows only are hashed)
+    items = [f"agenda_{k}" for k in range(1, 5)]
+    complete = [("T1", 1, f"R{r}", NA, item, 3) for r in range(8) for item in items]
+    for blank, column in (((NA, 1, "R9", NA), "territory_id"), (("T1", 1, NA, NA), "respondent_id")):
+        responses = responses_frame(complete + [(*blank, item, 3) for item in items])
+        with pytest.raises(ValueError, match=column):
+            condition_scores(responses)
+    with pytest.raises(ValueError, match="item_id"):
+        condition_scores(responses_frame(complete + [("T1", 1, "R9", NA, item, 3) for item in [*items[:3], NA]]))
 
 
 # --------------------------------------------------------------------------------------
