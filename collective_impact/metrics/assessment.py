@@ -26,7 +26,6 @@ in seconds (``benchmarks/metrics_scale.py``).
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 
 import numpy as np
@@ -207,7 +206,7 @@ def _periodic_factorize(arr: np.ndarray, *, sort: bool = False, recode=None) -> 
     if n_same == n - period:
         head_codes, uniques = _ranked(*pd.factorize(arr[:period]), sort=sort, recode=recode)
         # repeated as 16-bit integers when they fit (a quarter of the memory to write)
-        small = len(head_codes) and -1 <= head_codes.min() and head_codes.max() < np.iinfo("int16").max
+        small = len(head_codes) and head_codes.min() >= -1 and head_codes.max() < np.iinfo("int16").max
         return np.resize(head_codes.astype("int16") if small else head_codes, n), uniques
     # source[i]: the element whose code i takes (itself, or the source of the one a period before)
     source = np.arange(n, dtype="int64")
