@@ -172,17 +172,24 @@ def test_rows_sorted_by_territory_wave_and_framework_order():
     assert conditions["condition"].tolist() == CONDITIONS * 3
 
 
-def test_scores_match_a_direct_pandas_computation_in_any_row_order():
+@pytest.mark.parametrize("kept", [0.8, 1.0], ids=["items-skipped", "complete-questionnaires"])
+def test_scores_match_a_direct_pandas_computation_in_any_row_order(kept):
+    # complete questionnaires repeat the items with a fixed period (their codes are then
+    # repeated as they are); skipped items break the period
     rng = np.random.default_rng(3)
     framework = load_framework()
     item_ids = [item.id for item in framework.items]
     rows = [
         (f"T{t}", w, f"T{t}R{r}", NA, item, NA if rng.random() < 0.15 else int(rng.integers(1, 6)))
         for t in range(4) for w in (1, 2) for r in range(int(rng.integers(1, 7))) for item in item_ids
-        if rng.random() < 0.8
+        if rng.random() < kept
     ]
     responses = responses_frame(rows)
     shuffled = responses.sample(frac=1, random_state=1).reset_index(drop=True)
+    from collective_impact.metrics.assessment import _code_responses
+
+    # the repeated codes are 16-bit only on the path of complete questionnaires
+    assert (_code_responses(responses, framework).item.dtype == np.int16) == (kept == 1.0)
 
     condition_of = {item.id: item.condition for item in framework.items}
     keys = ["territory_id", "wave", "condition"]
