@@ -162,8 +162,10 @@ class DashboardApp:
         self._previous = (territory, self.data.wave, respondents)
         self.respondents = respondents
         read_at = t("guided.d.read_at", lang, time=format_time(datetime.now(), lang))
-        self.status.value = "<div class='ci-help'>" + escape_html(" ".join([read_at, *news])) + "</div>"
+        # the figures first, the sentence saying what is new after them: whoever reads the sentence
+        # finds the cards already counting what it announces
         self.cards.value = self._cards(ev, current, gained=max(gained, 0))
+        self.status.value = "<div class='ci-help'>" + escape_html(" ".join([read_at, *news])) + "</div>"
 
         def blocks(step_id: str, *names: str) -> list:
             found = {block.name: block for block in built[step_id].blocks}

@@ -160,7 +160,8 @@ def test_dashboard_radar_and_refresh_after_a_questionnaire(desktop, phone, apps,
 
     page.get_by_role("button", name="Actualiser").click()
     page.get_by_text("1 nouveau répondant (vague 2)").wait_for()
-    assert card.inner_text() == str(before + 1)
+    # the cards are sent before the sentence; the browser may draw them a moment apart
+    expect(card).to_have_text(str(before + 1), timeout=5_000)
     assert page.get_by_text("+1 depuis la lecture précédente").is_visible()
 
     phone.goto(app_url(apps.url, "tableau_de_bord", territoire=TERRITORY))
