@@ -25,14 +25,13 @@ in seconds (``benchmarks/metrics_scale.py``).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from collective_impact.errors import FrameworkError
 from collective_impact.framework import Bands, Framework, resolve_framework
+from collective_impact.metrics.coding import Coded, Scores, code_responses
 
 #: Kind given to respondents who did not say which organisation they belong to.
 ANONYMOUS_KIND = "non_renseigne"
@@ -88,231 +87,6 @@ def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _factorize(values: pd.Series | np.ndarray, *, runs: bool = False, periodic: bool = False,
-               sort: bool = False, recode=None) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize`` tuned for the responses table (codes in order of first appearance).
-
-    Ids are factorized as a plain object array, which skips the string-array checks. With
-    ``runs=True``, consecutive equal values are collapsed first and only the first value of
-    each run is hashed: the store returns responses sorted by territory, wave and respondent,
-    so these columns come in long runs. With ``periodic=True``, a value equal to the one a
-    period earlier takes its code (:func:`_periodic_factorize`): sorted that way, the items
-    repeat with each respondent's questionnaire. With ``sort=True``, the codes are numbered
-    in the sorted order of the distinct values instead (:func:`_ranked`); with ``recode``, a
-    function of the distinct values giving the code each should have, in those codes (the
-    uniques are still returned in order of first appearance). The result is the same in any
-    row order.
-    """
-    arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values)
-    if periodic:
-        found = _periodic_factorize(arr, sort=sort, recode=recode)
-        if found is not None:
-            return found
-    heads = _run_heads(arr) if runs else None
-    if heads is not None:
-        codes, uniques = _ranked(*pd.factorize(arr[heads]), sort=sort, recode=recode)
-        return _spread(codes, heads, len(arr)), uniques
-    if recode is not None:
-        return _ranked(*pd.factorize(arr), sort=sort, recode=recode)
-    codes, uniques = pd.factorize(arr, sort=sort)
-    return codes, np.asarray(uniques)
-
-
-def _run_heads(arr: np.ndarray) -> np.ndarray | None:
-    """The first row of each run of equal consecutive values, or ``None`` when runs are too short to gain
-    anything (more runs than a quarter of the rows)."""
-    if len(arr) < 2:
-        return None
-    starts = np.empty(len(arr), dtype=bool)
-    starts[0] = True
-    np.not_equal(arr[1:], arr[:-1], out=starts[1:])
-    heads = np.flatnonzero(starts)
-    return heads if len(heads) < len(arr) // 4 else None
-
-
-def _spread(codes: np.ndarray, heads: np.ndarray, n: int) -> np.ndarray:
-    """Each run's code repeated over its rows (cheaper than a cumulative sum and a gather)."""
-    return np.repeat(codes, np.diff(heads, append=n))
-
-
-def _tw_codes(territory: pd.Series, wave: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's index in the sorted territories × sorted waves grid, the territories and the waves.
-
-    When both columns come in runs (the store's order), the grid index is computed once
-    per run of either and spread over the rows; otherwise row by row.
-    """
-    t_arr, w_arr = territory.to_numpy(dtype=object), wave.to_numpy(dtype="int64")
-    t_heads, w_heads = _run_heads(t_arr), _run_heads(w_arr)
-    if t_heads is not None and w_heads is not None:
-        heads = np.union1d(t_heads, w_heads)
-        t_codes, territories = _ranked(*pd.factorize(t_arr[heads]), sort=True)
-        w_codes, waves = _ranked(*pd.factorize(w_arr[heads]), sort=True)
-        _check_no_blanks("territory_id", t_codes)
-        return _spread(t_codes * len(waves) + w_codes, heads, len(t_arr)), territories, waves
-    t_codes, territories = _factorize(t_arr, sort=True)
-    w_codes, waves = _factorize(w_arr, sort=True)
-    _check_no_blanks("territory_id", t_codes)
-    return t_codes * len(waves) + w_codes, territories, waves
-
-
-def _check_no_blanks(column: str, codes: np.ndarray) -> None:
-    # factorize codes a missing value -1, which would silently index the last id
-    if len(codes) and codes.min() < 0:
-        raise ValueError(f"responses: the required column {column!r} has blanks; validate the data first")
-
-
-def _ranked(codes: np.ndarray, uniques, *, sort: bool, recode=None) -> tuple[np.ndarray, np.ndarray]:
-    """``codes`` and ``uniques`` as they are, or (``sort=True``) renumbered in the sorted order of ``uniques``,
-    or (``recode``) renumbered with the codes ``recode(uniques)`` gives each unique.
-
-    ``pd.factorize`` hashes (fast) but numbers in order of appearance; sorting only the few
-    distinct values afterwards, and renumbering only the codes of the runs' or periods' first
-    values, gives sorted codes without sorting or renumbering millions of rows.
-    """
-    uniques = np.asarray(uniques)
-    if recode is not None:
-        rank = np.asarray(recode(uniques), dtype="int64")
-    elif sort:
-        order = np.argsort(uniques, kind="stable")
-        rank = np.empty(len(order), dtype="int64")
-        rank[order] = np.arange(len(order))
-        uniques = uniques[order]
-    else:
-        return codes, uniques
-    if len(codes) and codes.min() < 0:  # a missing value keeps the code -1
-        return np.where(codes < 0, -1, rank[codes]), uniques
-    return rank[codes], uniques
-
-
-def _periodic_factorize(arr: np.ndarray, *, sort: bool = False, recode=None) -> tuple[np.ndarray, np.ndarray] | None:
-    """``pd.factorize(arr)`` for values that mostly repeat with a period; ``None`` when they do not.
-
-    The period ``p`` is the distance to the first repeat of the first value. An element equal
-    to the one ``p`` places before takes that element's code; only the others (the first
-    period, and wherever the pattern breaks, e.g. a respondent who skipped an item) are
-    hashed. Every value appears first at such an element, so the codes and the order of
-    the uniques are those of ``pd.factorize``. When the pattern never breaks (every
-    questionnaire answered in full), the first period's codes are simply repeated.
-    """
-    n = len(arr)
-    hits = np.flatnonzero(arr[1:min(n, 4097)] == arr[0]) if n > 1 else np.zeros(0, dtype="int64")
-    if not len(hits) or hits[0] + 1 > n // 4:
-        return None
-    period = int(hits[0]) + 1
-    same = arr[period:] == arr[:-period]
-    n_same = int(same.sum())
-    if n_same < n // 2:
-        return None
-    if n_same == n - period:
-        head_codes, uniques = _ranked(*pd.factorize(arr[:period]), sort=sort, recode=recode)
-        # repeated as 16-bit integers when they fit (a quarter of the memory to write)
-        small = len(head_codes) and head_codes.min() >= -1 and head_codes.max() < np.iinfo("int16").max
-        return np.resize(head_codes.astype("int16") if small else head_codes, n), uniques
-    # source[i]: the element whose code i takes (itself, or the source of the one a period before)
-    source = np.arange(n, dtype="int64")
-    source[period:][same] = -1
-    rows = -(-n // period)
-    grid = np.concatenate([source, np.full(rows * period - n, -1, dtype="int64")]).reshape(rows, period)
-    np.maximum.accumulate(grid, axis=0, out=grid)
-    source = grid.ravel()[:n]
-    heads = np.flatnonzero(source == np.arange(n))
-    head_codes, uniques = _ranked(*pd.factorize(arr[heads]), sort=sort, recode=recode)
-    codes = np.empty(n, dtype="int64")
-    codes[heads] = head_codes
-    return codes[source], uniques
-
-
-@dataclass(frozen=True)
-class _Coded:
-    """The responses as integer codes: one array per column, one entry per row."""
-
-    territories: np.ndarray  # sorted distinct territory ids
-    waves: np.ndarray  # sorted distinct waves (int64)
-    tw: np.ndarray  # row → index of its (territory, wave) in the territories × waves grid
-    item: np.ndarray  # row → position of its item in framework.items (int64, or int16 for a repeated questionnaire)
-    respondent: np.ndarray  # row → respondent code (global)
-    n_respondent_codes: int
-    valid: np.ndarray  # bool, True where the row has an answer (not "ne sait pas")
-    framework: Framework
-    #: the scores as int64 (0 for "ne sait pas") when the column holds whole numbers, else None
-    whole: np.ndarray | None = None
-    #: the scores as float64 when the column is not of an integer type (see ``score``)
-    float_score: np.ndarray | None = None
-
-    @functools.cached_property
-    def score(self) -> np.ndarray:
-        """The scores as float64, NaN for "ne sait pas" (made from ``whole`` when first asked for)."""
-        if self.float_score is not None:
-            return self.float_score
-        score = self.whole.astype("float64")
-        score[~self.valid] = np.nan
-        return score
-
-    @property
-    def n_tw(self) -> int:
-        return len(self.territories) * len(self.waves)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.framework.items)
-
-    @property
-    def condition_of_item(self) -> np.ndarray:
-        ids = self.framework.condition_ids
-        return np.array([ids.index(item.condition) for item in self.framework.items], dtype="int64")
-
-    def tw_present(self) -> np.ndarray:
-        """Indices of the (territory, wave) pairs that have at least one row."""
-        return np.flatnonzero(np.bincount(self.tw, minlength=self.n_tw))
-
-    def tw_frame(self, tw_index: np.ndarray) -> dict[str, object]:
-        """``territory_id`` and ``wave`` columns for grid indices ``tw_index``."""
-        n_waves = len(self.waves)
-        return {
-            "territory_id": pd.array(self.territories[tw_index // n_waves], dtype="str"),
-            "wave": pd.array(self.waves[tw_index % n_waves], dtype="Int64"),
-        }
-
-
-def _code_responses(responses: pd.DataFrame, framework: Framework) -> _Coded:
-    """Turn the responses into integer codes; raise if an item is not in the framework."""
-    items = framework.items
-    position = {item.id: i for i, item in enumerate(items)}
-
-    def item_positions(uniques: np.ndarray) -> list[int]:
-        unknown = sorted(str(u) for u in uniques if u not in position)
-        if unknown:
-            # validation refuses such answers, in words, before they reach a metric
-            raise FrameworkError(f"item(s) not in framework {framework.id}: {', '.join(unknown)}")
-        return [position[u] for u in uniques]
-
-    # item codes are the items' positions in the framework
-    item_codes, _ = _factorize(responses["item_id"], periodic=True, recode=item_positions)
-    tw, territories, waves = _tw_codes(responses["territory_id"], responses["wave"])
-    r_codes, r_uniques = _factorize(responses["respondent_id"], runs=True)
-    _check_no_blanks("item_id", item_codes)
-    _check_no_blanks("respondent_id", r_codes)
-    column = responses["score"]
-    if pd.api.types.is_integer_dtype(column.dtype):
-        # the canonical Int64: the whole numbers as they are; the float scores only if asked for
-        valid, whole, float_score = ~column.isna().to_numpy(dtype=bool), column.to_numpy("int64", na_value=0), None
-    else:
-        float_score = column.to_numpy(dtype="float64", na_value=np.nan)
-        valid, whole = ~np.isnan(float_score), None
-    return _Coded(
-        territories=territories.astype(object),
-        waves=waves.astype("int64"),
-        tw=tw,
-        item=item_codes,
-        respondent=np.asarray(r_codes, dtype="int64"),
-        n_respondent_codes=max(len(r_uniques), 1),
-        valid=valid,
-        framework=framework,
-        whole=whole,
-        float_score=float_score,
-    )
-
-
 @dataclass(frozen=True)
 class _ItemStats:
     """Per-cell statistics of a group × item grid (arrays of length n_groups × n_items)."""
@@ -328,29 +102,24 @@ class _ItemStats:
 _MAX_COUNTED_OPTIONS = 16
 
 
-def _item_stats(group: np.ndarray, n_groups: int, item: np.ndarray, n_items: int, score: np.ndarray | None,
-                sigma2: float, *, valid: np.ndarray | None = None, whole: np.ndarray | None = None) -> _ItemStats:
+def _item_stats(group: np.ndarray, n_groups: int, item: np.ndarray, n_items: int, scores: Scores,
+                sigma2: float) -> _ItemStats:
     """Mean, sample variance (ddof=1) and r_wg of each (group, item) cell, by bincount.
 
     Answers on a scale of whole numbers (the questionnaire's 1–5) are counted value by
     value in one pass over the rows: the cell statistics then come from a small
     cells × values table, with the same two-pass variance (squared deviations from the
-    cell's mean, computed exactly). Other scores take the row-by-row path. ``valid`` (the rows
-    with an answer) and ``whole`` (the scores as integers, see :class:`_Coded`) spare
-    recomputing them; with both, ``score`` may be ``None``.
+    cell's mean, computed exactly). Other scores take the row-by-row path.
     """
     size = n_groups * n_items
     cell = group * n_items + item
-    if valid is None:
-        valid = ~np.isnan(score)
-    counted = _counted_item_stats(cell, size, score, valid, whole, sigma2)
+    counted = _counted_item_stats(cell, size, scores, sigma2)
     if counted is not None:
         return counted
-    if score is None:
-        score = np.where(valid, whole, np.nan)
+    valid = scores.valid
     n_rows = np.bincount(cell, minlength=size)
     cell_v = cell[valid]
-    score_v = score[valid]
+    score_v = scores.values[valid]
     n_answers = np.bincount(cell_v, minlength=size)
     mean = _divide(np.bincount(cell_v, weights=score_v, minlength=size), n_answers)
     # Two passes (deviations from the cell mean) rather than Σx² − n·mean²: exact for
@@ -363,9 +132,9 @@ def _item_stats(group: np.ndarray, n_groups: int, item: np.ndarray, n_items: int
     return _ItemStats(n_rows=n_rows, n_answers=n_answers, mean=mean, var=var, rwg=rwg)
 
 
-def _counted_item_stats(cell: np.ndarray, size: int, score: np.ndarray, valid: np.ndarray,
-                        whole: np.ndarray | None, sigma2: float) -> _ItemStats | None:
+def _counted_item_stats(cell: np.ndarray, size: int, scores: Scores, sigma2: float) -> _ItemStats | None:
     """:func:`_item_stats` for whole-number scores on a narrow scale; ``None`` for other scores."""
+    valid, whole = scores.valid, scores.whole
     if not len(valid) or not valid.any():
         return None
     if whole is not None:
@@ -377,6 +146,7 @@ def _counted_item_stats(cell: np.ndarray, size: int, score: np.ndarray, valid: n
         position = whole - (low - 1)
         position[~valid] = 0  # 0: "ne sait pas", 1…: the values from low
     else:
+        score = scores.values
         low, high = np.nanmin(score), np.nanmax(score)
         if not (np.isfinite(low) and np.isfinite(high) and high - low < _MAX_COUNTED_OPTIONS):
             return None
@@ -420,14 +190,13 @@ class _ConditionStats:
     n_items_disagree: np.ndarray
 
 
-def _condition_stats(group: np.ndarray, n_groups: int, coded: _Coded, threshold: float) -> _ConditionStats:
+def _condition_stats(group: np.ndarray, n_groups: int, coded: Coded, threshold: float) -> _ConditionStats:
     """Condition statistics for any grouping of the rows (``group`` gives each row's group)."""
     fw = coded.framework
     n_items = coded.n_items
     n_conditions = len(fw.conditions)
     size = n_groups * n_conditions
-    items = _item_stats(group, n_groups, coded.item, n_items, coded.float_score, expected_variance(fw),
-                        valid=coded.valid, whole=coded.whole)
+    items = _item_stats(group, n_groups, coded.item, n_items, coded.scores, expected_variance(fw))
 
     # item cell → condition cell
     cell_group = np.repeat(np.arange(n_groups, dtype="int64"), n_items)
@@ -457,7 +226,7 @@ def _condition_stats(group: np.ndarray, n_groups: int, coded: _Coded, threshold:
     )
 
 
-def _respondent_means(group: np.ndarray, n_conditions: int, coded: _Coded) -> tuple[np.ndarray, np.ndarray]:
+def _respondent_means(group: np.ndarray, n_conditions: int, coded: Coded) -> tuple[np.ndarray, np.ndarray]:
     """Each respondent's mean answer in each (group, condition) cell: the cells (``group × n_conditions
     + condition``) and the means, one entry per respondent and cell with at least one answer (a
     respondent who only said "ne sait pas" in a condition gives no entry there).
@@ -479,15 +248,15 @@ def _respondent_means(group: np.ndarray, n_conditions: int, coded: _Coded) -> tu
     starts[1:] |= condition[1:] != condition[:-1]
     heads = np.flatnonzero(starts)
     # the answers with 0 for "ne sait pas" (the integer scores have it already)
-    answers = coded.whole if coded.whole is not None else np.where(coded.valid, coded.score, 0.0)
+    answers = coded.scores.zero_filled()
     if len(heads) > n // 4:
         # rows not grouped by respondent (runs too short to gain anything): row by row
         pair_codes, pair_keys = pd.factorize(pair)
         cell = pair_codes * n_conditions + condition
-        run_sum, run_count = answers, coded.valid
+        run_sum, run_count = answers, coded.scores.valid
     else:
         run_sum = np.add.reduceat(answers, heads)
-        run_count = np.add.reduceat(coded.valid, heads, dtype="int64")
+        run_count = np.add.reduceat(coded.scores.valid, heads, dtype="int64")
         pair_starts = new_pair[heads]
         pair_codes, pair_keys = pd.factorize(pair[heads][pair_starts])  # one value per stretch of a pair
         cell = pair_codes[np.cumsum(pair_starts) - 1] * n_conditions + condition[heads]
@@ -560,10 +329,9 @@ def item_scores(responses: pd.DataFrame, *, framework: Framework | str | None = 
     bands = bands or fw.bands
     if responses.empty:
         return _empty(ITEM_COLUMNS, _ITEM_DTYPES)
-    coded = _code_responses(responses, fw)
+    coded = code_responses(responses, fw)
     n_items = coded.n_items
-    stats = _item_stats(coded.tw, coded.n_tw, coded.item, n_items, coded.float_score, expected_variance(fw),
-                        valid=coded.valid, whole=coded.whole)
+    stats = _item_stats(coded.tw, coded.n_tw, coded.item, n_items, coded.scores, expected_variance(fw))
     cells = np.flatnonzero(stats.n_rows)
     item_pos = cells % n_items
     item_ids = np.array([item.id for item in fw.items], dtype=object)
@@ -633,7 +401,7 @@ def condition_scores(responses: pd.DataFrame, *, framework: Framework | str | No
     bands = bands or fw.bands
     if responses.empty:
         return _empty(CONDITION_COLUMNS, _CONDITION_DTYPES)
-    coded = _code_responses(responses, fw)
+    coded = code_responses(responses, fw)
     stats = _condition_stats(coded.tw, coded.n_tw, coded, rwg_threshold)
     n_conditions = len(fw.conditions)
     tw = coded.tw_present()
@@ -804,7 +572,7 @@ def breakdown_by_kind(responses: pd.DataFrame, partners: pd.DataFrame, *,
     if responses.empty:
         return _empty(columns, {"territory_id": "str", "wave": "Int64", "condition": "str", "kind": "str",
                                 "n_respondents": "int64", "withheld": "bool"})
-    coded = _code_responses(responses, fw)
+    coded = code_responses(responses, fw)
     lookup = partners[["territory_id", "partner_id", "kind"]].dropna(subset=["partner_id"]).drop_duplicates(
         ["territory_id", "partner_id"])
     # A left merge keeps the rows of `responses` in their order, one for one (keys unique on the right).
@@ -844,7 +612,7 @@ def _condition_from_item_means(item_means: np.ndarray, onehot: np.ndarray) -> np
     return _divide(sums, answered.astype("float64") @ onehot)
 
 
-def _wave_bootstrap(rows: np.ndarray, coded: _Coded, onehot: np.ndarray, n_boot: int,
+def _wave_bootstrap(rows: np.ndarray, coded: Coded, onehot: np.ndarray, n_boot: int,
                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Point condition scores, respondent counts and bootstrap replicates for one territory and wave.
 
@@ -855,7 +623,7 @@ def _wave_bootstrap(rows: np.ndarray, coded: _Coded, onehot: np.ndarray, n_boot:
     respondents, local = np.unique(coded.respondent[rows], return_inverse=True)
     n_resp = len(respondents)
     n_items = coded.n_items
-    score = coded.score[rows]
+    score = coded.scores.values[rows]
     valid = ~np.isnan(score)
     values = np.zeros((n_resp, n_items))
     answered = np.zeros((n_resp, n_items))

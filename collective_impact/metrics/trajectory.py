@@ -26,15 +26,13 @@ import pandas as pd
 
 from collective_impact.framework import Framework, resolve_framework
 from collective_impact.metrics.assessment import (
-    _code_responses,
-    _Coded,
     _condition_from_item_means,
     _divide,
     _empty,
-    _factorize,
     _wave_bootstrap,
     condition_scores,
 )
+from collective_impact.metrics.coding import Coded, code_responses, factorize
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -88,7 +86,7 @@ def _rng(seed: int, territory: object, *waves: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(str(territory).encode("utf-8")), *(int(w) % 2**32 for w in waves)])
 
 
-def _onehot(coded: _Coded) -> np.ndarray:
+def _onehot(coded: Coded) -> np.ndarray:
     """items × conditions matrix: 1 where the item belongs to the condition."""
     onehot = np.zeros((coded.n_items, len(coded.framework.conditions)))
     onehot[np.arange(coded.n_items), coded.condition_of_item] = 1.0
@@ -106,7 +104,7 @@ def _percentiles(replicates: np.ndarray, level: float) -> np.ndarray:
     return out
 
 
-def _territory_waves(coded: _Coded) -> Iterator[tuple[str, dict[int, np.ndarray]]]:
+def _territory_waves(coded: Coded) -> Iterator[tuple[str, dict[int, np.ndarray]]]:
     """Each territory with the row indices of each of its waves that has answers (waves sorted)."""
     n_waves = len(coded.waves)
     order = np.argsort(coded.tw, kind="stable")
@@ -187,7 +185,7 @@ def condition_trajectory(responses: pd.DataFrame, *, framework: Framework | str 
         return _empty(TRAJECTORY_COLUMNS, _TRAJECTORY_DTYPES)
     scores = condition_scores(responses, framework=fw)
     scores = scores[scores["mean"].notna()].reset_index(drop=True)
-    coded = _code_responses(responses, fw)
+    coded = code_responses(responses, fw)
     onehot = _onehot(coded)
     parts = []
     for territory, waves in _territory_waves(coded):
@@ -245,7 +243,7 @@ def _units(responses: pd.DataFrame) -> np.ndarray:
     """
     territory = responses["territory_id"].astype("str").to_numpy(dtype=object)
     respondent = responses["respondent_id"].astype("str").to_numpy(dtype=object)
-    r_codes, r_keys = _factorize(territory + "\x1f" + respondent)
+    r_codes, r_keys = factorize(territory + "\x1f" + respondent)
     root = list(range(len(r_keys)))
 
     def find(i: int) -> int:
@@ -282,14 +280,14 @@ class _PairedWaves:
     onehot: np.ndarray
 
     @classmethod
-    def of(cls, rows_from: np.ndarray, rows_to: np.ndarray, coded: _Coded, units: np.ndarray,
+    def of(cls, rows_from: np.ndarray, rows_to: np.ndarray, coded: Coded, units: np.ndarray,
            onehot: np.ndarray) -> _PairedWaves:
         rows = np.concatenate([rows_from, rows_to])
         side = np.repeat([0, 1], [len(rows_from), len(rows_to)])
         _, local = np.unique(units[rows], return_inverse=True)
         n_units = int(local.max()) + 1
         n_items = coded.n_items
-        score = coded.score[rows]
+        score = coded.scores.values[rows]
         valid = ~np.isnan(score)
         cell = ((side * n_units + local) * n_items + coded.item[rows])[valid]
         size = 2 * n_units * n_items
@@ -398,7 +396,7 @@ def condition_changes(responses: pd.DataFrame, *, framework: Framework | str | N
     fw = resolve_framework(framework)
     if responses.empty:
         return _empty(CHANGE_COLUMNS, _CHANGE_DTYPES)
-    coded = _code_responses(responses, fw)
+    coded = code_responses(responses, fw)
     onehot = _onehot(coded)
     units = _units(responses)
     conditions = list(fw.condition_ids)

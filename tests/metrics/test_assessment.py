@@ -186,10 +186,10 @@ def test_scores_match_a_direct_pandas_computation_in_any_row_order(kept):
     ]
     responses = responses_frame(rows)
     shuffled = responses.sample(frac=1, random_state=1).reset_index(drop=True)
-    from collective_impact.metrics.assessment import _code_responses
+    from collective_impact.metrics.coding import code_responses
 
     # the repeated codes are 16-bit only on the path of complete questionnaires
-    assert (_code_responses(responses, framework).item.dtype == np.int16) == (kept == 1.0)
+    assert (code_responses(responses, framework).item.dtype == np.int16) == (kept == 1.0)
 
     condition_of = {item.id: item.condition for item in framework.items}
     keys = ["territory_id", "wave", "condition"]
@@ -428,12 +428,13 @@ def test_an_exact_tie_at_the_rwg_threshold_is_not_below_it():
 
 def test_half_point_scores_take_the_row_by_row_path_with_the_same_statistics():
     from collective_impact.metrics.assessment import _item_stats
+    from collective_impact.metrics.coding import Scores
 
     # two groups × two items; scores in half points (not whole numbers)
     group = np.array([0, 0, 0, 1, 1, 0, 0])
     item = np.array([0, 0, 0, 0, 0, 1, 1])
     score = np.array([1.5, 2.5, np.nan, 4.0, 4.5, 3.0, 3.0])
-    stats = _item_stats(group, 2, item, 2, score, 2.0)
+    stats = _item_stats(group, 2, item, 2, Scores.of(score), 2.0)
     frame = pd.DataFrame({"cell": group * 2 + item, "x": score})
     direct = frame.groupby("cell")["x"].agg(["mean", "var", "count", "size"]).reindex(range(4))
     np.testing.assert_allclose(stats.mean, direct["mean"], rtol=1e-15)
@@ -452,10 +453,10 @@ def test_half_point_scores_take_the_row_by_row_path_with_the_same_statistics():
     list("abcdefgh"),  # no period: hashed as usual
 ])
 def test_item_codes_of_repeating_questionnaires_equal_pandas_factorize(values):
-    from collective_impact.metrics.assessment import _factorize
+    from collective_impact.metrics.coding import factorize
 
     array = np.array(values, dtype=object)
-    codes, uniques = _factorize(array, periodic=True)
+    codes, uniques = factorize(array, periodic=True)
     expected_codes, expected_uniques = pd.factorize(array)
     np.testing.assert_array_equal(codes, expected_codes)
     assert list(uniques) == list(expected_uniques)
