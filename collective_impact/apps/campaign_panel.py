@@ -30,8 +30,7 @@ import ipywidgets as widgets
 
 from collective_impact.apps import campaigns, invitations
 from collective_impact.apps.campaigns import Link
-from collective_impact.apps.upload import spinner
-from collective_impact.apps.widgets import BusyButton, banner, download_link, html_box, html_table
+from collective_impact.apps.widgets import BusyButton, banner, download_link, html_box, html_table, spinner
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html, format_count, format_date, is_missing

@@ -47,6 +47,7 @@ from collective_impact.apps.widgets import (
     download_link,
     html_box,
     open_app,
+    spinner,
 )
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
@@ -308,8 +309,7 @@ class ReportPanel:
         return True
 
     def _working(self, text: str) -> None:
-        self.status.value = (self._warning + '<div class="ci-banner ci-banner-info"><span class="ci-spinner"></span>'
-                             + escape_html(text) + "</div>")
+        self.status.value = self._warning + spinner(text)
 
     def _progress(self, done: int, total: int, phase: str) -> None:
         # the notebook's cells take four fifths of the HTML report's time, its layout the rest
@@ -345,10 +345,8 @@ class ReportPanel:
                 if no_pdf is None:
                     self.bar.value = 90
                     self.status.value = (warning + banner(t("guided.r.ready", lang, seconds=seconds), "ok")
-                                         + '<div class="ci-banner ci-banner-info"><span class="ci-spinner"></span>'
-                                         + escape_html(t("pdf.report.preparing", lang, seconds=format_number(
-                                             expected_pdf_seconds(time.perf_counter() - started), lang, decimals=0)))
-                                         + "</div>")
+                                         + spinner(t("pdf.report.preparing", lang, seconds=format_number(
+                                             expected_pdf_seconds(time.perf_counter() - started), lang, decimals=0))))
                     try:
                         pdf_path = export_pdf(result.html, Path(folder) / f"{result.territory_id}.pdf", lang=lang)
                         self.pdf = Path(pdf_path).read_bytes()
@@ -548,8 +546,7 @@ class EvaluationApp:
     def placeholder(self, index: int) -> widgets.Widget:
         """What stands for page ``index`` while it is built: its name and a moving sign."""
         text = t("speed.guided.preparing", self.lang, step=self.step_list[index].title)
-        box = html_box(f'<div class="ci-banner ci-banner-info ci-step-preparing" data-step="{escape_html(self.step_list[index].id)}">'
-                       f'<span class="ci-spinner"></span>{escape_html(text)}</div>')
+        box = html_box(spinner(text, "ci-step-preparing", step=self.step_list[index].id))
         box.add_class("ci-step-placeholder")
         return box
 

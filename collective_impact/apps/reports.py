@@ -24,8 +24,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from collective_impact.apps.upload import spinner
-from collective_impact.apps.widgets import banner, download_link, html_box
+from collective_impact.apps.widgets import banner, download_link, html_box, spinner
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape, escape_html, format_count, format_number

@@ -24,7 +24,7 @@ from pathlib import Path
 import ipywidgets as widgets
 import pandas as pd
 
-from collective_impact.apps.widgets import banner, html_box
+from collective_impact.apps.widgets import banner, html_box, spinner
 from collective_impact.errors import CollectiveImpactError, InputError, Problem
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html, format_count, format_number
@@ -32,7 +32,7 @@ from collective_impact.schema import TABLES
 from collective_impact.store import ImportMode, ImportSummary, Store
 from collective_impact.validation import load_files
 
-__all__ = ["MAX_UPLOAD_MB", "UploadPanel", "problem_rows", "spinner"]
+__all__ = ["MAX_UPLOAD_MB", "UploadPanel", "problem_rows"]
 
 #: The largest total size of the files of one upload, in megabytes. The files travel to the
 #: kernel in one websocket message, which the server caps at 10 MiB (Tornado's default).
@@ -42,11 +42,6 @@ _UNSAFE = re.compile(r"[^\w.\- ]+")
 
 #: A file as the browser sends it: its name and its bytes.
 Upload = tuple[str, bytes]
-
-
-def spinner(text: str) -> str:
-    """HTML of a moving sign and ``text`` (escaped): something is being done."""
-    return f'<div class="ci-banner ci-banner-info"><span class="ci-spinner"></span>{escape_html(text)}</div>'
 
 
 def problem_rows(problems: Sequence[Problem], lang: str = "fr") -> list[tuple[str, str, str, str, str, str, str]]:

@@ -16,6 +16,7 @@ from collective_impact.apps.widgets import (
     html_table,
     multiline_banner,
     open_app,
+    spinner,
 )
 from collective_impact.errors import StoreError
 from collective_impact.plots.palette import BAND_TINTS
@@ -176,6 +177,15 @@ def test_row_form_stores_a_valid_row(store):
     stored = store.load(["measurements"], territories=["QPV-NORD"])["measurements"]
     mine = stored[(stored["indicator_id"] == row["indicator_id"]) & (stored["date"] == "2024-05-02")]
     assert mine["value"].tolist() == [12.5]
+
+
+def test_spinner_is_a_status_with_its_text_and_attributes_escaped(hostile):
+    assert spinner(f"Import de {hostile}…") == (
+        '<div class="ci-banner ci-banner-info" role="status"><span class="ci-spinner"></span>'
+        "Import de &lt;img src=x onerror=alert(1)&gt;…</div>")
+    assert spinner("Étape", "ci-step-preparing", step='a" onclick="x') == (
+        '<div class="ci-banner ci-banner-info ci-step-preparing" role="status" data-step="a&quot; onclick=&quot;x">'
+        '<span class="ci-spinner"></span>Étape</div>')
 
 
 def test_multiline_banner_keeps_the_lines_and_escapes_them(hostile):

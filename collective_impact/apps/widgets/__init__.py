@@ -6,7 +6,7 @@ re-exports them, so that ``from collective_impact.apps.widgets import Steps`` ke
 * :mod:`~collective_impact.apps.widgets.page`: the frame (:func:`app_container`: the apps'
   look, stacked fields that wrap on a phone, errors in red beside the field;
   :func:`message_panel` for an app that cannot open), :func:`html_box`, :func:`banner`,
-  :func:`multiline_banner`, :func:`html_table`, :func:`download_link`;
+  :func:`multiline_banner`, :func:`spinner` (a sign of work), :func:`html_table`, :func:`download_link`;
 * :mod:`~collective_impact.apps.widgets.buttons`: :class:`BusyButton` (one action per click);
 * :mod:`~collective_impact.apps.widgets.opening`: :func:`open_app` (an app's entry point);
 * :mod:`~collective_impact.apps.widgets.fields`: :class:`Field` (label, input, help, error
@@ -51,6 +51,7 @@ from collective_impact.apps.widgets.page import (
     html_table,
     message_panel,
     multiline_banner,
+    spinner,
 )
 from collective_impact.apps.widgets.steps import Steps
 
@@ -75,4 +76,5 @@ __all__ = [
     "problem_text",
     "row_options",
     "show_problems",
+    "spinner",
 ]

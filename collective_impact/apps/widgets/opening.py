@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
+import sys
+import traceback
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -12,15 +13,12 @@ import ipywidgets as widgets
 
 from collective_impact.apps.params import RequestParams, parse_query, request_params
 from collective_impact.apps.submit import open_store
-from collective_impact.apps.widgets.page import app_container, html_box, message_panel
+from collective_impact.apps.widgets.page import app_container, html_box, message_panel, spinner
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
-from collective_impact.i18n.format import escape_html
 from collective_impact.store import Store
 
 __all__ = ["open_app"]
-
-log = logging.getLogger(__name__)
 
 App = TypeVar("App")
 
@@ -64,23 +62,40 @@ def _open(build: Callable[[Store, RequestParams], App], params: RequestParams, *
 class _Frame(widgets.VBox):
     """The frame of an app built after the request; its text stand-in in the page is the app's title."""
 
-    stand_in = ""
+    def __init__(self, children: list[widgets.Widget], stand_in: str, **kwargs) -> None:
+        super().__init__(children, **kwargs)
+        self._stand_in = stand_in
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
         # ipywidgets' text stand-in would be the repr of the frame's widgets
-        bundle["text/plain"] = self.stand_in
+        bundle["text/plain"] = self._stand_in
         return bundle
+
+
+def _to_server_log(what: str) -> None:
+    """Write ``what`` and the exception being handled to the kernel process's error stream.
+
+    That stream is the server's log: a kernel inherits its server's (``VoilaServer`` sends it
+    to its log file). Not through :mod:`logging`, which has no handler in a kernel: its last
+    resort writes to ``sys.stderr``, which ipykernel sends to the page only, where no cell
+    listens once the page's cell has ended. ``sys.__stderr__`` writes to the process's file
+    descriptor, which ipykernel copies to the server's stream.
+    """
+    stream = sys.__stderr__
+    if stream is None:  # no error stream at all (pythonw): nothing to write to
+        return
+    stream.write(f"[collective-impact] {what}\n{traceback.format_exc()}")
+    stream.flush()
 
 
 def _deferred(build: Callable[[Store, RequestParams], App], *, store: str | os.PathLike | Store | None,
               title: str, unavailable: str) -> widgets.Box:
     """A frame showing a sign of work; the app built in it once the browser's request has come."""
-    waiting = html_box('<div class="ci-banner ci-banner-info" role="status"><span class="ci-spinner"></span>'
-                       f'{escape_html(t("forms.opening", "fr"))}</div>')
-    frame = _Frame([app_container([waiting])], layout=widgets.Layout(width="100%"))
-    frame.stand_in = t(title, "fr")
-    frame.add_class("ci-opening")
+    # chosen before the request, so before its language is known: both (seen only when the
+    # app takes longer to build than the browser to load the page)
+    waiting = html_box(spinner(f'{t("forms.opening", "fr")} · {t("forms.opening", "en")}'))
+    frame = _Frame([app_container([waiting])], t(title, "fr"), layout=widgets.Layout(width="100%"))
 
     async def fill() -> None:
         from voila.utils import wait_for_request
@@ -99,7 +114,7 @@ def _deferred(build: Callable[[Store, RequestParams], App], *, store: str | os.P
                 shown()
             frame.children = [app if isinstance(app, widgets.Widget) else app.widget]
         except Exception:  # noqa: BLE001 - the person gets a message, the server's log the traceback
-            log.exception("the app could not be built")
+            _to_server_log(f"{title}: the app could not be built")
             frame.children = [message_panel(t("voila.page.cell_error", lang), title=t(title, lang))]
 
     task = asyncio.ensure_future(fill())

@@ -20,7 +20,8 @@ from collective_impact.i18n import catalogue
 from collective_impact.i18n.format import escape_html
 from collective_impact.plots.palette import BAND_TINTS
 
-__all__ = ["app_container", "banner", "download_link", "html_box", "html_table", "message_panel", "multiline_banner"]
+__all__ = ["app_container", "banner", "download_link", "html_box", "html_table", "message_panel", "multiline_banner",
+           "spinner"]
 
 
 # The message catalogue is parsed now, at import: in a Voila preheated kernel the import
@@ -111,6 +112,19 @@ def html_box(text: str = "", *classes: str, width: str = "auto") -> widgets.HTML
 def banner(text: str, kind: str = "info") -> str:
     """HTML of a message box (``kind``: info, ok, error); ``text`` is escaped."""
     return f'<div class="ci-banner ci-banner-{kind}">{escape_html(text)}</div>'
+
+
+def spinner(text: str, *classes: str, **data: str) -> str:
+    """HTML of a moving sign and ``text`` (escaped): something is being done.
+
+    A status box (``role="status"``) that screen readers read out when it appears; ``classes``
+    are added to the box, ``data`` become ``data-`` attributes (``data_step="x"`` gives
+    ``data-step="x"``, escaped).
+    """
+    names = " ".join(("ci-banner", "ci-banner-info", *classes))
+    attributes = "".join(f' data-{key.replace("_", "-")}="{escape_html(value)}"' for key, value in data.items())
+    return (f'<div class="{names}" role="status"{attributes}><span class="ci-spinner"></span>'
+            f"{escape_html(text)}</div>")
 
 
 def multiline_banner(text: str, kind: str = "info") -> str:
