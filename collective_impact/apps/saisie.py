@@ -99,6 +99,10 @@ class SaisieApp:
     def _on_tab(self, change: dict) -> None:
         if self.tabs.children[change["new"]] is self.audit.box:  # what other pages of the app wrote meanwhile too
             self.audit.refresh()
+        elif change["old"] is not None and self.tabs.children[change["old"]] is self.audit.box:
+            # the browser shows a tab's content as it was when the tab was left, before the kernel
+            # hears of the click: coming back shows a sign of work, never an old trail
+            self.audit.stale()
 
     def _data_changed(self, *, editor: bool = True) -> None:
         """After a write: the lists of recent rows, the rows to correct (``editor``) and the trail read again.

@@ -8,7 +8,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from collective_impact.apps.saisie_records import Confirmation
-from collective_impact.apps.widgets import banner, download_link, html_box, html_table, multiline_banner
+from collective_impact.apps.widgets import banner, download_link, html_box, html_table, multiline_banner, spinner
 from collective_impact.audit import readable_audit, table_label, write_audit
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
@@ -116,6 +116,12 @@ class AuditView:
         self.link.value = download_link(data, name, t("records.audit.export_link", self.lang),
                                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         return data
+
+    def stale(self) -> None:
+        """Put a sign of work in place of the trail, until :meth:`refresh` reads it again."""
+        self.link.value = ""
+        if self.territory is not None:
+            self.table.value = spinner(t("records.audit.reading", self.lang))
 
     def refresh(self) -> None:
         self.link.value = ""

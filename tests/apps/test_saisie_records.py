@@ -293,3 +293,23 @@ def test_a_measurement_moved_to_another_date_stays_chosen(store):
         (v, k) for k, v in app.editor.record.options)[app.editor.record.value]
     assert sql(store, 'SELECT COUNT(*) FROM "measurements" WHERE territory_id = ? AND indicator_id = ? AND date = ?',
                (T, indicator, "2019-03-01")) == [(1,)]
+
+
+def test_coming_back_to_the_trail_shows_a_sign_of_work_never_the_old_trail(store):
+    app = SaisieApp(store, territory=T)
+    journal = app.tabs.children.index(app.audit.box)
+    app.tabs.selected_index = journal
+    (count,) = sql(store, "SELECT COUNT(*) FROM audit WHERE territory_id = ?", (T,))[0]
+    assert app.audit.table.value.count("<tr>") == min(count, app.audit.LIMIT) + 1  # the header row, then one per change
+    # another page of the server writes while this one shows the first tab
+    app.tabs.selected_index = 0
+    assert 'class="ci-spinner"' in app.audit.table.value and "Lecture du journal…" in app.audit.table.value
+    assert "<table" not in app.audit.table.value
+    other = SaisieApp(store, territory=T, who="autre page")
+    other.editor.table.value = "meetings"
+    other.editor.record.value = 0
+    other.editor.form.fields["title"].control.value = "Réunion renommée ailleurs"
+    assert other.editor.save()
+    app.tabs.selected_index = journal
+    assert "Réunion renommée ailleurs" in app.audit.table.value.split("</tr>")[1]
+    assert "<table" in app.audit.table.value and "ci-spinner" not in app.audit.table.value
