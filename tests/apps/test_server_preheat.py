@@ -125,7 +125,7 @@ BROKEN_APP = """
 from collective_impact.apps.widgets import open_app
 
 def build(store, params):
-    raise RuntimeError("construction impossible: " + params.territory)
+    raise RuntimeError("construction impossible: " + params.territory + "\x1b[31m")
 
 open_app(build, store=None, query=None, title="forms.q.title", unavailable="forms.store_unavailable", defer=True)
 """
@@ -151,3 +151,5 @@ def test_a_preheated_app_that_fails_to_build_leaves_its_traceback_in_the_server_
         log = server.log_tail(lines=10_000)
         assert "RuntimeError: construction impossible: QPV-TRACE" in log, log
         assert "Traceback (most recent call last)" in log
+        # the address's text is written inert: its escape sequence shown by its code
+        assert "QPV-TRACE⟨U+001B⟩[31m" in log and "QPV-TRACE\x1b" not in log

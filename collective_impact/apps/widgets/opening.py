@@ -16,6 +16,7 @@ from collective_impact.apps.submit import open_store
 from collective_impact.apps.widgets.page import app_container, html_box, message_panel, spinner
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
+from collective_impact.i18n.format import terminal_text
 from collective_impact.store import Store
 
 __all__ = ["open_app"]
@@ -85,7 +86,9 @@ def _to_server_log(what: str) -> None:
     stream = sys.__stderr__
     if stream is None:  # no error stream at all (pythonw): nothing to write to
         return
-    stream.write(f"[collective-impact] {what}\n{traceback.format_exc()}")
+    # line by line, each as a terminal may print it: an address's text cannot colour or reorder the log
+    lines = [terminal_text(line) for line in f"[collective-impact] {what}\n{traceback.format_exc()}".splitlines()]
+    stream.write("\n".join(lines) + "\n")
     stream.flush()
 
 
