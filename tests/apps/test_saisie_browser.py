@@ -141,3 +141,19 @@ def test_enter_an_action_then_a_review_note_changing_its_status(desktop, apps, s
     row = page.locator("tbody tr:visible", has_text=action_id)
     assert "En cours" in row.inner_text() and "15/01/2024" in row.inner_text()
     assert page.dialogs == []
+
+
+@pytest.mark.browser
+def test_every_tab_name_is_shown_whole_on_a_phone(phone, apps, shot):
+    page = phone
+    page.goto(app_url(apps.url, "saisie", territoire="QPV-NORD"))
+    page.get_by_role("tab", name="Journal").wait_for()
+    labels = page.locator("[role=tab] .lm-TabBar-tabLabel")
+    sizes = labels.evaluate_all("els => els.map(e => [e.textContent, e.scrollWidth, e.clientWidth, "
+                                "e.getBoundingClientRect().right])")
+    assert [name for name, *_ in sizes] == ["Mesures", "Réunions", "Plan d'action", "Corriger", "Journal",
+                                            "Retirer le territoire"]
+    width = page.viewport_size["width"]
+    # ipywidgets gives each tab 144 px and cuts the rest: here each name is whole, the tabs on several rows
+    assert [name for name, scroll, client, right in sizes if scroll > client + 1 or right > width] == []
+    shot(page, "saisie_tabs_phone")

@@ -78,6 +78,11 @@ _STYLE = """<style>
   border-top-color: transparent; border-radius: 50%; animation: ci-spin 0.9s linear infinite;
   vertical-align: -0.1em; margin-right: 0.4em; }
 @keyframes ci-spin { to { transform: rotate(360deg); } }
+/* tabs as wide as their names, on several rows when the screen is narrow (ipywidgets cuts them at 144 px) */
+.ci-app .lm-TabBar { height: auto !important; min-height: 0 !important; overflow: visible !important; }
+.ci-app .lm-TabBar-content { flex-wrap: wrap; row-gap: 2px; }
+.ci-app .lm-TabBar-tab { flex: 0 0 auto !important; max-width: none; padding: 0 0.8rem; }
+.ci-app .lm-TabBar-tabLabel { overflow: visible; text-overflow: clip; white-space: nowrap; }
 .ci-cards { display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0.3rem 0 0.8rem 0; }
 .ci-card { flex: 1 1 8.5rem; box-sizing: border-box; border: 1px solid #d0d5dd; border-radius: 6px; padding: 0.4rem 0.7rem; }
 .ci-card-value { font-size: 1.5em; font-weight: 700; line-height: 1.3; }
