@@ -217,8 +217,9 @@ class Coded:
     def n_items(self) -> int:
         return len(self.framework.items)
 
-    @property
+    @functools.cached_property
     def condition_of_item(self) -> np.ndarray:
+        """Item position → position of its condition in the framework (made once per ``Coded``)."""
         ids = self.framework.condition_ids
         return np.array([ids.index(item.condition) for item in self.framework.items], dtype="int64")
 
