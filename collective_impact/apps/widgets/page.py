@@ -123,8 +123,8 @@ def spinner(text: str, *classes: str, **data: str) -> str:
     """HTML of a moving sign and ``text`` (escaped): something is being done.
 
     A status box (``role="status"``) that screen readers read out when it appears; ``classes``
-    are added to the box, ``data`` become ``data-`` attributes (``data_step="x"`` gives
-    ``data-step="x"``, escaped).
+    (the code's own names) are added to the box, ``data`` become ``data-`` attributes with
+    their values escaped (``step="x"`` gives ``data-step="x"``, an underscore a hyphen).
     """
     names = " ".join(("ci-banner", "ci-banner-info", *classes))
     attributes = "".join(f' data-{key.replace("_", "-")}="{escape_html(value)}"' for key, value in data.items())
