@@ -100,7 +100,7 @@ OLD_PATHS = {
                                        "TerritoryPicker", "TerritoryWaveChooser", "app_container", "banner",
                                        "download_link", "html_box", "html_table", "label_column", "message_panel",
                                        "multiline_banner", "open_app", "problem_text", "row_options",
-                                       "show_problems"],
+                                       "show_problems", "spinner"],
 }
 
 

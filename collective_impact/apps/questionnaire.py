@@ -221,17 +221,13 @@ class QuestionnaireApp:
         """An ``HTML`` widget with the app's shared layout and style (``text`` is HTML)."""
         return widgets.HTML(text, layout=self._layout, style=self._html_style)
 
-    def shown(self) -> None:
-        """The page is shown: a personal link's questionnaire is marked opened (once)."""
+    def _repr_mimebundle_(self, **kwargs):
         if self.link is not None and not self._marked:
             self._marked = True
             # "opened" only helps the evaluator's follow-up: a store that cannot record it
             # must not keep the partner from answering (sending says if the store is down)
             with contextlib.suppress(CollectiveImpactError):
                 mark_opened(self.store, self.link)
-
-    def _repr_mimebundle_(self, **kwargs):
-        self.shown()
         bundle = self.widget._repr_mimebundle_(**kwargs)
         # ipywidgets' text stand-in is the repr of every widget of the page, made after the
         # request and sent in the page: the title says as much where widgets cannot show
@@ -657,5 +653,4 @@ def questionnaire_app(*, store: str | os.PathLike | Store | None = None, query: 
         return QuestionnaireApp(opened, territory=params.territory, wave=params.wave, framework=framework,
                                 lang=params.lang, today=today)
 
-    return open_app(build, store=store, query=query, title="forms.q.title", unavailable="forms.store_unavailable",
-                    defer=True)
+    return open_app(build, store=store, query=query, title="forms.q.title", unavailable="forms.store_unavailable")

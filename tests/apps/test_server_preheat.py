@@ -119,37 +119,3 @@ def test_an_app_left_out_is_not_preheated_in_the_stages(tmp_path):
         with urllib.request.urlopen(app_url(server.url, "bravo"), timeout=120) as response:
             assert "page bravo" in response.read().decode("utf-8")
         assert "started for bravo.ipynb" in server.log_tail(lines=10_000)
-
-
-BROKEN_APP = """
-from collective_impact.apps.widgets import open_app
-
-def build(store, params):
-    raise RuntimeError("construction impossible: " + params.territory + "\x1b[31m")
-
-open_app(build, store=None, query=None, title="forms.q.title", unavailable="forms.store_unavailable", defer=True)
-"""
-
-
-@pytest.mark.slow
-def test_a_preheated_app_that_fails_to_build_leaves_its_traceback_in_the_server_log(tmp_path):
-    apps, store = _folder(tmp_path, "accueil")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(BROKEN_APP)]
-    nbformat.write(nb, apps / "casse.ipynb")
-    with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log", preheat_only=["casse"],
-                     preheat_first=None) as server:
-        assert server.wait_preheated(timeout=120)
-        # the page leaves before the app is built (its frame only), then the build fails in the kernel
-        with urllib.request.urlopen(app_url(server.url, "casse") + "?territoire=QPV-TRACE", timeout=120) as response:
-            page = response.read().decode("utf-8")
-        assert "QPV-TRACE" not in page
-        deadline = time.monotonic() + 30
-        while "construction impossible: QPV-TRACE" not in server.log_tail(lines=10_000) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        log = server.log_tail(lines=10_000)
-        assert "RuntimeError: construction impossible: QPV-TRACE" in log, log
-        assert "Traceback (most recent call last)" in log
-        # the address's text is written inert: its escape sequence shown by its code
-        assert "QPV-TRACE⟨U+001B⟩[31m" in log and "QPV-TRACE\x1b" not in log
