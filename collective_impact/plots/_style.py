@@ -156,8 +156,10 @@ def shorten(text: object, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
+@functools.lru_cache(maxsize=4096)
 def tick_number(value: float, lang: str) -> str:
-    """A tick label with as many decimals as it needs (``0,25``, ``1``)."""
+    """A tick label with as many decimals as it needs (``0,25``, ``1``); kept once written (matplotlib
+    writes every tick label again each time it measures or draws an axis, a dozen times per figure)."""
     return format_number(value, lang, decimals=3, trim=True)
 
 

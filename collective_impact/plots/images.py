@@ -139,7 +139,11 @@ def crop(figure: Figure) -> Bbox:
             FigureCanvasAgg(figure)  # a figure made without pyplot: measured as the others are
         # text measured unhinted, as the SVG shows it (hinted at 100 dpi, a long legend is up to 1 % narrower)
         with mpl.rc_context({"text.hinting": "none"}):
-            figure.draw_without_rendering()  # runs the layout engine and places what is placed when drawing
+            # the layout engine places the axes, their labels and the legends; measuring the
+            # bounds places the rest (ticks, titles): no drawing pass is needed before the save's
+            engine = figure.get_layout_engine()
+            if engine is not None:
+                engine.execute(figure)
             bounds = figure.get_tightbbox(figure.canvas.get_renderer()).padded(PAD_INCHES)
         figure._collective_impact_crop = bounds
     return bounds
