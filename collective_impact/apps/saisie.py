@@ -65,6 +65,7 @@ class SaisieApp:
         self.editor = RecordEditor(store, lang=lang, on_change=lambda: self._data_changed(editor=False), today=today,
                                    who=who)
         self.audit = AuditView(store, lang=lang)
+        self.audit.shown = False  # the first tab is shown: the trail is read when its tab is opened
         self.removal = TerritoryRemoval(store, lang=lang, on_removed=self._removed, who=who)
         self.tabs = widgets.Tab(children=[self.measurements.box, self.meetings.box, self.actions.box, self.editor.box,
                                           self.audit.box, self.removal.box], layout=widgets.Layout(width="100%"))
@@ -97,15 +98,18 @@ class SaisieApp:
             part.set_territory(territory)
 
     def _on_tab(self, change: dict) -> None:
-        if self.tabs.children[change["new"]] is self.audit.box:  # what other pages of the app wrote meanwhile too
-            self.audit.refresh()
-        elif change["old"] is not None and self.tabs.children[change["old"]] is self.audit.box:
-            # the browser shows a tab's content as it was when the tab was left, before the kernel
-            # hears of the click: coming back shows a sign of work, never an old trail
-            self.audit.stale()
+        # the trail is read when its tab is opened (what other pages of the app wrote meanwhile
+        # too); when it is left, a sign of work takes its place: the browser shows a tab's content
+        # as it was when the tab was left, before the kernel hears of the click, and coming back
+        # must never show an old trail
+        was_shown = self.audit.shown
+        self.audit.shown = self.tabs.children[change["new"]] is self.audit.box
+        if self.audit.shown or was_shown:
+            self.audit.update()
 
     def _data_changed(self, *, editor: bool = True) -> None:
-        """After a write: the lists of recent rows, the rows to correct (``editor``) and the trail read again.
+        """After a write: the lists of recent rows, the rows to correct (``editor``) and the trail (when it is shown,
+        else when its tab is opened) read again.
 
         The editor lists its rows again itself after its own writes, keeping the row shown.
         """
@@ -115,7 +119,7 @@ class SaisieApp:
             self.actions.refresh()
         if editor and self.territory.value is not None:
             self.editor.refresh()
-        self.audit.refresh()
+        self.audit.update()
 
     def _removed(self, territory: str) -> None:
         names = self.store.territory_names()

@@ -88,6 +88,8 @@ class AuditView:
         self.store = store
         self.lang = lang
         self.territory: str | None = None
+        #: Whether the trail is on screen: read at once when it is, else when it is shown again.
+        self.shown = True
         self.table = html_box()
         self.refresh_button = widgets.Button(description=t("records.audit.refresh", lang), icon="refresh",
                                              layout=widgets.Layout(width="auto"))
@@ -102,7 +104,14 @@ class AuditView:
 
     def set_territory(self, territory: str | None) -> None:
         self.territory = territory
-        self.refresh()
+        self.update()
+
+    def update(self) -> None:
+        """After a change: the trail read again if it is :attr:`shown`, else a sign of work until it is."""
+        if self.shown:
+            self.refresh()
+        else:
+            self.stale()
 
     def export(self) -> bytes | None:
         """Offer the territory's whole trail as an Excel workbook to download; return its bytes."""

@@ -17,6 +17,7 @@ from collective_impact.metrics.communication import communication_summary
 from collective_impact.metrics.dates import evaluation_dates
 from collective_impact.metrics.indicators import indicator_progress
 from collective_impact.schema import TABLE_ORDER
+from collective_impact.store import Store
 
 T = "QPV-NORD"
 
@@ -77,6 +78,7 @@ def test_edit_a_meeting_date(store):
     assert (entry["before"]["date"], entry["after"]["date"]) == (day, "2024-02-29")
     # the row stays chosen, now among the older meetings; the trail shows the change first
     assert app.editor.form.fields["meeting_id"].control.value == meeting_id
+    app.tabs.selected_index = app.tabs.children.index(app.audit.box)
     assert "<td>Modification</td><td>Réunions</td>" in app.audit.table.value.split("</tr>")[1]
 
 
@@ -187,6 +189,7 @@ def test_the_trail_is_shown_escaped(store, hostile):
     app.editor.record.value = 0
     app.editor.form.fields["title"].control.value = hostile
     assert app.editor.save()
+    app.tabs.selected_index = app.tabs.children.index(app.audit.box)
     assert "&lt;img src=x onerror=alert(1)&gt;" in app.audit.table.value
     assert hostile not in app.audit.table.value
 
@@ -313,3 +316,30 @@ def test_coming_back_to_the_trail_shows_a_sign_of_work_never_the_old_trail(store
     app.tabs.selected_index = journal
     assert "Réunion renommée ailleurs" in app.audit.table.value.split("</tr>")[1]
     assert "<table" in app.audit.table.value and "ci-spinner" not in app.audit.table.value
+
+
+def test_the_trail_is_read_when_it_is_seen_and_only_then(store, monkeypatch):
+    reads = []
+    real = Store.audit
+
+    def counted(self, *args, **kwargs):
+        reads.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "audit", counted)
+    app = SaisieApp(store, territory=T)
+    assert reads == []  # the first tab is shown, not the journal
+    app.editor.table.value = "meetings"
+    app.editor.record.value = 0
+    app.editor.form.fields["title"].control.value = "Réunion renommée ici"
+    assert app.editor.save()
+    assert reads == [] and "ci-spinner" in app.audit.table.value  # written, not read: the journal is not shown
+    journal = app.tabs.children.index(app.audit.box)
+    app.tabs.selected_index = journal
+    assert len(reads) == 1 and "Réunion renommée ici" in app.audit.table.value.split("</tr>")[1]
+    # shown: a write reads it again at once
+    app.editor.form.fields["title"].control.value = "Réunion renommée encore"
+    assert app.editor.save()
+    assert len(reads) == 2 and "Réunion renommée encore" in app.audit.table.value.split("</tr>")[1]
+    app.tabs.selected_index = 0  # left: the sign of work, nothing read
+    assert len(reads) == 2 and "ci-spinner" in app.audit.table.value

@@ -119,3 +119,22 @@ def test_an_app_left_out_is_not_preheated_in_the_stages(tmp_path):
         with urllib.request.urlopen(app_url(server.url, "bravo"), timeout=120) as response:
             assert "page bravo" in response.read().decode("utf-8")
         assert "started for bravo.ipynb" in server.log_tail(lines=10_000)
+
+
+@pytest.mark.slow
+def test_an_app_that_fails_in_a_preheated_kernel_says_so_and_its_error_is_in_the_log(tmp_path):
+    apps, store = _folder(tmp_path, "accueil")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("def build():\n    raise RuntimeError('panne 7f3a')\n\nbuild()")]
+    nbformat.write(nb, apps / "panne.ipynb")
+    with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log", preheat_first=None) as server:
+        assert server.wait_preheated(timeout=120)
+        with urllib.request.urlopen(app_url(server.url, "panne"), timeout=120) as response:
+            page = response.read().decode("utf-8")
+        log = re.sub(r"\x1b\[[0-9;]*m", "", server.log_tail(lines=10_000))  # without IPython's colours
+        assert "Preheating the kernel of panne.ipynb" in log or "Kernel pool of panne.ipynb is filled" in log, log
+        # the partner's page: the apps' message for a failed part, not the error
+        assert "ci-cell-error" in page and "panne 7f3a" not in page and "RuntimeError" not in page
+        # the server's log: the error and the line that raised it
+        assert "RuntimeError: panne 7f3a" in log and "raise RuntimeError('panne 7f3a')" in log, log

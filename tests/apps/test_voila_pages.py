@@ -101,7 +101,7 @@ def served(tmp_path_factory, demo_store):
     apps.mkdir()
     titles = _apps_folder(apps)
     with VoilaServer(demo_store, apps_dir=apps, preheat=False, log_path=folder / "voila.log") as server:
-        yield type("Served", (), {"url": server.url, "apps": apps, "titles": titles})
+        yield type("Served", (), {"url": server.url, "apps": apps, "titles": titles, "server": server})
 
 
 def _get(url: str) -> tuple[int, str, str]:
@@ -260,3 +260,6 @@ def test_error_inside_a_page(page, served, lang, message):
     assert "boom" not in shown and "ValueError" not in shown
     assert "There was an error" not in shown and "Please run" not in shown
     assert page.title() == BROKEN_TITLE[lang]
+    # the one who runs the server finds the error in its log, with where it was raised (in IPython's colours)
+    log = re.sub(r"\x1b\[[0-9;]*m", "", served.server.log_tail(lines=10_000))
+    assert 'ValueError: boom' in log and 'raise ValueError("boom")' in log, log
