@@ -6,7 +6,10 @@ import io
 import re
 from xml.etree import ElementTree
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 from PIL import Image
 
 from collective_impact.plots import images
@@ -132,3 +135,27 @@ def test_styles_become_attributes_of_the_same_values_and_the_text_from_data_stay
         assert mine.text == original.text  # text from data, as typed
     assert styled > 20
     assert [e.text for e in ours.iter(f"{_SVG}text") if e.text == hostile] == [hostile]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_crop_is_the_one_a_drawing_pass_gives_for_every_figure_of_a_report(demo_store, lang):
+    """:func:`images.crop` runs the layout engine and measures, without drawing first: for each figure of a demo
+    report (constrained layouts, legends outside the axes, a polar chart and a diagram placed by hand), the
+    bounds are those measured after a whole drawing pass, as matplotlib's own tight save does."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from collective_impact.report.bundle import open_territory
+    from collective_impact.report.steps import build_steps
+
+    steps = build_steps(open_territory(demo_store, "QPV-NORD", lang=lang))
+    figures = [block for step in steps.values() for block in step.blocks if block.kind == "figure"]
+    assert len(figures) >= 10
+    for block in figures:
+        ours = images.crop(block.make())
+        drawn = block.make()
+        if not isinstance(drawn.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(drawn)
+        with mpl.rc_context({"text.hinting": "none"}):
+            drawn.draw_without_rendering()
+            theirs = drawn.get_tightbbox(drawn.canvas.get_renderer()).padded(images.PAD_INCHES)
+        assert np.allclose(ours.get_points(), theirs.get_points(), atol=1e-6), block.name
