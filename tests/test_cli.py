@@ -12,7 +12,7 @@ from collective_impact.cli import build_parser, main
 # The commands, in the order of the help (DESIGN's command-line contract).
 COMMANDS = ["template", "demo-data", "validate", "import", "export", "summary", "scores", "report", "batch", "remove", "audit",
             "app", "partners", "campaign"]
-HEAVY = ("pandas", "matplotlib", "seaborn", "papermill", "nbconvert", "voila", "distributed")
+HEAVY = ("pandas", "matplotlib", "papermill", "nbconvert", "voila", "distributed")
 
 
 def test_every_command_is_in_the_table_in_order():

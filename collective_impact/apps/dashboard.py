@@ -19,7 +19,7 @@ from IPython.display import Markdown
 
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the committee does not wait for matplotlib and the metrics to load.
-import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
+import collective_impact.plots.communication  # noqa: F401  (loads matplotlib, as every figure needs)
 from collective_impact.apps import campaigns
 from collective_impact.apps.committee import committee_store
 from collective_impact.apps.widgets import (

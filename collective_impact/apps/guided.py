@@ -33,7 +33,7 @@ import pandas as pd
 
 # Imported now, not at the first page: in a Voila preheated kernel this runs before the
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
-import collective_impact.plots.communication  # noqa: F401  (loads matplotlib and seaborn, as every figure needs)
+import collective_impact.plots.communication  # noqa: F401  (loads matplotlib, as every figure needs)
 from collective_impact.apps.actions_panel import FOLLOW_UP_STEP, ActionsPanel
 from collective_impact.apps.kernel_report import expected_pdf_seconds, report_in_kernel
 from collective_impact.apps.widgets import (

@@ -19,10 +19,13 @@ from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib import colors as mcolors
 from matplotlib import patches as mpatches
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.path import Path
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
@@ -125,6 +128,62 @@ def right_labels(ax, positions, labels, *, fontsize: float = NOTE_SIZE + 0.5, **
     right.set_yticks(list(positions), list(labels), fontsize=fontsize, color=_DARK, **text)
     right.tick_params(length=0, pad=6)
     right.spines["right"].set_visible(False)
+
+
+def cell_grid(ax, colours, *, linewidth: float = 1.0, linecolor: str = "white") -> None:
+    """A heatmap's cells on ``ax``: ``colours[i][j]`` fills row ``i`` (from the top), column
+    ``j``; ``None`` leaves the cell empty (the axes' background shows). Cells are one unit
+    wide and high, with lines of ``linewidth`` points in ``linecolor`` between them (over
+    empty cells too).
+
+    Drawn as one shape per colour (a rectangle per run of same-coloured cells in a row) and
+    one shape for the lines, rather than one shape per cell as ``pcolormesh`` (and seaborn's
+    ``heatmap``) would: the same picture, but a figure of 500 cells has a few elements
+    instead of 500, which makes it lighter and quicker to draw, and to print (the PDF engine
+    reads each element of an SVG figure one by one). Like seaborn's heatmap, the axes span
+    the cells, row 0 at the top, and lose their frame.
+    """
+    grid = [list(row) for row in colours]
+    n_rows, n_cols = len(grid), max((len(row) for row in grid), default=0)
+    runs: dict[str, list[tuple[int, int, int]]] = {}  # colour -> (row, first column, last column + 1)
+    for i, row in enumerate(grid):
+        j = 0
+        while j < len(row):
+            end = j + 1
+            if row[j] is not None:
+                colour = mcolors.to_hex(row[j], keep_alpha=True)
+                while end < len(row) and row[end] is not None and mcolors.to_hex(row[end], keep_alpha=True) == colour:
+                    end += 1
+                runs.setdefault(colour, []).append((i, j, end))
+            j = end
+    close = [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
+    for colour, where in runs.items():
+        vertices = [point for i, first, end in where
+                    for point in ((first, i), (end, i), (end, i + 1), (first, i + 1), (first, i))]
+        ax.add_patch(mpatches.PathPatch(Path(vertices, close * len(where)), facecolor=colour, edgecolor="none",
+                                        linewidth=0))
+    if runs and linewidth > 0:
+        segments = [*(((0, i), (n_cols, i)) for i in range(n_rows + 1)),
+                    *(((j, 0), (j, n_rows)) for j in range(n_cols + 1))]
+        ax.add_patch(mpatches.PathPatch(
+            Path([point for segment in segments for point in segment], [Path.MOVETO, Path.LINETO] * len(segments)),
+            fill=False, edgecolor=linecolor, linewidth=linewidth, capstyle="projecting"))
+    ax.set_xlim(0, n_cols)
+    ax.set_ylim(n_rows, 0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def ink_on(colour, *, dark: str = "#262626", light: str = "white") -> str:
+    """The colour to write on a cell of ``colour``: ``dark`` on a light cell, ``light`` on a dark one.
+
+    The cell's relative luminance (WCAG 2: each sRGB channel made linear, then weighted 0.2126,
+    0.7152, 0.0722) above 0.408 counts as light, the threshold seaborn's annotated heatmaps use,
+    which these figures followed when seaborn drew them.
+    """
+    rgb = np.asarray(mcolors.to_rgb(colour))
+    linear = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return dark if float(linear @ [0.2126, 0.7152, 0.0722]) > 0.408 else light
 
 
 def message_figure(title: str, message: str, *, width: float = WIDTH, height: float = 2.6) -> Figure:

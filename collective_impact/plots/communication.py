@@ -6,9 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import patches as mpatches
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -17,6 +15,7 @@ from collective_impact.i18n.format import format_count, format_percent, format_s
 from collective_impact.plots._style import (
     NOTE_SIZE,
     WIDTH,
+    cell_grid,
     code_label,
     figure_legend,
     message_figure,
@@ -193,18 +192,13 @@ def attendance_heatmap(
     ax = fig.add_subplot(grid[1], sharex=strip)
     kind_values = rows["kind"].fillna("autre").tolist()
     kinds = list(dict.fromkeys(k for k in [c.id for c in CODES["meeting_kind"]] + kind_values if k in kind_values))
-    kind_code = np.array([[kinds.index(k) for k in kind_values]], dtype=float)
-    strip.pcolormesh(np.arange(n_m + 1), [0, 1], kind_code,
-                     cmap=ListedColormap([MEETING_KIND_COLOURS.get(k, _GREY) for k in kinds]),
-                     vmin=-0.5, vmax=len(kinds) - 0.5, edgecolors="white", linewidth=1)
+    cell_grid(strip, [[MEETING_KIND_COLOURS.get(k, _GREY) for k in kind_values]])
     strip.set_yticks([0.5], [t("plots.attendance.kind", lang)])
     strip.tick_params(axis="both", length=0, labelbottom=False)
     for side in ("left", "bottom", "top", "right"):
         strip.spines[side].set_visible(False)
 
-    cmap = ListedColormap([_ABSENT, _PRESENT])
-    sns.heatmap(matrix, ax=ax, xticklabels=False, yticklabels=False, cmap=cmap, vmin=0, vmax=1, cbar=False, linewidths=1, linecolor="white",
-                mask=np.isnan(matrix))
+    cell_grid(ax, [[None if np.isnan(value) else (_PRESENT if value else _ABSENT) for value in row] for row in matrix])
     for j in range(n_m):
         if np.isnan(matrix[0, j]):
             ax.add_patch(mpatches.Rectangle((j, 0), 1, n_p, facecolor="white", hatch="///", edgecolor="#A0A0A0",

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -20,6 +18,7 @@ from collective_impact.plots._style import (
     band_handles,
     band_of,
     band_ranges,
+    cell_grid,
     condition_label,
     figure_legend,
     message_figure,
@@ -65,7 +64,7 @@ def territory_heatmap(
     Returns
     -------
     Figure
-        A seaborn heatmap whose colours are exactly :data:`BAND_COLOURS` (the colours of the
+        A heatmap whose colours are exactly :data:`BAND_COLOURS` (the colours of the
         radar's rings) of each row's ``band``; a condition without score is light grey with "—".
     """
     title = t("plots.territories.title", lang)
@@ -100,9 +99,8 @@ def territory_heatmap(
     fig = new_figure(max(WIDTH, 4.5 + 1.6 * n_c), 2.9 + 0.75 * n_t)
     ax = fig.add_subplot()
     ax.set_facecolor(_PALE)
-    sns.heatmap(codes.to_numpy(dtype="float64"), ax=ax, xticklabels=False, yticklabels=False, cmap=ListedColormap([BAND_COLOURS[b] for b in band_ids]),
-                vmin=-0.5, vmax=len(band_ids) - 0.5, cbar=False, linewidths=2.5, linecolor="white",
-                mask=codes.isna().to_numpy())
+    cell_grid(ax, [[None if is_missing(code) else BAND_COLOURS[band_ids[int(code)]] for code in row]
+                   for row in codes.itertuples(index=False)], linewidth=2.5)
     for i in range(n_t):
         for j in range(n_c):
             mean, count = means.iat[i, j], counts.iat[i, j]

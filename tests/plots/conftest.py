@@ -16,7 +16,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import same_color  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from collective_impact.demo import DEFAULT_AS_OF, demo_tables  # noqa: E402
@@ -162,6 +164,22 @@ class Drawing:
 
     def says(self, sentence: str) -> bool:
         return sentence in self.lines
+
+    @staticmethod
+    def cells(ax, colour=None) -> set[tuple[int, int]]:
+        """The (row, column) cells of a heatmap's axes filled (with ``colour``, or any colour), read back from
+        the filled shapes drawn on them (whose corners lie on whole coordinates)."""
+        found = set()
+        for patch in ax.patches:
+            if not isinstance(patch, PathPatch) or not patch.get_fill():
+                continue
+            if colour is not None and not same_color(patch.get_facecolor(), colour):
+                continue
+            for polygon in patch.get_path().to_polygons():
+                xs, ys = polygon[:, 0], polygon[:, 1]
+                found |= {(i, j) for i in range(round(ys.min()), round(ys.max()))
+                          for j in range(round(xs.min()), round(xs.max()))}
+        return found
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from matplotlib.colors import to_hex
 
 from collective_impact.metrics import activities
@@ -33,3 +34,36 @@ def test_nothing_to_cover(gare, draw, metric_inputs):
     d = metric_inputs(dict(gare, activities=gare["activities"].iloc[:0], outcomes=gare["outcomes"].iloc[:0]))
     fig = draw(coverage_heatmap(d["matrix"], outcomes=gare["outcomes"].iloc[:0], partners=gare["partners"]))
     assert fig.says("Aucun résultat ou aucun partenaire à croiser pour ce territoire.")
+
+
+def test_counts_written_in_their_cells(demo, draw):
+    tables = demo["tables"]
+    drawing = draw(coverage_heatmap(demo["matrix"], territory_id="QPV-NORD", outcomes=tables["outcomes"],
+                                    partners=tables["partners"]))
+    ax = drawing.fig.axes[0]
+    # expected, from the activities table: activities per (outcome, partner), outcomes of the two levels shown
+    outcomes = tables["outcomes"][tables["outcomes"]["territory_id"] == "QPV-NORD"]
+    shown = outcomes.loc[outcomes["level"].isin(["activity", "intermediate"]), "outcome_id"]
+    rows = tables["activities"][(tables["activities"]["territory_id"] == "QPV-NORD")
+                                & tables["activities"]["outcome_id"].isin(shown)]
+    expected = sorted(rows.groupby(["outcome_id", "partner_id"]).size().tolist())
+    written = [t for t in ax.texts if t.get_text().isdigit()]
+    assert sorted(int(t.get_text()) for t in written) == expected
+    # every cell is filled, the zeros in the palest colour, and each count sits in a cell that is not
+    n_rows, n_cols = len(ax.get_yticks()), len(ax.get_xticks())
+    assert drawing.cells(ax) == {(i, j) for i in range(n_rows) for j in range(n_cols)}
+    zeros = drawing.cells(ax, "#EFF1F3")
+    assert len(zeros) == n_rows * n_cols - len(expected)
+    assert {(int(t.get_position()[1]), int(t.get_position()[0])) for t in written}.isdisjoint(zeros)
+
+
+def test_counts_are_white_on_dark_cells(draw):
+    # cells 1, 2, 3 on a scale of 3: a third, two thirds and all of the way from pale grey-blue to blue.
+    # Relative luminance by hand (WCAG 2): about 0.59 for 1, 0.30 for 2, 0.15 for 3; above 0.408 is light.
+    matrix = pd.DataFrame({"territory_id": "T", "outcome_id": ["O1", "O1", "O2", "O2"],
+                           "partner_id": ["P1", "P2", "P1", "P2"], "n_activities": [0, 1, 3, 2]})
+    outcomes = pd.DataFrame({"territory_id": "T", "outcome_id": ["O1", "O2"], "label": ["Un", "Deux"],
+                             "level": "activity"})
+    ax = draw(coverage_heatmap(matrix, territory_id="T", outcomes=outcomes)).fig.axes[0]
+    ink = {t.get_text(): to_hex(t.get_color()) for t in ax.texts if t.get_text().isdigit()}
+    assert ink == {"1": "#262626", "2": "#ffffff", "3": "#ffffff"}

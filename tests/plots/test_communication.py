@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
-from collective_impact.plots.communication import attendance_heatmap, meeting_timeline
+from collective_impact.plots.communication import MEETING_KIND_COLOURS, attendance_heatmap, meeting_timeline
 
 
 def test_one_partner(gare, draw, attendance_figure):
@@ -38,3 +40,29 @@ def test_meetings_without_attendee_list(gare, draw, attendance_figure, as_of):
     assert "Liste non renseignée" in draw(attendance_figure(meetings, gare["partners"])).texts
     timeline = draw(meeting_timeline(meetings, as_of=as_of))
     assert "Participants non renseignés" in timeline.texts
+
+
+def test_cells_drawn_are_the_attendance_lists(gare, draw):
+    meetings = gare["meetings"].copy()
+    meetings.loc[meetings.index[2], "attendees"] = np.nan  # a list not recorded: neither present nor absent
+    partners = gare["partners"]
+    rates = pd.DataFrame({"territory_id": "QPV-GARE", "partner_id": sorted(partners["partner_id"]), "name": "x",
+                          "attendance_rate": 0.5})
+    drawing = draw(attendance_heatmap(meetings, rates))
+    fig = drawing.fig
+    ordered = meetings.sort_values(["date", "meeting_id"], kind="stable").reset_index(drop=True)
+    rows = {pid: i for i, pid in enumerate(sorted(partners["partner_id"]))}
+    present, absent = set(), set()
+    for j, attendees in enumerate(ordered["attendees"]):
+        if isinstance(attendees, str):
+            came = {a.strip() for a in re.split(r"[;,]", attendees)}
+            present |= {(rows[p], j) for p in rows if p in came}
+            absent |= {(rows[p], j) for p in rows if p not in came}
+    assert present and absent
+    assert drawing.cells(fig.axes[1], "#3D3D3D") == present
+    assert drawing.cells(fig.axes[1], "#ECECEC") == absent
+    # the strip: one cell per meeting, coloured by its kind
+    strip = fig.axes[0]
+    for kind in ordered["kind"].unique():
+        expected = {(0, j) for j in ordered.index[ordered["kind"] == kind]}
+        assert drawing.cells(strip, MEETING_KIND_COLOURS[kind]) == expected

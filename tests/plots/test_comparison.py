@@ -44,7 +44,13 @@ def test_condition_without_score(gare, draw, metric_inputs, framework):
     responses = gare["responses"].copy()
     responses.loc[responses["item_id"].str.startswith("mesure"), "score"] = pd.NA
     d = metric_inputs(dict(gare, responses=responses))
-    assert "—" in draw(territory_heatmap(d["scores"], framework=framework)).texts
+    drawing = draw(territory_heatmap(d["scores"], framework=framework))
+    assert "—" in drawing.texts
+    # the condition without score is the one cell left unfilled (the axes' pale background shows)
+    ax = drawing.fig.axes[0]
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()]
+    column = labels.index("Système de mesure partagé")
+    assert drawing.cells(ax) == {(0, j) for j in range(len(labels)) if j != column}
 
 
 def test_no_indicator(gare, draw, as_of):

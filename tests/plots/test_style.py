@@ -14,9 +14,10 @@ from pathlib import Path
 import matplotlib as mpl
 import numpy as np
 import pytest
-from matplotlib.collections import PolyCollection, QuadMesh
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch
 from matplotlib.text import Text
 
 import collective_impact.plots
@@ -111,7 +112,7 @@ def test_band_colours_are_the_same_in_radar_and_heatmap(demo, draw, framework):
     assert rings == bands  # the three rings, nothing else filled
 
     heat = draw(comparison.territory_heatmap(demo["scores"], framework=framework)).fig
-    cells = set().union(*(rgb_hexes(m.get_facecolors()) for m in heat.findobj(QuadMesh)))
+    cells = set().union(*(rgb_hexes(p.get_facecolor()) for p in heat.findobj(PathPatch) if p.get_fill()))
     # the demo has every band among its territories: the cells use exactly the band colours
     assert cells == bands
 

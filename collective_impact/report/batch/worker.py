@@ -194,8 +194,9 @@ def run_one(task: Task) -> TaskResult:
         finally:
             _RUNNING = False
         duration = time.perf_counter() - started
-        logger.info("done in %.2f s (attempts %d; execute %.2f s of which cells %.2f s; export %.2f s)",
-                    duration, attempts, timings["execute"], timings["cells"], timings["export"])
+        logger.info("done in %.2f s (attempts %d; execute %.2f s of which cells %.2f s; export %.2f s%s)",
+                    duration, attempts, timings["execute"], timings["cells"], timings["export"],
+                    f"; PDF {timings['pdf']:.2f} s" if "pdf" in timings else "")
     return TaskResult(task.territory_id, "ok", duration, notebook=str(task.notebook_path), html=str(task.html_path),
                       attempts=attempts, timings=timings, pdf=str(task.pdf_path) if task.pdf else None)
 
