@@ -149,7 +149,7 @@ def coverage_heatmap(
                               label=t("plots.coverage.outcome_gap", lang)),
                mpatches.Patch(facecolor="white", edgecolor=_GREY, hatch="\\\\", label=t("plots.coverage.partner_gap", lang))]
     figure_legend(fig, handles, handleheight=1.4, handlelength=2.4)
-    subtitle = t("plots.coverage.subtitle", lang, outcomes=len(empty_rows),
+    subtitle = t("plots.coverage.subtitle", lang, outcomes=format_count(len(empty_rows), "noun.target", lang),
                  partners=format_count(len(empty_cols), "noun.partner", lang))
     titles(fig, ax, title, subtitle, beside=4.6)
     return fig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from matplotlib.colors import to_hex
 
 from collective_impact.metrics import activities
@@ -67,3 +68,23 @@ def test_counts_are_white_on_dark_cells(draw):
     ax = draw(coverage_heatmap(matrix, territory_id="T", outcomes=outcomes)).fig.axes[0]
     ink = {t.get_text(): to_hex(t.get_color()) for t in ax.texts if t.get_text().isdigit()}
     assert ink == {"1": "#262626", "2": "#ffffff", "3": "#ffffff"}
+
+
+@pytest.mark.parametrize(("lang", "empty_outcomes", "expected"), [
+    ("fr", 0, "0 résultat visé sans activité de partenaire ; 1 partenaire sans activité"),
+    ("fr", 1, "1 résultat visé sans activité de partenaire ; 1 partenaire sans activité"),
+    ("fr", 2, "2 résultats visés sans activité de partenaire ; 1 partenaire sans activité"),
+    ("en", 0, "0 targeted outcomes with no partner activity; 1 partner without activity"),
+    ("en", 1, "1 targeted outcome with no partner activity; 1 partner without activity"),
+    ("en", 2, "2 targeted outcomes with no partner activity; 1 partner without activity"),
+])
+def test_subtitle_counts_with_their_nouns(draw, lang, empty_outcomes, expected):
+    # three outcomes, three partners; P3 has no activity, and the last ``empty_outcomes`` outcomes neither
+    ids = ["O1", "O2", "O3"]
+    rows = [(o, p, 0 if p == "P3" or i >= 3 - empty_outcomes else 1)
+            for i, o in enumerate(ids) for p in ("P1", "P2", "P3")]
+    matrix = pd.DataFrame(rows, columns=["outcome_id", "partner_id", "n_activities"]).assign(territory_id="T")
+    outcomes = pd.DataFrame({"territory_id": "T", "outcome_id": ids, "label": ["Un", "Deux", "Trois"],
+                             "level": "activity"})
+    drawing = draw(coverage_heatmap(matrix, territory_id="T", outcomes=outcomes, lang=lang))
+    assert any(line.endswith(expected) for line in drawing.lines), drawing.lines
