@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from collective_impact.report.batch import (
     territory_figures,
     write_summary,
 )
+from collective_impact.report.batch.tasks import _COMPARISON_KEY
 from collective_impact.report.summary_xlsx import write_summary_workbook
 from collective_impact.store import Store
 
@@ -257,3 +259,60 @@ def test_a_failed_workbook_leaves_the_previous_file(tmp_path, monkeypatch):
         write_summary_workbook(tmp_path / "summary.xlsx", frame, framework=FW)
     assert (tmp_path / "summary.xlsx").read_bytes() == b"previous summary"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.xlsx"]
+
+
+def _marking(path: Path, parameters: str, body: str) -> Path:
+    """A notebook of a parameters cell and ``body`` (which writes what it did in a marks folder)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow
+def test_the_comparison_runs_with_the_territories_and_again_without_a_failed_one(demo_store, copy_store, tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    folder = repr(str(marks))
+    notebook = _marking(tmp_path / "territoire.ipynb",
+                        "territory_id = ''\nstore_path = ''\nlang = 'fr'\nwave = None\nas_of = None",
+                        "import json, pathlib, time\n"
+                        "started = time.time()\n"
+                        "time.sleep(1.0)\n"
+                        f"if territory_id == 'RURAL-VAL' and pathlib.Path({folder}, 'break').exists():\n"
+                        "    raise ValueError('données cassées')\n"
+                        f"pathlib.Path({folder}, territory_id).write_text(json.dumps([started, time.time()]))\n")
+    comparison = _marking(tmp_path / "comparaison.ipynb", "store_path = ''\nlang = 'fr'\nterritories = []",
+                          "import json, pathlib, time\n"
+                          f"with open(pathlib.Path({folder}, 'comparison'), 'a') as f:\n"
+                          "    f.write(json.dumps([time.time(), territories]) + '\\n')\n")
+    store = copy_store(demo_store)
+    chosen = ["QPV-NORD", "QPV-HAUTS", "RURAL-VAL"]
+
+    def batch(out):
+        seen = []
+        result = run_batch(store_path=store, out_dir=out, territories=chosen, workers=2, progress=False,
+                           notebook=notebook, comparison_notebook=comparison, on_progress=seen.append)
+        runs = [json.loads(line) for line in (marks / "comparison").read_text().splitlines()]
+        (marks / "comparison").unlink()
+        return result, seen, runs
+
+    # every territory fine: one comparison, over the three, started before the last territory ended,
+    # told after the territories
+    result, seen, runs = batch(tmp_path / "a")
+    assert result.ok and result.comparison.status == "ok"
+    assert [territories for _, territories in runs] == [chosen]
+    ends = [json.loads((marks / tid).read_text())[1] for tid in chosen]
+    assert runs[0][0] < max(ends)
+    assert [p.comparison for p in seen] == [False, False, False, False, True]
+
+    # RURAL-VAL breaks: the comparison over the three is dropped, and it runs again over the two others
+    (marks / "break").touch()
+    result, seen, runs = batch(tmp_path / "b")
+    assert [r.status for r in result.results] == ["ok", "ok", "failed"]
+    assert result.comparison.status == "ok"
+    assert [territories for _, territories in runs] == [chosen, ["QPV-NORD", "QPV-HAUTS"]]
+    assert [p.comparison for p in seen] == [False, False, False, False, True]
+    assert Store(store).last_run(_COMPARISON_KEY).status == "ok"

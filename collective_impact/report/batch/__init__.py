@@ -1,8 +1,10 @@
 """Evaluate many territories at once: every notebook in its own kernel, in parallel.
 
 ``collective-impact batch`` runs the evaluation notebook of every territory (or of those
-listed) through papermill, ``--workers`` at a time, then the comparison notebook, and
-writes in the output folder:
+listed) through papermill, ``--workers`` at a time, and the comparison notebook alongside
+them (it reads the store, not their reports: it starts first, over every territory, and runs
+again at the end over the others only if a territory failed), and writes in the output
+folder:
 
 - ``ID.ipynb`` and ``ID.html`` per territory (a failed territory keeps its partial
   notebook for diagnosis, and gets no HTML), ``ID.pdf`` too with ``--pdf``,

@@ -1,7 +1,8 @@
 """The batch from end to end: :func:`run_batch`, as the command line and the home app call it.
 
-Plans the tasks, hands them to a runner, records each finished territory in the store (the
-only writer), reports the progress, then runs the comparison and writes the outputs.
+Plans the tasks, hands them to a runner with the comparison (see :func:`run_batch`), records
+each finished territory in the store (the only writer), reports the progress, and writes the
+outputs.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ from collective_impact.store import Store
 log = logging.getLogger(__name__)
 
 
+def _comparison_digest(notebook: Path, compared: list[str], fingerprints: dict[str, str], lang: str) -> str:
+    """What the comparison of ``compared`` depends on: its notebook and each territory's data."""
+    return _digest(lang, _file_digest(notebook), *(f"{tid}:{fingerprints[tid]}" for tid in compared))
+
+
 def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLike,
               territories: Iterable[str] | None = None, workers: int | None = None, resume: bool = False,
               scheduler: str | None = None, lang: str = "fr", progress: bool = True, kernel_name: str | None = None,
@@ -58,7 +64,12 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
               comparison_notebook: str | os.PathLike | None = None, pdf: bool = False,
               on_progress: ProgressHandler | None = None, warm: bool = True,
               kernel_max_mb: float | None = None) -> BatchResult:
-    """Run the evaluation notebook of many territories, then the comparison; write the summary and index.
+    """Run the evaluation notebook of many territories and the comparison; write the summary and index.
+
+    The comparison covers the territories whose report is fine. It starts with them, over
+    every territory, so that it does not run alone at the end while the other workers wait;
+    its result is told (``on_progress``, the progress line) after theirs, and if a territory
+    failed it runs again at the end over the others.
 
     Parameters
     ----------
@@ -177,8 +188,26 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
 
     tell()
 
+    # The comparison reads the store, not the territories' reports: it starts with them, over
+    # every territory planned, on the bet that none fails (it would break the comparison
+    # too), so that it does not run alone at the end while the other workers wait. Its
+    # result is held until the territories are done; if one failed, it runs again then, over
+    # the others.
+    planned = [tid for tid in selected if tid in fingerprints]
+    early: Task | None = None
+    early_result: TaskResult | None = None
+    holding = True
+    if tasks and planned:
+        early = _comparison_task(planned, tables, comparison_nb, out, store_abs, lang, kernel_name, pdf)
+        if resume and _up_to_date(store.last_run(_COMPARISON_KEY), _comparison_digest(comparison_nb, planned, fingerprints, lang),
+                                  early.html_path) and (not pdf or early.pdf_path.exists()):
+            early = None  # nothing changed for the comparison: no need to bet
+
     def on_result(task: Task, result: TaskResult) -> None:
-        nonlocal comparison, done
+        nonlocal comparison, done, early_result
+        if task.territory_id == _COMPARISON_KEY and holding:
+            early_result = result
+            return
         if task.territory_id == _COMPARISON_KEY:
             comparison = result
             key, fingerprint = _COMPARISON_KEY, comparison_fingerprint
@@ -194,18 +223,21 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     if tasks and warm and not scheduler:
         # what the warm kernels print outside any cell, for this batch only
         write_bytes(out / "logs" / "kernels.log", b"", lang=lang)
+    first = [early, *tasks] if early is not None else tasks
     runner = _DaskRunner(scheduler, lang) if scheduler else _LocalRunner(
-        min(workers, max(len(tasks), 1)), lang, warm=warm, kernel_max_mb=kernel_max_mb)
+        min(workers, max(len(first), 1)), lang, warm=warm, kernel_max_mb=kernel_max_mb)
     try:
-        interrupted = runner.run(tasks, on_result) if tasks else False
-        # The comparison runs once, at the end, over the territories whose report is
-        # fine: a territory whose data broke its own notebook would break it too.
+        interrupted = runner.run(first, on_result) if first else False
+        holding = False
+        # The comparison is over the territories whose report is fine: a territory whose
+        # data broke its own notebook would break it too.
         compared = [tid for tid in selected if tid in results and results[tid].status in ("ok", "skipped")]
         if not interrupted and compared:
             comparison_task = _comparison_task(compared, tables, comparison_nb, out, store_abs, lang, kernel_name, pdf)
-            comparison_fingerprint = _digest(lang, _file_digest(comparison_nb),
-                                             *(f"{tid}:{fingerprints[tid]}" for tid in compared))
-            if resume and _up_to_date(store.last_run(_COMPARISON_KEY), comparison_fingerprint,
+            comparison_fingerprint = _comparison_digest(comparison_nb, compared, fingerprints, lang)
+            if early_result is not None and compared == planned:
+                on_result(comparison_task, early_result)  # the bet held: the comparison is done
+            elif resume and _up_to_date(store.last_run(_COMPARISON_KEY), comparison_fingerprint,
                                       comparison_task.html_path) and (not pdf or comparison_task.pdf_path.exists()):
                 comparison = TaskResult(_COMPARISON_KEY, "skipped", html=str(comparison_task.html_path),
                                         pdf=_existing(comparison_task.pdf_path))
