@@ -2,9 +2,9 @@
 
 ``collective-impact batch`` runs the evaluation notebook of every territory (or of those
 listed) through papermill, ``--workers`` at a time, and the comparison notebook alongside
-them (it reads the store, not their reports: it starts first, over every territory, and runs
-again at the end over the others only if a territory failed), and writes in the output
-folder:
+them (it reads the store, not their reports: it is queued after them, over every territory,
+and runs on the first free worker beside the last ones; it runs again at the end over the
+others only if a territory failed), and writes in the output folder:
 
 - ``ID.ipynb`` and ``ID.html`` per territory (a failed territory keeps its partial
   notebook for diagnosis, and gets no HTML), ``ID.pdf`` too with ``--pdf``,

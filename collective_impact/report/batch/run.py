@@ -66,10 +66,10 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
               kernel_max_mb: float | None = None) -> BatchResult:
     """Run the evaluation notebook of many territories and the comparison; write the summary and index.
 
-    The comparison covers the territories whose report is fine. It starts with them, over
-    every territory, so that it does not run alone at the end while the other workers wait;
-    its result is told (``on_progress``, the progress line) after theirs, and if a territory
-    failed it runs again at the end over the others.
+    The comparison covers the territories whose report is fine. It is queued after them,
+    over every territory, so that it runs beside the last ones on the first free worker
+    rather than alone at the end; its result is told (``on_progress``, the progress line)
+    after theirs, and if a territory failed it runs again at the end over the others.
 
     Parameters
     ----------
@@ -188,11 +188,12 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
 
     tell()
 
-    # The comparison reads the store, not the territories' reports: it starts with them, over
-    # every territory planned, on the bet that none fails (it would break the comparison
-    # too), so that it does not run alone at the end while the other workers wait. Its
-    # result is held until the territories are done; if one failed, it runs again then, over
-    # the others.
+    # The comparison reads the store, not the territories' reports: it is queued after them,
+    # over every territory planned, on the bet that none fails (it would break the comparison
+    # too), so that it runs beside the last territories on the first free worker rather than
+    # alone once they are all done. Queued last, it does not delay the first territories'
+    # results. Its result is held until the territories are done; if one failed, it runs
+    # again then, over the others.
     planned = [tid for tid in selected if tid in fingerprints]
     early: Task | None = None
     early_result: TaskResult | None = None
@@ -223,7 +224,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     if tasks and warm and not scheduler:
         # what the warm kernels print outside any cell, for this batch only
         write_bytes(out / "logs" / "kernels.log", b"", lang=lang)
-    first = [early, *tasks] if early is not None else tasks
+    first = [*tasks, early] if early is not None else tasks
     runner = _DaskRunner(scheduler, lang) if scheduler else _LocalRunner(
         min(workers, max(len(first), 1)), lang, warm=warm, kernel_max_mb=kernel_max_mb)
     try:
