@@ -194,11 +194,11 @@ def test_the_archive_holds_the_reports_of_the_folder(tmp_path):
 
 
 # ---------------------------------------------------------------------------- a batch of stand-in notebooks
-def stand_in(path: Path, parameters: str) -> Path:
-    """A notebook of a parameters cell and one printing cell: a kernel runs it in a second."""
+def stand_in(path: Path, parameters: str, body: str = "print('rapport')") -> Path:
+    """A notebook of a parameters cell and one cell ``body`` (a print): a kernel runs it in a second."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("print('rapport')")]
+                nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
     return path
@@ -261,22 +261,12 @@ def test_a_failed_workbook_leaves_the_previous_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["summary.xlsx"]
 
 
-def _marking(path: Path, parameters: str, body: str) -> Path:
-    """A notebook of a parameters cell and ``body`` (which writes what it did in a marks folder)."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
 @pytest.mark.slow
 def test_the_comparison_runs_with_the_territories_and_again_without_a_failed_one(demo_store, copy_store, tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()
     folder = repr(str(marks))
-    notebook = _marking(tmp_path / "territoire.ipynb",
+    notebook = stand_in(tmp_path / "territoire.ipynb",
                         "territory_id = ''\nstore_path = ''\nlang = 'fr'\nwave = None\nas_of = None",
                         "import json, pathlib, time\n"
                         "started = time.time()\n"
@@ -284,7 +274,7 @@ def test_the_comparison_runs_with_the_territories_and_again_without_a_failed_one
                         f"if territory_id == 'RURAL-VAL' and pathlib.Path({folder}, 'break').exists():\n"
                         "    raise ValueError('données cassées')\n"
                         f"pathlib.Path({folder}, territory_id).write_text(json.dumps([started, time.time()]))\n")
-    comparison = _marking(tmp_path / "comparaison.ipynb", "store_path = ''\nlang = 'fr'\nterritories = []",
+    comparison = stand_in(tmp_path / "comparaison.ipynb", "store_path = ''\nlang = 'fr'\nterritories = []",
                           "import json, pathlib, time\n"
                           f"with open(pathlib.Path({folder}, 'comparison'), 'a') as f:\n"
                           "    f.write(json.dumps([time.time(), territories]) + '\\n')\n")

@@ -195,19 +195,19 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     # results. Its result is held until the territories are done; if one failed, it runs
     # again then, over the others.
     planned = [tid for tid in selected if tid in fingerprints]
-    early: Task | None = None
-    early_result: TaskResult | None = None
+    provisional: Task | None = None
+    provisional_result: TaskResult | None = None
     holding = True
     if tasks and planned:
-        early = _comparison_task(planned, tables, comparison_nb, out, store_abs, lang, kernel_name, pdf)
+        provisional = _comparison_task(planned, tables, comparison_nb, out, store_abs, lang, kernel_name, pdf)
         if resume and _up_to_date(store.last_run(_COMPARISON_KEY), _comparison_digest(comparison_nb, planned, fingerprints, lang),
-                                  early.html_path) and (not pdf or early.pdf_path.exists()):
-            early = None  # nothing changed for the comparison: no need to bet
+                                  provisional.html_path) and (not pdf or provisional.pdf_path.exists()):
+            provisional = None  # nothing changed for the comparison: no need to bet
 
     def on_result(task: Task, result: TaskResult) -> None:
-        nonlocal comparison, done, early_result
+        nonlocal comparison, done, provisional_result
         if task.territory_id == _COMPARISON_KEY and holding:
-            early_result = result
+            provisional_result = result
             return
         if task.territory_id == _COMPARISON_KEY:
             comparison = result
@@ -224,7 +224,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     if tasks and warm and not scheduler:
         # what the warm kernels print outside any cell, for this batch only
         write_bytes(out / "logs" / "kernels.log", b"", lang=lang)
-    first = [*tasks, early] if early is not None else tasks
+    first = [*tasks, provisional] if provisional is not None else tasks
     runner = _DaskRunner(scheduler, lang) if scheduler else _LocalRunner(
         min(workers, max(len(first), 1)), lang, warm=warm, kernel_max_mb=kernel_max_mb)
     try:
@@ -236,8 +236,8 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         if not interrupted and compared:
             comparison_task = _comparison_task(compared, tables, comparison_nb, out, store_abs, lang, kernel_name, pdf)
             comparison_fingerprint = _comparison_digest(comparison_nb, compared, fingerprints, lang)
-            if early_result is not None and compared == planned:
-                on_result(comparison_task, early_result)  # the bet held: the comparison is done
+            if provisional_result is not None and compared == planned:
+                on_result(comparison_task, provisional_result)  # the bet held: the comparison is done
             elif resume and _up_to_date(store.last_run(_COMPARISON_KEY), comparison_fingerprint,
                                       comparison_task.html_path) and (not pdf or comparison_task.pdf_path.exists()):
                 comparison = TaskResult(_COMPARISON_KEY, "skipped", html=str(comparison_task.html_path),
