@@ -235,7 +235,12 @@ class RunPanel:
         if result is not None:
             key = "*" if progress.comparison else result.territory_id
             self.states[key] = self._state(result)
-            self._show_states()
+        for territory in progress.skipped:
+            self.states[territory] = ("skipped", t("home.r.state.skipped", self.lang))
+        for key in [*progress.running, *(["*"] if progress.comparison_running else [])]:
+            if self.states.get(key, ("waiting",))[0] == "waiting":
+                self.states[key] = ("running", t("home.r.state.running", self.lang))
+        self._show_states()
         self.status.value = spinner(t("home.r.running", self.lang, done=progress.done, total=progress.total))
 
     def _state(self, result: TaskResult) -> tuple[str, str]:
@@ -252,8 +257,9 @@ class RunPanel:
         for territory, (status, text) in self.states.items():
             name = t("home.r.comparison", lang) if territory == "*" else self.names.get(territory, territory)
             css = {"failed": "ci-error", "ok": "ci-ok"}.get(status, "")
+            sign = '<span class="ci-spinner"></span>' if status == "running" else ""
             rows.append(f'<tr data-territory="{escape_html(territory)}" data-status="{escape_html(status)}">'
-                        f'<td>{escape_html(name)}</td><td class="{css}">{escape_html(text)}</td></tr>')
+                        f'<td>{escape_html(name)}</td><td class="{css}">{sign}{escape_html(text)}</td></tr>')
         head = f"<th>{escape_html(t('home.r.col.territory', lang))}</th><th>{escape_html(t('home.r.col.state', lang))}</th>"
         self.table.value = f'<table class="ci-states"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 

@@ -303,6 +303,41 @@ def test_run_panel_runs_the_ticked_territories_and_shows_each_state(store, tmp_p
     assert RunLock(tmp_path).acquire()  # released at the end
 
 
+def test_run_panel_shows_which_territories_run_now(store, tmp_path, monkeypatch):
+    first, second, third = store.territories()[:3]
+    rows = []
+
+    def table(panel) -> dict:
+        return dict(re.findall(r'<tr data-territory="([^"]+)" data-status="([^"]+)">', panel.table.value))
+
+    def run(*, store_path, out_dir, territories, lang, resume, progress, on_progress, **options):
+        on_progress(Progress(0, 3, running=(second,), skipped=(first,)))
+        rows.append((table(panel), panel.table.value))
+        on_progress(Progress(1, 3, TaskResult(second, "ok", 4.0), running=(third,), skipped=(first,)))
+        rows.append((table(panel), panel.table.value))
+        on_progress(Progress(2, 3, TaskResult(third, "ok", 4.0), comparison_running=True, skipped=(first,)))
+        rows.append((table(panel), panel.table.value))
+        comparison = TaskResult("*comparaison", "ok", 3.0)
+        on_progress(Progress(3, 3, comparison, comparison=True, skipped=(first,)))
+        results = (TaskResult(first, "skipped"), TaskResult(second, "ok", 4.0), TaskResult(third, "ok", 4.0))
+        return BatchResult(results, comparison, Path(out_dir) / "summary.csv", Path(out_dir) / "index.html")
+
+    monkeypatch.setattr(reports_module, "run_batch", run)
+    panel = RunPanel(store, reports_dir=tmp_path, batch_options={"pdf": False})
+    panel.choose([first, second, third])
+    assert panel.start(wait=True)
+    assert [states for states, _ in rows] == [
+        {first: "skipped", second: "running", third: "waiting"},
+        {first: "skipped", second: "ok", third: "running"},
+        {first: "skipped", second: "ok", third: "ok", "*": "running"},
+    ]
+    shown = rows[0][1]
+    running_row = shown[shown.index(f'data-territory="{second}"'):].split("</tr>")[0]
+    assert '<span class="ci-spinner"></span>en cours…' in running_row
+    assert "déjà à jour" in visible(shown) and "en attente" in visible(shown)
+    assert table(panel) == {first: "skipped", second: "ok", third: "ok", "*": "ok"}
+
+
 def test_run_panel_pdf_box(store, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(reports_module, "run_batch", fake_batch(calls))

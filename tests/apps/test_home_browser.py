@@ -131,6 +131,9 @@ def test_home_upload_import_run_and_take_the_reports_away(browser, home_server, 
         run.get_by_role("checkbox", name="Produire aussi les rapports en PDF").uncheck()  # HTML is enough here
         run.get_by_role("button", name="Lancer les évaluations").click()
         run.get_by_text("Évaluation en cours").wait_for()
+        # the territories that run now say so, with a moving sign, while the others wait
+        expect(run.locator('tr[data-status="running"] td .ci-spinner').first).to_be_visible()
+        assert "en cours…" in run.locator('tr[data-status="running"]').first.inner_text()
         run.get_by_text("Évaluations terminées", exact=False).wait_for(timeout=240_000)
         states = {tid: run.locator(f'tr[data-territory="{tid}"]').get_attribute("data-status") for tid in KEPT}
         assert states == {tid: "ok" for tid in KEPT}

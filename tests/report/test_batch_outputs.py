@@ -227,6 +227,12 @@ def test_a_batch_tells_its_progress_and_the_states_follow_the_data(demo_store, c
     assert seen[0].result is None
     assert sorted(p.result.territory_id for p in seen[1:3]) == chosen and not any(p.comparison for p in seen[:3])
     assert seen[3].comparison and seen[3].result.status == "ok"
+    # what runs: both territories on the two workers, then the comparison on the first one free;
+    # its result is held until the territories are told, so it shows as running until then
+    first_done = seen[1].result.territory_id
+    assert [(p.running, p.comparison_running) for p in seen] == [
+        (tuple(chosen), False), (tuple(tid for tid in chosen if tid != first_done), True), ((), True), ((), False)]
+    assert all(p.skipped == () for p in seen)
     assert result.workbook == out / "summary.xlsx" and result.workbook.exists()
     assert [report_state(store, tid, out_dir=out, notebook=notebook) for tid in chosen] == ["current", "current"]
     # the same reports in another language, or with another notebook, are not up to date
@@ -236,6 +242,13 @@ def test_a_batch_tells_its_progress_and_the_states_follow_the_data(demo_store, c
     meetings = store.load(["meetings"], territories=["QPV-NORD"])["meetings"]
     store.add_rows("meetings", meetings.iloc[[0]].assign(meeting_id="M-NOUVELLE"))
     assert [report_state(store, tid, out_dir=out, notebook=notebook) for tid in chosen] == ["outdated", "current"]
+    # run again: the report up to date is told as skipped from the start, the other runs with the comparison
+    again = []
+    result = run_batch(store_path=store.path, out_dir=out, territories=chosen, workers=2, progress=False, resume=True,
+                       notebook=notebook, comparison_notebook=comparison, on_progress=again.append)
+    assert result.ok and [r.status for r in result.results] == ["ok", "skipped"]
+    assert (again[0].skipped, again[0].running, again[0].comparison_running) == (("RURAL-VAL",), ("QPV-NORD",), True)
+    assert [(p.done, p.total) for p in again] == [(0, 2), (1, 2), (2, 2)]
     with zipfile.ZipFile(io.BytesIO(reports_archive(out, chosen))) as archive:
         names = set(archive.namelist())
     assert {f"{tid}.html" for tid in chosen} | {"comparaison.html", "index.html", "summary.xlsx"} <= names

@@ -177,16 +177,23 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     comparison: TaskResult | None = None
     comparison_fingerprint = ""
     done = 0
+    skipped = tuple(tid for tid, result in results.items() if result.status == "skipped")
+    # what runs now: the runner starts the tasks in the order given, one per free worker, so
+    # the first ``slots`` of those not finished are running (a Dask cluster does not say: none)
+    current: list[Task] = []
+    finished: set[str] = set()
+    slots = 0
 
     def tell(result: TaskResult | None = None, *, is_comparison: bool = False) -> None:
         if on_progress is None:
             return
+        running = [task.territory_id for task in current if task.territory_id not in finished][:slots]
         try:
-            on_progress(Progress(done, len(tasks) + 1, result, is_comparison))
+            on_progress(Progress(done, len(tasks) + 1, result, is_comparison,
+                                 tuple(tid for tid in running if tid != _COMPARISON_KEY),
+                                 _COMPARISON_KEY in running, skipped))
         except Exception:  # the caller's display must not stop the batch
             log.exception("the progress callback failed")
-
-    tell()
 
     # The comparison reads the store, not the territories' reports: it is queued after them,
     # over every territory planned, on the bet that none fails (it would break the comparison
@@ -207,8 +214,9 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     def on_result(task: Task, result: TaskResult) -> None:
         nonlocal comparison, done, provisional_result
         if task.territory_id == _COMPARISON_KEY and holding:
-            provisional_result = result
+            provisional_result = result  # told later: until then it shows as running
             return
+        finished.add(task.territory_id)
         if task.territory_id == _COMPARISON_KEY:
             comparison = result
             key, fingerprint = _COMPARISON_KEY, comparison_fingerprint
@@ -225,11 +233,15 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         # what the warm kernels print outside any cell, for this batch only
         write_bytes(out / "logs" / "kernels.log", b"", lang=lang)
     first = [*tasks, provisional] if provisional is not None else tasks
-    runner = _DaskRunner(scheduler, lang) if scheduler else _LocalRunner(
-        min(workers, max(len(first), 1)), lang, warm=warm, kernel_max_mb=kernel_max_mb)
+    slots = 0 if scheduler else min(workers, max(len(first), 1))
+    runner = _DaskRunner(scheduler, lang) if scheduler else _LocalRunner(slots, lang, warm=warm,
+                                                                         kernel_max_mb=kernel_max_mb)
+    current = first
+    tell()
     try:
         interrupted = runner.run(first, on_result) if first else False
         holding = False
+        current = []
         # The comparison is over the territories whose report is fine: a territory whose
         # data broke its own notebook would break it too.
         compared = [tid for tid in selected if tid in results and results[tid].status in ("ok", "skipped")]
@@ -246,6 +258,8 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
                 done += 1
                 tell(comparison, is_comparison=True)
             else:
+                current = [comparison_task]
+                tell()
                 interrupted = runner.run([comparison_task], on_result)
     finally:
         runner.close()

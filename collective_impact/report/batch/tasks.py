@@ -122,12 +122,18 @@ class Progress:
     ``done`` notebooks of ``total`` (the territories to run, then the comparison) have
     finished; ``result`` is the one that just finished (``None`` in the first call, made
     before any notebook runs), ``comparison`` whether it is the comparison's.
+    ``running`` names the territories whose notebook runs now, ``comparison_running``
+    whether the comparison's does (neither is known on a Dask cluster: empty, false);
+    ``skipped`` names the territories whose report was already up to date, which do not run.
     """
 
     done: int
     total: int
     result: TaskResult | None = None
     comparison: bool = False
+    running: tuple[str, ...] = ()
+    comparison_running: bool = False
+    skipped: tuple[str, ...] = ()
 
 
 ProgressHandler = Callable[[Progress], None]
