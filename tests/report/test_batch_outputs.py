@@ -317,5 +317,8 @@ def test_the_comparison_runs_with_the_territories_and_again_without_a_failed_one
     assert [r.status for r in result.results] == ["ok", "ok", "failed"]
     assert result.comparison.status == "ok"
     assert [territories for _, territories in runs] == [chosen, ["QPV-NORD", "QPV-HAUTS"]]
-    assert [p.comparison for p in seen] == [False, False, False, False, True]
+    # told: the start, the three territories, the comparison's second run starting, its result
+    assert [(p.done, p.result is None, p.comparison) for p in seen] == [
+        (0, True, False), (1, False, False), (2, False, False), (3, False, False), (3, True, False), (4, False, True)]
+    assert (seen[-2].running, seen[-2].comparison_running) == ((), True)
     assert Store(store).last_run(_COMPARISON_KEY).status == "ok"
