@@ -322,3 +322,23 @@ def test_the_comparison_runs_with_the_territories_and_again_without_a_failed_one
         (0, True, False), (1, False, False), (2, False, False), (3, False, False), (3, True, False), (4, False, True)]
     assert (seen[-2].running, seen[-2].comparison_running) == ((), True)
     assert Store(store).last_run(_COMPARISON_KEY).status == "ok"
+
+
+def test_a_report_is_up_to_date_only_with_its_files_and_its_data(tmp_path):
+    from types import SimpleNamespace
+
+    from collective_impact.report.batch.planning import _up_to_date
+
+    html, pdf = tmp_path / "A.html", tmp_path / "A.pdf"
+    html.write_text("<html></html>")
+    last = SimpleNamespace(status="ok", data_hash="abc", html_path=str(html))
+    assert _up_to_date(last, "abc", html)
+    assert not _up_to_date(last, "abd", html)  # the data changed
+    assert not _up_to_date(SimpleNamespace(status="failed", data_hash="abc", html_path=str(html)), "abc", html)
+    assert not _up_to_date(None, "abc", html)
+    # a PDF asked for must be there too
+    assert not _up_to_date(last, "abc", html, pdf)
+    pdf.write_bytes(b"%PDF")
+    assert _up_to_date(last, "abc", html, pdf)
+    html.unlink()
+    assert not _up_to_date(last, "abc", html, pdf)

@@ -97,6 +97,9 @@ def _portable(notebook: Path) -> str:
         return str(notebook)
 
 
-def _up_to_date(last, fingerprint: str, html_path: Path) -> bool:
+def _up_to_date(last, fingerprint: str, html_path: Path, pdf_path: Path | None = None) -> bool:
+    """Whether the run ``last`` made the report of ``fingerprint`` at ``html_path``, still there (and the PDF
+    at ``pdf_path`` too, when one is asked for)."""
     return (last is not None and last.status == "ok" and last.data_hash == fingerprint
-            and last.html_path == str(html_path) and html_path.exists())
+            and last.html_path == str(html_path) and html_path.exists()
+            and (pdf_path is None or pdf_path.exists()))

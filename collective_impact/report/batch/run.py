@@ -159,8 +159,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         fingerprint = report_fingerprint(store, territory_id, lang=lang, notebook=evaluation_nb)
         fingerprints[territory_id] = fingerprint
         html_path, pdf_path = out / f"{territory_id}.html", out / f"{territory_id}.pdf"
-        if resume and _up_to_date(store.last_run(territory_id), fingerprint, html_path) \
-                and (not pdf or pdf_path.exists()):
+        if resume and _up_to_date(store.last_run(territory_id), fingerprint, html_path, pdf_path if pdf else None):
             results[territory_id] = TaskResult(territory_id, "skipped", notebook=_existing(out / f"{territory_id}.ipynb"),
                                                html=str(html_path), pdf=_existing(pdf_path))
             continue
@@ -179,15 +178,21 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     done = 0
     skipped = tuple(tid for tid, result in results.items() if result.status == "skipped")
     # what runs now: the runner starts the tasks in the order given, one per free worker, so
-    # the first ``slots`` of those not finished are running (a Dask cluster does not say: none)
+    # the first ``slots`` of those not told are running (a Dask cluster does not say: none)
     current: list[Task] = []
-    finished: set[str] = set()
     slots = 0
+
+    def told(task: Task) -> bool:
+        return comparison is not None if task.territory_id == _COMPARISON_KEY else task.territory_id in results
+
+    def comparison_current(task: Task, digest: str) -> bool:
+        return resume and _up_to_date(store.last_run(_COMPARISON_KEY), digest, task.html_path,
+                                      task.pdf_path if pdf else None)
 
     def tell(result: TaskResult | None = None, *, is_comparison: bool = False) -> None:
         if on_progress is None:
             return
-        running = [task.territory_id for task in current if task.territory_id not in finished][:slots]
+        running = [task.territory_id for task in current if not told(task)][:slots]
         try:
             on_progress(Progress(done, len(tasks) + 1, result, is_comparison,
                                  tuple(tid for tid in running if tid != _COMPARISON_KEY),
@@ -207,8 +212,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
     holding = True
     if tasks and planned:
         provisional = _comparison_task(planned, tables, comparison_nb, out, store_abs, lang, kernel_name, pdf)
-        if resume and _up_to_date(store.last_run(_COMPARISON_KEY), _comparison_digest(comparison_nb, planned, fingerprints, lang),
-                                  provisional.html_path) and (not pdf or provisional.pdf_path.exists()):
+        if comparison_current(provisional, _comparison_digest(comparison_nb, planned, fingerprints, lang)):
             provisional = None  # nothing changed for the comparison: no need to bet
 
     def on_result(task: Task, result: TaskResult) -> None:
@@ -216,7 +220,6 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
         if task.territory_id == _COMPARISON_KEY and holding:
             provisional_result = result  # told later: until then it shows as running
             return
-        finished.add(task.territory_id)
         if task.territory_id == _COMPARISON_KEY:
             comparison = result
             key, fingerprint = _COMPARISON_KEY, comparison_fingerprint
@@ -250,8 +253,7 @@ def run_batch(*, store_path: str | os.PathLike | None, out_dir: str | os.PathLik
             comparison_fingerprint = _comparison_digest(comparison_nb, compared, fingerprints, lang)
             if provisional_result is not None and compared == planned:
                 on_result(comparison_task, provisional_result)  # the bet held: the comparison is done
-            elif resume and _up_to_date(store.last_run(_COMPARISON_KEY), comparison_fingerprint,
-                                      comparison_task.html_path) and (not pdf or comparison_task.pdf_path.exists()):
+            elif comparison_current(comparison_task, comparison_fingerprint):
                 comparison = TaskResult(_COMPARISON_KEY, "skipped", html=str(comparison_task.html_path),
                                         pdf=_existing(comparison_task.pdf_path))
                 bar.update(1)
