@@ -104,7 +104,11 @@ def test_a_group_something_points_at_is_kept_and_text_that_looks_like_a_group_is
         b'<g id="k"><path/></g><use xlink:href="#k"/></svg>')
 
 
-def test_styles_become_attributes_of_the_same_values_and_the_text_from_data_stays_as_typed():
+def test_styles_become_attributes_of_the_same_values_and_the_text_from_data_stays_as_typed(monkeypatch):
+    # the rewrites that change which elements draw (uses as paths, clips that cut nothing, blanks between tags) are
+    # checked by the tests below: here every element of matplotlib's SVG is compared with its counterpart
+    for rewrite in ("_uses_as_paths", "_without_idle_clips", "_without_blanks_between_tags"):
+        monkeypatch.setattr(images, rewrite, lambda data: data)
     hostile = 'x style="fill: red" <b>gras</b> & font-size: 90px'
     fig = _figure(title=hostile)
     fig.axes[0].bar([0.2], [2], hatch="//", alpha=0.5)  # a hatch and an opacity: more kinds of marks
@@ -143,6 +147,137 @@ def test_styles_become_attributes_of_the_same_values_and_the_text_from_data_stay
     assert styled > 20 and unturned > 10
     assert [(text, transform.split()[0]) for text, transform in turned] == [("Nombre de réponses", "rotate(-90")]
     assert [e.text for e in ours.iter(f"{_SVG}text") if e.text == hostile] == [hostile]
+
+
+def _raw_svg(fig) -> bytes:
+    """matplotlib's own SVG of ``fig`` and its crop."""
+    raw = io.BytesIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "collective-impact"}):
+        images._save(fig, raw, format="svg", metadata={"Date": None})
+    return raw.getvalue()
+
+
+def _marked_figure():
+    """Ticks, a line with round markers, square points, a hatched bar and a grid: uses of markers, and clips."""
+    fig = _figure()
+    ax = fig.axes[0]
+    ax.plot([0.1, 0.5, 0.9], [1, 3, 2], marker="o")
+    ax.scatter([0.3, 0.7], [1.5, 2.5], s=60, marker="s")
+    ax.bar([0.2], [2], width=0.1, hatch="//", alpha=0.5)
+    ax.grid(True)
+    return fig
+
+
+def _truncated(value: str) -> float:
+    return float(re.sub(r"(\d\.\d\d)\d+", r"\1", value))
+
+
+def _drawn_paths(root, parent_of) -> list:
+    """The paths of an SVG that are drawn where they are written: not those defined for later use, clip or
+    pattern."""
+    def defined(element):
+        while element is not None:
+            if element.tag in (f"{_SVG}defs", f"{_SVG}clipPath", f"{_SVG}pattern"):
+                return True
+            element = parent_of.get(element)
+        return False
+
+    return [e for e in root.iter() if e.tag in (f"{_SVG}path", f"{_SVG}use") and not defined(e)]
+
+
+def test_each_use_of_a_marker_becomes_the_markers_path_at_the_same_place_with_the_same_paint():
+    fig = _marked_figure()
+    ours, theirs = ElementTree.fromstring(images.svg(fig)), ElementTree.fromstring(_raw_svg(fig))
+    markers = {e.get("id"): e for e in theirs.iter(f"{_SVG}path") if e.get("id")}
+    expected, used = [], 0
+    for element in _drawn_paths(theirs, {c: p for p in theirs.iter() for c in p}):
+        if element.tag == f"{_SVG}use":
+            used += 1
+            marker = markers[element.get("{http://www.w3.org/1999/xlink}href")[1:]]
+            dx, dy = _truncated(element.get("x")), _truncated(element.get("y"))
+            numbers = [_truncated(n) for n in re.findall(r"-?[\d.]+", marker.get("d"))]
+            points = [(round(x + dx, 2), round(y + dy, 2)) for x, y in zip(numbers[::2], numbers[1::2], strict=True)]
+            # the marker's own paint over the use's, which it inherits
+            paint = {**_declarations(element.get("style", "")), **_declarations(marker.get("style", ""))}
+        else:
+            numbers = [_truncated(n) for n in re.findall(r"-?[\d.]+", element.get("d"))]
+            points = [(round(x, 2), round(y, 2)) for x, y in zip(numbers[::2], numbers[1::2], strict=True)]
+            paint = _declarations(element.get("style", ""))
+        expected.append((points, {k: _hundredths(v) for k, v in paint.items()}))
+    assert used > 10  # ticks and points
+    drawn = _drawn_paths(ours, {c: p for p in ours.iter() for c in p})
+    assert [e.tag for e in drawn] == [f"{_SVG}path"] * len(expected)  # no use left, nothing added or lost
+    got = []
+    for element, (_, paint) in zip(drawn, expected, strict=True):
+        numbers = [float(n) for n in re.findall(r"-?[\d.]+", element.get("d"))]
+        got.append(([(round(x, 2), round(y, 2)) for x, y in zip(numbers[::2], numbers[1::2], strict=True)],
+                    {name: element.get(name) for name in paint}))
+    assert got == expected
+    assert [e for e in ours.iter(f"{_SVG}path") if e.get("id")] == []  # the markers, no longer used, are gone
+
+
+def test_a_clip_that_cuts_nothing_is_left_out_and_one_that_may_cut_is_kept():
+    clip = b'<defs><clipPath id="c"><rect x="10" y="10" width="100" height="50"/></clipPath></defs>'
+    kept = [
+        b'<path d="M 10 20 L 110 20" clip-path="url(#c)" stroke="#000" stroke-width="0.7"/>',  # on the edge
+        b'<path d="M 50 30 L 108.5 30" clip-path="url(#c)" stroke="#000"/>',  # 1.5 from the edge, stroke 1: may cut
+        b'<path d="M 50 30 L 60 30" clip-path="url(#c)" transform="scale(3)" stroke="#000"/>',  # moved elsewhere
+        b'<path d="M 50 30 L 60 30" clip-path="url(#other)" stroke="#000"/>',  # not a rectangle known here
+        b'<g clip-path="url(#c)"><path d="M 50 30 L 60 30" stroke="#000"/><text x="50" y="30">t</text></g>',
+        b'<g clip-path="url(#c)"><path d="M 50 30 L 60 30" stroke="#000"/><path d="M 9 30 L 60 30"/></g>',
+    ]
+    idle = [
+        (b'<path d="M 20 20 L 100 20 L 100 50 z" clip-path="url(#c)" stroke="#000" stroke-width="2"/>',
+         b'<path d="M 20 20 L 100 20 L 100 50 z" stroke="#000" stroke-width="2"/>'),
+        (b'<path d="M 10 10 L 110 60" clip-path="url(#c)" fill="#fff" stroke="none"/>',  # a fill only, to the edge
+         b'<path d="M 10 10 L 110 60" fill="#fff" stroke="none"/>'),
+        (b'<path d="M 50 30 C 60 20 70 20 80 30" clip-path="url(#c)" stroke="#000"/>',
+         b'<path d="M 50 30 C 60 20 70 20 80 30" stroke="#000"/>'),
+        (b'<g clip-path="url(#c)"><path d="M 50 30 L 60 30" stroke="#000"/> <path d="M 70 40 L 80 40"/></g>',
+         b'<g><path d="M 50 30 L 60 30" stroke="#000"/> <path d="M 70 40 L 80 40"/></g>'),
+    ]
+    data = b"<svg>" + clip + b"".join(kept) + b"".join(before for before, _ in idle) + b"</svg>"
+    assert images._without_idle_clips(data) == (
+        b"<svg>" + clip + b"".join(kept) + b"".join(after for _, after in idle) + b"</svg>")
+
+
+def test_blanks_between_tags_go_and_a_texts_own_spaces_stay():
+    data = (b'<svg>\n <g>\n  <path d="M 0 0 \nL 1 1"/>\n  <text x="1">  deux  espaces </text>\n'
+            b'  <text><tspan>a</tspan> <tspan>b</tspan></text>\n </g>\n</svg>\n')
+    assert images._without_blanks_between_tags(data) == (
+        b'<svg><g><path d="M 0 0 \nL 1 1"/><text x="1">  deux  espaces </text>'
+        b'<text><tspan>a</tspan> <tspan>b</tspan></text></g></svg>')
+
+
+def test_the_rewrites_of_uses_clips_and_blanks_leave_the_printed_picture_as_it_was(monkeypatch, tmp_path):
+    """The figure printed by WeasyPrint, the report's PDF engine, and read back at 200 dpi: the same pixels with and
+    without the rewrites that change which elements draw."""
+    import base64
+    import shutil
+    import subprocess
+
+    from weasyprint import HTML
+
+    pdftoppm = shutil.which("pdftoppm")
+    assert pdftoppm, "pdftoppm manque : apt-get install poppler-utils"
+
+    def printed(svg: bytes, name: str) -> np.ndarray:
+        page = f'<img style="width: 17cm" src="data:image/svg+xml;base64,{base64.b64encode(svg).decode()}">'
+        HTML(string=page).write_pdf(tmp_path / f"{name}.pdf")
+        subprocess.run([pdftoppm, "-r", "200", "-png", "-singlefile", tmp_path / f"{name}.pdf", tmp_path / name],
+                       check=True)
+        return np.asarray(Image.open(tmp_path / f"{name}.png").convert("RGB"))
+
+    fig = _marked_figure()
+    rewritten = images.svg(fig)
+    for rewrite in ("_uses_as_paths", "_without_idle_clips", "_without_blanks_between_tags"):
+        monkeypatch.setattr(images, rewrite, lambda data: data)
+    as_before = images.svg(fig)
+    assert as_before.count(b"<use ") > 10 and rewritten.count(b"<use ") == 0
+    assert 0 < rewritten.count(b"clip-path=") < as_before.count(b"clip-path=")
+    after, before = printed(rewritten, "after"), printed(as_before, "before")
+    assert (before < 250).sum() > 10_000  # something is drawn
+    assert np.array_equal(after, before)
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
