@@ -54,6 +54,13 @@ _ON_THE_WHOLE = frozenset({b"clip-path", b"mask", b"filter", b"opacity", b"trans
 _CLIP_RECT = re.compile(rb'<clipPath id="([^"]+)">\s*(<rect\s[^>]*/>)\s*</clipPath>')
 _CLIPPED = re.compile(rb'<(path|g)(?=\s)[^>]*?( clip-path="url\(#([^)"]+)\)")[^>]*?(?:/>|>((?:(?!<g[\s>/]).)*?)</g>)',
                       re.DOTALL)
+#: A group, or the root, that passes a stroke on to what it holds; how far a point may be from an edge and still be
+#: on it (coordinates are written to the hundredth).
+_INHERITED_STROKE = re.compile(rb"<g(?=\s)[^>]*\sstroke(?:-width|-dasharray|-linecap|-miterlimit)?="
+                               rb"|<svg(?=\s)[^>]*\sstroke(?:-width|-dasharray|-miterlimit)?=")
+#: What makes a path paint farther than its points and stroke say.
+_NOT_MEASURED = frozenset({b"transform", b"marker-start", b"marker-mid", b"marker-end", b"stroke-miterlimit"})
+_EPSILON = 1e-6
 #: A text element (left as it is), and the blanks between two tags.
 _TEXT_ELEMENT = re.compile(rb"(<text[\s>].*?</text>)", re.DOTALL)
 _BLANK_BETWEEN_TAGS = re.compile(rb"(?:^|(?<=>))\s+(?=<|$)")
@@ -171,13 +178,41 @@ def _uses_as_paths(data: bytes) -> bytes:
                                                  defs.group(0)), data)
 
 
-def _without_idle_clips(data: bytes) -> bytes:
-    """``data`` without the clips that cut nothing: a path, or a group of paths, whose every point, widened by
-    twice its stroke (more than a mitred corner or a square end reaches), lies inside its clip's rectangle.
+def _subpaths(d: bytes) -> list[list[tuple[float, float]]] | None:
+    """The subpaths of a path made of moves, lines and closes only, each as its points in order (a closed one ends
+    on its start again); ``None`` for any other path."""
+    subpaths: list[list[tuple[float, float]]] = []
+    numbers: list[float] = []
+    for token in _PATH_TOKEN.findall(d):
+        if token == b"M":
+            subpaths.append([])
+        elif token == b"z":
+            if not subpaths or not subpaths[-1]:
+                return None
+            subpaths[-1].append(subpaths[-1][0])
+        elif token.isalpha():
+            if token != b"L":
+                return None
+        else:
+            numbers.append(float(token))
+            if len(numbers) == 2:
+                if not subpaths:
+                    return None
+                subpaths[-1].append((numbers[0], numbers[1]))
+                numbers = []
+    return subpaths if subpaths and not numbers else None
 
-    matplotlib clips every mark of an axes to the axes, most of which lie well inside; WeasyPrint clips each at a
-    cost (4 % of a report's PDF). A clip that may cut something is kept, and any path it cannot bound.
+
+def _without_idle_clips(data: bytes) -> bytes:
+    """``data`` without the clips that cut nothing, each mark's paint measured (see :func:`_unclipped`).
+
+    matplotlib clips every mark of an axes to the axes, most of which lie inside; WeasyPrint clips each at a cost
+    (4 % of a report's PDF). A clip that may cut something is kept, and a clip on what cannot be measured here (a
+    text, a transformed path, a group holding anything but paths). If a group passes a stroke on to what it holds,
+    the marks' paint cannot be read from their own attributes: every clip is kept.
     """
+    if _INHERITED_STROKE.search(data):
+        return data
     boxes = {}
     for match in _CLIP_RECT.finditer(data):
         rect = {name: float(value) for name, value in _attributes(match.group(2)).items()
@@ -185,31 +220,73 @@ def _without_idle_clips(data: bytes) -> bytes:
         if len(rect) == 4:
             boxes[match.group(1)] = (rect[b"x"], rect[b"y"], rect[b"x"] + rect[b"width"], rect[b"y"] + rect[b"height"])
 
-    def inside(path_tag: bytes, box: tuple[float, float, float, float]) -> bool:
-        attributes = _attributes(path_tag)
-        points = _path_points(attributes.get(b"d", b"-"))
-        if not points or set(attributes) & {b"transform", b"marker-start", b"marker-mid", b"marker-end"}:
-            return False
-        margin = 0.0 if attributes.get(b"stroke") == b"none" else 2 * float(attributes.get(b"stroke-width", b"1"))
-        return all(box[0] + margin <= x <= box[2] - margin and box[1] + margin <= y <= box[3] - margin
-                   for x, y in points)
-
     def unclipped(match: re.Match) -> bytes:
         box, content = boxes.get(match.group(3)), match.group(4)
         if box is None or (match.group(1) == b"path") != (content is None):
             return match.group(0)
-        if content is None:
-            idle = inside(match.group(0), box)
-        else:  # a group: only paths in it, each inside
-            tags = _TAG.findall(content)
-            idle = (bool(tags) and not _TAG.sub(b"", content).strip()
-                    and all(tag.startswith(b"<path ") and tag.endswith(b"/>") and inside(tag, box) for tag in tags))
-        if not idle:
-            return match.group(0)
         start = match.start(2) - match.start(0)
-        return match.group(0)[:start] + match.group(0)[start + len(match.group(2)):]
+        without = match.group(0)[:start] + match.group(0)[start + len(match.group(2)):]
+        if content is None:
+            return _unclipped(without, box) or match.group(0)
+        # a group: only paths in it, each of which needs no clip
+        tags = _TAG.findall(content)
+        if not tags or _TAG.sub(b"", content).strip() or not all(tag.startswith(b"<path ") for tag in tags):
+            return match.group(0)
+        freed = [_unclipped(tag, box) for tag in tags]
+        if not all(freed):
+            return match.group(0)
+        for tag, free in zip(tags, freed, strict=True):
+            without = without.replace(tag, free, 1)
+        return without
 
     return _CLIPPED.sub(unclipped, data)
+
+
+def _unclipped(tag: bytes, box: tuple[float, float, float, float]) -> bytes | None:
+    """The path ``tag`` (written without its clip) as it draws unclipped the same as clipped by the rectangle
+    ``box`` (x0, y0, x1, y1), or ``None`` if the clip may cut it.
+
+    What a path paints: its points (a curve stays inside its control points), and, if it is stroked, half the
+    stroke's width around its lines; a square or round end reaches half the width beyond the end, and a corner
+    reaches farther: at most half the width on each axis where every line is horizontal or vertical, at most twice
+    the width otherwise (a mitre is cut at four half-widths, SVG's default limit). A mark inside the rectangle needs
+    no clip. A path of horizontal and vertical lines whose every end lies on the rectangle's edges (a grid) has the
+    square or round ends that stick out cut by the clip: drawn with flat ends, it needs no clip either.
+    """
+    attributes = _attributes(tag)
+    if b"d" not in attributes or set(attributes) & _NOT_MEASURED:
+        return None
+    points = _path_points(attributes[b"d"])
+    if not points:
+        return None
+    x0, y0, x1, y1 = box
+
+    def within(margin: float) -> bool:
+        return all(x0 + margin - _EPSILON <= x <= x1 - margin + _EPSILON
+                   and y0 + margin - _EPSILON <= y <= y1 - margin + _EPSILON for x, y in points)
+
+    if attributes.get(b"stroke", b"none") == b"none":
+        return tag if within(0.0) else None
+    half = float(attributes.get(b"stroke-width", b"1")) / 2
+    subpaths = _subpaths(attributes[b"d"])
+    straight = subpaths is not None and all(a[0] == b[0] or a[1] == b[1] for line in subpaths
+                                            for a, b in zip(line, line[1:], strict=False))
+    if within(half if straight else 4 * half):
+        return tag
+    cap = attributes.get(b"stroke-linecap", b"butt")
+    dashed = attributes.get(b"stroke-dasharray", b"none") != b"none"
+    if not straight or cap == b"butt" or dashed or any(len(line) != 2 for line in subpaths):
+        return None
+    for (ax, ay), (bx, by) in subpaths:
+        if ax == bx:  # vertical: its ends on the top and bottom edges, its width inside
+            ends, edges, across, low, high = (ay, by), (y0, y1), ax, x0, x1
+        else:
+            ends, edges, across, low, high = (ax, bx), (x0, x1), ay, y0, y1
+        if not low + half - _EPSILON <= across <= high - half + _EPSILON:
+            return None
+        if not (abs(min(ends) - edges[0]) <= _EPSILON and abs(max(ends) - edges[1]) <= _EPSILON):
+            return None
+    return tag.replace(b' stroke-linecap="%s"' % cap, b"", 1)
 
 
 def _without_blanks_between_tags(data: bytes) -> bytes:

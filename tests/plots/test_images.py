@@ -185,7 +185,8 @@ def _drawn_paths(root, parent_of) -> list:
     return [e for e in root.iter() if e.tag in (f"{_SVG}path", f"{_SVG}use") and not defined(e)]
 
 
-def test_each_use_of_a_marker_becomes_the_markers_path_at_the_same_place_with_the_same_paint():
+def test_each_use_of_a_marker_becomes_the_markers_path_at_the_same_place_with_the_same_paint(monkeypatch):
+    monkeypatch.setattr(images, "_without_idle_clips", lambda data: data)  # a grid's ends: the test below
     fig = _marked_figure()
     ours, theirs = ElementTree.fromstring(images.svg(fig)), ElementTree.fromstring(_raw_svg(fig))
     markers = {e.get("id"): e for e in theirs.iter(f"{_SVG}path") if e.get("id")}
@@ -220,7 +221,12 @@ def test_a_clip_that_cuts_nothing_is_left_out_and_one_that_may_cut_is_kept():
     clip = b'<defs><clipPath id="c"><rect x="10" y="10" width="100" height="50"/></clipPath></defs>'
     kept = [
         b'<path d="M 10 20 L 110 20" clip-path="url(#c)" stroke="#000" stroke-width="0.7"/>',  # on the edge
-        b'<path d="M 50 30 L 108.5 30" clip-path="url(#c)" stroke="#000"/>',  # 1.5 from the edge, stroke 1: may cut
+        b'<path d="M 50 30 L 109.8 30" clip-path="url(#c)" stroke="#000" stroke-linecap="square"/>',  # its end cut
+        b'<path d="M 10 30 L 80 30" clip-path="url(#c)" stroke="#000" stroke-linecap="square"/>',  # one end cut
+        b'<path d="M 10 30 L 110 30" clip-path="url(#c)" stroke="#000" stroke-linecap="square" '
+        b'stroke-dasharray="3,1"/>',  # a dashed grid line: each dash has its square ends
+        b'<path d="M 10 11 L 110 11" clip-path="url(#c)" stroke="#000" stroke-width="4" stroke-linecap="square"/>',
+        b'<path d="M 30 30 L 50 40" clip-path="url(#c)" stroke="#000" stroke-miterlimit="10"/>',
         b'<path d="M 50 30 L 60 30" clip-path="url(#c)" transform="scale(3)" stroke="#000"/>',  # moved elsewhere
         b'<path d="M 50 30 L 60 30" clip-path="url(#other)" stroke="#000"/>',  # not a rectangle known here
         b'<g clip-path="url(#c)"><path d="M 50 30 L 60 30" stroke="#000"/><text x="50" y="30">t</text></g>',
@@ -235,10 +241,23 @@ def test_a_clip_that_cuts_nothing_is_left_out_and_one_that_may_cut_is_kept():
          b'<path d="M 50 30 C 60 20 70 20 80 30" stroke="#000"/>'),
         (b'<g clip-path="url(#c)"><path d="M 50 30 L 60 30" stroke="#000"/> <path d="M 70 40 L 80 40"/></g>',
          b'<g><path d="M 50 30 L 60 30" stroke="#000"/> <path d="M 70 40 L 80 40"/></g>'),
+        # a grid from edge to edge: the square ends the clip cut off are left out, and the clip
+        (b'<path d="M 10 20 L 110 20 M 50 10 L 50 60" clip-path="url(#c)" stroke="#000" stroke-width="0.8" '
+         b'stroke-linecap="square"/>',
+         b'<path d="M 10 20 L 110 20 M 50 10 L 50 60" stroke="#000" stroke-width="0.8"/>'),
+        # horizontal and vertical lines reach half their width beyond a corner; other lines, twice their width
+        (b'<path d="M 10.5 10.5 L 109.5 10.5 L 109.5 59.5 z" clip-path="url(#c)" stroke="#000" '
+         b'stroke-linejoin="miter"/>', None),
+        (b'<path d="M 11 30 L 109 30 L 109 35 L 11 35 z" clip-path="url(#c)" stroke="#000" stroke-linejoin="miter"/>',
+         b'<path d="M 11 30 L 109 30 L 109 35 L 11 35 z" stroke="#000" stroke-linejoin="miter"/>'),
     ]
     data = b"<svg>" + clip + b"".join(kept) + b"".join(before for before, _ in idle) + b"</svg>"
     assert images._without_idle_clips(data) == (
-        b"<svg>" + clip + b"".join(kept) + b"".join(after for _, after in idle) + b"</svg>")
+        b"<svg>" + clip + b"".join(kept) + b"".join(before if after is None else after for before, after in idle)
+        + b"</svg>")
+    # a stroke passed on by a group: the marks' own attributes no longer say what they paint
+    inherited = data.replace(b"<svg>", b'<svg><g stroke-width="30">').replace(b"</svg>", b"</g></svg>")
+    assert images._without_idle_clips(inherited) == inherited
 
 
 def test_blanks_between_tags_go_and_a_texts_own_spaces_stay():
