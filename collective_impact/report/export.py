@@ -38,12 +38,15 @@ re-encode the PNG figures (since then the figures are all SVG). What is done her
   counted in instructions by valgrind's cachegrind: 14.18 against 14.51 billion on QPV-CANAL);
   each use of a marker (the ticks, the points) is written as the marker's own path where the
   use puts it, which WeasyPrint would otherwise open and lay out again for each of a report's
-  three hundred, the clips that cut nothing (a mark inside its axes, a grid from edge to
-  edge) are left out, and so are the blanks between tags (see
-  :func:`collective_impact.plots.images.svg`): the same pixels, 4 % fewer instructions
-  (13.61 against 14.17 billion on QPV-CANAL) and 4 to 8 % less time (best of five or seven
-  taken in turn: 1.81 against 1.89 s, 1.83 against 1.95 s, 1.92 against 2.09 s: fewer objects
-  to allocate and write than the instructions show);
+  three hundred, the clips that cut nothing (244 of 429: the marks that stay a point away
+  from their axes' edges) are left out, and so are the blanks between tags (see
+  :func:`collective_impact.plots.images.svg`): the same pixels on every page of the demo's
+  reports, 3 % fewer instructions (13.75 against 14.17 billion on QPV-CANAL) and 4.5 to 8 %
+  less time (best of five or seven taken in turn: 1.80 against 1.89 s, 1.83 against 1.95 s,
+  1.92 against 2.09 s; fewer objects to allocate and write than the instructions show).
+  Leaving out the clips of marks that touch an edge (a band, a heat map's cells) would save
+  0.5 % more, but poppler then smooths that edge's pixels differently (up to 111 levels of
+  255 on a few pixels);
 * HarfBuzz's subsetter (``libharfbuzz-subset0``), when present, embeds the fonts' letters
   (0.4 s less than fontTools, which WeasyPrint uses otherwise).
 

@@ -164,7 +164,12 @@ def _marked_figure():
     ax.plot([0.1, 0.5, 0.9], [1, 3, 2], marker="o")
     ax.scatter([0.3, 0.7], [1.5, 2.5], s=60, marker="s")
     ax.bar([0.2], [2], width=0.1, hatch="//", alpha=0.5)
+    ax.pcolormesh([0.82, 0.88, 0.95], [0.5, 1.5, 2.5], [[1, 2], [3, 4]], cmap="Blues")  # cells side by side
     ax.grid(True)
+    # a band to the right edge, with no spine drawn over it: a mark touching its clip's edge
+    ax.set_xlim(-0.1, 1)
+    ax.axvspan(0.9, 1, facecolor="#009e73", edgecolor="none", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
@@ -185,8 +190,7 @@ def _drawn_paths(root, parent_of) -> list:
     return [e for e in root.iter() if e.tag in (f"{_SVG}path", f"{_SVG}use") and not defined(e)]
 
 
-def test_each_use_of_a_marker_becomes_the_markers_path_at_the_same_place_with_the_same_paint(monkeypatch):
-    monkeypatch.setattr(images, "_without_idle_clips", lambda data: data)  # a grid's ends: the test below
+def test_each_use_of_a_marker_becomes_the_markers_path_at_the_same_place_with_the_same_paint():
     fig = _marked_figure()
     ours, theirs = ElementTree.fromstring(images.svg(fig)), ElementTree.fromstring(_raw_svg(fig))
     markers = {e.get("id"): e for e in theirs.iter(f"{_SVG}path") if e.get("id")}
@@ -217,43 +221,33 @@ def test_each_use_of_a_marker_becomes_the_markers_path_at_the_same_place_with_th
     assert [e for e in ours.iter(f"{_SVG}path") if e.get("id")] == []  # the markers, no longer used, are gone
 
 
-def test_a_clip_that_cuts_nothing_is_left_out_and_one_that_may_cut_is_kept():
+def test_a_clip_that_cuts_nothing_is_left_out_and_one_that_may_cut_or_touches_an_edge_is_kept():
     clip = b'<defs><clipPath id="c"><rect x="10" y="10" width="100" height="50"/></clipPath></defs>'
     kept = [
         b'<path d="M 10 20 L 110 20" clip-path="url(#c)" stroke="#000" stroke-width="0.7"/>',  # on the edge
+        b'<path d="M 10 10 L 110 60" clip-path="url(#c)" fill="#fff" stroke="none"/>',  # a fill touching the edges
         b'<path d="M 50 30 L 109.8 30" clip-path="url(#c)" stroke="#000" stroke-linecap="square"/>',  # its end cut
-        b'<path d="M 10 30 L 80 30" clip-path="url(#c)" stroke="#000" stroke-linecap="square"/>',  # one end cut
         b'<path d="M 10 30 L 110 30" clip-path="url(#c)" stroke="#000" stroke-linecap="square" '
-        b'stroke-dasharray="3,1"/>',  # a dashed grid line: each dash has its square ends
-        b'<path d="M 10 11 L 110 11" clip-path="url(#c)" stroke="#000" stroke-width="4" stroke-linecap="square"/>',
-        b'<path d="M 30 30 L 50 40" clip-path="url(#c)" stroke="#000" stroke-miterlimit="10"/>',
+        b'stroke-dasharray="3,1"/>',  # a grid line from edge to edge
+        b'<path d="M 30 30 L 50 40" clip-path="url(#c)" stroke="#000" stroke-miterlimit="10"/>',  # mitres reach farther
         b'<path d="M 50 30 L 60 30" clip-path="url(#c)" transform="scale(3)" stroke="#000"/>',  # moved elsewhere
         b'<path d="M 50 30 L 60 30" clip-path="url(#other)" stroke="#000"/>',  # not a rectangle known here
+        # a slanted line 2 from the edge, stroke 1: a corner may reach 2
+        b'<path d="M 12 30 L 108 35 L 50 40" clip-path="url(#c)" stroke="#000" stroke-linejoin="miter"/>',
         b'<g clip-path="url(#c)"><path d="M 50 30 L 60 30" stroke="#000"/><text x="50" y="30">t</text></g>',
         b'<g clip-path="url(#c)"><path d="M 50 30 L 60 30" stroke="#000"/><path d="M 9 30 L 60 30"/></g>',
     ]
     idle = [
-        (b'<path d="M 20 20 L 100 20 L 100 50 z" clip-path="url(#c)" stroke="#000" stroke-width="2"/>',
-         b'<path d="M 20 20 L 100 20 L 100 50 z" stroke="#000" stroke-width="2"/>'),
-        (b'<path d="M 10 10 L 110 60" clip-path="url(#c)" fill="#fff" stroke="none"/>',  # a fill only, to the edge
-         b'<path d="M 10 10 L 110 60" fill="#fff" stroke="none"/>'),
-        (b'<path d="M 50 30 C 60 20 70 20 80 30" clip-path="url(#c)" stroke="#000"/>',
-         b'<path d="M 50 30 C 60 20 70 20 80 30" stroke="#000"/>'),
-        (b'<g clip-path="url(#c)"><path d="M 50 30 L 60 30" stroke="#000"/> <path d="M 70 40 L 80 40"/></g>',
-         b'<g><path d="M 50 30 L 60 30" stroke="#000"/> <path d="M 70 40 L 80 40"/></g>'),
-        # a grid from edge to edge: the square ends the clip cut off are left out, and the clip
-        (b'<path d="M 10 20 L 110 20 M 50 10 L 50 60" clip-path="url(#c)" stroke="#000" stroke-width="0.8" '
-         b'stroke-linecap="square"/>',
-         b'<path d="M 10 20 L 110 20 M 50 10 L 50 60" stroke="#000" stroke-width="0.8"/>'),
-        # horizontal and vertical lines reach half their width beyond a corner; other lines, twice their width
-        (b'<path d="M 10.5 10.5 L 109.5 10.5 L 109.5 59.5 z" clip-path="url(#c)" stroke="#000" '
-         b'stroke-linejoin="miter"/>', None),
-        (b'<path d="M 11 30 L 109 30 L 109 35 L 11 35 z" clip-path="url(#c)" stroke="#000" stroke-linejoin="miter"/>',
-         b'<path d="M 11 30 L 109 30 L 109 35 L 11 35 z" stroke="#000" stroke-linejoin="miter"/>'),
+        b'<path d="M 20 20 L 100 20 L 100 50 z" clip-path="url(#c)" stroke="#000" stroke-width="2"/>',
+        b'<path d="M 11 11 L 109 59" clip-path="url(#c)" fill="#fff" stroke="none"/>',  # a fill a point from the edges
+        b'<path d="M 50 30 C 60 20 70 20 80 30" clip-path="url(#c)" stroke="#000"/>',
+        # horizontal and vertical lines reach half their width beyond a corner
+        b'<path d="M 12 30 L 108 30 L 108 35 L 12 35 z" clip-path="url(#c)" stroke="#000" stroke-linejoin="miter"/>',
+        b'<g clip-path="url(#c)"><path d="M 50 30 L 60 30" stroke="#000"/> <path d="M 70 40 L 80 40"/></g>',
     ]
-    data = b"<svg>" + clip + b"".join(kept) + b"".join(before for before, _ in idle) + b"</svg>"
+    data = b"<svg>" + clip + b"".join(kept) + b"".join(idle) + b"</svg>"
     assert images._without_idle_clips(data) == (
-        b"<svg>" + clip + b"".join(kept) + b"".join(before if after is None else after for before, after in idle)
+        b"<svg>" + clip + b"".join(kept) + b"".join(tag.replace(b' clip-path="url(#c)"', b"") for tag in idle)
         + b"</svg>")
     # a stroke passed on by a group: the marks' own attributes no longer say what they paint
     inherited = data.replace(b"<svg>", b'<svg><g stroke-width="30">').replace(b"</svg>", b"</g></svg>")
@@ -268,9 +262,11 @@ def test_blanks_between_tags_go_and_a_texts_own_spaces_stay():
         b'<text><tspan>a</tspan> <tspan>b</tspan></text></g></svg>')
 
 
-def test_the_rewrites_of_uses_clips_and_blanks_leave_the_printed_picture_as_it_was(monkeypatch, tmp_path):
-    """The figure printed by WeasyPrint, the report's PDF engine, and read back at 200 dpi: the same pixels with and
-    without the rewrites that change which elements draw."""
+_REWRITES = ("_uses_as_paths", "_without_idle_clips", "_without_blanks_between_tags")
+
+
+def _printer(tmp_path, dpi: int):
+    """A function that prints an SVG with WeasyPrint, the report's PDF engine, and reads it back as pixels."""
     import base64
     import shutil
     import subprocess
@@ -283,20 +279,52 @@ def test_the_rewrites_of_uses_clips_and_blanks_leave_the_printed_picture_as_it_w
     def printed(svg: bytes, name: str) -> np.ndarray:
         page = f'<img style="width: 17cm" src="data:image/svg+xml;base64,{base64.b64encode(svg).decode()}">'
         HTML(string=page).write_pdf(tmp_path / f"{name}.pdf")
-        subprocess.run([pdftoppm, "-r", "200", "-png", "-singlefile", tmp_path / f"{name}.pdf", tmp_path / name],
+        subprocess.run([pdftoppm, "-r", str(dpi), "-png", "-singlefile", tmp_path / f"{name}.pdf", tmp_path / name],
                        check=True)
         return np.asarray(Image.open(tmp_path / f"{name}.png").convert("RGB"))
 
-    fig = _marked_figure()
-    rewritten = images.svg(fig)
-    for rewrite in ("_uses_as_paths", "_without_idle_clips", "_without_blanks_between_tags"):
-        monkeypatch.setattr(images, rewrite, lambda data: data)
-    as_before = images.svg(fig)
+    return printed
+
+
+def _both_ways(figures, monkeypatch) -> list[tuple[bytes, bytes]]:
+    """Each figure's SVG with the rewrites that change which elements draw, and without them."""
+    rewritten = [images.svg(fig) for fig in figures]
+    with monkeypatch.context() as patched:
+        for rewrite in _REWRITES:
+            patched.setattr(images, rewrite, lambda data: data)
+        as_before = [images.svg(fig) for fig in figures]
+    return list(zip(rewritten, as_before, strict=True))
+
+
+def test_the_rewrites_of_uses_clips_and_blanks_leave_the_printed_picture_as_it_was(monkeypatch, tmp_path):
+    """A figure of many kinds of marks, printed and read back at 200 dpi: the same pixels with and without the
+    rewrites that change which elements draw."""
+    printed = _printer(tmp_path, 200)
+    [(rewritten, as_before)] = _both_ways([_marked_figure()], monkeypatch)
     assert as_before.count(b"<use ") > 10 and rewritten.count(b"<use ") == 0
     assert 0 < rewritten.count(b"clip-path=") < as_before.count(b"clip-path=")
     after, before = printed(rewritten, "after"), printed(as_before, "before")
     assert (before < 250).sum() > 10_000  # something is drawn
     assert np.array_equal(after, before)
+
+
+def test_every_figure_of_a_demo_report_prints_the_same_pixels_with_and_without_the_rewrites(demo_store, monkeypatch,
+                                                                                          tmp_path):
+    """The same at 120 dpi for each figure of QPV-CANAL's report: bands, heat maps and markers that reach their
+    axes' edges, where a clip left out too eagerly changes how an edge is smoothed."""
+    from collective_impact.report.bundle import open_territory
+    from collective_impact.report.steps import build_steps
+
+    steps = build_steps(open_territory(demo_store, "QPV-CANAL", lang="fr"))
+    figures = [block.make() for step in steps.values() for block in step.blocks if block.kind == "figure"]
+    assert len(figures) >= 10
+    printed = _printer(tmp_path, 120)
+    left_out = 0
+    for number, (rewritten, as_before) in enumerate(_both_ways(figures, monkeypatch)):
+        left_out += as_before.count(b"clip-path=") - rewritten.count(b"clip-path=")
+        same = np.array_equal(printed(rewritten, f"after{number}"), printed(as_before, f"before{number}"))
+        assert same, f"figure {number} of the report prints differently"
+    assert left_out > 100
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
