@@ -92,7 +92,7 @@ def svg(figure: Figure) -> bytes:
     report's PDF, counted in instructions), each use of a marker written as the marker's path (see
     :func:`_uses_as_paths`), no clip that cuts nothing (see :func:`_without_idle_clips`), no blanks between
     tags outside the texts. The picture printed is the same, pixel for pixel (``tests/plots/test_images.py``); on
-    screen, Chromium's smoothing of some edges may differ by a few levels of grey (at most 20 of 255, on fewer than
+    screen, Chromium's smoothing of some edges may differ by a few levels of grey (at most 34 of 255, on fewer than
     one pixel in three thousand of the demo's figures)."""
     buffer = BytesIO()
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "collective-impact"}):

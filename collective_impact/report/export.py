@@ -51,11 +51,11 @@ re-encode the PNG figures (since then the figures are all SVG). What is done her
   (0.4 s less than fontTools, which WeasyPrint uses otherwise).
 
 Together, on the demo reports (2026-12, a two-core machine whose speed drifts by a fifth
-from one run to the next): 1.7 to 2.3 s of CPU per PDF, 0.60 to 0.73 times WeasyPrint as it
-comes (letter by letter, collector running) interleaved in the same run by
-``benchmarks/report_size.py``, which also prints the ratio to the HTML export (12 to 17
-times). What is left is WeasyPrint's own layout of the pages (two thirds) and the figures'
-marks.
+from one run to the next): 1.6 to 2.0 s of CPU per PDF on a quiet machine (2026-12-05: 1.56
+to 1.93 s), 0.70 to 0.75 times WeasyPrint as it comes (letter by letter, collector running)
+interleaved in the same run by ``benchmarks/report_size.py``, which also prints the ratio to
+the HTML export (13 to 15 times). What is left is WeasyPrint's own layout of the pages (two
+thirds) and the figures' marks.
 
 What was measured and not adopted, so that the figures stay vectors with their words as text
 (selectable, searchable, sharp when printed and zoomed):
