@@ -669,3 +669,31 @@ def test_opening_a_ready_store_takes_no_write_lock(tmp_path):
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
+
+
+# ------------------------------------------------------------------ reading a few rows
+def test_load_where_keeps_the_matching_rows_only(filled: Store) -> None:
+    everything = filled.load(["responses"], territories=["A"])["responses"]
+    loaded = filled.load(["responses"], territories=["A"], where={"wave": 1, "respondent_id": "R01"})["responses"]
+    want = everything[(everything["wave"] == 1) & (everything["respondent_id"] == "R01")].reset_index(drop=True)
+    assert len(want) == 2
+    assert_frame_equal(loaded, want)
+    # None matches a blank; without territories the filter applies to the whole store
+    blank = filled.load(["responses"], where={"partner_id": None})["responses"]
+    full = filled.load(["responses"])["responses"]
+    assert_frame_equal(blank, full[full["partner_id"].isna()].reset_index(drop=True))
+    assert not blank.empty
+
+
+def test_load_where_refuses_an_unknown_column(filled: Store) -> None:
+    with pytest.raises(StoreError, match="respondant"):
+        filled.load(["responses"], where={"respondant": "R01"})
+
+
+def test_waves_are_those_of_the_territory_rows(filled: Store) -> None:
+    responses = filled.load(["responses"])["responses"]
+    for tid in ("A", "B"):
+        assert filled.waves(tid) == sorted(int(w) for w in responses.loc[responses["territory_id"] == tid, "wave"].unique())
+    assert filled.waves("NOWHERE") == []
+    with pytest.raises(ValueError, match="wave"):
+        filled.waves("A", table="partners")

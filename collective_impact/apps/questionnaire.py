@@ -42,6 +42,7 @@ from collective_impact.apps.widgets import (
     banner,
     html_box,
     open_app,
+    page_bundle,
     problem_text,
 )
 from collective_impact.errors import CampaignError, CollectiveImpactError, InputError
@@ -228,11 +229,7 @@ class QuestionnaireApp:
             # must not keep the partner from answering (sending says if the store is down)
             with contextlib.suppress(CollectiveImpactError):
                 mark_opened(self.store, self.link)
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        # ipywidgets' text stand-in is the repr of every widget of the page, made after the
-        # request and sent in the page: the title says as much where widgets cannot show
-        bundle["text/plain"] = t("forms.q.title", self.lang)
-        return bundle
+        return page_bundle(self.widget, t("forms.q.title", self.lang))
 
     # ------------------------------------------------------------ who answers
     @staticmethod
@@ -368,13 +365,13 @@ class QuestionnaireApp:
         """Offer the territory's partners; propose its latest wave unless the address fixed one."""
         options = [(t("forms.q.anonymous", self.lang), "")]
         if territory is not None:
-            tables = self.store.load(["partners", "responses"], territories=[territory])
-            partners = tables["partners"].sort_values("name")
+            partners = self.store.load(["partners"], territories=[territory])["partners"].sort_values("name")
             options += [(str(row.name), str(row.partner_id)) for row in partners.itertuples()]
             if self.wave is not None:
-                # the wave being collected is, most of the time, the latest one started
-                waves = tables["responses"]["wave"]
-                self.wave.value = int(waves.max()) if len(waves) else 1
+                # the wave being collected is, most of the time, the latest one started (its
+                # number only: the page is built after the request, the answers are not read)
+                waves = self.store.waves(territory)
+                self.wave.value = waves[-1] if waves else 1
             if self.territory is not None:
                 self.territory.field.set_error(None)
         self.organisation.options = options

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from collective_impact.apps.campaigns import Link, link_message, resolve_link
-from collective_impact.apps.widgets import app_container, banner, html_box, message_panel, open_app
+from collective_impact.apps.widgets import app_container, banner, html_box, message_panel, open_app, page_bundle
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html, format_date, format_number, is_missing
@@ -105,15 +105,11 @@ def partner_answers(store: Store, link: Link) -> tuple[dict[str, int | None], di
     Read with the link's territory, wave and respondent only, so that nothing of another
     partner can come back.
     """
-    tables = store.load(["responses", "comments"], territories=[link.territory_id])
-
-    def mine(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[(frame["wave"] == link.wave).fillna(False).astype(bool)
-                     & (frame["respondent_id"] == link.respondent).fillna(False).astype(bool)]
-
+    tables = store.load(["responses", "comments"], territories=[link.territory_id],
+                        where={"wave": link.wave, "respondent_id": link.respondent})
     answers = {str(row.item_id): (None if is_missing(row.score) else int(row.score))
-               for row in mine(tables["responses"]).itertuples()}
-    comments = {str(row.condition): str(row.text) for row in mine(tables["comments"]).itertuples()
+               for row in tables["responses"].itertuples()}
+    comments = {str(row.condition): str(row.text) for row in tables["comments"].itertuples()
                 if not is_missing(row.text)}
     return answers, comments
 
@@ -170,7 +166,7 @@ class ResultsApp:
         self.widget = app_container([self.summary, self.conditions])
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return page_bundle(self.widget, t("questionnaire.results.title", self.lang))
 
     def _summary_html(self) -> str:
         fw, lang = self.framework, self.lang

@@ -38,8 +38,8 @@ class RunRecord:
 class Reading(StoreConnection):
     """Reading tables, territories and report runs back from the store."""
 
-    def load(self, tables: Iterable[str] | None = None, *,
-             territories: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+    def load(self, tables: Iterable[str] | None = None, *, territories: Iterable[str] | None = None,
+             where: Mapping[str, object] | None = None) -> dict[str, pd.DataFrame]:
         """Canonical typed tables from the store.
 
         Parameters
@@ -48,6 +48,11 @@ class Reading(StoreConnection):
             Table ids to load; all by default.
         territories
             Only these territories' rows; all by default.
+        where
+            Only the rows whose columns equal these values (column id → value as the
+            frames hold it; ``None`` matches a blank), in every table loaded: a partner's
+            answers are read without the territory's others. An unknown column is a
+            :class:`~collective_impact.errors.StoreError`.
 
         Returns
         -------
@@ -55,17 +60,32 @@ class Reading(StoreConnection):
             Table id → frame with the schema's columns and exact dtypes, sorted by key.
         """
         names = list(TABLE_ORDER) if tables is None else [self._table(n).id for n in tables]
-        where, params = "", []
+        where_sql, params = "", []
         if territories is not None:
             params = sorted({str(tid) for tid in territories})
-            where = f' WHERE "territory_id" IN ({", ".join("?" * len(params))})' if params else " WHERE 0"
+            where_sql = f' WHERE "territory_id" IN ({", ".join("?" * len(params))})' if params else " WHERE 0"
         result = {}
         with self._reading() as con:
             for name in names:
                 spec = TABLES[name]
-                sql = f"SELECT {_cols(spec.column_ids)} FROM {_q(name)}{where} ORDER BY {_cols(spec.key)}"
-                result[name] = _from_sql(spec, con.execute(sql, params).fetchall())
+                clause, table_params = where_sql, list(params)
+                if where:
+                    match, match_params = self._where(spec, where)
+                    clause = f"{where_sql} AND {match}" if where_sql else f" WHERE {match}"
+                    table_params += match_params
+                sql = f"SELECT {_cols(spec.column_ids)} FROM {_q(name)}{clause} ORDER BY {_cols(spec.key)}"
+                result[name] = _from_sql(spec, con.execute(sql, table_params).fetchall())
         return result
+
+    def waves(self, territory_id: str, table: str = "responses") -> list[int]:
+        """The waves at which ``table`` has rows of the territory, in order (without reading the rows)."""
+        spec = self._table(table)
+        if "wave" not in spec.column_ids:
+            raise ValueError(f"{table} has no wave column")
+        with self._reading() as con:
+            return [int(w) for (w,) in con.execute(f'SELECT DISTINCT "wave" FROM {_q(spec.id)} '
+                                                   'WHERE territory_id = ? AND "wave" IS NOT NULL ORDER BY 1',
+                                                   (territory_id,))]
 
     def territories(self) -> list[str]:
         """The territory ids of the store, sorted."""

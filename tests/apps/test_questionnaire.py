@@ -173,3 +173,34 @@ def test_questionnaire_first_page_is_small(store):
     assert sum(isinstance(w, widgets.RadioButtons) for w in made) == len(FW.conditions[0].items)
     assert not any(isinstance(w, widgets.Button) and w.description == "Envoyer mes réponses" for w in made)
     assert len(made) <= 80  # 113, plus the first condition's 60 after "Commencer", before sharing
+
+
+def _reachable(root: widgets.Widget) -> set[str]:
+    """Model ids of ``root`` and of every widget its traits refer to (children, layout, style)."""
+    seen: set[str] = set()
+    todo = [root]
+    while todo:
+        widget = todo.pop()
+        if widget.model_id in seen:
+            continue
+        seen.add(widget.model_id)
+        for key in widget.keys:
+            value = getattr(widget, key)
+            todo += [v for v in (value if isinstance(value, (list, tuple)) else [value]) if isinstance(v, widgets.Widget)]
+    return seen
+
+
+def test_questionnaire_first_page_makes_no_model_it_does_not_show(store):
+    """Every model made is one the browser creates before the first question shows: none left unused."""
+    before = set(_instances)
+    app = QuestionnaireApp(store, territory="QPV-NORD")
+    made = {key for key in _instances if key not in before}
+    assert made and made <= _reachable(app.widget)
+
+
+def test_questionnaire_bundle_is_the_page_view_and_its_title(store):
+    app = QuestionnaireApp(store, territory="QPV-NORD", lang="en")
+    bundle = app._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == app.widget.model_id
+    # the title where widgets cannot show, not the repr of every widget of the page
+    assert bundle["text/plain"] == "Collective impact self-assessment questionnaire" and "HTML(" not in bundle["text/plain"]

@@ -51,6 +51,7 @@ from collective_impact.apps.widgets.page import (
     html_table,
     message_panel,
     multiline_banner,
+    page_bundle,
     spinner,
 )
 from collective_impact.apps.widgets.steps import Steps
@@ -73,6 +74,7 @@ __all__ = [
     "message_panel",
     "multiline_banner",
     "open_app",
+    "page_bundle",
     "problem_text",
     "row_options",
     "show_problems",

@@ -21,7 +21,7 @@ from collective_impact.i18n.format import escape_html
 from collective_impact.plots.palette import BAND_TINTS
 
 __all__ = ["app_container", "banner", "download_link", "html_box", "html_table", "message_panel", "multiline_banner",
-           "spinner"]
+           "page_bundle", "spinner"]
 
 
 # The message catalogue is parsed now, at import: in a Voila preheated kernel the import
@@ -144,6 +144,17 @@ def app_container(children: Sequence[widgets.Widget]) -> widgets.VBox:
     box = widgets.VBox([html_box(_STYLE), *children], layout=widgets.Layout(width="100%"))
     box.add_class("ci-app")
     return box
+
+
+def page_bundle(widget: widgets.Widget, text: str) -> dict[str, object]:
+    """What a notebook shows for an app whose frame is ``widget``: its view, and ``text`` where widgets cannot show.
+
+    ipywidgets' own bundle writes as text the repr of every widget of the page, each with
+    all its traits: work done after the request (2 ms for the questionnaire's first page
+    on a quiet machine, several times that while the browser loads the page), for a text
+    no browser shows. ``text`` (the app's title) replaces it.
+    """
+    return {"text/plain": text, "application/vnd.jupyter.widget-view+json": widget.get_view_spec()}
 
 
 def message_panel(text: str, *, kind: str = "error", title: str | None = None) -> widgets.VBox:

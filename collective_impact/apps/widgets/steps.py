@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
 
-from collective_impact.apps.widgets.page import html_box
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html
 
@@ -47,19 +46,22 @@ class Steps:
         self._listeners: list[Callable[[int, int], None]] = []
         self.lang = lang
         self.index = 0
-        self.indicator = html_box()
+        # every widget is a model the browser creates before the page shows: the indicator
+        # gets its layout at once, and the three buttons share one style (their colour is
+        # their button_style)
+        self.indicator = widgets.HTML(layout=widgets.Layout(flex="1 1 16rem"))
         self.body = widgets.VBox(layout=widgets.Layout(width="100%"))
-        self.previous_button = widgets.Button(description=t("forms.previous", lang), icon="arrow-left")
+        style = widgets.ButtonStyle()
+        self.previous_button = widgets.Button(description=t("forms.previous", lang), icon="arrow-left", style=style)
         self.next_button = widgets.Button(description=t("forms.next", lang), icon="arrow-right",
-                                          button_style="primary")
+                                          button_style="primary", style=style)
         # a second "previous" button at the top: on a phone the bottom ones are far away,
         # and focusing it after a change of page brings the new page's top into view
         self.top_button = widgets.Button(description=t("forms.previous", lang), icon="arrow-left",
-                                         layout=widgets.Layout(width="auto"))
+                                         layout=widgets.Layout(width="auto"), style=style)
         for button in (self.previous_button, self.top_button):
             button.on_click(lambda _: self.previous())
         self.next_button.on_click(lambda _: self.next())
-        self.indicator.layout = widgets.Layout(flex="1 1 16rem")
         self.menu: widgets.Dropdown | None = None
         self._menu_quiet = False
         header = [self.indicator, self.top_button]
