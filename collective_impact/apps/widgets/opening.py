@@ -71,6 +71,7 @@ def open_when_asked(make: Callable[[str], App], *, query: str | None, title: str
     if query is not None or not preheated():
         return make(os.environ.get("QUERY_STRING", "") if query is None else query)
     box = widgets.VBox(layout=widgets.Layout(width="100%"))
+    box.add_class("ci-opening")  # while empty, our Voila template shows a turning sign in it
 
     async def fill() -> None:
         from voila.utils import wait_for_request
