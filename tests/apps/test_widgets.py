@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import ipywidgets as widgets
@@ -125,6 +126,12 @@ class _Shown:
         self.calls += 1
 
 
+def _in_a_loop(scenario):
+    """``scenario()`` run in an event loop of a thread of its own (a browser test may leave one running here)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(scenario())).result(timeout=60)
+
+
 def _preheated(monkeypatch, query):
     """A preheated kernel's environment: ``wait_for_request`` blocks until the request's query arrives."""
     import threading
@@ -156,7 +163,7 @@ def test_open_when_asked_in_a_preheated_kernel_fills_the_box_once_the_page_is_as
         await box.opening
         return box, before
 
-    box, before = asyncio.run(scenario())
+    box, before = _in_a_loop(scenario)
     assert before == ((), [], None)
     assert [app.query for app in built] == ["lien=abc&lang=en"]
     assert box.app is built[0] and box.children == (built[0].widget,) and built[0].calls == 1
@@ -174,7 +181,7 @@ def test_open_when_asked_shows_a_message_when_the_app_fails(monkeypatch, capfd):
         await box.opening
         return box
 
-    box = asyncio.run(scenario())
+    box = _in_a_loop(scenario)
     texts = [child.value for child in box.children[0].children]
     assert "<h2>Collective impact self-assessment questionnaire</h2>" in texts
     assert "unexpected error" in texts[-1] and "planted failure" not in texts[-1]
