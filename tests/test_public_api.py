@@ -99,7 +99,7 @@ OLD_PATHS = {
     "collective_impact.apps.widgets": ["ActionForm", "BusyButton", "ConfirmingForm", "Field", "RowForm", "Steps",
                                        "TerritoryPicker", "TerritoryWaveChooser", "app_container", "banner",
                                        "download_link", "html_box", "html_table", "label_column", "message_panel",
-                                       "multiline_banner", "open_app", "open_when_asked", "page_bundle", "problem_text", "row_options",
+                                       "multiline_banner", "open_app", "page_bundle", "problem_text", "row_options",
                                        "show_problems", "spinner"],
 }
 

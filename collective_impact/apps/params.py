@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from collective_impact.i18n import LANGS
 from collective_impact.schema import ID_PATTERN
 
-__all__ = ["RequestParams", "parse_query", "preheated", "request_params"]
+__all__ = ["RequestParams", "parse_query", "request_params"]
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,6 @@ def parse_query(query: str) -> RequestParams:
     return RequestParams(territory=territory, wave=wave, lang=lang, ignored=tuple(ignored), link=link)
 
 
-def preheated() -> bool:
-    """Whether this kernel is one of Voila's preheated kernels (its notebook runs before any request)."""
-    return os.environ.get("VOILA_PREHEAT") == "True"
-
-
 def request_params(query: str | None = None) -> RequestParams:
     """The parameters of the browser's request for this app.
 
@@ -84,7 +79,7 @@ def request_params(query: str | None = None) -> RequestParams:
     it returns at once. ``query`` overrides the environment (tests).
     """
     if query is None:
-        if preheated():
+        if os.environ.get("VOILA_PREHEAT") == "True":
             from voila.utils import wait_for_request
 
             wait_for_request()

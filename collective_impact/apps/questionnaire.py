@@ -42,7 +42,6 @@ from collective_impact.apps.widgets import (
     banner,
     html_box,
     open_app,
-    open_when_asked,
     page_bundle,
     problem_text,
 )
@@ -223,17 +222,13 @@ class QuestionnaireApp:
         """An ``HTML`` widget with the app's shared layout and style (``text`` is HTML)."""
         return widgets.HTML(text, layout=self._layout, style=self._html_style)
 
-    def shown(self) -> None:
-        """Called when the page is shown: a personal link is then marked opened (once)."""
+    def _repr_mimebundle_(self, **kwargs):
         if self.link is not None and not self._marked:
             self._marked = True
             # "opened" only helps the evaluator's follow-up: a store that cannot record it
             # must not keep the partner from answering (sending says if the store is down)
             with contextlib.suppress(CollectiveImpactError):
                 mark_opened(self.store, self.link)
-
-    def _repr_mimebundle_(self, **kwargs):
-        self.shown()
         return page_bundle(self.widget, t("forms.q.title", self.lang))
 
     # ------------------------------------------------------------ who answers
@@ -647,10 +642,7 @@ def questionnaire_app(*, store: str | os.PathLike | Store | None = None, query: 
     page's address (``?lien=TOKEN``), see :func:`link_questionnaire`; otherwise territory,
     wave and language come from the address (see
     :func:`~collective_impact.apps.params.request_params`). When the store cannot be
-    opened, a panel explains why instead. In a Voila preheated kernel (``query=None``)
-    this returns at once a box the questionnaire fills when the page is asked (see
-    :func:`~collective_impact.apps.widgets.open_when_asked`), so that the page is sent
-    before the questionnaire is built.
+    opened, a panel explains why instead.
     """
     def build(opened: Store, params) -> QuestionnaireApp | ResultsApp | widgets.Widget:
         if params.link is not None:
@@ -658,7 +650,4 @@ def questionnaire_app(*, store: str | os.PathLike | Store | None = None, query: 
         return QuestionnaireApp(opened, territory=params.territory, wave=params.wave, framework=framework,
                                 lang=params.lang, today=today)
 
-    return open_when_asked(
-        lambda asked: open_app(build, store=store, query=asked, title="forms.q.title",
-                               unavailable="forms.store_unavailable"),
-        query=query, title="forms.q.title")
+    return open_app(build, store=store, query=query, title="forms.q.title", unavailable="forms.store_unavailable")

@@ -93,29 +93,6 @@ def test_questionnaire_on_a_phone_wraps(phone, apps, shot, right_edge):
 
 
 @pytest.mark.browser
-def test_questionnaire_fills_the_box_its_preheated_page_was_sent_with(phone, apps):
-    page = phone
-    open_questionnaire(page, apps, territoire=TERRITORY)
-    # the page left with an empty box (the notebook ended before the request); the kernel put
-    # the questionnaire in it once the page was asked
-    box = page.locator(".ci-opening")
-    assert box.count() == 1
-    assert box.get_by_role("button", name="Commencer").is_visible()
-    assert box.get_by_role("radio").count() == 6 * sum(item.condition == FW.conditions[0].id for item in FW.items)
-    # while such a box is empty, the template turns a sign in it (no text: the language is not known yet)
-    sign = page.evaluate("""() => {
-        const empty = document.createElement("div");
-        empty.className = "ci-opening";
-        document.body.append(empty);
-        const style = getComputedStyle(empty, "::before");
-        const found = [style.animationName, style.width, empty.getBoundingClientRect().height > 0];
-        empty.remove();
-        return found;
-    }""")
-    assert sign == ["rotation", "32px", True]
-
-
-@pytest.mark.browser
 def test_questionnaire_missing_answer_flagged_and_answers_kept(phone, apps, shot, fill_questionnaire):
     page = phone
     open_questionnaire(page, apps, territoire=TERRITORY, vague=3)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import ipywidgets as widgets
@@ -18,7 +16,6 @@ from collective_impact.apps.widgets import (
     html_table,
     multiline_banner,
     open_app,
-    open_when_asked,
     spinner,
 )
 from collective_impact.errors import StoreError
@@ -103,89 +100,6 @@ def test_open_app_builds_the_app_on_the_store_with_the_page_address(store, monke
                               unavailable="guided.unavailable")
     assert opened is store
     assert (params.territory, params.wave, params.lang) == ("QPV-GARE", 1, "en")
-
-
-def test_open_when_asked_builds_at_once_outside_a_preheated_kernel(monkeypatch):
-    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
-    monkeypatch.setenv("QUERY_STRING", "territoire=QPV-GARE")
-    asked = []
-    label = widgets.Label("app")
-    assert open_when_asked(lambda query: asked.append(query) or label, query=None, title="forms.q.title") is label
-    assert open_when_asked(lambda query: asked.append(query) or label, query="lang=en", title="forms.q.title") is label
-    assert asked == ["territoire=QPV-GARE", "lang=en"]
-
-
-class _Shown:
-    """An app object with a widget and a ``shown`` hook, counting its calls."""
-
-    def __init__(self, query):
-        self.query, self.calls = query, 0
-        self.widget = widgets.Label(query)
-
-    def shown(self):
-        self.calls += 1
-
-
-def _in_a_loop(scenario):
-    """``scenario()`` run in an event loop of a thread of its own (a browser test may leave one running here)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(scenario())).result(timeout=60)
-
-
-def _preheated(monkeypatch, query):
-    """A preheated kernel's environment: ``wait_for_request`` blocks until the request's query arrives."""
-    import threading
-
-    import voila.utils
-
-    arrived = threading.Event()
-
-    def wait_for_request():
-        arrived.wait(10)
-        monkeypatch.setenv("QUERY_STRING", query)
-
-    monkeypatch.setenv("VOILA_PREHEAT", "True")
-    monkeypatch.delenv("QUERY_STRING", raising=False)
-    monkeypatch.setattr(voila.utils, "wait_for_request", wait_for_request)
-    return arrived
-
-
-def test_open_when_asked_in_a_preheated_kernel_fills_the_box_once_the_page_is_asked(monkeypatch):
-    arrived = _preheated(monkeypatch, "lien=abc&lang=en")
-    built = []
-
-    async def scenario():
-        box = open_when_asked(lambda query: built.append(_Shown(query)) or built[-1], query=None,
-                              title="forms.q.title")
-        await asyncio.sleep(0.05)
-        before = (tuple(box.children), list(built), box.app)  # the notebook has ended; nothing built yet
-        arrived.set()
-        await box.opening
-        return box, before
-
-    box, before = _in_a_loop(scenario)
-    assert before == ((), [], None)
-    assert [app.query for app in built] == ["lien=abc&lang=en"]
-    assert box.app is built[0] and box.children == (built[0].widget,) and built[0].calls == 1
-
-
-def test_open_when_asked_shows_a_message_when_the_app_fails(monkeypatch, capfd):
-    arrived = _preheated(monkeypatch, "lang=en")
-    arrived.set()
-
-    def broken(query):
-        raise RuntimeError("planted failure")
-
-    async def scenario():
-        box = open_when_asked(broken, query=None, title="forms.q.title")
-        await box.opening
-        return box
-
-    box = _in_a_loop(scenario)
-    texts = [child.value for child in box.children[0].children]
-    assert "<h2>Collective impact self-assessment questionnaire</h2>" in texts
-    assert "unexpected error" in texts[-1] and "planted failure" not in texts[-1]
-    assert "RuntimeError: planted failure" in capfd.readouterr().err
 
 
 class MeasurementForm(RowForm):

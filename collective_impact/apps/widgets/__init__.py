@@ -8,7 +8,7 @@ re-exports them, so that ``from collective_impact.apps.widgets import Steps`` ke
   :func:`message_panel` for an app that cannot open), :func:`html_box`, :func:`banner`,
   :func:`multiline_banner`, :func:`spinner` (a sign of work), :func:`html_table`, :func:`download_link`;
 * :mod:`~collective_impact.apps.widgets.buttons`: :class:`BusyButton` (one action per click);
-* :mod:`~collective_impact.apps.widgets.opening`: :func:`open_app` (an app's entry point), :func:`open_when_asked` (built when the page is asked);
+* :mod:`~collective_impact.apps.widgets.opening`: :func:`open_app` (an app's entry point);
 * :mod:`~collective_impact.apps.widgets.fields`: :class:`Field` (label, input, help, error
   shown next to the input), :class:`TerritoryPicker`, :class:`TerritoryWaveChooser`;
 * :mod:`~collective_impact.apps.widgets.steps`: :class:`Steps` (one page at a time, step
@@ -42,7 +42,7 @@ from collective_impact.apps.widgets.forms import (
     row_options,
     show_problems,
 )
-from collective_impact.apps.widgets.opening import open_app, open_when_asked
+from collective_impact.apps.widgets.opening import open_app
 from collective_impact.apps.widgets.page import (
     app_container,
     banner,
@@ -74,7 +74,6 @@ __all__ = [
     "message_panel",
     "multiline_banner",
     "open_app",
-    "open_when_asked",
     "page_bundle",
     "problem_text",
     "row_options",
