@@ -62,6 +62,24 @@ def logged(server, text: str, timeout: float = 60.0) -> bool:
     return True
 
 
+@contextmanager
+def telling(page, server, *, lines: int = 80) -> Iterator[None]:
+    """On a failure inside, the page's visible text and the tail of ``server``'s log join the error.
+
+    For the waits that hang once in many runs: the report then says where the page stood
+    (an error banner, a missing answer, an empty box) and what the kernel wrote.
+    """
+    try:
+        yield
+    except Exception as err:
+        try:
+            text = page.locator("body").inner_text(timeout=10_000)
+        except Exception as unread:  # the page itself may be gone
+            text = f"(page unreadable: {unread})"
+        raise AssertionError(f"{err}\n--- page text (end) ---\n{text[-2_000:]}\n"
+                             f"--- server log (end) ---\n{server.log_tail(lines=lines)}") from err
+
+
 def close_context(context) -> None:
     """Close the pages of the browser ``context`` as :func:`close_page` does, then the context."""
     for page in context.pages:

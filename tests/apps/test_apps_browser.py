@@ -18,6 +18,7 @@ import urllib.request
 
 import pandas as pd
 import pytest
+from support import telling
 
 from collective_impact.apps.server import app_url
 from collective_impact.framework import load_framework
@@ -31,8 +32,9 @@ TERRITORY = "QPV-NORD"
 
 
 def open_questionnaire(page, apps, **params):
-    page.goto(app_url(apps.url, "questionnaire", **params))
-    page.get_by_role("button", name="Commencer").wait_for()
+    with telling(page, apps.server):
+        page.goto(app_url(apps.url, "questionnaire", **params))
+        page.get_by_role("button", name="Commencer").wait_for()
 
 
 def go_next(page, title: str) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from string import Template
 
 import pytest
-from support import close_context, close_page, logged, page_kernel
+from support import close_context, close_page, logged, page_kernel, telling
 
 from collective_impact.apps import campaigns
 from collective_impact.apps.partners import PartnersServer
@@ -155,12 +155,13 @@ def test_partner_answers_through_nginx_with_tls(proxied, browser, fill_questionn
     sockets = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
     try:
-        page.goto(f"{proxied.base}/q/{token}", wait_until="commit")
-        page.get_by_role("button", name="Commencer").wait_for()
-        # every item answered: its number modulo 5, plus one
-        chosen = fill_questionnaire(page, lambda number: LABELS[number % 5])
-        page.get_by_role("button", name="Envoyer mes réponses").click()
-        page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
+        with telling(page, proxied.server):
+            page.goto(f"{proxied.base}/q/{token}", wait_until="commit")
+            page.get_by_role("button", name="Commencer").wait_for()
+            # every item answered: its number modulo 5, plus one
+            chosen = fill_questionnaire(page, lambda number: LABELS[number % 5])
+            page.get_by_role("button", name="Envoyer mes réponses").click()
+            page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
         # closing the tab stops the page's kernel at once, through nginx and the gate
         kernel = page_kernel(page)
         close_page(page)
@@ -184,11 +185,12 @@ def test_second_partner_then_close_then_results_through_nginx(proxied, browser, 
     page = context.new_page()
     page.set_default_timeout(120_000)
     try:
-        page.goto(f"{proxied.base}/q/{token}", wait_until="commit")
-        page.get_by_role("button", name="Commencer").wait_for()
-        fill_questionnaire(page, lambda number: LABELS[2])
-        page.get_by_role("button", name="Envoyer mes réponses").click()
-        page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
+        with telling(page, proxied.server):
+            page.goto(f"{proxied.base}/q/{token}", wait_until="commit")
+            page.get_by_role("button", name="Commencer").wait_for()
+            fill_questionnaire(page, lambda number: LABELS[2])
+            page.get_by_role("button", name="Envoyer mes réponses").click()
+            page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
         # the follow-up counts as answered every respondent of the wave with answers stored
         status = campaigns.campaign_status(proxied.store, "QPV-NORD", 9)
         stored = proxied.store.load(["responses"], territories=["QPV-NORD"])["responses"]
