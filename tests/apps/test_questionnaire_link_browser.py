@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from support import telling
 
 from collective_impact.apps.campaigns import close_wave, open_wave, resolve_link
 from collective_impact.apps.server import app_url
@@ -41,13 +42,14 @@ def test_personal_link_answer_reload_change(phone, apps, shot, fill_questionnair
     link, token = next((link, token) for link, token in made if link.partner_id == "P02")
     url = app_url(apps.url, "questionnaire", lien=token)
 
-    page.goto(url)
-    page.get_by_role("button", name="Commencer").wait_for()
-    assert page.get_by_text("Mairie de Villeneuve-sur-Lorne", exact=True).is_visible()
-    assert page.get_by_role("combobox").count() == 0  # nothing to choose: no list of territories or partners
-    chosen = fill_questionnaire(page, label_for)
-    page.get_by_role("button", name="Envoyer mes réponses").click()
-    page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
+    with telling(page, apps.server):
+        page.goto(url)
+        page.get_by_role("button", name="Commencer").wait_for()
+        assert page.get_by_text("Mairie de Villeneuve-sur-Lorne", exact=True).is_visible()
+        assert page.get_by_role("combobox").count() == 0  # nothing to choose: no list of territories or partners
+        chosen = fill_questionnaire(page, label_for)
+        page.get_by_role("button", name="Envoyer mes réponses").click()
+        page.get_by_text("Merci ! Vos réponses sont enregistrées.").wait_for()
     numbers = {item.id: n for n, item in enumerate(FW.items, start=1)}
     expected = {item: (None if chosen[n] == DONT_KNOW else LABELS.index(chosen[n]) + 1) for item, n in numbers.items()}
     assert stored(apps.store, link.respondent) == expected
