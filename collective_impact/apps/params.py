@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from collective_impact.i18n import LANGS
 from collective_impact.schema import ID_PATTERN
 
-__all__ = ["RequestParams", "parse_query", "request_params"]
+__all__ = ["RequestParams", "parse_query", "request_params", "waits_for_request"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,15 @@ def parse_query(query: str) -> RequestParams:
     return RequestParams(territory=territory, wave=wave, lang=lang, ignored=tuple(ignored), link=link)
 
 
+def waits_for_request() -> bool:
+    """Whether :func:`request_params` will wait for the request: in a Voila preheated kernel.
+
+    An app can prepare meanwhile what does not depend on the request (the questionnaire's
+    first page, :class:`~collective_impact.apps.questionnaire.QuestionnaireFrame`).
+    """
+    return os.environ.get("VOILA_PREHEAT") == "True"
+
+
 def request_params(query: str | None = None) -> RequestParams:
     """The parameters of the browser's request for this app.
 
@@ -79,7 +88,7 @@ def request_params(query: str | None = None) -> RequestParams:
     it returns at once. ``query`` overrides the environment (tests).
     """
     if query is None:
-        if os.environ.get("VOILA_PREHEAT") == "True":
+        if waits_for_request():
             from voila.utils import wait_for_request
 
             wait_for_request()

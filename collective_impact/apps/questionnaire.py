@@ -31,6 +31,7 @@ from ipywidgets.widgets.widget_description import DescriptionStyle
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from collective_impact.apps.campaigns import Link, mark_opened, record_answers, resolve_link
+from collective_impact.apps.params import waits_for_request
 from collective_impact.apps.results import ResultsApp, partner_answers, results_page
 from collective_impact.apps.submit import QuestionnaireAnswers, Receipt, submit_responses
 from collective_impact.apps.widgets import (
@@ -52,7 +53,8 @@ from collective_impact.i18n.format import clean_text, escape_html, format_count,
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
-__all__ = ["DONT_KNOW", "QuestionnaireApp", "link_questionnaire", "new_reference", "questionnaire_app"]
+__all__ = ["DONT_KNOW", "QuestionnaireApp", "QuestionnaireFrame", "link_questionnaire", "new_reference",
+           "questionnaire_app"]
 
 #: The value of the "ne sait pas / sans objet" radio button (stored as a blank score).
 DONT_KNOW = 0
@@ -88,6 +90,112 @@ class _LightField(Field):
         self.box.add_class("ci-field")
 
 
+def _unbound_page() -> widgets.Widget:
+    raise RuntimeError("the questionnaire's pages are given by QuestionnaireApp")
+
+
+def _close_tree(widget: widgets.Widget) -> None:
+    """Close ``widget``, its children, layouts and styles (their models leave the page's state)."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if isinstance(part, widgets.Widget):
+            part.close()
+    widget.close()
+
+
+class QuestionnaireFrame:
+    """The questionnaire's widgets that depend only on the framework and the language.
+
+    The frame of the page, the title (its text comes later), the "Commencer" button, the
+    progress line, the steps and the first condition's page with its items' texts and
+    radio buttons (nothing chosen): about 50 of the first page's 66 widget models.
+    :class:`QuestionnaireApp` adds what depends on the store and on who answers.
+
+    In a Voila preheated kernel, :func:`questionnaire_app` makes it while the kernel waits
+    for its request: the kernel then has about fifteen models left to make after the
+    request instead of all of them, and the server fewer messages to pass on while the
+    browser loads the page. A frame serves one app; one not used (another language, a
+    closed link) is closed with :meth:`close`.
+    """
+
+    def __init__(self, framework: Framework, lang: str = "fr") -> None:
+        self.framework = fw = framework
+        self.lang = lang
+        self.used = False
+        # one Layout and one style model for every text and radio group whose look never
+        # changes alone (a layout changed for one widget would change for all of them)
+        self.layout = widgets.Layout(width="auto")
+        self.wide = widgets.Layout(width="100%")
+        self.html_style = HTMLStyle()
+        self.input_style = DescriptionStyle()  # the radio buttons' and the inputs'
+        self.item_number = {item.id: n for n, item in enumerate(fw.items, start=1)}
+        self.dont_know = fw.dont_know(lang)
+        labels = fw.scale_labels.get(lang) or fw.scale_labels["fr"]
+        self.options = [(f"{i} – {label}", i)
+                        for i, label in zip(range(fw.scale_min, fw.scale_max + 1), labels, strict=True)]
+        self.options.append((self.dont_know, DONT_KNOW))
+
+        self.head = self.html()
+        self.start_button = widgets.Button(description=t("forms.q.start", lang), button_style="primary",
+                                           layout=widgets.Layout(width="auto", margin="0.4rem 0 0.8rem 0"))
+        #: what the first page shows above the questions: the fields to fill and "Commencer"
+        self.about = widgets.VBox([self.start_button], layout=widgets.Layout(width="100%"))
+        self.progress = widgets.Label()
+        self._first = self._condition(0)
+        titles = [*(c.label(lang) for c in fw.conditions), t("forms.q.review", lang)]
+        self.steps = Steps(titles, [self._first[0], *[_unbound_page] * (len(titles) - 1)], lang=lang)
+        self.widget = app_container([self.head, self.about, self.progress, self.steps.widget])
+
+    def html(self, text: str = "") -> widgets.HTML:
+        """An ``HTML`` widget with the shared layout and style (``text`` is HTML)."""
+        return widgets.HTML(text, layout=self.layout, style=self.html_style)
+
+    def item_html(self, item_id: str, *, flagged: bool = False) -> str:
+        """An item's number, text and help; with ``flagged``, the missing answer's message."""
+        item = self.framework.item(item_id)
+        text = (f"<div><b>{self.item_number[item_id]}.</b> {escape_html(item.text(self.lang))}</div>"
+                f"<div class='ci-help'>{escape_html(item.help(self.lang))}</div>")
+        if flagged:
+            message = t("forms.q.missing", self.lang, dont_know=self.dont_know)
+            text += f'<div class="ci-error">⚠ {escape_html(message)}</div>'
+        return text
+
+    def condition(self, index: int) -> tuple[widgets.VBox, widgets.HTML, dict[str, tuple[widgets.HTML, widgets.RadioButtons, widgets.VBox]]]:
+        """The page of condition ``index``: the page, its message line, and item id → text, radio buttons, box.
+
+        The first condition's is the one made with the frame (once); the others are made now.
+        """
+        if index == 0 and self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return self._condition(index)
+
+    def _condition(self, index: int):
+        lang = self.lang
+        condition = self.framework.conditions[index]
+        message = self.html()
+        children = [self.html(f"<h3>{escape_html(condition.label(lang))}</h3>"
+                              f"<p class='ci-help'>{escape_html(condition.definition(lang))}</p>"),
+                    message]
+        items = {}
+        for item in condition.items:
+            radios = widgets.RadioButtons(options=self.options, value=None, layout=self.layout,
+                                          style=self.input_style)
+            text = self.html(self.item_html(item.id))
+            box = widgets.VBox([text, radios], layout=self.wide)
+            box.add_class("ci-item")
+            items[item.id] = (text, radios, box)
+            children.append(box)
+        return widgets.VBox(children, layout=self.wide), message, items
+
+    def close(self) -> None:
+        """Close every widget of the frame (one that no app uses)."""
+        _close_tree(self.widget)
+        for part in (self.layout, self.wide, self.html_style, self.input_style):
+            part.close()
+
+
 class QuestionnaireApp:
     """The partners' self-assessment questionnaire.
 
@@ -121,25 +229,28 @@ class QuestionnaireApp:
         Language of everything shown.
     today
         The answer date (default: today).
+    frame
+        The widgets made beforehand (:class:`QuestionnaireFrame`), used when made for the
+        same framework and language and not used yet; otherwise a frame is made here.
     """
 
     def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
                  link: Link | None = None, framework: Framework | None = None, lang: str = "fr",
-                 today: date | None = None) -> None:
+                 today: date | None = None, frame: QuestionnaireFrame | None = None) -> None:
         self.store = store
         self.lang = lang
-        self.framework = fw = framework or load_framework()
+        self.framework = fw = framework or (frame.framework if frame is not None else load_framework())
+        if frame is None or frame.used or frame.framework is not fw or frame.lang != lang:
+            frame = QuestionnaireFrame(fw, lang)
+        frame.used = True
+        self.frame = frame
         self.today = today
         self.link = link
         self.receipt: Receipt | None = None
-        self.dont_know = fw.dont_know(lang)
+        self.dont_know = frame.dont_know
         self._marked = False
-        # one Layout and one style model for every text and radio group whose look never
-        # changes alone (a layout changed for one widget would change for all of them)
-        self._layout = widgets.Layout(width="auto")
-        self._wide = widgets.Layout(width="100%")
-        self._html_style = HTMLStyle()
-        self._input_style = DescriptionStyle()  # the radio buttons' and the inputs'
+        self._layout, self._wide = frame.layout, frame.wide
+        self._html_style, self._input_style = frame.html_style, frame.input_style
 
         # -- who answers. With a link there is nothing to choose: no list of territories or
         # partners reaches the page, and no widget holds what is written where.
@@ -166,35 +277,37 @@ class QuestionnaireApp:
             if wave is not None and 1 <= wave <= 99:
                 self._fixed_wave = wave
             else:
-                self.wave = widgets.BoundedIntText(value=1, min=1, max=99, layout=widgets.Layout(width="7rem"),
+                self.wave = widgets.BoundedIntText(value=self._latest_wave(self._territory_id()), min=1, max=99,
+                                                   layout=widgets.Layout(width="7rem"),
                                                    style=self._input_style)
                 self.wave_field = _LightField(self._html, self._wide, t("forms.q.wave", lang), self.wave,
                                               help=t("forms.q.wave_help", lang))
                 fields.append(self.wave_field.box)
-            self.organisation = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="30rem"),
+            # the partners of the territory given, when it is: offered at once (options set
+            # after the list is made would be one message more for the page)
+            options = self._organisation_options(self._territory_id())
+            self.organisation = widgets.Dropdown(options=options, value="",
+                                                 layout=widgets.Layout(width="100%", max_width="30rem"),
                                                  style=self._input_style)
             self.organisation_field = _LightField(self._html, self._wide, t("forms.q.organisation", lang),
                                                   self.organisation, help=t("forms.q.organisation_help", lang))
             if not names:
                 fields.insert(0, self._html(banner(t("forms.no_territory", lang), "error")))
             fields.append(self.organisation_field.box)
-        self.head = self._html(self._head_html(full=True))
-        self.start_button = widgets.Button(description=t("forms.q.start", lang), button_style="primary",
-                                           layout=widgets.Layout(width="auto", margin="0.4rem 0 0.8rem 0"))
+        self.head = frame.head
+        self.head.value = self._head_html(full=True)
+        self.start_button = frame.start_button
         self.start_button.on_click(lambda _: self.start())
         #: what the first page shows above the questions: the fields to fill and "Commencer"
-        self.about = widgets.VBox([*fields, self.start_button], layout=widgets.Layout(width="100%"))
+        self.about = frame.about
+        self.about.children = [*fields, self.start_button]
 
-        # -- one page per condition (the first one's built now), then review and send
-        labels = fw.scale_labels.get(lang) or fw.scale_labels["fr"]
-        self._options = [(f"{i} – {label}", i)
-                         for i, label in zip(range(fw.scale_min, fw.scale_max + 1), labels, strict=True)]
-        self._options.append((self.dont_know, DONT_KNOW))
+        # -- one page per condition (the first one's in the frame), then review and send
         self.radios: dict[str, widgets.RadioButtons] = {}
         self.item_boxes: dict[str, widgets.VBox] = {}
         #: item id → the text above its radio buttons, and under it "Réponse manquante" once flagged
         self.item_texts: dict[str, widgets.HTML] = {}
-        self.item_number = {item.id: n for n, item in enumerate(fw.items, start=1)}
+        self.item_number = frame.item_number
         #: condition index → the message at the top of its page (pages built only)
         self.page_messages: dict[int, widgets.HTML] = {}
         #: condition id → its comment box (with a link only: the comments go with the link's answers)
@@ -205,22 +318,22 @@ class QuestionnaireApp:
         self.done: widgets.HTML | None = None
         self.edit_button: widgets.Button | None = None
 
-        titles = [*(c.label(lang) for c in fw.conditions), t("forms.q.review", lang)]
-        pages = [*(lambda i=i: self._build_condition(i) for i in range(len(fw.conditions))), self._build_review]
-        self.progress = widgets.Label()
+        first = self._build_condition(0)  # the steps' first page, in the frame
+        pages = [first, *(lambda i=i: self._build_condition(i) for i in range(1, len(fw.conditions))),
+                 self._build_review]
+        self.progress = frame.progress
         self._update_progress()
-        self.steps = Steps(titles, pages, guard=self._guard, lang=lang)
+        self.steps = frame.steps
+        self.steps.set_pages(pages, guard=self._guard)
         self.steps.observe(self._on_page)
-        self.widget = app_container([self.head, self.about, self.progress, self.steps.widget])
+        self.widget = frame.widget
 
-        if self.link is None:
-            self._on_territory(self._territory_id())
-            if self.territory is not None:
-                self.territory.observe(self._on_territory)
+        if self.territory is not None:
+            self.territory.observe(self._on_territory)
 
     def _html(self, text: str = "") -> widgets.HTML:
         """An ``HTML`` widget with the app's shared layout and style (``text`` is HTML)."""
-        return widgets.HTML(text, layout=self._layout, style=self._html_style)
+        return self.frame.html(text)
 
     def _repr_mimebundle_(self, **kwargs):
         if self.link is not None and not self._marked:
@@ -302,20 +415,13 @@ class QuestionnaireApp:
     def _build_condition(self, index: int) -> widgets.VBox:
         lang = self.lang
         condition = self.framework.conditions[index]
-        self.page_messages[index] = message = self._html()
-        children = [self._html(f"<h3>{escape_html(condition.label(lang))}</h3>"
-                               f"<p class='ci-help'>{escape_html(condition.definition(lang))}</p>"),
-                    message]
-        for item in condition.items:
-            radios = widgets.RadioButtons(options=self._options, value=self._initial(item.id),
-                                          layout=self._layout, style=self._input_style)
-            radios.observe(self._answered(item.id), names="value")
-            self.item_texts[item.id] = text = self._html(self._item_html(item.id))
-            box = widgets.VBox([text, radios], layout=self._wide)
-            box.add_class("ci-item")
-            self.radios[item.id] = radios
-            self.item_boxes[item.id] = box
-            children.append(box)
+        page, self.page_messages[index], items = self.frame.condition(index)
+        for item_id, (text, radios, box) in items.items():
+            radios.value = self._initial(item_id)
+            radios.observe(self._answered(item_id), names="value")
+            self.item_texts[item_id] = text
+            self.radios[item_id] = radios
+            self.item_boxes[item_id] = box
         if self.link is not None:
             text = widgets.Textarea(value=self._previous_comments.get(condition.id, ""), rows=3,
                                     layout=widgets.Layout(width="100%", max_width="40rem"))
@@ -323,8 +429,8 @@ class QuestionnaireApp:
                           help=t("questionnaire.comment.help", lang, max=format_number(MAX_TEXT, lang, decimals=0)))
             text.observe(lambda _, f=field: f.set_error(None), names="value")
             self.comment_fields[condition.id] = field
-            children.append(field.box)
-        return widgets.VBox(children, layout=self._wide)
+            page.children = (*page.children, field.box)
+        return page
 
     def _build_review(self) -> widgets.VBox:
         lang = self.lang
@@ -338,14 +444,7 @@ class QuestionnaireApp:
         return widgets.VBox([self.review, self.review_buttons, self.send_button, self.status], layout=self._wide)
 
     def _item_html(self, item_id: str, *, flagged: bool = False) -> str:
-        """An item's number, text and help; with ``flagged``, the missing answer's message."""
-        item = self.framework.item(item_id)
-        text = (f"<div><b>{self.item_number[item_id]}.</b> {escape_html(item.text(self.lang))}</div>"
-                f"<div class='ci-help'>{escape_html(item.help(self.lang))}</div>")
-        if flagged:
-            message = t("forms.q.missing", self.lang, dont_know=self.dont_know)
-            text += f'<div class="ci-error">⚠ {escape_html(message)}</div>'
-        return text
+        return self.frame.item_html(item_id, flagged=flagged)
 
     def _initial(self, item_id: str) -> int | None:
         """The value shown first: the partner's stored answer (with a link), else none."""
@@ -361,17 +460,26 @@ class QuestionnaireApp:
         return self.radios[item_id]
 
     # ------------------------------------------------------------ state
-    def _on_territory(self, territory: str | None) -> None:
-        """Offer the territory's partners; propose its latest wave unless the address fixed one."""
+    def _organisation_options(self, territory: str | None) -> list[tuple[str, str]]:
+        """The structures offered: "without saying" first, then the territory's partners."""
         options = [(t("forms.q.anonymous", self.lang), "")]
         if territory is not None:
             partners = self.store.load(["partners"], territories=[territory])["partners"].sort_values("name")
             options += [(str(row.name), str(row.partner_id)) for row in partners.itertuples()]
+        return options
+
+    def _latest_wave(self, territory: str | None) -> int:
+        """The wave proposed: the territory's latest one started (most of the time, the one being collected)."""
+        # its number only: the page is built after the request, the answers are not read
+        waves = self.store.waves(territory) if territory is not None else []
+        return waves[-1] if waves else 1
+
+    def _on_territory(self, territory: str | None) -> None:
+        """Offer the territory's partners; propose its latest wave unless the address fixed one."""
+        options = self._organisation_options(territory)
+        if territory is not None:
             if self.wave is not None:
-                # the wave being collected is, most of the time, the latest one started (its
-                # number only: the page is built after the request, the answers are not read)
-                waves = self.store.waves(territory)
-                self.wave.value = waves[-1] if waves else 1
+                self.wave.value = self._latest_wave(territory)
             if self.territory is not None:
                 self.territory.field.set_error(None)
         self.organisation.options = options
@@ -619,17 +727,18 @@ class QuestionnaireApp:
 
 
 def link_questionnaire(store: Store, token: str, *, framework: Framework | None = None, lang: str = "fr",
-                       today: date | None = None) -> QuestionnaireApp | ResultsApp | widgets.Widget:
+                       today: date | None = None,
+                       frame: QuestionnaireFrame | None = None) -> QuestionnaireApp | ResultsApp | widgets.Widget:
     """What a partner's personal link opens, the link resolved here in the kernel.
 
     An open link gives the questionnaire of its territory and wave, the partner's answers
     pre-filled; once the wave is closed (or past its closing date), the results; an
     unknown, malformed or revoked link, a message and no questionnaire. ``today`` decides
-    whether the closing date is past (default: today).
+    whether the closing date is past (default: today). ``frame``: see :class:`QuestionnaireApp`.
     """
     link = resolve_link(store, token, today=today)
     if link is not None and link.state == "open":
-        return QuestionnaireApp(store, link=link, framework=framework, lang=lang, today=today)
+        return QuestionnaireApp(store, link=link, framework=framework, lang=lang, today=today, frame=frame)
     return results_page(store, link, framework=framework, lang=lang, title=t("forms.q.title", lang))
 
 
@@ -643,11 +752,23 @@ def questionnaire_app(*, store: str | os.PathLike | Store | None = None, query: 
     wave and language come from the address (see
     :func:`~collective_impact.apps.params.request_params`). When the store cannot be
     opened, a panel explains why instead.
-    """
-    def build(opened: Store, params) -> QuestionnaireApp | ResultsApp | widgets.Widget:
-        if params.link is not None:
-            return link_questionnaire(opened, params.link, framework=framework, lang=params.lang, today=today)
-        return QuestionnaireApp(opened, territory=params.territory, wave=params.wave, framework=framework,
-                                lang=params.lang, today=today)
 
-    return open_app(build, store=store, query=query, title="forms.q.title", unavailable="forms.store_unavailable")
+    In a Voila preheated kernel, which waits here for the request, the widgets that depend
+    neither on the store nor on the request are made meanwhile, in French
+    (:class:`QuestionnaireFrame`): after the request, the kernel makes the rest only. A
+    page in another language, or one without a questionnaire, closes them.
+    """
+    frame = QuestionnaireFrame(framework or load_framework()) if query is None and waits_for_request() else None
+
+    def build(opened: Store, params) -> QuestionnaireApp | ResultsApp | widgets.Widget:
+        ready = frame if frame is not None and frame.lang == params.lang else None
+        if params.link is not None:
+            return link_questionnaire(opened, params.link, framework=framework, lang=params.lang, today=today,
+                                      frame=ready)
+        return QuestionnaireApp(opened, territory=params.territory, wave=params.wave, framework=framework,
+                                lang=params.lang, today=today, frame=ready)
+
+    app = open_app(build, store=store, query=query, title="forms.q.title", unavailable="forms.store_unavailable")
+    if frame is not None and not frame.used:
+        frame.close()
+    return app

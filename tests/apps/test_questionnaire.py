@@ -204,3 +204,77 @@ def test_questionnaire_bundle_is_the_page_view_and_its_title(store):
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == app.widget.model_id
     # the title where widgets cannot show, not the repr of every widget of the page
     assert bundle["text/plain"] == "Collective impact self-assessment questionnaire" and "HTML(" not in bundle["text/plain"]
+
+
+def preheated(monkeypatch, query: str) -> dict[str, set[str]]:
+    """Run the next ``questionnaire_app()`` as in a Voila preheated kernel, the request bringing ``query``.
+
+    Returns where the ids of the widget models alive when the request came are put
+    (under ``"before"``), as Voila's ``wait_for_request`` returns then.
+    """
+    import voila.utils
+
+    seen: dict[str, set[str]] = {}
+
+    def wait_for_request(url=None):
+        seen["before"] = set(_instances)
+        monkeypatch.setenv("QUERY_STRING", query)
+
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    monkeypatch.setattr(voila.utils, "wait_for_request", wait_for_request)
+    return seen
+
+
+def test_preheated_questionnaire_makes_most_of_its_page_before_the_request(store, stored, monkeypatch):
+    """In a preheated kernel the widgets that depend neither on the store nor on who answers are
+    made while it waits: after the request, the kernel makes a few models only, and the page is
+    the same as one made at once."""
+    plain_before = set(_instances)
+    plain = QuestionnaireApp(store, territory="QPV-NORD")
+    plain_count = len(set(_instances) - plain_before)
+
+    start = set(_instances)
+    seen = preheated(monkeypatch, "territoire=QPV-NORD")
+    app = questionnaire_app(store=store)
+    made = set(_instances) - start
+    after = made - seen["before"]
+    assert isinstance(app, QuestionnaireApp)
+    assert len(made) == plain_count  # the same page, nothing made twice
+    assert made <= _reachable(app.widget)  # and nothing made that the page does not show
+    # the radio buttons, the steps and the frame were there before the request...
+    assert {app.radio(item_id).model_id for item_id in app.radios} <= seen["before"]
+    assert {app.steps.widget.model_id, app.widget.model_id} <= seen["before"]
+    # ...what depends on the territory came after: its partners' list, and little else
+    assert app.organisation.model_id in after
+    assert len(after) <= len(made) // 3
+    assert [label for label, _ in app.organisation.options] == [label for label, _ in plain.organisation.options]
+    assert app.head.value == plain.head.value
+
+    # and it works as the one made at once: answer everything, send, stored
+    answer_all(app)
+    app.steps.go(len(app.steps) - 1)
+    receipt = app.send()
+    assert receipt is not None
+    responses = stored(store, "responses", "QPV-NORD")
+    assert set(responses.loc[responses["respondent_id"] == receipt.reference, "item_id"]) == set(ITEMS)
+
+
+def test_preheated_questionnaire_in_another_language_closes_what_it_made_before(store, monkeypatch):
+    start = set(_instances)
+    seen = preheated(monkeypatch, "territoire=QPV-NORD&lang=en")
+    app = questionnaire_app(store=store)
+    made_before = seen["before"] - start
+    assert made_before  # a French frame was made while waiting...
+    assert not made_before & set(_instances)  # ...and closed: the browser will not create its models
+    assert app.start_button.description == "Start"
+    assert "Common agenda" in app.steps.indicator.value
+    assert set(_instances) - start <= _reachable(app.widget)
+
+
+def test_preheated_questionnaire_without_a_store_closes_what_it_made_before(tmp_path, monkeypatch):
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "absent.sqlite"))
+    start = set(_instances)
+    seen = preheated(monkeypatch, "")
+    panel = questionnaire_app()
+    assert "absent.sqlite" in html.unescape(panel.children[-1].value)
+    assert seen["before"] - start and not (seen["before"] - start) & set(_instances)

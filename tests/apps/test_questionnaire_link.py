@@ -322,3 +322,32 @@ def test_link_in_english(store, tokens):
     assert app.start_button.description == "Start"
     assert app.comment_fields[CONDITIONS[0]].label.value == "An example, a remark?"
     assert "31 March 2025" in page_text(app)
+
+
+def test_preheated_link_shows_the_partners_answers_in_radio_buttons_made_before_the_request(store, tokens, monkeypatch):
+    """In a preheated kernel the first page's radio buttons are made before the request; a link's
+    stored answers are then set on them, and its comment boxes added to its pages."""
+    import voila.utils
+    from ipywidgets.widgets.widget import _instances
+
+    partner = next(p for p in tokens if p is not None)
+    first = link_questionnaire(store, tokens[partner], today=TODAY)
+    sent = answer_all(first, shift=2)
+    first.comment(CONDITIONS[0]).value = "Déjà dit"
+    assert first.send() is not None
+
+    seen = {}
+
+    def wait_for_request(url=None):
+        seen["before"] = set(_instances)
+        monkeypatch.setenv("QUERY_STRING", f"lien={tokens[partner]}")
+
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    monkeypatch.setattr(voila.utils, "wait_for_request", wait_for_request)
+    app = questionnaire_app(store=store, today=TODAY)
+    assert isinstance(app, QuestionnaireApp) and app.link is not None
+    first_items = [item.id for item in FW.conditions[0].items]
+    assert {app.radio(i).model_id for i in first_items} <= seen["before"]
+    assert {i: app.radio(i).value for i in first_items} == {i: sent[i] for i in first_items}
+    assert app.comment(CONDITIONS[0]).value == "Déjà dit"
+    assert app.progress.value.startswith(f"{len(ITEMS)} réponses")

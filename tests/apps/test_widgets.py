@@ -193,3 +193,21 @@ def test_multiline_banner_keeps_the_lines_and_escapes_them(hostile):
     assert multiline_banner(text, "error") == (
         '<div class="ci-banner ci-banner-error">La base refuse :<br>  ligne 3 : &lt;img src=x onerror=alert(1)&gt;'
         "<br>ligne 4</div>")
+
+
+def test_steps_set_pages_keeps_the_built_page_and_takes_the_new_guard():
+    first = widgets.Label("un")
+    steps = Steps(["Un", "Deux"], [first, lambda: widgets.Label("jamais")])
+    built, allowed = [], {"go": False}
+
+    def second():
+        built.append(1)
+        return widgets.Label("deux")
+
+    steps.set_pages([lambda: widgets.Label("autre"), second], guard=lambda current, target: allowed["go"])
+    assert steps.page(0) is first  # shown already: kept
+    assert not steps.next() and built == []  # the new guard refuses
+    allowed["go"] = True
+    assert steps.next() and built == [1] and steps.body.children[0].value == "deux"
+    with pytest.raises(ValueError, match="one page per title"):
+        steps.set_pages([first])

@@ -90,6 +90,18 @@ class Steps:
             self._built[index] = spec if isinstance(spec, widgets.Widget) else spec()
         return self._built[index]
 
+    def set_pages(self, pages: Sequence[PageSpec], *, guard: Callable[[int, int], bool] | None = None) -> None:
+        """Give the pages not built yet (and the guard), for steps made before what builds their pages.
+
+        The questionnaire's steps are made while a preheated kernel waits for its request,
+        with its first page only; the pages that depend on who answers are given after it.
+        A page already built stays as it is.
+        """
+        if len(pages) != len(self._specs):
+            raise ValueError("one page per title is needed")
+        self._specs = [self._built.get(i, spec) for i, spec in enumerate(pages)]
+        self._guard = guard
+
     def observe(self, callback: Callable[[int, int], None]) -> None:
         """Call ``callback(old, new)`` after each change of page."""
         self._listeners.append(callback)
