@@ -74,20 +74,34 @@ def new_reference(prefix: str = "R") -> str:
 class _LightField(Field):
     """A :class:`~collective_impact.apps.widgets.Field` of fewer widget models, for the first page.
 
-    The same parts, look and methods, but label, help and error are ``HTML`` widgets made by
-    ``html`` (sharing the app's layout and style) and the box takes ``layout``: a ``Field``
-    gives each of them a layout and a style model of its own.
+    The same parts, look and methods, but label and help are ``HTML`` widgets made by
+    ``html`` (sharing the app's layout and style), the box takes ``layout``, and the error
+    line is made with the first error only: a ``Field`` gives each part a layout and a style
+    model of its own, and an empty error line from the start.
     """
 
     def __init__(self, html: Callable[[str], widgets.HTML], layout: widgets.Layout, label: str,
                  control: widgets.Widget, *, help: str) -> None:
         # Field.__init__ is not called: it would make the models this class saves
         self.control = control
+        self._make_html = html
         self.label = html(f'<div class="ci-field-label">{escape_html(label)}</div>')
         self.help = html(f'<div class="ci-help">{escape_html(help)}</div>')
-        self.error = html("")
-        self.box = widgets.VBox([self.label, control, self.help, self.error], layout=layout)
+        self.error: widgets.HTML | None = None
+        self.box = widgets.VBox([self.label, control, self.help], layout=layout)
         self.box.add_class("ci-field")
+
+    def set_error(self, message: str | None) -> None:
+        if self.error is None:
+            if not message:
+                return
+            self.error = self._make_html("")
+            self.box.children = (*self.box.children, self.error)
+        super().set_error(message)
+
+    @property
+    def error_text(self) -> str:
+        return "" if self.error is None else super().error_text
 
 
 def _unbound_page() -> widgets.Widget:

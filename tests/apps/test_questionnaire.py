@@ -278,3 +278,18 @@ def test_preheated_questionnaire_without_a_store_closes_what_it_made_before(tmp_
     panel = questionnaire_app()
     assert "absent.sqlite" in html.unescape(panel.children[-1].value)
     assert seen["before"] - start and not (seen["before"] - start) & set(_instances)
+
+
+def test_questionnaire_wave_error_line_comes_with_the_first_error(store):
+    """The wave field has no error line on the first page (one model fewer); the first wrong
+    wave adds it under the field, a right one empties it."""
+    app = QuestionnaireApp(store, territory="QPV-NORD")
+    box = app.wave_field.box
+    assert len(box.children) == 3 and app.wave_field.error_text == ""
+    app.wave.min = 0  # past the field's own bounds, as a crafted widget message could
+    app.wave.value = 0
+    assert not app.start()
+    assert len(box.children) == 4 and box.children[-1] is app.wave_field.error
+    assert "1" in app.wave_field.error_text and "99" in app.wave_field.error_text
+    app.wave.value = 2
+    assert app.start() and app.wave_field.error_text == "" and len(box.children) == 4
