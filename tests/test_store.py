@@ -697,3 +697,13 @@ def test_waves_are_those_of_the_territory_rows(filled: Store) -> None:
     assert filled.waves("NOWHERE") == []
     with pytest.raises(ValueError, match="wave"):
         filled.waves("A", table="partners")
+
+
+def test_partner_names_are_those_of_the_territory_sorted_by_name(filled: Store) -> None:
+    partners = filled.load(["partners"])["partners"]
+    for tid in ("A", "B"):
+        mine = partners[partners["territory_id"] == tid].sort_values(["name", "partner_id"])
+        want = dict(zip(mine["partner_id"].astype(str), mine["name"].astype(str), strict=True))
+        assert want and filled.partner_names(tid) == want
+        assert list(filled.partner_names(tid).values()) == sorted(want.values())
+    assert filled.partner_names("Z") == {}

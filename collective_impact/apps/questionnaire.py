@@ -363,9 +363,8 @@ class QuestionnaireApp:
     def _link_names(store: Store, link: Link) -> tuple[str, str]:
         """The link's territory and structure names (the structure's only, not the list)."""
         territory = store.territory_names().get(link.territory_id) or link.territory_id
-        partners = store.load(["partners"], territories=[link.territory_id])["partners"]
-        mine = partners.loc[partners["partner_id"] == link.partner_id, "name"] if link.partner_id else []
-        return territory, (str(mine.iloc[0]) if len(mine) else "")
+        mine = store.partner_names(link.territory_id).get(link.partner_id, "") if link.partner_id else ""
+        return territory, mine
 
     def _head_html(self, *, full: bool) -> str:
         """The title; with ``full``, the introduction and what is fixed about who answers."""
@@ -478,8 +477,7 @@ class QuestionnaireApp:
         """The structures offered: "without saying" first, then the territory's partners."""
         options = [(t("forms.q.anonymous", self.lang), "")]
         if territory is not None:
-            partners = self.store.load(["partners"], territories=[territory])["partners"].sort_values("name")
-            options += [(str(row.name), str(row.partner_id)) for row in partners.itertuples()]
+            options += [(name, partner_id) for partner_id, name in self.store.partner_names(territory).items()]
         return options
 
     def _latest_wave(self, territory: str | None) -> int:

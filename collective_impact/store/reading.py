@@ -97,6 +97,16 @@ class Reading(StoreConnection):
         with self._reading() as con:
             return dict(con.execute('SELECT territory_id, name FROM "territories" ORDER BY 1').fetchall())
 
+    def partner_names(self, territory_id: str) -> dict[str, str]:
+        """The territory's partners: partner id → name, sorted by name (then id), without a table read.
+
+        For a page that offers the list (the questionnaire's "Votre structure"): a few rows
+        read directly, where :meth:`load` builds and checks a table.
+        """
+        with self._reading() as con:
+            return dict(con.execute('SELECT partner_id, name FROM "partners" WHERE territory_id = ? ORDER BY name, partner_id',
+                                    (territory_id,)).fetchall())
+
     def require_territory(self, territory_id: str, lang: str = "fr") -> str:
         """Return ``territory_id`` if it is in the store, else raise :class:`UnknownTerritoryError`."""
         known = self.territories()
