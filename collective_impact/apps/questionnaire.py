@@ -224,7 +224,9 @@ class QuestionnaireApp:
     so the page is kept small: the other pages (conditions, review) are built when first
     shown, fixed facts (the link's, or a territory and wave given in the address) are text
     in one ``HTML`` widget, and the texts and radio buttons share one ``Layout`` and one
-    style model (each widget would otherwise bring its own two).
+    style model (each widget would otherwise bring its own two). The widgets that depend on
+    neither the store nor who answers come from a :class:`QuestionnaireFrame`, which a
+    Voila preheated kernel makes before the request (:func:`questionnaire_app`).
 
     Parameters
     ----------
