@@ -123,12 +123,12 @@ class QuestionnaireFrame:
 
     The frame of the page, the title (its text comes later), the "Commencer" button, the
     progress line, the steps and the first condition's page with its items' texts and
-    radio buttons (nothing chosen): about 50 of the first page's 66 widget models.
+    radio buttons (nothing chosen): 54 of the first page's 64 widget models.
     :class:`QuestionnaireApp` adds what depends on the store and on who answers.
 
     In a Voila preheated kernel, :func:`questionnaire_app` makes it while the kernel waits
-    for its request: the kernel then has about fifteen models left to make after the
-    request instead of all of them, and the server fewer messages to pass on while the
+    for its request: the kernel then has ten models left to make after the request (open
+    mode) instead of all of them, and the server fewer messages to pass on while the
     browser loads the page. A frame serves one app; one not used (another language, a
     closed link) is closed with :meth:`close`.
     """
