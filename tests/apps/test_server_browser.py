@@ -12,7 +12,7 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
-from support import browser_page, close_context, close_page, logged, page_kernel
+from support import browser_page, close_context, close_page, logged, page_kernel, telling
 
 from collective_impact.apps.server import app_url, list_apps
 
@@ -37,7 +37,8 @@ def test_app_page_fetches_nothing_from_outside(desktop, apps, name):
     page.route("**/*", record)
     page.on("websocket", lambda socket: requested.append(socket.url))
     page.goto(app_url(apps.url, name, territoire="QPV-NORD"))
-    page.locator(".ci-app").first.wait_for()
+    with telling(page, apps.server):  # a page that never shows says where it stood
+        page.locator(".ci-app").first.wait_for()
     page.wait_for_load_state("networkidle")
     assert requested, "no request recorded"
     outside = [url for url in requested if urlsplit(url).hostname != "127.0.0.1"]
