@@ -205,9 +205,7 @@ class QuestionnaireFrame:
 
     def close(self) -> None:
         """Close every widget of the frame (one that no app uses)."""
-        _close_tree(self.widget)
-        for part in (self.layout, self.wide, self.html_style, self.input_style):
-            part.close()
+        _close_tree(self.widget)  # the shared layouts and styles are those of its widgets
 
 
 class QuestionnaireApp:
@@ -265,8 +263,6 @@ class QuestionnaireApp:
         self.receipt: Receipt | None = None
         self.dont_know = frame.dont_know
         self._marked = False
-        self._layout, self._wide = frame.layout, frame.wide
-        self._html_style, self._input_style = frame.html_style, frame.input_style
 
         # -- who answers. With a link there is nothing to choose: no list of territories or
         # partners reaches the page, and no widget holds what is written where.
@@ -295,8 +291,8 @@ class QuestionnaireApp:
             else:
                 self.wave = widgets.BoundedIntText(value=self._latest_wave(self._territory_id()), min=1, max=99,
                                                    layout=widgets.Layout(width="7rem"),
-                                                   style=self._input_style)
-                self.wave_field = _LightField(self._html, self._wide, t("forms.q.wave", lang), self.wave,
+                                                   style=frame.input_style)
+                self.wave_field = _LightField(self._html, frame.wide, t("forms.q.wave", lang), self.wave,
                                               help=t("forms.q.wave_help", lang))
                 fields.append(self.wave_field.box)
             # the partners of the territory given, when it is: offered at once (options set
@@ -304,8 +300,8 @@ class QuestionnaireApp:
             options = self._organisation_options(self._territory_id())
             self.organisation = widgets.Dropdown(options=options, value="",
                                                  layout=widgets.Layout(width="100%", max_width="30rem"),
-                                                 style=self._input_style)
-            self.organisation_field = _LightField(self._html, self._wide, t("forms.q.organisation", lang),
+                                                 style=frame.input_style)
+            self.organisation_field = _LightField(self._html, frame.wide, t("forms.q.organisation", lang),
                                                   self.organisation, help=t("forms.q.organisation_help", lang))
             if not names:
                 fields.insert(0, self._html(banner(t("forms.no_territory", lang), "error")))
@@ -450,13 +446,13 @@ class QuestionnaireApp:
     def _build_review(self) -> widgets.VBox:
         lang = self.lang
         self.review = self._html()
-        self.review_buttons = widgets.VBox(layout=self._wide)
+        self.review_buttons = widgets.VBox(layout=self.frame.wide)
         self.send_button = widgets.Button(description=t("forms.q.send", lang), button_style="success", icon="check",
                                           layout=widgets.Layout(width="auto", margin="0.8rem 0"))
         self.send_button.on_click(self._on_send)
         self._sending = BusyButton(self.send_button, t("forms.sending", lang))
         self.status = self._html()
-        return widgets.VBox([self.review, self.review_buttons, self.send_button, self.status], layout=self._wide)
+        return widgets.VBox([self.review, self.review_buttons, self.send_button, self.status], layout=self.frame.wide)
 
     def _item_html(self, item_id: str, *, flagged: bool = False) -> str:
         return self.frame.item_html(item_id, flagged=flagged)
