@@ -23,9 +23,12 @@ by the page's own clock: from the navigation's start to the animation frame wher
 element is first visible (:func:`measure` says why not Playwright's waits, which it also
 prints).
 
-Each run waits for Voila to refill its pool of preheated kernels before the next one.
-Prints the median of each and the ratios to the bare notebook under the same load (target ≤ 1.0)
-and to the bare notebook alone.
+Each run waits for Voila to refill its pool of preheated kernels before the next one; the
+bare page and the questionnaire are each measured first in turn. Prints the median of each
+and the ratios to the bare notebook under the same load (target ≤ 1.0) and to the bare
+notebook alone, a bootstrap interval of the first ratio (:func:`ratio_interval`), and where
+the two pages' times part: when their HTML ended, and how long after their last script
+(Voila's code arrives chunk after chunk, the same for both) the element showed.
 
 With ``--cold-start`` it measures instead the **first page after the evaluator's server
 starts**, as after ``collective-impact app``: the evaluator's server (with its start token,
@@ -140,6 +143,36 @@ SEEN_JS = """
 """
 
 
+#: When the page's last script had arrived (milliseconds since the navigation started).
+LAST_SCRIPT_JS = """
+Math.max(0, ...performance.getEntriesByType('resource')
+  .filter(r => r.initiatorType === 'script' || /\\.js(\\?|$)/.test(r.name)).map(r => r.responseEnd))
+"""
+
+
+def ratio_interval(numerators: list[float], denominators: list[float], *, level: float = 0.9,
+                   resamples: int = 4000) -> tuple[float, float]:
+    """A bootstrap interval of the ratio of medians, the runs drawn with replacement (pairs kept).
+
+    Each run measures both pages one after the other under the same conditions, so a run is
+    drawn whole; the interval says how far the ratio of the medians could move with other
+    runs like these (percentile method, fixed seed: the same data give the same interval).
+    """
+    import random
+
+    draw = random.Random(20261206)
+    n = len(numerators)
+    ratios = []
+    for _ in range(resamples):
+        picks = [draw.randrange(n) for _ in range(n)]
+        ratios.append(statistics.median(numerators[i] for i in picks)
+                      / statistics.median(denominators[i] for i in picks))
+    ratios.sort()
+    low = ratios[int((1 - level) / 2 * resamples)]
+    high = ratios[min(resamples - 1, int((1 + level) / 2 * resamples))]
+    return low, high
+
+
 def measure(browser, url: str, targets: dict[str, tuple[str, str | None]]) -> dict[str, float]:
     """Seconds from navigation to each target visible, by the page's own clock, and the HTML's end.
 
@@ -163,8 +196,11 @@ def measure(browser, url: str, targets: dict[str, tuple[str, str | None]]) -> di
         page.wait_for_function(f"window.__ciSeen && {json.dumps(name)} in window.__ciSeen", timeout=120_000)
         times[f"{name}, polled"] = time.perf_counter() - start
     times.update({name: ms / 1000 for name, ms in page.evaluate("window.__ciSeen").items()})
-    # when the page's HTML had arrived (the server's part; the rest is the browser's)
+    # when the page's HTML had arrived (the server's part; the rest is the browser's), and the
+    # last of its scripts (Voila's and the widgets' code, loaded chunk after chunk: what follows
+    # is the page's own work, its widget models made and drawn)
     times["html"] = page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd") / 1000
+    times["scripts"] = page.evaluate(LAST_SCRIPT_JS) / 1000
     context.close()
     return times
 
@@ -259,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         apps_server = VoilaServer(store.path, apps_dir=apps_dir, preheat=preheat, log_path=tmp / "apps.log",
                                   max_kernels=len(list(apps_dir.glob("*.ipynb"))) + 2 * args.runs + 4)
         results: dict[str, list[float]] = {"bare": [], "bare_alone": [], "first_render": [], "first_item": [],
-                                           "bare_polled": [], "item_polled": []}
+                                           "bare_polled": [], "item_polled": [], "bare_html": [], "q_html": [],
+                                           "bare_after_scripts": [], "q_after_scripts": []}
         with bare_server, apps_server, sync_playwright() as p:
             if preheat:
                 bare_server.wait_preheated(settle=0)
@@ -273,19 +310,28 @@ def main(argv: list[str] | None = None) -> int:
             hello = {"hello": (".widget-label", "Bonjour")}
             # the first page: its "Commencer" button; the first item: its radio buttons (under the introduction)
             questionnaire = {"start": ("button", "Commencer"), "item": ("input[type=radio]", None)}
+
+            def timed(server: VoilaServer, notebook: str, url: str, targets: dict) -> dict[str, float]:
+                before = pool_count(server, notebook)
+                times = measure(browser, url, targets)
+                if preheat:
+                    wait_refilled(server, notebook, before)
+                return times
+
             for run in range(args.runs):
-                before = pool_count(apps_server, "bare.ipynb")
-                bare = measure(browser, bare_url, hello)
-                if preheat:
-                    wait_refilled(apps_server, "bare.ipynb", before)
-                before = pool_count(bare_server, "bare.ipynb")
-                alone = measure(browser, alone_url, hello)
-                if preheat:
-                    wait_refilled(bare_server, "bare.ipynb", before)
-                before = pool_count(apps_server, "questionnaire.ipynb")
-                q = measure(browser, q_url, questionnaire)
-                if preheat:
-                    wait_refilled(apps_server, "questionnaire.ipynb", before)
+                # the bare page and the questionnaire each first in turn (whatever the order
+                # changes falls on both alike), the bare page alone last
+                if run % 2 == 0:
+                    bare = timed(apps_server, "bare.ipynb", bare_url, hello)
+                    q = timed(apps_server, "questionnaire.ipynb", q_url, questionnaire)
+                else:
+                    q = timed(apps_server, "questionnaire.ipynb", q_url, questionnaire)
+                    bare = timed(apps_server, "bare.ipynb", bare_url, hello)
+                alone = timed(bare_server, "bare.ipynb", alone_url, hello)
+                for name, times in (("bare", bare), ("q", q)):
+                    results[f"{name}_html"].append(times["html"])
+                    results[f"{name}_after_scripts"].append(times["hello" if name == "bare" else "item"]
+                                                            - times["scripts"])
                 results["bare"].append(bare["hello"])
                 results["bare_alone"].append(alone["hello"])
                 results["first_render"].append(q["start"])
@@ -294,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["item_polled"].append(q["item, polled"])
                 print(f"run {run + 1}: bare {bare['hello']:.2f} s (HTML at {bare['html']:.2f} s; "
                       f"alone {alone['hello']:.2f} s), questionnaire first render {q['start']:.2f} s, "
-                      f"first item {q['item']:.2f} s (HTML at {q['html']:.2f} s); returned by Playwright: "
+                      f"first item {q['item']:.2f} s (HTML at {q['html']:.2f} s; last script {bare['scripts']:.2f} s bare, "
+                      f"{q['scripts']:.2f} s questionnaire); returned by Playwright: "
                       f"bare {bare['hello, polled']:.2f} s, first item {q['item, polled']:.2f} s", flush=True)
             browser.close()
     median = {k: statistics.median(v) for k, v in results.items()}
@@ -306,6 +353,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  questionnaire, first item    {median['first_item']:.2f} s  "
           f"(ratio {median['first_item'] / median['bare']:.2f}; target ≤ 1.0; "
           f"{median['first_item'] / median['bare_alone']:.2f} against the bare notebook alone)")
+    low, high = ratio_interval(results["first_item"], results["bare"])
+    per_run = [r / b for r, b in zip(results["first_item"], results["bare"], strict=True)]
+    print(f"  first item against the bare page: 90 % interval of the ratio of medians {low:.2f}–{high:.2f} "
+          f"(bootstrap over the runs); per-run ratios {min(per_run):.2f}–{max(per_run):.2f}, "
+          f"median {statistics.median(per_run):.2f}")
+    print(f"  where they differ: HTML ended at {median['bare_html']:.3f} s (bare) and {median['q_html']:.3f} s "
+          f"(questionnaire); from the last script to the element visible {median['bare_after_scripts']:.3f} s "
+          f"(bare) and {median['q_after_scripts']:.3f} s (questionnaire)")
     print(f"  as Playwright saw them: bare {median['bare_polled']:.2f} s, first item "
           f"{median['item_polled']:.2f} s (ratio {median['item_polled'] / median['bare_polled']:.2f}; "
           f"as wait_for_function returned them, about 0.02 s after the page's times, see measure())")
