@@ -29,6 +29,7 @@ from collective_impact.apps.widgets import (
     banner,
     html_box,
     open_app,
+    page_bundle,
 )
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
@@ -113,7 +114,7 @@ class DashboardApp:
         self.show()
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return page_bundle(self.widget, t("guided.d.title", self.lang))
 
     def refresh(self) -> None:
         """Read the store again, as the button does, and say what is new."""

@@ -47,6 +47,7 @@ from collective_impact.apps.widgets import (
     download_link,
     html_box,
     open_app,
+    page_bundle,
     spinner,
 )
 from collective_impact.errors import CollectiveImpactError
@@ -452,7 +453,7 @@ class EvaluationApp:
         self.open(self.chooser.territory, self.chooser.current_wave)
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return page_bundle(self.widget, t("guided.e.title", self.lang))
 
     # ------------------------------------------------------------ opening
     def open(self, territory: str | None, wave: int | None) -> None:

@@ -32,7 +32,7 @@ from collective_impact.apps.first_page import apps_list, territory_links
 from collective_impact.apps.reports import DownloadPanel, RunPanel
 from collective_impact.apps.server import HOME_APP, TERRITORY_APPS, list_apps
 from collective_impact.apps.upload import UploadPanel
-from collective_impact.apps.widgets import BusyButton, app_container, banner, html_box, open_app
+from collective_impact.apps.widgets import BusyButton, app_container, banner, html_box, open_app, page_bundle
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html, format_date, format_percent
@@ -152,7 +152,7 @@ class HomeApp:
         self.show_states()
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return page_bundle(self.widget, t("home.title", self.lang))
 
     def refresh(self) -> None:
         """Read the store and the reports folder again, as the "Actualiser" button does."""

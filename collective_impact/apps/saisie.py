@@ -33,7 +33,15 @@ from collective_impact.apps.saisie_actions import ActionPlan, ActionReviewForm
 from collective_impact.apps.saisie_entries import MeasurementForm, MeetingForm
 from collective_impact.apps.saisie_records import EDITABLE, Confirmation, RecordEditor, RecordForm
 from collective_impact.apps.saisie_territory import AuditView, TerritoryRemoval
-from collective_impact.apps.widgets import ActionForm, TerritoryPicker, app_container, banner, html_box, open_app
+from collective_impact.apps.widgets import (
+    ActionForm,
+    TerritoryPicker,
+    app_container,
+    banner,
+    html_box,
+    open_app,
+    page_bundle,
+)
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html
 from collective_impact.store import Store
@@ -87,7 +95,7 @@ class SaisieApp:
         self._on_territory(self.territory.value)
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return page_bundle(self.widget, t("forms.s.title", self.lang))
 
     def _on_territory(self, territory: str | None) -> None:
         self.tabs.layout.display = "none" if territory is None else "flex"

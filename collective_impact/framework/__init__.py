@@ -16,13 +16,10 @@ from pathlib import Path
 import yaml
 
 from collective_impact.errors import FrameworkError
-from collective_impact.i18n import DEFAULT_LANG, Text, t
+from collective_impact.i18n import DEFAULT_LANG, Text, read_yaml, t
 
 DEFAULT_FRAMEWORK = "ci2011"
 _HERE = Path(__file__).parent
-# libyaml's parser when it is there, as the message catalogue does: a framework is read again
-# in each territory of a batch (the warm kernel empties the package's caches between two)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -183,7 +180,7 @@ def load_framework(framework_id: str = DEFAULT_FRAMEWORK) -> Framework:
         raise FrameworkError(t("framework.unknown", DEFAULT_LANG, id=framework_id, known=", ".join(known)))
     path = _HERE / f"{framework_id}.yaml"
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a safe loader)
+        raw = read_yaml(path)
         conditions = tuple(
             Condition(
                 id=c["id"],

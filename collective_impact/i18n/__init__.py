@@ -32,13 +32,19 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["DEFAULT_LANG", "LANGS", "Text", "catalogue", "check_lang", "plural_forms", "t", "text"]
+__all__ = ["DEFAULT_LANG", "LANGS", "Text", "catalogue", "check_lang", "plural_forms", "read_yaml", "t", "text"]
 
 LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
 _MESSAGES = Path(__file__).parent / "messages"
-# The C parser when libyaml is there: the catalogue is read at every kernel start.
+# The C parser when libyaml is there: the catalogue is read at every kernel start, a
+# framework in each territory of a batch (the warm kernel empties the caches between two).
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> object:
+    """The content of the YAML file ``path`` (UTF-8), read with a safe loader (libyaml's when there)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a safe loader)
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ def catalogue() -> dict[str, dict[str, object]]:
     """Every message of every file in ``messages/``, keyed by message key."""
     merged: dict[str, dict[str, object]] = {}
     for path in sorted(_MESSAGES.glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 (safe loader)
+        data = read_yaml(path) or {}
         for key, texts in data.items():
             if key in merged:
                 raise ValueError(f"message key {key!r} defined twice (in {path.name})")

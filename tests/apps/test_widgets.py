@@ -211,3 +211,26 @@ def test_steps_set_pages_keeps_the_built_page_and_takes_the_new_guard():
     assert steps.next() and built == [1] and steps.body.children[0].value == "deux"
     with pytest.raises(ValueError, match="one page per title"):
         steps.set_pages([first])
+
+
+@pytest.mark.parametrize("name", ["home", "saisie", "guided", "dashboard"])
+def test_app_bundle_is_its_page_view_and_its_title_not_the_repr_of_its_widgets(store, tmp_path, name):
+    """Every app sends its page's view and, where widgets cannot show, its title in the
+    reader's language (the titles as the catalogue writes them), not the text repr of every
+    widget of the page that ipywidgets' own bundle would make after the request."""
+    from collective_impact.apps.dashboard import DashboardApp
+    from collective_impact.apps.guided import EvaluationApp
+    from collective_impact.apps.home import HomeApp
+    from collective_impact.apps.saisie import SaisieApp
+
+    make, title = {
+        "home": (lambda: HomeApp(store, reports_dir=tmp_path, base_url="/", lang="en"), "Evaluation home"),
+        "saisie": (lambda: SaisieApp(store, territory="QPV-NORD", lang="en"), "Territory data entry"),
+        "guided": (lambda: EvaluationApp(store, territory="QPV-NORD", lang="en"), "Guided evaluation of a territory"),
+        "dashboard": (lambda: DashboardApp(store, territory="QPV-NORD", lang="en"), "Steering committee dashboard"),
+    }[name]
+    app = make()
+    bundle = app._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "application/vnd.jupyter.widget-view+json"}
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == app.widget.model_id
+    assert bundle["text/plain"] == title
