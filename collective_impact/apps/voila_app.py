@@ -23,7 +23,9 @@ application is Voila's own, configured the same way, except that:
   ``/accueil/pret`` (:class:`HomeReady`) says it is ready;
 * closing an app's tab stops its kernel at once (:class:`BeaconShutdown`), where Voila's
   own handler refuses the request its page sends and leaves the kernel running until the
-  idle kernels are culled, holding a place under the kernel caps.
+  idle kernels are culled, holding a place under the kernel caps;
+* the log is plain text (:class:`PlainLogFormatter`): a cell's error is there without the
+  terminal colours of IPython's traceback.
 
 This module runs in the server process only (it imports Voila and tornado); the kernels
 never import it.
@@ -31,12 +33,14 @@ never import it.
 
 from __future__ import annotations
 
+import logging
 import os
 import posixpath
 from pathlib import Path
 
 import tornado.web
 from jupyter_server.utils import url_path_join
+from traitlets.config.application import LevelFormatter
 from voila.app import Voila
 from voila.handler import BaseVoilaHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
@@ -50,7 +54,7 @@ from collective_impact.i18n import LANGS, t
 from collective_impact.i18n.format import escape_html
 from collective_impact.paths import STORE_ENV
 
-__all__ = ["AppsVoila", "BeaconShutdown", "HomeReady", "error_page", "home_state", "listing", "loading_texts", "main", "page_texts"]
+__all__ = ["AppsVoila", "BeaconShutdown", "HomeReady", "PlainLogFormatter", "error_page", "home_state", "listing", "loading_texts", "main", "page_texts"]
 
 #: Seconds a page beyond the kernel caps is told to wait (``Retry-After``).
 RETRY_AFTER = 60
@@ -250,8 +254,27 @@ def _with_page_errors(handler: type) -> type:
     return handler
 
 
+class PlainLogFormatter(LevelFormatter):
+    """The server log's lines as plain text, without terminal colours.
+
+    A cell that fails in a kernel comes back with IPython's coloured traceback, which
+    Voila logs twice: in the exception's text, and inside the cell it quotes, where
+    ``repr`` writes the escape character ``\\x1b``. Read in the log file or in a message
+    quoting its last lines (``forms.app.failed``), the colour codes are noise: both forms
+    are removed with nbconvert's ``strip_ansi``.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        from nbconvert.filters.ansi import strip_ansi
+
+        text = super().format(record)
+        return strip_ansi(text.replace("\\x1b", "\x1b")) if "\\x1b" in text or "\x1b" in text else text
+
+
 class AppsVoila(Voila):
     """Voila with our error pages and the loading texts of the catalogue (see the module)."""
+
+    _log_formatter_cls = PlainLogFormatter
 
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)

@@ -260,6 +260,30 @@ def test_error_inside_a_page(page, served, lang, message):
     assert "boom" not in shown and "ValueError" not in shown
     assert "There was an error" not in shown and "Please run" not in shown
     assert page.title() == BROKEN_TITLE[lang]
-    # the one who runs the server finds the error in its log, with where it was raised (in IPython's colours)
-    log = re.sub(r"\x1b\[[0-9;]*m", "", served.server.log_tail(lines=10_000))
+    # the one who runs the server finds the error in its log, with where it was raised, as
+    # plain text: none of the terminal colours of IPython's traceback, escape character or
+    # its written form "\x1b" (in the cell Voila quotes)
+    log = served.server.log_tail(lines=10_000)
     assert 'ValueError: boom' in log and 'raise ValueError("boom")' in log, log
+    assert "\x1b" not in log and "\\x1b" not in log and "[31m" not in log, log
+
+
+def test_server_log_lines_carry_no_terminal_colours():
+    import logging
+    import sys
+
+    from collective_impact.apps.voila_app import PlainLogFormatter
+
+    formatter = PlainLogFormatter("%(levelname)s | %(message)s")
+    try:
+        raise ValueError("\x1b[31mboom\x1b[39m")
+    except ValueError:
+        exc_info = sys.exc_info()
+    # what Voila logs for a failed cell: the cell (its repr writes the escape character "\x1b")
+    # and the exception, whose text holds the real escape character
+    cell = {"traceback": ["\x1b[31mValueError\x1b[39m: boom"]}
+    record = logging.LogRecord("AppsVoila", logging.ERROR, __file__, 1, "cell: %r", (cell,), exc_info)
+    text = formatter.format(record)
+    assert text.startswith("ERROR | cell: {'traceback': ['ValueError: boom']}\nTraceback"), text
+    assert text.endswith("ValueError: boom"), text
+    assert "\x1b" not in text and "\\x1b" not in text

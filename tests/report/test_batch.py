@@ -248,7 +248,10 @@ def test_a_broken_territory_does_not_stop_the_others(faulty_store, tmp_path, cap
     partial = nbformat.read(out / "QPV-GARE.ipynb", as_version=4)
     assert any(o.get("output_type") == "error" for c in partial.cells if c.cell_type == "code" for o in c.outputs)
     assert not (out / "QPV-GARE.html").exists()
-    assert "agenda_99" in (out / "logs" / "QPV-GARE.log").read_text(encoding="utf-8")
+    log = (out / "logs" / "QPV-GARE.log").read_text(encoding="utf-8")
+    # why, where it was raised, as plain text: none of the colours of IPython's traceback
+    assert "agenda_99" in log and "Traceback" in log
+    assert "\x1b" not in log and "[31m" not in log, log
     # the index makes it stand out; the comparison leaves it out
     page = (out / "index.html").read_text(encoding="utf-8")
     assert 'class="failed"' in page and "À corriger" in page
