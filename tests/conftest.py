@@ -66,6 +66,24 @@ def pytest_collection_modifyitems(config, items):
     items[:] = [item for group in sorted(groups.values(), key=light) for item in group]
 
 
+# --- what a browser page showed when its test failed -----------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report describes each page it held, still open (:func:`describe_page`)."""
+    report = yield
+    if report.when == "call" and report.failed:
+        from support import describe_page
+
+        for name, value in getattr(item, "funcargs", {}).items():
+            if type(value).__name__ == "Page" and type(value).__module__.startswith("playwright."):
+                try:
+                    described = "closed" if value.is_closed() else describe_page(value)
+                except Exception as err:  # noqa: BLE001 - a report is written whatever the page does
+                    described = f"not described: {err!r}"
+                report.sections.append((f"browser page {name!r}", described))
+    return report
+
+
 # --- report / batch (tests/test_report.py, tests/test_batch.py) -------------------------
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory) -> Path:

@@ -125,3 +125,30 @@ def home_only_server(folder: Path, store_path: Path) -> Iterator[object]:
     with VoilaServer(store_path, apps_dir=apps_dir, log_path=folder / "voila.log") as server:
         server.wait_preheated(settle=1)
         yield server
+
+
+#: Set on the first call, true once the page has drawn a frame (polled by timer, not by frame).
+_FRAME_DRAWN = """() => {
+  if (window.__ciFrame === undefined) { window.__ciFrame = false; requestAnimationFrame(() => { window.__ciFrame = true; }); }
+  return window.__ciFrame;
+}"""
+
+
+def describe_page(page, *, wait_ms: int = 3000) -> str:
+    """What a failure report says of a Playwright ``page``: its address, whether it still draws
+    frames, and the start of its visible text. Every wait is bounded (a page that stopped drawing
+    frames is what some of these failures are about: Playwright's "stable" check waits for frames)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    lines = [f"url: {page.url}"]
+    try:
+        page.wait_for_function(_FRAME_DRAWN, polling=100, timeout=wait_ms)
+        lines.append("frames: drawing")
+    except PlaywrightError as err:
+        lines.append(f"frames: none drawn within {wait_ms} ms ({str(err).splitlines()[0]})")
+    try:
+        text = page.locator("body").inner_text(timeout=wait_ms)
+        lines.append("text:\n" + text[:3000])
+    except PlaywrightError as err:
+        lines.append(f"text: not read ({str(err).splitlines()[0]})")
+    return "\n".join(lines)
