@@ -64,7 +64,7 @@ def logged(server, text: str, timeout: float = 60.0) -> bool:
 
 @contextmanager
 def telling(page, server, *, lines: int = 80) -> Iterator[None]:
-    """On a failure inside, the page's visible text and the tail of ``server``'s log join the error.
+    """On a failure inside, the page (:func:`describe_page`) and the tail of ``server``'s log join the error.
 
     For the waits that hang once in many runs: the report then says where the page stood
     (an error banner, a missing answer, an empty box) and what the kernel wrote.
@@ -73,10 +73,10 @@ def telling(page, server, *, lines: int = 80) -> Iterator[None]:
         yield
     except Exception as err:
         try:
-            text = page.locator("body").inner_text(timeout=10_000)
-        except Exception as unread:  # the page itself may be gone
-            text = f"(page unreadable: {unread})"
-        raise AssertionError(f"{err}\n--- page text (end) ---\n{text[-2_000:]}\n"
+            shown = describe_page(page)
+        except Exception as unread:  # noqa: BLE001 - the page itself may be gone
+            shown = f"(page unreadable: {unread})"
+        raise AssertionError(f"{err}\n--- page ---\n{shown}\n"
                              f"--- server log (end) ---\n{server.log_tail(lines=lines)}") from err
 
 
@@ -148,7 +148,8 @@ def describe_page(page, *, wait_ms: int = 3000) -> str:
         lines.append(f"frames: none drawn within {wait_ms} ms ({str(err).splitlines()[0]})")
     try:
         text = page.locator("body").inner_text(timeout=wait_ms)
-        lines.append("text:\n" + text[:3000])
+        # its start (the step, the title) and its end (the last message shown)
+        lines.append("text:\n" + (text if len(text) <= 4000 else f"{text[:2000]}\n[…]\n{text[-2000:]}"))
     except PlaywrightError as err:
         lines.append(f"text: not read ({str(err).splitlines()[0]})")
     return "\n".join(lines)
