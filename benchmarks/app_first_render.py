@@ -27,8 +27,10 @@ Each run waits for Voila to refill its pool of preheated kernels before the next
 bare page and the questionnaire are each measured first in turn. Prints the median of each
 and the ratios to the bare notebook under the same load (target ≤ 1.0) and to the bare
 notebook alone, a bootstrap interval of the first ratio (:func:`ratio_interval`), and where
-the two pages' times part: when their HTML ended, and how long after their last script
-(Voila's code arrives chunk after chunk, the same for both) the element showed.
+the two pages' times part: when their HTML ended, how long after their last script
+(Voila's code arrives chunk after chunk, the same for both) the element showed, when the
+page first spoke to its kernel and when the widgets' states arrived (:class:`KernelTimeline`),
+and from there to the element visible (the browser making and drawing the widgets).
 
 With ``--cold-start`` it measures instead the **first page after the evaluator's server
 starts**, as after ``collective-impact app``: the evaluator's server (with its start token,
@@ -44,6 +46,7 @@ at once (Voila's way; ``preheat_first=None``). Target ≤ 5 s.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -189,6 +192,7 @@ def measure(browser, url: str, targets: dict[str, tuple[str, str | None]]) -> di
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.add_init_script(SEEN_JS % json.dumps(targets))
+    kernel = KernelTimeline(context.new_cdp_session(page))
     start = time.perf_counter()
     page.goto(url, wait_until="commit")
     times = {}
@@ -201,8 +205,50 @@ def measure(browser, url: str, targets: dict[str, tuple[str, str | None]]) -> di
     # is the page's own work, its widget models made and drawn)
     times["html"] = page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd") / 1000
     times["scripts"] = page.evaluate(LAST_SCRIPT_JS) / 1000
+    times.update(kernel.times())
     context.close()
     return times
+
+
+class KernelTimeline:
+    """When the page spoke with its kernel: seconds since the navigation, by the browser's clock.
+
+    Chromium reports every WebSocket frame with its time (DevTools protocol, ``Network``
+    domain); the navigation's first request gives the origin. Kept: ``"connect"``, the
+    page's first message to its kernel (Voila's code has run far enough to connect);
+    ``"states"``, the kernel's answer carrying the state of every widget of the page (what
+    follows is the browser making and drawing the widgets).
+    """
+
+    def __init__(self, cdp) -> None:
+        self.origin: float | None = None
+        self.sent: list[float] = []
+        self.states: list[float] = []
+        cdp.on("Network.requestWillBeSent", self._request)
+        cdp.on("Network.webSocketFrameSent", lambda event: self.sent.append(event["timestamp"]))
+        cdp.on("Network.webSocketFrameReceived", self._received)
+        cdp.send("Network.enable")
+
+    def _request(self, event: dict) -> None:
+        if self.origin is None:
+            self.origin = event["timestamp"]
+
+    def _received(self, event: dict) -> None:
+        payload = event["response"]["payloadData"]
+        # binary frames (Jupyter's v1 WebSocket protocol) come base64-encoded
+        data = payload if event["response"].get("opcode") == 1 else base64.b64decode(payload)
+        if b"update_states" in (data if isinstance(data, bytes) else data.encode()):
+            self.states.append(event["timestamp"])
+
+    def times(self) -> dict[str, float]:
+        if self.origin is None:
+            return {}
+        times = {}
+        if self.sent:
+            times["connect"] = self.sent[0] - self.origin
+        if self.states:
+            times["states"] = self.states[0] - self.origin
+        return times
 
 
 def first_home_page(browser, store: Path, *, preheat_first: str | None) -> tuple[float, float]:
@@ -296,7 +342,9 @@ def main(argv: list[str] | None = None) -> int:
                                   max_kernels=len(list(apps_dir.glob("*.ipynb"))) + 2 * args.runs + 4)
         results: dict[str, list[float]] = {"bare": [], "bare_alone": [], "first_render": [], "first_item": [],
                                            "bare_polled": [], "item_polled": [], "bare_html": [], "q_html": [],
-                                           "bare_after_scripts": [], "q_after_scripts": []}
+                                           "bare_after_scripts": [], "q_after_scripts": [],
+                                           "bare_connect": [], "q_connect": [], "bare_states": [], "q_states": [],
+                                           "bare_after_states": [], "q_after_states": []}
         with bare_server, apps_server, sync_playwright() as p:
             if preheat:
                 bare_server.wait_preheated(settle=0)
@@ -330,8 +378,11 @@ def main(argv: list[str] | None = None) -> int:
                 alone = timed(bare_server, "bare.ipynb", alone_url, hello)
                 for name, times in (("bare", bare), ("q", q)):
                     results[f"{name}_html"].append(times["html"])
-                    results[f"{name}_after_scripts"].append(times["hello" if name == "bare" else "item"]
-                                                            - times["scripts"])
+                    shown = times["hello" if name == "bare" else "item"]
+                    results[f"{name}_after_scripts"].append(shown - times["scripts"])
+                    results[f"{name}_connect"].append(times.get("connect", float("nan")))
+                    results[f"{name}_states"].append(times.get("states", float("nan")))
+                    results[f"{name}_after_states"].append(shown - times.get("states", float("nan")))
                 results["bare"].append(bare["hello"])
                 results["bare_alone"].append(alone["hello"])
                 results["first_render"].append(q["start"])
@@ -341,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"run {run + 1}: bare {bare['hello']:.2f} s (HTML at {bare['html']:.2f} s; "
                       f"alone {alone['hello']:.2f} s), questionnaire first render {q['start']:.2f} s, "
                       f"first item {q['item']:.2f} s (HTML at {q['html']:.2f} s; last script {bare['scripts']:.2f} s bare, "
-                      f"{q['scripts']:.2f} s questionnaire); returned by Playwright: "
+                      f"{q['scripts']:.2f} s questionnaire; widget states at {bare.get('states', float('nan')):.2f} s bare, "
+                      f"{q.get('states', float('nan')):.2f} s questionnaire); returned by Playwright: "
                       f"bare {bare['hello, polled']:.2f} s, first item {q['item, polled']:.2f} s", flush=True)
             browser.close()
     median = {k: statistics.median(v) for k, v in results.items()}
@@ -360,7 +412,11 @@ def main(argv: list[str] | None = None) -> int:
           f"median {statistics.median(per_run):.2f}")
     print(f"  where they differ: HTML ended at {median['bare_html']:.3f} s (bare) and {median['q_html']:.3f} s "
           f"(questionnaire); from the last script to the element visible {median['bare_after_scripts']:.3f} s "
-          f"(bare) and {median['q_after_scripts']:.3f} s (questionnaire)")
+          f"(bare) and {median['q_after_scripts']:.3f} s (questionnaire); the page's first message to its kernel "
+          f"at {median['bare_connect']:.2f} s and {median['q_connect']:.2f} s, the widgets' states received at "
+          f"{median['bare_states']:.2f} s and {median['q_states']:.2f} s, from there to the element visible "
+          f"{median['bare_after_states']:.3f} s and {median['q_after_states']:.3f} s (the browser making and "
+          f"drawing the page's widgets)")
     print(f"  as Playwright saw them: bare {median['bare_polled']:.2f} s, first item "
           f"{median['item_polled']:.2f} s (ratio {median['item_polled'] / median['bare_polled']:.2f}; "
           f"as wait_for_function returned them, about 0.02 s after the page's times, see measure())")

@@ -167,6 +167,19 @@ def test_app_page_loads_only_the_extensions_the_apps_use(served):
     assert "jupyterlab_pygments" not in names  # no code is shown: no highlighting script or style
 
 
+def test_app_code_is_asked_for_from_the_head(served):
+    """Voila's code is named in the head (fetched at once), and still run at the page's end."""
+    status, _, html = _get(served.url + "voila/render/accueil.ipynb")
+    assert status == 200
+    head, _, body = html.partition("</head>")
+    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="script">', head)
+    scripts = re.findall(r'<script src="([^"]+)"></script>', body)
+    assert len(preloads) == 1 and preloads[0].endswith("/voila.js"), preloads
+    assert scripts and scripts[-1] == preloads[0]  # the same address: the browser uses what it fetched
+    assert head.index(preloads[0]) < head.index("voila-style.js")  # asked for before the styles
+    assert preloads[0] not in body.split("rendered_cells", 1)[0]  # not run before the cells are there
+
+
 # --- in chromium ----------------------------------------------------------------------------
 _WATCH_LOADING = """
 window.ciSeen = [];
@@ -234,6 +247,18 @@ def test_real_app_loading_and_page_in_french(page, served):
     assert page.title() == "Tableau de bord (comité de pilotage)"
     shown = page.inner_text("body")
     assert "Tableau de bord" in shown and _english(shown) == []
+
+
+@pytest.mark.browser
+def test_app_code_fetched_once_from_the_head(page, served):
+    page.goto(served.url + "voila/render/tableau_de_bord.ipynb?territoire=QPV-NORD")
+    page.locator(".ci-app").first.wait_for()
+    fetched = page.evaluate("""performance.getEntriesByType('resource')
+        .filter(r => new URL(r.name).pathname.endsWith('/voila.js')).map(r => r.initiatorType)""")
+    # once, by the head's link: a second fetch would mean the preload was not used
+    assert fetched == ["link"]
+    # and the page ran it: the widgets are drawn (above) and Voila's loading screen is gone
+    assert not page.locator("#loading").is_visible()
 
 
 @pytest.mark.browser
