@@ -176,7 +176,8 @@ def ratio_interval(numerators: list[float], denominators: list[float], *, level:
     return low, high
 
 
-def measure(browser, url: str, targets: dict[str, tuple[str, str | None]]) -> dict[str, float]:
+def measure(browser, url: str, targets: dict[str, tuple[str, str | None]], *,
+            timeline: bool = False) -> dict[str, float]:
     """Seconds from navigation to each target visible, by the page's own clock, and the HTML's end.
 
     ``targets`` maps a name to a CSS selector and a text the element must hold (or
@@ -192,7 +193,7 @@ def measure(browser, url: str, targets: dict[str, tuple[str, str | None]]) -> di
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.add_init_script(SEEN_JS % json.dumps(targets))
-    kernel = KernelTimeline(context.new_cdp_session(page))
+    kernel = KernelTimeline(context.new_cdp_session(page)) if timeline else None
     start = time.perf_counter()
     page.goto(url, wait_until="commit")
     times = {}
@@ -205,7 +206,8 @@ def measure(browser, url: str, targets: dict[str, tuple[str, str | None]]) -> di
     # is the page's own work, its widget models made and drawn)
     times["html"] = page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd") / 1000
     times["scripts"] = page.evaluate(LAST_SCRIPT_JS) / 1000
-    times.update(kernel.times())
+    if kernel is not None:
+        times.update(kernel.times())
     context.close()
     return times
 
@@ -313,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-preheat", action="store_true", help="serve without preheated kernels")
     parser.add_argument("--cold-start", action="store_true", help="first page after the evaluator's server starts")
+    parser.add_argument("--timeline", action="store_true",
+                        help="also note when each page speaks to its kernel (DevTools' network events, off by default: "
+                             "reporting every request to Playwright may slow the pages a little)")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is missing: install Debian's chromium package", file=sys.stderr)
@@ -361,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
 
             def timed(server: VoilaServer, notebook: str, url: str, targets: dict) -> dict[str, float]:
                 before = pool_count(server, notebook)
-                times = measure(browser, url, targets)
+                times = measure(browser, url, targets, timeline=args.timeline)
                 if preheat:
                     wait_refilled(server, notebook, before)
                 return times
@@ -392,9 +397,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"run {run + 1}: bare {bare['hello']:.2f} s (HTML at {bare['html']:.2f} s; "
                       f"alone {alone['hello']:.2f} s), questionnaire first render {q['start']:.2f} s, "
                       f"first item {q['item']:.2f} s (HTML at {q['html']:.2f} s; last script {bare['scripts']:.2f} s bare, "
-                      f"{q['scripts']:.2f} s questionnaire; widget states at {bare.get('states', float('nan')):.2f} s bare, "
-                      f"{q.get('states', float('nan')):.2f} s questionnaire); returned by Playwright: "
-                      f"bare {bare['hello, polled']:.2f} s, first item {q['item, polled']:.2f} s", flush=True)
+                      f"{q['scripts']:.2f} s questionnaire"
+                      + (f"; widget states at {bare['states']:.2f} s bare, {q['states']:.2f} s questionnaire"
+                         if args.timeline else "")
+                      + f"); returned by Playwright: bare {bare['hello, polled']:.2f} s, "
+                      f"first item {q['item, polled']:.2f} s", flush=True)
             browser.close()
     median = {k: statistics.median(v) for k, v in results.items()}
     print(f"\npreheated kernels: {'yes' if preheat else 'no'}; {args.runs} runs, medians:")
@@ -412,11 +419,13 @@ def main(argv: list[str] | None = None) -> int:
           f"median {statistics.median(per_run):.2f}")
     print(f"  where they differ: HTML ended at {median['bare_html']:.3f} s (bare) and {median['q_html']:.3f} s "
           f"(questionnaire); from the last script to the element visible {median['bare_after_scripts']:.3f} s "
-          f"(bare) and {median['q_after_scripts']:.3f} s (questionnaire); the page's first message to its kernel "
-          f"at {median['bare_connect']:.2f} s and {median['q_connect']:.2f} s, the widgets' states received at "
-          f"{median['bare_states']:.2f} s and {median['q_states']:.2f} s, from there to the element visible "
-          f"{median['bare_after_states']:.3f} s and {median['q_after_states']:.3f} s (the browser making and "
-          f"drawing the page's widgets)")
+          f"(bare) and {median['q_after_scripts']:.3f} s (questionnaire)")
+    if args.timeline:
+        print(f"  the page's first message to its kernel at {median['bare_connect']:.2f} s (bare) and "
+              f"{median['q_connect']:.2f} s (questionnaire), the widgets' states received at "
+              f"{median['bare_states']:.2f} s and {median['q_states']:.2f} s, from there to the element visible "
+              f"{median['bare_after_states']:.3f} s and {median['q_after_states']:.3f} s (the browser making and "
+              f"drawing the page's widgets)")
     print(f"  as Playwright saw them: bare {median['bare_polled']:.2f} s, first item "
           f"{median['item_polled']:.2f} s (ratio {median['item_polled'] / median['bare_polled']:.2f}; "
           f"as wait_for_function returned them, about 0.02 s after the page's times, see measure())")
