@@ -96,7 +96,9 @@ def test_200_pages_at_once_stay_under_the_caps(tmp_path):
     assert apps < MAX_KERNELS  # one preheated kernel per app, and room left for pages
     with VoilaServer(_store(tmp_path), max_kernels=MAX_KERNELS, max_kernels_per_app=MAX_PER_APP,
                      cull_idle=CULL_IDLE, cull_interval=CULL_INTERVAL, log_path=tmp_path / "voila.log") as server:
-        assert server.wait_preheated(settle=2)
+        # six kernels importing the apps at once beside the other test worker: up to 300 s (120 s
+        # were once not enough in CI, the last pool filled just after); this test is about the caps
+        assert server.wait_preheated(timeout=300, settle=2), server.log_tail(lines=60)
         baseline = server.usage()
         assert baseline.kernels == apps
         # half the pages ask for English
