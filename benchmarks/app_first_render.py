@@ -237,9 +237,9 @@ class KernelTimeline:
 
     def _received(self, event: dict) -> None:
         payload = event["response"]["payloadData"]
-        # binary frames (Jupyter's v1 WebSocket protocol) come base64-encoded
-        data = payload if event["response"].get("opcode") == 1 else base64.b64decode(payload)
-        if b"update_states" in (data if isinstance(data, bytes) else data.encode()):
+        # text frames come as they are; binary ones (Jupyter's v1 WebSocket protocol) base64-encoded
+        data = payload.encode() if event["response"].get("opcode") == 1 else base64.b64decode(payload)
+        if b"update_states" in data:
             self.states.append(event["timestamp"])
 
     def times(self) -> dict[str, float]:
@@ -347,9 +347,10 @@ def main(argv: list[str] | None = None) -> int:
                                   max_kernels=len(list(apps_dir.glob("*.ipynb"))) + 2 * args.runs + 4)
         results: dict[str, list[float]] = {"bare": [], "bare_alone": [], "first_render": [], "first_item": [],
                                            "bare_polled": [], "item_polled": [], "bare_html": [], "q_html": [],
-                                           "bare_after_scripts": [], "q_after_scripts": [],
-                                           "bare_connect": [], "q_connect": [], "bare_states": [], "q_states": [],
-                                           "bare_after_states": [], "q_after_states": []}
+                                           "bare_after_scripts": [], "q_after_scripts": []}
+        if args.timeline:
+            results.update({"bare_connect": [], "q_connect": [], "bare_states": [], "q_states": [],
+                            "bare_after_states": [], "q_after_states": []})
         with bare_server, apps_server, sync_playwright() as p:
             if preheat:
                 bare_server.wait_preheated(settle=0)
@@ -385,9 +386,10 @@ def main(argv: list[str] | None = None) -> int:
                     results[f"{name}_html"].append(times["html"])
                     shown = times["hello" if name == "bare" else "item"]
                     results[f"{name}_after_scripts"].append(shown - times["scripts"])
-                    results[f"{name}_connect"].append(times.get("connect", float("nan")))
-                    results[f"{name}_states"].append(times.get("states", float("nan")))
-                    results[f"{name}_after_states"].append(shown - times.get("states", float("nan")))
+                    if args.timeline:
+                        results[f"{name}_connect"].append(times.get("connect", float("nan")))
+                        results[f"{name}_states"].append(times.get("states", float("nan")))
+                        results[f"{name}_after_states"].append(shown - times.get("states", float("nan")))
                 results["bare"].append(bare["hello"])
                 results["bare_alone"].append(alone["hello"])
                 results["first_render"].append(q["start"])

@@ -1,7 +1,7 @@
 """Concurrent questionnaire submissions through the forms' submission function.
 
 Twenty submitters (threads, each with its own Store object on the same file, as each
-Voila kernel has) send fifty questionnaires each, at the same time; every one must be in
+Voila kernel has) send twenty questionnaires each, at the same time; every one must be in
 the store exactly once. Each submitter also sends one of its questionnaires a second time
 (a double click or a retry after a lost connection): that must not add anything.
 """
@@ -19,7 +19,7 @@ from collective_impact.framework import load_framework
 from collective_impact.store import Store
 
 SUBMITTERS = 20
-SUBMISSIONS = 50
+SUBMISSIONS = 20
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_concurrent_submissions_are_all_stored_once(store_path):
     assert sum(r.repeated for r in receipts) == SUBMITTERS
     assert len(receipts) == total + SUBMITTERS
     # what is stored is what was sent (checked on a few respondents, item by item)
-    for respondent in ("R-00-00", "R-07-33", "R-19-49"):
+    for respondent in ("R-00-00", "R-07-13", "R-19-19"):
         answers = sent[respondent]
         rows = stored[stored["respondent_id"] == respondent].set_index("item_id")
         assert rows["territory_id"].unique().tolist() == [answers.territory_id]

@@ -104,7 +104,10 @@ def hostile_batch(hostile_store, tmp_path_factory):
 @pytest.fixture(scope="module")
 def hostile_apps(hostile_store, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile_apps")
-    with VoilaServer(hostile_store, log_path=folder / "voila.log") as server:
+    # only the four apps opened here preheated, at once (staged preheating waits for a home page
+    # these tests never open)
+    with VoilaServer(hostile_store, log_path=folder / "voila.log", preheat_first=None,
+                     preheat_only=("evaluation", "tableau_de_bord", "questionnaire", "saisie")) as server:
         server.wait_preheated(settle=2)
         yield server.url
 

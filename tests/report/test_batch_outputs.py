@@ -284,6 +284,12 @@ def test_the_comparison_runs_with_the_territories_and_again_without_a_failed_one
                         "import json, pathlib, time\n"
                         "started = time.time()\n"
                         "time.sleep(1.0)\n"
+                        # one territory ends only once the comparison has started (at most 30 s):
+                        # on a loaded machine the other worker may be slow to free itself
+                        "deadline = time.time() + 30\n"
+                        f"while territory_id == 'RURAL-VAL' and not pathlib.Path({folder}, 'comparison').exists() "
+                        "and time.time() < deadline:\n"
+                        "    time.sleep(0.05)\n"
                         f"if territory_id == 'RURAL-VAL' and pathlib.Path({folder}, 'break').exists():\n"
                         "    raise ValueError('données cassées')\n"
                         f"pathlib.Path({folder}, territory_id).write_text(json.dumps([started, time.time()]))\n")
@@ -302,8 +308,9 @@ def test_the_comparison_runs_with_the_territories_and_again_without_a_failed_one
         (marks / "comparison").unlink()
         return result, seen, runs
 
-    # every territory fine: one comparison, over the three, started before the last territory ended,
-    # told after the territories
+    # every territory fine: one comparison, over the three, started before the last territory ended
+    # (RURAL-VAL waits for it: a comparison queued after every territory's end would start 30 s
+    # later), told after the territories
     result, seen, runs = batch(tmp_path / "a")
     assert result.ok and result.comparison.status == "ok"
     assert [territories for _, territories in runs] == [chosen]
