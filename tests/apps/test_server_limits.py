@@ -35,10 +35,21 @@ def _store(folder):
 
 
 def fetch(url: str, timeout: float = 180.0) -> tuple[int, str]:
-    """The status and body of ``url``, whatever the status."""
+    """The status and body of ``url``, whatever the status, within ``timeout`` seconds in all.
+
+    Voila streams a page and sends a heartbeat while its kernel works: a page whose kernel
+    died while starting (seen once, on a machine loaded by three test processes) kept
+    sending heartbeats, and the socket's own timeout, reset by each, never came.
+    """
+    deadline = time.monotonic() + timeout
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read().decode("utf-8", errors="replace")
+            chunks = []
+            while chunk := response.read1(65536):
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url}: still being sent after {timeout:.0f} s")
+            return response.status, b"".join(chunks).decode("utf-8", errors="replace")
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode("utf-8", errors="replace")
 
