@@ -24,6 +24,9 @@ application is Voila's own, configured the same way, except that:
 * closing an app's tab stops its kernel at once (:class:`BeaconShutdown`), where Voila's
   own handler refuses the request its page sends and leaves the kernel running until the
   idle kernels are culled, holding a place under the kernel caps;
+* a page whose kernel fails before the page is sent in full (it died while starting, for
+  instance) ends with a message saying so (:class:`EndingRenderer`), where Voila would keep
+  it open, sending heartbeats, for as long as the reader waits;
 * the log is plain text (:class:`PlainLogFormatter`): a cell's error is there without the
   terminal colours of IPython's traceback.
 
@@ -39,10 +42,12 @@ import posixpath
 from pathlib import Path
 
 import tornado.web
+import voila.handler
 from jupyter_server.utils import url_path_join
 from traitlets.config.application import LevelFormatter
 from voila.app import Voila
 from voila.handler import BaseVoilaHandler
+from voila.notebook_renderer import NotebookRenderer
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
@@ -54,7 +59,7 @@ from collective_impact.i18n import LANGS, t
 from collective_impact.i18n.format import escape_html
 from collective_impact.paths import STORE_ENV
 
-__all__ = ["AppsVoila", "BeaconShutdown", "HomeReady", "PlainLogFormatter", "error_page", "home_state", "listing", "loading_texts", "main", "page_texts"]
+__all__ = ["AppsVoila", "BeaconShutdown", "EndingRenderer", "HomeReady", "PlainLogFormatter", "error_page", "failed_page_end", "home_state", "listing", "loading_texts", "main", "page_texts"]
 
 #: Seconds a page beyond the kernel caps is told to wait (``Retry-After``).
 RETRY_AFTER = 60
@@ -65,6 +70,16 @@ _ERROR_TEXTS = {404: ("forms.app.not_found_title", "forms.app.not_found"),
                 503: ("forms.app.busy_title", "forms.app.busy")}
 
 
+_MESSAGE_STYLE = "font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em;line-height:1.5"
+
+
+def _message(title: str, text: str, lang: str, home: str) -> str:
+    """The title, the text and the link home of an error page (HTML, every part escaped)."""
+    link = t("forms.app.home", lang)
+    return (f'<h1>{escape_html(title)}</h1><p class="ci-error">{escape_html(text)}</p>'
+            f'<p><a href="{escape_html(home)}" style="color:#0b5cad;text-decoration:underline">{escape_html(link)}</a></p>')
+
+
 def error_page(status: int, lang: str = "fr", *, home: str = "/") -> str:
     """The HTML page answering an error ``status`` (404, 503 or any other), in ``lang``.
 
@@ -72,15 +87,25 @@ def error_page(status: int, lang: str = "fr", *, home: str = "/") -> str:
     """
     title_key, text_key = _ERROR_TEXTS.get(status, ("forms.app.error_title", "forms.app.error"))
     title = t(title_key, lang)
-    text = t(text_key, lang, status=status)
-    link = t("forms.app.home", lang)
     return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape_html(title)}</title>"
-            "<style>body{font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em;line-height:1.5}"
-            "</style></head>"
-            f'<body><h1>{escape_html(title)}</h1><p class="ci-error">{escape_html(text)}</p>'
-            f'<p><a href="{escape_html(home)}">{escape_html(link)}</a></p></body></html>\n')
+            f"<style>body{{{_MESSAGE_STYLE}}}</style></head>"
+            f"<body>{_message(title, t(text_key, lang, status=status), lang, home)}</body></html>\n")
+
+
+def failed_page_end(lang: str = "fr", *, home: str = "/") -> str:
+    """What ends an app's page, already partly sent, whose kernel failed: the message in
+    place of the loading text, then the end of the document.
+
+    The message is sent where the page stands, inside the cells' block that Voila's code
+    shows only once the page works; its script moves it to the page's body and removes the
+    loading text.
+    """
+    message = _message(t("forms.app.error_title", lang), t("voila.page.kernel_failed", lang), lang, home)
+    return (f'<div class="ci-page-failed" role="alert" style="{_MESSAGE_STYLE}">{message}</div>\n'
+            "<script>document.body.appendChild(document.currentScript.previousElementSibling);"
+            'document.getElementById("loading")?.remove();</script>\n</body>\n</html>\n')
 
 
 def loading_texts() -> dict[str, dict[str, str]]:
@@ -134,6 +159,35 @@ class _PageErrors:
             self.set_header("Retry-After", str(RETRY_AFTER))
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(error_page(status_code, lang, home=self.settings.get("base_url", "/")))
+
+
+class EndingRenderer(NotebookRenderer):
+    """Voila's renderer of a page, the page ended with a message when its kernel fails.
+
+    Voila (0.5) streams a page started for a request from a task that fills a queue, and
+    sends a heartbeat whenever the queue stays empty a while. When the page's content
+    fails (``RuntimeError: Kernel died before replying to kernel_info``, for a kernel that
+    died while starting), the task ends without saying the page is over, and the heartbeats
+    go on for as long as the reader waits (upstream: voila-dashboards/voila#1311). Here the
+    content ends normally instead, with :func:`failed_page_end` in the reader's language;
+    the error goes to the server's log. :meth:`AppsVoila.initialize` makes Voila's handler
+    use this renderer (Voila offers no setting for it).
+    """
+
+    def generate_content_generator(self, kernel_id: str | None = None, kernel_future: object = None):
+        content = super().generate_content_generator(kernel_id, kernel_future)
+        handler = self.request_handler
+
+        async def ending():
+            try:
+                async for part in content:
+                    yield part
+            except Exception:
+                handler.log.exception("The page of %s ended early: its kernel failed", self.notebook_path)
+                lang = parse_query(handler.request.query).lang
+                yield failed_page_end(lang, home=handler.settings.get("base_url", "/")), {}
+
+        return ending()
 
 
 class _TemplateStatic(_PageErrors, TemplateStaticFileHandler):
@@ -278,6 +332,9 @@ class AppsVoila(Voila):
 
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
+        # the pages started for a request (not preheated) are rendered by the class named in
+        # voila.handler: ours ends a page whose kernel failed (see EndingRenderer)
+        voila.handler.NotebookRenderer = EndingRenderer
         # read by every page Voila renders, as resources.ci_loading and resources.ci_page (templates/voila)
         self.config.VoilaConfiguration.resources = {"ci_loading": loading_texts(), "ci_page": page_texts()}
 
