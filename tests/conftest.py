@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
+from support import copy_file_store
 
 TESTS = Path(__file__).resolve().parent
 
 
 # --- running on two processes (``make test``: ``pytest -n 2 --dist loadgroup``) ----------
-#: Names whose test modules run in one process: a session fixture too costly to build in each process
-#: (``demo_reports``: four reports and their PDFs), and Dask's ``LocalCluster``, whose scheduler always binds
-#: the dashboard's port 8787 first (two clusters at once: a warning, made an error by the suite).
-SHARED_IN_ONE_PROCESS = ("demo_reports", "LocalCluster")
+#: Names whose test modules all run in one process: the session fixtures too costly to build in each
+#: process (``demo_batch_run``, the batch of the five demo territories with their PDFs, and
+#: ``demo_reports``, its folder), and Dask's ``LocalCluster``, whose scheduler always binds the dashboard's
+#: port 8787 first (two clusters at once: a warning, made an error by the suite). ``test_batch``, which
+#: names both, holds them together.
+SHARED_IN_ONE_PROCESS = ("demo_batch_run", "demo_reports", "LocalCluster")
 
 
 @functools.cache
@@ -29,10 +30,10 @@ def _modules_naming(name: str) -> frozenset[str]:
 
 def run_group(nodeid: str) -> str:
     """The tests that run in one xdist process: those of one module, so that a module's fixture (a
-    Voila server, a batch run) is built once, and together the modules naming one of
+    Voila server, a batch run) is built once, and together the modules naming any of
     :data:`SHARED_IN_ONE_PROCESS`."""
     module = nodeid.split("::", 1)[0]
-    return next((name for name in SHARED_IN_ONE_PROCESS if module in _modules_naming(name)), module)
+    return "shared" if any(module in _modules_naming(name) for name in SHARED_IN_ONE_PROCESS) else module
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -101,10 +102,6 @@ def demo_store(tmp_path_factory) -> Path:
 def copy_store(tmp_path):
     """``copy_store(source, name=...)``: a copy of the store file ``source`` in this test's tmp_path."""
     def copy(source: Path, name: str = "evaluation.sqlite") -> Path:
-        target = tmp_path / name
-        # SQLite's backup API, so that pages still in the source's WAL file are copied too
-        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-            src.backup(dst)
-        return target
+        return copy_file_store(source, tmp_path / name)
 
     return copy

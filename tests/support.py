@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,14 @@ from collective_impact.schema import TABLES
 # event waits for its notebook to run, which took more than 90 s on a slower 2-core machine
 # busy with the other test worker's kernels and browser (a wait, never a timed check)
 PAGE_WAIT_MS = 180_000
+
+
+def copy_file_store(source: Path, target: Path) -> Path:
+    """A copy of the store file ``source`` at ``target``, through SQLite's backup API (pages still
+    in the source's WAL file are copied too)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return target
 
 
 def browser_page(context):

@@ -11,11 +11,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from support import copy_file_store  # noqa: E402
 
-from collective_impact.cli import main  # noqa: E402
 from collective_impact.demo import demo_tables  # noqa: E402
+from collective_impact.report.batch import run_batch  # noqa: E402
 from collective_impact.report.bundle import open_territory  # noqa: E402
-from collective_impact.report.execute import run_report  # noqa: E402
 from collective_impact.store import Store  # noqa: E402
 
 # names and labels holding HTML and Markdown, in the territory HOSTILE of ``edge_store``
@@ -29,14 +29,24 @@ EMPTY_AS_OF = "2026-10-01"
 
 
 @pytest.fixture(scope="session")
-def demo_reports(demo_store, tmp_path_factory):
-    """The folder of the reports (``ID.ipynb``, ``ID.html``, ``ID.pdf``) of the four demo territories, made once
-    per session for every test that reads them; the first through the command line."""
-    out = tmp_path_factory.mktemp("reports")
-    assert main(["report", DEMO_IDS[0], "--store", str(demo_store), "--out", str(out), "--pdf"]) == 0
-    for territory_id in DEMO_IDS[1:]:
-        run_report(territory_id, store_path=demo_store, out_dir=out, pdf=True)
-    return out
+def demo_batch_run(demo_store, tmp_path_factory):
+    """The batch of the five demo territories with their PDFs, on two workers, made once per session for
+    every test that reads its reports or checks the batch (``tests/report/test_batch.py``): ``(store, out,
+    result)``, the store a copy of ``demo_store`` (a batch records its runs there), ``out`` the folder of
+    ``ID.ipynb``, ``ID.html``, ``ID.pdf``, the comparison, the index and the summary."""
+    base = tmp_path_factory.mktemp("batch")
+    store = copy_file_store(demo_store, base / "evaluation.sqlite")
+    out = base / "reports"
+    result = run_batch(store_path=store, out_dir=out, workers=2, progress=False, pdf=True)
+    return store, out, result
+
+
+@pytest.fixture(scope="session")
+def demo_reports(demo_batch_run):
+    """The folder of the reports (``ID.ipynb``, ``ID.html``, ``ID.pdf``) of the demo territories, for every
+    test that reads them (the batch's: the same reports as ``collective-impact report``, which
+    ``tests/apps/test_guided_report.py`` and ``tests/test_wheel.py`` run)."""
+    return demo_batch_run[1]
 
 
 def _copy(tables: dict[str, pd.DataFrame], source: str, new_id: str, name: str) -> dict[str, pd.DataFrame]:

@@ -9,16 +9,15 @@ import io
 import pathlib
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
+from support import copy_file_store
 
 from collective_impact.cli import main
 from collective_impact.errors import RunError, UnknownTerritoryError
@@ -31,12 +30,6 @@ pytestmark = pytest.mark.slow
 
 DEMO_IDS = ("QPV-CANAL", "QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL")
 CONDITIONS = load_framework().condition_ids
-
-
-def copy_file_store(source: Path, target: Path) -> Path:
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-    return target
 
 
 def read_summary(path: Path, lang: str = "fr") -> pd.DataFrame:
@@ -63,12 +56,10 @@ def visible_text(page: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_batch(demo_store, tmp_path_factory):
-    base = tmp_path_factory.mktemp("batch")
-    store = copy_file_store(demo_store, base / "evaluation.sqlite")
-    out = base / "reports"
-    result = run_batch(store_path=store, out_dir=out, workers=2, progress=False)
-    return store, out, result
+def demo_batch(demo_batch_run):
+    """The batch of the five demo territories, with their PDFs (tests/report/conftest.py: the report
+    tests read its reports)."""
+    return demo_batch_run
 
 
 def test_batch_writes_every_report(demo_batch):

@@ -272,16 +272,14 @@ def test_concurrent_exports_bring_the_collector_back_only_when_the_last_one_ends
 
 
 @pytest.mark.slow
-def test_batch_pdf_writes_each_pdf_and_the_index_links_it(demo_store, copy_store, tmp_path):
-    from collective_impact.report.batch import run_batch
-
-    out = tmp_path / "reports"
-    result = run_batch(store_path=copy_store(demo_store), out_dir=out, territories=["QPV-GARE"], workers=1,
-                       progress=False, pdf=True)
-    assert result.ok and result.results[0].pdf == str(out / "QPV-GARE.pdf")
-    for name in ("QPV-GARE.pdf", "comparaison.pdf"):
-        assert (out / name).read_bytes()[:5] == b"%PDF-", name
+def test_batch_pdf_writes_each_pdf_and_the_index_links_it(demo_batch_run):
+    _, out, result = demo_batch_run  # the demo batch with --pdf (conftest.py)
+    assert result.ok and len(result.results) == 5
+    for territory in result.results:
+        assert territory.pdf == str(out / f"{territory.territory_id}.pdf")
     index = (out / "index.html").read_text(encoding="utf-8")
+    for name in [f"{territory.territory_id}.pdf" for territory in result.results] + ["comparaison.pdf"]:
+        assert (out / name).read_bytes()[:5] == b"%PDF-", name
+        assert f'href="{name}"' in index, name
     assert '<a class="pdf" href="QPV-GARE.pdf">' in index
-    assert 'href="comparaison.pdf"' in index
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
