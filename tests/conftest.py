@@ -98,6 +98,29 @@ def demo_store(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_batch_run(demo_store, tmp_path_factory):
+    """The batch of the five demo territories with their PDFs, on two workers, made once per session for
+    every test that reads its reports or checks the batch (``tests/report/test_batch.py``): ``(store, out,
+    result)``, the store a copy of ``demo_store`` (a batch records its runs there), ``out`` the folder of
+    ``ID.ipynb``, ``ID.html``, ``ID.pdf``, the comparison, the index and the summary."""
+    from collective_impact.report.batch import run_batch
+
+    base = tmp_path_factory.mktemp("batch")
+    store = copy_file_store(demo_store, base / "evaluation.sqlite")
+    out = base / "reports"
+    result = run_batch(store_path=store, out_dir=out, workers=2, progress=False, pdf=True)
+    return store, out, result
+
+
+@pytest.fixture(scope="session")
+def demo_reports(demo_batch_run):
+    """The folder of the reports (``ID.ipynb``, ``ID.html``, ``ID.pdf``) of the demo territories, for every
+    test that reads them: the batch's, which are ``collective-impact report``'s (``tests/test_wheel.py``
+    runs that command) and the guided evaluation's (``tests/apps/test_guided_report.py`` compares)."""
+    return demo_batch_run[1]
+
+
 @pytest.fixture
 def copy_store(tmp_path):
     """``copy_store(source, name=...)``: a copy of the store file ``source`` in this test's tmp_path."""

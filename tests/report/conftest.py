@@ -1,5 +1,5 @@
-"""Fixtures of the report tests: the demo reports (made once per session), a store of thin territories and a
-helper that draws every figure of steps."""
+"""Fixtures of the report tests: a store of thin territories and a helper that draws every figure of steps
+(the demo reports: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from support import copy_file_store  # noqa: E402
 
 from collective_impact.demo import demo_tables  # noqa: E402
-from collective_impact.report.batch import run_batch  # noqa: E402
 from collective_impact.report.bundle import open_territory  # noqa: E402
 from collective_impact.store import Store  # noqa: E402
 
@@ -26,27 +24,6 @@ HOSTILE_INDICATOR = "<b>Taux</b> | de $réussite$"
 DEMO_IDS = ("QPV-GARE", "QPV-HAUTS", "QPV-NORD", "RURAL-VAL")
 #: The date given to the territory VIDE, which has no dated observation to take it from.
 EMPTY_AS_OF = "2026-10-01"
-
-
-@pytest.fixture(scope="session")
-def demo_batch_run(demo_store, tmp_path_factory):
-    """The batch of the five demo territories with their PDFs, on two workers, made once per session for
-    every test that reads its reports or checks the batch (``tests/report/test_batch.py``): ``(store, out,
-    result)``, the store a copy of ``demo_store`` (a batch records its runs there), ``out`` the folder of
-    ``ID.ipynb``, ``ID.html``, ``ID.pdf``, the comparison, the index and the summary."""
-    base = tmp_path_factory.mktemp("batch")
-    store = copy_file_store(demo_store, base / "evaluation.sqlite")
-    out = base / "reports"
-    result = run_batch(store_path=store, out_dir=out, workers=2, progress=False, pdf=True)
-    return store, out, result
-
-
-@pytest.fixture(scope="session")
-def demo_reports(demo_batch_run):
-    """The folder of the reports (``ID.ipynb``, ``ID.html``, ``ID.pdf``) of the demo territories, for every
-    test that reads them (the batch's: the same reports as ``collective-impact report``, which
-    ``tests/apps/test_guided_report.py`` and ``tests/test_wheel.py`` run)."""
-    return demo_batch_run[1]
 
 
 def _copy(tables: dict[str, pd.DataFrame], source: str, new_id: str, name: str) -> dict[str, pd.DataFrame]:
