@@ -16,7 +16,10 @@ and count toward both caps. A page beyond a cap gets an HTTP 503 (the Voila appl
 nothing is queued.
 
 When a kernel stops (page closed, or culled), the pools emptied while the server was full
-are filled again, so that the next partner gets a preheated kernel.
+are filled again, so that the next partner gets a preheated kernel. A preheated kernel that
+dies while it waits (out of memory, for instance) is replaced: jupyter_client restarts it as
+an empty process, which Voila would hand to the next page, whose end would never come: it
+leaves its pool (the culler stops it once idle) and another one is started.
 
 **Preheating in stages** (``preheat_first``). Voila fills every app's pool at once when the
 server starts: six kernels importing the package together on two cores made the first
@@ -44,7 +47,7 @@ from voila.request_info_handler import RequestInfoSocketHandler
 
 from collective_impact.apps.server import DEFAULT_MAX_KERNELS
 
-__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_MAX_KERNELS_PER_APP", "PREHEAT_PAUSE", "CappedKernelManager",
+__all__ = ["DEFAULT_MAX_KERNELS", "DEFAULT_MAX_KERNELS_PER_APP", "PREHEAT_PAUSE", "REPLACE_AFTER", "CappedKernelManager",
            "ServerFullError", "app_of_env"]
 
 #: Kernels of one app by default (its preheated kernel included).
@@ -54,6 +57,8 @@ DEFAULT_MAX_KERNELS_PER_APP = 8
 PREHEAT_PAUSE = 20.0
 #: Seconds a preheated kernel may take to become ready before the next pool is filled anyway.
 PREHEAT_READY_TIMEOUT = 90.0
+#: Seconds a preheated kernel must have lived for another one to be started when it dies.
+REPLACE_AFTER = 30.0
 
 # Where Voila says which page a kernel is for: the path of the request that asked for it
 # (a kernel started for a page), or its full address (a pool refilled after a page used a
@@ -92,6 +97,8 @@ class CappedKernelManager(AsyncMappingKernelManager):
                                  "are then filled one at a time. Empty: every pool at once, as Voila does.")
     preheat_pause = Float(PREHEAT_PAUSE, config=True,
                           help="Seconds the other pools wait for the first app's first page once its kernel is ready.")
+    replace_after = Float(REPLACE_AFTER, config=True,
+                          help="Seconds a preheated kernel must have lived for another one to be started when it dies.")
     preheat_page_time = Float(4.0, config=True,
                               help="Seconds left to the first app's first page to be drawn before the next pool fills.")
 
@@ -102,6 +109,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
         # arriving together cannot all pass the check
         self._starting: dict[str, str | None] = {}
         self._app_of: dict[str, str | None] = {}
+        self._started_at: dict[str, float] = {}
         self._stopping = False
         #: The apps whose pools are filled after the first one, in order (empty: no stages).
         self.staged: list[str] = []
@@ -225,12 +233,40 @@ class CappedKernelManager(AsyncMappingKernelManager):
             self._starting.pop(kernel_id, None)
         self.log.info("Kernel %s started for %s: %d of %d kernels", kernel_id, app or "a preheated pool",
                       self.kernel_count(), self.max_kernels)
+        self._started_at[kernel_id] = time.monotonic()
+        self.add_restart_callback(kernel_id, lambda: self._restarted(kernel_id), "restart")
         return kernel_id
+
+    def _restarted(self, kernel_id: str) -> None:
+        """A kernel died and jupyter_client's restarter is starting a new process in its place.
+
+        A preheated kernel restarted so is an empty process that never ran its notebook: left
+        in its pool, Voila would hand it to the next page, which would wait forever for the
+        notebook's end. It leaves the pool (once idle, the culler stops it) and another one is
+        started, unless it died within ``replace_after`` seconds of its start (:data:`REPLACE_AFTER`) (a kernel
+        that cannot start would be replaced again and again; a page then gets a kernel of its
+        own).
+        """
+        for name, pool in getattr(self, "_pools", {}).items():
+            for task in pool:
+                if (task.done() and not task.cancelled() and task.exception() is None
+                        and task.result()["kernel_id"] == kernel_id):
+                    pool.remove(task)
+                    lived = time.monotonic() - self._started_at.get(kernel_id, time.monotonic())
+                    if lived >= self.replace_after:
+                        self.log.warning("Preheated kernel %s of %s died: out of its pool, another one is started",
+                                         kernel_id, name)
+                        self.fill_if_needed(delay=0, notebook_name=name)
+                    else:
+                        self.log.warning("Preheated kernel %s of %s died %.0f s after its start: out of its pool, "
+                                         "not replaced", kernel_id, name, lived)
+                    return
 
     async def shutdown_kernel(self, kernel_id: str, now: bool = False, restart: bool = False) -> None:
         """Stop a kernel; then fill again the pools the caps had left short."""
         await super().shutdown_kernel(kernel_id, now=now, restart=restart)
         self._app_of.pop(kernel_id, None)
+        self._started_at.pop(kernel_id, None)
         if not restart and not self._stopping:
             self._refill_pools()
 

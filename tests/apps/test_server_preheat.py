@@ -9,11 +9,13 @@ One real server on a folder of three small notebooks (kernels start: about 15 s)
 from __future__ import annotations
 
 import re
+import signal
 import time
 import urllib.request
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from collective_impact.apps.server import VoilaServer, app_url, voila_command
@@ -138,3 +140,46 @@ def test_an_app_that_fails_in_a_preheated_kernel_says_so_and_its_error_is_in_the
         assert "ci-cell-error" in page and "panne 7f3a" not in page and "RuntimeError" not in page
         # the server's log: the error and the line that raised it
         assert "RuntimeError: panne 7f3a" in log and "raise RuntimeError('panne 7f3a')" in log, log
+
+
+def _kernels(server) -> list[psutil.Process]:
+    return [child for child in psutil.Process(server.process.pid).children(recursive=True)
+            if "ipykernel" in " ".join(child.cmdline())]
+
+
+@pytest.mark.slow
+def test_a_preheated_kernel_that_dies_while_waiting_is_replaced(tmp_path):
+    # a page that, like the questionnaire, waits in its preheated kernel for the page's request
+    apps, store = _folder(tmp_path)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    waits = tmp_path / "attend"  # written by the kernel once it waits
+    nb.cells = [nbformat.v4.new_code_cell(
+        f"import os, pathlib\nfrom voila.utils import wait_for_request\n\npathlib.Path({str(waits)!r}).touch()\n"
+        "wait_for_request()\nprint('page attente', os.environ['QUERY_STRING'])")]
+    nbformat.write(nb, apps / "attente.ipynb")
+    # replaced however soon it dies (by default, only after 30 s of life)
+    with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log", preheat_first=None,
+                     extra_args=["--CappedKernelManager.replace_after=0"]) as server:
+        assert server.wait_preheated(timeout=120)
+        deadline = time.monotonic() + 90
+        while not waits.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert waits.exists(), server.log_tail(lines=60)
+        [waiting] = _kernels(server)
+        waiting.send_signal(signal.SIGKILL)  # as the system does when memory runs out
+        died = "of attente.ipynb died: out of its pool, another one is started"
+        deadline = time.monotonic() + 60
+        while died not in server.log_tail(lines=10_000) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        log = server.log_tail(lines=10_000)
+        assert "restarting kernel" in log and died in log, log
+        # the page is served, by the kernel that replaced it in the pool (before: the page got
+        # the restarted, empty process, and waited for its notebook's end forever)
+        with urllib.request.urlopen(app_url(server.url, "attente", x="1"), timeout=90) as response:
+            assert "page attente x=1" in response.read().decode("utf-8")
+        log = server.log_tail(lines=10_000)
+        [dead] = re.findall(rf"Preheated kernel (\S+) {died}", log)
+        [used] = re.findall(r"Using pre-heated kernel: (\S+) for attente.ipynb", log)
+        assert used != dead and f"Kernel {used} started for a preheated pool" in log, log
+
