@@ -17,9 +17,10 @@ nothing is queued.
 
 When a kernel stops (page closed, or culled), the pools emptied while the server was full
 are filled again, so that the next partner gets a preheated kernel. A preheated kernel that
-dies while it waits (out of memory, for instance) is replaced: jupyter_client restarts it as
-an empty process, which Voila would hand to the next page, whose end would never come: it
-leaves its pool (the culler stops it once idle) and another one is started.
+dies while it waits (out of memory, for instance) is replaced. jupyter_client restarts it as
+an empty process under the same id, and Voila would hand that process to the next page,
+which would then wait forever; instead it leaves its pool (the culler stops it once idle)
+and another one is started.
 
 **Preheating in stages** (``preheat_first``). Voila fills every app's pool at once when the
 server starts: six kernels importing the package together on two cores made the first
@@ -243,9 +244,9 @@ class CappedKernelManager(AsyncMappingKernelManager):
         A preheated kernel restarted so is an empty process that never ran its notebook: left
         in its pool, Voila would hand it to the next page, which would wait forever for the
         notebook's end. It leaves the pool (once idle, the culler stops it) and another one is
-        started, unless it died within ``replace_after`` seconds of its start (:data:`REPLACE_AFTER`) (a kernel
-        that cannot start would be replaced again and again; a page then gets a kernel of its
-        own).
+        started, unless it died within ``replace_after`` seconds of its start
+        (:data:`REPLACE_AFTER`): a kernel that cannot start would otherwise be replaced again
+        and again. Without a replacement, the next page gets a kernel of its own.
         """
         for name, pool in getattr(self, "_pools", {}).items():
             for task in pool:
