@@ -116,8 +116,8 @@ def demo_batch_run(demo_store, tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_reports(demo_batch_run):
     """The folder of the reports (``ID.ipynb``, ``ID.html``, ``ID.pdf``) of the demo territories, for every
-    test that reads them: the batch's, which are ``collective-impact report``'s (``tests/test_wheel.py``
-    runs that command) and the guided evaluation's (``tests/apps/test_guided_report.py`` compares)."""
+    test that reads them: the batch's, which are ``collective-impact report``'s and the guided evaluation's
+    (``tests/apps/test_guided_report.py`` compares)."""
     return demo_batch_run[1]
 
 
