@@ -67,6 +67,14 @@ REPLACE_AFTER = 30.0
 _RENDER_PREFIX = "/voila/render/"
 
 
+def _started(task: asyncio.Future) -> dict | None:
+    """What a task of a Voila pool gives once its kernel has started (``kernel_id``, the
+    notebook's rendering ``task``); ``None`` while it starts, or when it failed."""
+    if not task.done() or task.cancelled() or task.exception() is not None:
+        return None
+    return task.result()
+
+
 class ServerFullError(HTTPError):
     """No room for one more kernel: the page is answered 503 (come back in a minute)."""
 
@@ -152,10 +160,8 @@ class CappedKernelManager(AsyncMappingKernelManager):
         task = pool[0]
         if not task.done():
             return "starting"
-        if task.cancelled() or task.exception() is not None:
-            return "none"
-        content = task.result()
-        if content["kernel_id"] not in self:
+        content = _started(task)
+        if content is None or content["kernel_id"] not in self:
             return "none"
         if content["kernel_id"] in RequestInfoSocketHandler._waiters or content["task"].done():
             return "ready"
@@ -250,8 +256,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
         """
         for name, pool in getattr(self, "_pools", {}).items():
             for task in pool:
-                if (task.done() and not task.cancelled() and task.exception() is None
-                        and task.result()["kernel_id"] == kernel_id):
+                if (_started(task) or {}).get("kernel_id") == kernel_id:
                     pool.remove(task)
                     lived = time.monotonic() - self._started_at.get(kernel_id, time.monotonic())
                     if lived >= self.replace_after:

@@ -101,6 +101,13 @@ class ServerUsage:
     rss: int  # resident memory of Voila and every process it started, in bytes
 
 
+def _is_kernel(process, root) -> bool:
+    """Whether ``process`` (``psutil.Process``) is a kernel of the Voila process ``root``: a
+    child of it; a kernel's own child (a subprocess it runs, before its exec) carries the
+    kernel's command line too and is not one."""
+    return process.ppid() == root.pid and "ipykernel_launcher" in " ".join(process.cmdline())
+
+
 @dataclass(frozen=True)
 class AppInfo:
     """One app: a notebook of the apps folder."""
@@ -373,12 +380,28 @@ class VoilaServer:
         for process in processes:
             try:
                 rss += process.memory_info().rss
-                # a kernel is a child of Voila; a kernel's own child (a subprocess it runs,
-                # before its exec) carries the kernel's command line too and is not one
-                kernels += process.ppid() == root.pid and "ipykernel_launcher" in " ".join(process.cmdline())
+                kernels += _is_kernel(process, root)
             except psutil.Error:  # stopped meanwhile
                 continue
         return ServerUsage(kernels, rss)
+
+    def kernel_processes(self) -> list:
+        """The server's kernel processes now (``psutil.Process``; empty when it is not running)."""
+        import psutil  # imported here: see usage
+
+        if self.process is None:
+            return []
+        try:
+            root = psutil.Process(self.process.pid)
+            children = root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        found = []
+        for process in children:
+            with contextlib.suppress(psutil.Error):  # stopped meanwhile
+                if _is_kernel(process, root):
+                    found.append(process)
+        return found
 
     @contextlib.contextmanager
     def watch(self, interval: float = 0.2) -> Iterator[list[ServerUsage]]:

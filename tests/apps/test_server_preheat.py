@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
-import psutil
 import pytest
 
 from collective_impact.apps.server import VoilaServer, app_url, voila_command
@@ -46,10 +45,11 @@ def test_voila_command_denies_preheating_to_the_apps_left_out(tmp_path):
     assert "--CappedKernelManager.preheat_first=accueil.ipynb" in staged
 
 
-def _notebook(folder, name: str, text: str) -> None:
+def _notebook(folder, name: str, text: str | None = None, *, source: str | None = None) -> None:
+    """A notebook of one cell printing ``text``, or running ``source``."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(f"print({text!r})")]
+    nb.cells = [nbformat.v4.new_code_cell(source if source is not None else f"print({text!r})")]
     nbformat.write(nb, folder / f"{name}.ipynb")
 
 
@@ -126,10 +126,7 @@ def test_an_app_left_out_is_not_preheated_in_the_stages(tmp_path):
 @pytest.mark.slow
 def test_an_app_that_fails_in_a_preheated_kernel_says_so_and_its_error_is_in_the_log(tmp_path):
     apps, store = _folder(tmp_path, "accueil")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("def build():\n    raise RuntimeError('panne 7f3a')\n\nbuild()")]
-    nbformat.write(nb, apps / "panne.ipynb")
+    _notebook(apps, "panne", source="def build():\n    raise RuntimeError('panne 7f3a')\n\nbuild()")
     with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log", preheat_first=None) as server:
         assert server.wait_preheated(timeout=120)
         with urllib.request.urlopen(app_url(server.url, "panne"), timeout=120) as response:
@@ -142,22 +139,14 @@ def test_an_app_that_fails_in_a_preheated_kernel_says_so_and_its_error_is_in_the
         assert "RuntimeError: panne 7f3a" in log and "raise RuntimeError('panne 7f3a')" in log, log
 
 
-def _kernels(server) -> list[psutil.Process]:
-    return [child for child in psutil.Process(server.process.pid).children(recursive=True)
-            if "ipykernel" in " ".join(child.cmdline())]
-
-
 @pytest.mark.slow
 def test_a_preheated_kernel_that_dies_while_waiting_is_replaced(tmp_path):
     # a page that, like the questionnaire, waits in its preheated kernel for the page's request
     apps, store = _folder(tmp_path)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     waits = tmp_path / "attend"  # written by the kernel once it waits
-    nb.cells = [nbformat.v4.new_code_cell(
-        f"import os, pathlib\nfrom voila.utils import wait_for_request\n\npathlib.Path({str(waits)!r}).touch()\n"
-        "wait_for_request()\nprint('page attente', os.environ['QUERY_STRING'])")]
-    nbformat.write(nb, apps / "attente.ipynb")
+    _notebook(apps, "attente", source=f"import os, pathlib\nfrom voila.utils import wait_for_request\n\n"
+                                      f"pathlib.Path({str(waits)!r}).touch()\nwait_for_request()\n"
+                                      "print('page attente', os.environ['QUERY_STRING'])")
     # replaced however soon it dies (by default, only after 30 s of life)
     with VoilaServer(store, apps_dir=apps, log_path=tmp_path / "voila.log", preheat_first=None,
                      extra_args=["--CappedKernelManager.replace_after=0"]) as server:
@@ -166,7 +155,7 @@ def test_a_preheated_kernel_that_dies_while_waiting_is_replaced(tmp_path):
         while not waits.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert waits.exists(), server.log_tail(lines=60)
-        [waiting] = _kernels(server)
+        [waiting] = server.kernel_processes()
         waiting.send_signal(signal.SIGKILL)  # as the system does when memory runs out
         died = "of attente.ipynb died: out of its pool, another one is started"
         deadline = time.monotonic() + 60
