@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import sqlite3
 import time
@@ -87,6 +88,113 @@ def telling(page, server, *, lines: int = 80) -> Iterator[None]:
             shown = f"(page unreadable: {unread})"
         raise AssertionError(f"{err}\n--- page ---\n{shown}\n"
                              f"--- server log (end) ---\n{server.log_tail(lines=lines)}") from err
+
+
+def stop_kernel(server_url: str, kernel_id: str) -> None:
+    """Stop a kernel of the Voila server at ``server_url`` as its culler does (jupyter_server's
+    ``DELETE api/kernels/<id>``; the XSRF check wants the same token as header and cookie)."""
+    import urllib.request
+
+    token = secrets.token_hex(16)
+    request = urllib.request.Request(f"{server_url}api/kernels/{kernel_id}", method="DELETE",
+                                     headers={"X-XSRFToken": token, "Cookie": f"_xsrf={token}"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 204, answer.status
+
+
+class Relay:
+    """A TCP relay from a port of its own to ``127.0.0.1:target``, whose connections can be cut.
+
+    What a partner's laptop put to sleep or a train's tunnel does to a page: :meth:`cut`
+    drops every connection and refuses new ones, :meth:`restore` lets them through again.
+    A browser opening ``relay.url`` talks to the server through it. Runs an event loop in a
+    thread of its own until :meth:`close` (or the ``with`` block's end).
+    """
+
+    def __init__(self, target: int) -> None:
+        import asyncio
+        import threading
+
+        self.target = target
+        self.open = True
+        self._pairs: set = set()
+        self._loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(asyncio.start_server(self._relay, "127.0.0.1", 0))
+            self.port = self._server.sockets[0].getsockname()[1]
+            started.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        started.wait(10)
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    async def _relay(self, reader, writer) -> None:
+        import asyncio
+
+        if not self.open:
+            writer.transport.abort()
+            return
+        try:
+            target_reader, target_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        pair = (writer, target_writer)
+        self._pairs.add(pair)
+
+        async def pipe(source, sink) -> None:
+            with suppress(OSError, asyncio.CancelledError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, target_writer), pipe(target_reader, writer))
+        self._pairs.discard(pair)
+
+    def cut(self) -> None:
+        """Drop every connection at once (no closing handshake) and refuse new ones."""
+        def drop() -> None:
+            self.open = False
+            for writer, target_writer in list(self._pairs):
+                writer.transport.abort()
+                target_writer.transport.abort()
+
+        self._loop.call_soon_threadsafe(drop)
+
+    def restore(self) -> None:
+        self._loop.call_soon_threadsafe(setattr, self, "open", True)
+
+    def close(self) -> None:
+        """Drop every connection, end the relay's tasks and its event loop."""
+        import asyncio
+
+        async def end() -> None:
+            self.open = False
+            self._server.close()
+            for writer, target_writer in list(self._pairs):
+                writer.transport.abort()
+                target_writer.transport.abort()
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(end(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    def __enter__(self) -> Relay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def close_context(context) -> None:

@@ -15,11 +15,18 @@ opens in one of two modes:
 * **open** (no link, the evaluator's own server): territory, wave and structure are chosen
   on the first page (``?territoire=ID&vague=2`` fixes the first two) and every sending is a
   new respondent (:func:`~collective_impact.apps.submit.submit_responses`).
+
+Until it is sent, what the partner enters is also kept by the page in its browser tab (a
+*draft*, :meth:`QuestionnaireApp.draft`), so that a page reloaded after losing its kernel
+(a laptop asleep, the system stopping the kernel) takes it back
+(:meth:`QuestionnaireApp.restore_draft`); the page's side is the Voila template's
+``connection.html.j2``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 from collections.abc import Callable, Iterable
@@ -58,6 +65,9 @@ __all__ = ["DONT_KNOW", "QuestionnaireApp", "QuestionnaireFrame", "link_question
 
 #: The value of the "ne sait pas / sans objet" radio button (stored as a blank score).
 DONT_KNOW = 0
+#: The longest draft taken back from a page (characters): five comments at the schema's
+#: limit and every answer fit with room to spare; anything longer is not a draft of ours.
+MAX_DRAFT = 8 * MAX_TEXT + 4_000
 
 # Babel reads a language's plural rules, number and date formats from disk on first use
 # (a third of a second, more on a loaded machine): in a Voila preheated kernel this import
@@ -122,8 +132,9 @@ class QuestionnaireFrame:
     """The questionnaire's widgets that depend only on the framework and the language.
 
     The frame of the page, the title (its text comes later), the "Commencer" button, the
-    progress line, the steps and the first condition's page with its items' texts and
-    radio buttons (nothing chosen): 54 of the first page's 64 widget models.
+    progress line, the steps, the first condition's page with its items' texts and
+    radio buttons (nothing chosen), and the two hidden fields carrying the draft kept
+    across a reload: 58 of the first page's 68 widget models.
     :class:`QuestionnaireApp` adds what depends on the store and on who answers.
 
     In a Voila preheated kernel, :func:`questionnaire_app` makes it while the kernel waits
@@ -159,7 +170,15 @@ class QuestionnaireFrame:
         self._first = self._condition(0)
         titles = [*(c.label(lang) for c in fw.conditions), t("forms.q.review", lang)]
         self.steps = Steps(titles, [self._first[0], *[_unbound_page] * (len(titles) - 1)], lang=lang)
-        self.widget = app_container([self.head, self.about, self.progress, self.steps.widget])
+        # the draft kept across a reload, hidden (templates/voila/.../connection.html.j2): the
+        # answers as JSON out to the page, which keeps them in the tab; back in from it once
+        hidden = widgets.Layout(display="none")
+        self.draft_out = widgets.HTML(layout=hidden, style=self.html_style)
+        self.draft_out.add_class("ci-draft-out")
+        self.draft_in = widgets.Text(continuous_update=False, layout=hidden)
+        self.draft_in.add_class("ci-draft-in")
+        self.widget = app_container([self.head, self.about, self.progress, self.steps.widget, self.draft_out,
+                                     self.draft_in])
 
     def html(self, text: str = "") -> widgets.HTML:
         """An ``HTML`` widget with the shared layout and style (``text`` is HTML)."""
@@ -273,6 +292,11 @@ class QuestionnaireApp:
         self._fixed_wave: int | None = None
         self._previous: dict[str, int | None] = {}
         self._previous_comments: dict[str, str] = {}
+        #: what a draft brought back (:meth:`restore_draft`) for the pages not built yet
+        self._drafted: dict[str, int] = {}
+        self._drafted_comments: dict[str, str] = {}
+        self.restored_note: widgets.HTML | None = None
+        self._restoring = False
         fields: list[widgets.Widget] = []
         if link is not None:
             self.respondent_id = link.respondent
@@ -342,6 +366,12 @@ class QuestionnaireApp:
 
         if self.territory is not None:
             self.territory.observe(self._on_territory)
+        for control in (self.wave, self.organisation):
+            if control is not None:
+                control.observe(lambda _: self._save_draft(), names="value")
+        self.draft_out = frame.draft_out
+        self.draft_in = frame.draft_in
+        self.draft_in.observe(lambda change: self.restore_draft(change["new"]), names="value")
 
     def _html(self, text: str = "") -> widgets.HTML:
         """An ``HTML`` widget with the app's shared layout and style (``text`` is HTML)."""
@@ -434,11 +464,11 @@ class QuestionnaireApp:
             self.radios[item_id] = radios
             self.item_boxes[item_id] = box
         if self.link is not None:
-            text = widgets.Textarea(value=self._previous_comments.get(condition.id, ""), rows=3,
-                                    layout=widgets.Layout(width="100%", max_width="40rem"))
+            typed = self._drafted_comments.get(condition.id, self._previous_comments.get(condition.id, ""))
+            text = widgets.Textarea(value=typed, rows=3, layout=widgets.Layout(width="100%", max_width="40rem"))
             field = Field(t("questionnaire.comment.label", lang), text,
                           help=t("questionnaire.comment.help", lang, max=format_number(MAX_TEXT, lang, decimals=0)))
-            text.observe(lambda _, f=field: f.set_error(None), names="value")
+            text.observe(lambda _, f=field: (f.set_error(None), self._save_draft()), names="value")
             self.comment_fields[condition.id] = field
             page.children = (*page.children, field.box)
         return page
@@ -458,7 +488,9 @@ class QuestionnaireApp:
         return self.frame.item_html(item_id, flagged=flagged)
 
     def _initial(self, item_id: str) -> int | None:
-        """The value shown first: the partner's stored answer (with a link), else none."""
+        """The value shown first: a draft's, else the partner's stored answer (with a link), else none."""
+        if item_id in self._drafted:
+            return self._drafted[item_id]
         if item_id not in self._previous:
             return None
         score = self._previous[item_id]
@@ -494,6 +526,7 @@ class QuestionnaireApp:
                 self.territory.field.set_error(None)
         self.organisation.options = options
         self.organisation.value = ""
+        self._save_draft()
 
     def _answered(self, item_id: str) -> Callable[[dict], None]:
         def callback(change: dict) -> None:
@@ -501,6 +534,7 @@ class QuestionnaireApp:
                 self.item_texts[item_id].value = self._item_html(item_id)
                 self.item_boxes[item_id].remove_class("ci-missing")
             self._update_progress()
+            self._save_draft()
         return callback
 
     def _update_progress(self) -> None:
@@ -515,7 +549,7 @@ class QuestionnaireApp:
     def comments(self) -> dict[str, str]:
         """Condition id → the comment typed (cleaned; conditions without one left out)."""
         typed = {cid: field.control.value for cid, field in self.comment_fields.items()}
-        texts = {**self._previous_comments, **typed} if self.link is not None else {}
+        texts = {**self._previous_comments, **self._drafted_comments, **typed} if self.link is not None else {}
         cleaned = {cid: clean_text(text, multiline=True) for cid, text in texts.items()}
         return {cid: text for cid, text in cleaned.items() if text}
 
@@ -605,6 +639,106 @@ class QuestionnaireApp:
             rows.append(widgets.HBox([text_box, button], layout=row_layout))
         self.review_buttons.children = rows
 
+    # ------------------------------------------------------------ the draft kept across a reload
+    def draft(self) -> dict[str, object]:
+        """What the partner has entered so far, as the page keeps it (JSON-ready).
+
+        ``answers`` (item id → 1–5 or :data:`DONT_KNOW`, answered items only); with a link,
+        ``comments`` (condition id → text, the boxes built or restored); in open mode, what
+        the partner chose of ``territory``, ``wave`` and ``organisation``. Nothing else: where
+        the answers go stays the link's or the page's to decide.
+        """
+        draft: dict[str, object] = {"answers": {k: v for k, v in self.answers().items() if v is not None}}
+        if self.link is not None:
+            typed = {cid: field.control.value for cid, field in self.comment_fields.items()}
+            draft["comments"] = {**self._drafted_comments, **typed}
+        else:
+            if self.territory is not None and self.territory.value:
+                draft["territory"] = self.territory.value
+            if self.wave is not None and self.wave.value is not None:
+                draft["wave"] = int(self.wave.value)
+            if self.organisation is not None and self.organisation.value:
+                draft["organisation"] = self.organisation.value
+        return draft
+
+    def _save_draft(self) -> None:
+        if self.receipt is None and not self._restoring:
+            # escaped: the page reads it back as text (textContent), never as markup
+            self.draft_out.value = escape_html(json.dumps(self.draft(), ensure_ascii=False, separators=(",", ":")))
+
+    def restore_draft(self, text: str) -> int:
+        """Take back a draft the page kept (:meth:`draft`'s JSON); returns the number of answers restored.
+
+        The text comes from the browser, so it is read as any input from outside: a text
+        longer than :data:`MAX_DRAFT` or that is no JSON object is ignored; only known items
+        with a value the radio buttons offer, comments (with a link) of known conditions, and
+        (open mode) a territory, wave and structure the page offers are taken; the rest is
+        left out. The pages not built yet get theirs when built. A line at the top says how
+        many answers came back. Nothing is stored: the partner still sends.
+        """
+        if not text or len(text) > MAX_DRAFT or self.receipt is not None:
+            return 0
+        try:
+            draft = json.loads(text)
+        except ValueError:
+            return 0
+        if not isinstance(draft, dict):
+            return 0
+        self._restoring = True
+        try:
+            restored = self._restore(draft)
+        finally:
+            self._restoring = False
+        lang = self.lang
+        if self.restored_note is None:
+            self.restored_note = self._html()
+            children = self.widget.children
+            self.widget.children = (children[0], self.restored_note, *children[1:])  # under the apps' style
+        self.restored_note.value = banner(t("questionnaire.draft.restored", lang, send=t("forms.q.send", lang),
+                                            n=format_count(restored, "noun.answer", lang)), "ok")
+        self.draft_in.value = ""  # taken: a second page view does not bring it back twice
+        self._save_draft()
+        return restored
+
+    def _restore(self, draft: dict) -> int:
+        allowed = {value for _, value in self.frame.options}
+        answers = draft.get("answers")
+        restored = 0
+        if isinstance(answers, dict):
+            for item_id, value in answers.items():
+                if item_id not in self.item_number or type(value) is not int or value not in allowed:
+                    continue
+                restored += 1
+                if item_id in self.radios:
+                    self.radios[item_id].value = value
+                else:
+                    self._drafted[item_id] = value
+        comments = draft.get("comments")
+        if self.link is not None and isinstance(comments, dict):
+            for condition_id, value in comments.items():
+                if condition_id not in self.framework.condition_ids or not isinstance(value, str):
+                    continue
+                if condition_id in self.comment_fields:
+                    self.comment_fields[condition_id].control.value = value
+                else:
+                    self._drafted_comments[condition_id] = value
+        if self.link is None:
+            self._restore_who(draft)
+        self._update_progress()
+        return restored
+
+    def _restore_who(self, draft: dict) -> None:
+        """Open mode: the territory, wave and structure a draft chose, when the page offers them."""
+        territory = draft.get("territory")
+        if self.territory is not None and isinstance(territory, str) and territory in self._names:
+            self.territory.value = territory
+        wave = draft.get("wave")
+        if self.wave is not None and type(wave) is int and 1 <= wave <= 99:
+            self.wave.value = wave
+        organisation = draft.get("organisation")
+        if isinstance(organisation, str) and organisation in {value for _, value in self.organisation.options}:
+            self.organisation.value = organisation
+
     # ------------------------------------------------------------ sending
     def scores(self) -> dict[str, int | None]:
         """Item id → the score to store: 1–5, or ``None`` for "ne sait pas" (every item answered)."""
@@ -690,6 +824,7 @@ class QuestionnaireApp:
             self.status.value = banner(t("forms.store_failed", lang, detail=str(err)), "error")
             return None
         self.receipt = receipt
+        self.draft_out.value = "{}"  # sent: the page forgets its draft (a reload is a new start)
         self.steps.widget.layout.display = "none"
         self.progress.layout.display = "none"
         self._show_intro(False)

@@ -29,7 +29,8 @@ The server is Voila in its folder mode, bound to ``127.0.0.1``:
 * the pages use our template (``templates/voila``, found through ``$JUPYTER_PATH``), which
   fetches nothing from outside the server (no CDN) and speaks the reader's language (French,
   or English with ``?lang=en``): the loading page, the list of the apps (their titles, never
-  a file name) and the message standing for an error inside a page;
+  a file name), the message standing for an error inside a page, and the line saying that
+  a page lost its kernel's connection, then its kernel (``connection.html.j2``);
 * ``/`` opens the home app (:data:`HOME_APP`) when the folder has it, the list of the apps
   otherwise.
 

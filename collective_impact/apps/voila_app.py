@@ -116,9 +116,12 @@ def loading_texts() -> dict[str, dict[str, str]]:
 
 
 def page_texts() -> dict[str, dict[str, str]]:
-    """The other texts of an app's page, per language: no JavaScript, an error inside the page."""
-    return {lang: {"noscript": t("voila.page.noscript", lang), "cell_error": t("voila.page.cell_error", lang)}
-            for lang in LANGS}
+    """The other texts of an app's page, per language: no JavaScript, an error inside the page, a lost connection.
+
+    The connection's texts are read by ``connection.html.j2`` (the page watching its kernel).
+    """
+    keys = ("noscript", "cell_error", "reconnecting", "connection_lost", "draft_kept", "reload")
+    return {lang: {key: t(f"voila.page.{key}", lang) for key in keys} for lang in LANGS}
 
 
 def listing(folder: str | Path, lang: str = "fr", *, base_url: str = "/", subfolder: str = "") -> dict:
