@@ -185,6 +185,10 @@ class Relay:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
+        # a relayed connection ended meanwhile reports its cancelled task: expected here
+        self._loop.set_exception_handler(
+            lambda loop, context: None if isinstance(context.get("exception"), asyncio.CancelledError)
+            else loop.default_exception_handler(context))
         asyncio.run_coroutine_threadsafe(end(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
