@@ -203,3 +203,7 @@ def test_a_page_whose_kernel_dies_says_so_in_english(phone, apps):
         assert "Your answers not yet sent are kept in this tab" in lost.inner_text()
         assert page.get_by_role("button", name="Reload the page").is_visible()
         assert page.evaluate("document.querySelector('.ci-app').closest('[inert]') !== null")
+        # the widgets mark themselves disconnected; their broken-chain signs are hidden (the line says it)
+        page.wait_for_function("() => document.querySelectorAll('.jupyter-widgets-disconnected').length > 0")
+        assert page.evaluate("[...document.querySelectorAll('.jupyter-widgets-disconnected')]"
+                             ".every(e => getComputedStyle(e, '::before').display === 'none')")
