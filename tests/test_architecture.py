@@ -40,7 +40,7 @@ LAYERS = {
     "demo": ("model", "mature", "starting", "weak_backbone", "disagreeing", "followed", "tables", "builder"),
     "metrics.synthesis": ("rules", "result", "selection", "facts", "findings", "ranking"),
     "report.batch": ("tasks", "planning", "worker", "runners", "outputs", "run"),
-    "apps.widgets": ("page", "buttons", "opening", "fields", "steps", "forms", "action_form"),
+    "apps.widgets": ("page", "draft", "buttons", "opening", "fields", "steps", "forms", "action_form"),
 }
 
 

@@ -12,7 +12,9 @@ export), and offers both for download (:class:`ReportPanel`).
 
 The pages are built when first shown, behind a placeholder naming the step while their
 figures are drawn; the next steps' figures are drawn ahead in the background
-(:class:`EvaluationApp`'s notes).
+(:class:`EvaluationApp`'s notes). The appraisals typed and not saved are kept by the page
+across a reload, and across the opening of another territory or wave
+(:meth:`EvaluationApp.draft`, :meth:`EvaluationApp.restore_draft`).
 
 Nothing here computes a metric or draws a figure: the steps' blocks do.
 """
@@ -45,15 +47,25 @@ from collective_impact.apps.widgets import (
     app_container,
     banner,
     download_link,
+    draft_fields,
+    draft_text,
     html_box,
     open_app,
     page_bundle,
+    read_draft,
     spinner,
 )
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import clean_text, escape_html, format_number, format_short_date, is_missing
+from collective_impact.i18n.format import (
+    clean_text,
+    escape_html,
+    format_count,
+    format_number,
+    format_short_date,
+    is_missing,
+)
 from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.blocks import Step, render_step
 from collective_impact.report.bundle import TerritoryData, open_territory
@@ -67,6 +79,12 @@ __all__ = ["EvaluationApp", "JudgmentForm", "ReportPanel", "evaluation_app"]
 JUDGMENT_KEY = ("territory_id", "wave", "condition")
 #: Steps whose page shows what is stored when it is first shown (the action plan): never built ahead.
 _NOT_AHEAD = (FOLLOW_UP_STEP,)
+#: The most appraisals a draft kept by the page holds (the five conditions of a territory and
+#: wave, and those left unsaved when the evaluator opened another): the oldest go first.
+MAX_DRAFTED = 15
+#: The longest draft taken back from a page (characters): that many appraisals with their
+#: text at twice the schema's limit (what was typed, before the form says it is too long).
+MAX_DRAFT = MAX_DRAFTED * (2 * MAX_TEXT + 600)
 
 
 def _band_chip(fw: Framework, band: str | None, lang: str) -> str:
@@ -160,6 +178,24 @@ class JudgmentForm(RowForm):
         """(band, justification, evaluator) as they would be stored."""
         return (self.band.value, clean_text(self.justification.value, multiline=True),
                 clean_text(self.evaluator.value))
+
+    def typed(self) -> tuple[str | None, str, str]:
+        """(band, justification, evaluator) as they stand in the form, uncleaned (a draft's)."""
+        return self.band.value, self.justification.value, self.evaluator.value
+
+    def restore(self, band: str | None, justification: str, evaluator: str) -> bool:
+        """Put back what was typed and not saved (a draft the page kept); whether the form now differs from what is stored.
+
+        A band the framework does not have, or none, leaves the band shown as it is.
+        """
+        if band is not None and band in self.framework.bands.order:
+            self.band.value = band
+        self.justification.value = justification
+        self.evaluator.value = evaluator
+        if not self.changed():
+            return False
+        self.status.value = banner(t("guided.draft.form", self.lang, save=t("guided.j.save", self.lang)), "info")
+        return True
 
     def changed(self) -> bool:
         """Whether the form holds something not stored (an empty new form holds nothing)."""
@@ -411,6 +447,11 @@ class EvaluationApp:
     thread at a time), whether for the page, by the background thread or for the report; a
     page whose figures are all drawn is built without waiting for the one being drawn.
     Widgets are created and changed by the kernel's own thread only (see :meth:`_prefetch`).
+
+    The appraisals typed and not saved are kept by the page as a draft (:meth:`draft`,
+    :mod:`~collective_impact.apps.widgets.draft`): a page reloaded after losing its kernel
+    gets them back (:meth:`restore_draft`), and so does a territory opened again after
+    another one was opened without saving them.
     """
 
     def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
@@ -441,13 +482,20 @@ class EvaluationApp:
         self._synthesis_ahead: tuple[pd.DataFrame, Step] | None = None
         self._opened = 0  # bumped by each opening: a background build of an earlier opening stops
         self._prefetcher: threading.Thread | None = None
+        #: Appraisals typed and not saved, whose form is not on the page: (territory, wave,
+        #: condition) → (band, justification, evaluator), put in their form when it is built.
+        self._drafted: dict[tuple[str, int, str], tuple[str | None, str, str]] = {}
+        self._restoring = False
+        self.restored_note: widgets.HTML | None = None
+        self.draft_out, self.draft_in = draft_fields()
+        self.draft_in.observe(lambda change: self.restore_draft(change["new"]), names="value")
 
         self.chooser = TerritoryWaveChooser(store, territory=territory, wave=wave, lang=lang)
         self.body = widgets.VBox(layout=widgets.Layout(width="100%"))
         header = [html_box(f"<h2>{escape_html(t('guided.e.title', lang))}</h2><p>{escape_html(t('guided.e.intro', lang))}</p>")]
         if not store.territory_names():
             header.append(html_box(banner(t("forms.no_territory", lang), "error")))
-        self.widget = app_container([*header, self.chooser.box, self.body])
+        self.widget = app_container([*header, self.chooser.box, self.body, self.draft_out, self.draft_in])
         self.widget.add_class("ci-wide")  # room for the figures at their drawn width
         self.chooser.on_change = self.open
         self.open(self.chooser.territory, self.chooser.current_wave)
@@ -464,6 +512,13 @@ class EvaluationApp:
             self._open(territory, wave)
 
     def _open(self, territory: str | None, wave: int | None) -> None:
+        self._keep_unsaved()
+        try:
+            self._open_territory(territory, wave)
+        finally:
+            self._save_draft()
+
+    def _open_territory(self, territory: str | None, wave: int | None) -> None:
         self.data, self.steps, self.report, self.synthesis = None, None, None, None
         self.forms, self.outputs = {}, {}
         self._pages, self._frames, self._pending, self._synthesis_ahead = {}, {}, None, None
@@ -671,6 +726,9 @@ class EvaluationApp:
                             evaluator=self.evaluator_name, lang=self.lang, today=self.today,
                             on_saved=self._on_saved)
         self.forms[condition] = form
+        self._take_drafted(form)
+        for control in (form.band, form.justification, form.evaluator):
+            control.observe(lambda _: self._save_draft(), names="value")
         return form.box
 
     # ------------------------------------------------------------ moving
@@ -742,10 +800,130 @@ class EvaluationApp:
                     other.evaluator.value = name
         if self.report is not None:
             self.report.outdated()
+        self._save_draft()  # saved: no longer kept by the page
         self._start_prefetch()  # the synthesis drawn ahead with this appraisal
 
     def _unsaved_labels(self) -> list[str]:
         return [self.framework.condition(c).label(self.lang) for c, form in self.forms.items() if form.changed()]
+
+    # ------------------------------------------------------------ the draft kept across a reload
+    def _form_key(self, form: JudgmentForm) -> tuple[str, int, str]:
+        return form.territory, form.wave, form.condition
+
+    def draft(self) -> dict[str, object]:
+        """The appraisals typed and not saved, as the page keeps them (JSON-ready; ``{}``: none).
+
+        ``appraisals``: a list of ``territory``, ``wave``, ``condition``, ``band`` (or
+        ``None``), ``justification`` and ``evaluator`` as typed, the forms on the page and
+        those kept from an earlier opening or draft (at most :data:`MAX_DRAFTED`, the latest);
+        ``territory`` and ``wave``: the evaluation open, to open it again after a reload.
+        """
+        kept = dict(self._drafted)
+        for form in self.forms.values():
+            key = self._form_key(form)
+            kept.pop(key, None)
+            if form.changed():
+                kept[key] = form.typed()
+        if not kept:
+            return {}
+        appraisals = [{"territory": territory, "wave": wave, "condition": condition, "band": band,
+                       "justification": text, "evaluator": evaluator}
+                      for (territory, wave, condition), (band, text, evaluator) in list(kept.items())[-MAX_DRAFTED:]]
+        draft: dict[str, object] = {"appraisals": appraisals}
+        if self.chooser.territory is not None and self.chooser.current_wave is not None:
+            draft.update(territory=self.chooser.territory, wave=int(self.chooser.current_wave))
+        return draft
+
+    def _save_draft(self, *, force: bool = False) -> None:
+        if self._restoring:
+            return
+        draft = self.draft()
+        # nothing written while nothing was ever kept: a new page's "{}" would only stand in the
+        # way of the draft the page is about to hand in (forced once that draft is read)
+        if draft or self.draft_out.value or force:
+            self.draft_out.value = draft_text(draft)
+
+    def _keep_unsaved(self) -> None:
+        """Before another opening: the appraisals of the forms on the page not saved go with the drafted ones."""
+        for form in self.forms.values():
+            key = self._form_key(form)
+            self._drafted.pop(key, None)
+            if form.changed():
+                self._drafted[key] = form.typed()
+        while len(self._drafted) > MAX_DRAFTED:
+            self._drafted.pop(next(iter(self._drafted)))
+
+    def _take_drafted(self, form: JudgmentForm) -> None:
+        """Put in a form just built what a draft kept for it."""
+        kept = self._drafted.pop(self._form_key(form), None)
+        if kept is not None:
+            was, self._restoring = self._restoring, True
+            try:
+                form.restore(*kept)
+            finally:
+                self._restoring = was
+
+    def restore_draft(self, text: str) -> int:
+        """Take back a draft the page kept (:meth:`draft`'s JSON); returns the number of appraisals taken.
+
+        The text comes from the browser, so it is read as any input from outside: a text
+        longer than :data:`MAX_DRAFT` or that is no JSON object is ignored, and so is every
+        appraisal whose territory is not in the store, whose condition or band the framework
+        does not have, whose wave is no whole number from 1 to 99, or whose texts are no
+        strings or too long. The evaluation the draft had open is opened again if the page
+        offers it (a territory fixed by the link stays). Each appraisal goes into its form
+        when the form is built, marked as not saved; a line at the top says how many came
+        back. Nothing is stored: the evaluator still saves each one.
+        """
+        if not text:
+            return 0
+        draft = read_draft(text, MAX_DRAFT)
+        taken = 0 if draft is None else self._restore(draft)
+        if taken:
+            lang = self.lang
+            if self.restored_note is None:
+                self.restored_note = html_box()
+                children = self.widget.children
+                self.widget.children = (children[0], self.restored_note, *children[1:])  # under the apps' style
+            self.restored_note.value = banner(t("guided.draft.restored", lang, save=t("guided.j.save", lang),
+                                                n=format_count(taken, "noun.appraisal", lang)), "ok")
+        self.draft_in.value = ""  # taken: a second page view does not bring it back twice
+        self._save_draft(force=True)  # "{}" if nothing was taken: the page forgets what it kept
+        return taken
+
+    def _restore(self, draft: dict) -> int:
+        appraisals = draft.get("appraisals")
+        if not isinstance(appraisals, list):
+            return 0
+        territories = self.store.territory_names()
+        conditions = set(self.framework.condition_ids)
+        bands = set(self.framework.bands.order)
+        taken: dict[tuple[str, int, str], tuple[str | None, str, str]] = {}
+        for entry in appraisals[:MAX_DRAFTED]:
+            if not isinstance(entry, dict):
+                continue
+            territory, wave, condition = entry.get("territory"), entry.get("wave"), entry.get("condition")
+            band, text, evaluator = entry.get("band"), entry.get("justification", ""), entry.get("evaluator", "")
+            if not (isinstance(territory, str) and territory in territories and type(wave) is int and 1 <= wave <= 99
+                    and isinstance(condition, str) and condition in conditions
+                    and (band is None or (isinstance(band, str) and band in bands))
+                    and isinstance(text, str) and len(text) <= 2 * MAX_TEXT
+                    and isinstance(evaluator, str) and len(evaluator) <= MAX_TEXT):
+                continue
+            taken[(territory, wave, condition)] = (band, text, evaluator)
+        if not taken:
+            return 0
+        self._restoring = True
+        try:
+            self._drafted.update(taken)
+            territory, wave = draft.get("territory"), draft.get("wave")
+            if isinstance(territory, str) and type(wave) is int:
+                self.chooser.select(territory, wave)  # opens it (on_change) if the page can
+            for form in list(self.forms.values()):  # the forms built already
+                self._take_drafted(form)
+        finally:
+            self._restoring = False
+        return len(taken)
 
 
 def evaluation_app(*, store: str | os.PathLike | Store | None = None, query: str | None = None,

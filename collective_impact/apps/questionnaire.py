@@ -26,7 +26,6 @@ Until it is sent, what the partner enters is also kept by the page in its browse
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 from collections.abc import Callable, Iterable
@@ -48,10 +47,13 @@ from collective_impact.apps.widgets import (
     TerritoryPicker,
     app_container,
     banner,
+    draft_fields,
+    draft_text,
     html_box,
     open_app,
     page_bundle,
     problem_text,
+    read_draft,
 )
 from collective_impact.errors import CampaignError, CollectiveImpactError, InputError
 from collective_impact.framework import Framework, load_framework
@@ -172,11 +174,7 @@ class QuestionnaireFrame:
         self.steps = Steps(titles, [self._first[0], *[_unbound_page] * (len(titles) - 1)], lang=lang)
         # the draft kept across a reload, hidden (templates/voila/.../connection.html.j2): the
         # answers as JSON out to the page, which keeps them in the tab; back in from it once
-        hidden = widgets.Layout(display="none")
-        self.draft_out = widgets.HTML(layout=hidden, style=self.html_style)
-        self.draft_out.add_class("ci-draft-out")
-        self.draft_in = widgets.Text(continuous_update=False, layout=hidden)
-        self.draft_in.add_class("ci-draft-in")
+        self.draft_out, self.draft_in = draft_fields(style=self.html_style)
         self.widget = app_container([self.head, self.about, self.progress, self.steps.widget, self.draft_out,
                                      self.draft_in])
 
@@ -663,8 +661,7 @@ class QuestionnaireApp:
 
     def _save_draft(self) -> None:
         if self.receipt is None and not self._restoring:
-            # escaped: the page reads it back as text (textContent), never as markup
-            self.draft_out.value = escape_html(json.dumps(self.draft(), ensure_ascii=False, separators=(",", ":")))
+            self.draft_out.value = draft_text(self.draft())
 
     def restore_draft(self, text: str) -> int:
         """Take back a draft the page kept (:meth:`draft`'s JSON); returns the number of answers restored.
@@ -676,13 +673,8 @@ class QuestionnaireApp:
         left out. The pages not built yet get theirs when built. A line at the top says how
         many answers came back. Nothing is stored: the partner still sends.
         """
-        if not text or len(text) > MAX_DRAFT or self.receipt is not None:
-            return 0
-        try:
-            draft = json.loads(text)
-        except ValueError:
-            return 0
-        if not isinstance(draft, dict):
+        draft = read_draft(text, MAX_DRAFT)
+        if draft is None or self.receipt is not None:
             return 0
         self._restoring = True
         try:

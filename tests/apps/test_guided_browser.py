@@ -15,6 +15,7 @@ import re
 
 import pandas as pd
 import pytest
+from support import page_kernel, telling
 
 try:
     from playwright.sync_api import expect
@@ -134,6 +135,30 @@ def test_guided_evaluation_on_a_phone(phone, apps, shot, right_edge, step_titles
     assert "vague 1" in panel.inner_text()
     # the demo's appraisal of wave 1 is in the form
     assert panel.locator("textarea").input_value() != ""
+
+    # rewritten, not saved, and the page's kernel dies (out of memory, or stopped while the
+    # laptop slept): the page says it is lost; the reload brings the text back, not saved
+    typed = "Réécrit après le comité de novembre <img src=x onerror=alert(1)> $x$"
+    with telling(page, apps.server):
+        panel.locator("textarea").fill(typed)
+        page.wait_for_function("() => sessionStorage.length === 1")
+        kernel = page_kernel(page)
+        next(p for p in apps.server.kernel_processes() if kernel in " ".join(p.cmdline())).kill()
+        lost = page.locator(".ci-connection-lost")
+        lost.wait_for()
+        assert "Ce que vous avez saisi sans l'enregistrer est gardé dans cet onglet" in lost.inner_text()
+        shot(page, "evaluation_2_lost_phone")
+        page.get_by_role("button", name="Recharger la page").click()
+        wait_step(page, 1, step_titles)
+        page.get_by_text("Vos appréciations non enregistrées ont été reprises (1 appréciation)").wait_for()
+        page.get_by_role("button", name="Suivant").click()
+        wait_step(page, 2, step_titles)
+        panel.get_by_text("Repris de ce que vous aviez saisi sans l'enregistrer").wait_for()
+        assert panel.locator("textarea").input_value() == typed
+        assert page.locator("img[src='x']").count() == 0
+        shot(page, "evaluation_2_back_phone")
+    stored = apps.store.load(["judgments"], territories=[TERRITORY])["judgments"]
+    assert typed not in stored["justification"].tolist()  # nothing saved without the button
 
 
 def test_dashboard_radar_and_refresh_after_a_questionnaire(desktop, phone, apps, shot, right_edge, respondents,

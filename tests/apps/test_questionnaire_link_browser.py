@@ -76,7 +76,7 @@ def test_personal_link_answer_lose_connection_reload_change(phone, apps, shot, f
             lost = page.locator(".ci-connection-lost")
             lost.wait_for()
             assert "Cette page n'est plus reliée au serveur" in lost.inner_text()
-            assert "Vos réponses non envoyées sont gardées dans cet onglet" in lost.inner_text()
+            assert "Ce que vous avez saisi sans l'enregistrer est gardé dans cet onglet" in lost.inner_text()
             assert page.evaluate("document.querySelector('.ci-app').closest('[inert]') !== null")  # takes no input
             apps.shots.mkdir(exist_ok=True)
             page.screenshot(path=apps.shots / "link_0_lost.png")  # the page as the partner finds it
@@ -200,7 +200,7 @@ def test_a_page_whose_kernel_dies_says_so_in_english(phone, apps):
         lost = page.locator(".ci-connection-lost")
         lost.wait_for()
         assert "This page is no longer connected to the server" in lost.inner_text()
-        assert "Your answers not yet sent are kept in this tab" in lost.inner_text()
+        assert "What you entered and had not saved is kept in this tab" in lost.inner_text()
         assert page.get_by_role("button", name="Reload the page").is_visible()
         assert page.evaluate("document.querySelector('.ci-app').closest('[inert]') !== null")
         # the widgets mark themselves disconnected; their broken-chain signs are hidden (the line says it)

@@ -7,6 +7,8 @@ re-exports them, so that ``from collective_impact.apps.widgets import Steps`` ke
   look, stacked fields that wrap on a phone, errors in red beside the field;
   :func:`message_panel` for an app that cannot open), :func:`html_box`, :func:`banner`,
   :func:`multiline_banner`, :func:`spinner` (a sign of work), :func:`html_table`, :func:`download_link`;
+* :mod:`~collective_impact.apps.widgets.draft`: :func:`draft_fields`, :func:`draft_text`,
+  :func:`read_draft` (what an app keeps in the page's tab across a reload);
 * :mod:`~collective_impact.apps.widgets.buttons`: :class:`BusyButton` (one action per click);
 * :mod:`~collective_impact.apps.widgets.opening`: :func:`open_app` (an app's entry point);
 * :mod:`~collective_impact.apps.widgets.fields`: :class:`Field` (label, input, help, error
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 from collective_impact.apps.widgets.action_form import ActionForm
 from collective_impact.apps.widgets.buttons import BusyButton
+from collective_impact.apps.widgets.draft import draft_fields, draft_text, read_draft
 from collective_impact.apps.widgets.fields import Field, TerritoryPicker, TerritoryWaveChooser
 from collective_impact.apps.widgets.forms import (
     ConfirmingForm,
@@ -68,6 +71,8 @@ __all__ = [
     "app_container",
     "banner",
     "download_link",
+    "draft_fields",
+    "draft_text",
     "html_box",
     "html_table",
     "label_column",
@@ -76,6 +81,7 @@ __all__ = [
     "open_app",
     "page_bundle",
     "problem_text",
+    "read_draft",
     "row_options",
     "show_problems",
     "spinner",

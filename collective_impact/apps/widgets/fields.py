@@ -161,6 +161,27 @@ class TerritoryWaveChooser:
         unknown = self._wanted is not None and territory is not None and self._wanted not in waves
         self.wave_field.set_error(t("guided.wave_unknown", self.lang, wave=self._wanted) if unknown else None)
 
+    def select(self, territory: str, wave: int) -> bool:
+        """Show ``territory`` at ``wave`` if the page offers them; whether it now does.
+
+        A territory fixed by the link stays; a wave the territory has no answers for is not
+        chosen. ``on_change`` is called once, if the pair changed.
+        """
+        if territory not in self.picker.names or (self.picker.fixed and territory != self.territory):
+            return False
+        before = (self.territory, self.current_wave)
+        callback, self.on_change = self.on_change, None
+        try:
+            if territory != self.territory:
+                self.picker.value = territory
+            if wave in self.waves:
+                self.wave.value = wave
+        finally:
+            self.on_change = callback
+        if (self.territory, self.current_wave) != before:
+            self._changed()
+        return (self.territory, self.current_wave) == (territory, wave)
+
     def refresh(self) -> list[int]:
         """Read the waves again (answers may have come); return the new ones."""
         before = set(self.waves)
