@@ -98,8 +98,8 @@ OLD_PATHS = {
                                        "write_index", "write_summary"],
     "collective_impact.apps.widgets": ["ActionForm", "BusyButton", "ConfirmingForm", "Field", "RowForm", "Steps",
                                        "TerritoryPicker", "TerritoryWaveChooser", "app_container", "banner",
-                                       "download_link", "html_box", "html_table", "label_column", "message_panel",
-                                       "multiline_banner", "open_app", "page_bundle", "problem_text", "row_options",
+                                       "download_link", "draft_fields", "draft_text", "html_box", "html_table", "label_column", "message_panel",
+                                       "multiline_banner", "open_app", "page_bundle", "problem_text", "read_draft", "row_options",
                                        "show_problems", "spinner"],
 }
 

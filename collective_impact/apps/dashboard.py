@@ -30,6 +30,7 @@ from collective_impact.apps.widgets import (
     html_box,
     open_app,
     page_bundle,
+    spinner,
 )
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
@@ -110,7 +111,7 @@ class DashboardApp:
         self.status.layout = widgets.Layout(flex="1 1 14rem", margin="0 0 0 0.6rem")
         self.widget = app_container([*header, self.chooser.box, toolbar, self.message, self.content])
         self.widget.add_class("ci-wide")
-        self.chooser.on_change = lambda territory, wave: self.show()
+        self.chooser.on_change = lambda territory, wave: self._open(territory, wave)
         self.show()
 
     def _repr_mimebundle_(self, **kwargs):
@@ -126,15 +127,27 @@ class DashboardApp:
         finally:
             self._refreshing.release()
 
+    def _open(self, territory: str | None, wave: int | None) -> None:
+        """Another territory or wave chosen: a moving sign naming it in place of the dashboard shown, then its dashboard.
+
+        Reading a territory takes seconds (its metrics and synthesis); the figures of the
+        previous choice must not stand under the new one's name meanwhile.
+        """
+        if territory is not None:
+            name = self.chooser.picker.names.get(territory) or territory
+            key = "speed.dashboard.opening_wave" if wave else "speed.dashboard.opening"
+            self.content.layout.display = "none"
+            self.message.value = spinner(t(key, self.lang, name=name, wave=wave), "ci-opening", territory=territory)
+        self.show()
+
     def show(self, *, refreshed: bool = False, new_waves: list[int] | None = None) -> None:
         """Draw the dashboard of the chosen territory and wave."""
         lang = self.lang
         territory, wave = self.chooser.territory, self.chooser.current_wave
-        visible = territory is not None
-        self.content.layout.display = None if visible else "none"
-        self.refresh_button.layout.display = None if visible else "none"
-        self.message.value = "" if visible else banner(t("guided.choose", lang), "info")
-        if not visible:
+        self.refresh_button.layout.display = None if territory is not None else "none"
+        if territory is None:
+            self.content.layout.display = "none"
+            self.message.value = banner(t("guided.choose", lang), "info")
             self.status.value = ""
             return
         try:
@@ -185,6 +198,8 @@ class DashboardApp:
         self._draw("trajectory", trajectory_blocks(self.data))
         self._draw("meetings", [self._meetings(ev)])
         self._campaign(territory)
+        self.message.value = ""
+        self.content.layout.display = None
 
     def _draw(self, name: str, objects: list) -> None:
         show_in(self.outputs[name], objects)

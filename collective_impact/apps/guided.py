@@ -505,11 +505,23 @@ class EvaluationApp:
 
     # ------------------------------------------------------------ opening
     def open(self, territory: str | None, wave: int | None) -> None:
-        """Show the evaluation of ``territory`` at ``wave`` from its first step."""
+        """Show the evaluation of ``territory`` at ``wave`` from its first step.
+
+        Opening takes seconds (the territory's metrics and synthesis): meanwhile a moving
+        sign names the territory and wave being opened, in place of the previous one's
+        pages (at the first opening nothing is shown yet, so nothing stands in).
+        """
         self._opened += 1  # first: a page built ahead for the previous opening stops at its next check
+        if territory is not None and self.body.children:
+            self.body.children = [self._opening_sign(territory, wave)]
         # under the lock: a page of the previous opening being built ahead lands nowhere
         with self.lock:
             self._open(territory, wave)
+
+    def _opening_sign(self, territory: str, wave: int | None) -> widgets.HTML:
+        name = self.chooser.picker.names.get(territory) or territory
+        key = "speed.guided.opening_wave" if wave else "speed.guided.opening"
+        return html_box(spinner(t(key, self.lang, name=name, wave=wave), "ci-opening", territory=territory))
 
     def _open(self, territory: str | None, wave: int | None) -> None:
         self._keep_unsaved()

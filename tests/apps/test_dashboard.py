@@ -75,7 +75,15 @@ def test_dashboard_shows_each_condition_over_the_waves_up_to_the_chosen_one(stor
     images = [meta for item in app.outputs["trajectory"].outputs for mime, meta in item["metadata"].items()
               if mime.startswith("image/")]
     assert images  # the report's trajectory figure, waves 1 and 2
+    seen = []
+    app.content.layout.observe(lambda change: seen.append(("content", change["new"])), names="display")
+    app.message.observe(lambda change: seen.append(("message", change["new"])), names="value")
     app.chooser.wave.value = 1
+    # wave 2's figures hidden under a moving sign naming wave 1, then wave 1's dashboard
+    assert [kind for kind, _ in seen] == ["content", "message", "message", "content"]
+    assert (seen[0][1], seen[3][1], seen[2][1]) == ("none", None, "")
+    assert "ci-spinner" in seen[1][1]
+    assert "Lecture du tableau de bord : Quartier Nord – Les Tilleuls, vague 1…" in html.unescape(seen[1][1])
     at_one = html.unescape(output_text(app.outputs["trajectory"]))
     assert "Une seule vague de questionnaire (vague 1)" in at_one
     assert not any(mime.startswith("image/") for item in app.outputs["trajectory"].outputs for mime in item["data"])

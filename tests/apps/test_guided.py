@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import re
 from datetime import date
 from pathlib import Path
@@ -90,8 +91,15 @@ def test_a_wave_without_answers_in_the_link_is_said(store):
 def test_changing_the_wave_starts_again_on_that_wave(store):
     app = open_app(store)
     app.steps.go(3)
+    shown = []
+    app.body.observe(lambda change: shown.append(change["new"]), names="children")
     app.chooser.wave.value = 1
     assert app.data.wave == 1
+    # first a moving sign naming what is being opened, in place of wave 2's pages, then wave 1's
+    assert len(shown) == 2 and shown[1] == (app.steps.widget,)
+    (sign,) = shown[0]
+    assert "ci-spinner" in sign.value and 'role="status"' in sign.value
+    assert "Ouverture de l'évaluation : Quartier Nord – Les Tilleuls, vague 1…" in html.unescape(sign.value)
     assert app.steps.index == 0
     app.steps.go(1)
     assert app.forms["agenda"].wave == 1
