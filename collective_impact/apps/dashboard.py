@@ -30,7 +30,6 @@ from collective_impact.apps.widgets import (
     html_box,
     open_app,
     page_bundle,
-    spinner,
 )
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
@@ -134,10 +133,8 @@ class DashboardApp:
         previous choice must not stand under the new one's name meanwhile.
         """
         if territory is not None:
-            name = self.chooser.picker.names.get(territory) or territory
-            key = "speed.dashboard.opening_wave" if wave else "speed.dashboard.opening"
             self.content.layout.display = "none"
-            self.message.value = spinner(t(key, self.lang, name=name, wave=wave), "ci-opening", territory=territory)
+            self.message.value = self.chooser.opening_sign("speed.dashboard.opening", territory, wave)
         self.show()
 
     def show(self, *, refreshed: bool = False, new_waves: list[int] | None = None) -> None:

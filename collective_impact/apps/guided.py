@@ -183,8 +183,8 @@ class JudgmentForm(RowForm):
         """(band, justification, evaluator) as they stand in the form, uncleaned (a draft's)."""
         return self.band.value, self.justification.value, self.evaluator.value
 
-    def restore(self, band: str | None, justification: str, evaluator: str) -> bool:
-        """Put back what was typed and not saved (a draft the page kept); whether the form now differs from what is stored.
+    def restore(self, band: str | None, justification: str, evaluator: str) -> None:
+        """Put back what was typed and not saved (a draft the page kept), marked so if it differs from what is stored.
 
         A band the framework does not have, or none, leaves the band shown as it is.
         """
@@ -192,10 +192,8 @@ class JudgmentForm(RowForm):
             self.band.value = band
         self.justification.value = justification
         self.evaluator.value = evaluator
-        if not self.changed():
-            return False
-        self.status.value = banner(t("guided.draft.form", self.lang, save=t("guided.j.save", self.lang)), "info")
-        return True
+        if self.changed():
+            self.status.value = banner(t("guided.draft.form", self.lang, save=t("guided.j.save", self.lang)), "info")
 
     def changed(self) -> bool:
         """Whether the form holds something not stored (an empty new form holds nothing)."""
@@ -519,9 +517,7 @@ class EvaluationApp:
             self._open(territory, wave)
 
     def _opening_sign(self, territory: str, wave: int | None) -> widgets.HTML:
-        name = self.chooser.picker.names.get(territory) or territory
-        key = "speed.guided.opening_wave" if wave else "speed.guided.opening"
-        return html_box(spinner(t(key, self.lang, name=name, wave=wave), "ci-opening", territory=territory))
+        return html_box(self.chooser.opening_sign("speed.guided.opening", territory, wave))
 
     def _open(self, territory: str | None, wave: int | None) -> None:
         self._keep_unsaved()
@@ -830,17 +826,12 @@ class EvaluationApp:
         those kept from an earlier opening or draft (at most :data:`MAX_DRAFTED`, the latest);
         ``territory`` and ``wave``: the evaluation open, to open it again after a reload.
         """
-        kept = dict(self._drafted)
-        for form in self.forms.values():
-            key = self._form_key(form)
-            kept.pop(key, None)
-            if form.changed():
-                kept[key] = form.typed()
+        kept = self._unsaved()
         if not kept:
             return {}
         appraisals = [{"territory": territory, "wave": wave, "condition": condition, "band": band,
                        "justification": text, "evaluator": evaluator}
-                      for (territory, wave, condition), (band, text, evaluator) in list(kept.items())[-MAX_DRAFTED:]]
+                      for (territory, wave, condition), (band, text, evaluator) in kept.items()]
         draft: dict[str, object] = {"appraisals": appraisals}
         if self.chooser.territory is not None and self.chooser.current_wave is not None:
             draft.update(territory=self.chooser.territory, wave=int(self.chooser.current_wave))
@@ -855,25 +846,25 @@ class EvaluationApp:
         if draft or self.draft_out.value or force:
             self.draft_out.value = draft_text(draft)
 
-    def _keep_unsaved(self) -> None:
-        """Before another opening: the appraisals of the forms on the page not saved go with the drafted ones."""
+    def _unsaved(self) -> dict[tuple[str, int, str], tuple[str | None, str, str]]:
+        """The drafted appraisals with those of the forms on the page not saved, the latest :data:`MAX_DRAFTED`."""
+        kept = dict(self._drafted)
         for form in self.forms.values():
             key = self._form_key(form)
-            self._drafted.pop(key, None)
+            kept.pop(key, None)
             if form.changed():
-                self._drafted[key] = form.typed()
-        while len(self._drafted) > MAX_DRAFTED:
-            self._drafted.pop(next(iter(self._drafted)))
+                kept[key] = form.typed()
+        return dict(list(kept.items())[-MAX_DRAFTED:])
+
+    def _keep_unsaved(self) -> None:
+        """Before another opening: the appraisals of the forms on the page not saved go with the drafted ones."""
+        self._drafted = self._unsaved()
 
     def _take_drafted(self, form: JudgmentForm) -> None:
-        """Put in a form just built what a draft kept for it."""
+        """Put in a form just built (before its changes are watched) what a draft kept for it."""
         kept = self._drafted.pop(self._form_key(form), None)
         if kept is not None:
-            was, self._restoring = self._restoring, True
-            try:
-                form.restore(*kept)
-            finally:
-                self._restoring = was
+            form.restore(*kept)
 
     def restore_draft(self, text: str) -> int:
         """Take back a draft the page kept (:meth:`draft`'s JSON); returns the number of appraisals taken.

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 
 import ipywidgets as widgets
 
-from collective_impact.apps.widgets.page import html_box
+from collective_impact.apps.widgets.page import html_box, spinner
 from collective_impact.i18n import t
 from collective_impact.i18n.format import escape_html
 from collective_impact.store import Store
@@ -181,6 +181,15 @@ class TerritoryWaveChooser:
         if (self.territory, self.current_wave) != before:
             self._changed()
         return (self.territory, self.current_wave) == (territory, wave)
+
+    def opening_sign(self, key: str, territory: str, wave: int | None) -> str:
+        """HTML of a moving sign naming ``territory`` (by its name) and ``wave`` while an app opens them.
+
+        ``key`` is the catalogue's text without a wave; ``key + "_wave"`` the one with it.
+        """
+        name = self.picker.names.get(territory) or territory
+        text = t(f"{key}_wave" if wave else key, self.lang, name=name, wave=wave)
+        return spinner(text, "ci-opening", territory=territory)
 
     def refresh(self) -> list[int]:
         """Read the waves again (answers may have come); return the new ones."""
