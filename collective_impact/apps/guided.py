@@ -4,11 +4,11 @@
 wave, then goes through the steps of the evaluation one page at a time
 (:class:`EvaluationApp`). Each page shows a step of :mod:`collective_impact.report.steps`
 (its introduction, blocks and conclusions, as the report does). On the five condition
-steps a :class:`JudgmentForm` records the evaluator's own appraisal in the ``judgments``
-table; the synthesis shows them beside the computed bands; the last step produces the
-territory's report, HTML and PDF, in the page's own kernel
-(:func:`~collective_impact.apps.kernel_report.report_in_kernel`: the batch's notebook and
-export), and offers both for download (:class:`ReportPanel`).
+steps a :class:`~collective_impact.apps.guided_judgment.JudgmentForm` records the
+evaluator's own appraisal in the ``judgments`` table; the synthesis shows them beside the
+computed bands; the last step produces the territory's report, HTML and PDF, in the page's
+own kernel, and offers both for download
+(:class:`~collective_impact.apps.guided_report.ReportPanel`).
 
 The pages are built when first shown, behind a placeholder naming the step while their
 figures are drawn; the next steps' figures are drawn ahead in the background
@@ -23,12 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import threading
-import time
-from collections.abc import Callable, Mapping
 from datetime import date
-from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
@@ -37,16 +33,13 @@ import pandas as pd
 # request, so the evaluator does not wait for matplotlib and the metrics to load.
 import collective_impact.plots.communication  # noqa: F401  (loads matplotlib, as every figure needs)
 from collective_impact.apps.actions_panel import FOLLOW_UP_STEP, ActionsPanel
-from collective_impact.apps.kernel_report import expected_pdf_seconds, report_in_kernel
+from collective_impact.apps.guided_judgment import JudgmentForm
+from collective_impact.apps.guided_report import ReportPanel
 from collective_impact.apps.widgets import (
-    BusyButton,
-    Field,
-    RowForm,
     Steps,
     TerritoryWaveChooser,
     app_container,
     banner,
-    download_link,
     draft_fields,
     draft_text,
     html_box,
@@ -58,25 +51,15 @@ from collective_impact.apps.widgets import (
 from collective_impact.errors import CollectiveImpactError
 from collective_impact.framework import Framework, load_framework
 from collective_impact.i18n import t
-from collective_impact.i18n.format import (
-    clean_text,
-    escape_html,
-    format_count,
-    format_number,
-    format_short_date,
-    is_missing,
-)
+from collective_impact.i18n.format import escape_html, format_count
 from collective_impact.report import steps as evaluation_steps
 from collective_impact.report.blocks import Step, render_step
 from collective_impact.report.bundle import TerritoryData, open_territory
-from collective_impact.report.export import check_pdf_engine, export_pdf
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
-__all__ = ["EvaluationApp", "JudgmentForm", "ReportPanel", "evaluation_app"]
+__all__ = ["EvaluationApp", "evaluation_app"]
 
-#: The judgments' key besides the territory: one appraisal per wave and condition.
-JUDGMENT_KEY = ("territory_id", "wave", "condition")
 #: Steps whose page shows what is stored when it is first shown (the action plan): never built ahead.
 _NOT_AHEAD = (FOLLOW_UP_STEP,)
 #: The most appraisals a draft kept by the page holds (the five conditions of a territory and
@@ -85,334 +68,6 @@ MAX_DRAFTED = 15
 #: The longest draft taken back from a page (characters): that many appraisals with their
 #: text at twice the schema's limit (what was typed, before the form says it is too long).
 MAX_DRAFT = MAX_DRAFTED * (2 * MAX_TEXT + 600)
-
-
-def _band_chip(fw: Framework, band: str | None, lang: str) -> str:
-    """A band's label in its colour (HTML)."""
-    return f'<span class="ci-band ci-band-{escape_html(band)}">{escape_html(fw.bands.label(band, lang))}</span>'
-
-
-
-class JudgmentForm(RowForm):
-    """The evaluator's appraisal of one condition for one territory and wave.
-
-    A band (radio buttons labelled as in the report), a justification (required, at most
-    :data:`~collective_impact.schema.MAX_TEXT` characters) and the evaluator's name
-    (optional). Saving checks the row with the rules and messages of a file import and
-    replaces the stored appraisal of the same territory, wave and condition in one
-    transaction; a stored appraisal is loaded into the form.
-
-    Parameters
-    ----------
-    store
-        The evaluation store.
-    territory, wave, condition
-        What is appraised (``condition`` is a framework condition id).
-    framework
-        Bands and condition labels.
-    computed
-        The condition's computed score row (``mean``, ``band``), or ``None`` without answers.
-    evaluator
-        Name put in the name field when nothing is stored yet.
-    on_saved
-        Called with the form after each save.
-    lang, today
-        Language; the date recorded (default: today).
-    """
-
-    def __init__(self, store: Store, *, territory: str, wave: int, condition: str, framework: Framework,
-                 computed: Mapping[str, object] | None = None, evaluator: str = "", lang: str = "fr",
-                 today: date | None = None, on_saved: Callable[[JudgmentForm], None] | None = None) -> None:
-        self.store = store
-        self.territory = territory
-        self.wave = int(wave)
-        self.condition = condition
-        self.framework = fw = framework
-        self.lang = lang
-        self.today = today
-        self.on_saved = on_saved
-        self.computed_band = None if computed is None or is_missing(computed.get("band")) else str(computed["band"])
-        self.saved: tuple[str | None, str, str] | None = None  # (band, justification, evaluator) as stored
-        label = fw.condition(condition).label(lang)
-
-        labels = [fw.bands.label(b, lang) for b in fw.bands.order]
-        self.band = widgets.RadioButtons(options=list(zip(labels, fw.bands.order, strict=True)), index=None,
-                                         layout=widgets.Layout(width="auto"))
-        self.justification = widgets.Textarea(placeholder=t("guided.j.placeholder", lang), rows=5,
-                                              layout=widgets.Layout(width="100%", max_width="40rem"))
-        self.evaluator = widgets.Text(value=evaluator, layout=widgets.Layout(width="100%", max_width="24rem"))
-        self.count = html_box()
-        self.fields = {
-            "band": Field(t("guided.j.band", lang), self.band, help=t("guided.j.band_help", lang)),
-            "justification": Field(t("guided.j.justification", lang), self.justification,
-                                   help=t("guided.j.justification_help", lang, max=format_number(MAX_TEXT, lang, decimals=0))),
-            "evaluator": Field(t("guided.j.evaluator", lang), self.evaluator, help=t("guided.j.evaluator_help", lang)),
-        }
-        # the count sits under the text box, before the help
-        justification = self.fields["justification"]
-        justification.box.children = (justification.label, self.justification, self.count, justification.help,
-                                      justification.error)
-        super().__init__(t("guided.j.save", lang), t("guided.j.saving", lang), align_self="flex-start")
-
-        if computed is None or self.computed_band is None:
-            reading = escape_html(t("guided.j.no_computed", lang, wave=self.wave))
-        else:
-            score = format_number(computed["mean"], lang)
-            reading = t("guided.j.computed", lang, wave=self.wave, band="{band}", score=escape_html(score),
-                        max=fw.scale_max)
-            reading = escape_html(reading).replace("{band}", _band_chip(fw, self.computed_band, lang))
-        header = html_box(f"<h3>{escape_html(t('guided.j.title', lang, condition=label))}</h3>"
-                       f"<p>{escape_html(t('guided.j.intro', lang))}</p><p>{reading}</p>")
-        self.box = widgets.VBox([header, *(f.box for f in self.fields.values()), self.save_button, self.status],
-                                layout=widgets.Layout(width="100%"))
-        self.box.add_class("ci-judgment")
-
-        self.band.observe(lambda _: self._edited("band"), names="value")
-        self.justification.observe(lambda _: self._edited("justification"), names="value")
-        self.evaluator.observe(lambda _: self._edited("evaluator"), names="value")
-        self.load()
-        self._count()
-
-    # ------------------------------------------------------------ state
-    def values(self) -> tuple[str | None, str, str]:
-        """(band, justification, evaluator) as they would be stored."""
-        return (self.band.value, clean_text(self.justification.value, multiline=True),
-                clean_text(self.evaluator.value))
-
-    def typed(self) -> tuple[str | None, str, str]:
-        """(band, justification, evaluator) as they stand in the form, uncleaned (a draft's)."""
-        return self.band.value, self.justification.value, self.evaluator.value
-
-    def restore(self, band: str | None, justification: str, evaluator: str) -> None:
-        """Put back what was typed and not saved (a draft the page kept), marked so if it differs from what is stored.
-
-        A band the framework does not have, or none, leaves the band shown as it is.
-        """
-        if band is not None and band in self.framework.bands.order:
-            self.band.value = band
-        self.justification.value = justification
-        self.evaluator.value = evaluator
-        if self.changed():
-            self.status.value = banner(t("guided.draft.form", self.lang, save=t("guided.j.save", self.lang)), "info")
-
-    def changed(self) -> bool:
-        """Whether the form holds something not stored (an empty new form holds nothing)."""
-        band, text, _ = current = self.values()
-        if self.saved is None:
-            return band is not None or bool(text)
-        return current != self.saved
-
-    def stored_row(self) -> pd.Series | None:
-        """The appraisal stored for this territory, wave and condition, if any."""
-        frame = self.store.load(["judgments"], territories=[self.territory])["judgments"]
-        rows = frame[(frame["wave"] == self.wave) & (frame["condition"] == self.condition)]
-        return None if rows.empty else rows.iloc[0]
-
-    def load(self) -> None:
-        """Put the stored appraisal in the form (nothing changes when none is stored)."""
-        row = self.stored_row()
-        if row is None:
-            return
-        self.band.value = row["band"] if row["band"] in self.framework.bands.order else None
-        self.justification.value = "" if is_missing(row["justification"]) else str(row["justification"])
-        self.evaluator.value = "" if is_missing(row["evaluator"]) else str(row["evaluator"])
-        self.saved = self.values()
-        who = "" if is_missing(row["evaluator"]) else t("guided.j.by", self.lang, name=row["evaluator"])
-        when = format_short_date(row["recorded_on"], self.lang)
-        self.status.value = banner(t("guided.j.loaded", self.lang, date=when, who=who), "info")
-
-    def _edited(self, name: str) -> None:
-        self.fields[name].set_error(None)
-        if name == "justification":
-            self._count()
-
-    def _count(self) -> None:
-        n = len(self.justification.value or "")
-        text = escape_html(t("guided.j.count", self.lang, n=format_number(n, self.lang, decimals=0),
-                        max=format_number(MAX_TEXT, self.lang, decimals=0)))
-        self.count.value = f'<div class="{"ci-error" if n > MAX_TEXT else "ci-help"}">{text}</div>'
-
-    def warn_unsaved(self) -> None:
-        """Say that the appraisal is not saved (before leaving the page)."""
-        self.status.value = banner(t("guided.j.unsaved", self.lang, save=t("guided.j.save", self.lang)), "error")
-        self.save_button.focus()  # brings the message into view
-
-    # ------------------------------------------------------------ saving
-    def row(self) -> dict[str, object]:
-        """The ``judgments`` row the form would store."""
-        band, text, evaluator = self.values()
-        return {"territory_id": self.territory, "wave": self.wave, "condition": self.condition, "band": band,
-                "justification": text, "evaluator": evaluator or None, "recorded_on": self.today or date.today()}
-
-    def _save(self) -> bool:
-        lang = self.lang
-        self.clear_errors()
-        row = self.row()
-        if not self.store_row("judgments", row, replace={key: row[key] for key in JUDGMENT_KEY},
-                              framework=self.framework):
-            return False
-        self.saved = self.values()
-        fw, band = self.framework, row["band"]
-        if self.computed_band is None:
-            message = t("guided.j.saved_alone", lang, band=fw.bands.label(band, lang))
-        elif band == self.computed_band:
-            message = t("guided.j.saved_same", lang, band=fw.bands.label(band, lang))
-        else:
-            message = t("guided.j.saved_departs", lang, band=fw.bands.label(band, lang),
-                        computed=fw.bands.label(self.computed_band, lang))
-        self.status.value = banner(message, "ok")
-        if self.on_saved is not None:
-            self.on_saved(self)
-        return True
-
-
-# ============================================================================ the report
-class ReportPanel:
-    """Produce the territory's report, HTML then PDF (the same report as ``collective-impact report --pdf``), and offer both.
-
-    The report is made in this kernel (:func:`~collective_impact.apps.kernel_report.report_in_kernel`:
-    the same notebook and export as the batch, without starting another kernel). The HTML
-    report is offered as soon as it is ready; the PDF follows (a few more seconds), then is
-    offered beside it. When this machine cannot write PDFs (no WeasyPrint or no Pango), the
-    HTML report is offered alone, with the reason and what to install.
-
-    The report runs in a thread: the page stays usable, and a moving sign, a progress bar
-    and a message saying what is being done and how long it takes show that it works.
-
-    Parameters
-    ----------
-    territory
-        The territory as opened (its wave and date are the report's).
-    unsaved
-        Returns the labels of conditions whose appraisal is typed but not saved (warned about).
-    lock
-        Held while the report's figures are drawn, one cell at a time (the app's pages are
-        drawn under the same lock).
-    drawn
-        Returns the steps shown on the page (by id), whose figures the report takes when
-        its data are the same.
-    """
-
-    def __init__(self, territory: TerritoryData, *, unsaved: Callable[[], list[str]] | None = None,
-                 lock: threading.RLock | None = None, drawn: Callable[[], dict[str, Step]] | None = None) -> None:
-        self.territory = territory
-        self.drawn = drawn
-        self.lang = lang = territory.lang
-        self.unsaved = unsaved
-        self.lock = lock
-        self.html: bytes | None = None
-        self.pdf: bytes | None = None
-        self.error: str | None = None
-        self.thread: threading.Thread | None = None
-        self.button = widgets.Button(description=t("guided.r.button", lang), button_style="success",
-                                     icon="file-text", layout=widgets.Layout(width="auto", align_self="flex-start"))
-        self.button.on_click(lambda _: self.produce())
-        self._busy = BusyButton(self.button, t("guided.r.working_button", lang))
-        self.bar = widgets.IntProgress(value=0, min=0, max=100,
-                                       layout=widgets.Layout(width="100%", max_width="32rem", display="none"))
-        self.status = html_box()
-        self.link = html_box()
-        self._warning = ""
-        self.box = widgets.VBox([
-            html_box(f"<h3>{escape_html(t('guided.r.title', lang))}</h3><p>{escape_html(t('guided.r.intro', lang))}</p>"),
-            self.button, self.bar, self.status, self.link], layout=widgets.Layout(width="100%"))
-        self.box.add_class("ci-report")
-
-    def filename(self, suffix: str) -> str:
-        """``rapport-ID.html`` (``report-ID.pdf`` in English…): the name the browser saves under."""
-        stem = "rapport" if self.lang == "fr" else "report"
-        return f"{stem}-{self.territory.territory_id}.{suffix}"
-
-    def produce(self, *, wait: bool = False) -> bool:
-        """Start preparing the report (``wait``: until it is ready); false when already running."""
-        if not self._busy.acquire():
-            return False
-        self.html = self.pdf = self.error = None
-        self.link.value = ""
-        warning = ""
-        missing = self.unsaved() if self.unsaved is not None else []
-        if missing:
-            warning = banner(t("guided.r.unsaved", self.lang, conditions=", ".join(missing)), "error")
-        self._warning = warning
-        self.bar.value = 0
-        self.bar.layout.display = None
-        self._working(t("speed.report.working", self.lang, name=self.territory.name))
-        self.thread = threading.Thread(target=self._run, name="ci-report", daemon=True)
-        self.thread.start()
-        if wait:
-            self.thread.join()
-        return True
-
-    def _working(self, text: str) -> None:
-        self.status.value = self._warning + spinner(text)
-
-    def _progress(self, done: int, total: int, phase: str) -> None:
-        # the notebook's cells take four fifths of the HTML report's time, its layout the rest
-        lang = self.lang
-        if phase == "cells":
-            self.bar.value = round(80 * done / max(total, 1))
-            self._working(t("speed.report.cells", lang, name=self.territory.name,
-                            percent=format_number(100 * done / max(total, 1), lang, decimals=0)))
-        elif phase == "html":
-            self.bar.value = 85
-            self._working(t("speed.report.html", lang))
-
-    def _run(self) -> None:
-        territory, lang, warning = self.territory, self.lang, self._warning
-        started = time.perf_counter()
-        # the PDF too when this machine can write it; otherwise the HTML, and why no PDF
-        try:
-            check_pdf_engine(lang)
-            no_pdf = None
-        except CollectiveImpactError as err:
-            no_pdf = str(err)
-        pdf_error = None
-        try:
-            with tempfile.TemporaryDirectory(prefix="ci-rapport-") as folder:
-                # the wave and the date of what the evaluator went through, so that the report
-                # is what they saw (an appraisal saved today would otherwise move the date)
-                result = report_in_kernel(territory, folder, pdf=False, lock=self.lock, progress=self._progress,
-                                          drawn=self.drawn() if self.drawn is not None else None)
-                self.html = data = Path(result.html).read_bytes()
-                seconds = format_number(time.perf_counter() - started, lang, decimals=0)
-                self.link.value = download_link(data, self.filename("html"),
-                                                t("guided.r.download", lang, size=self._size(data)))
-                if no_pdf is None:
-                    self.bar.value = 90
-                    self.status.value = (warning + banner(t("guided.r.ready", lang, seconds=seconds), "ok")
-                                         + spinner(t("pdf.report.preparing", lang, seconds=format_number(
-                                             expected_pdf_seconds(time.perf_counter() - started), lang, decimals=0))))
-                    try:
-                        pdf_path = export_pdf(result.html, Path(folder) / f"{result.territory_id}.pdf", lang=lang)
-                        self.pdf = Path(pdf_path).read_bytes()
-                    except Exception as err:  # the HTML report stands; say why there is no PDF
-                        pdf_error = str(err) if isinstance(err, CollectiveImpactError) else f"{type(err).__name__}: {err}"
-        except Exception as err:  # shown to the evaluator, whatever failed
-            self.error = str(err) if isinstance(err, CollectiveImpactError) else f"{type(err).__name__}: {err}"
-            self.status.value = warning + banner(t("guided.r.failed", lang, detail=self.error), "error")
-            self.bar.layout.display = "none"
-            self._busy.release()
-            return
-        links = [download_link(self.html, self.filename("html"), t("guided.r.download", lang, size=self._size(self.html)))]
-        if self.pdf is not None:
-            links.append(download_link(self.pdf, self.filename("pdf"),
-                                       t("guided.r.download_pdf", lang, size=self._size(self.pdf)),
-                                       mime="application/pdf"))
-        self.link.value = " ".join(links)
-        note = ""
-        if no_pdf is not None or pdf_error is not None:
-            note = banner(t("guided.r.no_pdf", lang, detail=no_pdf or pdf_error), "info")
-        self.status.value = warning + banner(t("guided.r.ready", lang, seconds=seconds), "ok") + note
-        self.bar.layout.display = "none"
-        self._busy.release()
-
-    def _size(self, data: bytes) -> str:
-        return t("guided.r.size", self.lang, size=format_number(max(len(data) / 1_000_000, 0.1), self.lang, decimals=1))
-
-    def outdated(self) -> None:
-        """An appraisal changed after the report was produced: say so."""
-        if self.html is not None:
-            self.status.value = banner(t("guided.r.outdated", self.lang), "info")
 
 
 # ============================================================================ the guided evaluation

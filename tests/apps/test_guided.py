@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from collective_impact.apps import guided
-from collective_impact.apps.guided import EvaluationApp, JudgmentForm, ReportPanel
+from collective_impact.apps import guided, guided_report
+from collective_impact.apps.guided import EvaluationApp
+from collective_impact.apps.guided_judgment import JudgmentForm
+from collective_impact.apps.guided_report import ReportPanel
 from collective_impact.errors import RunError
 from collective_impact.framework import load_framework
 from collective_impact.report.bundle import open_territory
@@ -296,8 +298,8 @@ def fake_reports(calls: list, monkeypatch):
         Path(pdf_path).write_bytes(b"%PDF-1.7 rapport")
         return Path(pdf_path)
 
-    monkeypatch.setattr(guided, "report_in_kernel", run)
-    monkeypatch.setattr(guided, "export_pdf", pdf)
+    monkeypatch.setattr(guided_report, "report_in_kernel", run)
+    monkeypatch.setattr(guided_report, "export_pdf", pdf)
 
 
 def download_links(value: str) -> dict[str, tuple[str, bytes]]:
@@ -309,7 +311,7 @@ def download_links(value: str) -> dict[str, tuple[str, bytes]]:
 def test_report_panel_offers_the_report_and_its_pdf_for_download(store, monkeypatch):
     calls = []
     fake_reports(calls, monkeypatch)
-    monkeypatch.setattr(guided, "check_pdf_engine", lambda lang: None)
+    monkeypatch.setattr(guided_report, "check_pdf_engine", lambda lang: None)
     territory = opened(store)
     panel = ReportPanel(territory, unsaved=lambda: ["Agenda commun"])
     assert panel.produce(wait=True)
@@ -337,7 +339,7 @@ def test_report_panel_without_a_pdf_engine_offers_the_html_and_says_why(store, m
         raise RunError("installez libpango-1.0-0")
 
     fake_reports(calls, monkeypatch)
-    monkeypatch.setattr(guided, "check_pdf_engine", no_engine)
+    monkeypatch.setattr(guided_report, "check_pdf_engine", no_engine)
     panel = ReportPanel(opened(store))
     assert panel.produce(wait=True)
     assert [call[0] for call in calls] == [TERRITORY]  # no PDF printed
@@ -351,7 +353,7 @@ def test_report_panel_says_why_a_report_failed(store, monkeypatch):
     def failing(*args, **kwargs):
         raise RunError("le carnet a échoué à l'étape 3")
 
-    monkeypatch.setattr(guided, "report_in_kernel", failing)
+    monkeypatch.setattr(guided_report, "report_in_kernel", failing)
     panel = ReportPanel(opened(store))
     panel.produce(wait=True)
     assert panel.html is None and panel.link.value == ""

@@ -158,11 +158,11 @@ def test_the_web_report_is_offered_while_the_pdf_is_prepared_with_its_expected_t
     from pathlib import Path
     from types import SimpleNamespace
 
-    from collective_impact.apps import guided
+    from collective_impact.apps import guided_report
 
     clock = iter([100.0])  # the report starts at 100 s, and every later reading is 110 s: 10 s for the web report
-    monkeypatch.setattr(guided, "time", SimpleNamespace(perf_counter=lambda: next(clock, 110.0)))
-    monkeypatch.setattr(guided, "check_pdf_engine", lambda lang: None)
+    monkeypatch.setattr(guided_report, "time", SimpleNamespace(perf_counter=lambda: next(clock, 110.0)))
+    monkeypatch.setattr(guided_report, "check_pdf_engine", lambda lang: None)
 
     def web_report(territory, out_dir, **options):
         html_path = Path(out_dir) / f"{territory.territory_id}.html"
@@ -177,9 +177,9 @@ def test_the_web_report_is_offered_while_the_pdf_is_prepared_with_its_expected_t
         Path(pdf_path).write_bytes(b"%PDF-1.7")
         return Path(pdf_path)
 
-    monkeypatch.setattr(guided, "report_in_kernel", web_report)
-    monkeypatch.setattr(guided, "export_pdf", pdf)
-    panel = guided.ReportPanel(open_territory(demo_store, TERRITORY))
+    monkeypatch.setattr(guided_report, "report_in_kernel", web_report)
+    monkeypatch.setattr(guided_report, "export_pdf", pdf)
+    panel = guided_report.ReportPanel(open_territory(demo_store, TERRITORY))
     assert panel.produce(wait=True)
     assert 'download="rapport-QPV-NORD.html"' in seen["link"] and ".pdf" not in seen["link"]
     assert "Le rapport est prêt (préparé en 10 s)" in seen["status"]
