@@ -74,7 +74,7 @@ def waits_for_request() -> bool:
     """Whether :func:`request_params` will wait for the request: in a Voila preheated kernel.
 
     An app can prepare meanwhile what does not depend on the request (the questionnaire's
-    first page, :class:`~collective_impact.apps.questionnaire.QuestionnaireFrame`).
+    first page, :class:`~collective_impact.apps.questionnaire_frame.QuestionnaireFrame`).
     """
     return os.environ.get("VOILA_PREHEAT") == "True"
 

@@ -33,21 +33,17 @@ from datetime import date
 
 import ipywidgets as widgets
 import pandas as pd
-from ipywidgets.widgets.widget_description import DescriptionStyle
-from ipywidgets.widgets.widget_string import HTMLStyle
 
 from collective_impact.apps.campaigns import Link, mark_opened, record_answers, resolve_link
 from collective_impact.apps.params import waits_for_request
+from collective_impact.apps.questionnaire_frame import DONT_KNOW, LightField, QuestionnaireFrame
 from collective_impact.apps.results import ResultsApp, partner_answers, results_page
 from collective_impact.apps.submit import QuestionnaireAnswers, Receipt, submit_responses
 from collective_impact.apps.widgets import (
     BusyButton,
     Field,
-    Steps,
     TerritoryPicker,
-    app_container,
     banner,
-    draft_fields,
     draft_text,
     html_box,
     open_app,
@@ -62,11 +58,8 @@ from collective_impact.i18n.format import clean_text, escape_html, format_count,
 from collective_impact.schema import MAX_TEXT
 from collective_impact.store import Store
 
-__all__ = ["DONT_KNOW", "QuestionnaireApp", "QuestionnaireFrame", "link_questionnaire", "new_reference",
-           "questionnaire_app"]
+__all__ = ["DONT_KNOW", "QuestionnaireApp", "link_questionnaire", "new_reference", "questionnaire_app"]
 
-#: The value of the "ne sait pas / sans objet" radio button (stored as a blank score).
-DONT_KNOW = 0
 #: The longest draft taken back from a page (characters): five comments at the schema's
 #: limit and every answer fit with room to spare; anything longer is not a draft of ours.
 MAX_DRAFT = 8 * MAX_TEXT + 4_000
@@ -81,148 +74,6 @@ for _lang in LANGS:
 def new_reference(prefix: str = "R") -> str:
     """A fresh identifier such as ``R-3f9a2c1b7d4e5f60`` (64 random bits; fits the id pattern)."""
     return f"{prefix}-{secrets.token_hex(8)}"
-
-
-class _LightField(Field):
-    """A :class:`~collective_impact.apps.widgets.Field` of fewer widget models, for the first page.
-
-    The same parts, look and methods, but label and help are ``HTML`` widgets made by
-    ``html`` (sharing the app's layout and style), the box takes ``layout``, and the error
-    line is made with the first error only: a ``Field`` gives each part a layout and a style
-    model of its own, and an empty error line from the start.
-    """
-
-    def __init__(self, html: Callable[[str], widgets.HTML], layout: widgets.Layout, label: str,
-                 control: widgets.Widget, *, help: str) -> None:
-        # Field.__init__ is not called: it would make the models this class saves
-        self.control = control
-        self._make_html = html
-        self.label = html(f'<div class="ci-field-label">{escape_html(label)}</div>')
-        self.help = html(f'<div class="ci-help">{escape_html(help)}</div>')
-        self.error: widgets.HTML | None = None
-        self.box = widgets.VBox([self.label, control, self.help], layout=layout)
-        self.box.add_class("ci-field")
-
-    def set_error(self, message: str | None) -> None:
-        if self.error is None:
-            if not message:
-                return
-            self.error = self._make_html("")
-            self.box.children = (*self.box.children, self.error)
-        super().set_error(message)
-
-    @property
-    def error_text(self) -> str:
-        return "" if self.error is None else super().error_text
-
-
-def _unbound_page() -> widgets.Widget:
-    raise RuntimeError("the questionnaire's pages are given by QuestionnaireApp")
-
-
-def _close_tree(widget: widgets.Widget) -> None:
-    """Close ``widget``, its children, layouts and styles (their models leave the page's state)."""
-    for child in getattr(widget, "children", ()):
-        _close_tree(child)
-    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
-        if isinstance(part, widgets.Widget):
-            part.close()
-    widget.close()
-
-
-class QuestionnaireFrame:
-    """The questionnaire's widgets that depend only on the framework and the language.
-
-    The frame of the page, the title (its text comes later), the "Commencer" button, the
-    progress line, the steps, the first condition's page with its items' texts and
-    radio buttons (nothing chosen), and the two hidden fields carrying the draft kept
-    across a reload: 58 of the first page's 68 widget models.
-    :class:`QuestionnaireApp` adds what depends on the store and on who answers.
-
-    In a Voila preheated kernel, :func:`questionnaire_app` makes it while the kernel waits
-    for its request: the kernel then has ten models left to make after the request (open
-    mode) instead of all of them, and the server fewer messages to pass on while the
-    browser loads the page. A frame serves one app; one not used (another language, a
-    closed link) is closed with :meth:`close`.
-    """
-
-    def __init__(self, framework: Framework, lang: str = "fr") -> None:
-        self.framework = fw = framework
-        self.lang = lang
-        self.used = False
-        # one Layout and one style model for every text and radio group whose look never
-        # changes alone (a layout changed for one widget would change for all of them)
-        self.layout = widgets.Layout(width="auto")
-        self.wide = widgets.Layout(width="100%")
-        self.html_style = HTMLStyle()
-        self.input_style = DescriptionStyle()  # the radio buttons' and the inputs'
-        self.item_number = {item.id: n for n, item in enumerate(fw.items, start=1)}
-        self.dont_know = fw.dont_know(lang)
-        labels = fw.scale_labels.get(lang) or fw.scale_labels["fr"]
-        self.options = [(f"{i} – {label}", i)
-                        for i, label in zip(range(fw.scale_min, fw.scale_max + 1), labels, strict=True)]
-        self.options.append((self.dont_know, DONT_KNOW))
-
-        self.head = self.html()
-        self.start_button = widgets.Button(description=t("forms.q.start", lang), button_style="primary",
-                                           layout=widgets.Layout(width="auto", margin="0.4rem 0 0.8rem 0"))
-        #: what the first page shows above the questions: the fields to fill and "Commencer"
-        self.about = widgets.VBox([self.start_button], layout=widgets.Layout(width="100%"))
-        self.progress = widgets.Label()
-        self._first = self._condition(0)
-        titles = [*(c.label(lang) for c in fw.conditions), t("forms.q.review", lang)]
-        self.steps = Steps(titles, [self._first[0], *[_unbound_page] * (len(titles) - 1)], lang=lang)
-        # the draft kept across a reload, hidden (templates/voila/.../connection.html.j2): the
-        # answers as JSON out to the page, which keeps them in the tab; back in from it once
-        self.draft_out, self.draft_in = draft_fields(style=self.html_style)
-        self.widget = app_container([self.head, self.about, self.progress, self.steps.widget, self.draft_out,
-                                     self.draft_in])
-
-    def html(self, text: str = "") -> widgets.HTML:
-        """An ``HTML`` widget with the shared layout and style (``text`` is HTML)."""
-        return widgets.HTML(text, layout=self.layout, style=self.html_style)
-
-    def item_html(self, item_id: str, *, flagged: bool = False) -> str:
-        """An item's number, text and help; with ``flagged``, the missing answer's message."""
-        item = self.framework.item(item_id)
-        text = (f"<div><b>{self.item_number[item_id]}.</b> {escape_html(item.text(self.lang))}</div>"
-                f"<div class='ci-help'>{escape_html(item.help(self.lang))}</div>")
-        if flagged:
-            message = t("forms.q.missing", self.lang, dont_know=self.dont_know)
-            text += f'<div class="ci-error">⚠ {escape_html(message)}</div>'
-        return text
-
-    def condition(self, index: int) -> tuple[widgets.VBox, widgets.HTML, dict[str, tuple[widgets.HTML, widgets.RadioButtons, widgets.VBox]]]:
-        """The page of condition ``index``: the page, its message line, and item id → text, radio buttons, box.
-
-        The first condition's is the one made with the frame (once); the others are made now.
-        """
-        if index == 0 and self._first is not None:
-            first, self._first = self._first, None
-            return first
-        return self._condition(index)
-
-    def _condition(self, index: int):
-        lang = self.lang
-        condition = self.framework.conditions[index]
-        message = self.html()
-        children = [self.html(f"<h3>{escape_html(condition.label(lang))}</h3>"
-                              f"<p class='ci-help'>{escape_html(condition.definition(lang))}</p>"),
-                    message]
-        items = {}
-        for item in condition.items:
-            radios = widgets.RadioButtons(options=self.options, value=None, layout=self.layout,
-                                          style=self.input_style)
-            text = self.html(self.item_html(item.id))
-            box = widgets.VBox([text, radios], layout=self.wide)
-            box.add_class("ci-item")
-            items[item.id] = (text, radios, box)
-            children.append(box)
-        return widgets.VBox(children, layout=self.wide), message, items
-
-    def close(self) -> None:
-        """Close every widget of the frame (one that no app uses)."""
-        _close_tree(self.widget)  # the shared layouts and styles are those of its widgets
 
 
 class QuestionnaireApp:
@@ -240,8 +91,9 @@ class QuestionnaireApp:
     shown, fixed facts (the link's, or a territory and wave given in the address) are text
     in one ``HTML`` widget, and the texts and radio buttons share one ``Layout`` and one
     style model (each widget would otherwise bring its own two). The widgets that depend on
-    neither the store nor who answers come from a :class:`QuestionnaireFrame`, which a
-    Voila preheated kernel makes before the request (:func:`questionnaire_app`).
+    neither the store nor who answers come from a
+    :class:`~collective_impact.apps.questionnaire_frame.QuestionnaireFrame`, which a Voila
+    preheated kernel makes before the request (:func:`questionnaire_app`).
 
     Parameters
     ----------
@@ -261,8 +113,9 @@ class QuestionnaireApp:
     today
         The answer date (default: today).
     frame
-        The widgets made beforehand (:class:`QuestionnaireFrame`), used when made for the
-        same framework and language and not used yet; otherwise a frame is made here.
+        The widgets made beforehand
+        (:class:`~collective_impact.apps.questionnaire_frame.QuestionnaireFrame`), used when
+        made for the same framework and language and not used yet; otherwise a frame is made here.
     """
 
     def __init__(self, store: Store, *, territory: str | None = None, wave: int | None = None,
@@ -314,7 +167,7 @@ class QuestionnaireApp:
                 self.wave = widgets.BoundedIntText(value=self._latest_wave(self._territory_id()), min=1, max=99,
                                                    layout=widgets.Layout(width="7rem"),
                                                    style=frame.input_style)
-                self.wave_field = _LightField(self._html, frame.wide, t("forms.q.wave", lang), self.wave,
+                self.wave_field = LightField(self._html, frame.wide, t("forms.q.wave", lang), self.wave,
                                               help=t("forms.q.wave_help", lang))
                 fields.append(self.wave_field.box)
             # the partners of the territory given, when it is: offered at once (options set
@@ -323,7 +176,7 @@ class QuestionnaireApp:
             self.organisation = widgets.Dropdown(options=options, value="",
                                                  layout=widgets.Layout(width="100%", max_width="30rem"),
                                                  style=frame.input_style)
-            self.organisation_field = _LightField(self._html, frame.wide, t("forms.q.organisation", lang),
+            self.organisation_field = LightField(self._html, frame.wide, t("forms.q.organisation", lang),
                                                   self.organisation, help=t("forms.q.organisation_help", lang))
             if not names:
                 fields.insert(0, self._html(banner(t("forms.no_territory", lang), "error")))
@@ -892,8 +745,9 @@ def questionnaire_app(*, store: str | os.PathLike | Store | None = None, query: 
 
     In a Voila preheated kernel, which waits here for the request, the widgets that depend
     neither on the store nor on the request are made meanwhile, in French
-    (:class:`QuestionnaireFrame`): after the request, the kernel makes the rest only. A
-    page in another language, or one without a questionnaire, closes them.
+    (:class:`~collective_impact.apps.questionnaire_frame.QuestionnaireFrame`): after the
+    request, the kernel makes the rest only. A page in another language, or one without a
+    questionnaire, closes them.
     """
     frame = QuestionnaireFrame(framework or load_framework()) if query is None and waits_for_request() else None
 
