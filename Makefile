@@ -37,7 +37,7 @@ lint: venv
 # two processes (the tests wait much on kernels, Voila and chromium): a module's tests, and those
 # reading the demo reports, stay in one process (tests/conftest.py: run_group), the slow groups first
 test: lint
-	$(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 app: venv
 	@# the first time, an empty store: the home app imports the evaluator's workbook into it
