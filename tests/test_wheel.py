@@ -2,10 +2,11 @@
 
 Builds the wheel, installs it in a new virtual environment (dependencies from the package
 index, installed by uv as ``make venv`` does; its cache is allowed), and from an empty
-folder runs ``demo-data``, ``import``, ``report``, ``batch`` (local processes, then a Dask
+folder runs ``demo-data``, ``import``, ``batch`` (local processes, then a Dask
 ``LocalCluster`` started with the environment's own Python) and ``app`` (the listing page
 fetched over HTTP). Nothing may come from the checkout: ``PYTHONPATH`` is cleared and the
-commands run elsewhere.
+commands run elsewhere. (``report`` runs the batch's notebook and export:
+``tests/report/test_report.py`` runs it in the development environment.)
 """
 
 from __future__ import annotations
@@ -29,16 +30,16 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The batches here run one of the five demo territories (all five: tests/report/test_batch.py),
-#: the one followed over five waves with its action plan, beside the comparison: on two
-#: workers, the one and the other at once (``report`` runs QPV-NORD, of a single wave).
+#: the one followed over five waves with its action plan, beside the comparison.
 BATCH_IDS = ["QPV-CANAL"]
 
 # Started by the test with the environment's Python: workers are processes of that Python,
-# which know only the installed wheel.
+# which know only the installed wheel. One worker: it runs more than one task (the territory,
+# then the comparison).
 CLUSTER = """
 import sys
 from distributed import LocalCluster
-cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
 print(cluster.scheduler_address, flush=True)
 sys.stdin.read()
 cluster.close()
@@ -95,17 +96,6 @@ def demo_store(installed):
     return work / "evaluation.sqlite"
 
 
-def test_report(installed, demo_store):
-    bin_dir, env, work = installed
-    run([str(bin_dir / "collective-impact"), "report", "QPV-NORD", "--store", str(demo_store), "--out", "one"],
-        cwd=work, env=env)
-    page = (work / "one" / "QPV-NORD.html").read_text(encoding="utf-8")
-    assert re.search(r"<title>[^<]+</title>", page)
-    assert "<h1" in page
-    assert 'lang="fr"' in page
-    assert "Traceback" not in page
-
-
 def read_summary(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig").set_index("territory_id")
 
@@ -123,7 +113,11 @@ def test_batch_on_local_processes(local_batch):
     assert list(summary.index) == BATCH_IDS
     assert list(summary["status"]) == ["ok"] * len(BATCH_IDS)
     for territory_id in BATCH_IDS:
-        assert (local_batch / f"{territory_id}.html").is_file()
+        page = (local_batch / f"{territory_id}.html").read_text(encoding="utf-8")
+        assert re.search(r"<title>[^<]+</title>", page)
+        assert "<h1" in page
+        assert 'lang="fr"' in page
+        assert "Traceback" not in page
     assert (local_batch / "comparaison.html").is_file()
     assert "QPV-CANAL.html" in (local_batch / "index.html").read_text(encoding="utf-8")
 
@@ -148,8 +142,12 @@ def test_batch_on_a_dask_cluster_of_the_environment(installed, demo_store, local
     local, dask = read_summary(local_batch / "summary.csv"), read_summary(work / "dask" / "summary.csv")
     assert list(dask["status"]) == ["ok"] * len(BATCH_IDS)
     figures = [c for c in local.columns if c not in ("status", "duration_s", "error", "report")]
+    assert "agenda_mean" in figures
     pd.testing.assert_frame_equal(dask[figures], local[figures])
     assert (work / "dask" / "comparaison.html").is_file()
+    for territory_id in BATCH_IDS:
+        assert (work / "dask" / f"{territory_id}.html").is_file()
+        assert (work / "dask" / "logs" / f"{territory_id}.log").is_file()
 
 
 def free_port() -> int:

@@ -1,5 +1,5 @@
 """Tests of collective_impact.report.batch: real kernels in parallel worker processes, a real store
-file, faults, resume, Ctrl-C and a Dask LocalCluster."""
+file, faults, resume and Ctrl-C (on a Dask LocalCluster: tests/test_wheel.py)."""
 
 from __future__ import annotations
 
@@ -362,32 +362,6 @@ def test_an_empty_store_is_a_message_not_an_empty_page(tmp_path, capsys):
 def test_unknown_listed_territory(demo_store, tmp_path):
     with pytest.raises(UnknownTerritoryError, match="QPV-SUD"):
         run_batch(store_path=demo_store, out_dir=tmp_path, territories=["QPV-SUD"], progress=False)
-
-
-# --------------------------------------------------------------------------------------
-# Dask distributed
-# --------------------------------------------------------------------------------------
-
-
-def test_the_same_batch_on_a_dask_cluster_gives_the_same_summary(demo_batch, demo_store, tmp_path):
-    from distributed import LocalCluster
-
-    store = copy_file_store(demo_store, tmp_path / "evaluation.sqlite")
-    out = tmp_path / "reports"
-    # two of the five (the one over five waves among them) and the comparison: more than one task
-    # for a worker
-    chosen = ["QPV-CANAL", "RURAL-VAL"]
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        result = run_batch(store_path=store, out_dir=out, scheduler=cluster.scheduler_address, territories=chosen,
-                           progress=False)
-    assert [r.status for r in result.results] == ["ok"] * len(chosen)
-    assert result.comparison.status == "ok"
-    local = read_summary(demo_batch[1] / "summary.csv").drop(columns="duration_s")
-    dask = read_summary(out / "summary.csv").drop(columns="duration_s")
-    pd.testing.assert_frame_equal(dask, local[local["territory_id"].isin(chosen)].reset_index(drop=True))
-    for territory_id in chosen:
-        assert (out / f"{territory_id}.html").exists()
-        assert (out / "logs" / f"{territory_id}.log").exists()
 
 
 # --------------------------------------------------------------------------------------
