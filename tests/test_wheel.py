@@ -64,10 +64,12 @@ def installed(tmp_path_factory):
     assert len(wheels) == 1
     run([sys.executable, "-m", "venv", str(base / "venv")], cwd=base, env=env)
     bin_dir = base / "venv" / "bin"
-    # uv beside this interpreter (the test extra): pip took two minutes here to install what uv does in seconds
+    # uv beside this interpreter (the test extra): pip took two minutes here to install what uv does in seconds.
+    # Compiled once at install, as `make venv` does: otherwise the batch's workers and kernels, started
+    # together, each compile the same modules on first import (the batches took twice as long)
     uv = Path(sys.executable).parent / "uv"
-    run([str(uv), "pip", "install", "--quiet", "--python", str(bin_dir / "python"), str(wheels[0])], cwd=base,
-        env=env, timeout=1800)
+    run([str(uv), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(bin_dir / "python"),
+         str(wheels[0])], cwd=base, env=env, timeout=1800)
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     work = base / "work"
     work.mkdir()
