@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -136,3 +138,28 @@ def draw_figures():
         return drawn
 
     return draw
+
+
+#: The territory name and the partner name of ``hostile_report``'s territory: markup, to be shown as text.
+HOSTILE_TERRITORY_NAME = "<b>Quartier</b> de la Gare"
+HOSTILE_SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="session")
+def hostile_report(tmp_path_factory):
+    """The report of QPV-GARE alone, its name holding a ``<b>`` tag and one partner named like a script
+    (:data:`HOSTILE_TERRITORY_NAME`, :data:`HOSTILE_SCRIPT`), asked for through the command line with its PDF,
+    as an evaluator asks for it, made once for the web report's test (tests/report/test_report.py) and the
+    PDF's (tests/report/test_pdf.py): ``.out``, the folder of ``QPV-GARE.html`` and ``QPV-GARE.pdf``;
+    ``.territory_name`` and ``.partner_name``, the two names."""
+    from collective_impact.cli import main
+
+    tables = {name: frame[frame["territory_id"] == "QPV-GARE"].copy() for name, frame in demo_tables().items()}
+    tables["territories"]["name"] = HOSTILE_TERRITORY_NAME
+    partners = tables["partners"]
+    partners.loc[partners.index[1], "name"] = HOSTILE_SCRIPT
+    folder = tmp_path_factory.mktemp("hostile")
+    store = folder / "evaluation.sqlite"
+    Store(store).import_tables(tables)
+    assert main(["report", "QPV-GARE", "--store", str(store), "--out", str(folder / "out"), "--pdf"]) == 0
+    return SimpleNamespace(out=folder / "out", territory_name=HOSTILE_TERRITORY_NAME, partner_name=HOSTILE_SCRIPT)

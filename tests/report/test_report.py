@@ -257,24 +257,9 @@ def test_the_notebook_stops_right_after_the_parameters_for_an_unknown_territory(
     assert all(c.execution_count is None for c in code[first_after + 1:])
 
 
-@pytest.fixture(scope="module")
-def hostile_store(tmp_path_factory):
-    """One demo territory whose name holds a <b> tag and one partner named like a script."""
-    from collective_impact.demo import demo_tables
-
-    tables = {name: frame[frame["territory_id"] == "QPV-GARE"].copy() for name, frame in demo_tables().items()}
-    tables["territories"]["name"] = "<b>Quartier</b> de la Gare"
-    partners = tables["partners"]
-    partners.loc[partners.index[1], "name"] = "<script>alert(1)</script>"
-    path = tmp_path_factory.mktemp("hostile") / "evaluation.sqlite"
-    Store(path).import_tables(tables)
-    return path
-
-
 @pytest.mark.slow
-def test_text_from_the_data_is_escaped_in_the_report(hostile_store, tmp_path):
-    result = run_report("QPV-GARE", store_path=hostile_store, out_dir=tmp_path)
-    page = result.html.read_text(encoding="utf-8")
+def test_text_from_the_data_is_escaped_in_the_report(hostile_report):
+    page = (hostile_report.out / "QPV-GARE.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<b>Quartier</b>" not in page
