@@ -15,10 +15,9 @@ TESTS = Path(__file__).resolve().parent
 # --- running on two processes (``make test``: ``pytest -n 2 --dist loadgroup``) ----------
 #: Names whose test modules all run in one process: the session fixtures too costly to build in each
 #: process (``demo_batch_run``, the batch of the five demo territories with their PDFs, and
-#: ``demo_reports``, its folder), and Dask's ``LocalCluster``, whose scheduler always binds the dashboard's
-#: port 8787 first (two clusters at once: a warning, made an error by the suite). ``test_batch``, which
-#: names both, holds them together.
-SHARED_IN_ONE_PROCESS = ("demo_batch_run", "demo_reports", "LocalCluster")
+#: ``demo_reports``, its folder). The modules that read them (the batch's, the wheel's, the reports')
+#: hold them together.
+SHARED_IN_ONE_PROCESS = ("demo_batch_run", "demo_reports")
 
 
 @functools.cache
