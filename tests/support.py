@@ -274,3 +274,17 @@ def describe_page(page, *, wait_ms: int = 3000) -> str:
     except PlaywrightError as err:
         lines.append(f"text: not read ({str(err).splitlines()[0]})")
     return "\n".join(lines)
+
+
+def stand_in(path: Path, parameters: str, body: str = "print('rapport')") -> Path:
+    """A notebook of a parameters cell and one cell ``body`` (a print), written at ``path``: a kernel runs it in
+    a second. For the tests of what the batch does around its notebooks (progress, resume, the comparison's
+    order), which do not depend on what the notebooks compute."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from support import copy_file_store
+from support import copy_file_store, stand_in
 
 from collective_impact.cli import main
 from collective_impact.errors import RunError, UnknownTerritoryError
@@ -158,7 +158,17 @@ def test_comparison_report_sets_the_territories_side_by_side(demo_batch):
 # --------------------------------------------------------------------------------------
 
 
-def test_resume_reruns_only_what_changed(demo_store, tmp_path, capsys):
+def test_resume_reruns_only_what_changed(demo_store, tmp_path, capsys, monkeypatch):
+    # stand-in notebooks (real kernels, papermill and export; a cell each): what is rerun depends on the data, the
+    # language and the notebook's file, not on what the notebook computes (the evaluation's own: the demo batch).
+    # The command line takes the batch's notebooks from the package: here, the stand-ins.
+    from collective_impact.report.batch import run as batch_run
+
+    notebook = stand_in(tmp_path / "territoire.ipynb",
+                        "territory_id = ''\nstore_path = ''\nlang = 'fr'\nwave = None\nas_of = None")
+    comparison = stand_in(tmp_path / "comparaison.ipynb", "store_path = ''\nlang = 'fr'\nterritories = []")
+    monkeypatch.setattr(batch_run, "EVALUATION_NOTEBOOK", notebook)
+    monkeypatch.setattr(batch_run, "COMPARISON_NOTEBOOK", comparison)
     store = copy_file_store(demo_store, tmp_path / "evaluation.sqlite")
     out = tmp_path / "reports"
     chosen = ["QPV-NORD", "QPV-HAUTS"]
@@ -166,6 +176,7 @@ def test_resume_reruns_only_what_changed(demo_store, tmp_path, capsys):
     assert [r.status for r in first.results] == ["ok", "ok"]
     stamps = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.suffix not in (".csv", ".xlsx")
               and p.name != "index.html"}
+    assert {"QPV-NORD.html", "QPV-HAUTS.ipynb", "comparaison.html", "QPV-NORD.log"} <= set(stamps)
 
     second = run_batch(store_path=store, out_dir=out, territories=chosen, workers=2, progress=False, resume=True)
     assert [r.status for r in second.results] == ["skipped", "skipped"]

@@ -9,10 +9,10 @@ import json
 import zipfile
 from pathlib import Path
 
-import nbformat
 import openpyxl
 import pandas as pd
 import pytest
+from support import stand_in
 
 from collective_impact.demo import demo_tables
 from collective_impact.framework import load_framework
@@ -194,16 +194,6 @@ def test_the_archive_holds_the_reports_of_the_folder(tmp_path):
 
 
 # ---------------------------------------------------------------------------- a batch of stand-in notebooks
-def stand_in(path: Path, parameters: str, body: str = "print('rapport')") -> Path:
-    """A notebook of a parameters cell and one cell ``body`` (a print): a kernel runs it in a second."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
 @pytest.mark.slow
 def test_a_batch_tells_its_progress_and_the_states_follow_the_data(demo_store, copy_store, tmp_path):
     store = Store(copy_store(demo_store))
