@@ -124,10 +124,11 @@ def test_the_theory_of_change_strength_does_not_claim_completeness(demo_store):
 def test_the_essentials_page_fits_one_a4_page_of_the_pdf(demo_reports, territory_id):
     from pypdf import PdfReader
 
-    # the pages' text read up to the essentials page and the one after it (the PDF's other pages: tests/report/test_pdf.py)
-    pages = PdfReader(demo_reports / f"{territory_id}.pdf").pages
-    start = next(i for i, page in enumerate(pages) if page.extract_text().startswith("L'essentiel"))
-    essentials, after = pages[start].extract_text(), pages[start + 1].extract_text()
+    # the pages' text read, once each, up to the essentials page and the one after it (the PDF's other pages:
+    # tests/report/test_pdf.py)
+    texts = (page.extract_text() for page in PdfReader(demo_reports / f"{territory_id}.pdf").pages)
+    essentials = next(text for text in texts if text.startswith("L'essentiel"))
+    after = next(texts)
     # the page holds its three parts, and the next page is already the "how to"
     assert all(part in essentials for part in ("Les points qui comptent le plus", "Prochaines étapes recommandées"))
     assert after.startswith("Mode d'emploi")
