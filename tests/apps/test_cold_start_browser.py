@@ -134,8 +134,9 @@ def test_first_page_after_the_start_then_the_home_app(signed_in, cold):
     assert "Preheating the kernel of" not in log[:filled]
 
 
+# the guided evaluation's first widget ("Étape 1 sur 7") is the first thing
+# test_guided_steps_show_only_the_step_named waits for: no other test opens it before
 @pytest.mark.parametrize(("app", "first"), [
-    ("evaluation", lambda page: page.get_by_text(f"Étape 1 sur {TOTAL}", exact=True)),
     ("questionnaire", lambda page: page.get_by_role("button", name="Commencer")),
     ("saisie", lambda page: page.get_by_role("heading", name=t("forms.s.title", "fr"))),
     ("tableau_de_bord", lambda page: page.get_by_role("heading", name=t("guided.d.title", "fr"))),
@@ -152,6 +153,7 @@ def test_each_app_shows_its_first_widget(signed_in, cold, app, first):
 def test_guided_steps_show_only_the_step_named(signed_in, cold):
     page = browser_page(signed_in.context)
     try:
+        # the app's first page after the start (its first widget: the step's number)
         page.goto(app_url(cold.url, "evaluation", territoire=TERRITORY))
         page.get_by_text(f"Étape 1 sur {TOTAL}", exact=True).wait_for()
         titles = [text.replace("\xa0", " ").split(". ", 1)[1]

@@ -21,9 +21,8 @@ pytestmark = pytest.mark.browser
 APPS = [app.name for app in list_apps()]
 
 
-@pytest.mark.parametrize("name", APPS)
-def test_app_page_fetches_nothing_from_outside(desktop, apps, name):
-    page = desktop
+def _open_offline(page, apps, name: str) -> list[str]:
+    """Opens the app's page on QPV-NORD with every request leaving 127.0.0.1 refused; what it asked for."""
     requested: list[str] = []
 
     def record(route):
@@ -40,20 +39,27 @@ def test_app_page_fetches_nothing_from_outside(desktop, apps, name):
     with telling(page, apps.server):  # a page that never shows says where it stood
         page.locator(".ci-app").first.wait_for()
     page.wait_for_load_state("networkidle")
+    return requested
+
+
+def _nothing_from_outside(page, requested: list[str]) -> None:
     assert requested, "no request recorded"
     outside = [url for url in requested if urlsplit(url).hostname != "127.0.0.1"]
     assert outside == []
     assert page.dialogs == []
 
 
-def test_icons_show_offline(desktop, apps):
+# the dashboard's page is opened once, by the test of its icons (below)
+@pytest.mark.parametrize("name", [name for name in APPS if name != "tableau_de_bord"])
+def test_app_page_fetches_nothing_from_outside(desktop, apps, name):
+    _nothing_from_outside(desktop, _open_offline(desktop, apps, name))
+
+
+def test_dashboard_fetches_nothing_from_outside_and_its_icons_show(desktop, apps):
     page = desktop
-    page.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
-               else route.abort())
-    page.goto(app_url(apps.url, "tableau_de_bord", territoire="QPV-NORD"))
+    _nothing_from_outside(page, _open_offline(page, apps, "tableau_de_bord"))
     icon = page.locator(".ci-app button i.fa").first
     icon.wait_for()
-    page.wait_for_load_state("networkidle")
     glyph = icon.evaluate("e => { const s = getComputedStyle(e, '::before');"
                           " return {content: s.content, font: s.fontFamily, width: e.getBoundingClientRect().width}; }")
     # an icon drawn by the Font Awesome font served by Voila: a glyph, with some width

@@ -237,7 +237,7 @@ def test_home_app_loading_and_page_in_french(page, served):
 
 
 @pytest.mark.browser
-def test_real_app_loading_and_page_in_french(page, served):
+def test_real_app_loading_and_page_in_french_its_code_fetched_once_from_the_head(page, served):
     page.goto(served.url + "voila/render/tableau_de_bord.ipynb?territoire=QPV-NORD")
     page.locator(".ci-app").first.wait_for()
     page.wait_for_load_state("networkidle")
@@ -247,17 +247,11 @@ def test_real_app_loading_and_page_in_french(page, served):
     assert page.title() == "Tableau de bord (comité de pilotage)"
     shown = page.inner_text("body")
     assert "Tableau de bord" in shown and _english(shown) == []
-
-
-@pytest.mark.browser
-def test_app_code_fetched_once_from_the_head(page, served):
-    page.goto(served.url + "voila/render/tableau_de_bord.ipynb?territoire=QPV-NORD")
-    page.locator(".ci-app").first.wait_for()
+    # Voila's code: fetched once, by the head's link (a second fetch would mean the preload was
+    # not used); and the page ran it: the widgets are drawn (above), the loading screen is gone
     fetched = page.evaluate("""performance.getEntriesByType('resource')
         .filter(r => new URL(r.name).pathname.endsWith('/voila.js')).map(r => r.initiatorType)""")
-    # once, by the head's link: a second fetch would mean the preload was not used
     assert fetched == ["link"]
-    # and the page ran it: the widgets are drawn (above) and Voila's loading screen is gone
     assert not page.locator("#loading").is_visible()
 
 
