@@ -118,12 +118,21 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
+def shots_folder(module) -> Path | None:
+    """Where the browser tests of ``module`` put their screenshots: ``$COLLECTIVE_IMPACT_SHOTS/<module>``
+    when that variable names a folder (to look at the pages as the tests leave them), else nowhere:
+    nothing asserts on them, and each costs the browser a page drawn at full height."""
+    folder = os.environ.get("COLLECTIVE_IMPACT_SHOTS", "").strip()
+    return Path(folder) / module.__name__.rpartition(".")[2] if folder else None
+
+
 @pytest.fixture(scope="module")
 def apps(request, tmp_path_factory):
     """The apps served by Voila for one test module, on a store of the demo territories.
 
     ``apps.url`` is the base address, ``apps.store`` the store, ``apps.shots`` the folder of
-    the screenshots, ``apps.server`` the server. A module naming the apps it opens in
+    the screenshots (``None`` unless asked for, see :func:`shots_folder`), ``apps.server`` the
+    server. A module naming the apps it opens in
     ``OPENED_APPS`` gets only their kernels preheated (the others are served all the same,
     each page starting its kernel).
     """
@@ -141,7 +150,8 @@ def apps(request, tmp_path_factory):
                      preheat_first=None, preheat_only=getattr(request.module, "OPENED_APPS", None)) as server:
         # the first page would otherwise wait for the kernels of the apps to start together
         server.wait_preheated(settle=2)
-        yield type("Apps", (), {"url": server.url, "store": Store(path), "shots": folder / "shots", "server": server})
+        yield type("Apps", (), {"url": server.url, "store": Store(path), "shots": shots_folder(request.module),
+                                "server": server})
 
 
 def _new_page(browser, viewport):
@@ -167,12 +177,14 @@ def phone(browser, apps):
 
 @pytest.fixture
 def shot(apps):
-    """``shot(page, name)``: a screenshot of the whole app in ``apps.shots``.
+    """``shot(page, name)``: a screenshot of the whole app in ``apps.shots``, if screenshots were asked for.
 
     Voila scrolls inside the page: the window is made as tall as the app for the picture.
     """
     def take(page, name: str) -> None:
-        apps.shots.mkdir(exist_ok=True)
+        if apps.shots is None:
+            return
+        apps.shots.mkdir(parents=True, exist_ok=True)
         size = page.viewport_size
         height = page.evaluate("""() => {
             for (const e of document.querySelectorAll('*')) { if (e.scrollTop) e.scrollTop = 0; }

@@ -2,8 +2,8 @@
 
 One Voila server (the ``apps`` fixture of conftest.py) serves the apps for the whole
 module, on a free port, with a store of the demo territories in a temporary folder.
-Pages are opened at a phone's width (390 px). Screenshots are written to the module's
-temporary folder (``shots/``).
+Pages are opened at a phone's width (390 px). Screenshots are written to
+``$COLLECTIVE_IMPACT_SHOTS/test_apps_browser/`` when that variable is set (conftest.py: ``shot``).
 
 Where chromium (or Playwright) is missing these tests are skipped with the reason;
 under ``CI=true`` that is a failure instead (see the ``browser`` fixture in conftest.py).

@@ -2,7 +2,7 @@
 
 One Voila server serves the apps for the whole module, with a store of the demo
 territories in a temporary folder. Screenshots of whole pages (desktop and phone widths)
-are written to the module's temporary folder (``shots/``).
+are written to ``$COLLECTIVE_IMPACT_SHOTS/test_guided_browser/`` when that variable is set.
 
 Where chromium (or Playwright) is missing these tests are skipped with the reason;
 under ``CI=true`` that is a failure instead (see the ``browser`` fixture in conftest.py).

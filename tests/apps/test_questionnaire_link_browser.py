@@ -78,8 +78,9 @@ def test_personal_link_answer_lose_connection_reload_change(phone, apps, shot, f
             assert "Cette page n'est plus reliée au serveur" in lost.inner_text()
             assert "Ce que vous avez saisi sans l'enregistrer est gardé dans cet onglet" in lost.inner_text()
             assert page.evaluate("document.querySelector('.ci-app').closest('[inert]') !== null")  # takes no input
-            apps.shots.mkdir(exist_ok=True)
-            page.screenshot(path=apps.shots / "link_0_lost.png")  # the page as the partner finds it
+            if apps.shots is not None:  # the page as the partner finds it
+                apps.shots.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=apps.shots / "link_0_lost.png")
 
             page.get_by_role("button", name="Recharger la page").click()
             page.get_by_text(f"Vos réponses non envoyées ont été reprises ({len(before)} réponses)").wait_for()
