@@ -19,8 +19,8 @@ from collective_impact.apps.server import app_url, list_apps
 pytestmark = pytest.mark.browser
 
 APPS = [app.name for app in list_apps()]
-#: Only the data-entry app, opened by four tests, has its kernel preheated (tests/apps/conftest.py:
-#: ``apps``). Every other app's page is opened once, with a kernel started for it, as when the
+#: Only the data-entry app, whose page is opened four times, has its kernel preheated
+#: (tests/apps/conftest.py: ``apps``). Every other app's page is opened once, with a kernel started for it, as when the
 #: server's pool is empty: the page and what it asks for are the same, and no kernel is
 #: preheated, then preheated again after its page, for nothing.
 OPENED_APPS = ("saisie",)
